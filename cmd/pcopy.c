@@ -1,0 +1,288 @@
+/*
+ * pcopy: verified parallel copy and backup.
+ *
+ * This file turns the command line into a struct run_opts, hands the work to lib/run.c and
+ * renders what comes back: the progress line, -v lines, --json events, error messages, the
+ * --stats summary and the exit status. It is the only part of pcopy that prints.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "run.h"
+
+/* Long-only options. */
+enum {
+	OPT_CHECK = 256,
+	OPT_DELETE,
+	OPT_EXCLUDE,
+	OPT_FORCE,
+	OPT_FSYNC,
+	OPT_HELP,
+	OPT_JSON,
+	OPT_MANIFEST,
+	OPT_NO_VERIFY,
+	OPT_PROGRESS,
+	OPT_STATS,
+	OPT_VERSION,
+};
+
+/* Sorted by long name. */
+static const struct option longopts[] = {
+	{"checksum", no_argument, NULL, 'c'},
+	{"delete", no_argument, NULL, OPT_DELETE},
+	{"dry-run", no_argument, NULL, 'n'},
+	{"exclude", required_argument, NULL, OPT_EXCLUDE},
+	{"force", no_argument, NULL, OPT_FORCE},
+	{"fsync", no_argument, NULL, OPT_FSYNC},
+	{"help", no_argument, NULL, OPT_HELP},
+	{"jobs", required_argument, NULL, 'j'},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"manifest", required_argument, NULL, OPT_MANIFEST},
+	{"no-verify", no_argument, NULL, OPT_NO_VERIFY},
+	{"one-file-system", no_argument, NULL, 'x'},
+	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{"quiet", no_argument, NULL, 'q'},
+	{"stats", no_argument, NULL, OPT_STATS},
+	{"verbose", no_argument, NULL, 'v'},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
+static const char usage_text[] =
+	"usage: pcopy [OPTION]... SOURCE [DEST]\n"
+	"       pcopy [OPTION]... SOURCE... DIRECTORY\n";
+
+static const char help_text[] =
+	"Copy SOURCE to DEST (default: SOURCE-backup), or several SOURCEs into DIRECTORY,\n"
+	"with a pool of worker processes that hash (XXH3-128) and verify every file.\n"
+	"\n"
+	"  -c, --checksum         re-runs compare content hashes, not size and mtime\n"
+	"      --delete           remove from DEST what SOURCE no longer has\n"
+	"  -n, --dry-run          list what would be copied or deleted; change nothing\n"
+	"      --exclude PATTERN  skip paths matching PATTERN (fnmatch; repeatable)\n"
+	"      --force            copy every file, even those that look up to date\n"
+	"      --fsync            sync each file to disk before renaming it into place\n"
+	"  -j, --jobs N           use N worker processes (default: online CPUs)\n"
+	"      --json             print one JSON object per event, and a summary, on stdout\n"
+	"      --manifest FILE    write an xxh128sum-format manifest to FILE ('-': stdout)\n"
+	"      --no-verify        do not re-read and hash what was written\n"
+	"  -x, --one-file-system  do not descend into other file systems\n"
+	"      --progress         show the progress line even when stderr is not a terminal\n"
+	"  -q, --quiet            no progress line\n"
+	"      --stats            print a summary at the end\n"
+	"  -v, --verbose          list each file copied\n"
+	"      --help             show this help\n"
+	"      --version          show the version\n"
+	"\n"
+	"Exit status: 0 done, 1 some files failed, 2 usage or fatal error, 130/143 interrupted.\n";
+
+/* Everything the command keeps about the run it renders. */
+struct ui {
+	int quiet, verbose, json, stats, progress, dry_run;
+	int line_shown; /* a progress line is on the screen */
+	double last_draw;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+static void usage_error(const char *msg, const char *arg)
+{
+	fprintf(stderr, "pcopy: %s%s\n", msg, arg);
+	fputs(usage_text, stderr);
+	fputs("Try 'pcopy --help' for more information.\n", stderr);
+	exit(RUN_FATAL);
+}
+
+/* Remove the progress line before printing something else to stderr. */
+static void clear_line(struct ui *ui)
+{
+	if (ui->line_shown) {
+		fputs("\r\033[K", stderr);
+		ui->line_shown = 0;
+	}
+}
+
+static const char *event_name(enum run_event_type t)
+{
+	switch (t) {
+	case RUN_EV_COPIED: return "copied";
+	case RUN_EV_SKIPPED: return "skipped";
+	case RUN_EV_UPDATED: return "updated";
+	case RUN_EV_DELETED: return "deleted";
+	case RUN_EV_FAILED: return "failed";
+	case RUN_EV_WARNING: return "warning";
+	}
+	return "event";
+}
+
+static void on_event(void *ctx, const struct run_event *ev)
+{
+	struct ui *ui = ctx;
+	if (ev->type == RUN_EV_FAILED || ev->type == RUN_EV_WARNING) {
+		clear_line(ui);
+		if (ev->err != 0)
+			fprintf(stderr, "pcopy: %s: %s: %s\n", ev->src, ev->reason, strerror(ev->err));
+		else
+			fprintf(stderr, "pcopy: %s: %s\n", ev->src, ev->reason);
+	}
+	if (ui->json) {
+		char hex[HASH_HEX_LEN + 1];
+		if (ev->hash != NULL)
+			hash_hex(*ev->hash, hex);
+		char err[256] = "";
+		if (ev->reason != NULL)
+			snprintf(err, sizeof(err), "%s%s%s", ev->reason, ev->err ? ": " : "",
+				 ev->err ? strerror(ev->err) : "");
+		progress_json_event(stdout, event_name(ev->type), ev->path, ev->bytes,
+				    ev->hash ? hex : NULL, ev->reason ? err : NULL);
+		return;
+	}
+	if (!(ui->verbose || ui->dry_run))
+		return;
+	if (ev->type == RUN_EV_COPIED)
+		printf("%s\n", ev->path);
+	else if (ev->type == RUN_EV_DELETED)
+		printf("deleting %s\n", ev->path);
+	else if (ev->type == RUN_EV_UPDATED && ui->verbose)
+		printf("%s (attributes)\n", ev->path);
+}
+
+static void draw(struct ui *ui, const struct stats *st)
+{
+	char line[256];
+	progress_line(line, sizeof(line), st);
+	fprintf(stderr, "\r%s\033[K", line);
+	fflush(stderr);
+	ui->line_shown = 1;
+}
+
+static void on_tick(void *ctx, const struct stats *st)
+{
+	struct ui *ui = ctx;
+	if (ui->progress && st->seconds - ui->last_draw >= 0.1) {
+		ui->last_draw = st->seconds;
+		draw(ui, st);
+	}
+}
+
+static int parse_jobs(const char *s)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > 1024)
+		usage_error("invalid number of jobs (1 to 1024): ", s);
+	return (int)v;
+}
+
+int main(int argc, char **argv)
+{
+	struct run_opts opts;
+	struct ui ui;
+	int force_progress = 0;
+	memset(&opts, 0, sizeof(opts));
+	memset(&ui, 0, sizeof(ui));
+	opts.copy.verify = 1;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	opts.jobs = ncpu > 0 ? (int)ncpu : 1;
+	opts.excludes = calloc((size_t)argc, sizeof(char *));
+	if (opts.excludes == NULL)
+		return RUN_FATAL;
+	int c;
+	while ((c = getopt_long(argc, argv, "cj:nqvx", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': opts.copy.checksum = 1; break;
+		case 'j': opts.jobs = parse_jobs(optarg); break;
+		case 'n': opts.copy.dry_run = 1; break;
+		case 'q': ui.quiet = 1; break;
+		case 'v': ui.verbose = 1; break;
+		case 'x': opts.one_fs = 1; break;
+		case OPT_DELETE: opts.delete_extra = 1; break;
+		case OPT_EXCLUDE: opts.excludes[opts.nexcludes++] = optarg; break;
+		case OPT_FORCE: opts.copy.force = 1; break;
+		case OPT_FSYNC: opts.copy.fsync = 1; break;
+		case OPT_JSON: ui.json = 1; break;
+		case OPT_MANIFEST:
+			if (optarg[0] == '\0')
+				usage_error("--manifest needs a file name", "");
+			opts.manifest = optarg;
+			break;
+		case OPT_NO_VERIFY: opts.copy.verify = 0; break;
+		case OPT_PROGRESS: force_progress = 1; break;
+		case OPT_STATS: ui.stats = 1; break;
+		case OPT_HELP:
+			fputs(usage_text, stdout);
+			fputs(help_text, stdout);
+			return RUN_OK;
+		case OPT_VERSION:
+			printf("pcopy %s\n", PACKAGE_VERSION);
+			return RUN_OK;
+		default:
+			fputs(usage_text, stderr);
+			fputs("Try 'pcopy --help' for more information.\n", stderr);
+			return RUN_FATAL;
+		}
+	}
+	int nargs = argc - optind;
+	if (nargs < 1)
+		usage_error("missing source operand", "");
+	if (opts.manifest != NULL && strcmp(opts.manifest, "-") == 0 && ui.json)
+		usage_error("--manifest - and --json both want stdout", "");
+	if (opts.copy.dry_run && opts.manifest != NULL)
+		usage_error("--manifest cannot be written by a dry run", "");
+	ui.dry_run = opts.copy.dry_run;
+	ui.progress = !ui.quiet && (force_progress || isatty(STDERR_FILENO));
+	opts.copy.need_hash = opts.manifest != NULL || ui.json;
+	opts.copy.keep_owner = geteuid() == 0;
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	struct run r;
+	struct run_hooks hooks = {on_event, on_tick, &ui};
+	const char *dest = nargs >= 2 ? argv[argc - 1] : NULL;
+	size_t nsources = nargs >= 2 ? (size_t)nargs - 1 : 1;
+	if (run_init(&r, &opts, &hooks, &interrupted) != 0 ||
+	    run_plan(&r, argv + optind, nsources, dest) != 0) {
+		fprintf(stderr, "pcopy: %s\n", r.err);
+		run_free(&r);
+		return RUN_FATAL;
+	}
+	int status = run_execute(&r);
+	if (ui.progress) {
+		draw(&ui, &r.stats);
+		fputs("\n", stderr);
+		ui.line_shown = 0;
+	}
+	if (status == RUN_FATAL)
+		fprintf(stderr, "pcopy: %s\n", r.err);
+	if (status >= RUN_SIGNALLED)
+		fprintf(stderr, "pcopy: interrupted; run the same command again to finish\n");
+	if (ui.stats)
+		progress_stats(ui.json ? stderr : stdout, &r.stats);
+	if (ui.json)
+		progress_json_summary(stdout, &r.stats, status);
+	run_free(&r);
+	free(opts.excludes);
+	if (fflush(stdout) != 0 && status == RUN_OK)
+		status = RUN_PARTIAL;
+	return status;
+}

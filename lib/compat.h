@@ -1,0 +1,22 @@
+/*
+ * compat: the few things that differ between systems, chosen by configure probes.
+ */
+#ifndef PCOPY_COMPAT_H
+#define PCOPY_COMPAT_H
+
+#include <sys/types.h>
+
+/* Ask the kernel to send SIG to this process when its parent dies. Returns 0, or -1 where unsupported. */
+int compat_parent_death_signal(int sig);
+
+/*
+ * Copy up to LEN bytes from IN to OUT in the kernel (copy_file_range), at the current offsets.
+ * Returns bytes copied, 0 at end of input, or -1 with errno (ENOSYS/EXDEV/EINVAL where the
+ * caller should fall back to read/write).
+ */
+ssize_t compat_copy_range(int in, int out, size_t len);
+
+/* Tell the kernel FD will be read sequentially (a hint; errors ignored). */
+void compat_sequential(int fd);
+
+#endif

@@ -1,0 +1,607 @@
+/*
+ * copy: one task in a worker: data, holes, hash, verification, metadata, rename (see copy.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#ifdef HAVE_SYS_XATTR_H
+#include <sys/xattr.h>
+#endif
+
+#include "compat.h"
+#include "copy.h"
+
+/* Marks a source that changed under us (distinct from real I/O errors). */
+#define CHANGED_ERRNO ESTALE
+
+int copy_ctx_init(struct copy_ctx *c, const struct copy_opts *opts, const struct copy_root *roots,
+		  const struct names *names, volatile sig_atomic_t *stop, size_t bufsize)
+{
+	memset(c, 0, sizeof(*c));
+	c->opts = opts;
+	c->roots = roots;
+	c->names = names;
+	c->stop = stop;
+	c->bufsize = bufsize;
+	c->buf = malloc(bufsize);
+	c->hs = hash_new();
+	if (c->buf == NULL || c->hs == NULL) {
+		copy_ctx_free(c);
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+void copy_ctx_free(struct copy_ctx *c)
+{
+	free(c->buf);
+	hash_free(c->hs);
+	free(c->tmp);
+	c->buf = NULL;
+	c->hs = NULL;
+	c->tmp = NULL;
+}
+
+const char *copy_stage_text(enum copy_stage stage)
+{
+	switch (stage) {
+	case STAGE_OPEN_SOURCE: return "cannot open";
+	case STAGE_READ_SOURCE: return "read error";
+	case STAGE_READ_LINK: return "cannot read symbolic link";
+	case STAGE_CREATE: return "cannot create in destination";
+	case STAGE_WRITE: return "write error in destination";
+	case STAGE_VERIFY_READ: return "cannot re-read the copy";
+	case STAGE_VERIFY: return "verification failed: the copy's hash differs from the source's";
+	case STAGE_METADATA: return "cannot set attributes of the copy";
+	case STAGE_SYNC: return "cannot sync the copy";
+	case STAGE_RENAME: return "cannot rename the copy into place";
+	case STAGE_DEST_DIR: return "cannot overwrite directory with non-directory";
+	case STAGE_NONE: break;
+	}
+	return "error";
+}
+
+int copy_is_tmp_name(const char *name)
+{
+	return strncmp(name, COPY_TMP_PREFIX, sizeof(COPY_TMP_PREFIX) - 1) == 0;
+}
+
+/* Build "<dir of DST>/.pcopy-tmp.<pid>.<n>" in c->tmp. Returns it, or NULL (ENOMEM). */
+static const char *tmp_name(struct copy_ctx *c, const char *dst)
+{
+	const char *slash = strrchr(dst, '/');
+	size_t dirlen = slash ? (size_t)(slash - dst) + 1 : 0;
+	size_t need = dirlen + sizeof(COPY_TMP_PREFIX) + 48;
+	if (need > c->tmp_cap) {
+		char *p = realloc(c->tmp, need);
+		if (p == NULL)
+			return NULL;
+		c->tmp = p;
+		c->tmp_cap = need;
+	}
+	memcpy(c->tmp, dst, dirlen);
+	snprintf(c->tmp + dirlen, need - dirlen, "%s%ld.%lu", COPY_TMP_PREFIX, (long)getpid(),
+		 ++c->counter);
+	return c->tmp;
+}
+
+static int write_all(int fd, const unsigned char *p, size_t n, off_t off)
+{
+	while (n > 0) {
+		ssize_t w = pwrite(fd, p, n, off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+		off += w;
+	}
+	return 0;
+}
+
+/* Next data extent at or after OFF in a sparse-aware walk; sets *END. 0, 1 (no more data), -1. */
+static int next_extent(int fd, off_t off, off_t size, off_t *start, off_t *end)
+{
+	off_t d = lseek(fd, off, SEEK_DATA);
+	if (d < 0)
+		return errno == ENXIO ? 1 : -1;
+	if (d >= size)
+		return 1;
+	off_t h = lseek(fd, d, SEEK_HOLE);
+	if (h < 0)
+		return -1;
+	*start = d;
+	*end = h < size ? h : size;
+	return 0;
+}
+
+/*
+ * Read [0, SIZE) of IN; hash it into H (when not NULL) and write it to OUT at the same
+ * offsets (when OUT >= 0). With SPARSE, holes are skipped (hashed as zeros, not written).
+ * Returns 0, or -1 with errno and *IN_FAULT = 1 when reading failed (0: writing failed).
+ * A file shorter than SIZE gives CHANGED_ERRNO.
+ */
+static int stream(struct copy_ctx *c, int in, int out, uint64_t size, int sparse,
+		  struct hash_state *h, int *in_fault)
+{
+	off_t pos = 0, fsize = (off_t)size;
+	*in_fault = 1;
+	while (pos < fsize) {
+		off_t start = pos, end = fsize;
+		if (sparse) {
+			int r = next_extent(in, pos, fsize, &start, &end);
+			if (r < 0) {
+				if (errno != EINVAL && errno != ENOTSUP)
+					return -1;
+				sparse = 0; /* no SEEK_DATA here: plain reads */
+				start = pos;
+				end = fsize;
+			} else if (r == 1) {
+				start = end = fsize;
+			}
+		}
+		if (h != NULL && start > pos)
+			hash_update_zeros(h, (uint64_t)(start - pos));
+		pos = start;
+		while (pos < end) {
+			if (*c->stop) {
+				errno = EINTR;
+				return -1;
+			}
+			size_t want = (size_t)(end - pos) < c->bufsize ? (size_t)(end - pos) : c->bufsize;
+			ssize_t n = pread(in, c->buf, want, pos);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				return -1;
+			}
+			if (n == 0) {
+				errno = CHANGED_ERRNO;
+				return -1;
+			}
+			if (h != NULL)
+				hash_update(h, c->buf, (size_t)n);
+			if (out >= 0 && write_all(out, c->buf, (size_t)n, pos) != 0) {
+				*in_fault = 0;
+				return -1;
+			}
+			pos += n;
+		}
+	}
+	return 0;
+}
+
+int copy_hash_fd(struct copy_ctx *c, int fd, uint64_t size, int sparse, struct hash128 *out)
+{
+	int in_fault;
+	hash_reset(c->hs);
+	if (stream(c, fd, -1, size, sparse, c->hs, &in_fault) != 0)
+		return -1;
+	*out = hash_digest(c->hs);
+	return 0;
+}
+
+/* Kernel copy of SIZE bytes (no hashing). 0, 1 (not supported here: fall back), -1. */
+static int copy_kernel(struct copy_ctx *c, int in, int out, uint64_t size, int *in_fault)
+{
+	uint64_t done = 0;
+	*in_fault = 0;
+	while (done < size) {
+		if (*c->stop) {
+			errno = EINTR;
+			return -1;
+		}
+		ssize_t n = compat_copy_range(in, out, (size_t)(size - done) < (1u << 30)
+							   ? (size_t)(size - done)
+							   : (1u << 30));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (done == 0 && (errno == ENOSYS || errno == EXDEV || errno == EINVAL ||
+					  errno == EOPNOTSUPP))
+				return 1;
+			return -1;
+		}
+		if (n == 0) {
+			errno = CHANGED_ERRNO;
+			*in_fault = 1;
+			return -1;
+		}
+		done += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Copy extended attributes from SRC to DST (both open). Unsupported ones are ignored. */
+static int copy_xattrs(struct copy_ctx *c, int src, int dst)
+{
+#if defined(HAVE_FLISTXATTR) && defined(HAVE_FGETXATTR) && defined(HAVE_FSETXATTR)
+	char list[8192];
+	ssize_t len = flistxattr(src, list, sizeof(list));
+	if (len <= 0)
+		return 0; /* none, or not supported by the source file system */
+	for (char *name = list; name < list + len; name += strlen(name) + 1) {
+		ssize_t vlen = fgetxattr(src, name, c->buf, c->bufsize);
+		if (vlen < 0)
+			continue;
+		if (fsetxattr(dst, name, c->buf, (size_t)vlen, 0) != 0) {
+			if (errno == ENOTSUP || errno == EPERM) {
+				c->xattr_warned = 1;
+				continue;
+			}
+			return -1;
+		}
+	}
+#else
+	(void)c;
+	(void)src;
+	(void)dst;
+#endif
+	return 0;
+}
+
+/* Permission bits to apply: set-id bits only when the ownership was kept (as cp does). */
+static mode_t kept_mode(const struct stat *st, int owner_kept)
+{
+	if (owner_kept || (st->st_uid == geteuid() && st->st_gid == getegid()))
+		return st->st_mode & 07777;
+	return st->st_mode & 01777;
+}
+
+/* Owner, mode, xattrs and times from ST/SRC onto the open copy FD. */
+static int apply_meta_fd(struct copy_ctx *c, int src, int fd, const struct stat *st)
+{
+	int owner_kept = 0;
+	if (c->opts->keep_owner)
+		owner_kept = fchown(fd, st->st_uid, st->st_gid) == 0;
+	if (fchmod(fd, kept_mode(st, owner_kept)) != 0)
+		return -1;
+	if (copy_xattrs(c, src, fd) != 0)
+		return -1;
+	struct timespec ts[2] = {st->st_atim, st->st_mtim};
+	return futimens(fd, ts);
+}
+
+static int same_mtime(const struct stat *st, const struct copy_task *t)
+{
+	return st->st_mtim.tv_sec == t->mtime_sec && st->st_mtim.tv_nsec == t->mtime_nsec;
+}
+
+static int task_sparse(const struct stat *st)
+{
+	return st->st_size > 0 && (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size;
+}
+
+static void fail(struct copy_done *d, enum copy_stage stage, int err)
+{
+	d->status = err == CHANGED_ERRNO ? COPY_CHANGED : COPY_FAILED;
+	if (err == EINTR)
+		d->status = COPY_INTERRUPTED;
+	d->stage = stage;
+	d->err = err;
+}
+
+/*
+ * One attempt at copying the open regular file SRC (fstat SST) to DST via a temporary name.
+ * Returns 0 (D filled: copied), -1 (D filled: failed), or CHANGED_ERRNO's positive value
+ * when the source changed during the copy and another attempt may succeed.
+ */
+static int copy_data(struct copy_ctx *c, const struct copy_task *t, int src, const struct stat *sst,
+		     struct copy_done *d)
+{
+	const struct copy_root *r = &c->roots[t->root];
+	const char *dst = names_get(c->names, t->dst);
+	const char *tmp = tmp_name(c, dst);
+	if (tmp == NULL) {
+		fail(d, STAGE_CREATE, ENOMEM);
+		return -1;
+	}
+	int out = openat(r->dst_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0) {
+		fail(d, STAGE_CREATE, errno);
+		return -1;
+	}
+	uint64_t size = (uint64_t)sst->st_size;
+	int sparse = task_sparse(sst);
+	int hashing = c->opts->verify || c->opts->need_hash;
+	int in_fault = 0, rc = 1;
+	struct hash128 h = {0, 0};
+	enum copy_stage stage = STAGE_NONE;
+
+	if (!hashing && !sparse)
+		rc = copy_kernel(c, src, out, size, &in_fault);
+	if (rc == 1) {
+		hash_reset(c->hs);
+		rc = stream(c, src, out, size, sparse, hashing ? c->hs : NULL, &in_fault);
+		if (hashing)
+			h = hash_digest(c->hs);
+	}
+	if (rc != 0) {
+		stage = in_fault ? STAGE_READ_SOURCE : STAGE_WRITE;
+		goto failed;
+	}
+	if (sparse && ftruncate(out, (off_t)size) != 0) {
+		stage = STAGE_WRITE;
+		goto failed;
+	}
+	/* The source must not have changed while we read it. */
+	struct stat after;
+	if (fstat(src, &after) != 0) {
+		stage = STAGE_READ_SOURCE;
+		goto failed;
+	}
+	if (after.st_size != sst->st_size || after.st_mtim.tv_sec != sst->st_mtim.tv_sec ||
+	    after.st_mtim.tv_nsec != sst->st_mtim.tv_nsec) {
+		errno = CHANGED_ERRNO;
+		stage = STAGE_READ_SOURCE;
+		goto failed;
+	}
+	if (c->opts->verify) {
+		struct hash128 v;
+		if (copy_hash_fd(c, out, size, sparse, &v) != 0) {
+			stage = errno == CHANGED_ERRNO ? STAGE_VERIFY : STAGE_VERIFY_READ;
+			goto failed;
+		}
+		if (!hash_equal(h, v)) {
+			errno = EIO;
+			stage = STAGE_VERIFY;
+			goto failed;
+		}
+	}
+	if (apply_meta_fd(c, src, out, sst) != 0) {
+		stage = STAGE_METADATA;
+		goto failed;
+	}
+	if (c->opts->fsync && fsync(out) != 0) {
+		stage = STAGE_SYNC;
+		goto failed;
+	}
+	if (renameat(r->dst_fd, tmp, r->dst_fd, dst) != 0) {
+		stage = (errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST) ? STAGE_DEST_DIR
+										 : STAGE_RENAME;
+		goto failed;
+	}
+	close(out);
+	d->status = COPY_COPIED;
+	d->bytes = size;
+	d->hash = h;
+	d->hashed = hashing;
+	return 0;
+failed:;
+	int e = errno;
+	close(out);
+	unlinkat(r->dst_fd, tmp, 0);
+	if (e == CHANGED_ERRNO && stage != STAGE_VERIFY)
+		return CHANGED_ERRNO;
+	fail(d, stage, e);
+	return -1;
+}
+
+/* Hash the source for a skipped file when a hash is wanted. */
+static void hash_skipped(struct copy_ctx *c, int src, const struct stat *sst, struct copy_done *d)
+{
+	if (!c->opts->need_hash || d->hashed)
+		return;
+	if (copy_hash_fd(c, src, (uint64_t)sst->st_size, task_sparse(sst), &d->hash) == 0)
+		d->hashed = 1;
+	else
+		fail(d, STAGE_READ_SOURCE, errno);
+}
+
+/*
+ * Decide whether the existing destination DST_ST is up to date with the open source.
+ * Returns 1 (skip: D filled), 0 (copy it).
+ */
+static int up_to_date(struct copy_ctx *c, const struct copy_task *t, int src, const struct stat *sst,
+		      const struct stat *dst_st, struct copy_done *d)
+{
+	const struct copy_root *r = &c->roots[t->root];
+	const char *dst = names_get(c->names, t->dst);
+	if (!S_ISREG(dst_st->st_mode) || dst_st->st_size != sst->st_size)
+		return 0;
+	if (c->opts->checksum) {
+		int dfd = openat(r->dst_fd, dst, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd < 0)
+			return 0;
+		struct hash128 hs, hd;
+		int ok = copy_hash_fd(c, src, (uint64_t)sst->st_size, task_sparse(sst), &hs) == 0 &&
+			 copy_hash_fd(c, dfd, (uint64_t)dst_st->st_size, task_sparse(dst_st), &hd) == 0;
+		close(dfd);
+		if (!ok || !hash_equal(hs, hd))
+			return 0;
+		d->hash = hs;
+		d->hashed = 1;
+	} else if (dst_st->st_mtim.tv_sec != sst->st_mtim.tv_sec ||
+		   dst_st->st_mtim.tv_nsec != sst->st_mtim.tv_nsec) {
+		return 0;
+	}
+	d->status = COPY_SKIPPED;
+	d->bytes = (uint64_t)sst->st_size;
+	/* Metadata-only differences are applied without copying data. */
+	int owner_kept = c->opts->keep_owner && dst_st->st_uid == sst->st_uid &&
+			 dst_st->st_gid == sst->st_gid;
+	if (c->opts->keep_owner && !owner_kept && !c->opts->dry_run) {
+		owner_kept = fchownat(r->dst_fd, dst, sst->st_uid, sst->st_gid,
+				      AT_SYMLINK_NOFOLLOW) == 0;
+		d->status = COPY_METADATA;
+	}
+	mode_t want = kept_mode(sst, owner_kept);
+	if ((dst_st->st_mode & 07777) != want) {
+		d->status = COPY_METADATA;
+		if (!c->opts->dry_run && fchmodat(r->dst_fd, dst, want, 0) != 0)
+			fail(d, STAGE_METADATA, errno);
+	}
+	if (c->opts->checksum && (dst_st->st_mtim.tv_sec != sst->st_mtim.tv_sec ||
+				  dst_st->st_mtim.tv_nsec != sst->st_mtim.tv_nsec)) {
+		struct timespec ts[2] = {sst->st_atim, sst->st_mtim};
+		d->status = COPY_METADATA;
+		if (!c->opts->dry_run && utimensat(r->dst_fd, dst, ts, AT_SYMLINK_NOFOLLOW) != 0)
+			fail(d, STAGE_METADATA, errno);
+	}
+	return 1;
+}
+
+static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
+{
+	const struct copy_root *r = &c->roots[t->root];
+	const char *srcname = names_get(c->names, t->src);
+	const char *dst = names_get(c->names, t->dst);
+	struct stat dst_st;
+	int have_dst = !c->opts->force &&
+		       fstatat(r->dst_fd, dst, &dst_st, AT_SYMLINK_NOFOLLOW) == 0;
+	/* The cheap case first: same size and mtime as scanned, no hash wanted. */
+	if (have_dst && !c->opts->checksum && !c->opts->need_hash && S_ISREG(dst_st.st_mode) &&
+	    (uint64_t)dst_st.st_size == t->size && same_mtime(&dst_st, t) &&
+	    (dst_st.st_mode & 0777) == (t->mode & 0777)) {
+		d->status = COPY_SKIPPED;
+		d->bytes = t->size;
+		if (!c->opts->keep_owner || (dst_st.st_uid == t->uid && dst_st.st_gid == t->gid))
+			if ((dst_st.st_mode & 07777) == (t->mode & 07777))
+				return;
+		d->status = 0; /* fall through to the full check below */
+	}
+	int src = openat(r->src_fd, srcname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (src < 0) {
+		fail(d, STAGE_OPEN_SOURCE, errno);
+		return;
+	}
+	for (int attempt = 0; attempt < 2; attempt++) {
+		struct stat sst;
+		if (fstat(src, &sst) != 0) {
+			fail(d, STAGE_OPEN_SOURCE, errno);
+			break;
+		}
+		if (!S_ISREG(sst.st_mode)) {
+			fail(d, STAGE_OPEN_SOURCE, CHANGED_ERRNO);
+			break;
+		}
+		if (have_dst && up_to_date(c, t, src, &sst, &dst_st, d)) {
+			hash_skipped(c, src, &sst, d);
+			break;
+		}
+		if (c->opts->dry_run) {
+			d->status = COPY_COPIED;
+			d->bytes = (uint64_t)sst.st_size;
+			break;
+		}
+		if (sst.st_size > 0)
+			compat_sequential(src);
+		int rc = copy_data(c, t, src, &sst, d);
+		if (rc != CHANGED_ERRNO)
+			break;
+		fail(d, STAGE_READ_SOURCE, CHANGED_ERRNO);
+	}
+	close(src);
+}
+
+static void copy_symlink(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
+{
+	const struct copy_root *r = &c->roots[t->root];
+	const char *dst = names_get(c->names, t->dst);
+	char target[PATH_MAX + 1], old[PATH_MAX + 1];
+	ssize_t n = readlinkat(r->src_fd, names_get(c->names, t->src), target, sizeof(target) - 1);
+	if (n < 0 || n >= (ssize_t)sizeof(target) - 1) {
+		fail(d, STAGE_READ_LINK, n < 0 ? errno : ENAMETOOLONG);
+		return;
+	}
+	target[n] = '\0';
+	d->bytes = 0;
+	struct stat st;
+	if (!c->opts->force && fstatat(r->dst_fd, dst, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode) && same_mtime(&st, t)) {
+		ssize_t m = readlinkat(r->dst_fd, dst, old, sizeof(old) - 1);
+		if (m == n && memcmp(old, target, (size_t)n) == 0) {
+			d->status = COPY_SKIPPED;
+			return;
+		}
+	}
+	d->status = COPY_COPIED;
+	if (c->opts->dry_run)
+		return;
+	const char *tmp = tmp_name(c, dst);
+	if (tmp == NULL || symlinkat(target, r->dst_fd, tmp) != 0) {
+		fail(d, STAGE_CREATE, tmp == NULL ? ENOMEM : errno);
+		return;
+	}
+	if (c->opts->keep_owner)
+		(void)fchownat(r->dst_fd, tmp, t->uid, t->gid, AT_SYMLINK_NOFOLLOW);
+	struct timespec ts[2] = {{t->atime_sec, t->atime_nsec}, {t->mtime_sec, t->mtime_nsec}};
+	if (utimensat(r->dst_fd, tmp, ts, AT_SYMLINK_NOFOLLOW) != 0 && errno != EOPNOTSUPP) {
+		fail(d, STAGE_METADATA, errno);
+	} else if (renameat(r->dst_fd, tmp, r->dst_fd, dst) != 0) {
+		fail(d, errno == EISDIR || errno == ENOTEMPTY ? STAGE_DEST_DIR : STAGE_RENAME, errno);
+	} else {
+		return;
+	}
+	unlinkat(r->dst_fd, tmp, 0);
+}
+
+/* FIFOs and device nodes. */
+static void copy_special(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
+{
+	const struct copy_root *r = &c->roots[t->root];
+	const char *dst = names_get(c->names, t->dst);
+	mode_t type = (mode_t)t->mode & S_IFMT;
+	if ((S_ISCHR(type) || S_ISBLK(type)) && geteuid() != 0) {
+		d->status = COPY_UNSUPPORTED;
+		return;
+	}
+	struct stat st;
+	if (!c->opts->force && fstatat(r->dst_fd, dst, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    (st.st_mode & S_IFMT) == type && st.st_rdev == (dev_t)t->rdev && same_mtime(&st, t) &&
+	    (st.st_mode & 07777) == (t->mode & 07777)) {
+		d->status = COPY_SKIPPED;
+		return;
+	}
+	d->status = COPY_COPIED;
+	if (c->opts->dry_run)
+		return;
+	const char *tmp = tmp_name(c, dst);
+	if (tmp == NULL || mknodat(r->dst_fd, tmp, type | 0600, (dev_t)t->rdev) != 0) {
+		fail(d, STAGE_CREATE, tmp == NULL ? ENOMEM : errno);
+		return;
+	}
+	int owner_kept = c->opts->keep_owner &&
+			 fchownat(r->dst_fd, tmp, t->uid, t->gid, AT_SYMLINK_NOFOLLOW) == 0;
+	struct stat fake = {0};
+	fake.st_mode = t->mode;
+	fake.st_uid = t->uid;
+	fake.st_gid = t->gid;
+	struct timespec ts[2] = {{t->atime_sec, t->atime_nsec}, {t->mtime_sec, t->mtime_nsec}};
+	if (fchmodat(r->dst_fd, tmp, kept_mode(&fake, owner_kept), 0) != 0 ||
+	    utimensat(r->dst_fd, tmp, ts, AT_SYMLINK_NOFOLLOW) != 0) {
+		fail(d, STAGE_METADATA, errno);
+	} else if (renameat(r->dst_fd, tmp, r->dst_fd, dst) != 0) {
+		fail(d, errno == EISDIR || errno == ENOTEMPTY ? STAGE_DEST_DIR : STAGE_RENAME, errno);
+	} else {
+		return;
+	}
+	unlinkat(r->dst_fd, tmp, 0);
+}
+
+void copy_run(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->id = t->id;
+	mode_t type = (mode_t)t->mode & S_IFMT;
+	if (S_ISREG(type))
+		copy_regular(c, t, d);
+	else if (S_ISLNK(type))
+		copy_symlink(c, t, d);
+	else if (S_ISFIFO(type) || S_ISCHR(type) || S_ISBLK(type))
+		copy_special(c, t, d);
+	else
+		d->status = COPY_UNSUPPORTED;
+	if (*c->stop && d->status == COPY_FAILED && d->err == EINTR)
+		d->status = COPY_INTERRUPTED;
+}

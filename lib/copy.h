@@ -1,0 +1,134 @@
+/*
+ * copy: what a worker does with one task: copy one non-directory entry (regular file with
+ * its holes, symlink, FIFO, device node), hash what it read with XXH3-128, re-read and hash
+ * what it wrote, carry over the metadata, and rename the verified temporary file into place.
+ *
+ * A destination name never holds partial data: the data goes to a temporary name
+ * (COPY_TMP_PREFIX...) in the destination directory, which is renamed over the final name
+ * only after verification. Every path is resolved relative to a root directory descriptor
+ * with *at() calls and O_NOFOLLOW on the final component.
+ */
+#ifndef PCOPY_COPY_H
+#define PCOPY_COPY_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "hash.h"
+#include "shm.h"
+
+/* Temporary files are named COPY_TMP_PREFIX<pid>.<counter>; stale ones are recognised by it. */
+#define COPY_TMP_PREFIX ".pcopy-tmp."
+
+/* A task, as the parent queues it. The first field must be the id (see pool.h). */
+struct copy_task {
+	uint64_t id;        /* entry index + 1 in the parent's table; never 0 */
+	uint64_t src;       /* arena offset: source path relative to the root's src_fd */
+	uint64_t dst;       /* arena offset: destination path relative to the root's dst_fd */
+	uint64_t size;      /* st_size at scan time */
+	int64_t atime_sec;  /* times at scan time, kept on the copy */
+	int64_t mtime_sec;
+	int32_t atime_nsec;
+	int32_t mtime_nsec;
+	uint64_t rdev;      /* device number for device nodes */
+	uint32_t mode;      /* st_mode at scan time (type and permission bits) */
+	uint32_t uid, gid;  /* owner at scan time */
+	uint32_t root;      /* index of the root pair (struct copy_root) */
+	uint32_t tries;     /* times this task was handed to a worker before */
+	uint32_t pad;
+};
+
+enum copy_status {
+	COPY_COPIED = 1, /* data written and verified (or would be, in a dry run) */
+	COPY_SKIPPED,    /* destination already up to date */
+	COPY_METADATA,   /* destination data was up to date; metadata was fixed */
+	COPY_UNSUPPORTED,/* not copied by design (socket; device node when not root): a warning */
+	COPY_FAILED,     /* could not be copied; STAGE and ERR say why */
+	COPY_CHANGED,    /* the source changed while it was being copied (twice) */
+	COPY_INTERRUPTED,/* abandoned because the worker was told to stop */
+};
+
+/* Where a failure happened, for the message. */
+enum copy_stage {
+	STAGE_NONE,
+	STAGE_OPEN_SOURCE,
+	STAGE_READ_SOURCE,
+	STAGE_READ_LINK,
+	STAGE_CREATE,
+	STAGE_WRITE,
+	STAGE_VERIFY_READ,
+	STAGE_VERIFY,     /* the written data's hash differs from the source's */
+	STAGE_METADATA,
+	STAGE_SYNC,
+	STAGE_RENAME,
+	STAGE_DEST_DIR,   /* the destination name is a directory */
+};
+
+/* A completion, as a worker reports it. The first field must be the id. */
+struct copy_done {
+	uint64_t id;          /* copy_task.id */
+	uint64_t bytes;       /* bytes of data copied (or, when skipped, the file's size) */
+	struct hash128 hash;  /* XXH3-128 of the content, when HASHED */
+	int32_t status;       /* enum copy_status */
+	int32_t stage;        /* enum copy_stage when FAILED */
+	int32_t err;          /* errno when FAILED */
+	int32_t hashed;       /* 1 when HASH is valid */
+};
+
+/* A source/destination pair of directory descriptors, opened by the parent before fork. */
+struct copy_root {
+	int src_fd;
+	int dst_fd;
+};
+
+/* What the worker is asked to do; set by the parent before the pool starts. */
+struct copy_opts {
+	int verify;        /* re-read and hash what was written */
+	int need_hash;     /* a hash is needed even without verification (manifest, --json) */
+	int force;         /* copy even when the destination looks up to date */
+	int checksum;      /* decide "up to date" by content hash instead of size and mtime */
+	int dry_run;       /* decide, change nothing */
+	int fsync;         /* fsync each file before its rename */
+	int keep_owner;    /* set uid/gid (root) */
+};
+
+/* Per-worker state. */
+struct copy_ctx {
+	const struct copy_opts *opts;
+	const struct copy_root *roots;
+	const struct names *names;
+	volatile sig_atomic_t *stop; /* set by the worker's signal handler: abandon the file */
+	unsigned char *buf;          /* I/O buffer */
+	size_t bufsize;
+	struct hash_state *hs;       /* streaming hash state */
+	unsigned long counter;       /* for temporary names */
+	char *tmp;                   /* temporary name buffer */
+	size_t tmp_cap;
+	int xattr_warned;            /* destination refused xattrs once already */
+};
+
+/* Prepare a worker's state. Returns 0, or -1 with errno. */
+int copy_ctx_init(struct copy_ctx *c, const struct copy_opts *opts, const struct copy_root *roots,
+		  const struct names *names, volatile sig_atomic_t *stop, size_t bufsize);
+
+/* Free a worker's state. */
+void copy_ctx_free(struct copy_ctx *c);
+
+/* Carry out task T; the outcome goes into D (never fails as a call). */
+void copy_run(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d);
+
+/* Human text for a failed stage ("cannot open", ...). */
+const char *copy_stage_text(enum copy_stage stage);
+
+/* 1 when NAME (a final path component) is one of pcopy's temporary names. */
+int copy_is_tmp_name(const char *name);
+
+/*
+ * Hash the regular file open at FD (SIZE bytes, holes skipped with SEEK_DATA when SPARSE),
+ * using BUF. Returns 0, or -1 with errno. Used for --checksum and manifests of skipped files.
+ */
+int copy_hash_fd(struct copy_ctx *c, int fd, uint64_t size, int sparse, struct hash128 *out);
+
+#endif

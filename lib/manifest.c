@@ -1,0 +1,108 @@
+/* manifest: writing and reading xxh128sum-format manifests (see manifest.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "manifest.h"
+
+/* Compare PREFIX+PATH of two lines bytewise without building the strings. */
+static int line_cmp(const void *a, const void *b)
+{
+	const struct manifest_line *x = a, *y = b;
+	const unsigned char *p[2][2] = {{(const unsigned char *)x->prefix,
+					 (const unsigned char *)x->path},
+					{(const unsigned char *)y->prefix,
+					 (const unsigned char *)y->path}};
+	int px = 0, py = 0;
+	const unsigned char *sx = p[0][0], *sy = p[1][0];
+	for (;;) {
+		while (*sx == '\0' && px == 0) {
+			sx = p[0][1];
+			px = 1;
+		}
+		while (*sy == '\0' && py == 0) {
+			sy = p[1][1];
+			py = 1;
+		}
+		if (*sx != *sy || *sx == '\0')
+			return (int)*sx - (int)*sy;
+		sx++;
+		sy++;
+	}
+}
+
+static int needs_escape(const char *s)
+{
+	return strpbrk(s, "\\\n") != NULL;
+}
+
+static void write_escaped(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\\\", out);
+		else if (*s == '\n')
+			fputs("\\n", out);
+		else
+			putc(*s, out);
+	}
+}
+
+int manifest_write(FILE *out, struct manifest_line *lines, size_t n)
+{
+	qsort(lines, n, sizeof(*lines), line_cmp);
+	for (size_t i = 0; i < n; i++) {
+		char hex[HASH_HEX_LEN + 1];
+		hash_hex(lines[i].hash, hex);
+		if (needs_escape(lines[i].prefix) || needs_escape(lines[i].path)) {
+			fprintf(out, "\\%s  ", hex);
+			write_escaped(out, lines[i].prefix);
+			write_escaped(out, lines[i].path);
+			putc('\n', out);
+		} else {
+			fprintf(out, "%s  %s%s\n", hex, lines[i].prefix, lines[i].path);
+		}
+	}
+	if (fflush(out) != 0 || ferror(out)) {
+		if (errno == 0)
+			errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+int manifest_parse_line(const char *line, struct hash128 *hash, char *path, size_t path_len)
+{
+	int escaped = line[0] == '\\';
+	if (escaped)
+		line++;
+	char hex[HASH_HEX_LEN + 1];
+	if (strlen(line) < HASH_HEX_LEN + 3 || line[HASH_HEX_LEN] != ' ' ||
+	    (line[HASH_HEX_LEN + 1] != ' ' && line[HASH_HEX_LEN + 1] != '*'))
+		return -1;
+	memcpy(hex, line, HASH_HEX_LEN);
+	hex[HASH_HEX_LEN] = '\0';
+	if (hash_parse(hex, hash) != 0)
+		return -1;
+	const char *s = line + HASH_HEX_LEN + 2;
+	size_t o = 0;
+	for (; *s; s++) {
+		char ch = *s;
+		if (escaped && ch == '\\') {
+			s++;
+			if (*s == 'n')
+				ch = '\n';
+			else if (*s == '\\')
+				ch = '\\';
+			else
+				return -1;
+		}
+		if (o + 1 >= path_len)
+			return -1;
+		path[o++] = ch;
+	}
+	path[o] = '\0';
+	return o > 0 ? 0 : -1;
+}

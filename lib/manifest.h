@@ -1,0 +1,32 @@
+/*
+ * manifest: the xxh128sum-compatible list of every regular file and its XXH3-128 hash.
+ *
+ * One line per file, "<32 hex>  <path>", sorted bytewise by path. A path holding a newline
+ * or a backslash is written the way GNU coreutils' *sum tools write it: the line starts with
+ * a backslash and the name has "\\" for a backslash and "\n" for a newline (xxhsum 0.8.1
+ * cannot check such lines; everything else checks with `xxh128sum -c`).
+ */
+#ifndef PCOPY_MANIFEST_H
+#define PCOPY_MANIFEST_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "hash.h"
+
+struct manifest_line {
+	const char *prefix; /* leading part of the path ("" or "dir/") */
+	const char *path;   /* rest of the path */
+	struct hash128 hash;
+};
+
+/* Sort LINES by full path (bytewise) and write them to OUT. Returns 0, or -1 with errno. */
+int manifest_write(FILE *out, struct manifest_line *lines, size_t n);
+
+/*
+ * Parse one manifest line (without its newline) into HASH and the unescaped path, written to
+ * PATH (a buffer of PATH_LEN bytes). Returns 0, or -1 when the line is malformed.
+ */
+int manifest_parse_line(const char *line, struct hash128 *hash, char *path, size_t path_len);
+
+#endif

@@ -1,0 +1,946 @@
+/*
+ * run: the parent's side of a pcopy run (see run.h). The parent walks the sources, creates
+ * destination directories, queues one task per non-directory entry, and turns completions
+ * into counts and events; workers (run_worker) carry out the tasks with copy_run().
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "manifest.h"
+#include "path.h"
+#include "run.h"
+#include "tree.h"
+
+/* Tasks queued ahead of the workers, and entries scanned ahead of the queue. */
+#define RUN_QUEUE_CAP 1024
+#define RUN_BACKLOG 8192
+#define RUN_MAX_TRIES 3
+#define RUN_IO_BUF (1u << 20)
+
+/* A non-directory entry. Parent only. */
+struct entry {
+	struct copy_task task; /* as queued; task.id = index + 1 */
+	struct hash128 hash;   /* content hash, when HASHED */
+	uint8_t done;          /* a completion was accepted (duplicates are ignored) */
+	uint8_t hashed;
+	uint8_t status;        /* enum copy_status of the accepted completion */
+};
+
+/* A directory whose metadata is set after its contents. */
+struct dirrec {
+	uint64_t path; /* arena offset, relative to the root's fds */
+	uint32_t root;
+	uint8_t failed; /* could not be created: leave it alone */
+	struct stat st;
+};
+
+/* A hard link to make once its first name has been copied. */
+struct linkrec {
+	uint64_t path;  /* arena offset of this name */
+	size_t target;  /* index of the entry holding the first name */
+};
+
+/* Open-addressing table (dev, ino) -> entry index for files with several links. */
+struct inotab {
+	struct ino_slot {
+		dev_t dev;
+		ino_t ino;
+		size_t entry; /* index + 1; 0 = empty */
+	} *slots;
+	size_t cap, used;
+};
+
+double run_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int run_fail(struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->err, sizeof(r->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int grow(void *arr, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap * 2 : 64;
+	while (n < need)
+		n *= 2;
+	void *p = realloc(*(void **)arr, n * size);
+	if (p == NULL)
+		return -1;
+	*(void **)arr = p;
+	*cap = n;
+	return 0;
+}
+
+int run_init(struct run *r, const struct run_opts *opts, const struct run_hooks *hooks,
+	     volatile sig_atomic_t *interrupted)
+{
+	memset(r, 0, sizeof(*r));
+	r->opts = *opts;
+	r->hooks = *hooks;
+	r->interrupted = interrupted;
+	r->inodes = calloc(1, sizeof(*r->inodes));
+	if (r->inodes == NULL || names_init(&r->names, (size_t)1 << 36) != 0)
+		return run_fail(r, "cannot reserve memory: %s", strerror(errno));
+	return 0;
+}
+
+void run_free(struct run *r)
+{
+	for (size_t i = 0; i < r->nroots; i++) {
+		free(r->roots[i].src_display);
+		free(r->roots[i].prefix);
+		free(r->roots[i].src_name);
+		free(r->roots[i].dst_name);
+		if (r->croots[i].src_fd >= 0)
+			close(r->croots[i].src_fd);
+		if (r->croots[i].dst_fd >= 0)
+			close(r->croots[i].dst_fd);
+	}
+	free(r->roots);
+	free(r->croots);
+	free(r->entries);
+	free(r->dirs);
+	free(r->links);
+	if (r->inodes != NULL)
+		free(r->inodes->slots);
+	free(r->inodes);
+	names_free(&r->names);
+}
+
+/* ---- events ---------------------------------------------------------------------------- */
+
+/* Build "SRC_DISPLAY/REL" (or just SRC_DISPLAY for the root) for messages. */
+static char *src_path(const struct run *r, uint32_t root, const char *rel)
+{
+	const struct run_root *rt = &r->roots[root];
+	if (!rt->is_dir || strcmp(rel, ".") == 0)
+		return strdup(rt->src_display);
+	return path_join(rt->src_display, rel);
+}
+
+/* Path relative to the copy root: prefix + REL (the destination name for file roots). */
+static char *rel_path(const struct run *r, uint32_t root, const char *rel)
+{
+	const struct run_root *rt = &r->roots[root];
+	if (!rt->is_dir)
+		return strdup(rt->dst_name);
+	if (strcmp(rel, ".") == 0)
+		return strdup(rt->prefix[0] ? rt->prefix : ".");
+	size_t a = strlen(rt->prefix), b = strlen(rel);
+	char *s = malloc(a + b + 1);
+	if (s != NULL) {
+		memcpy(s, rt->prefix, a);
+		memcpy(s + a, rel, b + 1);
+	}
+	return s;
+}
+
+static void emit(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
+		 uint64_t bytes, const struct hash128 *hash, const char *reason, int err)
+{
+	if (r->hooks.event == NULL)
+		return;
+	char *path = rel_path(r, root, rel), *src = src_path(r, root, rel);
+	struct run_event ev = {type, path ? path : rel, src ? src : rel, bytes, hash, reason, err};
+	r->hooks.event(r->hooks.ctx, &ev);
+	free(path);
+	free(src);
+}
+
+/* ---- planning ------------------------------------------------------------------------------ */
+
+/* Open a directory for use as a root descriptor. */
+static int open_dir(const char *path)
+{
+	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* One source checked against its target; filled by check_source(). */
+struct plan_item {
+	char *src;    /* trimmed source */
+	char *target; /* where it goes */
+	struct stat st;
+	int is_dir;
+	int into;     /* placed inside the destination directory by base name */
+};
+
+static void plan_items_free(struct plan_item *it, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(it[i].src);
+		free(it[i].target);
+	}
+	free(it);
+}
+
+/* Check one source. Returns 0, or -1 with R->err set. */
+static int check_source(struct run *r, const char *arg, const char *dest, int dest_is_dir,
+			size_t nsources, struct plan_item *it)
+{
+	size_t alen = strlen(arg);
+	int follow = alen > 0 && arg[alen - 1] == '/';
+	if ((follow ? stat(arg, &it->st) : lstat(arg, &it->st)) != 0)
+		return run_fail(r, "cannot stat '%s': %s", arg, strerror(errno));
+	it->src = path_trim(arg);
+	it->is_dir = S_ISDIR(it->st.st_mode);
+	it->into = nsources > 1 || (dest_is_dir && !it->is_dir);
+	if (it->src == NULL)
+		return run_fail(r, "out of memory");
+	if (it->into) {
+		char *base = path_base(it->src);
+		if (base == NULL || strcmp(base, "/") == 0 || strcmp(base, "..") == 0 ||
+		    strcmp(base, ".") == 0) {
+			free(base);
+			return run_fail(r, "cannot copy '%s' into a directory: it has no name of its own",
+					arg);
+		}
+		it->target = path_join(dest, base);
+		free(base);
+	} else {
+		it->target = path_trim(dest);
+	}
+	if (it->target == NULL)
+		return run_fail(r, "out of memory");
+	char *canon = path_canonical(it->target);
+	if (canon == NULL)
+		return run_fail(r, "cannot create '%s': %s", it->target, strerror(errno));
+	struct stat tst;
+	int exists = stat(it->target, &tst) == 0;
+	int rc = 0;
+	if (it->is_dir) {
+		char *real = realpath(it->src, NULL);
+		if (real != NULL && path_within(canon, real))
+			rc = run_fail(r, "cannot copy a directory, '%s', into itself, '%s'", it->src,
+				      it->target);
+		else if (exists && !S_ISDIR(tst.st_mode))
+			rc = run_fail(r, "cannot overwrite non-directory '%s' with directory '%s'",
+				      it->target, it->src);
+		free(real);
+	} else if (exists && S_ISDIR(tst.st_mode)) {
+		rc = run_fail(r, "cannot overwrite directory '%s' with non-directory '%s'", it->target,
+			      it->src);
+	} else if (exists && tst.st_dev == it->st.st_dev && tst.st_ino == it->st.st_ino) {
+		rc = run_fail(r, "'%s' and '%s' are the same file", it->src, it->target);
+	}
+	free(canon);
+	return rc;
+}
+
+/* Open (and for a new directory copy, create) the descriptors of root I. */
+static int open_root(struct run *r, size_t i, const struct plan_item *it)
+{
+	struct run_root *rt = &r->roots[i];
+	struct copy_root *cr = &r->croots[i];
+	rt->src_display = strdup(it->src);
+	rt->is_dir = it->is_dir;
+	rt->st = it->st;
+	char *base = path_base(it->src);
+	if (it->is_dir) {
+		rt->prefix = it->into ? path_join(base, "") : strdup("");
+		struct stat st;
+		if (!r->opts.copy.dry_run && stat(it->target, &st) != 0 &&
+		    mkdir(it->target, 0700) != 0) {
+			free(base);
+			return run_fail(r, "cannot create directory '%s': %s", it->target,
+					strerror(errno));
+		}
+		cr->src_fd = open_dir(it->src);
+		cr->dst_fd = open_dir(it->target);
+		if (cr->dst_fd < 0 && r->opts.copy.dry_run && errno == ENOENT)
+			errno = 0; /* a dry run into a destination that does not exist yet */
+	} else {
+		char *sdir = path_dir(it->src), *tdir = path_dir(it->target);
+		rt->prefix = strdup("");
+		rt->src_name = base;
+		base = NULL;
+		rt->dst_name = path_base(it->target);
+		cr->src_fd = sdir ? open_dir(sdir) : -1;
+		cr->dst_fd = tdir ? open_dir(tdir) : -1;
+		free(sdir);
+		free(tdir);
+	}
+	free(base);
+	if (cr->src_fd < 0)
+		return run_fail(r, "cannot open '%s': %s", it->src, strerror(errno));
+	if (cr->dst_fd < 0 && errno != 0)
+		return run_fail(r, "cannot open '%s': %s", it->target, strerror(errno));
+	return 0;
+}
+
+int run_plan(struct run *r, char **sources, size_t nsources, const char *dest)
+{
+	char *auto_dest = NULL;
+	if (nsources == 0)
+		return run_fail(r, "missing source operand");
+	if (dest == NULL) {
+		char *t = path_trim(sources[0]);
+		if (t == NULL || strcmp(t, "/") == 0 || strcmp(t, ".") == 0 || strcmp(t, "..") == 0) {
+			free(t);
+			return run_fail(r, "name a destination for '%s' (SOURCE-backup needs a name)",
+					sources[0]);
+		}
+		auto_dest = malloc(strlen(t) + sizeof("-backup"));
+		if (auto_dest != NULL)
+			sprintf(auto_dest, "%s-backup", t);
+		free(t);
+		if (auto_dest == NULL)
+			return run_fail(r, "out of memory");
+		dest = auto_dest;
+	}
+	struct stat dst;
+	int dest_is_dir = stat(dest, &dst) == 0 && S_ISDIR(dst.st_mode);
+	int rc = 0;
+	struct plan_item *items = calloc(nsources, sizeof(*items));
+	if (items == NULL)
+		rc = run_fail(r, "out of memory");
+	else if (nsources > 1 && !dest_is_dir)
+		rc = run_fail(r, "target '%s' is not a directory", dest);
+	for (size_t i = 0; rc == 0 && i < nsources; i++)
+		rc = check_source(r, sources[i], dest, dest_is_dir, nsources, &items[i]);
+	if (rc == 0) {
+		r->roots = calloc(nsources, sizeof(*r->roots));
+		r->croots = calloc(nsources, sizeof(*r->croots));
+		if (r->roots == NULL || r->croots == NULL)
+			rc = run_fail(r, "out of memory");
+	}
+	for (size_t i = 0; rc == 0 && i < nsources; i++) {
+		r->croots[i].src_fd = r->croots[i].dst_fd = -1;
+		r->nroots++;
+		rc = open_root(r, i, &items[i]);
+	}
+	if (items != NULL)
+		plan_items_free(items, nsources);
+	free(auto_dest);
+	return rc;
+}
+
+/* ---- the walk (parent) ------------------------------------------------------------------- */
+
+static int excluded(const struct run *r, const char *rel, const char *name)
+{
+	for (size_t i = 0; i < r->opts.nexcludes; i++) {
+		const char *pat = r->opts.excludes[i];
+		if (fnmatch(pat, rel, 0) == 0 || (strchr(pat, '/') == NULL && fnmatch(pat, name, 0) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+static size_t ino_hash(dev_t dev, ino_t ino, size_t cap)
+{
+	uint64_t h = (uint64_t)ino * 0x9e3779b97f4a7c15ull ^ (uint64_t)dev * 0xc2b2ae3d27d4eb4full;
+	return (size_t)(h ^ (h >> 29)) & (cap - 1);
+}
+
+/* Look up (DEV, INO); when absent, record ENTRY for it. Returns the existing entry + 1, or 0. */
+static size_t ino_find_or_add(struct inotab *t, dev_t dev, ino_t ino, size_t entry)
+{
+	if ((t->used + 1) * 2 > t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 1024;
+		struct ino_slot *ns = calloc(ncap, sizeof(*ns));
+		if (ns == NULL)
+			return 0; /* out of memory: copy as separate files */
+		for (size_t i = 0; i < t->cap; i++) {
+			if (t->slots[i].entry == 0)
+				continue;
+			size_t j = ino_hash(t->slots[i].dev, t->slots[i].ino, ncap);
+			while (ns[j].entry != 0)
+				j = (j + 1) & (ncap - 1);
+			ns[j] = t->slots[i];
+		}
+		free(t->slots);
+		t->slots = ns;
+		t->cap = ncap;
+	}
+	size_t j = ino_hash(dev, ino, t->cap);
+	for (; t->slots[j].entry != 0; j = (j + 1) & (t->cap - 1))
+		if (t->slots[j].dev == dev && t->slots[j].ino == ino)
+			return t->slots[j].entry;
+	t->slots[j].dev = dev;
+	t->slots[j].ino = ino;
+	t->slots[j].entry = entry + 1;
+	t->used++;
+	return 0;
+}
+
+/* Record a non-directory entry (or a hard link to an earlier one). */
+static int add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst, const struct stat *st)
+{
+	r->stats.files++;
+	if (S_ISSOCK(st->st_mode)) {
+		r->stats.done++;
+		r->stats.warnings++;
+		emit(r, RUN_EV_WARNING, root, names_get(&r->names, src), 0, NULL, "socket skipped", 0);
+		return 0;
+	}
+	if (st->st_nlink > 1 && !S_ISDIR(st->st_mode)) {
+		size_t first = ino_find_or_add(r->inodes, st->st_dev, st->st_ino, r->nentries);
+		if (first != 0) {
+			if (grow(&r->links, &r->links_cap, r->nlinks + 1, sizeof(*r->links)) != 0)
+				return -1;
+			r->links[r->nlinks].path = dst;
+			r->links[r->nlinks].target = first - 1;
+			r->nlinks++;
+			return 0;
+		}
+	}
+	if (grow(&r->entries, &r->entries_cap, r->nentries + 1, sizeof(*r->entries)) != 0)
+		return -1;
+	struct entry *e = &r->entries[r->nentries];
+	memset(e, 0, sizeof(*e));
+	struct copy_task *t = &e->task;
+	t->id = r->nentries + 1;
+	t->src = src;
+	t->dst = dst;
+	t->size = S_ISREG(st->st_mode) ? (uint64_t)st->st_size : 0;
+	t->atime_sec = st->st_atim.tv_sec;
+	t->atime_nsec = (int32_t)st->st_atim.tv_nsec;
+	t->mtime_sec = st->st_mtim.tv_sec;
+	t->mtime_nsec = (int32_t)st->st_mtim.tv_nsec;
+	t->rdev = st->st_rdev;
+	t->mode = st->st_mode;
+	t->uid = st->st_uid;
+	t->gid = st->st_gid;
+	t->root = root;
+	r->nentries++;
+	r->stats.bytes_total += t->size;
+	return 0;
+}
+
+/* Record a directory and create it in the destination. Returns 1 to descend, 0 not to. */
+static int add_dir(struct run *r, uint32_t root, uint64_t path, const struct stat *st, int *existed)
+{
+	if (grow(&r->dirs, &r->dirs_cap, r->ndirs + 1, sizeof(*r->dirs)) != 0)
+		return 0;
+	struct dirrec *d = &r->dirs[r->ndirs++];
+	d->path = path;
+	d->root = root;
+	d->st = *st;
+	d->failed = 0;
+	r->stats.dirs++;
+	const char *rel = names_get(&r->names, path);
+	int err = tree_make_dir(r->croots[root].dst_fd, rel, r->opts.copy.dry_run, existed);
+	if (err != 0) {
+		d->failed = 1;
+		r->stats.failed++;
+		emit(r, RUN_EV_FAILED, root, rel, 0, NULL, "cannot create directory", err);
+		return 0;
+	}
+	return 1;
+}
+
+/* The destination has NAME in directory DIR that the source has not: clean it up. */
+static void extra_entry(struct run *r, uint32_t root, const char *dir, const char *name)
+{
+	int fd = r->croots[root].dst_fd;
+	uint64_t off = scan_join(&r->names, dir, name);
+	if (off == UINT64_MAX)
+		return;
+	const char *rel = names_get(&r->names, off);
+	if (copy_is_tmp_name(name)) {
+		if (!r->opts.copy.dry_run)
+			unlinkat(fd, rel, 0); /* left by an interrupted run */
+		return;
+	}
+	if (!r->opts.delete_extra || excluded(r, rel, name))
+		return;
+	r->stats.deleted++;
+	emit(r, RUN_EV_DELETED, root, rel, 0, NULL, NULL, 0);
+	if (!r->opts.copy.dry_run) {
+		int err = tree_remove(fd, rel);
+		if (err != 0) {
+			r->stats.failed++;
+			emit(r, RUN_EV_FAILED, root, rel, 0, NULL, "cannot delete", err);
+		}
+	}
+}
+
+/* Compare the destination directory's listing with the source batch. */
+static void prune_dest(struct run *r, uint32_t root, struct scan *s)
+{
+	const char *dir = names_get(&r->names, s->dir);
+	struct tree_list list;
+	if (tree_list(r->croots[root].dst_fd, dir, &list) != 0)
+		return;
+	for (size_t i = 0; i < list.n; i++) {
+		const char *name = list.names[i];
+		size_t lo = 0, hi = s->nitems;
+		int found = 0;
+		while (lo < hi && !found) {
+			size_t mid = (lo + hi) / 2;
+			int c = strcmp(name, s->items[mid].name);
+			if (c == 0)
+				found = 1;
+			else if (c < 0)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		if (!found)
+			extra_entry(r, root, dir, name);
+	}
+	tree_list_free(&list);
+}
+
+/* Handle the directory batch the walker just read for ROOT. */
+static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_existed)
+{
+	const char *dir = names_get(&r->names, s->dir);
+	if (dir_existed)
+		prune_dest(r, root, s);
+	for (size_t i = 0; i < s->nitems; i++) {
+		const struct scan_item *it = &s->items[i];
+		uint64_t off = scan_join(&r->names, dir, it->name);
+		if (off == UINT64_MAX)
+			return run_fail(r, "out of memory for path names");
+		const char *rel = names_get(&r->names, off);
+		if (r->opts.nexcludes && excluded(r, rel, it->name))
+			continue;
+		if (S_ISDIR(it->st.st_mode)) {
+			int existed = 0;
+			int other_fs = r->opts.one_fs && it->st.st_dev != r->roots[root].st.st_dev;
+			if (add_dir(r, root, off, &it->st, &existed) && !other_fs) {
+				/* Remember whether it existed: the walker visits it later. */
+				if (scan_descend(s, off | (existed ? SCAN_FLAG : 0)) != 0)
+					return run_fail(r, "out of memory");
+			}
+		} else if (add_entry(r, root, off, off, &it->st) != 0) {
+			return run_fail(r, "out of memory for the file table");
+		}
+	}
+	return 0;
+}
+
+/* ---- workers ---------------------------------------------------------------------------- */
+
+static volatile sig_atomic_t worker_stop;
+
+static void worker_signal(int sig)
+{
+	worker_stop = sig;
+}
+
+/* Body of each worker process: take tasks until the queue closes or the parent goes. */
+static int run_worker(struct pool *p, void *arg, int index)
+{
+	struct run *r = arg;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_signal; /* no SA_RESTART: waits return EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+	struct copy_ctx ctx;
+	if (copy_ctx_init(&ctx, &r->opts.copy, r->croots, &r->names, &worker_stop, RUN_IO_BUF) != 0)
+		return 3;
+	volatile uint64_t *claim = &p->slots[index].claim;
+	while (!worker_stop) {
+		struct copy_task t;
+		if (queue_pop(p->tasks, &t, 1000, claim) != 0) {
+			if (errno == EPIPE || pool_orphaned(p))
+				break;
+			continue;
+		}
+		struct copy_done d;
+		copy_run(&ctx, &t, &d);
+		while (queue_push(p->done, &d, 1000) != 0) {
+			if (errno == EPIPE || pool_orphaned(p))
+				goto out;
+		}
+		*claim = 0;
+	}
+out:
+	copy_ctx_free(&ctx);
+	return 0;
+}
+
+/* ---- completions ---------------------------------------------------------------------- */
+
+static const char *status_reason(const struct copy_done *d, const struct copy_task *t)
+{
+	if (d->status == COPY_CHANGED)
+		return "the file changed while it was being copied; not recorded as copied";
+	if (d->status == COPY_UNSUPPORTED)
+		return S_ISSOCK(t->mode) ? "socket skipped"
+					 : "device node skipped (only root can create one)";
+	return copy_stage_text((enum copy_stage)d->stage);
+}
+
+/* Account for a finished entry. */
+static void complete(struct run *r, const struct copy_done *d, size_t *outstanding, const char *why)
+{
+	if (d->id == 0 || d->id > r->nentries)
+		return;
+	struct entry *e = &r->entries[d->id - 1];
+	if (e->done)
+		return; /* a task re-queued after a worker death finished twice */
+	(*outstanding)--;
+	if (d->status == COPY_INTERRUPTED)
+		return;
+	e->done = 1;
+	e->status = (uint8_t)d->status;
+	if (d->hashed) {
+		e->hash = d->hash;
+		e->hashed = 1;
+	}
+	r->stats.done++;
+	const char *rel = names_get(&r->names, e->task.src);
+	const struct hash128 *h = d->hashed ? &d->hash : NULL;
+	switch (d->status) {
+	case COPY_COPIED:
+		r->stats.copied++;
+		r->stats.bytes_done += e->task.size;
+		r->stats.bytes_copied += d->bytes;
+		emit(r, RUN_EV_COPIED, e->task.root, rel, d->bytes, h, NULL, 0);
+		break;
+	case COPY_SKIPPED:
+	case COPY_METADATA:
+		r->stats.skipped++;
+		r->stats.bytes_done += e->task.size;
+		emit(r, d->status == COPY_SKIPPED ? RUN_EV_SKIPPED : RUN_EV_UPDATED, e->task.root, rel,
+		     e->task.size, h, NULL, 0);
+		break;
+	case COPY_UNSUPPORTED:
+		r->stats.warnings++;
+		emit(r, RUN_EV_WARNING, e->task.root, rel, 0, NULL, status_reason(d, &e->task), 0);
+		break;
+	default:
+		r->stats.failed++;
+		r->stats.bytes_done += e->task.size;
+		emit(r, RUN_EV_FAILED, e->task.root, rel, 0, NULL,
+		     why ? why : status_reason(d, &e->task), d->status == COPY_CHANGED ? 0 : d->err);
+		break;
+	}
+}
+
+struct lost_ctx {
+	struct run *r;
+	size_t *outstanding;
+};
+
+/* A worker died holding task CLAIM: try it again, or give up on it. */
+static void lost_task(void *arg, uint64_t claim, int wstatus)
+{
+	struct lost_ctx *lc = arg;
+	struct run *r = lc->r;
+	if (claim == 0 || claim > r->nentries)
+		return;
+	struct entry *e = &r->entries[claim - 1];
+	if (e->done)
+		return;
+	if (++e->task.tries < RUN_MAX_TRIES && !*r->interrupted &&
+	    pool_submit(&r->pool, &e->task, 1000) == 0)
+		return;
+	char why[128];
+	snprintf(why, sizeof(why), "a worker died %u times copying this file (last: %s %d)",
+		 e->task.tries, WIFSIGNALED(wstatus) ? "signal" : "exit status",
+		 WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : WEXITSTATUS(wstatus));
+	struct copy_done d = {.id = claim, .status = COPY_FAILED};
+	e->task.tries = RUN_MAX_TRIES;
+	complete(r, &d, lc->outstanding, why);
+}
+
+/* ---- the main loop ------------------------------------------------------------------------ */
+
+/* Walk state across roots. */
+struct walk {
+	uint32_t root;   /* root being walked */
+	int active;      /* a scan of ROOT is open */
+	int finished;    /* every root has been walked */
+	struct scan scan;
+};
+
+/* Read the next directory (or the next file root) into the tables. Returns 0 or -1 (fatal). */
+static int walk_step(struct run *r, struct walk *w)
+{
+	while (!w->active) {
+		if (w->root >= r->nroots) {
+			w->finished = 1;
+			r->stats.scanning = 0;
+			return 0;
+		}
+		struct run_root *rt = &r->roots[w->root];
+		if (!rt->is_dir) {
+			uint64_t s = names_add(&r->names, rt->src_name, strlen(rt->src_name));
+			uint64_t d = names_add(&r->names, rt->dst_name, strlen(rt->dst_name));
+			if (s == UINT64_MAX || d == UINT64_MAX || add_entry(r, w->root, s, d, &rt->st) != 0)
+				return run_fail(r, "out of memory");
+			w->root++;
+			return 0;
+		}
+		uint64_t top = names_add(&r->names, ".", 1);
+		int existed = 0;
+		if (top == UINT64_MAX)
+			return run_fail(r, "out of memory");
+		if (!add_dir(r, w->root, top, &rt->st, &existed)) {
+			w->root++;
+			continue;
+		}
+		if (scan_start(&w->scan, r->croots[w->root].src_fd, &r->names, top | SCAN_FLAG) != 0)
+			return run_fail(r, "out of memory");
+		w->active = 1;
+	}
+	int rc = scan_next(&w->scan);
+	if (rc == 0) {
+		scan_end(&w->scan);
+		w->active = 0;
+		w->root++;
+		return 0;
+	}
+	if (rc < 0) {
+		r->stats.failed++;
+		emit(r, RUN_EV_FAILED, w->root, names_get(&r->names, w->scan.dir), 0, NULL,
+		     "cannot read directory", w->scan.err);
+		return 0;
+	}
+	return walk_batch(r, w->root, &w->scan, w->scan.dir_flag);
+}
+
+static void tick(struct run *r)
+{
+	r->stats.seconds = run_now() - r->start;
+	if (r->hooks.tick != NULL)
+		r->hooks.tick(r->hooks.ctx, &r->stats);
+}
+
+/* Scan, dispatch and collect until everything is done or the run is interrupted. */
+static int dispatch(struct run *r)
+{
+	struct walk w;
+	memset(&w, 0, sizeof(w));
+	size_t next = 0, outstanding = 0;
+	struct lost_ctx lc = {r, &outstanding};
+	double last_tick = 0, last_reap = 0;
+	r->stats.scanning = 1;
+	while (!*r->interrupted) {
+		while (next < r->nentries && outstanding < RUN_QUEUE_CAP) {
+			if (pool_submit(&r->pool, &r->entries[next].task, 0) != 0)
+				break;
+			next++;
+			outstanding++;
+		}
+		int want_scan = !w.finished && r->nentries - next < RUN_BACKLOG;
+		if (want_scan && walk_step(r, &w) != 0) {
+			if (w.active)
+				scan_end(&w.scan);
+			return -1;
+		}
+		if (w.finished && next == r->nentries && outstanding == 0)
+			break;
+		struct copy_done d;
+		int timeout = want_scan ? 0 : 50;
+		while (pool_next(&r->pool, &d, timeout) == 0) {
+			complete(r, &d, &outstanding, NULL);
+			timeout = 0;
+		}
+		double now = run_now();
+		if (now - last_reap >= 0.05) {
+			last_reap = now;
+			if (pool_reap(&r->pool, lost_task, &lc) < 0)
+				return run_fail(r, "cannot start a worker process: %s", strerror(errno));
+			if (pool_alive(&r->pool) == 0)
+				return run_fail(r, "every worker process has exited");
+		}
+		if (now - last_tick >= 0.1) {
+			last_tick = now;
+			tick(r);
+		}
+	}
+	if (w.active)
+		scan_end(&w.scan);
+	/* Interrupted: workers abandon their files (removing their temporary files). */
+	pool_signal(&r->pool, SIGTERM);
+	struct copy_done d;
+	while (pool_alive(&r->pool) > 0) {
+		while (pool_next(&r->pool, &d, 20) == 0)
+			complete(r, &d, &outstanding, NULL);
+		r->pool.stopping = 1;
+		pool_reap(&r->pool, NULL, NULL);
+	}
+	while (pool_next(&r->pool, &d, 0) == 0)
+		complete(r, &d, &outstanding, NULL);
+	return 0;
+}
+
+/* ---- finishing ------------------------------------------------------------------------------ */
+
+/* Make the hard links recorded during the walk. */
+static void make_links(struct run *r)
+{
+	char tmp[64];
+	for (size_t i = 0; i < r->nlinks; i++) {
+		struct linkrec *l = &r->links[i];
+		struct entry *t = &r->entries[l->target];
+		int fd = r->croots[t->task.root].dst_fd;
+		const char *rel = names_get(&r->names, l->path);
+		const char *first = names_get(&r->names, t->task.dst);
+		r->stats.done++;
+		if (!t->done || (t->status != COPY_COPIED && t->status != COPY_SKIPPED &&
+				 t->status != COPY_METADATA)) {
+			r->stats.failed++;
+			emit(r, RUN_EV_FAILED, t->task.root, rel, 0, NULL,
+			     "not linked: its first name was not copied", 0);
+			continue;
+		}
+		struct stat a, b;
+		if (fstatat(fd, rel, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    fstatat(fd, first, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev) {
+			r->stats.skipped++;
+			emit(r, RUN_EV_SKIPPED, t->task.root, rel, 0, t->hashed ? &t->hash : NULL, NULL, 0);
+			continue;
+		}
+		r->stats.copied++;
+		if (!r->opts.copy.dry_run) {
+			/* Link under a temporary name in the same directory, then rename over. */
+			const char *slash = strrchr(rel, '/');
+			size_t dirlen = slash ? (size_t)(slash - rel) + 1 : 0;
+			char *tpath = malloc(dirlen + sizeof(tmp));
+			if (tpath == NULL)
+				continue;
+			snprintf(tmp, sizeof(tmp), "%s%ld.link%zu", COPY_TMP_PREFIX, (long)getpid(), i);
+			memcpy(tpath, rel, dirlen);
+			strcpy(tpath + dirlen, tmp);
+			int err = 0;
+			if (linkat(fd, first, fd, tpath, 0) != 0)
+				err = errno;
+			else if (renameat(fd, tpath, fd, rel) != 0)
+				err = errno, unlinkat(fd, tpath, 0);
+			free(tpath);
+			if (err != 0) {
+				r->stats.copied--;
+				r->stats.failed++;
+				emit(r, RUN_EV_FAILED, t->task.root, rel, 0, NULL, "cannot create hard link",
+				     err);
+				continue;
+			}
+		}
+		emit(r, RUN_EV_COPIED, t->task.root, rel, 0, t->hashed ? &t->hash : NULL, NULL, 0);
+	}
+}
+
+/* Set directory owner, mode and times, deepest first (after their contents). */
+static void finish_dirs(struct run *r)
+{
+	for (size_t i = r->ndirs; i-- > 0;) {
+		struct dirrec *d = &r->dirs[i];
+		if (d->failed)
+			continue;
+		int fd = r->croots[d->root].dst_fd;
+		const char *rel = names_get(&r->names, d->path);
+		int owner_kept = 0;
+		if (r->opts.copy.keep_owner)
+			owner_kept = fchownat(fd, rel, d->st.st_uid, d->st.st_gid, AT_SYMLINK_NOFOLLOW) == 0;
+		mode_t mode = d->st.st_mode & 07777;
+		if (!owner_kept && !(d->st.st_uid == geteuid() && d->st.st_gid == getegid()))
+			mode &= 01777;
+		struct timespec ts[2] = {d->st.st_atim, d->st.st_mtim};
+		if (fchmodat(fd, rel, mode, 0) != 0 || utimensat(fd, rel, ts, AT_SYMLINK_NOFOLLOW) != 0) {
+			r->stats.failed++;
+			emit(r, RUN_EV_FAILED, d->root, rel, 0, NULL,
+			     "cannot set directory attributes", errno);
+		}
+	}
+}
+
+/* Write the manifest of every regular file that is in place with a known hash. */
+static int write_manifest(struct run *r)
+{
+	const char *path = r->opts.manifest;
+	size_t n = 0;
+	struct manifest_line *lines = malloc((r->nentries + r->nlinks + 1) * sizeof(*lines));
+	if (lines == NULL)
+		return run_fail(r, "out of memory for the manifest");
+	for (size_t i = 0; i < r->nentries; i++) {
+		struct entry *e = &r->entries[i];
+		if (!S_ISREG(e->task.mode) || !e->done || !e->hashed)
+			continue;
+		const struct run_root *rt = &r->roots[e->task.root];
+		lines[n].prefix = rt->prefix;
+		lines[n].path = names_get(&r->names, e->task.dst);
+		lines[n++].hash = e->hash;
+	}
+	for (size_t i = 0; i < r->nlinks; i++) {
+		struct entry *e = &r->entries[r->links[i].target];
+		if (!S_ISREG(e->task.mode) || !e->done || !e->hashed)
+			continue;
+		lines[n].prefix = r->roots[e->task.root].prefix;
+		lines[n].path = names_get(&r->names, r->links[i].path);
+		lines[n++].hash = e->hash;
+	}
+	int rc;
+	if (strcmp(path, "-") == 0) {
+		rc = manifest_write(stdout, lines, n);
+	} else {
+		char *tmp = malloc(strlen(path) + 32);
+		if (tmp == NULL) {
+			free(lines);
+			return run_fail(r, "out of memory");
+		}
+		sprintf(tmp, "%s.tmp%ld", path, (long)getpid());
+		FILE *f = fopen(tmp, "w");
+		rc = f == NULL ? -1 : manifest_write(f, lines, n);
+		if (f != NULL && fclose(f) != 0)
+			rc = -1;
+		if (rc == 0 && rename(tmp, path) != 0)
+			rc = -1;
+		int e = errno;
+		if (rc != 0)
+			unlink(tmp);
+		free(tmp);
+		errno = e;
+	}
+	free(lines);
+	if (rc != 0)
+		return run_fail(r, "cannot write manifest '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+int run_execute(struct run *r)
+{
+	r->start = run_now();
+	int jobs = r->opts.jobs > 0 ? r->opts.jobs : 1;
+	if (pool_start(&r->pool, jobs, RUN_QUEUE_CAP, sizeof(struct copy_task),
+		       sizeof(struct copy_done), run_worker, r) != 0) {
+		run_fail(r, "cannot start %d worker processes: %s", jobs, strerror(errno));
+		return RUN_FATAL;
+	}
+	int rc = dispatch(r);
+	pool_stop(&r->pool, 5000);
+	if (rc != 0)
+		return RUN_FATAL;
+	if (*r->interrupted) {
+		tick(r);
+		return RUN_SIGNALLED + *r->interrupted;
+	}
+	make_links(r);
+	if (!r->opts.copy.dry_run)
+		finish_dirs(r);
+	if (r->opts.manifest != NULL && write_manifest(r) != 0)
+		return RUN_FATAL;
+	tick(r);
+	return r->stats.failed > 0 ? RUN_PARTIAL : RUN_OK;
+}

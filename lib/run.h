@@ -1,0 +1,123 @@
+/*
+ * run: one pcopy run, from the command's sources and destination to the final counts.
+ *
+ * run_plan() checks the request and opens the roots (nothing is created when it fails);
+ * run_execute() starts the worker pool, walks the sources in the parent, feeds one task per
+ * non-directory entry to the pool, collects completions, then links hard links, sets
+ * directory metadata deepest first and writes the manifest. Everything the user sees goes
+ * through the hooks: run never prints.
+ */
+#ifndef PCOPY_RUN_H
+#define PCOPY_RUN_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "copy.h"
+#include "pool.h"
+#include "progress.h"
+#include "scan.h"
+#include "shm.h"
+
+/* Exit statuses (the man page lists them under EXIT STATUS). */
+enum {
+	RUN_OK = 0,        /* everything copied or up to date */
+	RUN_PARTIAL = 1,   /* some entries failed (the rest was done) */
+	RUN_FATAL = 2,     /* usage error or nothing could be done */
+	RUN_SIGNALLED = 128 /* + signal number: interrupted */
+};
+
+struct run_opts {
+	int jobs;              /* worker processes */
+	struct copy_opts copy; /* what workers do per file */
+	int delete_extra;      /* --delete */
+	int one_fs;            /* --one-file-system */
+	char **excludes;       /* --exclude patterns */
+	size_t nexcludes;
+	const char *manifest;  /* --manifest path, "-" for stdout, NULL for none */
+};
+
+enum run_event_type {
+	RUN_EV_COPIED,   /* written (or would be, in a dry run) */
+	RUN_EV_SKIPPED,  /* already up to date */
+	RUN_EV_UPDATED,  /* data up to date, metadata fixed */
+	RUN_EV_DELETED,  /* removed from the destination by --delete */
+	RUN_EV_FAILED,   /* could not be copied */
+	RUN_EV_WARNING,  /* not copied by design (socket ...) or a minor problem */
+};
+
+struct run_event {
+	enum run_event_type type;
+	const char *path;           /* relative to the copy root (-v, --json) */
+	const char *src;            /* the path as the user would name it (messages) */
+	uint64_t bytes;
+	const struct hash128 *hash; /* NULL when not computed */
+	const char *reason;         /* FAILED / WARNING: what went wrong */
+	int err;                    /* errno for FAILED, 0 if none */
+};
+
+struct run_hooks {
+	void (*event)(void *ctx, const struct run_event *ev);
+	void (*tick)(void *ctx, const struct stats *st); /* about every 100 ms while running */
+	void *ctx;
+};
+
+/* A source and where it goes. */
+struct run_root {
+	char *src_display; /* the source as named by the user, trailing slashes removed */
+	char *prefix;      /* what the manifest puts before paths of this root: "" or "name/" */
+	char *src_name;    /* file roots: source name relative to src_fd */
+	char *dst_name;    /* file roots: destination name relative to dst_fd */
+	int is_dir;        /* directory tree (else a single non-directory entry) */
+	struct stat st;    /* lstat of the source */
+};
+
+struct entry;
+struct dirrec;
+struct linkrec;
+struct inotab;
+
+struct run {
+	struct run_opts opts;
+	struct run_hooks hooks;
+	volatile sig_atomic_t *interrupted; /* set to a signal number by the caller's handler */
+	struct names names;                 /* shared arena of relative paths */
+	struct run_root *roots;
+	struct copy_root *croots;           /* descriptors, inherited by the workers */
+	size_t nroots;
+	struct entry *entries;              /* one per non-directory entry, id = index + 1 */
+	size_t nentries, entries_cap;
+	struct dirrec *dirs;                /* directories, in walk order */
+	size_t ndirs, dirs_cap;
+	struct linkrec *links;              /* hard links to make at the end */
+	size_t nlinks, links_cap;
+	struct inotab *inodes;              /* (dev, ino) -> entry for multiply linked files */
+	struct pool pool;
+	struct stats stats;
+	double start;                       /* monotonic seconds at run_execute */
+	char err[1024];                     /* message for a fatal failure */
+};
+
+/* Initialise R with options and hooks. Returns 0, or -1 (R->err says why). */
+int run_init(struct run *r, const struct run_opts *opts, const struct run_hooks *hooks,
+	     volatile sig_atomic_t *interrupted);
+
+/*
+ * Check the request (sources, destination; DEST NULL means SOURCE-backup) and prepare the
+ * roots, creating the destination directory only once every check has passed. Returns 0, or
+ * -1 with R->err set (the caller exits RUN_FATAL).
+ */
+int run_plan(struct run *r, char **sources, size_t nsources, const char *dest);
+
+/* Do the copy. Returns the exit status (RUN_OK, RUN_PARTIAL, RUN_FATAL, RUN_SIGNALLED + sig). */
+int run_execute(struct run *r);
+
+/* Free everything. */
+void run_free(struct run *r);
+
+/* Monotonic clock in seconds. */
+double run_now(void);
+
+#endif

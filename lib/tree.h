@@ -1,0 +1,34 @@
+/*
+ * tree: operations on the destination tree done by the parent: creating directories,
+ * listing them, and removing what --delete removes. All relative to a directory descriptor,
+ * never following a symlink inside the destination.
+ */
+#ifndef PCOPY_TREE_H
+#define PCOPY_TREE_H
+
+#include <stddef.h>
+
+/* Names of one directory (without "." and ".."), unsorted. */
+struct tree_list {
+	char **names;
+	size_t n;
+	char *buf; /* storage for the names */
+};
+
+/*
+ * Make directory REL below FD (mode 0700 until its real mode is set at the end). An existing
+ * directory is fine (*EXISTED = 1); an existing non-directory is replaced. With DRY_RUN,
+ * only report whether it exists. Returns 0, or an errno value.
+ */
+int tree_make_dir(int fd, const char *rel, int dry_run, int *existed);
+
+/* List directory REL below FD. Returns 0, or -1 with errno. */
+int tree_list(int fd, const char *rel, struct tree_list *out);
+
+/* Free a listing. */
+void tree_list_free(struct tree_list *l);
+
+/* Remove REL below FD, recursively if it is a directory (never following symlinks). 0 or errno. */
+int tree_remove(int fd, const char *rel);
+
+#endif
