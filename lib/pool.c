@@ -19,6 +19,10 @@ static int pool_spawn(struct pool *p, int i)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		/* The parent's handlers must not run here before the worker installs its own. */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
 		compat_parent_death_signal(SIGTERM);
 		if (getppid() != p->parent)
 			_exit(0);

@@ -557,6 +557,11 @@ static int run_worker(struct pool *p, void *arg, int index)
 	if (copy_ctx_init(&ctx, &r->opts.copy, r->croots, &r->names, &worker_stop, RUN_IO_BUF) != 0)
 		return 3;
 	volatile uint64_t *claim = &p->slots[index].claim;
+	/* Test hook: slow every task down so tests can interrupt a run at a known point. */
+	const char *slow = getenv("PCOPY_TEST_SLOW_MS");
+	struct timespec delay = {0, 0};
+	if (slow != NULL)
+		delay.tv_nsec = (atol(slow) % 1000) * 1000000L;
 	while (!worker_stop) {
 		struct copy_task t;
 		if (queue_pop(p->tasks, &t, 1000, claim) != 0) {
@@ -565,6 +570,8 @@ static int run_worker(struct pool *p, void *arg, int index)
 			continue;
 		}
 		struct copy_done d;
+		if (delay.tv_nsec > 0)
+			nanosleep(&delay, NULL);
 		copy_run(&ctx, &t, &d);
 		while (queue_push(p->done, &d, 1000) != 0) {
 			if (errno == EPIPE || pool_orphaned(p))
@@ -771,14 +778,19 @@ static int dispatch(struct run *r)
 	}
 	if (w.active)
 		scan_end(&w.scan);
+	if (!*r->interrupted)
+		return 0;
 	/* Interrupted: workers abandon their files (removing their temporary files). */
+	r->pool.stopping = 1;
 	pool_signal(&r->pool, SIGTERM);
 	struct copy_done d;
+	double deadline = run_now() + 10;
 	while (pool_alive(&r->pool) > 0) {
 		while (pool_next(&r->pool, &d, 20) == 0)
 			complete(r, &d, &outstanding, NULL);
-		r->pool.stopping = 1;
 		pool_reap(&r->pool, NULL, NULL);
+		if (run_now() > deadline)
+			pool_signal(&r->pool, SIGKILL);
 	}
 	while (pool_next(&r->pool, &d, 0) == 0)
 		complete(r, &d, &outstanding, NULL);

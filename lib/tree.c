@@ -24,11 +24,11 @@ int tree_make_dir(int fd, const char *rel, int dry_run, int *existed)
 			return 0;
 		if (unlinkat(fd, rel, 0) != 0)
 			return errno;
+	} else if (dry_run) {
+		return 0; /* a dry run into a destination that does not exist yet */
 	} else if (errno != ENOENT) {
 		return errno;
 	}
-	if (dry_run)
-		return 0;
 	if (mkdirat(fd, rel, 0700) != 0)
 		return errno;
 	return 0;

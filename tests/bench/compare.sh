@@ -1,0 +1,466 @@
+#!/usr/bin/env bash
+# Times pcopy against cp -a, rsync -a, rsync -a -H and a tar pipe on the benchmark corpora.
+#
+#   tests/bench/compare.sh [-r REPS] [-w disk|tmpfs|both] [-o OUTFILE] CORPUS...
+#   CORPUS: kernel small large sparse (built by shared/bench/corpus.sh if missing)
+#
+# Environment:
+#   BENCH_DIR  where the corpora live on disk (default /var/tmp/pcopy-bench); disk-run
+#              destinations go there too, so source and destination share a file system.
+#   TMPFS_DIR  tmpfs working dir (default /dev/shm/pcopy-bench); the corpus is copied
+#              there once and kept (it is a corpus), destinations are removed at the end.
+#   COLD=1     drop the page cache before every timed run (needs a writable
+#              /proc/sys/vm/drop_caches); default is a warm cache.
+#   PCOPY      pcopy binary to time (default: REPO/pcopy).
+#   CORPUS_SH  corpus builder, used if ../../../shared/bench/corpus.sh is not there.
+#   INODE_WAIT seconds between deleting copies and timing disk runs on an ext4 without
+#              a journal (default 365; see wait_inode_reuse).
+#
+# Each tool runs REPS times, interleaved round-robin, and every tool's first run is
+# checked against the source (diff -r, or cmp per file for large/sparse); a wrong copy
+# aborts the benchmark. Times are wall-clock seconds of the copy command alone: the
+# rm -rf of the old destination and the sync before each run are outside the timing,
+# and no sync is timed after it (dirty data is flushed by the next run's sync).
+# On ext4 without a journal, disk runs use fresh destinations instead; see
+# wait_inode_reuse for why.
+set -euo pipefail
+export LC_ALL=C # a '.' decimal point in EPOCHREALTIME, printf and awk
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+
+reps=5
+where=both
+outfile=
+bench_dir=${BENCH_DIR:-/var/tmp/pcopy-bench}
+tmpfs_dir=${TMPFS_DIR:-/dev/shm/pcopy-bench}
+cold=${COLD:-0}
+inode_wait=${INODE_WAIT:-365}
+
+# Tools in table order: id, label. Ratios are taken against "cp" and "rsync".
+tool_ids=(pcopy pcopy_nv cp rsync rsync_h tar)
+declare -A label=(
+	[pcopy]="pcopy -j2 (verified)"
+	[pcopy_nv]="pcopy -j2 --no-verify"
+	[cp]="cp -a"
+	[rsync]="rsync -a"
+	[rsync_h]="rsync -a -H"
+	[tar]="tar | tar"
+)
+tools=()          # the tools actually available, filled by find_tools
+declare -A times  # "corpus/where/tool" -> space-separated seconds, one per rep
+
+work=           # private temp dir (pcopy snapshot, logs)
+dests=()        # destination roots to remove at exit
+nojournal=0     # 1 if the bench dir is ext2/3/4 without a journal (see wait_inode_reuse)
+
+# ---- helpers --------------------------------------------------------------------------
+
+die() { echo "compare.sh: error: $*" >&2; exit 1; }
+note() { echo "compare.sh: $*" >&2; }
+
+usage() {
+	sed -n '2,5s/^# \{0,1\}//p' "$0" >&2
+	exit 2
+}
+
+human() { numfmt --to=iec-i --suffix=B "$1"; }
+
+# First line of "$1 --version", or "not installed".
+version_of() { { "$1" --version 2>/dev/null || echo "$1 not installed"; } | head -n 1 | tr -s ' '; }
+
+# Apparent size in bytes (what a tool that does not keep holes would write).
+apparent_bytes() { du -s --apparent-size --block-size=1 "$1" | cut -f1; }
+
+mem_available() { awk '/^MemAvailable:/ { printf "%.0f\n", $2 * 1024 }' /proc/meminfo; }
+
+fs_avail() { df --output=avail --block-size=1 "$1" | tail -n 1 | tr -d ' '; }
+
+cleanup() {
+	local d
+	for d in "${dests[@]}"; do
+		[ -e "$d" ] || continue
+		note "removing destinations in $d"
+		rm -rf -- "$d"
+		[[ $d != "$bench_dir"/* ]] || mark_disk_delete
+	done
+	[ -z "$work" ] || rm -rf -- "$work"
+}
+
+# ---- ext4 without a journal -----------------------------------------------------------
+# Such a file system (the bench disk here is one) does not hand out a freed inode
+# number again for 60 s, or for 360 s while its inode table block is dirty, which it
+# becomes as soon as a neighbour inode is allocated (recently_deleted() in
+# fs/ext4/ialloc.c), and it re-checks every such inode on each create. A copy started
+# soon after rm -rf of an earlier copy nearby spends most of its time in that scan
+# (perf: recently_deleted and find_get_block): 20,000 small files took 5-14 s instead
+# of 0.6 s with cp -a. Deleting the old destination before every run would make the
+# disk numbers measure how long ago the last rm was. So on such a file system each
+# disk run gets a fresh destination, all are removed only when the script exits, and
+# disk runs start only INODE_WAIT (default 365) seconds after the last deletion the
+# script made (a time stamp in BENCH_DIR covers earlier invocations).
+
+detect_nojournal() {
+	[ "$(stat -f -c %T "$bench_dir")" = ext2/ext3 ] || return 0
+	local dev
+	dev=$(df --output=source "$bench_dir" | tail -n 1)
+	dev=${dev##*/}
+	compgen -G "/proc/fs/jbd2/$dev-*" >/dev/null || nojournal=1
+}
+
+mark_disk_delete() { sync; date +%s >"$bench_dir/.compare-last-delete"; }
+
+wait_inode_reuse() {
+	[ "$nojournal" = 1 ] && [ -r "$bench_dir/.compare-last-delete" ] || return 0
+	local left
+	left=$(($(cat "$bench_dir/.compare-last-delete") + inode_wait - $(date +%s)))
+	[ "$left" -gt 0 ] || return 0
+	note "waiting ${left}s until inodes freed by the last delete in $bench_dir are reusable"
+	sleep "$left"
+}
+
+# ---- setup ----------------------------------------------------------------------------
+
+parse_args() {
+	local opt
+	while getopts 'r:w:o:h' opt; do
+		case $opt in
+		r) reps=$OPTARG ;;
+		w) where=$OPTARG ;;
+		o) outfile=$OPTARG ;;
+		*) usage ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	[ $# -gt 0 ] || usage
+	[[ $reps =~ ^[1-9][0-9]*$ ]] || die "-r wants a positive number, not '$reps'"
+	case $where in disk | tmpfs | both) ;; *) die "-w wants disk, tmpfs or both, not '$where'" ;; esac
+	local c
+	for c; do
+		case $c in kernel | small | large | sparse) ;; *) die "unknown corpus '$c' (kernel small large sparse)" ;; esac
+	done
+	corpora=("$@")
+	# Make the outfile path absolute: nothing cds, but it keeps messages unambiguous.
+	if [ -n "$outfile" ]; then
+		outfile=$(realpath -m -- "$outfile")
+		touch -- "$outfile" || die "cannot write $outfile"
+	fi
+	if [ "$cold" = 1 ] && ! { : >/proc/sys/vm/drop_caches; } 2>/dev/null; then
+		# Better to refuse than to label warm-cache numbers as cold.
+		die "COLD=1 but /proc/sys/vm/drop_caches is not writable here"
+	fi
+}
+
+find_corpus_sh() {
+	corpus_sh=$here/../../../shared/bench/corpus.sh
+	[ -x "$corpus_sh" ] || [ -r "$corpus_sh" ] || corpus_sh=${CORPUS_SH:-}
+	if [ -z "$corpus_sh" ] || ! [ -r "$corpus_sh" ]; then
+		die "corpus.sh not found at $here/../../../shared/bench/corpus.sh; set CORPUS_SH"
+	fi
+}
+
+# The lead may rebuild pcopy while a long benchmark runs; timing a private copy keeps
+# every rep on the same binary as the version and commit printed in the header.
+snapshot_pcopy() {
+	local bin=${PCOPY:-$repo/pcopy}
+	[ -x "$bin" ] || die "no pcopy binary at $bin (run make in $repo)"
+	cp -- "$bin" "$work/pcopy"
+	pcopy_bin=$work/pcopy
+	pcopy_version=$("$pcopy_bin" --version 2>&1 | head -n 1)
+	git_commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
+	# A modified tree means the binary may not be exactly that commit; say so.
+	if [ "$git_commit" != unknown ] && [ -n "$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+		git_commit="$git_commit (+ uncommitted changes)"
+	fi
+}
+
+find_tools() {
+	local id need
+	for id in "${tool_ids[@]}"; do
+		case $id in pcopy*) need='' ;; cp) need='cp' ;; rsync*) need='rsync' ;; tar) need='tar' ;; esac
+		if [ -n "$need" ] && ! command -v "$need" >/dev/null; then
+			note "skipping ${label[$id]}: $need is not installed"
+			continue
+		fi
+		tools+=("$id")
+	done
+}
+
+print_header() {
+	local mem_total mem_avail cache
+	mem_total=$(awk '/^MemTotal:/ { printf "%.0f\n", $2 * 1024 }' /proc/meminfo)
+	mem_avail=$(mem_available)
+	if [ "$cold" = 1 ]; then cache="cold (page cache dropped before every run)"; else cache="warm (page cache not dropped)"; fi
+	header=(
+		"date:      $(date '+%Y-%m-%d %H:%M:%S %z')"
+		"host:      nproc $(nproc), memory $(human "$mem_total") total / $(human "$mem_avail") available, kernel $(uname -r)"
+		"bench dir: $bench_dir ($(stat -f -c %T "$bench_dir")); tmpfs dir: $tmpfs_dir"
+		"pcopy:     $pcopy_version, commit $git_commit"
+		"tools:     $(version_of cp); $(version_of rsync); $(version_of tar)"
+		"method:    $reps reps per tool, interleaved round-robin; wall time of the copy only; cache $cache"
+	)
+	if [ "$nojournal" = 1 ]; then
+		header+=("disk runs: $bench_dir is ext2/3/4 without a journal, which is slow to create files near recently deleted ones: each disk run copies to a fresh destination (all removed at exit) and disk runs start ${inode_wait} s after the script's last delete there")
+	fi
+	printf '%s\n' "${header[@]}"
+	echo
+	if [ -n "$outfile" ]; then
+		{
+			echo
+			echo "## pcopy benchmark, $(date '+%Y-%m-%d %H:%M')"
+			echo
+			printf -- '- %s\n' "${header[@]}"
+		} >>"$outfile"
+	fi
+}
+
+# ---- locations ------------------------------------------------------------------------
+
+# Sets src and dst for one corpus at one location, or skip=1 (with a note). It never
+# returns non-zero on purpose: called as `f || continue`, set -e would be off inside it.
+prepare_location() {
+	local name=$1 loc=$2 size need
+	skip=0
+	size=$(apparent_bytes "$bench_dir/$name")
+	case $loc in
+	disk)
+		src=$bench_dir/$name
+		dst_root=$bench_dir/.compare-dst
+		local avail all=$((reps * ${#tools[@]} * size))
+		avail=$(fs_avail "$bench_dir")
+		[ "$avail" -gt "$size" ] ||
+			die "not enough free space in $bench_dir for a $(human "$size") copy of $name"
+		fresh=0
+		if [ "$nojournal" = 1 ]; then
+			# Keep a margin so the file system is never nearly full (which is slow too).
+			if [ $((all + all / 10 + (2 << 30))) -lt "$avail" ]; then
+				fresh=1
+			else
+				note "warning: no room for $(human "$all") of copies of $name in $bench_dir;" \
+					"removing each before the next run, so inode reuse on this journal-less" \
+					"file system will slow later disk runs"
+			fi
+		fi
+		wait_inode_reuse
+		;;
+	tmpfs)
+		mkdir -p -- "$tmpfs_dir"
+		[ "$(stat -f -c %T "$tmpfs_dir")" = tmpfs ] ||
+			note "warning: $tmpfs_dir is not on tmpfs ($(stat -f -c %T "$tmpfs_dir"))"
+		src=$tmpfs_dir/$name
+		dst_root=$tmpfs_dir/.compare-dst
+		fresh=0 # tmpfs frees and reuses inodes at once, and holds copies in RAM
+		local marker=$tmpfs_dir/.$name.complete have=0
+		# Reuse an earlier copy unless the disk corpus was rebuilt since.
+		if [ -e "$marker" ] && ! [ "$bench_dir/.$name.complete" -nt "$marker" ]; then have=$size; fi
+		# Source and destination both live in RAM, so a corpus may take at most half of
+		# the free memory (counting the memory an existing tmpfs copy already holds).
+		# The apparent size counts: a tool that fills holes writes all of it.
+		# A tmpfs mounted with a size= smaller than RAM limits it the same way.
+		local free mem shm
+		mem=$(mem_available) shm=$(fs_avail "$tmpfs_dir")
+		free=$((mem < shm ? mem : shm))
+		free=$((free + have))
+		need=$((2 * size))
+		if [ "$need" -gt "$free" ]; then
+			local why
+			why="$(human "$size") is more than half of the free memory ($(human "$free"): available RAM $(human "$mem"), tmpfs space $(human "$shm"))"
+			note "skipping $name on tmpfs: $why"
+			printf '(%s on tmpfs skipped: %s)\n\n' "$name" "$why"
+			[ -z "$outfile" ] || printf '\n_%s on tmpfs skipped: %s._\n' "$name" "$why" >>"$outfile"
+			skip=1
+			return 0
+		fi
+		if [ "$have" = 0 ]; then
+			note "copying corpus $name to $src (cp -a, once)"
+			rm -rf -- "$src" "$marker"
+			cp -a -- "$bench_dir/$name" "$src"
+			touch -- "$marker"
+		fi
+		;;
+	esac
+	mkdir -p -- "$dst_root"
+	dests+=("$dst_root")
+}
+
+# ---- running and checking -------------------------------------------------------------
+
+# Runs one tool: copy directory $2 to the not-yet-existing $3.
+run_tool() {
+	local id=$1 s=$2 d=$3
+	case $id in
+	pcopy) "$pcopy_bin" -j2 -q -- "$s" "$d" ;;
+	pcopy_nv) "$pcopy_bin" -j2 -q --no-verify -- "$s" "$d" ;;
+	cp) cp -a -- "$s" "$d" ;;
+	rsync) rsync -a -- "$s/" "$d/" ;;
+	rsync_h) rsync -a -H -- "$s/" "$d/" ;;
+	tar) mkdir -- "$d" && tar -C "$s" -cf - . | tar -C "$d" -xf - ;;
+	esac
+}
+
+# Times one run of tool $1 from $2 to $3; the seconds go to $elapsed.
+timed_run() {
+	local id=$1 s=$2 d=$3 t0 t1 log=$work/run.log
+	rm -rf -- "$d"
+	sync # so writeback left by the previous run is not billed to this one
+	[ "$cold" != 1 ] || echo 3 >/proc/sys/vm/drop_caches
+	# EPOCHREALTIME without its decimal point is an integer count of microseconds;
+	# reading it directly (no subshell) keeps fork time out of the measurement.
+	t0=${EPOCHREALTIME//[!0-9]/}
+	if ! run_tool "$id" "$s" "$d" >"$log" 2>&1; then
+		cat "$log" >&2
+		die "${label[$id]} failed copying $s to $d"
+	fi
+	t1=${EPOCHREALTIME//[!0-9]/}
+	elapsed=$(awk -v us=$((t1 - t0)) 'BEGIN { printf "%.3f", us / 1e6 }')
+}
+
+# Content check, fatal on mismatch. diff -r compares names, types, symlink targets and
+# bytes; for the big corpora a per-file cmp after a name/type listing does the same job
+# with less work than diff's line-oriented reading.
+check_content() {
+	local name=$1 id=$2 s=$3 d=$4 log=$work/check.log
+	case $name in
+	large | sparse)
+		if ! diff <(cd "$s" && find . -printf '%y %p\n' | sort) \
+			<(cd "$d" && find . -printf '%y %p\n' | sort) >"$log"; then
+			cat "$log" >&2
+			die "COPY IS WRONG: ${label[$id]} produced a different file list for $name ($s vs $d)"
+		fi
+		local f
+		while IFS= read -r -d '' f; do
+			cmp -- "$s/$f" "$d/$f" >"$log" 2>&1 ||
+				{ cat "$log" >&2; die "COPY IS WRONG: ${label[$id]}: $f differs in $name"; }
+		done < <(cd "$s" && find . -type f -print0)
+		;;
+	*)
+		if ! diff -r -q --no-dereference -- "$s" "$d" >"$log" 2>&1; then
+			head -n 20 "$log" >&2
+			die "COPY IS WRONG: ${label[$id]} copy of $name differs from the source ($s vs $d)"
+		fi
+		;;
+	esac
+}
+
+# Metadata check, a warning only: type, mode, owner, file size and mtime to the second
+# (GNU tar's default format keeps whole seconds; symlink times are not compared).
+check_metadata() {
+	local id=$1 s=$2 d=$3 log=$work/meta.log
+	# shellcheck disable=SC2016 # awk's $1, not the shell's
+	local list='{ if ($1 != "f") $5 = "-"; if ($1 == "l") $6 = "-"; else $6 = int($6); print }'
+	if ! diff <(cd "$s" && find . -printf '%y %m %U %G %s %T@ %p\n' | awk "$list" | sort) \
+		<(cd "$d" && find . -printf '%y %m %U %G %s %T@ %p\n' | awk "$list" | sort) >"$log"; then
+		note "WARNING: ${label[$id]} did not keep all metadata (type mode uid gid size mtime path):"
+		head -n 10 "$log" >&2
+	fi
+}
+
+# Runs every tool $reps times on one corpus at one location.
+bench_location() {
+	local name=$1 loc=$2 rep i n=${#tools[@]} id dst
+	local -A checked=()
+	for ((rep = 1; rep <= reps; rep++)); do
+		# Round-robin, starting one tool later on each rep, so that drift and
+		# whatever a tool leaves behind (dirty pages, freed memory) spread evenly.
+		for ((i = 0; i < n; i++)); do
+			id=${tools[$(((i + rep - 1) % n))]}
+			if [ "$fresh" = 1 ]; then dst=$dst_root/$name.$id.$rep; else dst=$dst_root/$name; fi
+			timed_run "$id" "$src" "$dst"
+			times[$name/$loc/$id]+="$elapsed "
+			note "$name/$loc rep $rep/$reps: ${label[$id]} ${elapsed}s"
+			if [ -z "${checked[$id]:-}" ]; then
+				check_content "$name" "$id" "$src" "$dst"
+				check_metadata "$id" "$src" "$dst"
+				checked[$id]=1
+			fi
+		done
+	done
+	# Fresh destinations stay until exit (deleting them now would slow the next disk
+	# series); a single reused destination goes now, to give its space back.
+	if [ "$fresh" = 0 ]; then
+		rm -rf -- "${dst_root:?}"/*
+		[ "$loc" != disk ] || mark_disk_delete
+	fi
+}
+
+# ---- report ---------------------------------------------------------------------------
+
+# "median min" of the space-separated numbers in $1.
+stats() {
+	tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '
+		{ v[NR] = $1 }
+		END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		      printf "%.3f %.3f\n", m, v[1] }'
+}
+
+ratio() { # $1 / $2, or "-" when there is no baseline
+	if [ -z "$2" ]; then echo -; else awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; fi
+}
+
+print_table() {
+	local name=$1 loc=$2 id med min cp_med rs_med files size pc_line
+	local -A m=() lo=()
+	for id in "${tools[@]}"; do
+		read -r med min < <(stats "${times[$name/$loc/$id]}")
+		m[$id]=$med lo[$id]=$min
+	done
+	cp_med=${m[cp]:-} rs_med=${m[rsync]:-}
+	files=$(find "$src" -type f | wc -l)
+	size=$(human "$(apparent_bytes "$src")")
+
+	local title="$name on $loc ($files files, $size; $src)"
+	printf '== %s ==\n' "$title"
+	printf '%-24s %9s %9s %8s %10s  %s\n' tool "median s" "min s" "/cp -a" "/rsync -a" "runs (s)"
+	for id in "${tools[@]}"; do
+		printf '%-24s %9s %9s %8s %10s  %s\n' "${label[$id]}" "${m[$id]}" "${lo[$id]}" \
+			"$(ratio "${m[$id]}" "$cp_med")" "$(ratio "${m[$id]}" "$rs_med")" "${times[$name/$loc/$id]% }"
+	done
+	pc_line="pcopy/cp: $(ratio "${m[pcopy]}" "$cp_med") verified, $(ratio "${m[pcopy_nv]}" "$cp_med") --no-verify (median/median)"
+	echo "$pc_line"
+	echo
+
+	[ -n "$outfile" ] || return 0
+	{
+		printf '\n### %s\n\n' "$title"
+		echo '| tool | median s | min s | /cp -a | /rsync -a | runs (s) |'
+		echo '|---|--:|--:|--:|--:|---|'
+		for id in "${tools[@]}"; do
+			printf '| %s | %s | %s | %s | %s | %s |\n' "${label[$id]//|/\\|}" "${m[$id]}" "${lo[$id]}" \
+				"$(ratio "${m[$id]}" "$cp_med")" "$(ratio "${m[$id]}" "$rs_med")" "${times[$name/$loc/$id]% }"
+		done
+		printf '\n%s\n' "$pc_line"
+	} >>"$outfile"
+}
+
+# ---- main -----------------------------------------------------------------------------
+
+main() {
+	parse_args "$@"
+	find_corpus_sh
+	work=$(mktemp -d "${TMPDIR:-/tmp}/pcopy-compare.XXXXXX")
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	snapshot_pcopy
+	find_tools
+	mkdir -p -- "$bench_dir"
+	detect_nojournal
+
+	local name loc locs
+	case $where in both) locs=(disk tmpfs) ;; *) locs=("$where") ;; esac
+	# corpus.sh is idempotent: it only builds what lacks a .NAME.complete marker.
+	for name in "${corpora[@]}"; do bash "$corpus_sh" "$bench_dir" "$name" >&2; done
+
+	print_header
+	for name in "${corpora[@]}"; do
+		for loc in "${locs[@]}"; do
+			prepare_location "$name" "$loc"
+			[ "$skip" = 0 ] || continue
+			bench_location "$name" "$loc"
+			print_table "$name" "$loc"
+		done
+	done
+	[ "$where" = disk ] || ! [ -d "$tmpfs_dir" ] || note "tmpfs corpus copies are kept in $tmpfs_dir (rm -rf it to free the memory)"
+}
+
+main "$@"

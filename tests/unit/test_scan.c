@@ -1,0 +1,109 @@
+/* Unit tests for lib/scan.c: depth-first, name-sorted order and chosen descents. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "scan.h"
+
+static char root[] = "/tmp/pcopy-scan-XXXXXX";
+
+static void make(const char *rel, int dir)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	if (dir)
+		assert_int_equal(mkdir(p, 0755), 0);
+	else
+		close(open(p, O_CREAT | O_WRONLY, 0644));
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	make("b", 1);
+	make("a", 1);
+	make("a/z", 0);
+	make("a/y", 1);
+	make("a/y/deep", 0);
+	make("c", 0);
+	make("skip", 1);
+	make("skip/hidden", 0);
+	make("sp ace\nnl", 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	return system(cmd);
+}
+
+static void test_order(void **state)
+{
+	(void)state;
+	struct names n;
+	assert_int_equal(names_init(&n, (size_t)1 << 24), 0);
+	int fd = open(root, O_RDONLY | O_DIRECTORY);
+	struct scan s;
+	assert_int_equal(scan_start(&s, fd, &n, names_add(&n, ".", 1) | SCAN_FLAG), 0);
+	char seen[2048] = "";
+	int batches = 0;
+	while (scan_next(&s) == 1) {
+		const char *dir = names_get(&n, s.dir);
+		if (batches == 0)
+			assert_int_equal(s.dir_flag, 1);
+		batches++;
+		for (size_t i = 0; i < s.nitems; i++) {
+			uint64_t off = scan_join(&n, dir, s.items[i].name);
+			strcat(seen, names_get(&n, off));
+			strcat(seen, "|");
+			if (S_ISDIR(s.items[i].st.st_mode) && strcmp(s.items[i].name, "skip") != 0)
+				assert_int_equal(scan_descend(&s, off), 0);
+		}
+	}
+	assert_string_equal(seen, "a|b|c|skip|sp ace\nnl|a/y|a/z|a/y/deep|");
+	assert_int_equal(batches, 4); /* ., a, a/y, b */
+	scan_end(&s);
+	close(fd);
+	names_free(&n);
+}
+
+static void test_missing_dir(void **state)
+{
+	(void)state;
+	struct names n;
+	assert_int_equal(names_init(&n, (size_t)1 << 24), 0);
+	int fd = open(root, O_RDONLY | O_DIRECTORY);
+	struct scan s;
+	assert_int_equal(scan_start(&s, fd, &n, names_add(&n, "nope", 4)), 0);
+	assert_int_equal(scan_next(&s), -1);
+	assert_int_equal(s.err, ENOENT);
+	assert_int_equal(scan_next(&s), 0);
+	scan_end(&s);
+	close(fd);
+	names_free(&n);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_order),
+		cmocka_unit_test(test_missing_dir),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
