@@ -36,6 +36,7 @@ enum {
 
 /* Sorted by long name. */
 static const struct option longopts[] = {
+	{"check", no_argument, NULL, OPT_CHECK},
 	{"checksum", no_argument, NULL, 'c'},
 	{"delete", no_argument, NULL, OPT_DELETE},
 	{"dry-run", no_argument, NULL, 'n'},
@@ -58,12 +59,15 @@ static const struct option longopts[] = {
 
 static const char usage_text[] =
 	"usage: pcopy [OPTION]... SOURCE [DEST]\n"
-	"       pcopy [OPTION]... SOURCE... DIRECTORY\n";
+	"       pcopy [OPTION]... SOURCE... DIRECTORY\n"
+	"       pcopy [OPTION]... --check SOURCE DEST\n";
 
 static const char help_text[] =
 	"Copy SOURCE to DEST (default: SOURCE-backup), or several SOURCEs into DIRECTORY,\n"
 	"with a pool of worker processes that hash (XXH3-128) and verify every file.\n"
 	"\n"
+	"      --check            compare SOURCE and DEST (content and metadata), copy nothing;\n"
+	"                         print one line per difference, exit 1 when they differ\n"
 	"  -c, --checksum         re-runs compare content hashes, not size and mtime\n"
 	"      --delete           remove from DEST what SOURCE no longer has\n"
 	"  -n, --dry-run          list what would be copied or deleted; change nothing\n"
@@ -124,6 +128,7 @@ static const char *event_name(enum run_event_type t)
 	case RUN_EV_DELETED: return "deleted";
 	case RUN_EV_FAILED: return "failed";
 	case RUN_EV_WARNING: return "warning";
+	case RUN_EV_DIFFERENT: return "different";
 	}
 	return "event";
 }
@@ -146,8 +151,15 @@ static void on_event(void *ctx, const struct run_event *ev)
 		if (ev->reason != NULL)
 			snprintf(err, sizeof(err), "%s%s%s", ev->reason, ev->err ? ": " : "",
 				 ev->err ? strerror(ev->err) : "");
+		int diff = ev->type == RUN_EV_DIFFERENT;
 		progress_json_event(stdout, event_name(ev->type), ev->path, ev->bytes,
-				    ev->hash ? hex : NULL, ev->reason ? err : NULL);
+				    ev->hash ? hex : NULL, diff ? ev->reason : NULL,
+				    ev->reason && !diff ? err : NULL);
+		return;
+	}
+	if (ev->type == RUN_EV_DIFFERENT) {
+		clear_line(ui);
+		printf("%s %s\n", ev->reason, ev->path);
 		return;
 	}
 	if (!(ui->verbose || ui->dry_run))
@@ -205,6 +217,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "cj:nqvx", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': opts.copy.checksum = 1; break;
+		case OPT_CHECK: opts.copy.check = 1; break;
 		case 'j': opts.jobs = parse_jobs(optarg); break;
 		case 'n': opts.copy.dry_run = 1; break;
 		case 'q': ui.quiet = 1; break;
@@ -226,13 +239,16 @@ int main(int argc, char **argv)
 		case OPT_HELP:
 			fputs(usage_text, stdout);
 			fputs(help_text, stdout);
+			free(opts.excludes);
 			return RUN_OK;
 		case OPT_VERSION:
 			printf("pcopy %s\n", PACKAGE_VERSION);
+			free(opts.excludes);
 			return RUN_OK;
 		default:
 			fputs(usage_text, stderr);
 			fputs("Try 'pcopy --help' for more information.\n", stderr);
+			free(opts.excludes);
 			return RUN_FATAL;
 		}
 	}
@@ -243,6 +259,12 @@ int main(int argc, char **argv)
 		usage_error("--manifest - and --json both want stdout", "");
 	if (opts.copy.dry_run && opts.manifest != NULL)
 		usage_error("--manifest cannot be written by a dry run", "");
+	if (opts.copy.check && (nargs != 2 || opts.manifest != NULL || opts.delete_extra ||
+				opts.copy.dry_run || opts.copy.force))
+		usage_error(nargs != 2 ? "--check compares exactly two trees: SOURCE DEST"
+				       : "--check copies nothing: it does not go with --manifest, "
+					 "--delete, --dry-run or --force",
+			    "");
 	ui.dry_run = opts.copy.dry_run;
 	ui.progress = !ui.quiet && (force_progress || isatty(STDERR_FILENO));
 	opts.copy.need_hash = opts.manifest != NULL || ui.json;
@@ -264,6 +286,7 @@ int main(int argc, char **argv)
 	    run_plan(&r, argv + optind, nsources, dest) != 0) {
 		fprintf(stderr, "pcopy: %s\n", r.err);
 		run_free(&r);
+		free(opts.excludes);
 		return RUN_FATAL;
 	}
 	int status = run_execute(&r);

@@ -30,6 +30,11 @@ int copy_ctx_init(struct copy_ctx *c, const struct copy_opts *opts, const struct
 	c->names = names;
 	c->stop = stop;
 	c->bufsize = bufsize;
+	c->pid = (long)getpid();
+	c->euid = geteuid();
+	c->egid = getegid();
+	/* Copies are created with their final permission bits (see apply_meta_fd). */
+	umask(0);
 	c->buf = malloc(bufsize);
 	c->hs = hash_new();
 	if (c->buf == NULL || c->hs == NULL) {
@@ -88,7 +93,7 @@ static const char *tmp_name(struct copy_ctx *c, const char *dst)
 		c->tmp_cap = need;
 	}
 	memcpy(c->tmp, dst, dirlen);
-	snprintf(c->tmp + dirlen, need - dirlen, "%s%ld.%lu", COPY_TMP_PREFIX, (long)getpid(),
+	snprintf(c->tmp + dirlen, need - dirlen, "%s%ld.%lu", COPY_TMP_PREFIX, c->pid,
 		 ++c->counter);
 	return c->tmp;
 }
@@ -251,20 +256,29 @@ static int copy_xattrs(struct copy_ctx *c, int src, int dst)
 }
 
 /* Permission bits to apply: set-id bits only when the ownership was kept (as cp does). */
-static mode_t kept_mode(const struct stat *st, int owner_kept)
+static mode_t kept_mode(const struct copy_ctx *c, const struct stat *st, int owner_kept)
 {
-	if (owner_kept || (st->st_uid == geteuid() && st->st_gid == getegid()))
+	if (owner_kept || (st->st_uid == c->euid && st->st_gid == c->egid))
 		return st->st_mode & 07777;
 	return st->st_mode & 01777;
 }
 
-/* Owner, mode, xattrs and times from ST/SRC onto the open copy FD. */
-static int apply_meta_fd(struct copy_ctx *c, int src, int fd, const struct stat *st)
+/*
+ * Owner, mode, xattrs and times from ST/SRC onto the open copy FD. The copy was created with
+ * ST's permission bits, so mode needs a call only for set-id and sticky bits (which chown
+ * clears); owner needs one unless the new file already has it (a fresh directory, our ids).
+ */
+static int apply_meta_fd(struct copy_ctx *c, int src, int fd, const struct stat *st, int fresh)
 {
 	int owner_kept = 0;
-	if (c->opts->keep_owner)
-		owner_kept = fchown(fd, st->st_uid, st->st_gid) == 0;
-	if (fchmod(fd, kept_mode(st, owner_kept)) != 0)
+	if (c->opts->keep_owner) {
+		if (fresh && st->st_uid == c->euid && st->st_gid == c->egid)
+			owner_kept = 1;
+		else
+			owner_kept = fchown(fd, st->st_uid, st->st_gid) == 0;
+	}
+	mode_t mode = kept_mode(c, st, owner_kept);
+	if ((mode & 07000) != 0 && fchmod(fd, mode) != 0)
 		return -1;
 	if (copy_xattrs(c, src, fd) != 0)
 		return -1;
@@ -277,7 +291,7 @@ static int same_mtime(const struct stat *st, const struct copy_task *t)
 	return st->st_mtim.tv_sec == t->mtime_sec && st->st_mtim.tv_nsec == t->mtime_nsec;
 }
 
-static int task_sparse(const struct stat *st)
+static int stat_sparse(const struct stat *st)
 {
 	return st->st_size > 0 && (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size;
 }
@@ -306,13 +320,14 @@ static int copy_data(struct copy_ctx *c, const struct copy_task *t, int src, con
 		fail(d, STAGE_CREATE, ENOMEM);
 		return -1;
 	}
-	int out = openat(r->dst_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int out = openat(r->dst_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			 sst->st_mode & 0777);
 	if (out < 0) {
 		fail(d, STAGE_CREATE, errno);
 		return -1;
 	}
 	uint64_t size = (uint64_t)sst->st_size;
-	int sparse = task_sparse(sst);
+	int sparse = stat_sparse(sst);
 	int hashing = c->opts->verify || c->opts->need_hash;
 	int in_fault = 0, rc = 1;
 	struct hash128 h = {0, 0};
@@ -358,7 +373,7 @@ static int copy_data(struct copy_ctx *c, const struct copy_task *t, int src, con
 			goto failed;
 		}
 	}
-	if (apply_meta_fd(c, src, out, sst) != 0) {
+	if (apply_meta_fd(c, src, out, sst, (t->flags & TASK_FRESH) != 0) != 0) {
 		stage = STAGE_METADATA;
 		goto failed;
 	}
@@ -392,7 +407,7 @@ static void hash_skipped(struct copy_ctx *c, int src, const struct stat *sst, st
 {
 	if (!c->opts->need_hash || d->hashed)
 		return;
-	if (copy_hash_fd(c, src, (uint64_t)sst->st_size, task_sparse(sst), &d->hash) == 0)
+	if (copy_hash_fd(c, src, (uint64_t)sst->st_size, stat_sparse(sst), &d->hash) == 0)
 		d->hashed = 1;
 	else
 		fail(d, STAGE_READ_SOURCE, errno);
@@ -414,8 +429,8 @@ static int up_to_date(struct copy_ctx *c, const struct copy_task *t, int src, co
 		if (dfd < 0)
 			return 0;
 		struct hash128 hs, hd;
-		int ok = copy_hash_fd(c, src, (uint64_t)sst->st_size, task_sparse(sst), &hs) == 0 &&
-			 copy_hash_fd(c, dfd, (uint64_t)dst_st->st_size, task_sparse(dst_st), &hd) == 0;
+		int ok = copy_hash_fd(c, src, (uint64_t)sst->st_size, stat_sparse(sst), &hs) == 0 &&
+			 copy_hash_fd(c, dfd, (uint64_t)dst_st->st_size, stat_sparse(dst_st), &hd) == 0;
 		close(dfd);
 		if (!ok || !hash_equal(hs, hd))
 			return 0;
@@ -435,7 +450,7 @@ static int up_to_date(struct copy_ctx *c, const struct copy_task *t, int src, co
 				      AT_SYMLINK_NOFOLLOW) == 0;
 		d->status = COPY_METADATA;
 	}
-	mode_t want = kept_mode(sst, owner_kept);
+	mode_t want = kept_mode(c, sst, owner_kept);
 	if ((dst_st->st_mode & 07777) != want) {
 		d->status = COPY_METADATA;
 		if (!c->opts->dry_run && fchmodat(r->dst_fd, dst, want, 0) != 0)
@@ -451,13 +466,30 @@ static int up_to_date(struct copy_ctx *c, const struct copy_task *t, int src, co
 	return 1;
 }
 
+/* The scan's view of a task's source, as a struct stat. */
+static struct stat task_stat(const struct copy_task *t)
+{
+	struct stat st;
+	memset(&st, 0, sizeof(st));
+	st.st_mode = (mode_t)t->mode;
+	st.st_uid = t->uid;
+	st.st_gid = t->gid;
+	st.st_size = (off_t)t->size;
+	st.st_blocks = (t->flags & TASK_SPARSE) ? 0 : (blkcnt_t)((t->size + 511) / 512);
+	st.st_atim.tv_sec = t->atime_sec;
+	st.st_atim.tv_nsec = t->atime_nsec;
+	st.st_mtim.tv_sec = t->mtime_sec;
+	st.st_mtim.tv_nsec = t->mtime_nsec;
+	return st;
+}
+
 static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
 {
 	const struct copy_root *r = &c->roots[t->root];
 	const char *srcname = names_get(c->names, t->src);
 	const char *dst = names_get(c->names, t->dst);
 	struct stat dst_st;
-	int have_dst = !c->opts->force &&
+	int have_dst = !c->opts->force && !(t->flags & TASK_FRESH) &&
 		       fstatat(r->dst_fd, dst, &dst_st, AT_SYMLINK_NOFOLLOW) == 0;
 	/* The cheap case first: same size and mtime as scanned, no hash wanted. */
 	if (have_dst && !c->opts->checksum && !c->opts->need_hash && S_ISREG(dst_st.st_mode) &&
@@ -475,9 +507,11 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 		fail(d, STAGE_OPEN_SOURCE, errno);
 		return;
 	}
+	/* The first attempt trusts the scan's stat: copy_data() checks it against an fstat of
+	 * the source after reading, and a file that changed since is tried again with its own. */
+	struct stat sst = task_stat(t);
 	for (int attempt = 0; attempt < 2; attempt++) {
-		struct stat sst;
-		if (fstat(src, &sst) != 0) {
+		if (attempt > 0 && fstat(src, &sst) != 0) {
 			fail(d, STAGE_OPEN_SOURCE, errno);
 			break;
 		}
@@ -494,7 +528,7 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 			d->bytes = (uint64_t)sst.st_size;
 			break;
 		}
-		if (sst.st_size > 0)
+		if (sst.st_size > (off_t)c->bufsize)
 			compat_sequential(src);
 		int rc = copy_data(c, t, src, &sst, d);
 		if (rc != CHANGED_ERRNO)
@@ -552,7 +586,7 @@ static void copy_special(struct copy_ctx *c, const struct copy_task *t, struct c
 	const struct copy_root *r = &c->roots[t->root];
 	const char *dst = names_get(c->names, t->dst);
 	mode_t type = (mode_t)t->mode & S_IFMT;
-	if ((S_ISCHR(type) || S_ISBLK(type)) && geteuid() != 0) {
+	if ((S_ISCHR(type) || S_ISBLK(type)) && c->euid != 0) {
 		d->status = COPY_UNSUPPORTED;
 		return;
 	}
@@ -578,7 +612,7 @@ static void copy_special(struct copy_ctx *c, const struct copy_task *t, struct c
 	fake.st_uid = t->uid;
 	fake.st_gid = t->gid;
 	struct timespec ts[2] = {{t->atime_sec, t->atime_nsec}, {t->mtime_sec, t->mtime_nsec}};
-	if (fchmodat(r->dst_fd, tmp, kept_mode(&fake, owner_kept), 0) != 0 ||
+	if (fchmodat(r->dst_fd, tmp, kept_mode(c, &fake, owner_kept), 0) != 0 ||
 	    utimensat(r->dst_fd, tmp, ts, AT_SYMLINK_NOFOLLOW) != 0) {
 		fail(d, STAGE_METADATA, errno);
 	} else if (renameat(r->dst_fd, tmp, r->dst_fd, dst) != 0) {
@@ -589,12 +623,94 @@ static void copy_special(struct copy_ctx *c, const struct copy_task *t, struct c
 	unlinkat(r->dst_fd, tmp, 0);
 }
 
+uint32_t copy_compare_stat(const struct stat *a, const struct stat *b, int owner)
+{
+	if ((a->st_mode & S_IFMT) != (b->st_mode & S_IFMT))
+		return DIFF_TYPE;
+	uint32_t diff = 0;
+	if (!S_ISLNK(a->st_mode) && (a->st_mode & 07777) != (b->st_mode & 07777))
+		diff |= DIFF_MODE;
+	if (owner && (a->st_uid != b->st_uid || a->st_gid != b->st_gid))
+		diff |= DIFF_OWNER;
+	if (a->st_mtim.tv_sec != b->st_mtim.tv_sec || a->st_mtim.tv_nsec != b->st_mtim.tv_nsec)
+		diff |= DIFF_TIMES;
+	if (S_ISREG(a->st_mode) && a->st_size != b->st_size)
+		diff |= DIFF_CONTENT;
+	if ((S_ISCHR(a->st_mode) || S_ISBLK(a->st_mode)) && a->st_rdev != b->st_rdev)
+		diff |= DIFF_DEVICE;
+	return diff;
+}
+
+/* Compare regular file contents of the open SRC and the destination name DST. */
+static int contents_differ(struct copy_ctx *c, const struct copy_task *t, int src,
+			   const struct stat *sst, const struct stat *dst_st, struct copy_done *d)
+{
+	const struct copy_root *r = &c->roots[t->root];
+	int dfd = openat(r->dst_fd, names_get(c->names, t->dst), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return 1;
+	struct hash128 hs, hd;
+	int ok = copy_hash_fd(c, src, (uint64_t)sst->st_size, stat_sparse(sst), &hs) == 0;
+	if (ok) {
+		d->hash = hs;
+		d->hashed = 1;
+	}
+	ok = ok && copy_hash_fd(c, dfd, (uint64_t)dst_st->st_size, stat_sparse(dst_st), &hd) == 0;
+	close(dfd);
+	return !ok || !hash_equal(hs, hd);
+}
+
+/* --check for one entry. */
+static void copy_compare(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
+{
+	const struct copy_root *r = &c->roots[t->root];
+	const char *srcname = names_get(c->names, t->src);
+	struct stat sst, dst;
+	if (fstatat(r->src_fd, srcname, &sst, AT_SYMLINK_NOFOLLOW) != 0) {
+		fail(d, STAGE_OPEN_SOURCE, errno);
+		return;
+	}
+	d->bytes = S_ISREG(sst.st_mode) ? (uint64_t)sst.st_size : 0;
+	if (fstatat(r->dst_fd, names_get(c->names, t->dst), &dst, AT_SYMLINK_NOFOLLOW) != 0) {
+		d->diff = DIFF_MISSING;
+	} else {
+		d->diff = copy_compare_stat(&sst, &dst, c->opts->keep_owner);
+	}
+	if (d->diff & (DIFF_MISSING | DIFF_TYPE)) {
+		d->status = COPY_DIFFERENT;
+		return;
+	}
+	if (S_ISREG(sst.st_mode) && !(d->diff & DIFF_CONTENT)) {
+		int src = openat(r->src_fd, srcname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		if (src < 0) {
+			fail(d, STAGE_OPEN_SOURCE, errno);
+			return;
+		}
+		if (contents_differ(c, t, src, &sst, &dst, d))
+			d->diff |= DIFF_CONTENT;
+		close(src);
+	} else if (S_ISLNK(sst.st_mode)) {
+		char a[PATH_MAX + 1], b[PATH_MAX + 1];
+		ssize_t na = readlinkat(r->src_fd, srcname, a, sizeof(a));
+		ssize_t nb = readlinkat(r->dst_fd, names_get(c->names, t->dst), b, sizeof(b));
+		if (na < 0) {
+			fail(d, STAGE_READ_LINK, errno);
+			return;
+		}
+		if (na != nb || memcmp(a, b, (size_t)na) != 0)
+			d->diff |= DIFF_LINK;
+	}
+	d->status = d->diff ? COPY_DIFFERENT : COPY_SKIPPED;
+}
+
 void copy_run(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->id = t->id;
 	mode_t type = (mode_t)t->mode & S_IFMT;
-	if (S_ISREG(type))
+	if (c->opts->check)
+		copy_compare(c, t, d);
+	else if (S_ISREG(type))
 		copy_regular(c, t, d);
 	else if (S_ISLNK(type))
 		copy_symlink(c, t, d);

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "hash.h"
@@ -37,8 +38,12 @@ struct copy_task {
 	uint32_t uid, gid;  /* owner at scan time */
 	uint32_t root;      /* index of the root pair (struct copy_root) */
 	uint32_t tries;     /* times this task was handed to a worker before */
-	uint32_t pad;
+	uint32_t flags;     /* TASK_* bits */
 };
+
+/* copy_task.flags */
+#define TASK_FRESH 1u  /* its destination directory was created by this run: nothing there yet */
+#define TASK_SPARSE 2u /* fewer blocks allocated than its size: look for holes */
 
 enum copy_status {
 	COPY_COPIED = 1, /* data written and verified (or would be, in a dry run) */
@@ -48,6 +53,19 @@ enum copy_status {
 	COPY_FAILED,     /* could not be copied; STAGE and ERR say why */
 	COPY_CHANGED,    /* the source changed while it was being copied (twice) */
 	COPY_INTERRUPTED,/* abandoned because the worker was told to stop */
+	COPY_DIFFERENT,  /* --check: the destination differs; DIFF says how */
+};
+
+/* --check: ways a destination entry can differ from its source (bits of copy_done.diff). */
+enum copy_diff {
+	DIFF_MISSING = 1 << 0, /* no such name in the destination */
+	DIFF_TYPE = 1 << 1,    /* a different kind of entry */
+	DIFF_CONTENT = 1 << 2, /* size or XXH3-128 of the data */
+	DIFF_MODE = 1 << 3,    /* permission bits */
+	DIFF_OWNER = 1 << 4,   /* uid or gid */
+	DIFF_TIMES = 1 << 5,   /* mtime (nanoseconds) */
+	DIFF_LINK = 1 << 6,    /* symlink target */
+	DIFF_DEVICE = 1 << 7,  /* device number */
 };
 
 /* Where a failure happened, for the message. */
@@ -75,6 +93,8 @@ struct copy_done {
 	int32_t stage;        /* enum copy_stage when FAILED */
 	int32_t err;          /* errno when FAILED */
 	int32_t hashed;       /* 1 when HASH is valid */
+	uint32_t diff;        /* enum copy_diff bits, for COPY_DIFFERENT */
+	uint32_t pad;
 };
 
 /* A source/destination pair of directory descriptors, opened by the parent before fork. */
@@ -92,6 +112,7 @@ struct copy_opts {
 	int dry_run;       /* decide, change nothing */
 	int fsync;         /* fsync each file before its rename */
 	int keep_owner;    /* set uid/gid (root) */
+	int check;         /* --check: compare with the destination, change nothing */
 };
 
 /* Per-worker state. */
@@ -104,6 +125,9 @@ struct copy_ctx {
 	size_t bufsize;
 	struct hash_state *hs;       /* streaming hash state */
 	unsigned long counter;       /* for temporary names */
+	long pid;                    /* this worker's pid, for temporary names */
+	uid_t euid;                  /* this worker's ids, for deciding what to chown */
+	gid_t egid;
 	char *tmp;                   /* temporary name buffer */
 	size_t tmp_cap;
 	int xattr_warned;            /* destination refused xattrs once already */
@@ -116,8 +140,18 @@ int copy_ctx_init(struct copy_ctx *c, const struct copy_opts *opts, const struct
 /* Free a worker's state. */
 void copy_ctx_free(struct copy_ctx *c);
 
-/* Carry out task T; the outcome goes into D (never fails as a call). */
+/*
+ * Carry out task T; the outcome goes into D (never fails as a call). With opts->check the
+ * entry is compared with its destination twin instead (content by XXH3-128, metadata, link
+ * target): COPY_SKIPPED when identical, COPY_DIFFERENT with DIFF bits otherwise.
+ */
 void copy_run(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d);
+
+/*
+ * The enum copy_diff bits that tell the lstat data SRC of an entry from DST, its destination
+ * twin's (type, mode, mtime, size, device; uid/gid too when OWNER). Content is not read.
+ */
+uint32_t copy_compare_stat(const struct stat *src, const struct stat *dst, int owner);
 
 /* Human text for a failed stage ("cannot open", ...). */
 const char *copy_stage_text(enum copy_stage stage);

@@ -126,7 +126,7 @@ void progress_json_string(FILE *out, const char *str)
 }
 
 void progress_json_event(FILE *out, const char *event, const char *path, uint64_t bytes,
-			 const char *hash, const char *error)
+			 const char *hash, const char *what, const char *error)
 {
 	fputs("{\"event\":", out);
 	progress_json_string(out, event);
@@ -136,6 +136,10 @@ void progress_json_event(FILE *out, const char *event, const char *path, uint64_
 	if (hash != NULL) {
 		fputs(",\"hash\":", out);
 		progress_json_string(out, hash);
+	}
+	if (what != NULL) {
+		fputs(",\"what\":", out);
+		progress_json_string(out, what);
 	}
 	if (error != NULL) {
 		fputs(",\"error\":", out);
@@ -149,12 +153,14 @@ void progress_json_summary(FILE *out, const struct stats *st, int exit_status)
 	fprintf(out,
 		"{\"event\":\"summary\",\"files\":%llu,\"directories\":%llu,\"bytes\":%llu,"
 		"\"copied\":%llu,\"skipped\":%llu,\"failed\":%llu,\"deleted\":%llu,"
-		"\"warnings\":%llu,\"bytes_copied\":%llu,\"seconds\":%.3f,\"exit\":%d}\n",
+		"\"warnings\":%llu,\"different\":%llu,\"bytes_copied\":%llu,\"seconds\":%.3f,"
+		"\"exit\":%d}\n",
 		(unsigned long long)st->files, (unsigned long long)st->dirs,
 		(unsigned long long)st->bytes_total, (unsigned long long)st->copied,
 		(unsigned long long)st->skipped, (unsigned long long)st->failed,
 		(unsigned long long)st->deleted, (unsigned long long)st->warnings,
-		(unsigned long long)st->bytes_copied, st->seconds, exit_status);
+		(unsigned long long)st->different, (unsigned long long)st->bytes_copied, st->seconds,
+		exit_status);
 }
 
 void progress_stats(FILE *out, const struct stats *st)
@@ -164,10 +170,11 @@ void progress_stats(FILE *out, const struct stats *st)
 	progress_bytes(rate, sizeof(rate), secs > 0 ? (double)st->bytes_copied / secs : 0);
 	fprintf(out,
 		"files: %llu\ndirectories: %llu\ncopied: %llu\nskipped: %llu\nfailed: %llu\n"
-		"deleted: %llu\nbytes: %llu\nbytes copied: %llu\nseconds: %.3f\nthroughput: %s/s\n",
+		"deleted: %llu\ndifferent: %llu\nbytes: %llu\nbytes copied: %llu\nseconds: %.3f\n"
+		"throughput: %s/s\n",
 		(unsigned long long)st->files, (unsigned long long)st->dirs,
 		(unsigned long long)st->copied, (unsigned long long)st->skipped,
 		(unsigned long long)st->failed, (unsigned long long)st->deleted,
-		(unsigned long long)st->bytes_total, (unsigned long long)st->bytes_copied, secs,
+		(unsigned long long)st->different, (unsigned long long)st->bytes_total, (unsigned long long)st->bytes_copied, secs,
 		rate);
 }

@@ -19,6 +19,7 @@ struct stats {
 	uint64_t failed;       /* entries that could not be copied */
 	uint64_t deleted;      /* entries removed from the destination (--delete) */
 	uint64_t warnings;     /* entries skipped by design (sockets, ...) */
+	uint64_t different;    /* --check: entries that differ */
 	uint64_t bytes_total;  /* bytes of regular files found so far */
 	uint64_t bytes_done;   /* bytes of regular files finished (copied or skipped) */
 	uint64_t bytes_copied; /* bytes actually written */
@@ -39,11 +40,12 @@ void progress_bytes(char *buf, size_t len, double bytes);
 void progress_json_string(FILE *out, const char *s);
 
 /*
- * Write one --json event line: {"event":EVENT,"path":PATH,"bytes":N[,"hash":H][,"error":E]}.
- * HASH and ERROR may be NULL.
+ * Write one --json event line:
+ * {"event":EVENT,"path":PATH,"bytes":N[,"hash":H][,"what":W][,"error":E]}.
+ * HASH, WHAT (the kind of difference, for --check) and ERROR may be NULL.
  */
 void progress_json_event(FILE *out, const char *event, const char *path, uint64_t bytes,
-			 const char *hash, const char *error);
+			 const char *hash, const char *what, const char *error);
 
 /* Write the final --json summary object line. */
 void progress_json_summary(FILE *out, const struct stats *st, int exit_status);

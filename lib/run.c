@@ -167,173 +167,6 @@ static void emit(struct run *r, enum run_event_type type, uint32_t root, const c
 	free(src);
 }
 
-/* ---- planning ------------------------------------------------------------------------------ */
-
-/* Open a directory for use as a root descriptor. */
-static int open_dir(const char *path)
-{
-	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-}
-
-/* One source checked against its target; filled by check_source(). */
-struct plan_item {
-	char *src;    /* trimmed source */
-	char *target; /* where it goes */
-	struct stat st;
-	int is_dir;
-	int into;     /* placed inside the destination directory by base name */
-};
-
-static void plan_items_free(struct plan_item *it, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(it[i].src);
-		free(it[i].target);
-	}
-	free(it);
-}
-
-/* Check one source. Returns 0, or -1 with R->err set. */
-static int check_source(struct run *r, const char *arg, const char *dest, int dest_is_dir,
-			size_t nsources, struct plan_item *it)
-{
-	size_t alen = strlen(arg);
-	int follow = alen > 0 && arg[alen - 1] == '/';
-	if ((follow ? stat(arg, &it->st) : lstat(arg, &it->st)) != 0)
-		return run_fail(r, "cannot stat '%s': %s", arg, strerror(errno));
-	it->src = path_trim(arg);
-	it->is_dir = S_ISDIR(it->st.st_mode);
-	it->into = nsources > 1 || (dest_is_dir && !it->is_dir);
-	if (it->src == NULL)
-		return run_fail(r, "out of memory");
-	if (it->into) {
-		char *base = path_base(it->src);
-		if (base == NULL || strcmp(base, "/") == 0 || strcmp(base, "..") == 0 ||
-		    strcmp(base, ".") == 0) {
-			free(base);
-			return run_fail(r, "cannot copy '%s' into a directory: it has no name of its own",
-					arg);
-		}
-		it->target = path_join(dest, base);
-		free(base);
-	} else {
-		it->target = path_trim(dest);
-	}
-	if (it->target == NULL)
-		return run_fail(r, "out of memory");
-	char *canon = path_canonical(it->target);
-	if (canon == NULL)
-		return run_fail(r, "cannot create '%s': %s", it->target, strerror(errno));
-	struct stat tst;
-	int exists = stat(it->target, &tst) == 0;
-	int rc = 0;
-	if (it->is_dir) {
-		char *real = realpath(it->src, NULL);
-		if (real != NULL && path_within(canon, real))
-			rc = run_fail(r, "cannot copy a directory, '%s', into itself, '%s'", it->src,
-				      it->target);
-		else if (exists && !S_ISDIR(tst.st_mode))
-			rc = run_fail(r, "cannot overwrite non-directory '%s' with directory '%s'",
-				      it->target, it->src);
-		free(real);
-	} else if (exists && S_ISDIR(tst.st_mode)) {
-		rc = run_fail(r, "cannot overwrite directory '%s' with non-directory '%s'", it->target,
-			      it->src);
-	} else if (exists && tst.st_dev == it->st.st_dev && tst.st_ino == it->st.st_ino) {
-		rc = run_fail(r, "'%s' and '%s' are the same file", it->src, it->target);
-	}
-	free(canon);
-	return rc;
-}
-
-/* Open (and for a new directory copy, create) the descriptors of root I. */
-static int open_root(struct run *r, size_t i, const struct plan_item *it)
-{
-	struct run_root *rt = &r->roots[i];
-	struct copy_root *cr = &r->croots[i];
-	rt->src_display = strdup(it->src);
-	rt->is_dir = it->is_dir;
-	rt->st = it->st;
-	char *base = path_base(it->src);
-	if (it->is_dir) {
-		rt->prefix = it->into ? path_join(base, "") : strdup("");
-		struct stat st;
-		if (!r->opts.copy.dry_run && stat(it->target, &st) != 0 &&
-		    mkdir(it->target, 0700) != 0) {
-			free(base);
-			return run_fail(r, "cannot create directory '%s': %s", it->target,
-					strerror(errno));
-		}
-		cr->src_fd = open_dir(it->src);
-		cr->dst_fd = open_dir(it->target);
-		if (cr->dst_fd < 0 && r->opts.copy.dry_run && errno == ENOENT)
-			errno = 0; /* a dry run into a destination that does not exist yet */
-	} else {
-		char *sdir = path_dir(it->src), *tdir = path_dir(it->target);
-		rt->prefix = strdup("");
-		rt->src_name = base;
-		base = NULL;
-		rt->dst_name = path_base(it->target);
-		cr->src_fd = sdir ? open_dir(sdir) : -1;
-		cr->dst_fd = tdir ? open_dir(tdir) : -1;
-		free(sdir);
-		free(tdir);
-	}
-	free(base);
-	if (cr->src_fd < 0)
-		return run_fail(r, "cannot open '%s': %s", it->src, strerror(errno));
-	if (cr->dst_fd < 0 && errno != 0)
-		return run_fail(r, "cannot open '%s': %s", it->target, strerror(errno));
-	return 0;
-}
-
-int run_plan(struct run *r, char **sources, size_t nsources, const char *dest)
-{
-	char *auto_dest = NULL;
-	if (nsources == 0)
-		return run_fail(r, "missing source operand");
-	if (dest == NULL) {
-		char *t = path_trim(sources[0]);
-		if (t == NULL || strcmp(t, "/") == 0 || strcmp(t, ".") == 0 || strcmp(t, "..") == 0) {
-			free(t);
-			return run_fail(r, "name a destination for '%s' (SOURCE-backup needs a name)",
-					sources[0]);
-		}
-		auto_dest = malloc(strlen(t) + sizeof("-backup"));
-		if (auto_dest != NULL)
-			sprintf(auto_dest, "%s-backup", t);
-		free(t);
-		if (auto_dest == NULL)
-			return run_fail(r, "out of memory");
-		dest = auto_dest;
-	}
-	struct stat dst;
-	int dest_is_dir = stat(dest, &dst) == 0 && S_ISDIR(dst.st_mode);
-	int rc = 0;
-	struct plan_item *items = calloc(nsources, sizeof(*items));
-	if (items == NULL)
-		rc = run_fail(r, "out of memory");
-	else if (nsources > 1 && !dest_is_dir)
-		rc = run_fail(r, "target '%s' is not a directory", dest);
-	for (size_t i = 0; rc == 0 && i < nsources; i++)
-		rc = check_source(r, sources[i], dest, dest_is_dir, nsources, &items[i]);
-	if (rc == 0) {
-		r->roots = calloc(nsources, sizeof(*r->roots));
-		r->croots = calloc(nsources, sizeof(*r->croots));
-		if (r->roots == NULL || r->croots == NULL)
-			rc = run_fail(r, "out of memory");
-	}
-	for (size_t i = 0; rc == 0 && i < nsources; i++) {
-		r->croots[i].src_fd = r->croots[i].dst_fd = -1;
-		r->nroots++;
-		rc = open_root(r, i, &items[i]);
-	}
-	if (items != NULL)
-		plan_items_free(items, nsources);
-	free(auto_dest);
-	return rc;
-}
-
 /* ---- the walk (parent) ------------------------------------------------------------------- */
 
 static int excluded(const struct run *r, const char *rel, const char *name)
@@ -384,7 +217,8 @@ static size_t ino_find_or_add(struct inotab *t, dev_t dev, ino_t ino, size_t ent
 }
 
 /* Record a non-directory entry (or a hard link to an earlier one). */
-static int add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst, const struct stat *st)
+static int add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst, const struct stat *st,
+		     int fresh)
 {
 	r->stats.files++;
 	if (S_ISSOCK(st->st_mode)) {
@@ -393,7 +227,7 @@ static int add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst, c
 		emit(r, RUN_EV_WARNING, root, names_get(&r->names, src), 0, NULL, "socket skipped", 0);
 		return 0;
 	}
-	if (st->st_nlink > 1 && !S_ISDIR(st->st_mode)) {
+	if (st->st_nlink > 1 && !S_ISDIR(st->st_mode) && !r->opts.copy.check) {
 		size_t first = ino_find_or_add(r->inodes, st->st_dev, st->st_ino, r->nentries);
 		if (first != 0) {
 			if (grow(&r->links, &r->links_cap, r->nlinks + 1, sizeof(*r->links)) != 0)
@@ -422,9 +256,43 @@ static int add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst, c
 	t->uid = st->st_uid;
 	t->gid = st->st_gid;
 	t->root = root;
+	t->flags = (fresh ? TASK_FRESH : 0) |
+		   (S_ISREG(st->st_mode) && st->st_size > 0 &&
+				    (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size
+			    ? TASK_SPARSE
+			    : 0);
 	r->nentries++;
 	r->stats.bytes_total += t->size;
 	return 0;
+}
+
+/* Names of the enum copy_diff bits, in bit order, as --check prints them. */
+static const char *const diff_names[] = {"missing", "type", "content", "mode",
+					 "owner", "times", "link", "device"};
+
+/* One RUN_EV_DIFFERENT event per difference in DIFF. */
+static void emit_diffs(struct run *r, uint32_t root, const char *rel, uint64_t bytes, uint32_t diff)
+{
+	r->stats.different++;
+	for (unsigned i = 0; i < sizeof(diff_names) / sizeof(diff_names[0]); i++)
+		if (diff & (1u << i))
+			emit(r, RUN_EV_DIFFERENT, root, rel, bytes, NULL, diff_names[i], 0);
+}
+
+/* --check: compare directory REL with its destination twin. Returns 1 to descend. */
+static int check_dir(struct run *r, uint32_t root, const char *rel, const struct stat *st,
+		     int *existed)
+{
+	struct stat dst;
+	uint32_t diff;
+	if (fstatat(r->croots[root].dst_fd, rel, &dst, AT_SYMLINK_NOFOLLOW) != 0)
+		diff = DIFF_MISSING;
+	else
+		diff = copy_compare_stat(st, &dst, r->opts.copy.keep_owner);
+	*existed = !(diff & (DIFF_MISSING | DIFF_TYPE));
+	if (diff != 0)
+		emit_diffs(r, root, rel, 0, diff);
+	return *existed;
 }
 
 /* Record a directory and create it in the destination. Returns 1 to descend, 0 not to. */
@@ -439,6 +307,8 @@ static int add_dir(struct run *r, uint32_t root, uint64_t path, const struct sta
 	d->failed = 0;
 	r->stats.dirs++;
 	const char *rel = names_get(&r->names, path);
+	if (r->opts.copy.check)
+		return check_dir(r, root, rel, st, existed);
 	int err = tree_make_dir(r->croots[root].dst_fd, rel, r->opts.copy.dry_run, existed);
 	if (err != 0) {
 		d->failed = 1;
@@ -457,6 +327,13 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 	if (off == UINT64_MAX)
 		return;
 	const char *rel = names_get(&r->names, off);
+	if (r->opts.copy.check) {
+		if (!excluded(r, rel, name)) {
+			r->stats.different++;
+			emit(r, RUN_EV_DIFFERENT, root, rel, 0, NULL, "extra", 0);
+		}
+		return;
+	}
 	if (copy_is_tmp_name(name)) {
 		if (!r->opts.copy.dry_run)
 			unlinkat(fd, rel, 0); /* left by an interrupted run */
@@ -524,7 +401,8 @@ static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_exis
 				if (scan_descend(s, off | (existed ? SCAN_FLAG : 0)) != 0)
 					return run_fail(r, "out of memory");
 			}
-		} else if (add_entry(r, root, off, off, &it->st) != 0) {
+		} else if (add_entry(r, root, off, off, &it->st,
+				     !dir_existed && !r->opts.copy.dry_run) != 0) {
 			return run_fail(r, "out of memory for the file table");
 		}
 	}
@@ -630,6 +508,10 @@ static void complete(struct run *r, const struct copy_done *d, size_t *outstandi
 		emit(r, d->status == COPY_SKIPPED ? RUN_EV_SKIPPED : RUN_EV_UPDATED, e->task.root, rel,
 		     e->task.size, h, NULL, 0);
 		break;
+	case COPY_DIFFERENT:
+		r->stats.bytes_done += e->task.size;
+		emit_diffs(r, e->task.root, rel, d->bytes, d->diff);
+		break;
 	case COPY_UNSUPPORTED:
 		r->stats.warnings++;
 		emit(r, RUN_EV_WARNING, e->task.root, rel, 0, NULL, status_reason(d, &e->task), 0);
@@ -693,7 +575,7 @@ static int walk_step(struct run *r, struct walk *w)
 		if (!rt->is_dir) {
 			uint64_t s = names_add(&r->names, rt->src_name, strlen(rt->src_name));
 			uint64_t d = names_add(&r->names, rt->dst_name, strlen(rt->dst_name));
-			if (s == UINT64_MAX || d == UINT64_MAX || add_entry(r, w->root, s, d, &rt->st) != 0)
+			if (s == UINT64_MAX || d == UINT64_MAX || add_entry(r, w->root, s, d, &rt->st, 0) != 0)
 				return run_fail(r, "out of memory");
 			w->root++;
 			return 0;
@@ -706,7 +588,9 @@ static int walk_step(struct run *r, struct walk *w)
 			w->root++;
 			continue;
 		}
-		if (scan_start(&w->scan, r->croots[w->root].src_fd, &r->names, top | SCAN_FLAG) != 0)
+		existed = existed && !rt->created;
+		if (scan_start(&w->scan, r->croots[w->root].src_fd, &r->names,
+			       top | (existed ? SCAN_FLAG : 0)) != 0)
 			return run_fail(r, "out of memory");
 		w->active = 1;
 	}
@@ -948,11 +832,12 @@ int run_execute(struct run *r)
 		tick(r);
 		return RUN_SIGNALLED + *r->interrupted;
 	}
-	make_links(r);
-	if (!r->opts.copy.dry_run)
+	if (!r->opts.copy.check)
+		make_links(r);
+	if (!r->opts.copy.dry_run && !r->opts.copy.check)
 		finish_dirs(r);
 	if (r->opts.manifest != NULL && write_manifest(r) != 0)
 		return RUN_FATAL;
 	tick(r);
-	return r->stats.failed > 0 ? RUN_PARTIAL : RUN_OK;
+	return r->stats.failed > 0 || r->stats.different > 0 ? RUN_PARTIAL : RUN_OK;
 }

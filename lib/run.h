@@ -46,6 +46,7 @@ enum run_event_type {
 	RUN_EV_DELETED,  /* removed from the destination by --delete */
 	RUN_EV_FAILED,   /* could not be copied */
 	RUN_EV_WARNING,  /* not copied by design (socket ...) or a minor problem */
+	RUN_EV_DIFFERENT,/* --check: REASON names the difference (missing, extra, content ...) */
 };
 
 struct run_event {
@@ -71,6 +72,7 @@ struct run_root {
 	char *src_name;    /* file roots: source name relative to src_fd */
 	char *dst_name;    /* file roots: destination name relative to dst_fd */
 	int is_dir;        /* directory tree (else a single non-directory entry) */
+	int created;       /* run_plan created the destination directory (nothing in it yet) */
 	struct stat st;    /* lstat of the source */
 };
 

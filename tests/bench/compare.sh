@@ -216,8 +216,9 @@ print_header() {
 
 # ---- locations ------------------------------------------------------------------------
 
-# Sets src and dst for one corpus at one location, or skip=1 (with a note). It never
-# returns non-zero on purpose: called as `f || continue`, set -e would be off inside it.
+# Sets src, dst_root and fresh for one corpus at one location, or skip=1 (with a note).
+# It reports through skip, not its status, so that callers need not write `f || continue`,
+# which would switch set -e off inside it.
 prepare_location() {
 	local name=$1 loc=$2 size need
 	skip=0

@@ -99,8 +99,9 @@ static void test_json_escaping(void **state)
 static void event(FILE *f, const void *arg)
 {
 	(void)arg;
-	progress_json_event(f, "copied", "d/f", 12, "00112233445566778899aabbccddeeff", NULL);
-	progress_json_event(f, "failed", "x", 0, NULL, "cannot open: Permission denied");
+	progress_json_event(f, "copied", "d/f", 12, "00112233445566778899aabbccddeeff", NULL, NULL);
+	progress_json_event(f, "failed", "x", 0, NULL, NULL, "cannot open: Permission denied");
+	progress_json_event(f, "different", "y", 3, NULL, "content", NULL);
 }
 
 static void test_json_event(void **state)
@@ -111,7 +112,8 @@ static void test_json_event(void **state)
 			    "{\"event\":\"copied\",\"path\":\"d/f\",\"bytes\":12,"
 			    "\"hash\":\"00112233445566778899aabbccddeeff\"}\n"
 			    "{\"event\":\"failed\",\"path\":\"x\",\"bytes\":0,"
-			    "\"error\":\"cannot open: Permission denied\"}\n");
+			    "\"error\":\"cannot open: Permission denied\"}\n"
+			    "{\"event\":\"different\",\"path\":\"y\",\"bytes\":3,\"what\":\"content\"}\n");
 	free(s);
 }
 
