@@ -279,7 +279,7 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 
 	struct run r;
-	struct run_hooks hooks = {on_event, on_tick, &ui};
+	struct run_hooks hooks = {on_event, on_tick, &ui, ui.verbose || ui.json || ui.dry_run};
 	const char *dest = nargs >= 2 ? argv[argc - 1] : NULL;
 	size_t nsources = nargs >= 2 ? (size_t)nargs - 1 : 1;
 	if (run_init(&r, &opts, &hooks, &interrupted) != 0 ||

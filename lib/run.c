@@ -160,6 +160,9 @@ static void emit(struct run *r, enum run_event_type type, uint32_t root, const c
 {
 	if (r->hooks.event == NULL)
 		return;
+	if (!r->hooks.all_events && (type == RUN_EV_COPIED || type == RUN_EV_SKIPPED ||
+				     type == RUN_EV_UPDATED || type == RUN_EV_DELETED))
+		return;
 	char *path = rel_path(r, root, rel), *src = src_path(r, root, rel);
 	struct run_event ev = {type, path ? path : rel, src ? src : rel, bytes, hash, reason, err};
 	r->hooks.event(r->hooks.ctx, &ev);
@@ -641,11 +644,22 @@ static int dispatch(struct run *r)
 		}
 		if (w.finished && next == r->nentries && outstanding == 0)
 			break;
+		/* Collect what is there without sleeping in the semaphore: a parent asleep there
+		 * costs every completion a wake-up. When the workers have plenty queued, nap
+		 * briefly instead; block only when they are close to running dry. */
 		struct copy_done d;
-		int timeout = want_scan ? 0 : 50;
-		while (pool_next(&r->pool, &d, timeout) == 0) {
+		int got = 0;
+		while (pool_next(&r->pool, &d, 0) == 0) {
 			complete(r, &d, &outstanding, NULL);
-			timeout = 0;
+			got++;
+		}
+		if (!got && !want_scan) {
+			if (outstanding > 2 * (size_t)r->pool.size) {
+				struct timespec nap = {0, 2 * 1000000L};
+				nanosleep(&nap, NULL);
+			} else if (pool_next(&r->pool, &d, 50) == 0) {
+				complete(r, &d, &outstanding, NULL);
+			}
 		}
 		double now = run_now();
 		if (now - last_reap >= 0.05) {

@@ -63,6 +63,8 @@ struct run_hooks {
 	void (*event)(void *ctx, const struct run_event *ev);
 	void (*tick)(void *ctx, const struct stats *st); /* about every 100 ms while running */
 	void *ctx;
+	int all_events; /* also report copied/skipped/updated/deleted (else failures, warnings,
+			   differences only) */
 };
 
 /* A source and where it goes. */
