@@ -491,16 +491,14 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 	struct stat dst_st;
 	int have_dst = !c->opts->force && !(t->flags & TASK_FRESH) &&
 		       fstatat(r->dst_fd, dst, &dst_st, AT_SYMLINK_NOFOLLOW) == 0;
-	/* The cheap case first: same size and mtime as scanned, no hash wanted. */
-	if (have_dst && !c->opts->checksum && !c->opts->need_hash && S_ISREG(dst_st.st_mode) &&
-	    (uint64_t)dst_st.st_size == t->size && same_mtime(&dst_st, t) &&
-	    (dst_st.st_mode & 0777) == (t->mode & 0777)) {
-		d->status = COPY_SKIPPED;
-		d->bytes = t->size;
-		if (!c->opts->keep_owner || (dst_st.st_uid == t->uid && dst_st.st_gid == t->gid))
-			if ((dst_st.st_mode & 07777) == (t->mode & 07777))
-				return;
-		d->status = 0; /* fall through to the full check below */
+	/* The cheap case first: same size, mtime and metadata as scanned, no hash wanted. */
+	if (have_dst && !c->opts->checksum && !c->opts->need_hash) {
+		struct stat scanned = task_stat(t);
+		if (copy_quick_same(&scanned, &dst_st, c->opts->keep_owner)) {
+			d->status = COPY_SKIPPED;
+			d->bytes = t->size;
+			return;
+		}
 	}
 	int src = openat(r->src_fd, srcname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (src < 0) {
@@ -621,6 +619,15 @@ static void copy_special(struct copy_ctx *c, const struct copy_task *t, struct c
 		return;
 	}
 	unlinkat(r->dst_fd, tmp, 0);
+}
+
+int copy_quick_same(const struct stat *src, const struct stat *dst, int owner)
+{
+	return S_ISREG(src->st_mode) && S_ISREG(dst->st_mode) && src->st_size == dst->st_size &&
+	       src->st_mtim.tv_sec == dst->st_mtim.tv_sec &&
+	       src->st_mtim.tv_nsec == dst->st_mtim.tv_nsec &&
+	       (src->st_mode & 07777) == (dst->st_mode & 07777) &&
+	       (!owner || (src->st_uid == dst->st_uid && src->st_gid == dst->st_gid));
 }
 
 uint32_t copy_compare_stat(const struct stat *a, const struct stat *b, int owner)

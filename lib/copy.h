@@ -148,6 +148,12 @@ void copy_ctx_free(struct copy_ctx *c);
 void copy_run(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d);
 
 /*
+ * The quick check of re-runs: 1 when the regular file DST already matches SRC (lstat data of
+ * both) in size, mtime, permission bits and, with OWNER, uid/gid, so nothing needs doing.
+ */
+int copy_quick_same(const struct stat *src, const struct stat *dst, int owner);
+
+/*
  * The enum copy_diff bits that tell the lstat data SRC of an entry from DST, its destination
  * twin's (type, mode, mtime, size, device; uid/gid too when OWNER). Content is not read.
  */
