@@ -36,57 +36,56 @@ enum {
 
 /* Sorted by long name. */
 static const struct option longopts[] = {
-	{"check", no_argument, NULL, OPT_CHECK},
-	{"checksum", no_argument, NULL, 'c'},
-	{"delete", no_argument, NULL, OPT_DELETE},
-	{"dry-run", no_argument, NULL, 'n'},
-	{"exclude", required_argument, NULL, OPT_EXCLUDE},
-	{"force", no_argument, NULL, OPT_FORCE},
-	{"fsync", no_argument, NULL, OPT_FSYNC},
-	{"help", no_argument, NULL, OPT_HELP},
-	{"jobs", required_argument, NULL, 'j'},
-	{"json", no_argument, NULL, OPT_JSON},
-	{"manifest", required_argument, NULL, OPT_MANIFEST},
-	{"no-verify", no_argument, NULL, OPT_NO_VERIFY},
-	{"one-file-system", no_argument, NULL, 'x'},
-	{"progress", no_argument, NULL, OPT_PROGRESS},
-	{"quiet", no_argument, NULL, 'q'},
-	{"stats", no_argument, NULL, OPT_STATS},
-	{"verbose", no_argument, NULL, 'v'},
-	{"version", no_argument, NULL, OPT_VERSION},
-	{NULL, 0, NULL, 0},
+    {"check", no_argument, NULL, OPT_CHECK},
+    {"checksum", no_argument, NULL, 'c'},
+    {"delete", no_argument, NULL, OPT_DELETE},
+    {"dry-run", no_argument, NULL, 'n'},
+    {"exclude", required_argument, NULL, OPT_EXCLUDE},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"fsync", no_argument, NULL, OPT_FSYNC},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"jobs", required_argument, NULL, 'j'},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"manifest", required_argument, NULL, OPT_MANIFEST},
+    {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
+    {"one-file-system", no_argument, NULL, 'x'},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"quiet", no_argument, NULL, 'q'},
+    {"stats", no_argument, NULL, OPT_STATS},
+    {"verbose", no_argument, NULL, 'v'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
 };
 
-static const char usage_text[] =
-	"usage: pcopy [OPTION]... SOURCE [DEST]\n"
-	"       pcopy [OPTION]... SOURCE... DIRECTORY\n"
-	"       pcopy [OPTION]... --check SOURCE DEST\n";
+static const char usage_text[] = "usage: pcopy [OPTION]... SOURCE [DEST]\n"
+                                 "       pcopy [OPTION]... SOURCE... DIRECTORY\n"
+                                 "       pcopy [OPTION]... --check SOURCE DEST\n";
 
 static const char help_text[] =
-	"Copy SOURCE to DEST (default: SOURCE-backup), or several SOURCEs into DIRECTORY,\n"
-	"with a pool of worker processes that hash (XXH3-128) and verify every file.\n"
-	"\n"
-	"      --check            compare SOURCE and DEST (content and metadata), copy nothing;\n"
-	"                         print one line per difference, exit 1 when they differ\n"
-	"  -c, --checksum         re-runs compare content hashes, not size and mtime\n"
-	"      --delete           remove from DEST what SOURCE no longer has\n"
-	"  -n, --dry-run          list what would be copied or deleted; change nothing\n"
-	"      --exclude PATTERN  skip paths matching PATTERN (fnmatch; repeatable)\n"
-	"      --force            copy every file, even those that look up to date\n"
-	"      --fsync            sync each file to disk before renaming it into place\n"
-	"  -j, --jobs N           use N worker processes (default: online CPUs)\n"
-	"      --json             print one JSON object per event, and a summary, on stdout\n"
-	"      --manifest FILE    write an xxh128sum-format manifest to FILE ('-': stdout)\n"
-	"      --no-verify        do not re-read and hash what was written\n"
-	"  -x, --one-file-system  do not descend into other file systems\n"
-	"      --progress         show the progress line even when stderr is not a terminal\n"
-	"  -q, --quiet            no progress line\n"
-	"      --stats            print a summary at the end\n"
-	"  -v, --verbose          list each file copied\n"
-	"      --help             show this help\n"
-	"      --version          show the version\n"
-	"\n"
-	"Exit status: 0 done, 1 some files failed, 2 usage or fatal error, 130/143 interrupted.\n";
+    "Copy SOURCE to DEST (default: SOURCE-backup), or several SOURCEs into DIRECTORY,\n"
+    "with a pool of worker processes that hash (XXH3-128) and verify every file.\n"
+    "\n"
+    "      --check            compare SOURCE and DEST (content and metadata), copy nothing;\n"
+    "                         print one line per difference, exit 1 when they differ\n"
+    "  -c, --checksum         re-runs compare content hashes, not size and mtime\n"
+    "      --delete           remove from DEST what SOURCE no longer has\n"
+    "  -n, --dry-run          list what would be copied or deleted; change nothing\n"
+    "      --exclude PATTERN  skip paths matching PATTERN (fnmatch; repeatable)\n"
+    "      --force            copy every file, even those that look up to date\n"
+    "      --fsync            sync each file to disk before renaming it into place\n"
+    "  -j, --jobs N           use N worker processes (default: online CPUs)\n"
+    "      --json             print one JSON object per event, and a summary, on stdout\n"
+    "      --manifest FILE    write an xxh128sum-format manifest to FILE ('-': stdout)\n"
+    "      --no-verify        do not re-read and hash what was written\n"
+    "  -x, --one-file-system  do not descend into other file systems\n"
+    "      --progress         show the progress line even when stderr is not a terminal\n"
+    "  -q, --quiet            no progress line\n"
+    "      --stats            print a summary at the end\n"
+    "  -v, --verbose          list each file copied\n"
+    "      --help             show this help\n"
+    "      --version          show the version\n"
+    "\n"
+    "Exit status: 0 done, 1 some files failed, 2 usage or fatal error, 130/143 interrupted.\n";
 
 /* Everything the command keeps about the run it renders. */
 struct ui {
@@ -139,7 +138,8 @@ static void on_event(void *ctx, const struct run_event *ev)
 	if (ev->type == RUN_EV_FAILED || ev->type == RUN_EV_WARNING) {
 		clear_line(ui);
 		if (ev->err != 0)
-			fprintf(stderr, "pcopy: %s: %s: %s\n", ev->src, ev->reason, strerror(ev->err));
+			fprintf(stderr, "pcopy: %s: %s: %s\n", ev->src, ev->reason,
+			        strerror(ev->err));
 		else
 			fprintf(stderr, "pcopy: %s: %s\n", ev->src, ev->reason);
 	}
@@ -150,11 +150,11 @@ static void on_event(void *ctx, const struct run_event *ev)
 		char err[256] = "";
 		if (ev->reason != NULL)
 			snprintf(err, sizeof(err), "%s%s%s", ev->reason, ev->err ? ": " : "",
-				 ev->err ? strerror(ev->err) : "");
+			         ev->err ? strerror(ev->err) : "");
 		int diff = ev->type == RUN_EV_DIFFERENT;
 		progress_json_event(stdout, event_name(ev->type), ev->path, ev->bytes,
-				    ev->hash ? hex : NULL, diff ? ev->reason : NULL,
-				    ev->reason && !diff ? err : NULL);
+		                    ev->hash ? hex : NULL, diff ? ev->reason : NULL,
+		                    ev->reason && !diff ? err : NULL);
 		return;
 	}
 	if (ev->type == RUN_EV_DIFFERENT) {
@@ -260,11 +260,11 @@ int main(int argc, char **argv)
 	if (opts.copy.dry_run && opts.manifest != NULL)
 		usage_error("--manifest cannot be written by a dry run", "");
 	if (opts.copy.check && (nargs != 2 || opts.manifest != NULL || opts.delete_extra ||
-				opts.copy.dry_run || opts.copy.force))
+	                        opts.copy.dry_run || opts.copy.force))
 		usage_error(nargs != 2 ? "--check compares exactly two trees: SOURCE DEST"
-				       : "--check copies nothing: it does not go with --manifest, "
-					 "--delete, --dry-run or --force",
-			    "");
+		                       : "--check copies nothing: it does not go with --manifest, "
+		                         "--delete, --dry-run or --force",
+		            "");
 	ui.dry_run = opts.copy.dry_run;
 	ui.progress = !ui.quiet && (force_progress || isatty(STDERR_FILENO));
 	opts.copy.need_hash = opts.manifest != NULL || ui.json;

@@ -6,7 +6,8 @@
 
 #include <sys/types.h>
 
-/* Ask the kernel to send SIG to this process when its parent dies. Returns 0, or -1 where unsupported. */
+/* Ask the kernel to send SIG to this process when its parent dies. Returns 0, or -1 where
+ * unsupported. */
 int compat_parent_death_signal(int sig);
 
 /*

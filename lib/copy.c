@@ -22,7 +22,7 @@
 #define CHANGED_ERRNO ESTALE
 
 int copy_ctx_init(struct copy_ctx *c, const struct copy_opts *opts, const struct copy_root *roots,
-		  const struct names *names, volatile sig_atomic_t *stop, size_t bufsize)
+                  const struct names *names, volatile sig_atomic_t *stop, size_t bufsize)
 {
 	memset(c, 0, sizeof(*c));
 	c->opts = opts;
@@ -94,7 +94,7 @@ static const char *tmp_name(struct copy_ctx *c, const char *dst)
 	}
 	memcpy(c->tmp, dst, dirlen);
 	snprintf(c->tmp + dirlen, need - dirlen, "%s%ld.%lu", COPY_TMP_PREFIX, c->pid,
-		 ++c->counter);
+	         ++c->counter);
 	return c->tmp;
 }
 
@@ -137,7 +137,7 @@ static int next_extent(int fd, off_t off, off_t size, off_t *start, off_t *end)
  * A file shorter than SIZE gives CHANGED_ERRNO.
  */
 static int stream(struct copy_ctx *c, int in, int out, uint64_t size, int sparse,
-		  struct hash_state *h, int *in_fault)
+                  struct hash_state *h, int *in_fault)
 {
 	off_t pos = 0, fsize = (off_t)size;
 	*in_fault = 1;
@@ -163,7 +163,8 @@ static int stream(struct copy_ctx *c, int in, int out, uint64_t size, int sparse
 				errno = EINTR;
 				return -1;
 			}
-			size_t want = (size_t)(end - pos) < c->bufsize ? (size_t)(end - pos) : c->bufsize;
+			size_t want =
+			    (size_t)(end - pos) < c->bufsize ? (size_t)(end - pos) : c->bufsize;
 			ssize_t n = pread(in, c->buf, want, pos);
 			if (n < 0) {
 				if (errno == EINTR)
@@ -206,14 +207,14 @@ static int copy_kernel(struct copy_ctx *c, int in, int out, uint64_t size, int *
 			errno = EINTR;
 			return -1;
 		}
-		ssize_t n = compat_copy_range(in, out, (size_t)(size - done) < (1u << 30)
-							   ? (size_t)(size - done)
-							   : (1u << 30));
+		ssize_t n = compat_copy_range(
+		    in, out,
+		    (size_t)(size - done) < (1u << 30) ? (size_t)(size - done) : (1u << 30));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (done == 0 && (errno == ENOSYS || errno == EXDEV || errno == EINVAL ||
-					  errno == EOPNOTSUPP))
+			                  errno == EOPNOTSUPP))
 				return 1;
 			return -1;
 		}
@@ -311,7 +312,7 @@ static void fail(struct copy_done *d, enum copy_stage stage, int err)
  * when the source changed during the copy and another attempt may succeed.
  */
 static int copy_data(struct copy_ctx *c, const struct copy_task *t, int src, const struct stat *sst,
-		     struct copy_done *d)
+                     struct copy_done *d)
 {
 	const struct copy_root *r = &c->roots[t->root];
 	const char *dst = names_get(c->names, t->dst);
@@ -321,7 +322,7 @@ static int copy_data(struct copy_ctx *c, const struct copy_task *t, int src, con
 		return -1;
 	}
 	int out = openat(r->dst_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			 sst->st_mode & 0777);
+	                 sst->st_mode & 0777);
 	if (out < 0) {
 		fail(d, STAGE_CREATE, errno);
 		return -1;
@@ -383,7 +384,7 @@ static int copy_data(struct copy_ctx *c, const struct copy_task *t, int src, con
 	}
 	if (renameat(r->dst_fd, tmp, r->dst_fd, dst) != 0) {
 		stage = (errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST) ? STAGE_DEST_DIR
-										 : STAGE_RENAME;
+		                                                                   : STAGE_RENAME;
 		goto failed;
 	}
 	close(out);
@@ -417,8 +418,8 @@ static void hash_skipped(struct copy_ctx *c, int src, const struct stat *sst, st
  * Decide whether the existing destination DST_ST is up to date with the open source.
  * Returns 1 (skip: D filled), 0 (copy it).
  */
-static int up_to_date(struct copy_ctx *c, const struct copy_task *t, int src, const struct stat *sst,
-		      const struct stat *dst_st, struct copy_done *d)
+static int up_to_date(struct copy_ctx *c, const struct copy_task *t, int src,
+                      const struct stat *sst, const struct stat *dst_st, struct copy_done *d)
 {
 	const struct copy_root *r = &c->roots[t->root];
 	const char *dst = names_get(c->names, t->dst);
@@ -429,25 +430,26 @@ static int up_to_date(struct copy_ctx *c, const struct copy_task *t, int src, co
 		if (dfd < 0)
 			return 0;
 		struct hash128 hs, hd;
-		int ok = copy_hash_fd(c, src, (uint64_t)sst->st_size, stat_sparse(sst), &hs) == 0 &&
-			 copy_hash_fd(c, dfd, (uint64_t)dst_st->st_size, stat_sparse(dst_st), &hd) == 0;
+		int ok =
+		    copy_hash_fd(c, src, (uint64_t)sst->st_size, stat_sparse(sst), &hs) == 0 &&
+		    copy_hash_fd(c, dfd, (uint64_t)dst_st->st_size, stat_sparse(dst_st), &hd) == 0;
 		close(dfd);
 		if (!ok || !hash_equal(hs, hd))
 			return 0;
 		d->hash = hs;
 		d->hashed = 1;
 	} else if (dst_st->st_mtim.tv_sec != sst->st_mtim.tv_sec ||
-		   dst_st->st_mtim.tv_nsec != sst->st_mtim.tv_nsec) {
+	           dst_st->st_mtim.tv_nsec != sst->st_mtim.tv_nsec) {
 		return 0;
 	}
 	d->status = COPY_SKIPPED;
 	d->bytes = (uint64_t)sst->st_size;
 	/* Metadata-only differences are applied without copying data. */
-	int owner_kept = c->opts->keep_owner && dst_st->st_uid == sst->st_uid &&
-			 dst_st->st_gid == sst->st_gid;
+	int owner_kept =
+	    c->opts->keep_owner && dst_st->st_uid == sst->st_uid && dst_st->st_gid == sst->st_gid;
 	if (c->opts->keep_owner && !owner_kept && !c->opts->dry_run) {
-		owner_kept = fchownat(r->dst_fd, dst, sst->st_uid, sst->st_gid,
-				      AT_SYMLINK_NOFOLLOW) == 0;
+		owner_kept =
+		    fchownat(r->dst_fd, dst, sst->st_uid, sst->st_gid, AT_SYMLINK_NOFOLLOW) == 0;
 		d->status = COPY_METADATA;
 	}
 	mode_t want = kept_mode(c, sst, owner_kept);
@@ -457,7 +459,7 @@ static int up_to_date(struct copy_ctx *c, const struct copy_task *t, int src, co
 			fail(d, STAGE_METADATA, errno);
 	}
 	if (c->opts->checksum && (dst_st->st_mtim.tv_sec != sst->st_mtim.tv_sec ||
-				  dst_st->st_mtim.tv_nsec != sst->st_mtim.tv_nsec)) {
+	                          dst_st->st_mtim.tv_nsec != sst->st_mtim.tv_nsec)) {
 		struct timespec ts[2] = {sst->st_atim, sst->st_mtim};
 		d->status = COPY_METADATA;
 		if (!c->opts->dry_run && utimensat(r->dst_fd, dst, ts, AT_SYMLINK_NOFOLLOW) != 0)
@@ -490,7 +492,7 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 	const char *dst = names_get(c->names, t->dst);
 	struct stat dst_st;
 	int have_dst = !c->opts->force && !(t->flags & TASK_FRESH) &&
-		       fstatat(r->dst_fd, dst, &dst_st, AT_SYMLINK_NOFOLLOW) == 0;
+	               fstatat(r->dst_fd, dst, &dst_st, AT_SYMLINK_NOFOLLOW) == 0;
 	/* The cheap case first: same size, mtime and metadata as scanned, no hash wanted. */
 	if (have_dst && !c->opts->checksum && !c->opts->need_hash) {
 		struct stat scanned = task_stat(t);
@@ -571,7 +573,8 @@ static void copy_symlink(struct copy_ctx *c, const struct copy_task *t, struct c
 	if (utimensat(r->dst_fd, tmp, ts, AT_SYMLINK_NOFOLLOW) != 0 && errno != EOPNOTSUPP) {
 		fail(d, STAGE_METADATA, errno);
 	} else if (renameat(r->dst_fd, tmp, r->dst_fd, dst) != 0) {
-		fail(d, errno == EISDIR || errno == ENOTEMPTY ? STAGE_DEST_DIR : STAGE_RENAME, errno);
+		fail(d, errno == EISDIR || errno == ENOTEMPTY ? STAGE_DEST_DIR : STAGE_RENAME,
+		     errno);
 	} else {
 		return;
 	}
@@ -604,7 +607,7 @@ static void copy_special(struct copy_ctx *c, const struct copy_task *t, struct c
 		return;
 	}
 	int owner_kept = c->opts->keep_owner &&
-			 fchownat(r->dst_fd, tmp, t->uid, t->gid, AT_SYMLINK_NOFOLLOW) == 0;
+	                 fchownat(r->dst_fd, tmp, t->uid, t->gid, AT_SYMLINK_NOFOLLOW) == 0;
 	struct stat fake = {0};
 	fake.st_mode = t->mode;
 	fake.st_uid = t->uid;
@@ -614,7 +617,8 @@ static void copy_special(struct copy_ctx *c, const struct copy_task *t, struct c
 	    utimensat(r->dst_fd, tmp, ts, AT_SYMLINK_NOFOLLOW) != 0) {
 		fail(d, STAGE_METADATA, errno);
 	} else if (renameat(r->dst_fd, tmp, r->dst_fd, dst) != 0) {
-		fail(d, errno == EISDIR || errno == ENOTEMPTY ? STAGE_DEST_DIR : STAGE_RENAME, errno);
+		fail(d, errno == EISDIR || errno == ENOTEMPTY ? STAGE_DEST_DIR : STAGE_RENAME,
+		     errno);
 	} else {
 		return;
 	}
@@ -650,7 +654,7 @@ uint32_t copy_compare_stat(const struct stat *a, const struct stat *b, int owner
 
 /* Compare regular file contents of the open SRC and the destination name DST. */
 static int contents_differ(struct copy_ctx *c, const struct copy_task *t, int src,
-			   const struct stat *sst, const struct stat *dst_st, struct copy_done *d)
+                           const struct stat *sst, const struct stat *dst_st, struct copy_done *d)
 {
 	const struct copy_root *r = &c->roots[t->root];
 	int dfd = openat(r->dst_fd, names_get(c->names, t->dst), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

@@ -25,20 +25,20 @@
 
 /* A task, as the parent queues it. The first field must be the id (see pool.h). */
 struct copy_task {
-	uint64_t id;        /* entry index + 1 in the parent's table; never 0 */
-	uint64_t src;       /* arena offset: source path relative to the root's src_fd */
-	uint64_t dst;       /* arena offset: destination path relative to the root's dst_fd */
-	uint64_t size;      /* st_size at scan time */
-	int64_t atime_sec;  /* times at scan time, kept on the copy */
+	uint64_t id;       /* entry index + 1 in the parent's table; never 0 */
+	uint64_t src;      /* arena offset: source path relative to the root's src_fd */
+	uint64_t dst;      /* arena offset: destination path relative to the root's dst_fd */
+	uint64_t size;     /* st_size at scan time */
+	int64_t atime_sec; /* times at scan time, kept on the copy */
 	int64_t mtime_sec;
 	int32_t atime_nsec;
 	int32_t mtime_nsec;
-	uint64_t rdev;      /* device number for device nodes */
-	uint32_t mode;      /* st_mode at scan time (type and permission bits) */
-	uint32_t uid, gid;  /* owner at scan time */
-	uint32_t root;      /* index of the root pair (struct copy_root) */
-	uint32_t tries;     /* times this task was handed to a worker before */
-	uint32_t flags;     /* TASK_* bits */
+	uint64_t rdev;     /* device number for device nodes */
+	uint32_t mode;     /* st_mode at scan time (type and permission bits) */
+	uint32_t uid, gid; /* owner at scan time */
+	uint32_t root;     /* index of the root pair (struct copy_root) */
+	uint32_t tries;    /* times this task was handed to a worker before */
+	uint32_t flags;    /* TASK_* bits */
 };
 
 /* copy_task.flags */
@@ -46,14 +46,14 @@ struct copy_task {
 #define TASK_SPARSE 2u /* fewer blocks allocated than its size: look for holes */
 
 enum copy_status {
-	COPY_COPIED = 1, /* data written and verified (or would be, in a dry run) */
-	COPY_SKIPPED,    /* destination already up to date */
-	COPY_METADATA,   /* destination data was up to date; metadata was fixed */
-	COPY_UNSUPPORTED,/* not copied by design (socket; device node when not root): a warning */
-	COPY_FAILED,     /* could not be copied; STAGE and ERR say why */
-	COPY_CHANGED,    /* the source changed while it was being copied (twice) */
-	COPY_INTERRUPTED,/* abandoned because the worker was told to stop */
-	COPY_DIFFERENT,  /* --check: the destination differs; DIFF says how */
+	COPY_COPIED = 1,  /* data written and verified (or would be, in a dry run) */
+	COPY_SKIPPED,     /* destination already up to date */
+	COPY_METADATA,    /* destination data was up to date; metadata was fixed */
+	COPY_UNSUPPORTED, /* not copied by design (socket; device node when not root): a warning */
+	COPY_FAILED,      /* could not be copied; STAGE and ERR say why */
+	COPY_CHANGED,     /* the source changed while it was being copied (twice) */
+	COPY_INTERRUPTED, /* abandoned because the worker was told to stop */
+	COPY_DIFFERENT,   /* --check: the destination differs; DIFF says how */
 };
 
 /* --check: ways a destination entry can differ from its source (bits of copy_done.diff). */
@@ -77,23 +77,23 @@ enum copy_stage {
 	STAGE_CREATE,
 	STAGE_WRITE,
 	STAGE_VERIFY_READ,
-	STAGE_VERIFY,     /* the written data's hash differs from the source's */
+	STAGE_VERIFY, /* the written data's hash differs from the source's */
 	STAGE_METADATA,
 	STAGE_SYNC,
 	STAGE_RENAME,
-	STAGE_DEST_DIR,   /* the destination name is a directory */
+	STAGE_DEST_DIR, /* the destination name is a directory */
 };
 
 /* A completion, as a worker reports it. The first field must be the id. */
 struct copy_done {
-	uint64_t id;          /* copy_task.id */
-	uint64_t bytes;       /* bytes of data copied (or, when skipped, the file's size) */
-	struct hash128 hash;  /* XXH3-128 of the content, when HASHED */
-	int32_t status;       /* enum copy_status */
-	int32_t stage;        /* enum copy_stage when FAILED */
-	int32_t err;          /* errno when FAILED */
-	int32_t hashed;       /* 1 when HASH is valid */
-	uint32_t diff;        /* enum copy_diff bits, for COPY_DIFFERENT */
+	uint64_t id;         /* copy_task.id */
+	uint64_t bytes;      /* bytes of data copied (or, when skipped, the file's size) */
+	struct hash128 hash; /* XXH3-128 of the content, when HASHED */
+	int32_t status;      /* enum copy_status */
+	int32_t stage;       /* enum copy_stage when FAILED */
+	int32_t err;         /* errno when FAILED */
+	int32_t hashed;      /* 1 when HASH is valid */
+	uint32_t diff;       /* enum copy_diff bits, for COPY_DIFFERENT */
 	uint32_t pad;
 };
 
@@ -105,14 +105,14 @@ struct copy_root {
 
 /* What the worker is asked to do; set by the parent before the pool starts. */
 struct copy_opts {
-	int verify;        /* re-read and hash what was written */
-	int need_hash;     /* a hash is needed even without verification (manifest, --json) */
-	int force;         /* copy even when the destination looks up to date */
-	int checksum;      /* decide "up to date" by content hash instead of size and mtime */
-	int dry_run;       /* decide, change nothing */
-	int fsync;         /* fsync each file before its rename */
-	int keep_owner;    /* set uid/gid (root) */
-	int check;         /* --check: compare with the destination, change nothing */
+	int verify;     /* re-read and hash what was written */
+	int need_hash;  /* a hash is needed even without verification (manifest, --json) */
+	int force;      /* copy even when the destination looks up to date */
+	int checksum;   /* decide "up to date" by content hash instead of size and mtime */
+	int dry_run;    /* decide, change nothing */
+	int fsync;      /* fsync each file before its rename */
+	int keep_owner; /* set uid/gid (root) */
+	int check;      /* --check: compare with the destination, change nothing */
 };
 
 /* Per-worker state. */
@@ -123,19 +123,19 @@ struct copy_ctx {
 	volatile sig_atomic_t *stop; /* set by the worker's signal handler: abandon the file */
 	unsigned char *buf;          /* I/O buffer */
 	size_t bufsize;
-	struct hash_state *hs;       /* streaming hash state */
-	unsigned long counter;       /* for temporary names */
-	long pid;                    /* this worker's pid, for temporary names */
-	uid_t euid;                  /* this worker's ids, for deciding what to chown */
+	struct hash_state *hs; /* streaming hash state */
+	unsigned long counter; /* for temporary names */
+	long pid;              /* this worker's pid, for temporary names */
+	uid_t euid;            /* this worker's ids, for deciding what to chown */
 	gid_t egid;
-	char *tmp;                   /* temporary name buffer */
+	char *tmp; /* temporary name buffer */
 	size_t tmp_cap;
-	int xattr_warned;            /* destination refused xattrs once already */
+	int xattr_warned; /* destination refused xattrs once already */
 };
 
 /* Prepare a worker's state. Returns 0, or -1 with errno. */
 int copy_ctx_init(struct copy_ctx *c, const struct copy_opts *opts, const struct copy_root *roots,
-		  const struct names *names, volatile sig_atomic_t *stop, size_t bufsize);
+                  const struct names *names, volatile sig_atomic_t *stop, size_t bufsize);
 
 /* Free a worker's state. */
 void copy_ctx_free(struct copy_ctx *c);

@@ -11,10 +11,9 @@
 static int line_cmp(const void *a, const void *b)
 {
 	const struct manifest_line *x = a, *y = b;
-	const unsigned char *p[2][2] = {{(const unsigned char *)x->prefix,
-					 (const unsigned char *)x->path},
-					{(const unsigned char *)y->prefix,
-					 (const unsigned char *)y->path}};
+	const unsigned char *p[2][2] = {
+	    {(const unsigned char *)x->prefix, (const unsigned char *)x->path},
+	    {(const unsigned char *)y->prefix, (const unsigned char *)y->path}};
 	int px = 0, py = 0;
 	const unsigned char *sx = p[0][0], *sy = p[1][0];
 	for (;;) {

@@ -37,7 +37,7 @@ struct plan_item {
 	char *target; /* where it goes */
 	struct stat st;
 	int is_dir;
-	int into;     /* placed inside the destination directory by base name */
+	int into; /* placed inside the destination directory by base name */
 };
 
 static void plan_items_free(struct plan_item *it, size_t n)
@@ -51,7 +51,7 @@ static void plan_items_free(struct plan_item *it, size_t n)
 
 /* Check one source. Returns 0, or -1 with R->err set. */
 static int check_source(struct run *r, const char *arg, const char *dest, int dest_is_dir,
-			size_t nsources, struct plan_item *it)
+                        size_t nsources, struct plan_item *it)
 {
 	size_t alen = strlen(arg);
 	int follow = alen > 0 && arg[alen - 1] == '/';
@@ -67,8 +67,8 @@ static int check_source(struct run *r, const char *arg, const char *dest, int de
 		if (base == NULL || strcmp(base, "/") == 0 || strcmp(base, "..") == 0 ||
 		    strcmp(base, ".") == 0) {
 			free(base);
-			return plan_fail(r, "cannot copy '%s' into a directory: it has no name of its own",
-					arg);
+			return plan_fail(
+			    r, "cannot copy '%s' into a directory: it has no name of its own", arg);
 		}
 		it->target = path_join(dest, base);
 		free(base);
@@ -86,15 +86,15 @@ static int check_source(struct run *r, const char *arg, const char *dest, int de
 	if (it->is_dir) {
 		char *real = realpath(it->src, NULL);
 		if (real != NULL && path_within(canon, real))
-			rc = plan_fail(r, "cannot copy a directory, '%s', into itself, '%s'", it->src,
-				      it->target);
+			rc = plan_fail(r, "cannot copy a directory, '%s', into itself, '%s'",
+			               it->src, it->target);
 		else if (exists && !S_ISDIR(tst.st_mode))
 			rc = plan_fail(r, "cannot overwrite non-directory '%s' with directory '%s'",
-				      it->target, it->src);
+			               it->target, it->src);
 		free(real);
 	} else if (exists && S_ISDIR(tst.st_mode)) {
-		rc = plan_fail(r, "cannot overwrite directory '%s' with non-directory '%s'", it->target,
-			      it->src);
+		rc = plan_fail(r, "cannot overwrite directory '%s' with non-directory '%s'",
+		               it->target, it->src);
 	} else if (exists && tst.st_dev == it->st.st_dev && tst.st_ino == it->st.st_ino) {
 		rc = plan_fail(r, "'%s' and '%s' are the same file", it->src, it->target);
 	}
@@ -118,7 +118,7 @@ static int open_root(struct run *r, size_t i, const struct plan_item *it)
 			if (mkdir(it->target, 0700) != 0) {
 				free(base);
 				return plan_fail(r, "cannot create directory '%s': %s", it->target,
-						 strerror(errno));
+				                 strerror(errno));
 			}
 			rt->created = 1;
 		}
@@ -145,7 +145,6 @@ static int open_root(struct run *r, size_t i, const struct plan_item *it)
 	return 0;
 }
 
-
 /* --check: SOURCE and DEST must both exist and be of the same kind. */
 static int plan_check(struct run *r, const char *src, const char *dest)
 {
@@ -158,8 +157,9 @@ static int plan_check(struct run *r, const char *src, const char *dest)
 		return plan_fail(r, "cannot stat '%s': %s", dest, strerror(errno));
 	it.is_dir = S_ISDIR(it.st.st_mode);
 	if (it.is_dir != S_ISDIR(dst.st_mode))
-		return plan_fail(r, "cannot compare '%s' with '%s': one is a directory, the other not",
-				 src, dest);
+		return plan_fail(r,
+		                 "cannot compare '%s' with '%s': one is a directory, the other not",
+		                 src, dest);
 	it.src = path_trim(src);
 	it.target = path_trim(dest);
 	r->roots = calloc(1, sizeof(*r->roots));
@@ -189,10 +189,12 @@ int run_plan(struct run *r, char **sources, size_t nsources, const char *dest)
 	}
 	if (dest == NULL) {
 		char *t = path_trim(sources[0]);
-		if (t == NULL || strcmp(t, "/") == 0 || strcmp(t, ".") == 0 || strcmp(t, "..") == 0) {
+		if (t == NULL || strcmp(t, "/") == 0 || strcmp(t, ".") == 0 ||
+		    strcmp(t, "..") == 0) {
 			free(t);
-			return plan_fail(r, "name a destination for '%s' (SOURCE-backup needs a name)",
-					sources[0]);
+			return plan_fail(r,
+			                 "name a destination for '%s' (SOURCE-backup needs a name)",
+			                 sources[0]);
 		}
 		auto_dest = malloc(strlen(t) + sizeof("-backup"));
 		if (auto_dest != NULL)
@@ -228,4 +230,3 @@ int run_plan(struct run *r, char **sources, size_t nsources, const char *dest)
 	free(auto_dest);
 	return rc;
 }
-

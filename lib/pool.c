@@ -33,7 +33,7 @@ static int pool_spawn(struct pool *p, int i)
 }
 
 int pool_start(struct pool *p, int n, uint32_t task_cap, uint32_t task_size, uint32_t done_size,
-	       pool_worker_fn worker, void *arg)
+               pool_worker_fn worker, void *arg)
 {
 	p->size = n;
 	p->worker = worker;

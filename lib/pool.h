@@ -21,7 +21,8 @@
 /* One per worker, in shared memory. */
 struct pool_slot {
 	volatile pid_t pid;      /* written by the parent (fork/reap); 0 when no process */
-	volatile uint64_t claim; /* id of the task the worker holds, 0 if none; written by the worker (queue lock) */
+	volatile uint64_t claim; /* id of the task the worker holds, 0 if none; written by the
+	                            worker (queue lock) */
 	int respawns;            /* parent only: replacements started in this slot */
 };
 
@@ -29,14 +30,14 @@ struct pool;
 typedef int (*pool_worker_fn)(struct pool *p, void *arg, int index);
 
 struct pool {
-	int size;                 /* number of workers */
-	struct pool_slot *slots;  /* shared array of SIZE slots */
-	struct queue *tasks;      /* parent -> workers */
-	struct queue *done;       /* workers -> parent */
-	pool_worker_fn worker;    /* body of each worker process */
-	void *arg;                /* passed to WORKER */
-	pid_t parent;             /* pid of the process that started the pool */
-	int stopping;             /* parent only: set by pool_stop, no more replacements */
+	int size;                /* number of workers */
+	struct pool_slot *slots; /* shared array of SIZE slots */
+	struct queue *tasks;     /* parent -> workers */
+	struct queue *done;      /* workers -> parent */
+	pool_worker_fn worker;   /* body of each worker process */
+	void *arg;               /* passed to WORKER */
+	pid_t parent;            /* pid of the process that started the pool */
+	int stopping;            /* parent only: set by pool_stop, no more replacements */
 };
 
 /*
@@ -45,7 +46,7 @@ struct pool {
  * (nothing left running).
  */
 int pool_start(struct pool *p, int n, uint32_t task_cap, uint32_t task_size, uint32_t done_size,
-	       pool_worker_fn worker, void *arg);
+               pool_worker_fn worker, void *arg);
 
 /* Queue a task, waiting up to TIMEOUT_MS for room. 0, or -1 with errno as queue_push. */
 int pool_submit(struct pool *p, const void *task, int timeout_ms);

@@ -40,7 +40,8 @@ size_t progress_line(char *buf, size_t len, const struct stats *st)
 	if (st->bytes_total > 0)
 		pct = 100.0 * (double)st->bytes_done / (double)st->bytes_total;
 	else
-		pct = st->files ? 100.0 * (double)st->done / (double)st->files : (st->scanning ? 0 : 100);
+		pct = st->files ? 100.0 * (double)st->done / (double)st->files
+		                : (st->scanning ? 0 : 100);
 	if (pct > 100.0)
 		pct = 100.0;
 	double rate = st->seconds > 0 ? (double)st->bytes_done / st->seconds : 0;
@@ -49,11 +50,10 @@ size_t progress_line(char *buf, size_t len, const struct stats *st)
 	if (st->scanning || rate <= 0)
 		eta_text(eta_s, sizeof(eta_s), -1);
 	else
-		eta_text(eta_s, sizeof(eta_s),
-			 (double)(st->bytes_total - st->bytes_done) / rate);
+		eta_text(eta_s, sizeof(eta_s), (double)(st->bytes_total - st->bytes_done) / rate);
 	int n = snprintf(buf, len, "%5.1f%%  %llu/%llu%s files  %s/s  ETA %s", pct,
-			 (unsigned long long)st->done, (unsigned long long)st->files,
-			 st->scanning ? "+" : "", rate_s, eta_s);
+	                 (unsigned long long)st->done, (unsigned long long)st->files,
+	                 st->scanning ? "+" : "", rate_s, eta_s);
 	if (n < 0)
 		n = 0;
 	return (size_t)n < len ? (size_t)n : len - 1;
@@ -126,7 +126,7 @@ void progress_json_string(FILE *out, const char *str)
 }
 
 void progress_json_event(FILE *out, const char *event, const char *path, uint64_t bytes,
-			 const char *hash, const char *what, const char *error)
+                         const char *hash, const char *what, const char *error)
 {
 	fputs("{\"event\":", out);
 	progress_json_string(out, event);
@@ -151,16 +151,16 @@ void progress_json_event(FILE *out, const char *event, const char *path, uint64_
 void progress_json_summary(FILE *out, const struct stats *st, int exit_status)
 {
 	fprintf(out,
-		"{\"event\":\"summary\",\"files\":%llu,\"directories\":%llu,\"bytes\":%llu,"
-		"\"copied\":%llu,\"skipped\":%llu,\"failed\":%llu,\"deleted\":%llu,"
-		"\"warnings\":%llu,\"different\":%llu,\"bytes_copied\":%llu,\"seconds\":%.3f,"
-		"\"exit\":%d}\n",
-		(unsigned long long)st->files, (unsigned long long)st->dirs,
-		(unsigned long long)st->bytes_total, (unsigned long long)st->copied,
-		(unsigned long long)st->skipped, (unsigned long long)st->failed,
-		(unsigned long long)st->deleted, (unsigned long long)st->warnings,
-		(unsigned long long)st->different, (unsigned long long)st->bytes_copied, st->seconds,
-		exit_status);
+	        "{\"event\":\"summary\",\"files\":%llu,\"directories\":%llu,\"bytes\":%llu,"
+	        "\"copied\":%llu,\"skipped\":%llu,\"failed\":%llu,\"deleted\":%llu,"
+	        "\"warnings\":%llu,\"different\":%llu,\"bytes_copied\":%llu,\"seconds\":%.3f,"
+	        "\"exit\":%d}\n",
+	        (unsigned long long)st->files, (unsigned long long)st->dirs,
+	        (unsigned long long)st->bytes_total, (unsigned long long)st->copied,
+	        (unsigned long long)st->skipped, (unsigned long long)st->failed,
+	        (unsigned long long)st->deleted, (unsigned long long)st->warnings,
+	        (unsigned long long)st->different, (unsigned long long)st->bytes_copied,
+	        st->seconds, exit_status);
 }
 
 void progress_stats(FILE *out, const struct stats *st)
@@ -169,12 +169,12 @@ void progress_stats(FILE *out, const struct stats *st)
 	double secs = st->seconds > 0 ? st->seconds : 0;
 	progress_bytes(rate, sizeof(rate), secs > 0 ? (double)st->bytes_copied / secs : 0);
 	fprintf(out,
-		"files: %llu\ndirectories: %llu\ncopied: %llu\nskipped: %llu\nfailed: %llu\n"
-		"deleted: %llu\ndifferent: %llu\nbytes: %llu\nbytes copied: %llu\nseconds: %.3f\n"
-		"throughput: %s/s\n",
-		(unsigned long long)st->files, (unsigned long long)st->dirs,
-		(unsigned long long)st->copied, (unsigned long long)st->skipped,
-		(unsigned long long)st->failed, (unsigned long long)st->deleted,
-		(unsigned long long)st->different, (unsigned long long)st->bytes_total, (unsigned long long)st->bytes_copied, secs,
-		rate);
+	        "files: %llu\ndirectories: %llu\ncopied: %llu\nskipped: %llu\nfailed: %llu\n"
+	        "deleted: %llu\ndifferent: %llu\nbytes: %llu\nbytes copied: %llu\nseconds: %.3f\n"
+	        "throughput: %s/s\n",
+	        (unsigned long long)st->files, (unsigned long long)st->dirs,
+	        (unsigned long long)st->copied, (unsigned long long)st->skipped,
+	        (unsigned long long)st->failed, (unsigned long long)st->deleted,
+	        (unsigned long long)st->different, (unsigned long long)st->bytes_total,
+	        (unsigned long long)st->bytes_copied, secs, rate);
 }

@@ -45,7 +45,7 @@ void progress_json_string(FILE *out, const char *s);
  * HASH, WHAT (the kind of difference, for --check) and ERROR may be NULL.
  */
 void progress_json_event(FILE *out, const char *event, const char *path, uint64_t bytes,
-			 const char *hash, const char *what, const char *error);
+                         const char *hash, const char *what, const char *error);
 
 /* Write the final --json summary object line. */
 void progress_json_summary(FILE *out, const struct stats *st, int exit_status);

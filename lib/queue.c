@@ -99,7 +99,8 @@ int queue_pop(struct queue *q, void *msg, int timeout_ms, volatile uint64_t *cla
 			return -1;
 		queue_lock(q);
 		if (q->head != q->tail) {
-			const unsigned char *slot = q->slots + (q->head % q->capacity) * q->msg_size;
+			const unsigned char *slot =
+			    q->slots + (q->head % q->capacity) * q->msg_size;
 			memcpy(msg, slot, q->msg_size);
 			if (claim != NULL) {
 				uint64_t id;

@@ -21,18 +21,19 @@
 #include <stdint.h>
 
 struct queue {
-	pthread_mutex_t lock; /* robust + process-shared; protects head, tail, closed and slots */
-	sem_t filled;         /* posted by push, waited on by pop */
-	sem_t space;          /* posted by pop, waited on by push */
-	uint32_t capacity;    /* slots; set at creation, read-only after */
-	uint32_t msg_size;    /* bytes per message; read-only after creation */
-	uint64_t head;        /* next slot to pop; under lock */
-	uint64_t tail;        /* next slot to push; under lock */
-	int closed;           /* set by queue_close(); under lock */
+	pthread_mutex_t lock;  /* robust + process-shared; protects head, tail, closed and slots */
+	sem_t filled;          /* posted by push, waited on by pop */
+	sem_t space;           /* posted by pop, waited on by push */
+	uint32_t capacity;     /* slots; set at creation, read-only after */
+	uint32_t msg_size;     /* bytes per message; read-only after creation */
+	uint64_t head;         /* next slot to pop; under lock */
+	uint64_t tail;         /* next slot to push; under lock */
+	int closed;            /* set by queue_close(); under lock */
 	unsigned char slots[]; /* capacity * msg_size bytes */
 };
 
-/* Create a queue of CAPACITY messages of MSG_SIZE bytes in shared memory. NULL + errno on failure. */
+/* Create a queue of CAPACITY messages of MSG_SIZE bytes in shared memory. NULL + errno on failure.
+ */
 struct queue *queue_create(uint32_t capacity, uint32_t msg_size);
 
 /* Unmap a queue. No process may use it afterwards. */

@@ -33,7 +33,7 @@ struct entry {
 	struct hash128 hash;   /* content hash, when HASHED */
 	uint8_t done;          /* a completion was accepted (duplicates are ignored) */
 	uint8_t hashed;
-	uint8_t status;        /* enum copy_status of the accepted completion */
+	uint8_t status; /* enum copy_status of the accepted completion */
 };
 
 /* A directory whose metadata is set after its contents. */
@@ -46,8 +46,8 @@ struct dirrec {
 
 /* A hard link to make once its first name has been copied. */
 struct linkrec {
-	uint64_t path;  /* arena offset of this name */
-	size_t target;  /* index of the entry holding the first name */
+	uint64_t path; /* arena offset of this name */
+	size_t target; /* index of the entry holding the first name */
 };
 
 /* Open-addressing table (dev, ino) -> entry index for files with several links. */
@@ -56,7 +56,7 @@ struct inotab {
 		dev_t dev;
 		ino_t ino;
 		size_t entry; /* index + 1; 0 = empty */
-	} *slots;
+	} * slots;
 	size_t cap, used;
 };
 
@@ -92,7 +92,7 @@ static int grow(void *arr, size_t *cap, size_t need, size_t size)
 }
 
 int run_init(struct run *r, const struct run_opts *opts, const struct run_hooks *hooks,
-	     volatile sig_atomic_t *interrupted)
+             volatile sig_atomic_t *interrupted)
 {
 	memset(r, 0, sizeof(*r));
 	r->opts = *opts;
@@ -156,12 +156,12 @@ static char *rel_path(const struct run *r, uint32_t root, const char *rel)
 }
 
 static void emit(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
-		 uint64_t bytes, const struct hash128 *hash, const char *reason, int err)
+                 uint64_t bytes, const struct hash128 *hash, const char *reason, int err)
 {
 	if (r->hooks.event == NULL)
 		return;
 	if (!r->hooks.all_events && (type == RUN_EV_COPIED || type == RUN_EV_SKIPPED ||
-				     type == RUN_EV_UPDATED || type == RUN_EV_DELETED))
+	                             type == RUN_EV_UPDATED || type == RUN_EV_DELETED))
 		return;
 	char *path = rel_path(r, root, rel), *src = src_path(r, root, rel);
 	struct run_event ev = {type, path ? path : rel, src ? src : rel, bytes, hash, reason, err};
@@ -176,7 +176,8 @@ static int excluded(const struct run *r, const char *rel, const char *name)
 {
 	for (size_t i = 0; i < r->opts.nexcludes; i++) {
 		const char *pat = r->opts.excludes[i];
-		if (fnmatch(pat, rel, 0) == 0 || (strchr(pat, '/') == NULL && fnmatch(pat, name, 0) == 0))
+		if (fnmatch(pat, rel, 0) == 0 ||
+		    (strchr(pat, '/') == NULL && fnmatch(pat, name, 0) == 0))
 			return 1;
 	}
 	return 0;
@@ -220,14 +221,15 @@ static size_t ino_find_or_add(struct inotab *t, dev_t dev, ino_t ino, size_t ent
 }
 
 /* Record a non-directory entry (or a hard link to an earlier one). */
-static int add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst, const struct stat *st,
-		     int fresh)
+static int add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst,
+                     const struct stat *st, int fresh)
 {
 	r->stats.files++;
 	if (S_ISSOCK(st->st_mode)) {
 		r->stats.done++;
 		r->stats.warnings++;
-		emit(r, RUN_EV_WARNING, root, names_get(&r->names, src), 0, NULL, "socket skipped", 0);
+		emit(r, RUN_EV_WARNING, root, names_get(&r->names, src), 0, NULL, "socket skipped",
+		     0);
 		return 0;
 	}
 	if (st->st_nlink > 1 && !S_ISDIR(st->st_mode) && !r->opts.copy.check) {
@@ -260,18 +262,18 @@ static int add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst, c
 	t->gid = st->st_gid;
 	t->root = root;
 	t->flags = (fresh ? TASK_FRESH : 0) |
-		   (S_ISREG(st->st_mode) && st->st_size > 0 &&
-				    (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size
-			    ? TASK_SPARSE
-			    : 0);
+	           (S_ISREG(st->st_mode) && st->st_size > 0 &&
+	                    (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size
+	                ? TASK_SPARSE
+	                : 0);
 	r->nentries++;
 	r->stats.bytes_total += t->size;
 	return 0;
 }
 
 /* Names of the enum copy_diff bits, in bit order, as --check prints them. */
-static const char *const diff_names[] = {"missing", "type", "content", "mode",
-					 "owner", "times", "link", "device"};
+static const char *const diff_names[] = {"missing", "type",  "content", "mode",
+                                         "owner",   "times", "link",    "device"};
 
 /* One RUN_EV_DIFFERENT event per difference in DIFF. */
 static void emit_diffs(struct run *r, uint32_t root, const char *rel, uint64_t bytes, uint32_t diff)
@@ -284,7 +286,7 @@ static void emit_diffs(struct run *r, uint32_t root, const char *rel, uint64_t b
 
 /* --check: compare directory REL with its destination twin. Returns 1 to descend. */
 static int check_dir(struct run *r, uint32_t root, const char *rel, const struct stat *st,
-		     int *existed)
+                     int *existed)
 {
 	struct stat dst;
 	uint32_t diff;
@@ -405,7 +407,7 @@ static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_exis
 					return run_fail(r, "out of memory");
 			}
 		} else if (add_entry(r, root, off, off, &it->st,
-				     !dir_existed && !r->opts.copy.dry_run) != 0) {
+		                     !dir_existed && !r->opts.copy.dry_run) != 0) {
 			return run_fail(r, "out of memory for the file table");
 		}
 	}
@@ -473,7 +475,7 @@ static const char *status_reason(const struct copy_done *d, const struct copy_ta
 		return "the file changed while it was being copied; not recorded as copied";
 	if (d->status == COPY_UNSUPPORTED)
 		return S_ISSOCK(t->mode) ? "socket skipped"
-					 : "device node skipped (only root can create one)";
+		                         : "device node skipped (only root can create one)";
 	return copy_stage_text((enum copy_stage)d->stage);
 }
 
@@ -508,8 +510,8 @@ static void complete(struct run *r, const struct copy_done *d, size_t *outstandi
 	case COPY_METADATA:
 		r->stats.skipped++;
 		r->stats.bytes_done += e->task.size;
-		emit(r, d->status == COPY_SKIPPED ? RUN_EV_SKIPPED : RUN_EV_UPDATED, e->task.root, rel,
-		     e->task.size, h, NULL, 0);
+		emit(r, d->status == COPY_SKIPPED ? RUN_EV_SKIPPED : RUN_EV_UPDATED, e->task.root,
+		     rel, e->task.size, h, NULL, 0);
 		break;
 	case COPY_DIFFERENT:
 		r->stats.bytes_done += e->task.size;
@@ -523,7 +525,8 @@ static void complete(struct run *r, const struct copy_done *d, size_t *outstandi
 		r->stats.failed++;
 		r->stats.bytes_done += e->task.size;
 		emit(r, RUN_EV_FAILED, e->task.root, rel, 0, NULL,
-		     why ? why : status_reason(d, &e->task), d->status == COPY_CHANGED ? 0 : d->err);
+		     why ? why : status_reason(d, &e->task),
+		     d->status == COPY_CHANGED ? 0 : d->err);
 		break;
 	}
 }
@@ -548,8 +551,8 @@ static void lost_task(void *arg, uint64_t claim, int wstatus)
 		return;
 	char why[128];
 	snprintf(why, sizeof(why), "a worker died %u times copying this file (last: %s %d)",
-		 e->task.tries, WIFSIGNALED(wstatus) ? "signal" : "exit status",
-		 WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : WEXITSTATUS(wstatus));
+	         e->task.tries, WIFSIGNALED(wstatus) ? "signal" : "exit status",
+	         WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : WEXITSTATUS(wstatus));
 	struct copy_done d = {.id = claim, .status = COPY_FAILED};
 	e->task.tries = RUN_MAX_TRIES;
 	complete(r, &d, lc->outstanding, why);
@@ -559,9 +562,9 @@ static void lost_task(void *arg, uint64_t claim, int wstatus)
 
 /* Walk state across roots. */
 struct walk {
-	uint32_t root;   /* root being walked */
-	int active;      /* a scan of ROOT is open */
-	int finished;    /* every root has been walked */
+	uint32_t root; /* root being walked */
+	int active;    /* a scan of ROOT is open */
+	int finished;  /* every root has been walked */
 	struct scan scan;
 };
 
@@ -578,7 +581,8 @@ static int walk_step(struct run *r, struct walk *w)
 		if (!rt->is_dir) {
 			uint64_t s = names_add(&r->names, rt->src_name, strlen(rt->src_name));
 			uint64_t d = names_add(&r->names, rt->dst_name, strlen(rt->dst_name));
-			if (s == UINT64_MAX || d == UINT64_MAX || add_entry(r, w->root, s, d, &rt->st, 0) != 0)
+			if (s == UINT64_MAX || d == UINT64_MAX ||
+			    add_entry(r, w->root, s, d, &rt->st, 0) != 0)
 				return run_fail(r, "out of memory");
 			w->root++;
 			return 0;
@@ -593,7 +597,7 @@ static int walk_step(struct run *r, struct walk *w)
 		}
 		existed = existed && !rt->created;
 		if (scan_start(&w->scan, r->croots[w->root].src_fd, &r->names,
-			       top | (existed ? SCAN_FLAG : 0)) != 0)
+		               top | (existed ? SCAN_FLAG : 0)) != 0)
 			return run_fail(r, "out of memory");
 		w->active = 1;
 	}
@@ -665,7 +669,8 @@ static int dispatch(struct run *r)
 		if (now - last_reap >= 0.05) {
 			last_reap = now;
 			if (pool_reap(&r->pool, lost_task, &lc) < 0)
-				return run_fail(r, "cannot start a worker process: %s", strerror(errno));
+				return run_fail(r, "cannot start a worker process: %s",
+				                strerror(errno));
 			if (pool_alive(&r->pool) == 0)
 				return run_fail(r, "every worker process has exited");
 		}
@@ -709,7 +714,7 @@ static void make_links(struct run *r)
 		const char *first = names_get(&r->names, t->task.dst);
 		r->stats.done++;
 		if (!t->done || (t->status != COPY_COPIED && t->status != COPY_SKIPPED &&
-				 t->status != COPY_METADATA)) {
+		                 t->status != COPY_METADATA)) {
 			r->stats.failed++;
 			emit(r, RUN_EV_FAILED, t->task.root, rel, 0, NULL,
 			     "not linked: its first name was not copied", 0);
@@ -720,7 +725,8 @@ static void make_links(struct run *r)
 		    fstatat(fd, first, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino &&
 		    a.st_dev == b.st_dev) {
 			r->stats.skipped++;
-			emit(r, RUN_EV_SKIPPED, t->task.root, rel, 0, t->hashed ? &t->hash : NULL, NULL, 0);
+			emit(r, RUN_EV_SKIPPED, t->task.root, rel, 0, t->hashed ? &t->hash : NULL,
+			     NULL, 0);
 			continue;
 		}
 		r->stats.copied++;
@@ -731,7 +737,8 @@ static void make_links(struct run *r)
 			char *tpath = malloc(dirlen + sizeof(tmp));
 			if (tpath == NULL)
 				continue;
-			snprintf(tmp, sizeof(tmp), "%s%ld.link%zu", COPY_TMP_PREFIX, (long)getpid(), i);
+			snprintf(tmp, sizeof(tmp), "%s%ld.link%zu", COPY_TMP_PREFIX, (long)getpid(),
+			         i);
 			memcpy(tpath, rel, dirlen);
 			strcpy(tpath + dirlen, tmp);
 			int err = 0;
@@ -743,8 +750,8 @@ static void make_links(struct run *r)
 			if (err != 0) {
 				r->stats.copied--;
 				r->stats.failed++;
-				emit(r, RUN_EV_FAILED, t->task.root, rel, 0, NULL, "cannot create hard link",
-				     err);
+				emit(r, RUN_EV_FAILED, t->task.root, rel, 0, NULL,
+				     "cannot create hard link", err);
 				continue;
 			}
 		}
@@ -763,12 +770,14 @@ static void finish_dirs(struct run *r)
 		const char *rel = names_get(&r->names, d->path);
 		int owner_kept = 0;
 		if (r->opts.copy.keep_owner)
-			owner_kept = fchownat(fd, rel, d->st.st_uid, d->st.st_gid, AT_SYMLINK_NOFOLLOW) == 0;
+			owner_kept =
+			    fchownat(fd, rel, d->st.st_uid, d->st.st_gid, AT_SYMLINK_NOFOLLOW) == 0;
 		mode_t mode = d->st.st_mode & 07777;
 		if (!owner_kept && !(d->st.st_uid == geteuid() && d->st.st_gid == getegid()))
 			mode &= 01777;
 		struct timespec ts[2] = {d->st.st_atim, d->st.st_mtim};
-		if (fchmodat(fd, rel, mode, 0) != 0 || utimensat(fd, rel, ts, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (fchmodat(fd, rel, mode, 0) != 0 ||
+		    utimensat(fd, rel, ts, AT_SYMLINK_NOFOLLOW) != 0) {
 			r->stats.failed++;
 			emit(r, RUN_EV_FAILED, d->root, rel, 0, NULL,
 			     "cannot set directory attributes", errno);
@@ -834,7 +843,7 @@ int run_execute(struct run *r)
 	r->start = run_now();
 	int jobs = r->opts.jobs > 0 ? r->opts.jobs : 1;
 	if (pool_start(&r->pool, jobs, RUN_QUEUE_CAP, sizeof(struct copy_task),
-		       sizeof(struct copy_done), run_worker, r) != 0) {
+	               sizeof(struct copy_done), run_worker, r) != 0) {
 		run_fail(r, "cannot start %d worker processes: %s", jobs, strerror(errno));
 		return RUN_FATAL;
 	}

@@ -23,9 +23,9 @@
 
 /* Exit statuses (the man page lists them under EXIT STATUS). */
 enum {
-	RUN_OK = 0,        /* everything copied or up to date */
-	RUN_PARTIAL = 1,   /* some entries failed (the rest was done) */
-	RUN_FATAL = 2,     /* usage error or nothing could be done */
+	RUN_OK = 0,         /* everything copied or up to date */
+	RUN_PARTIAL = 1,    /* some entries failed (the rest was done) */
+	RUN_FATAL = 2,      /* usage error or nothing could be done */
 	RUN_SIGNALLED = 128 /* + signal number: interrupted */
 };
 
@@ -36,23 +36,23 @@ struct run_opts {
 	int one_fs;            /* --one-file-system */
 	char **excludes;       /* --exclude patterns */
 	size_t nexcludes;
-	const char *manifest;  /* --manifest path, "-" for stdout, NULL for none */
+	const char *manifest; /* --manifest path, "-" for stdout, NULL for none */
 };
 
 enum run_event_type {
-	RUN_EV_COPIED,   /* written (or would be, in a dry run) */
-	RUN_EV_SKIPPED,  /* already up to date */
-	RUN_EV_UPDATED,  /* data up to date, metadata fixed */
-	RUN_EV_DELETED,  /* removed from the destination by --delete */
-	RUN_EV_FAILED,   /* could not be copied */
-	RUN_EV_WARNING,  /* not copied by design (socket ...) or a minor problem */
-	RUN_EV_DIFFERENT,/* --check: REASON names the difference (missing, extra, content ...) */
+	RUN_EV_COPIED,    /* written (or would be, in a dry run) */
+	RUN_EV_SKIPPED,   /* already up to date */
+	RUN_EV_UPDATED,   /* data up to date, metadata fixed */
+	RUN_EV_DELETED,   /* removed from the destination by --delete */
+	RUN_EV_FAILED,    /* could not be copied */
+	RUN_EV_WARNING,   /* not copied by design (socket ...) or a minor problem */
+	RUN_EV_DIFFERENT, /* --check: REASON names the difference (missing, extra, content ...) */
 };
 
 struct run_event {
 	enum run_event_type type;
-	const char *path;           /* relative to the copy root (-v, --json) */
-	const char *src;            /* the path as the user would name it (messages) */
+	const char *path; /* relative to the copy root (-v, --json) */
+	const char *src;  /* the path as the user would name it (messages) */
 	uint64_t bytes;
 	const struct hash128 *hash; /* NULL when not computed */
 	const char *reason;         /* FAILED / WARNING: what went wrong */
@@ -64,7 +64,7 @@ struct run_hooks {
 	void (*tick)(void *ctx, const struct stats *st); /* about every 100 ms while running */
 	void *ctx;
 	int all_events; /* also report copied/skipped/updated/deleted (else failures, warnings,
-			   differences only) */
+	                   differences only) */
 };
 
 /* A source and where it goes. */
@@ -89,24 +89,24 @@ struct run {
 	volatile sig_atomic_t *interrupted; /* set to a signal number by the caller's handler */
 	struct names names;                 /* shared arena of relative paths */
 	struct run_root *roots;
-	struct copy_root *croots;           /* descriptors, inherited by the workers */
+	struct copy_root *croots; /* descriptors, inherited by the workers */
 	size_t nroots;
-	struct entry *entries;              /* one per non-directory entry, id = index + 1 */
+	struct entry *entries; /* one per non-directory entry, id = index + 1 */
 	size_t nentries, entries_cap;
-	struct dirrec *dirs;                /* directories, in walk order */
+	struct dirrec *dirs; /* directories, in walk order */
 	size_t ndirs, dirs_cap;
-	struct linkrec *links;              /* hard links to make at the end */
+	struct linkrec *links; /* hard links to make at the end */
 	size_t nlinks, links_cap;
-	struct inotab *inodes;              /* (dev, ino) -> entry for multiply linked files */
+	struct inotab *inodes; /* (dev, ino) -> entry for multiply linked files */
 	struct pool pool;
 	struct stats stats;
-	double start;                       /* monotonic seconds at run_execute */
-	char err[1024];                     /* message for a fatal failure */
+	double start;   /* monotonic seconds at run_execute */
+	char err[1024]; /* message for a fatal failure */
 };
 
 /* Initialise R with options and hooks. Returns 0, or -1 (R->err says why). */
 int run_init(struct run *r, const struct run_opts *opts, const struct run_hooks *hooks,
-	     volatile sig_atomic_t *interrupted);
+             volatile sig_atomic_t *interrupted);
 
 /*
  * Check the request (sources, destination; DEST NULL means SOURCE-backup) and prepare the

@@ -31,11 +31,11 @@ struct scan {
 	size_t npending, pending_cap;
 	struct scan_item *items; /* the current batch */
 	size_t nitems, items_cap;
-	char *namebuf;           /* storage for the current batch's names */
+	char *namebuf; /* storage for the current batch's names */
 	size_t namebuf_used, namebuf_cap;
-	uint64_t dir;            /* arena offset of the directory of the current batch */
-	int dir_flag;            /* SCAN_FLAG was set on it when it was handed to scan_descend */
-	int err;                 /* errno of the last failed directory, 0 if none */
+	uint64_t dir; /* arena offset of the directory of the current batch */
+	int dir_flag; /* SCAN_FLAG was set on it when it was handed to scan_descend */
+	int err;      /* errno of the last failed directory, 0 if none */
 };
 
 /* A bit of the path values given to scan_descend() that the walker carries to s->dir_flag. */

@@ -185,18 +185,59 @@ static void test_tmp_names(void **state)
 	assert_false(copy_is_tmp_name("pcopy-tmp.123.4"));
 	assert_false(copy_is_tmp_name(".pcopy"));
 	assert_string_equal(copy_stage_text(STAGE_VERIFY),
-			    "verification failed: the copy's hash differs from the source's");
+	                    "verification failed: the copy's hash differs from the source's");
+}
+
+/* The re-run quick check and --check's metadata comparison. */
+static void test_compare_logic(void **state)
+{
+	(void)state;
+	struct stat a, b;
+	memset(&a, 0, sizeof(a));
+	a.st_mode = S_IFREG | 0644;
+	a.st_size = 10;
+	a.st_uid = 1;
+	a.st_gid = 2;
+	a.st_mtim.tv_sec = 100;
+	a.st_mtim.tv_nsec = 5;
+	b = a;
+	assert_true(copy_quick_same(&a, &b, 1));
+	assert_int_equal(copy_compare_stat(&a, &b, 1), 0);
+	b.st_mtim.tv_nsec = 6; /* one nanosecond is a difference */
+	assert_false(copy_quick_same(&a, &b, 0));
+	assert_int_equal(copy_compare_stat(&a, &b, 0), DIFF_TIMES);
+	b = a;
+	b.st_size = 11;
+	assert_false(copy_quick_same(&a, &b, 0));
+	assert_int_equal(copy_compare_stat(&a, &b, 0), DIFF_CONTENT);
+	b = a;
+	b.st_mode = S_IFREG | 0600;
+	assert_false(copy_quick_same(&a, &b, 0));
+	assert_int_equal(copy_compare_stat(&a, &b, 0), DIFF_MODE);
+	b = a;
+	b.st_uid = 9;
+	assert_true(copy_quick_same(&a, &b, 0)); /* owner ignored when not kept */
+	assert_false(copy_quick_same(&a, &b, 1));
+	assert_int_equal(copy_compare_stat(&a, &b, 0), 0);
+	assert_int_equal(copy_compare_stat(&a, &b, 1), DIFF_OWNER);
+	b = a;
+	b.st_mode = S_IFLNK | 0777;
+	assert_false(copy_quick_same(&a, &b, 0));
+	assert_int_equal(copy_compare_stat(&a, &b, 0), DIFF_TYPE);
+	a.st_mode = S_IFCHR | 0600;
+	b = a;
+	b.st_rdev = 7;
+	assert_int_equal(copy_compare_stat(&a, &b, 0), DIFF_DEVICE);
+	assert_false(copy_quick_same(&a, &a, 0)); /* only regular files are quick-checked */
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_copy_then_skip),
-		cmocka_unit_test(test_large_multi_buffer),
-		cmocka_unit_test(test_missing_source),
-		cmocka_unit_test(test_symlink_and_fifo),
-		cmocka_unit_test(test_dest_is_directory),
-		cmocka_unit_test(test_tmp_names),
+	    cmocka_unit_test(test_copy_then_skip),    cmocka_unit_test(test_large_multi_buffer),
+	    cmocka_unit_test(test_missing_source),    cmocka_unit_test(test_symlink_and_fifo),
+	    cmocka_unit_test(test_dest_is_directory), cmocka_unit_test(test_tmp_names),
+	    cmocka_unit_test(test_compare_logic),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -72,10 +72,10 @@ static void test_parse_roundtrip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_known_values),
-		cmocka_unit_test(test_streaming_matches_oneshot),
-		cmocka_unit_test(test_zeros),
-		cmocka_unit_test(test_parse_roundtrip),
+	    cmocka_unit_test(test_known_values),
+	    cmocka_unit_test(test_streaming_matches_oneshot),
+	    cmocka_unit_test(test_zeros),
+	    cmocka_unit_test(test_parse_roundtrip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

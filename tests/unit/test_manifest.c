@@ -28,14 +28,14 @@ static void test_sorted_bytewise(void **state)
 	(void)state;
 	struct hash128 h = {1, 2};
 	struct manifest_line lines[] = {
-		{"", "b", h}, {"d/", "a", h}, {"", "B", h}, {"", "\xc3\xa9", h}, {"", "a b", h},
-		{"d", "-x", h},
+	    {"", "b", h},        {"d/", "a", h}, {"", "B", h},
+	    {"", "\xc3\xa9", h}, {"", "a b", h}, {"d", "-x", h},
 	};
 	char *s = write_lines(lines, 6);
 	const char *hex = "00000000000000010000000000000002";
 	char want[1024];
 	snprintf(want, sizeof(want), "%s  B\n%s  a b\n%s  b\n%s  d-x\n%s  d/a\n%s  \xc3\xa9\n", hex,
-		 hex, hex, hex, hex, hex);
+	         hex, hex, hex, hex, hex);
 	assert_string_equal(s, want);
 	free(s);
 }
@@ -47,7 +47,7 @@ static void test_escaped_names(void **state)
 	struct manifest_line lines[] = {{"", "new\nline", h}, {"", "back\\slash", h}};
 	char *s = write_lines(lines, 2);
 	assert_string_equal(s, "\\000000000000000000000000000000ff  back\\\\slash\n"
-			       "\\000000000000000000000000000000ff  new\\nline\n");
+	                       "\\000000000000000000000000000000ff  new\\nline\n");
 	free(s);
 }
 
@@ -56,36 +56,33 @@ static void test_parse(void **state)
 	(void)state;
 	struct hash128 h;
 	char path[64];
-	assert_int_equal(manifest_parse_line("000000000000000000000000000000ff  a/b c", &h, path,
-					     sizeof(path)),
-			 0);
+	assert_int_equal(
+	    manifest_parse_line("000000000000000000000000000000ff  a/b c", &h, path, sizeof(path)),
+	    0);
 	assert_string_equal(path, "a/b c");
 	assert_true(h.high == 0 && h.low == 0xff);
-	assert_int_equal(manifest_parse_line("\\000000000000000000000000000000ff  new\\nl\\\\",
-					     &h, path, sizeof(path)),
-			 0);
+	assert_int_equal(manifest_parse_line("\\000000000000000000000000000000ff  new\\nl\\\\", &h,
+	                                     path, sizeof(path)),
+	                 0);
 	assert_string_equal(path, "new\nl\\");
 	assert_int_equal(manifest_parse_line("xyz", &h, path, sizeof(path)), -1);
-	assert_int_equal(manifest_parse_line("000000000000000000000000000000ff a", &h, path,
-					     sizeof(path)),
-			 -1);
-	assert_int_equal(manifest_parse_line("000000000000000000000000000000ff  ", &h, path,
-					     sizeof(path)),
-			 -1);
-	assert_int_equal(manifest_parse_line("\\000000000000000000000000000000ff  a\\q", &h, path,
-					     sizeof(path)),
-			 -1);
-	assert_int_equal(manifest_parse_line("000000000000000000000000000000ff  0123456789", &h,
-					     path, 5),
-			 -1);
+	assert_int_equal(
+	    manifest_parse_line("000000000000000000000000000000ff a", &h, path, sizeof(path)), -1);
+	assert_int_equal(
+	    manifest_parse_line("000000000000000000000000000000ff  ", &h, path, sizeof(path)), -1);
+	assert_int_equal(
+	    manifest_parse_line("\\000000000000000000000000000000ff  a\\q", &h, path, sizeof(path)),
+	    -1);
+	assert_int_equal(
+	    manifest_parse_line("000000000000000000000000000000ff  0123456789", &h, path, 5), -1);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sorted_bytewise),
-		cmocka_unit_test(test_escaped_names),
-		cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_sorted_bytewise),
+	    cmocka_unit_test(test_escaped_names),
+	    cmocka_unit_test(test_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -78,10 +78,10 @@ static void test_canonical(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_trim_base_dir),
-		cmocka_unit_test(test_join),
-		cmocka_unit_test(test_within),
-		cmocka_unit_test(test_canonical),
+	    cmocka_unit_test(test_trim_base_dir),
+	    cmocka_unit_test(test_join),
+	    cmocka_unit_test(test_within),
+	    cmocka_unit_test(test_canonical),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -72,8 +72,8 @@ static void run_pool(int crash_at)
 {
 	struct pool p;
 	crashed_once = mmap_shared_int();
-	assert_int_equal(pool_start(&p, 3, 8, sizeof(struct job), sizeof(struct result), worker, NULL),
-			 0);
+	assert_int_equal(
+	    pool_start(&p, 3, 8, sizeof(struct job), sizeof(struct result), worker, NULL), 0);
 	assert_int_equal(pool_alive(&p), 3);
 	enum { N = 500 };
 	unsigned char seen[N + 1] = {0};
@@ -155,7 +155,7 @@ static void test_workers_leave_with_parent(void **state)
 	if (parent == 0) {
 		struct pool p;
 		if (pool_start(&p, 2, 4, sizeof(struct job), sizeof(struct result), idle_worker,
-			       NULL) != 0)
+		               NULL) != 0)
 			_exit(1);
 		pid_t w[2] = {p.slots[0].pid, p.slots[1].pid};
 		(void)!write(fds[1], w, sizeof(w));
@@ -180,9 +180,9 @@ static void test_workers_leave_with_parent(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_task_once),
-		cmocka_unit_test(test_dead_worker_replaced),
-		cmocka_unit_test(test_workers_leave_with_parent),
+	    cmocka_unit_test(test_every_task_once),
+	    cmocka_unit_test(test_dead_worker_replaced),
+	    cmocka_unit_test(test_workers_leave_with_parent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -108,12 +108,12 @@ static void test_json_event(void **state)
 {
 	(void)state;
 	char *s = capture(event, NULL);
-	assert_string_equal(s,
-			    "{\"event\":\"copied\",\"path\":\"d/f\",\"bytes\":12,"
-			    "\"hash\":\"00112233445566778899aabbccddeeff\"}\n"
-			    "{\"event\":\"failed\",\"path\":\"x\",\"bytes\":0,"
-			    "\"error\":\"cannot open: Permission denied\"}\n"
-			    "{\"event\":\"different\",\"path\":\"y\",\"bytes\":3,\"what\":\"content\"}\n");
+	assert_string_equal(
+	    s, "{\"event\":\"copied\",\"path\":\"d/f\",\"bytes\":12,"
+	       "\"hash\":\"00112233445566778899aabbccddeeff\"}\n"
+	       "{\"event\":\"failed\",\"path\":\"x\",\"bytes\":0,"
+	       "\"error\":\"cannot open: Permission denied\"}\n"
+	       "{\"event\":\"different\",\"path\":\"y\",\"bytes\":3,\"what\":\"content\"}\n");
 	free(s);
 }
 
@@ -148,12 +148,9 @@ static void test_summaries(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_line),
-		cmocka_unit_test(test_line_edges),
-		cmocka_unit_test(test_bytes),
-		cmocka_unit_test(test_json_escaping),
-		cmocka_unit_test(test_json_event),
-		cmocka_unit_test(test_summaries),
+	    cmocka_unit_test(test_line),       cmocka_unit_test(test_line_edges),
+	    cmocka_unit_test(test_bytes),      cmocka_unit_test(test_json_escaping),
+	    cmocka_unit_test(test_json_event), cmocka_unit_test(test_summaries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

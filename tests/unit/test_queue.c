@@ -182,12 +182,12 @@ static void test_names_arena(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fifo_and_bounds),
-		cmocka_unit_test(test_close_drains_then_epipe),
-		cmocka_unit_test(test_kick_is_harmless),
-		cmocka_unit_test(test_many_processes),
-		cmocka_unit_test(test_owner_death_recovers),
-		cmocka_unit_test(test_names_arena),
+	    cmocka_unit_test(test_fifo_and_bounds),
+	    cmocka_unit_test(test_close_drains_then_epipe),
+	    cmocka_unit_test(test_kick_is_harmless),
+	    cmocka_unit_test(test_many_processes),
+	    cmocka_unit_test(test_owner_death_recovers),
+	    cmocka_unit_test(test_names_arena),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -102,8 +102,8 @@ static void test_missing_dir(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_order),
-		cmocka_unit_test(test_missing_dir),
+	    cmocka_unit_test(test_order),
+	    cmocka_unit_test(test_missing_dir),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,67 @@
+#!/bin/bash
+# Bad days: a full destination, a source file that keeps changing while it is copied, and a
+# destination holding symlinks that point outside it. No final name may ever hold partial or
+# unverified data, and no temporary file may stay behind.
+. "$(dirname "$0")/lib.sh"
+
+# every_final_name_complete SRC DST: each regular file in DST equals its source.
+every_final_name_complete() {
+	(cd "$2" && find . -type f -print0) | while IFS= read -r -d '' f; do
+		cmp -s "$1/$f" "$2/$f" || { echo "partial or wrong: $f"; exit 1; }
+	done
+}
+
+# Full destination (ENOSPC): a 4 MiB tmpfs, 8 MiB of files.
+mkdir src-full
+for i in 1 2 3 4; do head -c $((2 << 20)) /dev/urandom >src-full/big$i; done
+for i in $(seq 1 20); do echo $i >src-full/small$i; done
+mkdir full
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=4m tmpfs full 2>/dev/null; then
+	"$PCOPY" -q src-full full/dst 2>err.txt
+	rc=$?
+	check "ENOSPC: exit 1 (got $rc)" [ $rc -eq 1 ]
+	check "ENOSPC: the message names the file and the reason" grep -q '^pcopy: src-full/big[0-9]: write error in destination: No space left on device' err.txt
+	check "ENOSPC: no temporary files left" no_tmp full/dst
+	check "ENOSPC: every final name holds a complete file" every_final_name_complete src-full full/dst
+	accounted=1
+	for f in src-full/*; do
+		b=${f#src-full/}
+		[ -f "full/dst/$b" ] || grep -q "^pcopy: src-full/$b: " err.txt || accounted=0
+	done
+	check "ENOSPC: every file is either copied or reported" [ $accounted = 1 ]
+	check "ENOSPC: some files still made it" [ "$(find full/dst -type f | wc -l)" -ge 1 ]
+	umount full
+else
+	skip "cannot mount a small tmpfs here for the ENOSPC case"
+fi
+
+# A source that changes during the copy is retried once, then reported; never recorded as
+# copied with mixed content.
+mkdir src-grow
+head -c $((64 << 20)) /dev/zero >src-grow/growing
+echo stable >src-grow/stable
+( end=$((SECONDS + 30)); while [ $SECONDS -lt $end ] && [ ! -e stop-writer ]; do echo more >>src-grow/growing; done ) &
+writer=$!
+sleep 0.2
+"$PCOPY" -q --json src-grow dst-grow >grow.json 2>err.txt
+rc=$?
+touch stop-writer
+wait $writer
+check "changing source: exit 1 (got $rc)" [ $rc -eq 1 ]
+check "changing source: reported as changed" grep -q "^pcopy: src-grow/growing: the file changed while it was being copied" err.txt
+check "changing source: not under its final name" [ ! -e dst-grow/growing ]
+check "changing source: not reported as copied" bash -c '! grep -q "\"copied\",\"path\":\"growing\"" grow.json'
+check "changing source: the rest copied" cmp -s src-grow/stable dst-grow/stable
+check "changing source: no temporary files" no_tmp dst-grow
+
+# Symlinks in DEST pointing outside it are replaced, never written through.
+mkdir -p src-ln/sub outside
+echo new >src-ln/sub/file && echo top >src-ln/file
+echo precious >outside/file
+mkdir dst-ln && ln -s "$T/outside" dst-ln/sub && ln -s "$T/outside/file" dst-ln/file
+"$PCOPY" -q src-ln dst-ln
+check "hostile DEST: exit 0" [ $? -eq 0 ]
+check "hostile DEST: outside file untouched" [ "$(cat outside/file)" = precious ]
+check "hostile DEST: nothing written outside" [ "$(ls outside)" = file ]
+check "hostile DEST: links replaced by the real copy" same_tree src-ln dst-ln
+finish

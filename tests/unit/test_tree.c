@@ -1,0 +1,102 @@
+/* Unit tests for lib/tree.c: making, listing and removing destination entries. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tree.h"
+
+static char root[] = "/tmp/pcopy-tree-XXXXXX";
+static int rfd = -1;
+
+static int setup(void **state)
+{
+	(void)state;
+	if (mkdtemp(root) == NULL)
+		return -1;
+	rfd = open(root, O_RDONLY | O_DIRECTORY);
+	return rfd < 0 ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[200];
+	close(rfd);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	return system(cmd);
+}
+
+static void test_make_dir(void **state)
+{
+	(void)state;
+	int existed = -1;
+	assert_int_equal(tree_make_dir(rfd, "d", 0, &existed), 0);
+	assert_int_equal(existed, 0);
+	assert_int_equal(tree_make_dir(rfd, "d", 0, &existed), 0);
+	assert_int_equal(existed, 1);
+	/* A file where a directory belongs is replaced. */
+	close(openat(rfd, "f", O_CREAT | O_WRONLY, 0644));
+	assert_int_equal(tree_make_dir(rfd, "f", 0, &existed), 0);
+	struct stat st;
+	assert_int_equal(fstatat(rfd, "f", &st, 0), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	/* So is a symlink, which is never followed. */
+	assert_int_equal(symlinkat("/etc", rfd, "ln"), 0);
+	assert_int_equal(tree_make_dir(rfd, "ln", 0, &existed), 0);
+	assert_int_equal(fstatat(rfd, "ln", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	/* A dry run changes nothing. */
+	assert_int_equal(tree_make_dir(rfd, "dry", 1, &existed), 0);
+	assert_int_equal(fstatat(rfd, "dry", &st, 0), -1);
+	assert_int_equal(tree_make_dir(rfd, "missing/parent", 0, &existed), ENOENT);
+}
+
+static void test_list_and_remove(void **state)
+{
+	(void)state;
+	int existed;
+	assert_int_equal(tree_make_dir(rfd, "t", 0, &existed), 0);
+	assert_int_equal(tree_make_dir(rfd, "t/sub", 0, &existed), 0);
+	close(openat(rfd, "t/a", O_CREAT | O_WRONLY, 0644));
+	close(openat(rfd, "t/sub/b", O_CREAT | O_WRONLY, 0644));
+	close(openat(rfd, "outside", O_CREAT | O_WRONLY, 0644));
+	assert_int_equal(symlinkat("../outside", rfd, "t/sub/ln"), 0);
+	struct tree_list l;
+	assert_int_equal(tree_list(rfd, "t", &l), 0);
+	assert_int_equal(l.n, 2);
+	int seen_a = 0, seen_sub = 0;
+	for (size_t i = 0; i < l.n; i++) {
+		seen_a |= strcmp(l.names[i], "a") == 0;
+		seen_sub |= strcmp(l.names[i], "sub") == 0;
+	}
+	assert_true(seen_a && seen_sub);
+	tree_list_free(&l);
+	assert_int_equal(tree_remove(rfd, "t"), 0);
+	struct stat st;
+	assert_int_equal(fstatat(rfd, "t", &st, 0), -1);
+	/* The link's target, outside the removed tree, is still there. */
+	assert_int_equal(fstatat(rfd, "outside", &st, 0), 0);
+	assert_int_equal(tree_remove(rfd, "never-was"), 0);
+	assert_int_equal(tree_list(rfd, "never-was", &l), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_make_dir),
+	    cmocka_unit_test(test_list_and_remove),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
