@@ -88,7 +88,8 @@ static int pool_find(const struct pool *p, pid_t pid)
 	return -1;
 }
 
-int pool_reap(struct pool *p, void (*lost)(void *ctx, uint64_t claim, int wstatus), void *ctx)
+int pool_reap(struct pool *p, void (*lost)(void *ctx, uint64_t claim, pid_t pid, int wstatus),
+	      void *ctx)
 {
 	int deaths = 0;
 	for (;;) {
@@ -106,7 +107,7 @@ int pool_reap(struct pool *p, void (*lost)(void *ctx, uint64_t claim, int wstatu
 		if (abnormal)
 			deaths++;
 		if (claim != 0 && lost != NULL)
-			lost(ctx, claim, status);
+			lost(ctx, claim, pid, status);
 		/* The dead process may have taken a "filled" count without the message. */
 		queue_kick(p->tasks);
 		if (!p->stopping && abnormal) {

@@ -56,10 +56,11 @@ int pool_next(struct pool *p, void *done, int timeout_ms);
 
 /*
  * Reap workers that exited. For each that died while holding a task, call
- * LOST(CTX, claim, wstatus); unless stopping, start a replacement. Returns the number of
+ * LOST(CTX, claim, pid, wstatus); unless stopping, start a replacement. Returns the number of
  * workers that died abnormally, or -1 with errno when a replacement could not be forked.
  */
-int pool_reap(struct pool *p, void (*lost)(void *ctx, uint64_t claim, int wstatus), void *ctx);
+int pool_reap(struct pool *p, void (*lost)(void *ctx, uint64_t claim, pid_t pid, int wstatus),
+	      void *ctx);
 
 /* Number of worker processes still running. */
 int pool_alive(const struct pool *p);

@@ -536,14 +536,41 @@ struct lost_ctx {
 	size_t *outstanding;
 };
 
-/* A worker died holding task CLAIM: try it again, or give up on it. */
-static void lost_task(void *arg, uint64_t claim, int wstatus)
+/* Remove the temporary files that worker PID left in the directory of task T. */
+static void remove_worker_tmp(struct run *r, const struct copy_task *t, pid_t pid)
+{
+	const char *dst = names_get(&r->names, t->dst);
+	const char *slash = strrchr(dst, '/');
+	char *dir = slash ? strndup(dst, (size_t)(slash - dst)) : strdup(".");
+	char prefix[64];
+	snprintf(prefix, sizeof(prefix), "%s%ld.", COPY_TMP_PREFIX, (long)pid);
+	struct tree_list list;
+	int fd = r->croots[t->root].dst_fd;
+	if (dir != NULL && tree_list(fd, dir, &list) == 0) {
+		for (size_t i = 0; i < list.n; i++) {
+			if (strncmp(list.names[i], prefix, strlen(prefix)) != 0)
+				continue;
+			char *path = strcmp(dir, ".") == 0 ? strdup(list.names[i])
+							  : path_join(dir, list.names[i]);
+			if (path != NULL)
+				unlinkat(fd, path, 0);
+			free(path);
+		}
+		tree_list_free(&list);
+	}
+	free(dir);
+}
+
+/* A worker died holding task CLAIM: clean up after it, then try again or give up. */
+static void lost_task(void *arg, uint64_t claim, pid_t pid, int wstatus)
 {
 	struct lost_ctx *lc = arg;
 	struct run *r = lc->r;
 	if (claim == 0 || claim > r->nentries)
 		return;
 	struct entry *e = &r->entries[claim - 1];
+	if (!r->opts.copy.dry_run && !r->opts.copy.check)
+		remove_worker_tmp(r, &e->task, pid);
 	if (e->done)
 		return;
 	if (++e->task.tries < RUN_MAX_TRIES && !*r->interrupted &&

@@ -59,8 +59,9 @@ struct lost {
 	int count;
 };
 
-static void on_lost(void *ctx, uint64_t claim, int wstatus)
+static void on_lost(void *ctx, uint64_t claim, pid_t pid, int wstatus)
 {
+	assert_true(pid > 0);
 	struct lost *l = ctx;
 	assert_true(WIFSIGNALED(wstatus));
 	struct job j = {claim, 0};

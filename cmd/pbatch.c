@@ -1,0 +1,793 @@
+/*
+ * pbatch: run a batch of shell commands on a fixed pool of process slots.
+ *
+ * Commands are read one per line (blank lines skipped) and each runs as `/bin/sh -c LINE` in
+ * its own process group, so that a timeout or an interrupt can kill everything it started.
+ * A command's stdout and stderr go to one unlinked spool file; when it finishes the spool is
+ * copied to our output in one piece, so outputs never interleave. The parent sleeps in
+ * poll(2) on a self-pipe that the SIGCHLD/SIGINT/SIGTERM handlers write to, and wakes early
+ * only for timeouts and the progress line: there is no busy loop.
+ *
+ * Everything about a run lives in struct batch; the only globals are the two the signal
+ * handlers need.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Exit statuses, listed under EXIT STATUS in pbatch(1). 128 + signal when interrupted. */
+enum {
+	PB_OK = 0,     /* every command exited 0 */
+	PB_FAILED = 1, /* some command failed, timed out or was not run (--halt-on-error) */
+	PB_USAGE = 2,  /* bad command line, unreadable FILE or joblog */
+	PB_SIGBASE = 128,
+};
+
+#define MAX_JOBS 1024
+#define KILL_GRACE 2.0    /* seconds between SIGTERM and SIGKILL */
+#define DRAW_INTERVAL 0.1 /* the progress line is redrawn at most 10 times a second */
+#define JOBLOG_HEADER "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n"
+
+/* Long-only options. */
+enum {
+	OPT_HALT_ON_ERROR = 256,
+	OPT_HELP,
+	OPT_JOBLOG,
+	OPT_JSON,
+	OPT_KEEP_ORDER,
+	OPT_PROGRESS,
+	OPT_RESUME,
+	OPT_TAG,
+	OPT_TIMEOUT,
+	OPT_VERSION,
+};
+
+/* Sorted by long name. */
+static const struct option longopts[] = {
+    {"halt-on-error", no_argument, NULL, OPT_HALT_ON_ERROR},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"joblog", required_argument, NULL, OPT_JOBLOG},
+    {"jobs", required_argument, NULL, 'j'},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"keep-order", no_argument, NULL, OPT_KEEP_ORDER},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"quiet", no_argument, NULL, 'q'},
+    {"resume", no_argument, NULL, OPT_RESUME},
+    {"tag", no_argument, NULL, OPT_TAG},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+static const char usage_text[] = "usage: pbatch [OPTION]... [FILE]\n";
+
+static const char help_text[] =
+    "Run the shell commands in FILE (default: standard input), one per line, on a fixed\n"
+    "pool of slots; print each command's output in one piece when it finishes.\n"
+    "\n"
+    "      --halt-on-error    start no new command after the first one fails\n"
+    "  -j, --jobs N           run up to N commands at once, 1 to 1024 (default: online CPUs)\n"
+    "      --joblog FILE      write a GNU parallel format joblog to FILE\n"
+    "      --json             one JSON object per finished command and a summary on stdout;\n"
+    "                         command output goes to stderr\n"
+    "      --keep-order       print outputs in input order\n"
+    "      --progress         show the progress line even when stderr is not a terminal\n"
+    "  -q, --quiet            no progress line\n"
+    "      --resume           skip commands the joblog records as succeeded; append to it\n"
+    "      --tag              prefix each output line with the command and a tab\n"
+    "      --timeout SECONDS  kill a command's process group after SECONDS\n"
+    "      --help             show this help\n"
+    "      --version          show the version\n"
+    "\n"
+    "Exit status: 0 all succeeded, 1 some failed, 2 usage error, 130/143 interrupted.\n";
+
+/* Where each input command stands; the order matters only for --keep-order printing. */
+enum cmd_state {
+	CMD_PENDING, /* not started yet */
+	CMD_SKIPPED, /* --resume found it done; prints nothing */
+	CMD_RUNNING, /* in a slot */
+	CMD_HELD,    /* finished, spool waiting for its turn (--keep-order) */
+	CMD_PRINTED, /* finished and its output written */
+};
+
+/* One pool slot; pid 0 means free. */
+struct slot {
+	pid_t pid;         /* process (and process group) id of the sh running the command */
+	size_t cmd;        /* index into batch.cmds */
+	int spool;         /* unlinked file holding the command's stdout and stderr */
+	double start_wall; /* epoch seconds, for the joblog */
+	double start_mono; /* monotonic seconds, for runtime and the timeout */
+	int kill_stage;    /* 0 running, 1 sent SIGTERM, 2 sent SIGKILL */
+};
+
+/* All run state: options, commands, the pool and counters. */
+struct batch {
+	/* options */
+	int jobs, tag, keep_order, resume, halt_on_error, json, progress;
+	double timeout; /* seconds; 0 means none */
+	const char *joblog_path;
+
+	/* input */
+	char **cmds; /* the non-blank lines */
+	size_t *seq; /* each command's input line number: GNU parallel's Seq, which
+	                counts blank lines too, so joblogs stay interchangeable */
+	size_t ncmds;
+	unsigned char *state; /* enum cmd_state per command */
+	int *held;            /* spool fd per command while CMD_HELD */
+
+	/* progress through the input */
+	size_t next;       /* next command to consider starting */
+	size_t next_print; /* --keep-order: next command whose output may be printed */
+	size_t running, finished, failed, skipped;
+	int halted; /* a job failed under --halt-on-error: start nothing new */
+
+	struct slot *slots; /* jobs entries */
+	FILE *joblog;
+	FILE *out;   /* where command output goes: stdout, or stderr with --json */
+	int devnull; /* children's stdin, so they never eat our command list */
+	int wake[2]; /* self-pipe written by the signal handlers */
+
+	int stop_sig;   /* SIGINT/SIGTERM received: we are killing everything */
+	double kill_at; /* when to escalate the interrupt to SIGKILL */
+	int line_shown; /* a progress line is on the screen */
+	double last_draw;
+};
+
+/* The handlers can only reach globals: the self-pipe's write end and the signal seen. */
+static int wake_fd = -1;
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	if (sig != SIGCHLD)
+		got_signal = sig;
+	if (wake_fd >= 0)
+		(void)!write(wake_fd, "x", 1);
+	errno = saved;
+}
+
+static void usage_error(const char *msg, const char *arg)
+{
+	fprintf(stderr, "pbatch: %s%s\n", msg, arg);
+	fputs(usage_text, stderr);
+	fputs("Try 'pbatch --help' for more information.\n", stderr);
+	exit(PB_USAGE);
+}
+
+static void fatal(const char *what, const char *why)
+{
+	fprintf(stderr, "pbatch: %s: %s\n", what, why);
+	exit(PB_USAGE);
+}
+
+static double now_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now_wall(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int parse_jobs(const char *s)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > MAX_JOBS)
+		usage_error("invalid number of jobs (1 to 1024): ", s);
+	return (int)v;
+}
+
+static double parse_timeout(const char *s)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !(v > 0) || !isfinite(v))
+		usage_error("invalid timeout (a positive number of seconds): ", s);
+	return v;
+}
+
+static int blank(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!isspace((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+/* Read every non-blank line of IN as a command. All of the input is read before the first
+ * command starts, so Seq numbers are known and --keep-order has a fixed order. */
+static void read_commands(struct batch *b, FILE *in, const char *name)
+{
+	size_t cap = 0, lineno = 0;
+	char *line = NULL;
+	size_t linecap = 0;
+	ssize_t len;
+	while ((len = getline(&line, &linecap, in)) != -1) {
+		lineno++;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (blank(line))
+			continue;
+		if (b->ncmds == cap) {
+			cap = cap ? cap * 2 : 64;
+			b->cmds = realloc(b->cmds, cap * sizeof(*b->cmds));
+			b->seq = realloc(b->seq, cap * sizeof(*b->seq));
+			if (b->cmds == NULL || b->seq == NULL)
+				fatal(name, strerror(errno));
+		}
+		b->seq[b->ncmds] = lineno;
+		b->cmds[b->ncmds] = strdup(line);
+		if (b->cmds[b->ncmds++] == NULL)
+			fatal(name, strerror(errno));
+	}
+	if (ferror(in))
+		fatal(name, strerror(errno));
+	free(line);
+	b->state = calloc(b->ncmds + 1, 1);
+	b->held = calloc(b->ncmds + 1, sizeof(int));
+	if (b->state == NULL || b->held == NULL)
+		fatal(name, strerror(errno));
+}
+
+/* Parse one joblog data line; return its Seq when it records a success (Exitval 0, Signal 0),
+ * 0 for a failure, -1 when the line is malformed. The Command field may itself hold tabs. */
+static long joblog_done_seq(char *line)
+{
+	char *field[8];
+	char *p = line;
+	for (int i = 0; i < 8; i++) {
+		field[i] = p;
+		p = strchr(p, '\t');
+		if (p == NULL)
+			return -1;
+		*p++ = '\0';
+	}
+	char *end;
+	long seq = strtol(field[0], &end, 10);
+	if (end == field[0] || *end != '\0' || seq < 1)
+		return -1;
+	long exitval = strtol(field[6], &end, 10);
+	if (end == field[6] || *end != '\0')
+		return -1;
+	long sig = strtol(field[7], &end, 10);
+	if (end == field[7] || *end != '\0')
+		return -1;
+	return exitval == 0 && sig == 0 ? seq : 0;
+}
+
+/* The index of the command with input line number SEQ, or ncmds when there is none. */
+static size_t cmd_of_seq(const struct batch *b, size_t seq)
+{
+	size_t lo = 0, hi = b->ncmds;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (b->seq[mid] < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < b->ncmds && b->seq[lo] == seq ? lo : b->ncmds;
+}
+
+/* --resume: mark the commands the joblog records as done. Returns the lines read. */
+static size_t joblog_load(struct batch *b, FILE *f)
+{
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	ssize_t len;
+	while ((len = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (lineno == 1 && strncmp(line, "Seq\t", 4) == 0)
+			continue;
+		long seq = joblog_done_seq(line);
+		if (seq < 0) {
+			fprintf(stderr, "pbatch: %s:%zu: malformed joblog line\n", b->joblog_path,
+			        lineno);
+			exit(PB_USAGE);
+		}
+		size_t i = seq > 0 ? cmd_of_seq(b, (size_t)seq) : b->ncmds;
+		if (i < b->ncmds && b->state[i] != CMD_SKIPPED) {
+			b->state[i] = CMD_SKIPPED;
+			b->skipped++;
+		}
+	}
+	free(line);
+	return lineno;
+}
+
+/* Open the joblog: truncate and write the header, or with --resume read it and append,
+ * writing the header only when the file is new or empty. */
+static void joblog_open(struct batch *b)
+{
+	size_t lines = 0;
+	if (b->resume) {
+		FILE *f = fopen(b->joblog_path, "r");
+		if (f == NULL && errno != ENOENT)
+			fatal(b->joblog_path, strerror(errno));
+		if (f != NULL) {
+			lines = joblog_load(b, f);
+			fclose(f);
+		}
+	}
+	b->joblog = fopen(b->joblog_path, b->resume ? "a" : "w");
+	if (b->joblog == NULL)
+		fatal(b->joblog_path, strerror(errno));
+	if (lines == 0)
+		fputs(JOBLOG_HEADER, b->joblog);
+	fflush(b->joblog);
+}
+
+/* An unlinked temporary file: output is spooled on disk, not in memory. Close-on-exec so
+ * that only the command it belongs to inherits it (through dup2). */
+static int spool_create(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/pbatch.XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path);
+	return fd;
+}
+
+/* In the child: own process group, default signals, output to the spool, then the shell. */
+static void child_exec(const struct batch *b, const char *cmd, int spool)
+{
+	setpgid(0, 0);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(b->devnull, STDIN_FILENO) < 0 || dup2(spool, STDOUT_FILENO) < 0 ||
+	    dup2(spool, STDERR_FILENO) < 0)
+		_exit(127);
+	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+	_exit(127);
+}
+
+/* Start command I in slot S. Returns 0, or -1 when it could not be started (counted as a
+ * failure by the caller). */
+static int job_start(struct batch *b, struct slot *s, size_t i)
+{
+	int spool = spool_create();
+	if (spool < 0) {
+		fprintf(stderr, "pbatch: temporary file: %s\n", strerror(errno));
+		return -1;
+	}
+	fflush(NULL); /* nothing buffered may be written twice by the child */
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "pbatch: fork: %s\n", strerror(errno));
+		close(spool);
+		return -1;
+	}
+	if (pid == 0)
+		child_exec(b, b->cmds[i], spool);
+	/* Also set here, so the group exists before we might need to kill it. */
+	setpgid(pid, pid);
+	s->pid = pid;
+	s->cmd = i;
+	s->spool = spool;
+	s->start_wall = now_wall();
+	s->start_mono = now_mono();
+	s->kill_stage = 0;
+	b->state[i] = CMD_RUNNING;
+	b->running++;
+	return 0;
+}
+
+static void clear_line(struct batch *b)
+{
+	if (b->line_shown) {
+		fputs("\r\033[K", stderr);
+		b->line_shown = 0;
+	}
+}
+
+static void draw(struct batch *b)
+{
+	size_t done = b->finished + b->skipped;
+	unsigned pct = b->ncmds ? (unsigned)(done * 100 / b->ncmds) : 100;
+	fprintf(stderr, "\r%u%% %zu/%zu done, %zu running, %zu failed\033[K", pct, done, b->ncmds,
+	        b->running, b->failed);
+	fflush(stderr);
+	b->line_shown = 1;
+	b->last_draw = now_mono();
+}
+
+/* Copy a finished spool to our output in one piece, then close it. */
+static void output_emit(struct batch *b, int fd, const char *cmd)
+{
+	FILE *f = NULL;
+	if (lseek(fd, 0, SEEK_SET) == 0)
+		f = fdopen(fd, "r");
+	if (f == NULL) {
+		close(fd);
+		return;
+	}
+	if (b->progress)
+		clear_line(b);
+	if (b->tag) {
+		char *line = NULL;
+		size_t cap = 0;
+		while (getline(&line, &cap, f) != -1)
+			fprintf(b->out, "%s\t%s", cmd, line);
+		free(line);
+	} else {
+		char buf[65536];
+		size_t n;
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+			fwrite(buf, 1, n, b->out);
+	}
+	fclose(f);
+	fflush(b->out);
+}
+
+/* --keep-order: print every held output whose predecessors are all printed or skipped.
+ * With ALL, print what is held regardless of gaps (the run is ending early). */
+static void flush_held(struct batch *b, int all)
+{
+	for (; b->next_print < b->ncmds; b->next_print++) {
+		size_t i = b->next_print;
+		if (b->state[i] == CMD_HELD) {
+			output_emit(b, b->held[i], b->cmds[i]);
+			b->state[i] = CMD_PRINTED;
+		} else if (b->state[i] != CMD_SKIPPED && b->state[i] != CMD_PRINTED && !all) {
+			break;
+		}
+	}
+}
+
+/* Write S as a JSON string. */
+static void json_string(FILE *f, const char *s)
+{
+	putc('"', f);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			putc(c, f);
+	}
+	putc('"', f);
+}
+
+/* Record a finished job: joblog line, --json event. Exitval/Signal follow GNU parallel:
+ * a job we killed (timeout, interrupt) has Exitval -1. */
+static void job_record(struct batch *b, const struct slot *s, int status, long long bytes)
+{
+	double runtime = now_mono() - s->start_mono;
+	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	int exitval = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+	if (sig != 0 && (s->kill_stage > 0 || b->stop_sig))
+		exitval = -1;
+	const char *cmd = b->cmds[s->cmd];
+	if (b->joblog != NULL) {
+		fprintf(b->joblog, "%zu\t:\t%.3f\t%10.3f\t0\t%lld\t%d\t%d\t%s\n", b->seq[s->cmd],
+		        s->start_wall, runtime, bytes, exitval, sig, cmd);
+		fflush(b->joblog); /* so --resume after a crash sees every finished job */
+	}
+	if (b->json) {
+		clear_line(b);
+		printf("{\"event\":\"job\",\"seq\":%zu,\"command\":", b->seq[s->cmd]);
+		json_string(stdout, cmd);
+		printf(",\"exit\":%d,\"signal\":%d,\"runtime\":%.3f}\n", exitval, sig, runtime);
+		fflush(stdout);
+	}
+}
+
+/* A slot's process has been reaped with STATUS: record it, print or hold its output. */
+static void job_finish(struct batch *b, struct slot *s, int status)
+{
+	struct stat st;
+	long long bytes = fstat(s->spool, &st) == 0 ? (long long)st.st_size : 0;
+	int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	b->running--;
+	b->finished++;
+	if (!ok) {
+		b->failed++;
+		if (b->halt_on_error)
+			b->halted = 1;
+	}
+	job_record(b, s, status, bytes);
+	if (b->keep_order) {
+		b->held[s->cmd] = s->spool;
+		b->state[s->cmd] = CMD_HELD;
+		flush_held(b, 0);
+	} else {
+		output_emit(b, s->spool, b->cmds[s->cmd]);
+		b->state[s->cmd] = CMD_PRINTED;
+	}
+	s->pid = 0;
+}
+
+static struct slot *slot_of(struct batch *b, pid_t pid)
+{
+	for (int i = 0; i < b->jobs; i++)
+		if (b->slots[i].pid == pid)
+			return &b->slots[i];
+	return NULL;
+}
+
+/* Reap every child that has exited. A child is first seen with WNOWAIT: while it is an
+ * unreaped zombie its pid cannot be reused, so killing its process group is still safe. A
+ * group we were killing gets SIGKILL now, so nothing it started outlives it. */
+static void reap(struct batch *b)
+{
+	for (;;) {
+		siginfo_t si;
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == 0)
+			return;
+		pid_t pid = si.si_pid;
+		struct slot *s = slot_of(b, pid);
+		if (s != NULL && (s->kill_stage > 0 || b->stop_sig))
+			kill(-pid, SIGKILL);
+		int status;
+		if (waitpid(pid, &status, 0) != pid)
+			return;
+		if (s != NULL)
+			job_finish(b, s, status);
+	}
+}
+
+static void kill_all(struct batch *b, int sig)
+{
+	for (int i = 0; i < b->jobs; i++)
+		if (b->slots[i].pid > 0)
+			kill(-b->slots[i].pid, sig);
+}
+
+/* --timeout: SIGTERM the group when its time is up, SIGKILL after the grace period. */
+static void check_timeouts(struct batch *b, double now)
+{
+	if (b->timeout <= 0)
+		return;
+	for (int i = 0; i < b->jobs; i++) {
+		struct slot *s = &b->slots[i];
+		double due = s->start_mono + b->timeout;
+		if (s->pid <= 0 || s->kill_stage >= 2)
+			continue;
+		if (s->kill_stage == 0 && now >= due) {
+			kill(-s->pid, SIGTERM);
+			s->kill_stage = 1;
+		} else if (s->kill_stage == 1 && now >= due + KILL_GRACE) {
+			kill(-s->pid, SIGKILL);
+			s->kill_stage = 2;
+		}
+	}
+}
+
+/* SIGINT/SIGTERM/SIGHUP: stop starting, TERM every group, KILL them after the grace period. */
+static void check_interrupt(struct batch *b, double now)
+{
+	if (got_signal && !b->stop_sig) {
+		b->stop_sig = got_signal;
+		b->kill_at = now + KILL_GRACE;
+		kill_all(b, SIGTERM);
+	} else if (b->stop_sig && b->kill_at > 0 && now >= b->kill_at) {
+		kill_all(b, SIGKILL);
+		b->kill_at = 0;
+	}
+}
+
+static double earlier(double a, double b)
+{
+	return a < b ? a : b;
+}
+
+/* How long poll may sleep: until the next timeout step, interrupt escalation or redraw. */
+static int poll_wait_ms(const struct batch *b, double now)
+{
+	double wake = INFINITY;
+	for (int i = 0; b->timeout > 0 && i < b->jobs; i++) {
+		const struct slot *s = &b->slots[i];
+		if (s->pid > 0 && s->kill_stage < 2)
+			wake =
+			    earlier(wake, s->start_mono + b->timeout + s->kill_stage * KILL_GRACE);
+	}
+	if (b->stop_sig && b->kill_at > 0)
+		wake = earlier(wake, b->kill_at);
+	if (b->progress)
+		wake = earlier(wake, b->last_draw + DRAW_INTERVAL);
+	if (isinf(wake))
+		return -1;
+	double ms = (wake - now) * 1000 + 1; /* round up: waking early would spin */
+	return ms < 0 ? 0 : ms > 60000 ? 60000 : (int)ms;
+}
+
+/* Fill free slots with the next commands, unless we are stopping. */
+static void start_jobs(struct batch *b)
+{
+	for (int i = 0; i < b->jobs && !b->halted && !b->stop_sig && !got_signal; i++) {
+		if (b->slots[i].pid > 0)
+			continue;
+		while (b->next < b->ncmds && b->state[b->next] == CMD_SKIPPED)
+			b->next++;
+		if (b->next >= b->ncmds)
+			return;
+		size_t c = b->next++;
+		if (job_start(b, &b->slots[i], c) != 0) {
+			b->finished++;
+			b->failed++;
+			b->state[c] = CMD_PRINTED;
+			if (b->halt_on_error)
+				b->halted = 1;
+		}
+	}
+}
+
+/* The main loop: start, sleep until a child or signal or deadline, reap, repeat. */
+static void run(struct batch *b)
+{
+	if (b->progress)
+		draw(b);
+	for (;;) {
+		start_jobs(b);
+		if (b->keep_order)
+			flush_held(b, 0);
+		if (b->running == 0)
+			break;
+		struct pollfd pfd = {b->wake[0], POLLIN, 0};
+		int n = poll(&pfd, 1, poll_wait_ms(b, now_mono()));
+		if (n > 0) {
+			char buf[256];
+			while (read(b->wake[0], buf, sizeof(buf)) > 0)
+				continue;
+		}
+		double now = now_mono();
+		check_interrupt(b, now);
+		reap(b);
+		check_timeouts(b, now);
+		if (b->progress && now - b->last_draw >= DRAW_INTERVAL)
+			draw(b);
+	}
+	if (got_signal && !b->stop_sig)
+		b->stop_sig = got_signal;
+	flush_held(b, 1);
+	if (b->progress) {
+		draw(b);
+		fputs("\n", stderr);
+		b->line_shown = 0;
+	}
+}
+
+static void setup_signals(struct batch *b)
+{
+	if (pipe2(b->wake, O_CLOEXEC | O_NONBLOCK) != 0)
+		fatal("pipe", strerror(errno));
+	wake_fd = b->wake[1];
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Parse the command line into B; returns the FILE operand or NULL for stdin. */
+static const char *parse_args(struct batch *b, int argc, char **argv)
+{
+	int force_progress = 0, quiet = 0, c;
+	opterr = 0; /* we word the messages ourselves, as "pbatch: ..." */
+	while ((c = getopt_long(argc, argv, ":j:q", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': b->jobs = parse_jobs(optarg); break;
+		case 'q': quiet = 1; break;
+		case OPT_HALT_ON_ERROR: b->halt_on_error = 1; break;
+		case OPT_JOBLOG: b->joblog_path = optarg; break;
+		case OPT_JSON: b->json = 1; break;
+		case OPT_KEEP_ORDER: b->keep_order = 1; break;
+		case OPT_PROGRESS: force_progress = 1; break;
+		case OPT_RESUME: b->resume = 1; break;
+		case OPT_TAG: b->tag = 1; break;
+		case OPT_TIMEOUT: b->timeout = parse_timeout(optarg); break;
+		case OPT_HELP:
+			fputs(usage_text, stdout);
+			fputs(help_text, stdout);
+			exit(PB_OK);
+		case OPT_VERSION: printf("pbatch %s\n", PACKAGE_VERSION); exit(PB_OK);
+		case ':': usage_error("option needs an argument: ", argv[optind - 1]); break;
+		default: usage_error("unknown option: ", argv[optind - 1]); break;
+		}
+	}
+	if (argc - optind > 1)
+		usage_error("too many operands: ", argv[optind + 1]);
+	if (b->resume && b->joblog_path == NULL)
+		usage_error("--resume needs --joblog FILE", "");
+	if (b->joblog_path != NULL && b->joblog_path[0] == '\0')
+		usage_error("--joblog needs a file name", "");
+	b->progress = !quiet && (force_progress || isatty(STDERR_FILENO));
+	return optind < argc && strcmp(argv[optind], "-") != 0 ? argv[optind] : NULL;
+}
+
+static void batch_free(struct batch *b)
+{
+	for (size_t i = 0; i < b->ncmds; i++)
+		free(b->cmds[i]);
+	free(b->cmds);
+	free(b->seq);
+	free(b->state);
+	free(b->held);
+	free(b->slots);
+	if (b->joblog != NULL)
+		fclose(b->joblog);
+	close(b->devnull);
+	close(b->wake[0]);
+	close(b->wake[1]);
+}
+
+int main(int argc, char **argv)
+{
+	struct batch b;
+	memset(&b, 0, sizeof(b));
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	b.jobs = ncpu < 1 ? 1 : ncpu > MAX_JOBS ? MAX_JOBS : (int)ncpu;
+	const char *file = parse_args(&b, argc, argv);
+
+	FILE *in = file ? fopen(file, "r") : stdin;
+	if (in == NULL)
+		fatal(file, strerror(errno));
+	read_commands(&b, in, file ? file : "standard input");
+	if (in != stdin)
+		fclose(in);
+	if (b.joblog_path != NULL)
+		joblog_open(&b);
+	b.out = b.json ? stderr : stdout;
+	b.slots = calloc((size_t)b.jobs, sizeof(*b.slots));
+	b.devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (b.slots == NULL || b.devnull < 0)
+		fatal("setup", strerror(errno));
+	setup_signals(&b);
+
+	run(&b);
+
+	if (b.json)
+		printf("{\"event\":\"summary\",\"jobs\":%zu,\"failed\":%zu,\"skipped\":%zu}\n",
+		       b.finished, b.failed, b.ncmds - b.finished);
+	int status = b.stop_sig                                         ? PB_SIGBASE + b.stop_sig
+	             : b.failed > 0 || b.finished + b.skipped < b.ncmds ? PB_FAILED
+	                                                                : PB_OK;
+	if (fflush(stdout) != 0 && status == PB_OK)
+		status = PB_FAILED;
+	batch_free(&b);
+	return status;
+}
