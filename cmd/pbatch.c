@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "progress.h"
+
 /* Exit statuses, listed under EXIT STATUS in pbatch(1). 128 + signal when interrupted. */
 enum {
 	PB_OK = 0,     /* every command exited 0 */
@@ -471,22 +473,6 @@ static void flush_held(struct batch *b, int all)
 	}
 }
 
-/* Write S as a JSON string. */
-static void json_string(FILE *f, const char *s)
-{
-	putc('"', f);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			putc(c, f);
-	}
-	putc('"', f);
-}
-
 /* Record a finished job: joblog line, --json event. Exitval/Signal follow GNU parallel:
  * a job we killed (timeout, interrupt) has Exitval -1. */
 static void job_record(struct batch *b, const struct slot *s, int status, long long bytes)
@@ -505,7 +491,7 @@ static void job_record(struct batch *b, const struct slot *s, int status, long l
 	if (b->json) {
 		clear_line(b);
 		printf("{\"event\":\"job\",\"seq\":%zu,\"command\":", b->seq[s->cmd]);
-		json_string(stdout, cmd);
+		progress_json_string(stdout, cmd);
 		printf(",\"exit\":%d,\"signal\":%d,\"runtime\":%.3f}\n", exitval, sig, runtime);
 		fflush(stdout);
 	}
