@@ -20,6 +20,7 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,8 @@
 #include <unistd.h>
 
 #include "progress.h"
+
+extern char **environ;
 
 /* Exit statuses, listed under EXIT STATUS in pbatch(1). 128 + signal when interrupted. */
 enum {
@@ -351,37 +354,57 @@ static int spool_create(void)
 	const char *dir = getenv("TMPDIR");
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/pbatch.XXXXXX", dir && *dir ? dir : "/tmp");
-	int fd = mkostemp(path, O_CLOEXEC);
+	/* An unnamed file where the file system allows it: no name to make and remove. */
+	int fd = open(dir && *dir ? dir : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	fd = mkostemp(path, O_CLOEXEC);
 	if (fd >= 0)
 		unlink(path);
 	return fd;
 }
 
-/* In the child: own process group, default signals, output to the spool, then the shell. */
-static void child_exec(const struct batch *b, const char *cmd, int spool)
+/*
+ * Start `/bin/sh -c CMD` with stdin from /dev/null and stdout+stderr into SPOOL, in a
+ * process group of its own, with default signal handling and nothing blocked.
+ * posix_spawn rather than fork+exec: glibc starts the child without copying our page
+ * tables, which is a measurable part of a job that is only a `true`.
+ * Returns the pid, or -1 with errno.
+ */
+static pid_t child_spawn(const struct batch *b, const char *cmd, int spool)
 {
-	setpgid(0, 0);
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGCHLD, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGPIPE, &sa, NULL);
-	sigset_t none;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, deflt;
 	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (dup2(b->devnull, STDIN_FILENO) < 0 || dup2(spool, STDOUT_FILENO) < 0 ||
-	    dup2(spool, STDERR_FILENO) < 0)
-		_exit(127);
-	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-	_exit(127);
+	sigemptyset(&deflt);
+	sigaddset(&deflt, SIGCHLD);
+	sigaddset(&deflt, SIGINT);
+	sigaddset(&deflt, SIGTERM);
+	sigaddset(&deflt, SIGHUP);
+	sigaddset(&deflt, SIGPIPE);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, b->devnull, STDIN_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, spool, STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, spool, STDERR_FILENO);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+	                                    POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &deflt);
+	char *argv[] = {"sh", "-c", (char *)cmd, NULL};
+	pid_t pid;
+	int rc = posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (rc != 0) {
+		errno = rc;
+		return -1;
+	}
+	return pid;
 }
 
-/* Start command I in slot S. Returns 0, or -1 when it could not be started (counted as a
- * failure by the caller). */
 static int job_start(struct batch *b, struct slot *s, size_t i)
 {
 	int spool = spool_create();
@@ -389,17 +412,12 @@ static int job_start(struct batch *b, struct slot *s, size_t i)
 		fprintf(stderr, "pbatch: temporary file: %s\n", strerror(errno));
 		return -1;
 	}
-	fflush(NULL); /* nothing buffered may be written twice by the child */
-	pid_t pid = fork();
+	pid_t pid = child_spawn(b, b->cmds[i], spool);
 	if (pid < 0) {
-		fprintf(stderr, "pbatch: fork: %s\n", strerror(errno));
+		fprintf(stderr, "pbatch: cannot start /bin/sh: %s\n", strerror(errno));
 		close(spool);
 		return -1;
 	}
-	if (pid == 0)
-		child_exec(b, b->cmds[i], spool);
-	/* Also set here, so the group exists before we might need to kill it. */
-	setpgid(pid, pid);
 	s->pid = pid;
 	s->cmd = i;
 	s->spool = spool;
