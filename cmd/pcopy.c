@@ -17,10 +17,12 @@
 #include <unistd.h>
 
 #include "run.h"
+#include "tarout.h"
 
 /* Long-only options. */
 enum {
 	OPT_CHECK = 256,
+	OPT_COMPRESS,
 	OPT_DELETE,
 	OPT_EXCLUDE,
 	OPT_FORCE,
@@ -31,6 +33,7 @@ enum {
 	OPT_NO_VERIFY,
 	OPT_PROGRESS,
 	OPT_STATS,
+	OPT_TAR,
 	OPT_VERSION,
 };
 
@@ -38,6 +41,7 @@ enum {
 static const struct option longopts[] = {
     {"check", no_argument, NULL, OPT_CHECK},
     {"checksum", no_argument, NULL, 'c'},
+    {"compress", required_argument, NULL, OPT_COMPRESS},
     {"delete", no_argument, NULL, OPT_DELETE},
     {"dry-run", no_argument, NULL, 'n'},
     {"exclude", required_argument, NULL, OPT_EXCLUDE},
@@ -52,6 +56,7 @@ static const struct option longopts[] = {
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"quiet", no_argument, NULL, 'q'},
     {"stats", no_argument, NULL, OPT_STATS},
+    {"tar", required_argument, NULL, OPT_TAR},
     {"verbose", no_argument, NULL, 'v'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -59,12 +64,17 @@ static const struct option longopts[] = {
 
 static const char usage_text[] = "usage: pcopy [OPTION]... SOURCE [DEST]\n"
                                  "       pcopy [OPTION]... SOURCE... DIRECTORY\n"
+                                 "       pcopy [OPTION]... --tar ARCHIVE SOURCE...\n"
                                  "       pcopy [OPTION]... --check SOURCE DEST\n";
 
 static const char help_text[] =
     "Copy SOURCE to DEST (default: SOURCE-backup), or several SOURCEs into DIRECTORY,\n"
     "with a pool of worker processes that hash (XXH3-128) and verify every file.\n"
     "\n"
+    "      --tar ARCHIVE      write the SOURCEs into a pax archive ('-': tar on stdout);\n"
+    "                         compression by suffix (.tar.gz .tgz .tar.bz2 .tar.xz .tar.zst\n"
+    "                         .tar.lz4)\n"
+    "      --compress NAME    with --tar: gzip, bzip2, xz, zstd, lz4 or none, whatever the suffix\n"
     "      --check            compare SOURCE and DEST (content and metadata), copy nothing;\n"
     "                         print one line per difference, exit 1 when they differ\n"
     "  -c, --checksum         re-runs compare content hashes, not size and mtime\n"
@@ -91,6 +101,7 @@ static const char help_text[] =
 struct ui {
 	int quiet, verbose, json, stats, progress, dry_run;
 	int line_shown; /* a progress line is on the screen */
+	FILE *out;      /* -v, dry-run and --check lines: stdout, or stderr when the manifest is */
 	double last_draw;
 };
 
@@ -159,17 +170,17 @@ static void on_event(void *ctx, const struct run_event *ev)
 	}
 	if (ev->type == RUN_EV_DIFFERENT) {
 		clear_line(ui);
-		printf("%s %s\n", ev->reason, ev->path);
+		fprintf(ui->out, "%s %s\n", ev->reason, ev->path);
 		return;
 	}
 	if (!(ui->verbose || ui->dry_run))
 		return;
 	if (ev->type == RUN_EV_COPIED)
-		printf("%s\n", ev->path);
+		fprintf(ui->out, "%s\n", ev->path);
 	else if (ev->type == RUN_EV_DELETED)
-		printf("deleting %s\n", ev->path);
+		fprintf(ui->out, "deleting %s\n", ev->path);
 	else if (ev->type == RUN_EV_UPDATED && ui->verbose)
-		printf("%s (attributes)\n", ev->path);
+		fprintf(ui->out, "%s (attributes)\n", ev->path);
 }
 
 static void draw(struct ui *ui, const struct stats *st)
@@ -190,6 +201,50 @@ static void on_tick(void *ctx, const struct stats *st)
 	}
 }
 
+static void on_member(void *ctx, const char *path, uint64_t bytes, const struct hash128 *hash)
+{
+	struct ui *ui = ctx;
+	if (ui->json) {
+		char hex[HASH_HEX_LEN + 1];
+		if (hash != NULL)
+			hash_hex(*hash, hex);
+		progress_json_event(stdout, "archived", path, bytes, hash ? hex : NULL, NULL, NULL);
+	} else if (ui->verbose) {
+		printf("%s\n", path);
+	}
+}
+
+static void on_tar_failed(void *ctx, const char *path, const char *reason, int err)
+{
+	(void)ctx;
+	if (err != 0)
+		fprintf(stderr, "pcopy: %s: %s: %s\n", path, reason, strerror(err));
+	else
+		fprintf(stderr, "pcopy: %s: %s\n", path, reason);
+}
+
+/* pcopy --tar ARCHIVE SOURCE...: write an archive instead of a directory. */
+static int tar_main(struct tarout_opts *tar, struct ui *ui, const char *manifest, char **sources,
+                    size_t n)
+{
+	if (strcmp(tar->archive, "-") == 0 &&
+	    (ui->json || (manifest && strcmp(manifest, "-") == 0)))
+		usage_error(
+		    "--tar - writes the archive to stdout: no --json or --manifest - with it", "");
+	tar->manifest = manifest;
+	tar->interrupted = &interrupted;
+	struct tarout_hooks hooks = {on_member, on_tar_failed, ui};
+	char err[1024] = "";
+	int status = tarout_write(tar, sources, n, &hooks, err, sizeof(err));
+	if (status == RUN_FATAL)
+		fprintf(stderr, "pcopy: %s\n", err[0] ? err : "cannot write the archive");
+	if (status >= RUN_SIGNALLED)
+		fprintf(stderr, "pcopy: interrupted; no archive was written\n");
+	if (ui->json)
+		printf("{\"event\":\"summary\",\"exit\":%d}\n", status);
+	return status;
+}
+
 static int parse_jobs(const char *s)
 {
 	char *end;
@@ -205,6 +260,7 @@ int main(int argc, char **argv)
 	struct run_opts opts;
 	struct ui ui;
 	int force_progress = 0;
+	struct tarout_opts tar = {0};
 	memset(&opts, 0, sizeof(opts));
 	memset(&ui, 0, sizeof(ui));
 	opts.copy.verify = 1;
@@ -236,6 +292,8 @@ int main(int argc, char **argv)
 		case OPT_NO_VERIFY: opts.copy.verify = 0; break;
 		case OPT_PROGRESS: force_progress = 1; break;
 		case OPT_STATS: ui.stats = 1; break;
+		case OPT_TAR: tar.archive = optarg; break;
+		case OPT_COMPRESS: tar.compress = optarg; break;
 		case OPT_HELP:
 			fputs(usage_text, stdout);
 			fputs(help_text, stdout);
@@ -265,6 +323,17 @@ int main(int argc, char **argv)
 		                       : "--check copies nothing: it does not go with --manifest, "
 		                         "--delete, --dry-run or --force",
 		            "");
+	if (tar.compress != NULL && tar.archive == NULL)
+		usage_error("--compress goes with --tar", "");
+	if (tar.compress != NULL && !tarout_compression_valid(tar.compress))
+		usage_error("--compress takes gzip, bzip2, xz, zstd, lz4 or none, not ",
+		            tar.compress);
+	if (tar.archive != NULL && (opts.copy.check || opts.delete_extra || opts.copy.dry_run))
+		usage_error("--tar does not go with --check, --delete or --dry-run", "");
+	if (tar.archive != NULL && tar.archive[0] == '\0')
+		usage_error("--tar needs an archive name", "");
+	int manifest_stdout = opts.manifest != NULL && strcmp(opts.manifest, "-") == 0;
+	ui.out = manifest_stdout ? stderr : stdout;
 	ui.dry_run = opts.copy.dry_run;
 	ui.progress = !ui.quiet && (force_progress || isatty(STDERR_FILENO));
 	opts.copy.need_hash = opts.manifest != NULL || ui.json;
@@ -277,6 +346,11 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+
+	if (tar.archive != NULL) {
+		free(opts.excludes);
+		return tar_main(&tar, &ui, opts.manifest, argv + optind, (size_t)nargs);
+	}
 
 	struct run r;
 	struct run_hooks hooks = {on_event, on_tick, &ui, ui.verbose || ui.json || ui.dry_run};
@@ -300,7 +374,7 @@ int main(int argc, char **argv)
 	if (status >= RUN_SIGNALLED)
 		fprintf(stderr, "pcopy: interrupted; run the same command again to finish\n");
 	if (ui.stats)
-		progress_stats(ui.json ? stderr : stdout, &r.stats);
+		progress_stats(ui.json || manifest_stdout ? stderr : stdout, &r.stats);
 	if (ui.json)
 		progress_json_summary(stdout, &r.stats, status);
 	run_free(&r);

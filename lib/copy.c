@@ -502,7 +502,8 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 			return;
 		}
 	}
-	int src = openat(r->src_fd, srcname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	int src =
+	    openat(r->src_fd, srcname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (src < 0) {
 		fail(d, STAGE_OPEN_SOURCE, errno);
 		return;
@@ -692,7 +693,8 @@ static void copy_compare(struct copy_ctx *c, const struct copy_task *t, struct c
 		return;
 	}
 	if (S_ISREG(sst.st_mode) && !(d->diff & DIFF_CONTENT)) {
-		int src = openat(r->src_fd, srcname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		int src = openat(r->src_fd, srcname,
+		                 O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		if (src < 0) {
 			fail(d, STAGE_OPEN_SOURCE, errno);
 			return;

@@ -35,6 +35,7 @@ static int open_dir(const char *path)
 struct plan_item {
 	char *src;    /* trimmed source */
 	char *target; /* where it goes */
+	char *canon;  /* TARGET, absolute and symlink-free */
 	struct stat st;
 	int is_dir;
 	int into; /* placed inside the destination directory by base name */
@@ -45,6 +46,7 @@ static void plan_items_free(struct plan_item *it, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(it[i].src);
 		free(it[i].target);
+		free(it[i].canon);
 	}
 	free(it);
 }
@@ -73,6 +75,9 @@ static int check_source(struct run *r, const char *arg, const char *dest, int de
 		it->target = path_join(dest, base);
 		free(base);
 	} else {
+		size_t dlen = strlen(dest);
+		if (!it->is_dir && dlen > 0 && dest[dlen - 1] == '/')
+			return plan_fail(r, "target '%s' is not a directory", dest);
 		it->target = path_trim(dest);
 	}
 	if (it->target == NULL)
@@ -80,6 +85,7 @@ static int check_source(struct run *r, const char *arg, const char *dest, int de
 	char *canon = path_canonical(it->target);
 	if (canon == NULL)
 		return plan_fail(r, "cannot create '%s': %s", it->target, strerror(errno));
+	it->canon = canon;
 	struct stat tst;
 	int exists = stat(it->target, &tst) == 0;
 	int rc = 0;
@@ -88,6 +94,10 @@ static int check_source(struct run *r, const char *arg, const char *dest, int de
 		if (real != NULL && path_within(canon, real))
 			rc = plan_fail(r, "cannot copy a directory, '%s', into itself, '%s'",
 			               it->src, it->target);
+		else if (real != NULL && r->opts.delete_extra && path_within(real, canon))
+			rc = plan_fail(
+			    r, "refusing --delete: the destination '%s' contains the source '%s'",
+			    it->target, it->src);
 		else if (exists && !S_ISDIR(tst.st_mode))
 			rc = plan_fail(r, "cannot overwrite non-directory '%s' with directory '%s'",
 			               it->target, it->src);
@@ -98,7 +108,6 @@ static int check_source(struct run *r, const char *arg, const char *dest, int de
 	} else if (exists && tst.st_dev == it->st.st_dev && tst.st_ino == it->st.st_ino) {
 		rc = plan_fail(r, "'%s' and '%s' are the same file", it->src, it->target);
 	}
-	free(canon);
 	return rc;
 }
 
@@ -214,6 +223,12 @@ int run_plan(struct run *r, char **sources, size_t nsources, const char *dest)
 		rc = plan_fail(r, "target '%s' is not a directory", dest);
 	for (size_t i = 0; rc == 0 && i < nsources; i++)
 		rc = check_source(r, sources[i], dest, dest_is_dir, nsources, &items[i]);
+	/* Two sources landing on one name would overwrite (and with --delete, prune) each other. */
+	for (size_t i = 0; rc == 0 && i < nsources; i++)
+		for (size_t j = i + 1; rc == 0 && j < nsources; j++)
+			if (strcmp(items[i].canon, items[j].canon) == 0)
+				rc = plan_fail(r, "'%s' and '%s' would both be copied to '%s'",
+				               items[i].src, items[j].src, items[i].target);
 	if (rc == 0) {
 		r->roots = calloc(nsources, sizeof(*r->roots));
 		r->croots = calloc(nsources, sizeof(*r->croots));

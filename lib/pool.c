@@ -89,7 +89,7 @@ static int pool_find(const struct pool *p, pid_t pid)
 }
 
 int pool_reap(struct pool *p, void (*lost)(void *ctx, uint64_t claim, pid_t pid, int wstatus),
-	      void *ctx)
+              void *ctx)
 {
 	int deaths = 0;
 	for (;;) {

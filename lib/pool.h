@@ -60,7 +60,7 @@ int pool_next(struct pool *p, void *done, int timeout_ms);
  * workers that died abnormally, or -1 with errno when a replacement could not be forked.
  */
 int pool_reap(struct pool *p, void (*lost)(void *ctx, uint64_t claim, pid_t pid, int wstatus),
-	      void *ctx);
+              void *ctx);
 
 /* Number of worker processes still running. */
 int pool_alive(const struct pool *p);

@@ -46,7 +46,8 @@ struct dirrec {
 
 /* A hard link to make once its first name has been copied. */
 struct linkrec {
-	uint64_t path; /* arena offset of this name */
+	uint64_t path; /* arena offset of this name, relative to ROOT's destination */
+	uint32_t root; /* root this name belongs to (may differ from the first name's) */
 	size_t target; /* index of the entry holding the first name */
 };
 
@@ -238,6 +239,7 @@ static int add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst,
 			if (grow(&r->links, &r->links_cap, r->nlinks + 1, sizeof(*r->links)) != 0)
 				return -1;
 			r->links[r->nlinks].path = dst;
+			r->links[r->nlinks].root = root;
 			r->links[r->nlinks].target = first - 1;
 			r->nlinks++;
 			return 0;
@@ -464,7 +466,8 @@ static int run_worker(struct pool *p, void *arg, int index)
 	}
 out:
 	copy_ctx_free(&ctx);
-	return 0;
+	/* Stopped by a signal while the parent goes on: exit so that it starts a replacement. */
+	return worker_stop && !pool_orphaned(p) ? 1 : 0;
 }
 
 /* ---- completions ---------------------------------------------------------------------- */
@@ -487,9 +490,19 @@ static void complete(struct run *r, const struct copy_done *d, size_t *outstandi
 	struct entry *e = &r->entries[d->id - 1];
 	if (e->done)
 		return; /* a task re-queued after a worker death finished twice */
-	(*outstanding)--;
-	if (d->status == COPY_INTERRUPTED)
+	/* A worker stopped by a signal of its own (not our interrupt): give the task to another. */
+	if (d->status == COPY_INTERRUPTED && !*r->interrupted && ++e->task.tries < RUN_MAX_TRIES &&
+	    pool_submit(&r->pool, &e->task, 1000) == 0)
 		return;
+	(*outstanding)--;
+	struct copy_done gave_up;
+	if (d->status == COPY_INTERRUPTED) {
+		if (*r->interrupted)
+			return;
+		gave_up = (struct copy_done){.id = d->id, .status = COPY_FAILED};
+		d = &gave_up;
+		why = "workers were stopped by signals while copying it";
+	}
 	e->done = 1;
 	e->status = (uint8_t)d->status;
 	if (d->hashed) {
@@ -551,7 +564,7 @@ static void remove_worker_tmp(struct run *r, const struct copy_task *t, pid_t pi
 			if (strncmp(list.names[i], prefix, strlen(prefix)) != 0)
 				continue;
 			char *path = strcmp(dir, ".") == 0 ? strdup(list.names[i])
-							  : path_join(dir, list.names[i]);
+			                                   : path_join(dir, list.names[i]);
 			if (path != NULL)
 				unlinkat(fd, path, 0);
 			free(path);
@@ -736,24 +749,25 @@ static void make_links(struct run *r)
 	for (size_t i = 0; i < r->nlinks; i++) {
 		struct linkrec *l = &r->links[i];
 		struct entry *t = &r->entries[l->target];
-		int fd = r->croots[t->task.root].dst_fd;
+		int first_fd = r->croots[t->task.root].dst_fd;
+		int fd = r->croots[l->root].dst_fd;
 		const char *rel = names_get(&r->names, l->path);
 		const char *first = names_get(&r->names, t->task.dst);
 		r->stats.done++;
 		if (!t->done || (t->status != COPY_COPIED && t->status != COPY_SKIPPED &&
 		                 t->status != COPY_METADATA)) {
 			r->stats.failed++;
-			emit(r, RUN_EV_FAILED, t->task.root, rel, 0, NULL,
+			emit(r, RUN_EV_FAILED, l->root, rel, 0, NULL,
 			     "not linked: its first name was not copied", 0);
 			continue;
 		}
 		struct stat a, b;
 		if (fstatat(fd, rel, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    fstatat(fd, first, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino &&
-		    a.st_dev == b.st_dev) {
+		    fstatat(first_fd, first, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
 			r->stats.skipped++;
-			emit(r, RUN_EV_SKIPPED, t->task.root, rel, 0, t->hashed ? &t->hash : NULL,
-			     NULL, 0);
+			emit(r, RUN_EV_SKIPPED, l->root, rel, 0, t->hashed ? &t->hash : NULL, NULL,
+			     0);
 			continue;
 		}
 		r->stats.copied++;
@@ -769,7 +783,7 @@ static void make_links(struct run *r)
 			memcpy(tpath, rel, dirlen);
 			strcpy(tpath + dirlen, tmp);
 			int err = 0;
-			if (linkat(fd, first, fd, tpath, 0) != 0)
+			if (linkat(first_fd, first, fd, tpath, 0) != 0)
 				err = errno;
 			else if (renameat(fd, tpath, fd, rel) != 0)
 				err = errno, unlinkat(fd, tpath, 0);
@@ -777,12 +791,12 @@ static void make_links(struct run *r)
 			if (err != 0) {
 				r->stats.copied--;
 				r->stats.failed++;
-				emit(r, RUN_EV_FAILED, t->task.root, rel, 0, NULL,
+				emit(r, RUN_EV_FAILED, l->root, rel, 0, NULL,
 				     "cannot create hard link", err);
 				continue;
 			}
 		}
-		emit(r, RUN_EV_COPIED, t->task.root, rel, 0, t->hashed ? &t->hash : NULL, NULL, 0);
+		emit(r, RUN_EV_COPIED, l->root, rel, 0, t->hashed ? &t->hash : NULL, NULL, 0);
 	}
 }
 
@@ -833,7 +847,7 @@ static int write_manifest(struct run *r)
 		struct entry *e = &r->entries[r->links[i].target];
 		if (!S_ISREG(e->task.mode) || !e->done || !e->hashed)
 			continue;
-		lines[n].prefix = r->roots[e->task.root].prefix;
+		lines[n].prefix = r->roots[r->links[i].root].prefix;
 		lines[n].path = names_get(&r->names, r->links[i].path);
 		lines[n++].hash = e->hash;
 	}

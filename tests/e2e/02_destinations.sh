@@ -41,4 +41,11 @@ check "a symlink SOURCE is copied as a link" [ "$(readlink copied-link)" = plain
 
 "$PCOPY" -q data/sub "with space dest"
 check "destination with spaces" same_tree data/sub "with space dest"
+# Hard links between two sources copied into one directory stay links, each under its own name.
+mkdir -p hl/a hl/b hl/D && echo hi >hl/a/x && ln hl/a/x hl/b/y && echo solo >hl/f && ln hl/f hl/a/f2
+"$PCOPY" -q --manifest hl/m.txt hl/a hl/b hl/f hl/D
+check "cross-source hard link: both names exist" [ -f hl/D/a/x ] && [ -f hl/D/b/y ] && [ ! -e hl/D/a/y ]
+check "cross-source hard link: one inode" [ "$(stat -c %i hl/D/a/x)" = "$(stat -c %i hl/D/b/y)" ]
+check "file source linked into a directory source" [ "$(stat -c %i hl/D/f)" = "$(stat -c %i hl/D/a/f2)" ]
+check "manifest names each link under its own source" grep -q '  b/y$' hl/m.txt && grep -q '  f$' hl/m.txt
 finish

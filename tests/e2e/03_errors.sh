@@ -32,6 +32,11 @@ expect_fatal "destination parent missing" "cannot create 'no/such/dir'" "$PCOPY"
 expect_fatal "file onto itself" "are the same file" "$PCOPY" plainfile plainfile
 mkdir -p target/f
 expect_fatal "file over a directory in the target" "cannot overwrite directory" "$PCOPY" src/f target
+mkdir -p x/a y/a && echo 1 >x/a/one && echo 2 >y/a/two && mkdir D
+expect_fatal "two sources with one target name" "would both be copied to 'D/a'" "$PCOPY" x/a y/a D
+expect_fatal "--delete into a DEST that holds the source" "refusing --delete" "$PCOPY" --delete src/sub src
+check "... and the source is intact" [ -f src/sub/g ] && [ -f src/f ]
+expect_fatal "file onto a DEST/ that is not a directory" "target 'nodir/' is not a directory" "$PCOPY" plainfile nodir/
 expect_fatal "no operands" "missing source operand" "$PCOPY"
 expect_fatal "unknown option" "Try 'pcopy --help'" "$PCOPY" --bogus src dst
 expect_fatal "bad -j" "invalid number of jobs" "$PCOPY" -j 0 src dst

@@ -23,6 +23,9 @@ check "--manifest - writes to stdout; a skipped re-run lists the same hashes" cm
 check "several sources: paths relative to DIRECTORY" bash -c 'cd into-dir && xxh128sum --quiet --strict -c ../sub-man.txt 2>/dev/null'
 check "... with the source base name" grep -aq '  sub/random.bin$' sub-man.txt
 
+"$PCOPY" -v --stats --manifest - src mv >mv.txt 2>/dev/null
+check "--manifest - keeps stdout for the manifest (-v, --stats go to stderr)" bash -c 'grep -avq "^\\\\\?[0-9a-f]\{32\}  " mv.txt; [ $? -eq 1 ]'
+
 "$PCOPY" --json src j >events.json
 check "json: one object per line" bash -c 'python3 -c "import json,sys; [json.loads(l) for l in open(\"events.json\")]"'
 check "json: copied event with path, bytes and hash" grep -aq '^{"event":"copied","path":"sub/random.bin","bytes":300000,"hash":"[0-9a-f]\{32\}"}$' events.json

@@ -40,6 +40,17 @@ check "worker killed: run exits 0 (got $rc)" [ $rc -eq 0 ]
 check "worker killed: exact copy" same_tree src dst-worker
 check "worker killed: no temporary files" no_tmp dst-worker
 
+# SIGTERM to one worker only: its file is handed to another worker, nothing is lost.
+PCOPY_TEST_SLOW_MS=5 "$PCOPY" -q -j 2 --stats src dst-wterm >wterm.txt 2>err.txt &
+pid=$!
+sleep 0.5
+kill -TERM "$(pgrep -P $pid | head -1)"
+wait $pid
+rc=$?
+check "worker SIGTERMed: run exits 0 (got $rc)" [ $rc -eq 0 ]
+check "worker SIGTERMed: exact copy" same_tree src dst-wterm
+check "worker SIGTERMed: every file counted as copied" grep -qx 'copied: 500' wterm.txt
+
 # SIGKILL the parent: workers leave on their own; the next run completes and cleans up.
 PCOPY_TEST_SLOW_MS=5 "$PCOPY" -q -j 2 src dst-kill &
 pid=$!

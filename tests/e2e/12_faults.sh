@@ -54,6 +54,18 @@ check "changing source: not reported as copied" bash -c '! grep -q "\"copied\",\
 check "changing source: the rest copied" cmp -s src-grow/stable dst-grow/stable
 check "changing source: no temporary files" no_tmp dst-grow
 
+# A regular file replaced by a FIFO after the scan must not hang the run.
+mkdir src-fifo && echo 1 >src-fifo/a && echo 2 >src-fifo/b
+PCOPY_TEST_SLOW_MS=400 timeout 20 "$PCOPY" -q -j 1 src-fifo dst-fifo 2>err.txt &
+pid=$!
+sleep 0.2
+rm src-fifo/b && mkfifo src-fifo/b
+wait $pid
+rc=$?
+check "file swapped for a FIFO: no hang, exit 1 (got $rc)" [ $rc -eq 1 ]
+check "file swapped for a FIFO: reported" grep -q '^pcopy: src-fifo/b: ' err.txt
+check "file swapped for a FIFO: no temporary files" no_tmp dst-fifo
+
 # Symlinks in DEST pointing outside it are replaced, never written through.
 mkdir -p src-ln/sub outside
 echo new >src-ln/sub/file && echo top >src-ln/file

@@ -1,0 +1,63 @@
+#!/bin/bash
+# --tar: a pax archive through libarchive that GNU tar and bsdtar both restore exactly
+# (hard links, symlinks, sparse files, xattrs, times, odd names), compression by suffix,
+# stdout mode, a manifest of member paths, and no archive under the final name when
+# interrupted.
+. "$(dirname "$0")/lib.sh"
+
+make_tree src
+xattr=0
+setfattr -n user.colour -v blue src/plain.txt 2>/dev/null && xattr=1
+"$PCOPY" --tar a.tar --manifest man.txt src
+check "exit 0" [ $? -eq 0 ]
+check "members named by the source's base name" bash -c 'tar -tf a.tar 2>/dev/null | head -1 | grep -qx "src/"'
+check "depth first, each directory followed by its contents, names sorted" \
+	bash -c '[ "$(tar -tf a.tar 2>/dev/null | grep -A3 "^src/sub/$" | tr "\n" " ")" = "src/sub/ src/sub/deeper/ src/sub/deeper/file src/sub/hardlink " ]'
+mkdir gnu bsd
+tar --xattrs --xattrs-include='*' -C gnu -xf a.tar 2>/dev/null
+check "GNU tar extracts it exactly (rsync -c -H)" same_tree src gnu/src
+bsdtar -C bsd -xf a.tar
+check "bsdtar extracts it exactly" same_tree src bsd/src
+check "times to the nanosecond after GNU tar" [ "$(stat -c %y src/link-rel)" = "$(stat -c %y gnu/src/link-rel)" ]
+check "hard link stored as a link" [ "$(stat -c %i gnu/src/plain.txt)" = "$(stat -c %i gnu/src/sub/hardlink)" ]
+check "sparse file still sparse after GNU tar" [ "$(du -k gnu/src/sparse.img | cut -f1)" -lt 1024 ]
+if [ $xattr = 1 ]; then
+	check "xattr restored by GNU tar --xattrs" [ "$(getfattr --only-values -n user.colour gnu/src/plain.txt 2>/dev/null)" = blue ]
+fi
+grep -av '^\\' man.txt >plain-lines.txt
+check "manifest checks inside the extraction" bash -c 'cd gnu && xxh128sum --quiet --strict -c ../plain-lines.txt 2>/dev/null'
+check "manifest lists member paths" grep -aq '  src/sub/random.bin$' man.txt
+
+"$PCOPY" --tar b.tar src
+check "same tree, same times: identical uncompressed archives" bash -c 'tar -tvf a.tar >x 2>/dev/null; tar -tvf b.tar >y 2>/dev/null; cmp -s x y'
+
+for pair in tar.gz:1f8b tgz:1f8b tar.bz2:425a68 tar.xz:fd377a585a00 tar.zst:28b52ffd tar.lz4:04224d18; do
+	suffix=${pair%%:*} magic=${pair#*:}
+	"$PCOPY" --tar "c.$suffix" src
+	check ".$suffix: magic bytes $magic" [ "$(head -c $((${#magic} / 2)) "c.$suffix" | od -An -tx1 | tr -d ' \n')" = "$magic" ]
+done
+check ".tar.zst lists with bsdtar" bash -c 'bsdtar -tf c.tar.zst | grep -qx src/plain.txt'
+"$PCOPY" --tar forced.bin --compress gzip src
+check "--compress forces a filter" [ "$(head -c 2 forced.bin | od -An -tx1 | tr -d ' \n')" = 1f8b ]
+
+mkdir piped
+"$PCOPY" --tar - src 2>/dev/null | tar -C piped -xf - 2>/dev/null
+check "--tar - streams an uncompressed tar to stdout" same_tree src piped/src
+
+"$PCOPY" --tar e.tar --compress bogus src 2>err.txt
+check "unknown --compress: exit 2" [ $? -eq 2 ] && [ ! -e e.tar ]
+"$PCOPY" --tar f.tar nope 2>err.txt
+check "missing source: reported, exit 1" [ $? -eq 1 ] && grep -q "^pcopy: nope: " err.txt
+
+# Interrupted: no archive under the final name, no temporary left.
+mkdir big && head -c $((300 << 20)) /dev/urandom >big/data
+"$PCOPY" --tar big.tar.gz big 2>/dev/null &
+pid=$!
+sleep 0.5
+kill -TERM $pid
+wait $pid
+rc=$?
+check "interrupted --tar: exit 143 (got $rc)" [ $rc -eq 143 ]
+check "interrupted --tar: no final archive" [ ! -e big.tar.gz ]
+check "interrupted --tar: no temporary archive" [ -z "$(ls | grep pcopy-tmp)" ]
+finish
