@@ -228,32 +228,41 @@ static int copy_kernel(struct copy_ctx *c, int in, int out, uint64_t size, int *
 	return 0;
 }
 
-/* Copy extended attributes from SRC to DST (both open). Unsupported ones are ignored. */
-static int copy_xattrs(struct copy_ctx *c, int src, int dst)
+int copy_xattrs(int src, int dst, void *buf, size_t bufsize)
 {
+	int refused = 0;
 #if defined(HAVE_FLISTXATTR) && defined(HAVE_FGETXATTR) && defined(HAVE_FSETXATTR)
-	char list[8192];
-	ssize_t len = flistxattr(src, list, sizeof(list));
-	if (len <= 0)
-		return 0; /* none, or not supported by the source file system */
-	for (char *name = list; name < list + len; name += strlen(name) + 1) {
-		ssize_t vlen = fgetxattr(src, name, c->buf, c->bufsize);
+	char small[4096], *list = small;
+	ssize_t len = flistxattr(src, small, sizeof(small));
+	if (len < 0 && errno == ERANGE) {
+		/* A long list: ask for its size and read it whole. */
+		len = flistxattr(src, NULL, 0);
+		list = len > 0 ? malloc((size_t)len) : NULL;
+		len = list ? flistxattr(src, list, (size_t)len) : -1;
+	}
+	for (char *name = list; len > 0 && name < list + len; name += strlen(name) + 1) {
+		ssize_t vlen = fgetxattr(src, name, buf, bufsize);
 		if (vlen < 0)
 			continue;
-		if (fsetxattr(dst, name, c->buf, (size_t)vlen, 0) != 0) {
+		if (fsetxattr(dst, name, buf, (size_t)vlen, 0) != 0) {
 			if (errno == ENOTSUP || errno == EPERM) {
-				c->xattr_warned = 1;
+				refused = 1;
 				continue;
 			}
+			if (list != small)
+				free(list);
 			return -1;
 		}
 	}
+	if (list != small)
+		free(list);
 #else
-	(void)c;
 	(void)src;
 	(void)dst;
+	(void)buf;
+	(void)bufsize;
 #endif
-	return 0;
+	return refused;
 }
 
 /* Permission bits to apply: set-id bits only when the ownership was kept (as cp does). */
@@ -281,8 +290,11 @@ static int apply_meta_fd(struct copy_ctx *c, int src, int fd, const struct stat 
 	mode_t mode = kept_mode(c, st, owner_kept);
 	if ((mode & 07000) != 0 && fchmod(fd, mode) != 0)
 		return -1;
-	if (copy_xattrs(c, src, fd) != 0)
+	int x = copy_xattrs(src, fd, c->buf, c->bufsize);
+	if (x < 0)
 		return -1;
+	if (x > 0)
+		c->xattr_warned = 1;
 	struct timespec ts[2] = {st->st_atim, st->st_mtim};
 	return futimens(fd, ts);
 }

@@ -159,6 +159,13 @@ int copy_quick_same(const struct stat *src, const struct stat *dst, int owner);
  */
 uint32_t copy_compare_stat(const struct stat *src, const struct stat *dst, int owner);
 
+/*
+ * Copy the extended attributes (and so POSIX ACLs) of open file SRC to open file DST, using
+ * BUF of BUFSIZE bytes for values. Returns 0, 1 when the destination refused some (its file
+ * system does not support them), or -1 with errno.
+ */
+int copy_xattrs(int src, int dst, void *buf, size_t bufsize);
+
 /* Human text for a failed stage ("cannot open", ...). */
 const char *copy_stage_text(enum copy_stage stage);
 

@@ -26,6 +26,7 @@
 #define RUN_BACKLOG 8192
 #define RUN_MAX_TRIES 3
 #define RUN_IO_BUF (1u << 20)
+#define RUN_XATTR_BUF (1u << 16) /* the largest value Linux allows for one xattr */
 
 /* A non-directory entry. Parent only. */
 struct entry {
@@ -800,9 +801,29 @@ static void make_links(struct run *r)
 	}
 }
 
-/* Set directory owner, mode and times, deepest first (after their contents). */
+/* Copy the extended attributes (default ACLs among them) of directory REL. */
+static void dir_xattrs(struct run *r, uint32_t root, const char *rel, void *buf)
+{
+	if (buf == NULL)
+		return;
+	int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	int s = openat(r->croots[root].src_fd, rel, flags);
+	int d = s < 0 ? -1 : openat(r->croots[root].dst_fd, rel, flags);
+	if (d >= 0 && copy_xattrs(s, d, buf, RUN_XATTR_BUF) < 0) {
+		r->stats.failed++;
+		emit(r, RUN_EV_FAILED, root, rel, 0, NULL, "cannot copy extended attributes",
+		     errno);
+	}
+	if (s >= 0)
+		close(s);
+	if (d >= 0)
+		close(d);
+}
+
+/* Set directory xattrs, owner, mode and times, deepest first (after their contents). */
 static void finish_dirs(struct run *r)
 {
+	void *buf = malloc(RUN_XATTR_BUF);
 	for (size_t i = r->ndirs; i-- > 0;) {
 		struct dirrec *d = &r->dirs[i];
 		if (d->failed)
@@ -817,6 +838,7 @@ static void finish_dirs(struct run *r)
 		if (!owner_kept && !(d->st.st_uid == geteuid() && d->st.st_gid == getegid()))
 			mode &= 01777;
 		struct timespec ts[2] = {d->st.st_atim, d->st.st_mtim};
+		dir_xattrs(r, d->root, rel, buf);
 		if (fchmodat(fd, rel, mode, 0) != 0 ||
 		    utimensat(fd, rel, ts, AT_SYMLINK_NOFOLLOW) != 0) {
 			r->stats.failed++;
@@ -824,6 +846,7 @@ static void finish_dirs(struct run *r)
 			     "cannot set directory attributes", errno);
 		}
 	}
+	free(buf);
 }
 
 /* Write the manifest of every regular file that is in place with a known hash. */

@@ -12,6 +12,10 @@ if setfattr -n user.colour -v blue src/f 2>/dev/null; then
 		"$PCOPY" -q --force src x2
 		check "POSIX ACL copied" [ "$(getfacl -cp x2/f 2>/dev/null)" = "$(getfacl -cp src/f 2>/dev/null)" ]
 		check "rsync -X -A sees the same" [ -z "$(rsync -a -n -c -i -X -A src/ x2/)" ]
+		mkdir -p dsrc/sub && setfattr -n user.tag -v dir dsrc/sub && setfacl -d -m u:nobody:rx dsrc/sub
+		"$PCOPY" -q dsrc ddst
+		check "directory xattr copied" [ "$(getfattr --only-values -n user.tag ddst/sub 2>/dev/null)" = dir ]
+		check "directory default ACL copied" [ "$(getfacl -cp ddst/sub 2>/dev/null)" = "$(getfacl -cp dsrc/sub 2>/dev/null)" ]
 	else
 		skip "no ACL support here"
 	fi
