@@ -506,7 +506,9 @@ static void complete(struct run *r, const struct copy_done *d, size_t *outstandi
 	}
 	e->done = 1;
 	e->status = (uint8_t)d->status;
-	if (d->hashed) {
+	/* Only a file that is in place gets into the manifest. */
+	if (d->hashed && (d->status == COPY_COPIED || d->status == COPY_SKIPPED ||
+	                  d->status == COPY_METADATA)) {
 		e->hash = d->hash;
 		e->hashed = 1;
 	}
@@ -912,6 +914,8 @@ int run_execute(struct run *r)
 		return RUN_FATAL;
 	}
 	int rc = dispatch(r);
+	if (rc != 0)
+		pool_signal(&r->pool, SIGTERM); /* fatal: abandon what is queued, not work through it */
 	pool_stop(&r->pool, 5000);
 	if (rc != 0)
 		return RUN_FATAL;
@@ -926,5 +930,7 @@ int run_execute(struct run *r)
 	if (r->opts.manifest != NULL && write_manifest(r) != 0)
 		return RUN_FATAL;
 	tick(r);
+	if (*r->interrupted) /* arrived while links, directories or the manifest were done */
+		return RUN_SIGNALLED + *r->interrupted;
 	return r->stats.failed > 0 || r->stats.different > 0 ? RUN_PARTIAL : RUN_OK;
 }
