@@ -372,7 +372,12 @@ int main(int argc, char **argv)
 	if (status == RUN_FATAL)
 		fprintf(stderr, "pcopy: %s\n", r.err);
 	if (status >= RUN_SIGNALLED)
-		fprintf(stderr, "pcopy: interrupted; run the same command again to finish\n");
+		fprintf(stderr,
+		        "pcopy: interrupted after %llu of %llu entries (copied %llu, skipped %llu, "
+		        "failed %llu); run the same command again to finish\n",
+		        (unsigned long long)r.stats.done, (unsigned long long)r.stats.files,
+		        (unsigned long long)r.stats.copied, (unsigned long long)r.stats.skipped,
+		        (unsigned long long)r.stats.failed);
 	if (ui.stats)
 		progress_stats(ui.json || manifest_stdout ? stderr : stdout, &r.stats);
 	if (ui.json)

@@ -17,7 +17,7 @@ interrupt() {
 	wait $pid
 	local rc=$?
 	check "SIG$sig: exit $want (got $rc)" [ $rc -eq "$want" ]
-	check "SIG$sig: says it was interrupted" grep -q 'interrupted' err.txt
+	check "SIG$sig: says it was interrupted, with a summary" grep -q 'interrupted after [0-9]* of [0-9]* entries (copied [0-9]*' err.txt
 	check "SIG$sig: no temporary files" no_tmp "$dst"
 	check "SIG$sig: the copy was partial" [ "$(find "$dst" -type f | wc -l)" -lt 500 ]
 	check "SIG$sig: every file present is complete" bash -c 'cd "$0" && for f in $(find . -type f); do cmp -s "$f" "../src/$f" || exit 1; done' "$dst"
