@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "manifest.h"
 #include "path.h"
 #include "run.h"
@@ -76,21 +77,6 @@ static int run_fail(struct run *r, const char *fmt, ...)
 	vsnprintf(r->err, sizeof(r->err), fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-static int grow(void *arr, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap)
-		return 0;
-	size_t n = *cap ? *cap * 2 : 64;
-	while (n < need)
-		n *= 2;
-	void *p = realloc(*(void **)arr, n * size);
-	if (p == NULL)
-		return -1;
-	*(void **)arr = p;
-	*cap = n;
-	return 0;
 }
 
 int run_init(struct run *r, const struct run_opts *opts, const struct run_hooks *hooks,
@@ -237,7 +223,8 @@ static int add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst,
 	if (st->st_nlink > 1 && !S_ISDIR(st->st_mode) && !r->opts.copy.check) {
 		size_t first = ino_find_or_add(r->inodes, st->st_dev, st->st_ino, r->nentries);
 		if (first != 0) {
-			if (grow(&r->links, &r->links_cap, r->nlinks + 1, sizeof(*r->links)) != 0)
+			if (array_grow(&r->links, &r->links_cap, r->nlinks + 1,
+			               sizeof(*r->links)) != 0)
 				return -1;
 			r->links[r->nlinks].path = dst;
 			r->links[r->nlinks].root = root;
@@ -246,7 +233,7 @@ static int add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst,
 			return 0;
 		}
 	}
-	if (grow(&r->entries, &r->entries_cap, r->nentries + 1, sizeof(*r->entries)) != 0)
+	if (array_grow(&r->entries, &r->entries_cap, r->nentries + 1, sizeof(*r->entries)) != 0)
 		return -1;
 	struct entry *e = &r->entries[r->nentries];
 	memset(e, 0, sizeof(*e));
@@ -306,7 +293,7 @@ static int check_dir(struct run *r, uint32_t root, const char *rel, const struct
 /* Record a directory and create it in the destination. Returns 1 to descend, 0 not to. */
 static int add_dir(struct run *r, uint32_t root, uint64_t path, const struct stat *st, int *existed)
 {
-	if (grow(&r->dirs, &r->dirs_cap, r->ndirs + 1, sizeof(*r->dirs)) != 0)
+	if (array_grow(&r->dirs, &r->dirs_cap, r->ndirs + 1, sizeof(*r->dirs)) != 0)
 		return 0;
 	struct dirrec *d = &r->dirs[r->ndirs++];
 	d->path = path;
@@ -507,8 +494,8 @@ static void complete(struct run *r, const struct copy_done *d, size_t *outstandi
 	e->done = 1;
 	e->status = (uint8_t)d->status;
 	/* Only a file that is in place gets into the manifest. */
-	if (d->hashed && (d->status == COPY_COPIED || d->status == COPY_SKIPPED ||
-	                  d->status == COPY_METADATA)) {
+	if (d->hashed &&
+	    (d->status == COPY_COPIED || d->status == COPY_SKIPPED || d->status == COPY_METADATA)) {
 		e->hash = d->hash;
 		e->hashed = 1;
 	}
@@ -915,7 +902,8 @@ int run_execute(struct run *r)
 	}
 	int rc = dispatch(r);
 	if (rc != 0)
-		pool_signal(&r->pool, SIGTERM); /* fatal: abandon what is queued, not work through it */
+		pool_signal(&r->pool,
+		            SIGTERM); /* fatal: abandon what is queued, not work through it */
 	pool_stop(&r->pool, 5000);
 	if (rc != 0)
 		return RUN_FATAL;

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "shm.h"
+#include "tree.h"
 
 struct scan_item {
 	const char *name; /* entry name inside the directory (no slash), NUL-terminated */
@@ -31,11 +32,10 @@ struct scan {
 	size_t npending, pending_cap;
 	struct scan_item *items; /* the current batch */
 	size_t nitems, items_cap;
-	char *namebuf; /* storage for the current batch's names */
-	size_t namebuf_used, namebuf_cap;
-	uint64_t dir; /* arena offset of the directory of the current batch */
-	int dir_flag; /* SCAN_FLAG was set on it when it was handed to scan_descend */
-	int err;      /* errno of the last failed directory, 0 if none */
+	struct tree_list list; /* names of the current batch (ITEMS point into it) */
+	uint64_t dir;          /* arena offset of the directory of the current batch */
+	int dir_flag;          /* SCAN_FLAG was set on it when it was handed to scan_descend */
+	int err;               /* errno of the last failed directory, 0 if none */
 };
 
 /* A bit of the path values given to scan_descend() that the walker carries to s->dir_flag. */

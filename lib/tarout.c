@@ -3,7 +3,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,9 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "manifest.h"
 #include "path.h"
 #include "tarout.h"
+#include "tree.h"
 
 #define TAR_BUF (1u << 20)
 
@@ -100,14 +101,8 @@ static const char *link_target(struct tar *t, dev_t dev, ino_t ino, const char *
 	for (size_t i = 0; i < t->nlinks; i++)
 		if (t->links[i].dev == dev && t->links[i].ino == ino)
 			return t->links[i].path;
-	if (t->nlinks == t->links_cap) {
-		size_t cap = t->links_cap ? t->links_cap * 2 : 64;
-		struct tar_link *p = realloc(t->links, cap * sizeof(*p));
-		if (p == NULL)
-			return NULL;
-		t->links = p;
-		t->links_cap = cap;
-	}
+	if (array_grow(&t->links, &t->links_cap, t->nlinks + 1, sizeof(*t->links)) != 0)
+		return NULL;
 	t->links[t->nlinks].dev = dev;
 	t->links[t->nlinks].ino = ino;
 	t->links[t->nlinks].path = strdup(path);
@@ -119,14 +114,8 @@ static void add_line(struct tar *t, const char *path, struct hash128 h)
 {
 	if (t->o->manifest == NULL)
 		return;
-	if (t->nlines == t->lines_cap) {
-		size_t cap = t->lines_cap ? t->lines_cap * 2 : 256;
-		struct manifest_line *p = realloc(t->lines, cap * sizeof(*p));
-		if (p == NULL)
-			return;
-		t->lines = p;
-		t->lines_cap = cap;
-	}
+	if (array_grow(&t->lines, &t->lines_cap, t->nlines + 1, sizeof(*t->lines)) != 0)
+		return;
 	t->lines[t->nlines].prefix = "";
 	t->lines[t->nlines].path = strdup(path);
 	t->lines[t->nlines++].hash = h;
@@ -283,41 +272,22 @@ static int name_cmp(const void *a, const void *b)
 /* Archive the contents of directory FD (closed here), members under APATH/. */
 static int write_tree(struct tar *t, int fd, const char *apath)
 {
-	DIR *d = fdopendir(fd);
-	if (d == NULL) {
+	struct tree_list l;
+	if (tree_list_at(fd, &l) != 0) {
 		entry_failed(t, apath, "cannot read directory", errno);
 		close(fd);
 		return 0;
 	}
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		const char *nm = de->d_name;
-		if (nm[0] == '.' && (nm[1] == '\0' || (nm[1] == '.' && nm[2] == '\0')))
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 32;
-			char **p = realloc(names, cap * sizeof(*p));
-			if (p == NULL)
-				break;
-			names = p;
-		}
-		names[n++] = strdup(nm);
-	}
-	if (n > 1)
-		qsort(names, n, sizeof(*names), name_cmp);
+	if (l.n > 1)
+		qsort(l.names, l.n, sizeof(*l.names), name_cmp);
 	int rc = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (rc == 0) {
-			char *child = path_join(apath, names[i]);
-			rc = child ? write_entry(t, dirfd(d), names[i], child) : -1;
-			free(child);
-		}
-		free(names[i]);
+	for (size_t i = 0; i < l.n && rc == 0; i++) {
+		char *child = path_join(apath, l.names[i]);
+		rc = child ? write_entry(t, fd, l.names[i], child) : -1;
+		free(child);
 	}
-	free(names);
-	closedir(d);
+	tree_list_free(&l);
+	close(fd);
 	return rc;
 }
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "tree.h"
 
 int tree_make_dir(int fd, const char *rel, int dry_run, int *existed)
@@ -34,65 +35,64 @@ int tree_make_dir(int fd, const char *rel, int dry_run, int *existed)
 	return 0;
 }
 
-int tree_list(int fd, const char *rel, struct tree_list *out)
+int tree_list_at(int dfd, struct tree_list *out)
 {
 	memset(out, 0, sizeof(*out));
-	int dfd = openat(fd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
+	int fd = dup(dfd); /* closedir() below closes this one, the caller keeps DFD */
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	if (d == NULL) {
-		if (dfd >= 0)
-			close(dfd);
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
+	rewinddir(d);
 	size_t used = 0, cap = 0, n = 0;
 	size_t *offs = NULL, offs_cap = 0;
 	struct dirent *de;
 	int rc = 0;
+	errno = 0;
 	while ((de = readdir(d)) != NULL) {
 		const char *nm = de->d_name;
 		if (nm[0] == '.' && (nm[1] == '\0' || (nm[1] == '.' && nm[2] == '\0')))
 			continue;
 		size_t len = strlen(nm) + 1;
-		if (used + len > cap) {
-			size_t ncap = cap ? cap * 2 : 4096;
-			while (ncap < used + len)
-				ncap *= 2;
-			char *nb = realloc(out->buf, ncap);
-			if (nb == NULL) {
-				rc = -1;
-				break;
-			}
-			out->buf = nb;
-			cap = ncap;
-		}
-		if (n == offs_cap) {
-			size_t ncap = offs_cap ? offs_cap * 2 : 64;
-			size_t *no = realloc(offs, ncap * sizeof(*no));
-			if (no == NULL) {
-				rc = -1;
-				break;
-			}
-			offs = no;
-			offs_cap = ncap;
-		}
+		if (array_grow(&out->buf, &cap, used + len, 1) != 0 ||
+		    array_grow(&offs, &offs_cap, n + 1, sizeof(*offs)) != 0)
+			break;
 		memcpy(out->buf + used, nm, len);
 		offs[n++] = used;
 		used += len;
+		errno = 0;
 	}
+	int err = errno; /* set by readdir or array_grow when the listing is incomplete */
 	closedir(d);
-	if (rc == 0 && n > 0) {
+	if (err == 0 && n > 0) {
 		out->names = malloc(n * sizeof(*out->names));
 		if (out->names == NULL)
-			rc = -1;
-		for (size_t i = 0; rc == 0 && i < n; i++)
+			err = ENOMEM;
+		for (size_t i = 0; err == 0 && i < n; i++)
 			out->names[i] = out->buf + offs[i];
 	}
 	free(offs);
-	out->n = rc == 0 ? n : 0;
-	if (rc != 0) {
+	if (err != 0) {
 		tree_list_free(out);
-		errno = ENOMEM;
+		errno = err;
+		rc = -1;
 	}
+	out->n = rc == 0 ? n : 0;
+	return rc;
+}
+
+int tree_list(int fd, const char *rel, struct tree_list *out)
+{
+	memset(out, 0, sizeof(*out));
+	int dfd = openat(fd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	int rc = tree_list_at(dfd, out);
+	int e = errno;
+	close(dfd);
+	errno = e;
 	return rc;
 }
 

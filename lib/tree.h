@@ -22,6 +22,9 @@ struct tree_list {
  */
 int tree_make_dir(int fd, const char *rel, int dry_run, int *existed);
 
+/* List the open directory DFD (which stays open). Returns 0, or -1 with errno. */
+int tree_list_at(int dfd, struct tree_list *out);
+
 /* List directory REL below FD. Returns 0, or -1 with errno. */
 int tree_list(int fd, const char *rel, struct tree_list *out);
 
