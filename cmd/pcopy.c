@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,86 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "run.h"
 #include "tarout.h"
-
-/* Long-only options. */
-enum {
-	OPT_CHECK = 256,
-	OPT_COMPRESS,
-	OPT_DELETE,
-	OPT_EXCLUDE,
-	OPT_FORCE,
-	OPT_FSYNC,
-	OPT_HELP,
-	OPT_JSON,
-	OPT_MANIFEST,
-	OPT_NO_VERIFY,
-	OPT_PROGRESS,
-	OPT_STATS,
-	OPT_TAR,
-	OPT_VERSION,
-};
-
-/* Sorted by long name. */
-static const struct option longopts[] = {
-    {"check", no_argument, NULL, OPT_CHECK},
-    {"checksum", no_argument, NULL, 'c'},
-    {"compress", required_argument, NULL, OPT_COMPRESS},
-    {"delete", no_argument, NULL, OPT_DELETE},
-    {"dry-run", no_argument, NULL, 'n'},
-    {"exclude", required_argument, NULL, OPT_EXCLUDE},
-    {"force", no_argument, NULL, OPT_FORCE},
-    {"fsync", no_argument, NULL, OPT_FSYNC},
-    {"help", no_argument, NULL, OPT_HELP},
-    {"jobs", required_argument, NULL, 'j'},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"manifest", required_argument, NULL, OPT_MANIFEST},
-    {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
-    {"one-file-system", no_argument, NULL, 'x'},
-    {"progress", no_argument, NULL, OPT_PROGRESS},
-    {"quiet", no_argument, NULL, 'q'},
-    {"stats", no_argument, NULL, OPT_STATS},
-    {"tar", required_argument, NULL, OPT_TAR},
-    {"verbose", no_argument, NULL, 'v'},
-    {"version", no_argument, NULL, OPT_VERSION},
-    {NULL, 0, NULL, 0},
-};
-
-static const char usage_text[] = "usage: pcopy [OPTION]... SOURCE [DEST]\n"
-                                 "       pcopy [OPTION]... SOURCE... DIRECTORY\n"
-                                 "       pcopy [OPTION]... --tar ARCHIVE SOURCE...\n"
-                                 "       pcopy [OPTION]... --check SOURCE DEST\n";
-
-static const char help_text[] =
-    "Copy SOURCE to DEST (default: SOURCE-backup), or several SOURCEs into DIRECTORY,\n"
-    "with a pool of worker processes that hash (XXH3-128) and verify every file.\n"
-    "\n"
-    "      --tar ARCHIVE      write the SOURCEs into a pax archive ('-': tar on stdout);\n"
-    "                         compression by suffix (.tar.gz .tgz .tar.bz2 .tar.xz .tar.zst\n"
-    "                         .tar.lz4)\n"
-    "      --compress NAME    with --tar: gzip, bzip2, xz, zstd, lz4 or none, whatever the suffix\n"
-    "      --check            compare SOURCE and DEST (content and metadata), copy nothing;\n"
-    "                         print one line per difference, exit 1 when they differ\n"
-    "  -c, --checksum         re-runs compare content hashes, not size and mtime\n"
-    "      --delete           remove from DEST what SOURCE no longer has\n"
-    "  -n, --dry-run          list what would be copied or deleted; change nothing\n"
-    "      --exclude PATTERN  skip paths matching PATTERN (fnmatch; repeatable)\n"
-    "      --force            copy every file, even those that look up to date\n"
-    "      --fsync            sync each file to disk before renaming it into place\n"
-    "  -j, --jobs N           use N worker processes (default: online CPUs)\n"
-    "      --json             print one JSON object per event, and a summary, on stdout\n"
-    "      --manifest FILE    write an xxh128sum-format manifest to FILE ('-': stdout)\n"
-    "      --no-verify        do not re-read and hash what was written\n"
-    "  -x, --one-file-system  do not descend into other file systems\n"
-    "      --progress         show the progress line even when stderr is not a terminal\n"
-    "  -q, --quiet            no progress line\n"
-    "      --stats            print a summary at the end\n"
-    "  -v, --verbose          list each file copied\n"
-    "      --help             show this help\n"
-    "      --version          show the version\n"
-    "\n"
-    "Exit status: 0 done, 1 some files failed, 2 usage or fatal error, 130/143 interrupted.\n";
 
 /* Everything the command keeps about the run it renders. */
 struct ui {
@@ -110,14 +32,6 @@ static volatile sig_atomic_t interrupted;
 static void on_signal(int sig)
 {
 	interrupted = sig;
-}
-
-static void usage_error(const char *msg, const char *arg)
-{
-	fprintf(stderr, "pcopy: %s%s\n", msg, arg);
-	fputs(usage_text, stderr);
-	fputs("Try 'pcopy --help' for more information.\n", stderr);
-	exit(RUN_FATAL);
 }
 
 /* Remove the progress line before printing something else to stderr. */
@@ -227,10 +141,6 @@ static void on_tar_failed(void *ctx, const char *path, const char *reason, int e
 static int tar_main(struct tarout_opts *tar, struct ui *ui, const char *manifest, char **sources,
                     size_t n)
 {
-	if (strcmp(tar->archive, "-") == 0 &&
-	    (ui->json || (manifest && strcmp(manifest, "-") == 0)))
-		usage_error(
-		    "--tar - writes the archive to stdout: no --json or --manifest - with it", "");
 	tar->manifest = manifest;
 	tar->interrupted = &interrupted;
 	struct tarout_hooks hooks = {on_member, on_tar_failed, ui};
@@ -245,99 +155,22 @@ static int tar_main(struct tarout_opts *tar, struct ui *ui, const char *manifest
 	return status;
 }
 
-static int parse_jobs(const char *s)
+/* Run what CLI asks for; returns the exit status. */
+static int pcopy_main(struct cli *cli)
 {
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > 1024)
-		usage_error("invalid number of jobs (1 to 1024): ", s);
-	return (int)v;
-}
-
-int main(int argc, char **argv)
-{
-	struct run_opts opts;
+	struct run_opts *opts = &cli->opts;
 	struct ui ui;
-	int force_progress = 0;
-	struct tarout_opts tar = {0};
-	memset(&opts, 0, sizeof(opts));
 	memset(&ui, 0, sizeof(ui));
-	opts.copy.verify = 1;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	opts.jobs = ncpu > 0 ? (int)ncpu : 1;
-	opts.excludes = calloc((size_t)argc, sizeof(char *));
-	if (opts.excludes == NULL)
-		return RUN_FATAL;
-	int c;
-	while ((c = getopt_long(argc, argv, "cj:nqvx", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c': opts.copy.checksum = 1; break;
-		case OPT_CHECK: opts.copy.check = 1; break;
-		case 'j': opts.jobs = parse_jobs(optarg); break;
-		case 'n': opts.copy.dry_run = 1; break;
-		case 'q': ui.quiet = 1; break;
-		case 'v': ui.verbose = 1; break;
-		case 'x': opts.one_fs = 1; break;
-		case OPT_DELETE: opts.delete_extra = 1; break;
-		case OPT_EXCLUDE: opts.excludes[opts.nexcludes++] = optarg; break;
-		case OPT_FORCE: opts.copy.force = 1; break;
-		case OPT_FSYNC: opts.copy.fsync = 1; break;
-		case OPT_JSON: ui.json = 1; break;
-		case OPT_MANIFEST:
-			if (optarg[0] == '\0')
-				usage_error("--manifest needs a file name", "");
-			opts.manifest = optarg;
-			break;
-		case OPT_NO_VERIFY: opts.copy.verify = 0; break;
-		case OPT_PROGRESS: force_progress = 1; break;
-		case OPT_STATS: ui.stats = 1; break;
-		case OPT_TAR: tar.archive = optarg; break;
-		case OPT_COMPRESS: tar.compress = optarg; break;
-		case OPT_HELP:
-			fputs(usage_text, stdout);
-			fputs(help_text, stdout);
-			free(opts.excludes);
-			return RUN_OK;
-		case OPT_VERSION:
-			printf("pcopy %s\n", PACKAGE_VERSION);
-			free(opts.excludes);
-			return RUN_OK;
-		default:
-			fputs(usage_text, stderr);
-			fputs("Try 'pcopy --help' for more information.\n", stderr);
-			free(opts.excludes);
-			return RUN_FATAL;
-		}
-	}
-	int nargs = argc - optind;
-	if (nargs < 1)
-		usage_error("missing source operand", "");
-	if (opts.manifest != NULL && strcmp(opts.manifest, "-") == 0 && ui.json)
-		usage_error("--manifest - and --json both want stdout", "");
-	if (opts.copy.dry_run && opts.manifest != NULL)
-		usage_error("--manifest cannot be written by a dry run", "");
-	if (opts.copy.check && (nargs != 2 || opts.manifest != NULL || opts.delete_extra ||
-	                        opts.copy.dry_run || opts.copy.force))
-		usage_error(nargs != 2 ? "--check compares exactly two trees: SOURCE DEST"
-		                       : "--check copies nothing: it does not go with --manifest, "
-		                         "--delete, --dry-run or --force",
-		            "");
-	if (tar.compress != NULL && tar.archive == NULL)
-		usage_error("--compress goes with --tar", "");
-	if (tar.compress != NULL && !tarout_compression_valid(tar.compress))
-		usage_error("--compress takes gzip, bzip2, xz, zstd, lz4 or none, not ",
-		            tar.compress);
-	if (tar.archive != NULL && (opts.copy.check || opts.delete_extra || opts.copy.dry_run))
-		usage_error("--tar does not go with --check, --delete or --dry-run", "");
-	if (tar.archive != NULL && tar.archive[0] == '\0')
-		usage_error("--tar needs an archive name", "");
-	int manifest_stdout = opts.manifest != NULL && strcmp(opts.manifest, "-") == 0;
+	ui.quiet = cli->quiet;
+	ui.verbose = cli->verbose;
+	ui.json = cli->json;
+	ui.stats = cli->stats;
+	int manifest_stdout = opts->manifest != NULL && strcmp(opts->manifest, "-") == 0;
 	ui.out = manifest_stdout ? stderr : stdout;
-	ui.dry_run = opts.copy.dry_run;
-	ui.progress = !ui.quiet && (force_progress || isatty(STDERR_FILENO));
-	opts.copy.need_hash = opts.manifest != NULL || ui.json;
-	opts.copy.keep_owner = geteuid() == 0;
+	ui.dry_run = opts->copy.dry_run;
+	ui.progress = !ui.quiet && (cli->force_progress || isatty(STDERR_FILENO));
+	opts->copy.need_hash = opts->manifest != NULL || ui.json;
+	opts->copy.keep_owner = geteuid() == 0;
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -347,20 +180,18 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
-	if (tar.archive != NULL) {
-		free(opts.excludes);
-		return tar_main(&tar, &ui, opts.manifest, argv + optind, (size_t)nargs);
-	}
+	if (cli->tar.archive != NULL)
+		return tar_main(&cli->tar, &ui, opts->manifest, cli->operands, cli->noperands);
 
 	struct run r;
 	struct run_hooks hooks = {on_event, on_tick, &ui, ui.verbose || ui.json || ui.dry_run};
-	const char *dest = nargs >= 2 ? argv[argc - 1] : NULL;
-	size_t nsources = nargs >= 2 ? (size_t)nargs - 1 : 1;
-	if (run_init(&r, &opts, &hooks, &interrupted) != 0 ||
-	    run_plan(&r, argv + optind, nsources, dest) != 0) {
+	size_t nargs = cli->noperands;
+	const char *dest = nargs >= 2 ? cli->operands[nargs - 1] : NULL;
+	size_t nsources = nargs >= 2 ? nargs - 1 : 1;
+	if (run_init(&r, opts, &hooks, &interrupted) != 0 ||
+	    run_plan(&r, cli->operands, nsources, dest) != 0) {
 		fprintf(stderr, "pcopy: %s\n", r.err);
 		run_free(&r);
-		free(opts.excludes);
 		return RUN_FATAL;
 	}
 	int status = run_execute(&r);
@@ -383,8 +214,34 @@ int main(int argc, char **argv)
 	if (ui.json)
 		progress_json_summary(stdout, &r.stats, status);
 	run_free(&r);
-	free(opts.excludes);
 	if (fflush(stdout) != 0 && status == RUN_OK)
 		status = RUN_PARTIAL;
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	switch (cli_parse(&cli, argc, argv, ncpu > 0 ? (int)ncpu : 1)) {
+	case CLI_RUN: break;
+	case CLI_HELP:
+		fputs(cli_usage_text, stdout);
+		fputs(cli_help_text, stdout);
+		cli_free(&cli);
+		return RUN_OK;
+	case CLI_VERSION:
+		printf("pcopy %s\n", PACKAGE_VERSION);
+		cli_free(&cli);
+		return RUN_OK;
+	case CLI_USAGE:
+		fprintf(stderr, "pcopy: %s\n", cli.msg);
+		fputs(cli_usage_text, stderr);
+		fputs("Try 'pcopy --help' for more information.\n", stderr);
+		cli_free(&cli);
+		return RUN_FATAL;
+	}
+	int status = pcopy_main(&cli);
+	cli_free(&cli);
 	return status;
 }
