@@ -3,10 +3,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
+#include <string.h>
 #include <unistd.h>
 #ifdef HAVE_SYS_PRCTL_H
 #include <sys/prctl.h>
+#endif
+#if defined(HAVE_LINUX_OPENAT2_H) && defined(HAVE_SYS_SYSCALL_H)
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #endif
 
 #include "compat.h"
@@ -42,4 +48,75 @@ void compat_sequential(int fd)
 #else
 	(void)fd;
 #endif
+}
+
+/* openat2(2) with RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH: one call for a whole path. Returns
+ * the descriptor, or -1 with errno (ENOSYS when the kernel or libc headers lack it). */
+static int open_beneath_openat2(int dirfd, const char *path, int flags)
+{
+#if defined(HAVE_LINUX_OPENAT2_H) && defined(HAVE_SYS_SYSCALL_H) && defined(SYS_openat2)
+	struct open_how how = {0};
+	how.flags = (unsigned long long)flags;
+	how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	int fd;
+	do
+		fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	while (fd < 0 && errno == EAGAIN);
+	return fd;
+#else
+	(void)dirfd, (void)path, (void)flags;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* The same, one component at a time with O_NOFOLLOW (kernels without openat2). */
+static int open_beneath_walk(int dirfd, const char *path, int flags)
+{
+	int fd = dirfd;
+	const char *p = path;
+	for (;;) {
+		while (*p == '/')
+			p++;
+		size_t n = strcspn(p, "/");
+		const char *next = p + n;
+		while (*next == '/')
+			next++;
+		int last = *next == '\0';
+		char name[NAME_MAX + 1];
+		if (n > NAME_MAX || (n == 2 && p[0] == '.' && p[1] == '.')) {
+			if (fd != dirfd)
+				close(fd);
+			errno = n > NAME_MAX ? ENAMETOOLONG : EXDEV;
+			return -1;
+		}
+		memcpy(name, p, n);
+		name[n] = '\0';
+		int nfd = openat(fd, n > 0 ? name : ".",
+		                 last ? flags | O_NOFOLLOW
+		                      : O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int e = errno;
+		if (fd != dirfd)
+			close(fd);
+		if (nfd < 0) {
+			errno = e == ENOTDIR && !last ? ELOOP : e;
+			return -1;
+		}
+		if (last)
+			return nfd;
+		fd = nfd;
+		p = next;
+	}
+}
+
+int compat_open_beneath(int dirfd, const char *path, int flags)
+{
+	static int no_openat2;
+	if (!no_openat2) {
+		int fd = open_beneath_openat2(dirfd, path, flags);
+		if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+			return fd;
+		no_openat2 = 1; /* not here, or filtered by seccomp */
+	}
+	return open_beneath_walk(dirfd, path, flags);
 }

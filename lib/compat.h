@@ -20,4 +20,11 @@ ssize_t compat_copy_range(int in, int out, size_t len);
 /* Tell the kernel FD will be read sequentially (a hint; errors ignored). */
 void compat_sequential(int fd);
 
+/*
+ * Open PATH below DIRFD with FLAGS without following any symlink on the way (not even in the
+ * middle of PATH) and without leaving DIRFD's tree. Returns the descriptor, or -1 with errno
+ * (ELOOP for a symlink on the path). PATH must be shorter than PATH_MAX.
+ */
+int compat_open_beneath(int dirfd, const char *path, int flags);
+
 #endif

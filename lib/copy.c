@@ -15,6 +15,7 @@
 #include <sys/xattr.h>
 #endif
 
+#include "at.h"
 #include "compat.h"
 #include "copy.h"
 
@@ -33,6 +34,8 @@ int copy_ctx_init(struct copy_ctx *c, const struct copy_opts *opts, const struct
 	c->pid = (long)getpid();
 	c->euid = geteuid();
 	c->egid = getegid();
+	at_cache_init(&c->src_dirs);
+	at_cache_init(&c->dst_dirs);
 	/* Copies are created with their final permission bits (see apply_meta_fd). */
 	umask(0);
 	c->buf = malloc(bufsize);
@@ -49,10 +52,10 @@ void copy_ctx_free(struct copy_ctx *c)
 {
 	free(c->buf);
 	hash_free(c->hs);
-	free(c->tmp);
+	at_cache_free(&c->src_dirs);
+	at_cache_free(&c->dst_dirs);
 	c->buf = NULL;
 	c->hs = NULL;
-	c->tmp = NULL;
 }
 
 const char *copy_stage_text(enum copy_stage stage)
@@ -79,22 +82,10 @@ int copy_is_tmp_name(const char *name)
 	return strncmp(name, COPY_TMP_PREFIX, sizeof(COPY_TMP_PREFIX) - 1) == 0;
 }
 
-/* Build "<dir of DST>/.pcopy-tmp.<pid>.<n>" in c->tmp. Returns it, or NULL (ENOMEM). */
-static const char *tmp_name(struct copy_ctx *c, const char *dst)
+/* Build ".pcopy-tmp.<pid>.<n>" in c->tmp (a name in the destination's directory). */
+static const char *tmp_name(struct copy_ctx *c)
 {
-	const char *slash = strrchr(dst, '/');
-	size_t dirlen = slash ? (size_t)(slash - dst) + 1 : 0;
-	size_t need = dirlen + sizeof(COPY_TMP_PREFIX) + 48;
-	if (need > c->tmp_cap) {
-		char *p = realloc(c->tmp, need);
-		if (p == NULL)
-			return NULL;
-		c->tmp = p;
-		c->tmp_cap = need;
-	}
-	memcpy(c->tmp, dst, dirlen);
-	snprintf(c->tmp + dirlen, need - dirlen, "%s%ld.%lu", COPY_TMP_PREFIX, c->pid,
-	         ++c->counter);
+	snprintf(c->tmp, sizeof(c->tmp), "%s%ld.%lu", COPY_TMP_PREFIX, c->pid, ++c->counter);
 	return c->tmp;
 }
 
@@ -326,9 +317,9 @@ static void fail(struct copy_done *d, enum copy_stage stage, int err)
 static int copy_data(struct copy_ctx *c, const struct copy_task *t, int src, const struct stat *sst,
                      struct copy_done *d)
 {
-	const struct copy_root *r = &c->roots[t->root];
-	const char *dst = names_get(c->names, t->dst);
-	const char *tmp = tmp_name(c, dst);
+	const struct copy_place *r = &c->at;
+	const char *dst = r->dst;
+	const char *tmp = tmp_name(c);
 	if (tmp == NULL) {
 		fail(d, STAGE_CREATE, ENOMEM);
 		return -1;
@@ -430,11 +421,11 @@ static void hash_skipped(struct copy_ctx *c, int src, const struct stat *sst, st
  * Decide whether the existing destination DST_ST is up to date with the open source.
  * Returns 1 (skip: D filled), 0 (copy it).
  */
-static int up_to_date(struct copy_ctx *c, const struct copy_task *t, int src,
-                      const struct stat *sst, const struct stat *dst_st, struct copy_done *d)
+static int up_to_date(struct copy_ctx *c, int src, const struct stat *sst,
+                      const struct stat *dst_st, struct copy_done *d)
 {
-	const struct copy_root *r = &c->roots[t->root];
-	const char *dst = names_get(c->names, t->dst);
+	const struct copy_place *r = &c->at;
+	const char *dst = r->dst;
 	if (!S_ISREG(dst_st->st_mode) || dst_st->st_size != sst->st_size)
 		return 0;
 	if (c->opts->checksum) {
@@ -499,9 +490,9 @@ static struct stat task_stat(const struct copy_task *t)
 
 static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
 {
-	const struct copy_root *r = &c->roots[t->root];
-	const char *srcname = names_get(c->names, t->src);
-	const char *dst = names_get(c->names, t->dst);
+	const struct copy_place *r = &c->at;
+	const char *srcname = r->src;
+	const char *dst = r->dst;
 	struct stat dst_st;
 	int have_dst = !c->opts->force && !(t->flags & TASK_FRESH) &&
 	               fstatat(r->dst_fd, dst, &dst_st, AT_SYMLINK_NOFOLLOW) == 0;
@@ -532,7 +523,7 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 			fail(d, STAGE_OPEN_SOURCE, CHANGED_ERRNO);
 			break;
 		}
-		if (have_dst && up_to_date(c, t, src, &sst, &dst_st, d)) {
+		if (have_dst && up_to_date(c, src, &sst, &dst_st, d)) {
 			hash_skipped(c, src, &sst, d);
 			break;
 		}
@@ -553,10 +544,10 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 
 static void copy_symlink(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
 {
-	const struct copy_root *r = &c->roots[t->root];
-	const char *dst = names_get(c->names, t->dst);
+	const struct copy_place *r = &c->at;
+	const char *dst = r->dst;
 	char target[PATH_MAX + 1], old[PATH_MAX + 1];
-	ssize_t n = readlinkat(r->src_fd, names_get(c->names, t->src), target, sizeof(target) - 1);
+	ssize_t n = readlinkat(r->src_fd, r->src, target, sizeof(target) - 1);
 	if (n < 0 || n >= (ssize_t)sizeof(target) - 1) {
 		fail(d, STAGE_READ_LINK, n < 0 ? errno : ENAMETOOLONG);
 		return;
@@ -575,7 +566,7 @@ static void copy_symlink(struct copy_ctx *c, const struct copy_task *t, struct c
 	d->status = COPY_COPIED;
 	if (c->opts->dry_run)
 		return;
-	const char *tmp = tmp_name(c, dst);
+	const char *tmp = tmp_name(c);
 	if (tmp == NULL || symlinkat(target, r->dst_fd, tmp) != 0) {
 		fail(d, STAGE_CREATE, tmp == NULL ? ENOMEM : errno);
 		return;
@@ -597,8 +588,8 @@ static void copy_symlink(struct copy_ctx *c, const struct copy_task *t, struct c
 /* FIFOs and device nodes. */
 static void copy_special(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
 {
-	const struct copy_root *r = &c->roots[t->root];
-	const char *dst = names_get(c->names, t->dst);
+	const struct copy_place *r = &c->at;
+	const char *dst = r->dst;
 	mode_t type = (mode_t)t->mode & S_IFMT;
 	if ((S_ISCHR(type) || S_ISBLK(type)) && c->euid != 0) {
 		d->status = COPY_UNSUPPORTED;
@@ -614,7 +605,7 @@ static void copy_special(struct copy_ctx *c, const struct copy_task *t, struct c
 	d->status = COPY_COPIED;
 	if (c->opts->dry_run)
 		return;
-	const char *tmp = tmp_name(c, dst);
+	const char *tmp = tmp_name(c);
 	if (tmp == NULL || mknodat(r->dst_fd, tmp, type | 0600, (dev_t)t->rdev) != 0) {
 		fail(d, STAGE_CREATE, tmp == NULL ? ENOMEM : errno);
 		return;
@@ -666,11 +657,11 @@ uint32_t copy_compare_stat(const struct stat *a, const struct stat *b, int owner
 }
 
 /* Compare regular file contents of the open SRC and the destination name DST. */
-static int contents_differ(struct copy_ctx *c, const struct copy_task *t, int src,
-                           const struct stat *sst, const struct stat *dst_st, struct copy_done *d)
+static int contents_differ(struct copy_ctx *c, int src, const struct stat *sst,
+                           const struct stat *dst_st, struct copy_done *d)
 {
-	const struct copy_root *r = &c->roots[t->root];
-	int dfd = openat(r->dst_fd, names_get(c->names, t->dst), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	const struct copy_place *r = &c->at;
+	int dfd = openat(r->dst_fd, r->dst, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return 1;
 	struct hash128 hs, hd;
@@ -685,17 +676,17 @@ static int contents_differ(struct copy_ctx *c, const struct copy_task *t, int sr
 }
 
 /* --check for one entry. */
-static void copy_compare(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
+static void copy_compare(struct copy_ctx *c, struct copy_done *d)
 {
-	const struct copy_root *r = &c->roots[t->root];
-	const char *srcname = names_get(c->names, t->src);
+	const struct copy_place *r = &c->at;
+	const char *srcname = r->src;
 	struct stat sst, dst;
 	if (fstatat(r->src_fd, srcname, &sst, AT_SYMLINK_NOFOLLOW) != 0) {
 		fail(d, STAGE_OPEN_SOURCE, errno);
 		return;
 	}
 	d->bytes = S_ISREG(sst.st_mode) ? (uint64_t)sst.st_size : 0;
-	if (fstatat(r->dst_fd, names_get(c->names, t->dst), &dst, AT_SYMLINK_NOFOLLOW) != 0) {
+	if (fstatat(r->dst_fd, r->dst, &dst, AT_SYMLINK_NOFOLLOW) != 0) {
 		d->diff = DIFF_MISSING;
 	} else {
 		d->diff = copy_compare_stat(&sst, &dst, c->opts->keep_owner);
@@ -711,13 +702,13 @@ static void copy_compare(struct copy_ctx *c, const struct copy_task *t, struct c
 			fail(d, STAGE_OPEN_SOURCE, errno);
 			return;
 		}
-		if (contents_differ(c, t, src, &sst, &dst, d))
+		if (contents_differ(c, src, &sst, &dst, d))
 			d->diff |= DIFF_CONTENT;
 		close(src);
 	} else if (S_ISLNK(sst.st_mode)) {
 		char a[PATH_MAX + 1], b[PATH_MAX + 1];
 		ssize_t na = readlinkat(r->src_fd, srcname, a, sizeof(a));
-		ssize_t nb = readlinkat(r->dst_fd, names_get(c->names, t->dst), b, sizeof(b));
+		ssize_t nb = readlinkat(r->dst_fd, r->dst, b, sizeof(b));
 		if (na < 0) {
 			fail(d, STAGE_READ_LINK, errno);
 			return;
@@ -728,13 +719,38 @@ static void copy_compare(struct copy_ctx *c, const struct copy_task *t, struct c
 	d->status = d->diff ? COPY_DIFFERENT : COPY_SKIPPED;
 }
 
+/* Open the parent directories of T's source and destination (see at.h) into c->at. */
+static int find_place(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
+{
+	const struct copy_root *root = &c->roots[t->root];
+	struct copy_place *p = &c->at;
+	p->src_fd = at_parent(&c->src_dirs, root->src_fd, names_get(c->names, t->src), &p->src);
+	if (p->src_fd < 0) {
+		fail(d, STAGE_OPEN_SOURCE, errno);
+		return -1;
+	}
+	p->dst_fd = at_parent(&c->dst_dirs, root->dst_fd, names_get(c->names, t->dst), &p->dst);
+	if (p->dst_fd < 0 && c->opts->check && errno == ENOENT) {
+		d->status = COPY_DIFFERENT;
+		d->diff = DIFF_MISSING;
+		return -1;
+	}
+	if (p->dst_fd < 0) {
+		fail(d, STAGE_CREATE, errno);
+		return -1;
+	}
+	return 0;
+}
+
 void copy_run(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->id = t->id;
 	mode_t type = (mode_t)t->mode & S_IFMT;
+	if (find_place(c, t, d) != 0)
+		return;
 	if (c->opts->check)
-		copy_compare(c, t, d);
+		copy_compare(c, d);
 	else if (S_ISREG(type))
 		copy_regular(c, t, d);
 	else if (S_ISLNK(type))

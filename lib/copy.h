@@ -5,8 +5,8 @@
  *
  * A destination name never holds partial data: the data goes to a temporary name
  * (COPY_TMP_PREFIX...) in the destination directory, which is renamed over the final name
- * only after verification. Every path is resolved relative to a root directory descriptor
- * with *at() calls and O_NOFOLLOW on the final component.
+ * only after verification. Every call is relative to the descriptor of the entry's parent
+ * directory, opened without following symlinks (at.h), with O_NOFOLLOW on the final name.
  */
 #ifndef PCOPY_COPY_H
 #define PCOPY_COPY_H
@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "at.h"
 #include "hash.h"
 #include "shm.h"
 
@@ -103,6 +104,14 @@ struct copy_root {
 	int dst_fd;
 };
 
+/* Where the task at hand lives: parent directories and final names (see at.h). */
+struct copy_place {
+	int src_fd;      /* the source's directory */
+	const char *src; /* the source's name in it */
+	int dst_fd;      /* the destination's directory */
+	const char *dst; /* the destination's name in it */
+};
+
 /* What the worker is asked to do; set by the parent before the pool starts. */
 struct copy_opts {
 	int verify;     /* re-read and hash what was written */
@@ -128,9 +137,10 @@ struct copy_ctx {
 	long pid;              /* this worker's pid, for temporary names */
 	uid_t euid;            /* this worker's ids, for deciding what to chown */
 	gid_t egid;
-	char *tmp; /* temporary name buffer */
-	size_t tmp_cap;
-	int xattr_warned; /* destination refused xattrs once already */
+	char tmp[sizeof(COPY_TMP_PREFIX) + 48]; /* temporary name */
+	struct at_cache src_dirs, dst_dirs;     /* open parent directories */
+	struct copy_place at;                   /* the task at hand */
+	int xattr_warned;                       /* destination refused xattrs once already */
 };
 
 /* Prepare a worker's state. Returns 0, or -1 with errno. */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "array.h"
+#include "at.h"
 #include "manifest.h"
 #include "path.h"
 #include "run.h"
@@ -86,6 +87,8 @@ int run_init(struct run *r, const struct run_opts *opts, const struct run_hooks 
 	r->opts = *opts;
 	r->hooks = *hooks;
 	r->interrupted = interrupted;
+	at_cache_init(&r->dst_dirs);
+	at_cache_init(&r->link_dirs);
 	r->inodes = calloc(1, sizeof(*r->inodes));
 	if (r->inodes == NULL || names_init(&r->names, (size_t)1 << 36) != 0)
 		return run_fail(r, "cannot reserve memory: %s", strerror(errno));
@@ -94,6 +97,8 @@ int run_init(struct run *r, const struct run_opts *opts, const struct run_hooks 
 
 void run_free(struct run *r)
 {
+	at_cache_free(&r->dst_dirs);
+	at_cache_free(&r->link_dirs);
 	for (size_t i = 0; i < r->nroots; i++) {
 		free(r->roots[i].src_display);
 		free(r->roots[i].prefix);
@@ -280,7 +285,9 @@ static int check_dir(struct run *r, uint32_t root, const char *rel, const struct
 {
 	struct stat dst;
 	uint32_t diff;
-	if (fstatat(r->croots[root].dst_fd, rel, &dst, AT_SYMLINK_NOFOLLOW) != 0)
+	const char *leaf;
+	int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
+	if (fd < 0 || fstatat(fd, leaf, &dst, AT_SYMLINK_NOFOLLOW) != 0)
 		diff = DIFF_MISSING;
 	else
 		diff = copy_compare_stat(st, &dst, r->opts.copy.keep_owner);
@@ -304,7 +311,9 @@ static int add_dir(struct run *r, uint32_t root, uint64_t path, const struct sta
 	const char *rel = names_get(&r->names, path);
 	if (r->opts.copy.check)
 		return check_dir(r, root, rel, st, existed);
-	int err = tree_make_dir(r->croots[root].dst_fd, rel, r->opts.copy.dry_run, existed);
+	const char *leaf;
+	int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
+	int err = fd < 0 ? errno : tree_make_dir(fd, leaf, r->opts.copy.dry_run, existed);
 	if (err != 0) {
 		d->failed = 1;
 		r->stats.failed++;
@@ -317,11 +326,12 @@ static int add_dir(struct run *r, uint32_t root, uint64_t path, const struct sta
 /* The destination has NAME in directory DIR that the source has not: clean it up. */
 static void extra_entry(struct run *r, uint32_t root, const char *dir, const char *name)
 {
-	int fd = r->croots[root].dst_fd;
 	uint64_t off = scan_join(&r->names, dir, name);
 	if (off == UINT64_MAX)
 		return;
 	const char *rel = names_get(&r->names, off);
+	const char *leaf;
+	int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
 	if (r->opts.copy.check) {
 		if (!excluded(r, rel, name)) {
 			r->stats.different++;
@@ -330,8 +340,8 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 		return;
 	}
 	if (copy_is_tmp_name(name)) {
-		if (!r->opts.copy.dry_run)
-			unlinkat(fd, rel, 0); /* left by an interrupted run */
+		if (!r->opts.copy.dry_run && fd >= 0)
+			unlinkat(fd, leaf, 0); /* left by an interrupted run */
 		return;
 	}
 	if (!r->opts.delete_extra || excluded(r, rel, name))
@@ -339,7 +349,8 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 	r->stats.deleted++;
 	emit(r, RUN_EV_DELETED, root, rel, 0, NULL, NULL, 0);
 	if (!r->opts.copy.dry_run) {
-		int err = tree_remove(fd, rel);
+		int err = fd < 0 ? errno : tree_remove(fd, leaf);
+		at_cache_drop(&r->dst_dirs); /* it may have been below what was removed */
 		if (err != 0) {
 			r->stats.failed++;
 			emit(r, RUN_EV_FAILED, root, rel, 0, NULL, "cannot delete", err);
@@ -544,24 +555,18 @@ static void remove_worker_tmp(struct run *r, const struct copy_task *t, pid_t pi
 {
 	const char *dst = names_get(&r->names, t->dst);
 	const char *slash = strrchr(dst, '/');
-	char *dir = slash ? strndup(dst, (size_t)(slash - dst)) : strdup(".");
 	char prefix[64];
 	snprintf(prefix, sizeof(prefix), "%s%ld.", COPY_TMP_PREFIX, (long)pid);
+	int dfd = at_open_dir(r->croots[t->root].dst_fd, dst, slash ? (size_t)(slash - dst) : 0);
 	struct tree_list list;
-	int fd = r->croots[t->root].dst_fd;
-	if (dir != NULL && tree_list(fd, dir, &list) == 0) {
-		for (size_t i = 0; i < list.n; i++) {
-			if (strncmp(list.names[i], prefix, strlen(prefix)) != 0)
-				continue;
-			char *path = strcmp(dir, ".") == 0 ? strdup(list.names[i])
-			                                   : path_join(dir, list.names[i]);
-			if (path != NULL)
-				unlinkat(fd, path, 0);
-			free(path);
-		}
+	if (dfd >= 0 && tree_list_at(dfd, &list) == 0) {
+		for (size_t i = 0; i < list.n; i++)
+			if (strncmp(list.names[i], prefix, strlen(prefix)) == 0)
+				unlinkat(dfd, list.names[i], 0);
 		tree_list_free(&list);
 	}
-	free(dir);
+	if (dfd >= 0)
+		close(dfd);
 }
 
 /* A worker died holding task CLAIM: clean up after it, then try again or give up. */
@@ -732,17 +737,44 @@ static int dispatch(struct run *r)
 
 /* ---- finishing ------------------------------------------------------------------------------ */
 
+/* Link L's name to the copy of its first name, under a temporary name renamed over it. */
+static int link_one(struct run *r, const struct linkrec *l, const struct entry *t, size_t i)
+{
+	const char *first, *leaf;
+	int first_fd = at_parent(&r->link_dirs, r->croots[t->task.root].dst_fd,
+	                         names_get(&r->names, t->task.dst), &first);
+	int fd = first_fd < 0 ? -1
+	                      : at_parent(&r->dst_dirs, r->croots[l->root].dst_fd,
+	                                  names_get(&r->names, l->path), &leaf);
+	if (fd < 0)
+		return errno;
+	struct stat a, b;
+	if (fstatat(fd, leaf, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    fstatat(first_fd, first, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino &&
+	    a.st_dev == b.st_dev)
+		return -1; /* already linked */
+	if (r->opts.copy.dry_run)
+		return 0;
+	char tmp[64];
+	snprintf(tmp, sizeof(tmp), "%s%ld.link%zu", COPY_TMP_PREFIX, (long)getpid(), i);
+	if (linkat(first_fd, first, fd, tmp, 0) != 0)
+		return errno;
+	if (renameat(fd, tmp, fd, leaf) != 0) {
+		int err = errno;
+		unlinkat(fd, tmp, 0);
+		return err;
+	}
+	return 0;
+}
+
 /* Make the hard links recorded during the walk. */
 static void make_links(struct run *r)
 {
-	char tmp[64];
 	for (size_t i = 0; i < r->nlinks; i++) {
 		struct linkrec *l = &r->links[i];
 		struct entry *t = &r->entries[l->target];
-		int first_fd = r->croots[t->task.root].dst_fd;
-		int fd = r->croots[l->root].dst_fd;
 		const char *rel = names_get(&r->names, l->path);
-		const char *first = names_get(&r->names, t->task.dst);
+		const struct hash128 *hash = t->hashed ? &t->hash : NULL;
 		r->stats.done++;
 		if (!t->done || (t->status != COPY_COPIED && t->status != COPY_SKIPPED &&
 		                 t->status != COPY_METADATA)) {
@@ -751,62 +783,47 @@ static void make_links(struct run *r)
 			     "not linked: its first name was not copied", 0);
 			continue;
 		}
-		struct stat a, b;
-		if (fstatat(fd, rel, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    fstatat(first_fd, first, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+		int err = link_one(r, l, t, i);
+		if (err < 0) {
 			r->stats.skipped++;
-			emit(r, RUN_EV_SKIPPED, l->root, rel, 0, t->hashed ? &t->hash : NULL, NULL,
-			     0);
-			continue;
+			emit(r, RUN_EV_SKIPPED, l->root, rel, 0, hash, NULL, 0);
+		} else if (err > 0) {
+			r->stats.failed++;
+			emit(r, RUN_EV_FAILED, l->root, rel, 0, NULL, "cannot create hard link",
+			     err);
+		} else {
+			r->stats.copied++;
+			emit(r, RUN_EV_COPIED, l->root, rel, 0, hash, NULL, 0);
 		}
-		r->stats.copied++;
-		if (!r->opts.copy.dry_run) {
-			/* Link under a temporary name in the same directory, then rename over. */
-			const char *slash = strrchr(rel, '/');
-			size_t dirlen = slash ? (size_t)(slash - rel) + 1 : 0;
-			char *tpath = malloc(dirlen + sizeof(tmp));
-			if (tpath == NULL)
-				continue;
-			snprintf(tmp, sizeof(tmp), "%s%ld.link%zu", COPY_TMP_PREFIX, (long)getpid(),
-			         i);
-			memcpy(tpath, rel, dirlen);
-			strcpy(tpath + dirlen, tmp);
-			int err = 0;
-			if (linkat(first_fd, first, fd, tpath, 0) != 0)
-				err = errno;
-			else if (renameat(fd, tpath, fd, rel) != 0)
-				err = errno, unlinkat(fd, tpath, 0);
-			free(tpath);
-			if (err != 0) {
-				r->stats.copied--;
-				r->stats.failed++;
-				emit(r, RUN_EV_FAILED, l->root, rel, 0, NULL,
-				     "cannot create hard link", err);
-				continue;
-			}
-		}
-		emit(r, RUN_EV_COPIED, l->root, rel, 0, t->hashed ? &t->hash : NULL, NULL, 0);
 	}
 }
 
-/* Copy the extended attributes (default ACLs among them) of directory REL. */
-static void dir_xattrs(struct run *r, uint32_t root, const char *rel, void *buf)
+/* Copy the extended attributes (default ACLs among them) of directory REL to open DFD. */
+static void dir_xattrs(struct run *r, uint32_t root, const char *rel, int dfd, void *buf)
 {
 	if (buf == NULL)
 		return;
-	int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-	int s = openat(r->croots[root].src_fd, rel, flags);
-	int d = s < 0 ? -1 : openat(r->croots[root].dst_fd, rel, flags);
-	if (d >= 0 && copy_xattrs(s, d, buf, RUN_XATTR_BUF) < 0) {
+	int s = at_open_dir(r->croots[root].src_fd, rel, strlen(rel));
+	if (s >= 0 && copy_xattrs(s, dfd, buf, RUN_XATTR_BUF) < 0) {
 		r->stats.failed++;
 		emit(r, RUN_EV_FAILED, root, rel, 0, NULL, "cannot copy extended attributes",
 		     errno);
 	}
 	if (s >= 0)
 		close(s);
-	if (d >= 0)
-		close(d);
+}
+
+/* Set one directory's xattrs, owner, mode and times on its open descriptor DFD. */
+static int dir_metadata(struct run *r, const struct dirrec *d, int dfd, void *buf)
+{
+	const char *rel = names_get(&r->names, d->path);
+	int owner_kept = r->opts.copy.keep_owner && fchown(dfd, d->st.st_uid, d->st.st_gid) == 0;
+	mode_t mode = d->st.st_mode & 07777;
+	if (!owner_kept && !(d->st.st_uid == geteuid() && d->st.st_gid == getegid()))
+		mode &= 01777;
+	struct timespec ts[2] = {d->st.st_atim, d->st.st_mtim};
+	dir_xattrs(r, d->root, rel, dfd, buf);
+	return fchmod(dfd, mode) != 0 || futimens(dfd, ts) != 0 ? -1 : 0;
 }
 
 /* Set directory xattrs, owner, mode and times, deepest first (after their contents). */
@@ -817,23 +834,15 @@ static void finish_dirs(struct run *r)
 		struct dirrec *d = &r->dirs[i];
 		if (d->failed)
 			continue;
-		int fd = r->croots[d->root].dst_fd;
 		const char *rel = names_get(&r->names, d->path);
-		int owner_kept = 0;
-		if (r->opts.copy.keep_owner)
-			owner_kept =
-			    fchownat(fd, rel, d->st.st_uid, d->st.st_gid, AT_SYMLINK_NOFOLLOW) == 0;
-		mode_t mode = d->st.st_mode & 07777;
-		if (!owner_kept && !(d->st.st_uid == geteuid() && d->st.st_gid == getegid()))
-			mode &= 01777;
-		struct timespec ts[2] = {d->st.st_atim, d->st.st_mtim};
-		dir_xattrs(r, d->root, rel, buf);
-		if (fchmodat(fd, rel, mode, 0) != 0 ||
-		    utimensat(fd, rel, ts, AT_SYMLINK_NOFOLLOW) != 0) {
+		int dfd = at_open_dir(r->croots[d->root].dst_fd, rel, strlen(rel));
+		if (dfd < 0 || dir_metadata(r, d, dfd, buf) != 0) {
 			r->stats.failed++;
 			emit(r, RUN_EV_FAILED, d->root, rel, 0, NULL,
 			     "cannot set directory attributes", errno);
 		}
+		if (dfd >= 0)
+			close(dfd);
 	}
 	free(buf);
 }

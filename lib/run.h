@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "at.h"
 #include "copy.h"
 #include "pool.h"
 #include "progress.h"
@@ -97,7 +98,9 @@ struct run {
 	size_t ndirs, dirs_cap;
 	struct linkrec *links; /* hard links to make at the end */
 	size_t nlinks, links_cap;
-	struct inotab *inodes; /* (dev, ino) -> entry for multiply linked files */
+	struct inotab *inodes;     /* (dev, ino) -> entry for multiply linked files */
+	struct at_cache dst_dirs;  /* the parent's open destination directories (at.h) */
+	struct at_cache link_dirs; /* the same for the first names of hard links */
 	struct pool pool;
 	struct stats stats;
 	double start;   /* monotonic seconds at run_execute */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "array.h"
+#include "at.h"
 #include "scan.h"
 
 int scan_start(struct scan *s, int root_fd, struct names *names, uint64_t root_path)
@@ -73,7 +74,7 @@ int scan_next(struct scan *s)
 	s->dir &= ~SCAN_FLAG;
 	s->err = 0;
 	const char *path = names_get(s->names, s->dir);
-	int fd = openat(s->root_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = at_open_dir(s->root_fd, path, strlen(path));
 	if (fd < 0) {
 		s->err = errno;
 		return -1;

@@ -10,9 +10,30 @@
 #include <unistd.h>
 
 #include "array.h"
+#include "at.h"
 #include "tree.h"
 
-int tree_make_dir(int fd, const char *rel, int dry_run, int *existed)
+/*
+ * The directory holding REL below FD, and REL's last component in *LEAF: FD itself, or a new
+ * descriptor the caller closes (see done_parent). -1 with errno when it cannot be opened.
+ */
+static int open_parent(int fd, const char *rel, const char **leaf)
+{
+	const char *slash = strrchr(rel, '/');
+	*leaf = slash != NULL ? slash + 1 : rel;
+	return slash != NULL ? at_open_dir(fd, rel, (size_t)(slash - rel)) : fd;
+}
+
+/* Close PFD from open_parent() unless it is FD; returns ERR. */
+static int done_parent(int fd, int pfd, int err)
+{
+	if (pfd != fd)
+		close(pfd);
+	return err;
+}
+
+/* tree_make_dir() for a single name REL in FD. */
+static int make_dir_in(int fd, const char *rel, int dry_run, int *existed)
 {
 	struct stat st;
 	*existed = 0;
@@ -33,6 +54,16 @@ int tree_make_dir(int fd, const char *rel, int dry_run, int *existed)
 	if (mkdirat(fd, rel, 0700) != 0)
 		return errno;
 	return 0;
+}
+
+int tree_make_dir(int fd, const char *rel, int dry_run, int *existed)
+{
+	const char *leaf;
+	*existed = 0;
+	int pfd = open_parent(fd, rel, &leaf);
+	if (pfd < 0)
+		return errno;
+	return done_parent(fd, pfd, make_dir_in(pfd, leaf, dry_run, existed));
 }
 
 int tree_list_at(int dfd, struct tree_list *out)
@@ -86,7 +117,7 @@ int tree_list_at(int dfd, struct tree_list *out)
 int tree_list(int fd, const char *rel, struct tree_list *out)
 {
 	memset(out, 0, sizeof(*out));
-	int dfd = openat(fd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int dfd = at_open_dir(fd, rel, strlen(rel));
 	if (dfd < 0)
 		return -1;
 	int rc = tree_list_at(dfd, out);
@@ -103,6 +134,8 @@ void tree_list_free(struct tree_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+static int remove_in(int fd, const char *name);
+
 /* Remove everything inside the open directory DFD. */
 static int remove_contents(int dfd)
 {
@@ -118,7 +151,7 @@ static int remove_contents(int dfd)
 		const char *nm = de->d_name;
 		if (nm[0] == '.' && (nm[1] == '\0' || (nm[1] == '.' && nm[2] == '\0')))
 			continue;
-		int e = tree_remove(dirfd(d), nm);
+		int e = remove_in(dirfd(d), nm);
 		if (e != 0 && err == 0)
 			err = e;
 	}
@@ -126,7 +159,8 @@ static int remove_contents(int dfd)
 	return err;
 }
 
-int tree_remove(int fd, const char *rel)
+/* tree_remove() for a single name REL in FD. */
+static int remove_in(int fd, const char *rel)
 {
 	struct stat st;
 	if (fstatat(fd, rel, &st, AT_SYMLINK_NOFOLLOW) != 0)
@@ -140,4 +174,13 @@ int tree_remove(int fd, const char *rel)
 	if (unlinkat(fd, rel, AT_REMOVEDIR) != 0 && err == 0)
 		err = errno;
 	return err;
+}
+
+int tree_remove(int fd, const char *rel)
+{
+	const char *leaf;
+	int pfd = open_parent(fd, rel, &leaf);
+	if (pfd < 0)
+		return errno == ENOENT ? 0 : errno;
+	return done_parent(fd, pfd, remove_in(pfd, leaf));
 }

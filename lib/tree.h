@@ -1,7 +1,8 @@
 /*
  * tree: operations on the destination tree done by the parent: creating directories,
  * listing them, and removing what --delete removes. All relative to a directory descriptor,
- * never following a symlink inside the destination.
+ * never following a symlink inside the destination; a relative path may be of any length
+ * (its parent is opened a piece at a time, see at.h).
  */
 #ifndef PCOPY_TREE_H
 #define PCOPY_TREE_H
