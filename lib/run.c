@@ -840,6 +840,10 @@ static void finish_dirs(struct run *r)
 			r->stats.failed++;
 			emit(r, RUN_EV_FAILED, d->root, rel, 0, NULL,
 			     "cannot set directory attributes", errno);
+		} else if (r->opts.copy.fsync && fsync(dfd) != 0) {
+			/* --fsync: the renames into this directory are on disk too */
+			r->stats.failed++;
+			emit(r, RUN_EV_FAILED, d->root, rel, 0, NULL, "cannot sync directory", errno);
 		}
 		if (dfd >= 0)
 			close(dfd);
