@@ -2,7 +2,7 @@
 # SIGINT / SIGTERM stop the run: temporary files removed, exit 130 / 143, and running the
 # same command again finishes the job. A worker killed mid-run is replaced and its file
 # copied; a parent killed with SIGKILL leaves no workers behind and a re-run completes.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../e2e/lib.sh"
 
 mkdir src && for i in $(seq 1 400); do head -c 50000 /dev/urandom >src/f$i; done
 mkdir src/sub && for i in $(seq 1 100); do echo $i >src/sub/g$i; done

@@ -1,0 +1,58 @@
+#!/bin/bash
+# Disk errors injected with an LD_PRELOAD library (tests/faults/inject.c): a quota that runs
+# out (EDQUOT), a source with a bad sector (EIO on read), a copy that cannot be read back,
+# and a destination that silently corrupts what is written. Each time: a clear message naming
+# the file, exit 1, the other files copied, nothing wrong under a final name, no temporary
+# file left, and a later run without the fault finishes the job.
+. "$(dirname "$0")/../e2e/lib.sh"
+
+INJECT=${FAULT_INJECT:-$(cd "$(dirname "$0")" && pwd)/inject.so}
+if [ ! -f "$INJECT" ]; then
+	skip "the fault injection library $INJECT is not built"
+	finish
+fi
+# Under AddressSanitizer the preloaded library comes before the sanitizer's runtime.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}verify_asan_link_order=0"
+
+mkdir src
+for i in 1 2 3 4 5 6 7 8; do head -c $((1 << 20)) /dev/urandom >src/f$i; done
+mkdir src/sub && echo small >src/sub/s
+
+# finals_complete DST: every regular file under DST equals its source twin.
+finals_complete() {
+	(cd "$1" && find . -type f -print0) | while IFS= read -r -d '' f; do
+		cmp -s "src/$f" "$1/$f" || { echo "wrong under its final name: $f"; exit 1; }
+	done
+}
+
+# faulty NAME EXPECTED-MESSAGE VAR=VALUE...: copy src to dst-NAME with the fault, check, re-run.
+faulty() {
+	local name=$1 msg=$2 dst=dst-$1
+	shift 2
+	env "$@" LD_PRELOAD="$INJECT" "$PCOPY" -q -j 2 src "$dst" 2>"$name.err"
+	local rc=$?
+	check "$name: exit 1 (got $rc)" [ $rc -eq 1 ]
+	check "$name: '$msg' names the file" grep -q "^pcopy: src/[a-z0-9/]*: $msg" "$name.err"
+	check "$name: nothing wrong under a final name" finals_complete "$dst"
+	check "$name: no temporary files" no_tmp "$dst"
+	local n
+	n=$(grep -c '^pcopy: src/' "$name.err")
+	check "$name: every file is copied or reported" [ $(($(find "$dst" -type f | wc -l) + n)) -ge 9 ]
+	"$PCOPY" -q src "$dst"
+	check "$name: a run without the fault finishes the job" same_tree src "$dst"
+}
+
+faulty quota "write error in destination: Disk quota exceeded" FAULT_WRITE_ERRNO=EDQUOT FAULT_WRITE_AFTER=$((3 << 20))
+faulty full "write error in destination: No space left on device" FAULT_WRITE_ERRNO=ENOSPC FAULT_WRITE_AFTER=$((2 << 20))
+faulty bad-sector "read error: Input/output error" FAULT_READ_MATCH=/src/f3
+check "bad-sector: only the bad file failed" [ "$(grep -c '^pcopy:' bad-sector.err)" -eq 1 ]
+faulty unreadable-copy "cannot re-read the copy: Input/output error" FAULT_READ_MATCH=.pcopy-tmp.
+faulty corrupting-disk "verification failed" FAULT_WRITE_CORRUPT=1
+
+# Nothing can be written at all: every file is reported, and none is under a final name.
+env FAULT_WRITE_ERRNO=EDQUOT LD_PRELOAD="$INJECT" "$PCOPY" -q src dst-none 2>none.err
+check "no space at all: exit 1" [ $? -eq 1 ]
+check "no space at all: all 9 files reported" [ "$(grep -c 'Disk quota exceeded' none.err)" -eq 9 ]
+check "no space at all: no regular file under a final name" [ -z "$(find dst-none -type f | head -1)" ]
+
+finish

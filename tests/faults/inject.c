@@ -1,0 +1,155 @@
+/*
+ * inject: an LD_PRELOAD library for the fault tests. It makes reads and writes of regular
+ * files fail, or corrupts written data, the way a bad disk or a full quota would, so the
+ * tests can watch pcopy handle errors that are hard to produce for real.
+ *
+ * Set in the environment (all optional; each process counts on its own):
+ *   FAULT_WRITE_ERRNO=ENOSPC|EDQUOT|EIO  writes to regular files fail with it ...
+ *   FAULT_WRITE_AFTER=BYTES              ... once this many bytes were written (default 0)
+ *   FAULT_WRITE_CORRUPT=1                the first byte of every write at offset 0 is flipped
+ *   FAULT_READ_MATCH=TEXT                reads of a regular file whose path contains TEXT ...
+ *   FAULT_READ_ERRNO=EIO|...             ... fail with it (default EIO)
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static unsigned long long written; /* bytes this process wrote to regular files */
+
+static int errno_named(const char *name, int dflt)
+{
+	if (name == NULL)
+		return dflt;
+	if (strcmp(name, "ENOSPC") == 0)
+		return ENOSPC;
+	if (strcmp(name, "EDQUOT") == 0)
+		return EDQUOT;
+	if (strcmp(name, "EIO") == 0)
+		return EIO;
+	if (strcmp(name, "EACCES") == 0)
+		return EACCES;
+	return dflt;
+}
+
+static int is_regular(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The errno a write of N bytes to FD should fail with, or 0 to let it through. */
+static int write_fault(int fd, size_t n)
+{
+	const char *e = getenv("FAULT_WRITE_ERRNO");
+	if (e == NULL || !is_regular(fd))
+		return 0;
+	const char *after = getenv("FAULT_WRITE_AFTER");
+	if (written + n <= (after ? strtoull(after, NULL, 10) : 0))
+		return 0;
+	return errno_named(e, EIO);
+}
+
+/* The errno a read from FD should fail with, or 0. */
+static int read_fault(int fd)
+{
+	const char *match = getenv("FAULT_READ_MATCH");
+	if (match == NULL || !is_regular(fd))
+		return 0;
+	char link[64], path[4096];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t len = readlink(link, path, sizeof(path) - 1);
+	if (len < 0)
+		return 0;
+	path[len] = '\0';
+	return strstr(path, match) != NULL ? errno_named(getenv("FAULT_READ_ERRNO"), EIO) : 0;
+}
+
+#define REAL(name, type) ((type)dlsym(RTLD_NEXT, name))
+
+typedef ssize_t (*pwrite_fn)(int, const void *, size_t, off_t);
+typedef ssize_t (*write_fn)(int, const void *, size_t);
+typedef ssize_t (*pread_fn)(int, void *, size_t, off_t);
+typedef ssize_t (*read_fn)(int, void *, size_t);
+
+static ssize_t do_pwrite(const char *name, int fd, const void *buf, size_t n, off_t off)
+{
+	int e = write_fault(fd, n);
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	ssize_t w;
+	if (off == 0 && n > 0 && getenv("FAULT_WRITE_CORRUPT") != NULL && is_regular(fd)) {
+		unsigned char *copy = malloc(n);
+		if (copy == NULL)
+			return -1;
+		memcpy(copy, buf, n);
+		copy[0] ^= 0xff;
+		w = REAL(name, pwrite_fn)(fd, copy, n, off);
+		free(copy);
+	} else {
+		w = REAL(name, pwrite_fn)(fd, buf, n, off);
+	}
+	if (w > 0)
+		written += (unsigned long long)w;
+	return w;
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	return do_pwrite("pwrite", fd, buf, n, off);
+}
+
+ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
+{
+	return do_pwrite("pwrite64", fd, buf, n, off);
+}
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+	int e = write_fault(fd, n);
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	ssize_t w = REAL("write", write_fn)(fd, buf, n);
+	if (w > 0 && is_regular(fd))
+		written += (unsigned long long)w;
+	return w;
+}
+
+ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+	int e = read_fault(fd);
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	return REAL("pread", pread_fn)(fd, buf, n, off);
+}
+
+ssize_t pread64(int fd, void *buf, size_t n, off_t off)
+{
+	int e = read_fault(fd);
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	return REAL("pread64", pread_fn)(fd, buf, n, off);
+}
+
+ssize_t read(int fd, void *buf, size_t n)
+{
+	int e = read_fault(fd);
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	return REAL("read", read_fn)(fd, buf, n);
+}
