@@ -32,6 +32,7 @@ int copy_ctx_init(struct copy_ctx *c, const struct copy_opts *opts, const struct
 	c->stop = stop;
 	c->bufsize = bufsize;
 	c->pid = (long)getpid();
+	c->ppid = (long)getppid();
 	c->euid = geteuid();
 	c->egid = getegid();
 	at_cache_init(&c->src_dirs);
@@ -89,6 +90,11 @@ static const char *tmp_name(struct copy_ctx *c)
 	return c->tmp;
 }
 
+void copy_split_name(char *buf, size_t len, long parent, uint64_t id)
+{
+	snprintf(buf, len, "%s%ld.s%llu", COPY_TMP_PREFIX, parent, (unsigned long long)id);
+}
+
 static int write_all(int fd, const unsigned char *p, size_t n, off_t off)
 {
 	while (n > 0) {
@@ -122,15 +128,15 @@ static int next_extent(int fd, off_t off, off_t size, off_t *start, off_t *end)
 }
 
 /*
- * Read [0, SIZE) of IN; hash it into H (when not NULL) and write it to OUT at the same
+ * Read [FROM, TO) of IN; hash it into H (when not NULL) and write it to OUT at the same
  * offsets (when OUT >= 0). With SPARSE, holes are skipped (hashed as zeros, not written).
  * Returns 0, or -1 with errno and *IN_FAULT = 1 when reading failed (0: writing failed).
- * A file shorter than SIZE gives CHANGED_ERRNO.
+ * A file shorter than TO gives CHANGED_ERRNO.
  */
-static int stream(struct copy_ctx *c, int in, int out, uint64_t size, int sparse,
+static int stream(struct copy_ctx *c, int in, int out, uint64_t from, uint64_t to, int sparse,
                   struct hash_state *h, int *in_fault)
 {
-	off_t pos = 0, fsize = (off_t)size;
+	off_t pos = (off_t)from, fsize = (off_t)to;
 	*in_fault = 1;
 	while (pos < fsize) {
 		off_t start = pos, end = fsize;
@@ -182,17 +188,21 @@ int copy_hash_fd(struct copy_ctx *c, int fd, uint64_t size, int sparse, struct h
 {
 	int in_fault;
 	hash_reset(c->hs);
-	if (stream(c, fd, -1, size, sparse, c->hs, &in_fault) != 0)
+	if (stream(c, fd, -1, 0, size, sparse, c->hs, &in_fault) != 0)
 		return -1;
 	*out = hash_digest(c->hs);
 	return 0;
 }
 
-/* Kernel copy of SIZE bytes (no hashing). 0, 1 (not supported here: fall back), -1. */
-static int copy_kernel(struct copy_ctx *c, int in, int out, uint64_t size, int *in_fault)
+/* Kernel copy of [FROM, SIZE) (no hashing). 0, 1 (not supported here: fall back), -1. */
+static int copy_kernel(struct copy_ctx *c, int in, int out, uint64_t from, uint64_t size,
+                       int *in_fault)
 {
-	uint64_t done = 0;
+	uint64_t done = from;
 	*in_fault = 0;
+	if (from > 0 &&
+	    (lseek(in, (off_t)from, SEEK_SET) < 0 || lseek(out, (off_t)from, SEEK_SET) < 0))
+		return -1;
 	while (done < size) {
 		if (*c->stop) {
 			errno = EINTR;
@@ -204,8 +214,8 @@ static int copy_kernel(struct copy_ctx *c, int in, int out, uint64_t size, int *
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (done == 0 && (errno == ENOSYS || errno == EXDEV || errno == EINVAL ||
-			                  errno == EOPNOTSUPP))
+			if (done == from && (errno == ENOSYS || errno == EXDEV || errno == EINVAL ||
+			                     errno == EOPNOTSUPP))
 				return 1;
 			return -1;
 		}
@@ -338,10 +348,10 @@ static int copy_data(struct copy_ctx *c, const struct copy_task *t, int src, con
 	enum copy_stage stage = STAGE_NONE;
 
 	if (!hashing && !sparse)
-		rc = copy_kernel(c, src, out, size, &in_fault);
+		rc = copy_kernel(c, src, out, 0, size, &in_fault);
 	if (rc == 1) {
 		hash_reset(c->hs);
-		rc = stream(c, src, out, size, sparse, hashing ? c->hs : NULL, &in_fault);
+		rc = stream(c, src, out, 0, size, sparse, hashing ? c->hs : NULL, &in_fault);
 		if (hashing)
 			h = hash_digest(c->hs);
 	}
@@ -488,6 +498,170 @@ static struct stat task_stat(const struct copy_task *t)
 	return st;
 }
 
+/* TASK_SPLIT: create the shared temporary file at full size for the parts to fill. */
+static void split_start(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
+{
+	const struct copy_place *r = &c->at;
+	char name[sizeof(c->tmp)];
+	copy_split_name(name, sizeof(name), c->ppid, COPY_ID_ENTRY(t->id));
+	unlinkat(r->dst_fd, name, 0); /* left by an attempt whose worker died */
+	int fd =
+	    openat(r->dst_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fail(d, STAGE_CREATE, errno);
+		return;
+	}
+	if (ftruncate(fd, (off_t)t->size) != 0) {
+		int e = errno;
+		close(fd);
+		unlinkat(r->dst_fd, name, 0);
+		fail(d, STAGE_WRITE, e);
+		return;
+	}
+	close(fd);
+	d->status = COPY_SPLIT;
+}
+
+/* 1 when the open source no longer has the size and mtime the scan saw. */
+static int source_changed(int src, const struct copy_task *t)
+{
+	struct stat st;
+	return fstat(src, &st) != 0 || (uint64_t)st.st_size != t->size || !same_mtime(&st, t);
+}
+
+/* Open T's source and the shared temporary file of its split copy (NAME). 0 or -1 (D set). */
+static int open_split(struct copy_ctx *c, const struct copy_task *t, const char *name, int *src,
+                      int *out, struct copy_done *d)
+{
+	const struct copy_place *r = &c->at;
+	*src = openat(r->src_fd, r->src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (*src < 0) {
+		fail(d, STAGE_OPEN_SOURCE, errno);
+		return -1;
+	}
+	*out = openat(r->dst_fd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (*out < 0) {
+		fail(d, STAGE_CREATE, errno);
+		close(*src);
+		return -1;
+	}
+	if (!S_ISREG(t->mode) || source_changed(*src, t)) {
+		close(*src);
+		close(*out);
+		fail(d, STAGE_READ_SOURCE, CHANGED_ERRNO);
+		return -1;
+	}
+	return 0;
+}
+
+/* TASK_PART: copy one range of a split file, hash it, re-read and compare. */
+static void copy_part(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
+{
+	char name[sizeof(c->tmp)];
+	copy_split_name(name, sizeof(name), c->ppid, COPY_ID_ENTRY(t->id));
+	int src, out;
+	if (open_split(c, t, name, &src, &out, d) != 0)
+		return;
+	uint64_t from = t->part_off, to = t->part_off + t->part_len;
+	int sparse = (t->flags & TASK_SPARSE) != 0;
+	int in_fault = 0, rc = 1;
+	enum copy_stage stage = STAGE_NONE;
+	compat_sequential(src);
+	if (!c->opts->verify && !sparse)
+		rc = copy_kernel(c, src, out, from, to, &in_fault);
+	if (rc == 1) {
+		hash_reset(c->hs);
+		rc = stream(c, src, out, from, to, sparse, c->opts->verify ? c->hs : NULL,
+		            &in_fault);
+	}
+	if (rc != 0) {
+		stage = in_fault ? STAGE_READ_SOURCE : STAGE_WRITE;
+	} else if (c->opts->verify) {
+		struct hash128 h = hash_digest(c->hs);
+		hash_reset(c->hs);
+		if (stream(c, out, -1, from, to, sparse, c->hs, &in_fault) != 0) {
+			stage = errno == CHANGED_ERRNO ? STAGE_VERIFY : STAGE_VERIFY_READ;
+		} else if (!hash_equal(h, hash_digest(c->hs))) {
+			errno = EIO;
+			stage = STAGE_VERIFY;
+		}
+	}
+	if (stage == STAGE_NONE && source_changed(src, t)) {
+		errno = CHANGED_ERRNO;
+		stage = STAGE_READ_SOURCE;
+	}
+	if (stage != STAGE_NONE) {
+		fail(d, stage, errno);
+	} else {
+		d->status = COPY_PART;
+		d->bytes = t->part_len;
+	}
+	close(src);
+	close(out);
+}
+
+/* A seal whose worker died after the rename: the copy is in place if it looks like it. */
+static int sealed_before(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
+{
+	const struct copy_place *r = &c->at;
+	struct stat st;
+	if (fstatat(r->dst_fd, r->dst, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size != t->size || !same_mtime(&st, t))
+		return 0;
+	int fd = openat(r->dst_fd, r->dst, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	int ok = !c->opts->need_hash ||
+	         copy_hash_fd(c, fd, t->size, (t->flags & TASK_SPARSE) != 0, &d->hash) == 0;
+	close(fd);
+	if (!ok)
+		return 0;
+	d->hashed = c->opts->need_hash;
+	d->status = COPY_COPIED;
+	d->bytes = t->size;
+	return 1;
+}
+
+/* TASK_SEAL: the parts are in; check the source, hash, metadata, rename into place. */
+static void copy_seal(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
+{
+	const struct copy_place *r = &c->at;
+	char name[sizeof(c->tmp)];
+	copy_split_name(name, sizeof(name), c->ppid, COPY_ID_ENTRY(t->id));
+	int src, out;
+	if (open_split(c, t, name, &src, &out, d) != 0) {
+		if (d->stage == STAGE_CREATE && d->err == ENOENT && sealed_before(c, t, d))
+			d->stage = STAGE_NONE, d->err = 0;
+		else if (d->stage != STAGE_CREATE)
+			unlinkat(r->dst_fd, name, 0);
+		return;
+	}
+	struct stat sst;
+	enum copy_stage stage = STAGE_NONE;
+	int sparse = (t->flags & TASK_SPARSE) != 0;
+	if (fstat(src, &sst) != 0)
+		stage = STAGE_READ_SOURCE;
+	else if (c->opts->need_hash && copy_hash_fd(c, out, t->size, sparse, &d->hash) != 0)
+		stage = STAGE_VERIFY_READ;
+	else if (fchmod(out, sst.st_mode & 0777) != 0 || apply_meta_fd(c, src, out, &sst, 0) != 0)
+		stage = STAGE_METADATA;
+	else if (c->opts->fsync && fsync(out) != 0)
+		stage = STAGE_SYNC;
+	else if (renameat(r->dst_fd, name, r->dst_fd, r->dst) != 0)
+		stage = errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST ? STAGE_DEST_DIR
+		                                                                 : STAGE_RENAME;
+	if (stage != STAGE_NONE) {
+		fail(d, stage, errno);
+		unlinkat(r->dst_fd, name, 0);
+	} else {
+		d->status = COPY_COPIED;
+		d->bytes = t->size;
+		d->hashed = c->opts->need_hash;
+	}
+	close(src);
+	close(out);
+}
+
 static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
 {
 	const struct copy_place *r = &c->at;
@@ -530,6 +704,10 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 		if (c->opts->dry_run) {
 			d->status = COPY_COPIED;
 			d->bytes = (uint64_t)sst.st_size;
+			break;
+		}
+		if (t->flags & TASK_SPLIT) {
+			split_start(c, t, d);
 			break;
 		}
 		if (sst.st_size > (off_t)c->bufsize)
@@ -751,6 +929,10 @@ void copy_run(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d
 		return;
 	if (c->opts->check)
 		copy_compare(c, d);
+	else if (t->flags & TASK_PART)
+		copy_part(c, t, d);
+	else if (t->flags & TASK_SEAL)
+		copy_seal(c, t, d);
 	else if (S_ISREG(type))
 		copy_regular(c, t, d);
 	else if (S_ISLNK(type))

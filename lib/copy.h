@@ -40,11 +40,30 @@ struct copy_task {
 	uint32_t root;     /* index of the root pair (struct copy_root) */
 	uint32_t tries;    /* times this task was handed to a worker before */
 	uint32_t flags;    /* TASK_* bits */
+	uint64_t part_off; /* TASK_PART: the byte range [part_off, part_off + part_len) */
+	uint64_t part_len;
 };
+
+/* Task ids: the entry index + 1 in the low bits; the parts and the seal of a split copy
+ * carry their kind above them, so that each has an id of its own (see pool.h: claims). */
+#define COPY_ID_BITS 40
+#define COPY_ID_SEAL 0xffffffu /* kind of a TASK_SEAL; parts are 1 + their index */
+#define COPY_ID_ENTRY(id) ((id) & ((UINT64_C(1) << COPY_ID_BITS) - 1))
+#define COPY_ID_KIND(id) ((uint32_t)((id) >> COPY_ID_BITS))
+#define COPY_ID(entry, kind) ((entry) | ((uint64_t)(kind) << COPY_ID_BITS))
 
 /* copy_task.flags */
 #define TASK_FRESH 1u  /* its destination directory was created by this run: nothing there yet */
 #define TASK_SPARSE 2u /* fewer blocks allocated than its size: look for holes */
+/* A big file is copied in parts by several workers at once. The first worker to look at it
+ * (TASK_SPLIT) decides whether it needs copying; if so it only creates the shared temporary
+ * file (copy_split_name) at full size and answers COPY_SPLIT. The parent then queues one
+ * TASK_PART per range, each copied, hashed and verified on its own (COPY_PART), and when all
+ * are in, one TASK_SEAL that checks the source did not change, hashes the whole copy when a
+ * hash is wanted (the standard whole-file XXH3-128), sets metadata and renames it. */
+#define TASK_SPLIT 4u /* may be split into parts */
+#define TASK_PART 8u  /* copy one range into the shared temporary file */
+#define TASK_SEAL 16u /* finish a copy made in parts */
 
 enum copy_status {
 	COPY_COPIED = 1,  /* data written and verified (or would be, in a dry run) */
@@ -55,6 +74,8 @@ enum copy_status {
 	COPY_CHANGED,     /* the source changed while it was being copied (twice) */
 	COPY_INTERRUPTED, /* abandoned because the worker was told to stop */
 	COPY_DIFFERENT,   /* --check: the destination differs; DIFF says how */
+	COPY_SPLIT,       /* TASK_SPLIT: to be copied in parts; the shared temporary exists */
+	COPY_PART,        /* TASK_PART: the range is copied and verified */
 };
 
 /* --check: ways a destination entry can differ from its source (bits of copy_done.diff). */
@@ -135,6 +156,7 @@ struct copy_ctx {
 	struct hash_state *hs; /* streaming hash state */
 	unsigned long counter; /* for temporary names */
 	long pid;              /* this worker's pid, for temporary names */
+	long ppid;             /* the parent's pid, for the temporary names of split copies */
 	uid_t euid;            /* this worker's ids, for deciding what to chown */
 	gid_t egid;
 	char tmp[sizeof(COPY_TMP_PREFIX) + 48]; /* temporary name */
@@ -178,6 +200,10 @@ int copy_xattrs(int src, int dst, void *buf, size_t bufsize);
 
 /* Human text for a failed stage ("cannot open", ...). */
 const char *copy_stage_text(enum copy_stage stage);
+
+/* The name (in its destination directory) of the temporary file that the parts of the split
+ * copy of entry ID share, made by the parent process PARENT. */
+void copy_split_name(char *buf, size_t len, long parent, uint64_t id);
 
 /* 1 when NAME (a final path component) is one of pcopy's temporary names. */
 int copy_is_tmp_name(const char *name);

@@ -27,6 +27,10 @@
 #define RUN_QUEUE_CAP 1024
 #define RUN_BACKLOG 8192
 #define RUN_MAX_TRIES 3
+/* Files this big are copied in parts by several workers at once (see copy.h, TASK_SPLIT). */
+#define RUN_SPLIT_MIN (UINT64_C(256) << 20)
+#define RUN_PART_MIN (UINT64_C(64) << 20)
+#define RUN_MAX_PARTS 64
 #define RUN_IO_BUF (1u << 20)
 #define RUN_XATTR_BUF (1u << 16) /* the largest value Linux allows for one xattr */
 
@@ -52,6 +56,16 @@ struct linkrec {
 	uint64_t path; /* arena offset of this name, relative to ROOT's destination */
 	uint32_t root; /* root this name belongs to (may differ from the first name's) */
 	size_t target; /* index of the entry holding the first name */
+};
+
+/* A file being copied in parts. Parent only. */
+struct split {
+	size_t entry;    /* index in entries */
+	uint32_t nparts; /* parts of PART_LEN bytes (the last one shorter) */
+	uint64_t part_len;
+	uint64_t seen;  /* bit per part: its completion arrived */
+	uint64_t bytes; /* bytes of the parts copied so far (progress) */
+	int dead;       /* a part failed: the entry is failed, the temporary removed */
 };
 
 /* Open-addressing table (dev, ino) -> entry index for files with several links. */
@@ -112,6 +126,8 @@ void run_free(struct run *r)
 	free(r->roots);
 	free(r->croots);
 	free(r->entries);
+	free(r->splits);
+	free(r->pending);
 	free(r->dirs);
 	free(r->links);
 	if (r->inodes != NULL)
@@ -261,6 +277,9 @@ static int add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst,
 	                    (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size
 	                ? TASK_SPARSE
 	                : 0);
+	if (S_ISREG(st->st_mode) && t->size >= RUN_SPLIT_MIN && r->opts.jobs > 1 &&
+	    !r->opts.copy.dry_run && !r->opts.copy.check)
+		t->flags |= TASK_SPLIT;
 	r->nentries++;
 	r->stats.bytes_total += t->size;
 	return 0;
@@ -481,26 +500,154 @@ static const char *status_reason(const struct copy_done *d, const struct copy_ta
 	return copy_stage_text((enum copy_stage)d->stage);
 }
 
-/* Account for a finished entry. */
-static void complete(struct run *r, const struct copy_done *d, size_t *outstanding, const char *why)
+/* The split copy of entry index IDX, or NULL. */
+static struct split *split_find(const struct run *r, size_t idx)
 {
-	if (d->id == 0 || d->id > r->nentries)
+	for (size_t i = 0; i < r->nsplits; i++)
+		if (r->splits[i].entry == idx)
+			return &r->splits[i];
+	return NULL;
+}
+
+/* 1 when task ID is a part of a split copy whose completion is still awaited. */
+static int part_awaited(const struct run *r, uint64_t id)
+{
+	const struct split *s = split_find(r, (size_t)COPY_ID_ENTRY(id) - 1);
+	return s != NULL && !(s->seen & (UINT64_C(1) << (COPY_ID_KIND(id) - 1)));
+}
+
+/* The task with id ID (a whole entry, one part of a split copy, or its seal) into *T. */
+static void task_for(const struct run *r, uint64_t id, struct copy_task *t)
+{
+	const struct entry *e = &r->entries[COPY_ID_ENTRY(id) - 1];
+	uint32_t kind = COPY_ID_KIND(id);
+	*t = e->task;
+	t->id = id;
+	if (kind == COPY_ID_SEAL) {
+		t->flags |= TASK_SEAL;
+	} else if (kind > 0) {
+		const struct split *s = split_find(r, (size_t)COPY_ID_ENTRY(id) - 1);
+		t->flags |= TASK_PART;
+		t->part_off = (uint64_t)(kind - 1) * s->part_len;
+		t->part_len =
+		    t->size - t->part_off < s->part_len ? t->size - t->part_off : s->part_len;
+	}
+}
+
+/* Queue task ID ahead of new entries. Returns 0, or -1 when out of memory. */
+static int queue_first(struct run *r, uint64_t id)
+{
+	if (r->pending_head == r->npending)
+		r->pending_head = r->npending = 0;
+	if (array_grow(&r->pending, &r->pending_cap, r->npending + 1, sizeof(*r->pending)) != 0)
+		return -1;
+	task_for(r, id, &r->pending[r->npending++]);
+	return 0;
+}
+
+/* Remove the shared temporary file of entry E's split copy. */
+static void split_unlink(struct run *r, const struct entry *e)
+{
+	char name[64];
+	const char *leaf;
+	copy_split_name(name, sizeof(name), (long)getpid(), e->task.id);
+	int fd = at_parent(&r->dst_dirs, r->croots[e->task.root].dst_fd,
+	                   names_get(&r->names, e->task.dst), &leaf);
+	if (fd >= 0)
+		unlinkat(fd, name, 0);
+}
+
+/* A worker answered COPY_SPLIT for entry E: queue its parts. */
+static void split_begin(struct run *r, struct entry *e)
+{
+	uint64_t size = e->task.size;
+	uint64_t len = (size + RUN_MAX_PARTS - 1) / RUN_MAX_PARTS;
+	len = len < RUN_PART_MIN ? RUN_PART_MIN
+	                         : (len + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);
+	if (array_grow(&r->splits, &r->splits_cap, r->nsplits + 1, sizeof(*r->splits)) != 0) {
+		split_unlink(r, e);
+		e->task.flags &= ~TASK_SPLIT; /* copy it whole instead */
+		queue_first(r, e->task.id);
 		return;
-	struct entry *e = &r->entries[d->id - 1];
-	if (e->done)
+	}
+	struct split *s = &r->splits[r->nsplits++];
+	memset(s, 0, sizeof(*s));
+	s->entry = e->task.id - 1;
+	s->part_len = len;
+	s->nparts = (uint32_t)((size + len - 1) / len);
+	for (uint32_t k = 0; k < s->nparts; k++)
+		queue_first(r, COPY_ID(e->task.id, k + 1));
+}
+
+/*
+ * The completion D of a part of a split copy. Returns 1 when it ends the entry (D is then
+ * its outcome), 0 when it was absorbed (or a duplicate).
+ */
+static int split_part_done(struct run *r, const struct copy_done *d)
+{
+	if (!part_awaited(r, d->id))
+		return 0; /* finished twice: a worker died after reporting it */
+	size_t idx = (size_t)COPY_ID_ENTRY(d->id) - 1;
+	uint32_t k = COPY_ID_KIND(d->id) - 1;
+	struct split *s = split_find(r, idx);
+	struct entry *e = &r->entries[idx];
+	s->seen |= UINT64_C(1) << k;
+	r->outstanding--;
+	int ends = 0;
+	if (d->status == COPY_PART) {
+		s->bytes += d->bytes;
+		r->stats.bytes_done += d->bytes;
+	} else if (!s->dead && !*r->interrupted) {
+		s->dead = 1;
+		split_unlink(r, e);
+		r->stats.bytes_done += e->task.size - s->bytes;
+		ends = 1;
+	}
+	int all = s->seen == (s->nparts == 64 ? ~UINT64_C(0) : (UINT64_C(1) << s->nparts) - 1);
+	if (all && !s->dead && queue_first(r, COPY_ID(e->task.id, COPY_ID_SEAL)) != 0) {
+		split_unlink(r, e);
+		ends = 1;
+	}
+	if (all)
+		*s = r->splits[--r->nsplits];
+	return ends;
+}
+
+/* Account for a finished task. */
+static void complete(struct run *r, const struct copy_done *d, const char *why)
+{
+	uint64_t idx = COPY_ID_ENTRY(d->id);
+	uint32_t kind = COPY_ID_KIND(d->id);
+	if (idx == 0 || idx > r->nentries)
+		return;
+	struct entry *e = &r->entries[idx - 1];
+	int part = kind > 0 && kind != COPY_ID_SEAL;
+	if (e->done && !part)
 		return; /* a task re-queued after a worker death finished twice */
 	/* A worker stopped by a signal of its own (not our interrupt): give the task to another. */
-	if (d->status == COPY_INTERRUPTED && !*r->interrupted && ++e->task.tries < RUN_MAX_TRIES &&
-	    pool_submit(&r->pool, &e->task, 1000) == 0)
-		return;
-	(*outstanding)--;
-	struct copy_done gave_up;
-	if (d->status == COPY_INTERRUPTED) {
-		if (*r->interrupted)
+	if (d->status == COPY_INTERRUPTED && !*r->interrupted && ++e->task.tries < RUN_MAX_TRIES) {
+		struct copy_task t;
+		task_for(r, d->id, &t);
+		if (pool_submit(&r->pool, &t, 1000) == 0)
 			return;
+	}
+	struct copy_done gave_up;
+	if (d->status == COPY_INTERRUPTED && !*r->interrupted) {
 		gave_up = (struct copy_done){.id = d->id, .status = COPY_FAILED};
 		d = &gave_up;
 		why = "workers were stopped by signals while copying it";
+	}
+	if (part) {
+		if (!split_part_done(r, d) || e->done)
+			return;
+	} else {
+		r->outstanding--;
+	}
+	if (d->status == COPY_INTERRUPTED)
+		return;
+	if (d->status == COPY_SPLIT) {
+		split_begin(r, e);
+		return;
 	}
 	e->done = 1;
 	e->status = (uint8_t)d->status;
@@ -511,24 +658,26 @@ static void complete(struct run *r, const struct copy_done *d, size_t *outstandi
 		e->hashed = 1;
 	}
 	r->stats.done++;
+	/* The parts of a split copy counted their bytes as they came in. */
+	uint64_t progress = kind > 0 ? 0 : e->task.size;
 	const char *rel = names_get(&r->names, e->task.src);
 	const struct hash128 *h = d->hashed ? &d->hash : NULL;
 	switch (d->status) {
 	case COPY_COPIED:
 		r->stats.copied++;
-		r->stats.bytes_done += e->task.size;
+		r->stats.bytes_done += progress;
 		r->stats.bytes_copied += d->bytes;
 		emit(r, RUN_EV_COPIED, e->task.root, rel, d->bytes, h, NULL, 0);
 		break;
 	case COPY_SKIPPED:
 	case COPY_METADATA:
 		r->stats.skipped++;
-		r->stats.bytes_done += e->task.size;
+		r->stats.bytes_done += progress;
 		emit(r, d->status == COPY_SKIPPED ? RUN_EV_SKIPPED : RUN_EV_UPDATED, e->task.root,
 		     rel, e->task.size, h, NULL, 0);
 		break;
 	case COPY_DIFFERENT:
-		r->stats.bytes_done += e->task.size;
+		r->stats.bytes_done += progress;
 		emit_diffs(r, e->task.root, rel, d->bytes, d->diff);
 		break;
 	case COPY_UNSUPPORTED:
@@ -537,18 +686,13 @@ static void complete(struct run *r, const struct copy_done *d, size_t *outstandi
 		break;
 	default:
 		r->stats.failed++;
-		r->stats.bytes_done += e->task.size;
+		r->stats.bytes_done += progress;
 		emit(r, RUN_EV_FAILED, e->task.root, rel, 0, NULL,
 		     why ? why : status_reason(d, &e->task),
 		     d->status == COPY_CHANGED ? 0 : d->err);
 		break;
 	}
 }
-
-struct lost_ctx {
-	struct run *r;
-	size_t *outstanding;
-};
 
 /* Remove the temporary files that worker PID left in the directory of task T. */
 static void remove_worker_tmp(struct run *r, const struct copy_task *t, pid_t pid)
@@ -572,25 +716,30 @@ static void remove_worker_tmp(struct run *r, const struct copy_task *t, pid_t pi
 /* A worker died holding task CLAIM: clean up after it, then try again or give up. */
 static void lost_task(void *arg, uint64_t claim, pid_t pid, int wstatus)
 {
-	struct lost_ctx *lc = arg;
-	struct run *r = lc->r;
-	if (claim == 0 || claim > r->nentries)
+	struct run *r = arg;
+	uint64_t idx = COPY_ID_ENTRY(claim);
+	if (idx == 0 || idx > r->nentries)
 		return;
-	struct entry *e = &r->entries[claim - 1];
+	struct entry *e = &r->entries[idx - 1];
 	if (!r->opts.copy.dry_run && !r->opts.copy.check)
 		remove_worker_tmp(r, &e->task, pid);
-	if (e->done)
-		return;
-	if (++e->task.tries < RUN_MAX_TRIES && !*r->interrupted &&
-	    pool_submit(&r->pool, &e->task, 1000) == 0)
-		return;
+	uint32_t kind = COPY_ID_KIND(claim);
+	int part = kind > 0 && kind != COPY_ID_SEAL;
+	if (part ? !part_awaited(r, claim) : e->done)
+		return; /* its completion arrived before the worker died */
+	if (!e->done && ++e->task.tries < RUN_MAX_TRIES && !*r->interrupted) {
+		struct copy_task t;
+		task_for(r, claim, &t);
+		if (pool_submit(&r->pool, &t, 1000) == 0)
+			return;
+	}
 	char why[128];
 	snprintf(why, sizeof(why), "a worker died %u times copying this file (last: %s %d)",
 	         e->task.tries, WIFSIGNALED(wstatus) ? "signal" : "exit status",
 	         WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : WEXITSTATUS(wstatus));
 	struct copy_done d = {.id = claim, .status = COPY_FAILED};
 	e->task.tries = RUN_MAX_TRIES;
-	complete(r, &d, lc->outstanding, why);
+	complete(r, &d, why);
 }
 
 /* ---- the main loop ------------------------------------------------------------------------ */
@@ -664,16 +813,24 @@ static int dispatch(struct run *r)
 {
 	struct walk w;
 	memset(&w, 0, sizeof(w));
-	size_t next = 0, outstanding = 0;
-	struct lost_ctx lc = {r, &outstanding};
+	size_t next = 0;
 	double last_tick = 0, last_reap = 0;
 	r->stats.scanning = 1;
 	while (!*r->interrupted) {
-		while (next < r->nentries && outstanding < RUN_QUEUE_CAP) {
-			if (pool_submit(&r->pool, &r->entries[next].task, 0) != 0)
+		/* Parts and seals of split copies go first, then new entries. */
+		while (r->outstanding < RUN_QUEUE_CAP) {
+			int first = r->pending_head < r->npending;
+			if (!first && next == r->nentries)
 				break;
-			next++;
-			outstanding++;
+			const struct copy_task *t =
+			    first ? &r->pending[r->pending_head] : &r->entries[next].task;
+			if (pool_submit(&r->pool, t, 0) != 0)
+				break;
+			if (first)
+				r->pending_head++;
+			else
+				next++;
+			r->outstanding++;
 		}
 		int want_scan = !w.finished && r->nentries - next < RUN_BACKLOG;
 		if (want_scan && walk_step(r, &w) != 0) {
@@ -681,7 +838,8 @@ static int dispatch(struct run *r)
 				scan_end(&w.scan);
 			return -1;
 		}
-		if (w.finished && next == r->nentries && outstanding == 0)
+		if (w.finished && next == r->nentries && r->outstanding == 0 &&
+		    r->pending_head == r->npending)
 			break;
 		/* Collect what is there without sleeping in the semaphore: a parent asleep there
 		 * costs every completion a wake-up. When the workers have plenty queued, nap
@@ -689,21 +847,21 @@ static int dispatch(struct run *r)
 		struct copy_done d;
 		int got = 0;
 		while (pool_next(&r->pool, &d, 0) == 0) {
-			complete(r, &d, &outstanding, NULL);
+			complete(r, &d, NULL);
 			got++;
 		}
 		if (!got && !want_scan) {
-			if (outstanding > 2 * (size_t)r->pool.size) {
+			if (r->outstanding > 2 * (size_t)r->pool.size) {
 				struct timespec nap = {0, 2 * 1000000L};
 				nanosleep(&nap, NULL);
 			} else if (pool_next(&r->pool, &d, 50) == 0) {
-				complete(r, &d, &outstanding, NULL);
+				complete(r, &d, NULL);
 			}
 		}
 		double now = run_now();
 		if (now - last_reap >= 0.05) {
 			last_reap = now;
-			if (pool_reap(&r->pool, lost_task, &lc) < 0)
+			if (pool_reap(&r->pool, lost_task, r) < 0)
 				return run_fail(r, "cannot start a worker process: %s",
 				                strerror(errno));
 			if (pool_alive(&r->pool) == 0)
@@ -725,13 +883,17 @@ static int dispatch(struct run *r)
 	double deadline = run_now() + 10;
 	while (pool_alive(&r->pool) > 0) {
 		while (pool_next(&r->pool, &d, 20) == 0)
-			complete(r, &d, &outstanding, NULL);
+			complete(r, &d, NULL);
 		pool_reap(&r->pool, NULL, NULL);
 		if (run_now() > deadline)
 			pool_signal(&r->pool, SIGKILL);
 	}
 	while (pool_next(&r->pool, &d, 0) == 0)
-		complete(r, &d, &outstanding, NULL);
+		complete(r, &d, NULL);
+	/* The shared temporary files of split copies are the parent's to remove. */
+	for (size_t i = 0; i < r->nentries; i++)
+		if ((r->entries[i].task.flags & TASK_SPLIT) && !r->entries[i].done)
+			split_unlink(r, &r->entries[i]);
 	return 0;
 }
 
@@ -843,7 +1005,8 @@ static void finish_dirs(struct run *r)
 		} else if (r->opts.copy.fsync && fsync(dfd) != 0) {
 			/* --fsync: the renames into this directory are on disk too */
 			r->stats.failed++;
-			emit(r, RUN_EV_FAILED, d->root, rel, 0, NULL, "cannot sync directory", errno);
+			emit(r, RUN_EV_FAILED, d->root, rel, 0, NULL, "cannot sync directory",
+			     errno);
 		}
 		if (dfd >= 0)
 			close(dfd);

@@ -83,6 +83,7 @@ struct entry;
 struct dirrec;
 struct linkrec;
 struct inotab;
+struct split;
 
 struct run {
 	struct run_opts opts;
@@ -98,6 +99,11 @@ struct run {
 	size_t ndirs, dirs_cap;
 	struct linkrec *links; /* hard links to make at the end */
 	size_t nlinks, links_cap;
+	struct split *splits; /* files being copied in parts */
+	size_t nsplits, splits_cap;
+	struct copy_task *pending; /* parts and seals to queue before new entries (FIFO) */
+	size_t pending_head, npending, pending_cap;
+	size_t outstanding;        /* tasks handed to the pool and not yet completed */
 	struct inotab *inodes;     /* (dev, ino) -> entry for multiply linked files */
 	struct at_cache dst_dirs;  /* the parent's open destination directories (at.h) */
 	struct at_cache link_dirs; /* the same for the first names of hard links */
