@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "joblog.h"
 #include "progress.h"
 
 extern char **environ;
@@ -45,7 +46,6 @@ enum {
 #define MAX_JOBS 1024
 #define KILL_GRACE 2.0    /* seconds between SIGTERM and SIGKILL */
 #define DRAW_INTERVAL 0.1 /* the progress line is redrawn at most 10 times a second */
-#define JOBLOG_HEADER "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n"
 
 /* Long-only options. */
 enum {
@@ -257,72 +257,15 @@ static void read_commands(struct batch *b, FILE *in, const char *name)
 		fatal(name, strerror(errno));
 }
 
-/* Parse one joblog data line; return its Seq when it records a success (Exitval 0, Signal 0),
- * 0 for a failure, -1 when the line is malformed. The Command field may itself hold tabs. */
-static long joblog_done_seq(char *line)
+/* joblog_read's callback for --resume: the command on input line SEQ is done. */
+static void mark_done(void *ctx, size_t seq)
 {
-	char *field[8];
-	char *p = line;
-	for (int i = 0; i < 8; i++) {
-		field[i] = p;
-		p = strchr(p, '\t');
-		if (p == NULL)
-			return -1;
-		*p++ = '\0';
+	struct batch *b = ctx;
+	size_t i = joblog_seq_index(b->seq, b->ncmds, seq);
+	if (i < b->ncmds && b->state[i] != CMD_SKIPPED) {
+		b->state[i] = CMD_SKIPPED;
+		b->skipped++;
 	}
-	char *end;
-	long seq = strtol(field[0], &end, 10);
-	if (end == field[0] || *end != '\0' || seq < 1)
-		return -1;
-	long exitval = strtol(field[6], &end, 10);
-	if (end == field[6] || *end != '\0')
-		return -1;
-	long sig = strtol(field[7], &end, 10);
-	if (end == field[7] || *end != '\0')
-		return -1;
-	return exitval == 0 && sig == 0 ? seq : 0;
-}
-
-/* The index of the command with input line number SEQ, or ncmds when there is none. */
-static size_t cmd_of_seq(const struct batch *b, size_t seq)
-{
-	size_t lo = 0, hi = b->ncmds;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (b->seq[mid] < seq)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < b->ncmds && b->seq[lo] == seq ? lo : b->ncmds;
-}
-
-/* --resume: mark the commands the joblog records as done. Returns the lines read. */
-static size_t joblog_load(struct batch *b, FILE *f)
-{
-	char *line = NULL;
-	size_t cap = 0, lineno = 0;
-	ssize_t len;
-	while ((len = getline(&line, &cap, f)) != -1) {
-		lineno++;
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		if (lineno == 1 && strncmp(line, "Seq\t", 4) == 0)
-			continue;
-		long seq = joblog_done_seq(line);
-		if (seq < 0) {
-			fprintf(stderr, "pbatch: %s:%zu: malformed joblog line\n", b->joblog_path,
-			        lineno);
-			exit(PB_USAGE);
-		}
-		size_t i = seq > 0 ? cmd_of_seq(b, (size_t)seq) : b->ncmds;
-		if (i < b->ncmds && b->state[i] != CMD_SKIPPED) {
-			b->state[i] = CMD_SKIPPED;
-			b->skipped++;
-		}
-	}
-	free(line);
-	return lineno;
 }
 
 /* Open the joblog: truncate and write the header, or with --resume read it and append,
@@ -335,8 +278,15 @@ static void joblog_open(struct batch *b)
 		if (f == NULL && errno != ENOENT)
 			fatal(b->joblog_path, strerror(errno));
 		if (f != NULL) {
-			lines = joblog_load(b, f);
+			size_t bad_line = 0;
+			long n = joblog_read(f, mark_done, b, &bad_line);
 			fclose(f);
+			if (n < 0) {
+				fprintf(stderr, "pbatch: %s:%zu: malformed joblog line\n",
+				        b->joblog_path, bad_line);
+				exit(PB_USAGE);
+			}
+			lines = (size_t)n;
 		}
 	}
 	b->joblog = fopen(b->joblog_path, b->resume ? "a" : "w");
@@ -502,8 +452,14 @@ static void job_record(struct batch *b, const struct slot *s, int status, long l
 		exitval = -1;
 	const char *cmd = b->cmds[s->cmd];
 	if (b->joblog != NULL) {
-		fprintf(b->joblog, "%zu\t:\t%.3f\t%10.3f\t0\t%lld\t%d\t%d\t%s\n", b->seq[s->cmd],
-		        s->start_wall, runtime, bytes, exitval, sig, cmd);
+		struct joblog_entry e = {.seq = b->seq[s->cmd],
+		                         .start = s->start_wall,
+		                         .runtime = runtime,
+		                         .receive = bytes,
+		                         .exitval = exitval,
+		                         .signal = sig,
+		                         .command = cmd};
+		joblog_write(b->joblog, &e);
 		fflush(b->joblog); /* so --resume after a crash sees every finished job */
 	}
 	if (b->json) {
