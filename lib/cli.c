@@ -98,13 +98,12 @@ static enum cli_action usage(struct cli *cli, const char *msg, const char *arg)
 	return CLI_USAGE;
 }
 
-/* -j N: 1 to 1024 workers; 0 when S is not such a number. */
-static int parse_jobs(const char *s)
+int cli_parse_jobs(const char *s)
 {
 	char *end;
 	errno = 0;
 	long v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > 1024)
+	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > CLI_MAX_JOBS)
 		return 0;
 	return (int)v;
 }
@@ -129,7 +128,7 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 	case 'c': o->copy.checksum = 1; break;
 	case OPT_CHECK: o->copy.check = 1; break;
 	case 'j':
-		o->jobs = parse_jobs(optarg);
+		o->jobs = cli_parse_jobs(optarg);
 		if (o->jobs == 0)
 			return usage(cli, "invalid number of jobs (1 to 1024): ", optarg);
 		break;

@@ -13,6 +13,9 @@
 #include "run.h"
 #include "tarout.h"
 
+/* The most worker processes (pcopy) or slots (pbatch) -j takes. */
+#define CLI_MAX_JOBS 1024
+
 enum cli_action {
 	CLI_RUN,     /* copy, check or archive the operands */
 	CLI_HELP,    /* --help */
@@ -41,6 +44,9 @@ extern const char cli_help_text[];
  * cli_free() whatever it returns.
  */
 enum cli_action cli_parse(struct cli *cli, int argc, char **argv, int ncpu);
+
+/* -j N (pcopy and pbatch): N when S is a whole number from 1 to CLI_MAX_JOBS, else 0. */
+int cli_parse_jobs(const char *s);
 
 /* Release what cli_parse() allocated. */
 void cli_free(struct cli *cli);
