@@ -26,6 +26,9 @@ enum {
 	OPT_VERSION,
 };
 
+/* ':' first: a missing argument is told apart from an unknown option. */
+static const char shortopts[] = ":j:q";
+
 /* Sorted by long name. */
 static const struct option longopts[] = {
     {"halt-on-error", no_argument, NULL, OPT_HALT_ON_ERROR},
@@ -110,8 +113,11 @@ static enum cli_action take_option(struct batchcli *bc, int c, char **argv)
 		break;
 	case OPT_HELP: return bc->action = CLI_HELP;
 	case OPT_VERSION: return bc->action = CLI_VERSION;
-	case ':': return usage(bc, "option needs an argument: ", argv[optind - 1]);
-	default: return usage(bc, "unknown option: ", argv[optind - 1]);
+	default: {
+		const char *why;
+		const char *arg = cli_rejected_option(c, argv, shortopts, bc->opt, &why);
+		return usage(bc, why, arg);
+	}
 	}
 	return CLI_RUN;
 }
@@ -123,7 +129,7 @@ enum cli_action batchcli_parse(struct batchcli *bc, int argc, char **argv, int n
 	optind = 0; /* glibc: a full reset, so parsing may run again */
 	opterr = 0; /* pbatch words the messages itself */
 	int c;
-	while ((c = getopt_long(argc, argv, ":j:q", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		enum cli_action a = take_option(bc, c, argv);
 		if (a != CLI_RUN)
 			return a;

@@ -20,7 +20,8 @@ struct batchcli {
 	const char *joblog;                  /* --joblog FILE (points into argv), or NULL */
 	const char *file;                    /* FILE operand, or NULL for standard input or "-" */
 	const char *msg;                     /* CLI_USAGE: the reason, then */
-	const char *msg_arg;                 /* what it is about ("" or an argument, whole) */
+	const char *msg_arg;                 /* what it is about ("", an argument whole, or opt) */
+	char opt[3];                         /* a short option msg_arg names: "-x" */
 };
 
 /* The usage synopsis and the --help text (pbatch(1)'s SYNOPSIS and OPTIONS, in short). */

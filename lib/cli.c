@@ -30,6 +30,9 @@ enum {
 	OPT_VERSION,
 };
 
+/* ':' first: a missing argument is told apart from an unknown option. */
+static const char shortopts[] = ":cj:nqvx";
+
 /* Sorted by long name. */
 static const struct option longopts[] = {
     {"check", no_argument, NULL, OPT_CHECK},
@@ -108,16 +111,30 @@ int cli_parse_jobs(const char *s)
 	return (int)v;
 }
 
-/* What getopt_long rejected (it prints nothing: opterr is 0). */
-static enum cli_action bad_option(struct cli *cli, int c, char **argv)
+const char *cli_rejected_option(int c, char **argv, const char *optstring, char opt[3],
+                                const char **why)
 {
-	char opt[3] = {'-', (char)optopt, '\0'};
-	/* optopt is the short option's letter, 0 for an unknown long one, or a long-only
-	   option's enum value; long options are named by the argument getopt just took. */
-	const char *arg = optopt > 0 && optopt < OPT_CHECK ? opt : argv[optind - 1];
+	const char *arg = argv[optind - 1];
+	/* optopt is 0 for an unknown or ambiguous long option, the option's value for a known
+	   one (a long-only option's enum, or the letter of its short form), and the letter
+	   for a short option. A letter that is not in OPTSTRING came from a short option, which
+	   may be in the middle of a cluster (so not ARG); a letter that is came from a long
+	   option if ARG is one, as a short option fails on a known letter only for its missing
+	   argument at the very end of ARGV, and then ARG is that cluster. */
+	int is_long = optopt == 0 || optopt >= 256 ||
+	              (strchr(optstring, optopt) != NULL && strncmp(arg, "--", 2) == 0);
 	if (c == ':')
-		return usage(cli, "option needs an argument: ", arg);
-	return usage(cli, "unknown option: ", arg);
+		*why = "option needs an argument: ";
+	else if (is_long && optopt != 0)
+		*why = "option takes no argument: ";
+	else
+		*why = "unknown option: ";
+	if (is_long)
+		return arg;
+	opt[0] = '-';
+	opt[1] = (char)optopt;
+	opt[2] = '\0';
+	return opt;
 }
 
 /* Set one option from getopt_long's C and OPTARG; returns CLI_RUN or what stops parsing. */
@@ -157,7 +174,12 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 	case OPT_COMPRESS: cli->tar.compress = optarg; break;
 	case OPT_HELP: return cli->action = CLI_HELP;
 	case OPT_VERSION: return cli->action = CLI_VERSION;
-	default: return bad_option(cli, c, argv);
+	default: {
+		char opt[3];
+		const char *why;
+		const char *arg = cli_rejected_option(c, argv, shortopts, opt, &why);
+		return usage(cli, why, arg);
+	}
 	}
 	return CLI_RUN;
 }
@@ -207,7 +229,7 @@ enum cli_action cli_parse(struct cli *cli, int argc, char **argv, int ncpu)
 	optind = 0; /* glibc: a full reset, so parsing may run again */
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, ":cj:nqvx", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		enum cli_action a = take_option(cli, c, argv);
 		if (a != CLI_RUN)
 			return a;

@@ -48,6 +48,16 @@ enum cli_action cli_parse(struct cli *cli, int argc, char **argv, int ncpu);
 /* -j N (pcopy and pbatch): N when S is a whole number from 1 to CLI_MAX_JOBS, else 0. */
 int cli_parse_jobs(const char *s);
 
+/*
+ * What getopt_long(..., OPTSTRING, ...) rejected when it returned C ('?' or ':', with opterr
+ * 0), worded for a usage message: sets *WHY to "unknown option: ", "option needs an
+ * argument: " or "option takes no argument: " and returns the option as the user wrote it,
+ * the whole argument for a long option ("--bogus", "--quiet=1") or "-x" (written to OPT)
+ * for a short one, even in the middle of a cluster like "-qx".
+ */
+const char *cli_rejected_option(int c, char **argv, const char *optstring, char opt[3],
+                                const char **why);
+
 /* Release what cli_parse() allocated. */
 void cli_free(struct cli *cli);
 

@@ -12,13 +12,47 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fuzz.h"
 
 /* Bytes the parsers treat specially, favoured by the mutations. */
 static const char special[] = "\n\t\\ -=0:*";
+
+/* The input being run, so that a failure can show it. */
+static const uint8_t *current;
+static size_t current_size;
+
+/* SIGABRT (a failed check, or a sanitizer's abort_on_error): print the input as a C string,
+ * so that it can be saved to a file and replayed. Only write(2): we are in a handler. */
+static void show_input(int sig)
+{
+	static const char hex[] = "0123456789abcdef";
+	static const char head[] = "fuzz driver: the failing input: \"";
+	(void)!write(STDERR_FILENO, head, sizeof(head) - 1);
+	for (size_t i = 0; i < current_size; i++) {
+		uint8_t b = current[i];
+		char esc[4] = {'\\', 'x', hex[b >> 4], hex[b & 15]};
+		if (b >= 0x20 && b < 0x7f && b != '"' && b != '\\')
+			(void)!write(STDERR_FILENO, &current[i], 1);
+		else
+			(void)!write(STDERR_FILENO, esc, 4);
+	}
+	(void)!write(STDERR_FILENO, "\"\n", 2);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Run the target on one input. */
+static void run_one(const uint8_t *data, size_t size)
+{
+	current = data;
+	current_size = size;
+	LLVMFuzzerTestOneInput(data, size);
+}
 
 /* A fixed pseudo-random sequence (xorshift64). */
 static uint64_t next_random(uint64_t *state)
@@ -71,7 +105,7 @@ static void mutate(uint8_t *buf, size_t *len, size_t cap, uint64_t *rng)
 /* Run one input and, with MUTATIONS > 0, that many variants of it. Returns the runs. */
 static unsigned long run_input(const uint8_t *data, size_t size, unsigned long mutations)
 {
-	LLVMFuzzerTestOneInput(data, size);
+	run_one(data, size);
 	if (mutations == 0)
 		return 1;
 	size_t cap = size * 2 + 64;
@@ -89,7 +123,7 @@ static unsigned long run_input(const uint8_t *data, size_t size, unsigned long m
 			memcpy(buf, data, size);
 		}
 		mutate(buf, &len, cap, &rng);
-		LLVMFuzzerTestOneInput(buf, len);
+		run_one(buf, len);
 	}
 	free(buf);
 	return mutations + 1;
@@ -177,6 +211,7 @@ int main(int argc, char **argv)
 {
 	unsigned long mutations = 0, runs = 0, files = 0;
 	int first = 1;
+	signal(SIGABRT, show_input);
 	if (argc > 2 && strcmp(argv[1], "-m") == 0) {
 		mutations = strtoul(argv[2], NULL, 10);
 		first = 3;

@@ -41,6 +41,30 @@ static int same_string(const char *a, const char *b)
 	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
+/* A usage message MSG about a rejected option names it as the user wrote it: a whole "--long"
+ * argument (its start: pcopy's message may be cut short), or "-x" where x is a letter (or
+ * '-') of an argument that is a cluster of short options. */
+static void check_named_option(const char *msg, char **argv, int argc)
+{
+	static const char *const why[] = {
+	    "unknown option: ", "option needs an argument: ", "option takes no argument: "};
+	for (size_t w = 0; w < sizeof(why) / sizeof(why[0]); w++) {
+		size_t n = strlen(why[w]);
+		if (strncmp(msg, why[w], n) != 0)
+			continue;
+		const char *x = msg + n;
+		int found = 0;
+		for (int i = 1; i < argc && !found; i++) {
+			const char *a = argv[i];
+			int is_long = x[0] == '-' && x[1] == '-' && strncmp(a, x, strlen(x)) == 0;
+			int is_short = x[0] == '-' && x[1] != '\0' && x[2] == '\0' && a[0] == '-' &&
+			               a[1] != '-' && strchr(a + 1, x[1]) != NULL;
+			found = is_long || is_short;
+		}
+		FUZZ_CHECK(found);
+	}
+}
+
 /* cli_parse on a fresh copy of ARGV (getopt permutes the pointers). */
 static enum cli_action pcopy_parse(struct cli *cli, char **argv, int argc, char **work)
 {
@@ -57,8 +81,10 @@ static void check_pcopy(char **argv, int argc)
 	enum cli_action act = pcopy_parse(&a, argv, argc, w1);
 	FUZZ_CHECK(pcopy_parse(&b, argv, argc, w2) == act && a.action == act);
 	FUZZ_CHECK(strcmp(a.msg, b.msg) == 0);
-	if (act == CLI_USAGE)
+	if (act == CLI_USAGE) {
 		FUZZ_CHECK(a.msg[0] != '\0' && memchr(a.msg, '\0', sizeof(a.msg)) != NULL);
+		check_named_option(a.msg, argv, argc);
+	}
 	if (act == CLI_RUN) {
 		const struct run_opts *o = &a.opts;
 		FUZZ_CHECK(a.noperands >= 1 && a.noperands == b.noperands);
@@ -103,6 +129,12 @@ static void check_pbatch(char **argv, int argc)
 	if (act == CLI_USAGE) {
 		FUZZ_CHECK(a.msg != NULL && a.msg_arg != NULL && a.msg[0] != '\0');
 		FUZZ_CHECK(strcmp(a.msg, b.msg) == 0 && strcmp(a.msg_arg, b.msg_arg) == 0);
+		size_t len = strlen(a.msg) + strlen(a.msg_arg) + 1;
+		char *msg = malloc(len);
+		FUZZ_CHECK(msg != NULL);
+		snprintf(msg, len, "%s%s", a.msg, a.msg_arg);
+		check_named_option(msg, argv, argc);
+		free(msg);
 	}
 	if (act == CLI_RUN) {
 		FUZZ_CHECK(a.jobs >= 1 && a.jobs <= CLI_MAX_JOBS && a.jobs == b.jobs);

@@ -109,6 +109,13 @@ static void test_usage_errors(void **state)
 	    {"--timeout 1e999", "invalid timeout (a positive number of seconds): 1e999"},
 	    {"--timeout 2s", "invalid timeout (a positive number of seconds): 2s"},
 	    {"--bogus", "unknown option: --bogus"},
+	    /* An option is named as written, wherever it stands in a cluster. */
+	    {"-zq", "unknown option: -z"},
+	    {"-q -zq", "unknown option: -z"},
+	    {"--json -qzq", "unknown option: -z"},
+	    {"-qj", "option needs an argument: -j"},
+	    {"--quiet=1", "option takes no argument: --quiet=1"},
+	    {"--tag=1", "option takes no argument: --tag=1"},
 	    {"--j", "unknown option: --j"}, /* ambiguous: --jobs, --joblog, --json */
 	    {"a b", "too many operands: b"},
 	    {"a b c", "too many operands: b"},

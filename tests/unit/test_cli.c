@@ -128,6 +128,14 @@ static void test_usage_errors(void **state)
 	    {"--che a b", "unknown option: --che"}, /* ambiguous: --check, --checksum */
 	    {"-z a", "unknown option: -z"},
 	    {"-qz a", "unknown option: -z"},
+	    /* An option is named as written, wherever it stands in a cluster. */
+	    {"-zq a", "unknown option: -z"},
+	    {"-x -zq a", "unknown option: -z"},
+	    {"-\xc3\xa9 a", "unknown option: -\xc3"},
+	    {"a -qj", "option needs an argument: -j"},
+	    {"a --jobs", "option needs an argument: --jobs"},
+	    {"--verbose=1 a", "option takes no argument: --verbose=1"},
+	    {"--delete=1 a", "option takes no argument: --delete=1"},
 	    {"--manifest= a", "--manifest needs a file name"},
 	    {"--tar= a", "--tar needs an archive name"},
 	    {"--manifest - --json a", "--manifest - and --json both want stdout"},
