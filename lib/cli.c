@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,7 +95,8 @@ const char cli_help_text[] =
 /* Record a usage error: MSG and ARG make the one line. Returns CLI_USAGE. */
 static enum cli_action usage(struct cli *cli, const char *msg, const char *arg)
 {
-	snprintf(cli->msg, sizeof(cli->msg), "%s%s", msg, arg);
+	cli->msg = msg;
+	cli->msg_arg = arg;
 	cli->action = CLI_USAGE;
 	return CLI_USAGE;
 }
@@ -175,9 +175,8 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 	case OPT_HELP: return cli->action = CLI_HELP;
 	case OPT_VERSION: return cli->action = CLI_VERSION;
 	default: {
-		char opt[3];
 		const char *why;
-		const char *arg = cli_rejected_option(c, argv, shortopts, opt, &why);
+		const char *arg = cli_rejected_option(c, argv, shortopts, cli->opt, &why);
 		return usage(cli, why, arg);
 	}
 	}

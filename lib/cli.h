@@ -3,7 +3,7 @@
  *
  * cli_parse() never prints and never exits, so cmd/pcopy.c decides what to say and the
  * fuzz target in tests/fuzz/ can call it millions of times. Every rejected combination
- * leaves one line in cli->msg (exit status 2 for the caller).
+ * leaves its reason in cli->msg and cli->msg_arg, one line (exit status 2 for the caller).
  */
 #ifndef PCOPY_CLI_H
 #define PCOPY_CLI_H
@@ -31,7 +31,9 @@ struct cli {
 	int force_progress; /* --progress */
 	char **operands;    /* SOURCE... [DEST], pointing into argv */
 	size_t noperands;
-	char msg[256]; /* CLI_USAGE: the one-line reason */
+	const char *msg;     /* CLI_USAGE: the reason, then */
+	const char *msg_arg; /* what it is about ("", an argument whole, or opt) */
+	char opt[3];         /* a short option msg_arg names: "-x" */
 };
 
 /* The usage synopsis and the --help text (the man page's SYNOPSIS and OPTIONS, in short). */
@@ -40,7 +42,7 @@ extern const char cli_help_text[];
 
 /*
  * Parse ARGC/ARGV into CLI (jobs default to NCPU). Returns CLI->action; on CLI_USAGE,
- * CLI->msg holds the reason. getopt state is reset, so it may be called again. Free with
+ * CLI->msg and CLI->msg_arg say why. getopt state is reset, so it may be called again. Free with
  * cli_free() whatever it returns.
  */
 enum cli_action cli_parse(struct cli *cli, int argc, char **argv, int ncpu);

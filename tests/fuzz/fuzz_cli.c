@@ -42,8 +42,8 @@ static int same_string(const char *a, const char *b)
 }
 
 /* A usage message MSG about a rejected option names it as the user wrote it: a whole "--long"
- * argument (its start: pcopy's message may be cut short), or "-x" where x is a letter (or
- * '-') of an argument that is a cluster of short options. */
+ * argument, or "-x" where x is a letter (or '-') of an argument that is a cluster of short
+ * options. */
 static void check_named_option(const char *msg, char **argv, int argc)
 {
 	static const char *const why[] = {
@@ -56,13 +56,28 @@ static void check_named_option(const char *msg, char **argv, int argc)
 		int found = 0;
 		for (int i = 1; i < argc && !found; i++) {
 			const char *a = argv[i];
-			int is_long = x[0] == '-' && x[1] == '-' && strncmp(a, x, strlen(x)) == 0;
+			int is_long = x[0] == '-' && x[1] == '-' && strcmp(a, x) == 0;
 			int is_short = x[0] == '-' && x[1] != '\0' && x[2] == '\0' && a[0] == '-' &&
 			               a[1] != '-' && strchr(a + 1, x[1]) != NULL;
 			found = is_long || is_short;
 		}
 		FUZZ_CHECK(found);
 	}
+}
+
+/* The usage message of both parses (MSG and ARG of one, MSG2 and ARG2 of the other): there
+ * is one, it is the same twice, and an option it names is one ARGV holds. */
+static void check_usage(const char *msg, const char *arg, const char *msg2, const char *arg2,
+                        char **argv, int argc)
+{
+	FUZZ_CHECK(msg != NULL && arg != NULL && msg[0] != '\0');
+	FUZZ_CHECK(strcmp(msg, msg2) == 0 && strcmp(arg, arg2) == 0);
+	size_t len = strlen(msg) + strlen(arg) + 1;
+	char *line = malloc(len);
+	FUZZ_CHECK(line != NULL);
+	snprintf(line, len, "%s%s", msg, arg);
+	check_named_option(line, argv, argc);
+	free(line);
 }
 
 /* cli_parse on a fresh copy of ARGV (getopt permutes the pointers). */
@@ -80,11 +95,8 @@ static void check_pcopy(char **argv, int argc)
 	struct cli a, b;
 	enum cli_action act = pcopy_parse(&a, argv, argc, w1);
 	FUZZ_CHECK(pcopy_parse(&b, argv, argc, w2) == act && a.action == act);
-	FUZZ_CHECK(strcmp(a.msg, b.msg) == 0);
-	if (act == CLI_USAGE) {
-		FUZZ_CHECK(a.msg[0] != '\0' && memchr(a.msg, '\0', sizeof(a.msg)) != NULL);
-		check_named_option(a.msg, argv, argc);
-	}
+	if (act == CLI_USAGE)
+		check_usage(a.msg, a.msg_arg, b.msg, b.msg_arg, argv, argc);
 	if (act == CLI_RUN) {
 		const struct run_opts *o = &a.opts;
 		FUZZ_CHECK(a.noperands >= 1 && a.noperands == b.noperands);
@@ -126,16 +138,8 @@ static void check_pbatch(char **argv, int argc)
 	struct batchcli a, b;
 	enum cli_action act = pbatch_parse(&a, argv, argc, w1);
 	FUZZ_CHECK(pbatch_parse(&b, argv, argc, w2) == act && a.action == act);
-	if (act == CLI_USAGE) {
-		FUZZ_CHECK(a.msg != NULL && a.msg_arg != NULL && a.msg[0] != '\0');
-		FUZZ_CHECK(strcmp(a.msg, b.msg) == 0 && strcmp(a.msg_arg, b.msg_arg) == 0);
-		size_t len = strlen(a.msg) + strlen(a.msg_arg) + 1;
-		char *msg = malloc(len);
-		FUZZ_CHECK(msg != NULL);
-		snprintf(msg, len, "%s%s", a.msg, a.msg_arg);
-		check_named_option(msg, argv, argc);
-		free(msg);
-	}
+	if (act == CLI_USAGE)
+		check_usage(a.msg, a.msg_arg, b.msg, b.msg_arg, argv, argc);
 	if (act == CLI_RUN) {
 		FUZZ_CHECK(a.jobs >= 1 && a.jobs <= CLI_MAX_JOBS && a.jobs == b.jobs);
 		FUZZ_CHECK(a.timeout >= 0 && isfinite(a.timeout) && a.timeout == b.timeout);

@@ -29,6 +29,14 @@ static enum cli_action parse(struct cli *cli, const char *line)
 	return cli_parse(cli, argc, argv, 4);
 }
 
+/* The usage message CLI holds, as pcopy prints it after "pcopy: ". */
+static const char *message(const struct cli *cli)
+{
+	static char msg[1024];
+	snprintf(msg, sizeof(msg), "%s%s", cli->msg, cli->msg_arg);
+	return msg;
+}
+
 static void test_defaults(void **state)
 {
 	(void)state;
@@ -156,7 +164,7 @@ static void test_usage_errors(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct cli cli;
 		assert_int_equal(parse(&cli, cases[i].line), CLI_USAGE);
-		assert_string_equal(cli.msg, cases[i].msg);
+		assert_string_equal(message(&cli), cases[i].msg);
 		cli_free(&cli);
 	}
 }
@@ -175,12 +183,33 @@ static void test_parse_again(void **state)
 	cli_free(&cli);
 }
 
+/* A usage message names a long argument whole, however long. */
+static void test_long_argument(void **state)
+{
+	(void)state;
+	char arg[600];
+	memset(arg, 'x', sizeof(arg) - 1);
+	memcpy(arg, "--", 2);
+	arg[sizeof(arg) - 1] = '\0';
+	char *argv[] = {"pcopy", "--tar", "t.tar", "--compress", arg + 2, "a", NULL};
+	struct cli cli;
+	assert_int_equal(cli_parse(&cli, 6, argv, 1), CLI_USAGE);
+	assert_string_equal(cli.msg, "--compress takes gzip, bzip2, xz, zstd, lz4 or none, not ");
+	assert_string_equal(cli.msg_arg, arg + 2);
+	cli_free(&cli);
+	char *argv2[] = {"pcopy", arg, "a", NULL};
+	assert_int_equal(cli_parse(&cli, 3, argv2, 1), CLI_USAGE);
+	assert_string_equal(cli.msg, "unknown option: ");
+	assert_string_equal(cli.msg_arg, arg);
+	cli_free(&cli);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_defaults),     cmocka_unit_test(test_options),
 	    cmocka_unit_test(test_help_version), cmocka_unit_test(test_usage_errors),
-	    cmocka_unit_test(test_parse_again),
+	    cmocka_unit_test(test_parse_again),  cmocka_unit_test(test_long_argument),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
