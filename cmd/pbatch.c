@@ -624,7 +624,7 @@ int main(int argc, char **argv)
 		return PB_OK;
 	case CLI_VERSION: printf("pbatch %s\n", PACKAGE_VERSION); return PB_OK;
 	case CLI_USAGE:
-		fprintf(stderr, "pbatch: %s%s\n", cli.msg, cli.msg_arg);
+		fprintf(stderr, "pbatch: %s%s\n", cli.why.msg, cli.why.arg);
 		fputs(batchcli_usage_text, stderr);
 		fputs("Try 'pbatch --help' for more information.\n", stderr);
 		return PB_USAGE;

@@ -71,8 +71,8 @@ const char batchcli_help_text[] =
 /* Record a usage error: MSG followed by ARG. Returns CLI_USAGE. */
 static enum cli_action usage(struct batchcli *bc, const char *msg, const char *arg)
 {
-	bc->msg = msg;
-	bc->msg_arg = arg;
+	bc->why.msg = msg;
+	bc->why.arg = arg;
 	bc->action = CLI_USAGE;
 	return CLI_USAGE;
 }
@@ -113,11 +113,7 @@ static enum cli_action take_option(struct batchcli *bc, int c, char **argv)
 		break;
 	case OPT_HELP: return bc->action = CLI_HELP;
 	case OPT_VERSION: return bc->action = CLI_VERSION;
-	default: {
-		const char *why;
-		const char *arg = cli_rejected_option(c, argv, shortopts, bc->opt, &why);
-		return usage(bc, why, arg);
-	}
+	default: cli_rejected_option(&bc->why, c, argv, shortopts); return bc->action = CLI_USAGE;
 	}
 	return CLI_RUN;
 }

@@ -3,7 +3,7 @@
  *
  * Like cli.h for pcopy: batchcli_parse() never prints and never exits, so cmd/pbatch.c
  * decides what to say and the fuzz target in tests/fuzz/ can call it over and over. A
- * rejected command line leaves its reason in msg and msg_arg (exit status 2 for the caller).
+ * rejected command line leaves its reason in why (exit status 2 for the caller).
  */
 #ifndef PCOPY_BATCHCLI_H
 #define PCOPY_BATCHCLI_H
@@ -19,9 +19,7 @@ struct batchcli {
 	double timeout;                      /* --timeout SECONDS; 0 for none */
 	const char *joblog;                  /* --joblog FILE (points into argv), or NULL */
 	const char *file;                    /* FILE operand, or NULL for standard input or "-" */
-	const char *msg;                     /* CLI_USAGE: the reason, then */
-	const char *msg_arg;                 /* what it is about ("", an argument whole, or opt) */
-	char opt[3];                         /* a short option msg_arg names: "-x" */
+	struct cli_reason why;               /* CLI_USAGE: what is wrong */
 };
 
 /* The usage synopsis and the --help text (pbatch(1)'s SYNOPSIS and OPTIONS, in short). */
@@ -30,7 +28,7 @@ extern const char batchcli_help_text[];
 
 /*
  * Parse ARGC/ARGV into BC (jobs default to NCPU, kept within 1 to CLI_MAX_JOBS). Returns
- * BC->action; on CLI_USAGE, BC->msg and BC->msg_arg say why. getopt state is reset, so it
+ * BC->action; on CLI_USAGE, BC->why says why. getopt state is reset, so it
  * may be called again. Nothing is allocated.
  */
 enum cli_action batchcli_parse(struct batchcli *bc, int argc, char **argv, int ncpu);

@@ -95,8 +95,8 @@ const char cli_help_text[] =
 /* Record a usage error: MSG and ARG make the one line. Returns CLI_USAGE. */
 static enum cli_action usage(struct cli *cli, const char *msg, const char *arg)
 {
-	cli->msg = msg;
-	cli->msg_arg = arg;
+	cli->why.msg = msg;
+	cli->why.arg = arg;
 	cli->action = CLI_USAGE;
 	return CLI_USAGE;
 }
@@ -111,8 +111,7 @@ int cli_parse_jobs(const char *s)
 	return (int)v;
 }
 
-const char *cli_rejected_option(int c, char **argv, const char *optstring, char opt[3],
-                                const char **why)
+void cli_rejected_option(struct cli_reason *why, int c, char **argv, const char *optstring)
 {
 	const char *arg = argv[optind - 1];
 	/* optopt is 0 for an unknown or ambiguous long option, the option's value for a known
@@ -124,17 +123,18 @@ const char *cli_rejected_option(int c, char **argv, const char *optstring, char 
 	int is_long = optopt == 0 || optopt >= 256 ||
 	              (strchr(optstring, optopt) != NULL && strncmp(arg, "--", 2) == 0);
 	if (c == ':')
-		*why = "option needs an argument: ";
+		why->msg = "option needs an argument: ";
 	else if (is_long && optopt != 0)
-		*why = "option takes no argument: ";
+		why->msg = "option takes no argument: ";
 	else
-		*why = "unknown option: ";
-	if (is_long)
-		return arg;
-	opt[0] = '-';
-	opt[1] = (char)optopt;
-	opt[2] = '\0';
-	return opt;
+		why->msg = "unknown option: ";
+	why->arg = arg;
+	if (!is_long) {
+		why->opt[0] = '-';
+		why->opt[1] = (char)optopt;
+		why->opt[2] = '\0';
+		why->arg = why->opt;
+	}
 }
 
 /* Set one option from getopt_long's C and OPTARG; returns CLI_RUN or what stops parsing. */
@@ -174,11 +174,7 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 	case OPT_COMPRESS: cli->tar.compress = optarg; break;
 	case OPT_HELP: return cli->action = CLI_HELP;
 	case OPT_VERSION: return cli->action = CLI_VERSION;
-	default: {
-		const char *why;
-		const char *arg = cli_rejected_option(c, argv, shortopts, cli->opt, &why);
-		return usage(cli, why, arg);
-	}
+	default: cli_rejected_option(&cli->why, c, argv, shortopts); return cli->action = CLI_USAGE;
 	}
 	return CLI_RUN;
 }

@@ -3,7 +3,7 @@
  *
  * cli_parse() never prints and never exits, so cmd/pcopy.c decides what to say and the
  * fuzz target in tests/fuzz/ can call it millions of times. Every rejected combination
- * leaves its reason in cli->msg and cli->msg_arg, one line (exit status 2 for the caller).
+ * leaves its reason in cli->why, one line (exit status 2 for the caller).
  */
 #ifndef PCOPY_CLI_H
 #define PCOPY_CLI_H
@@ -23,6 +23,13 @@ enum cli_action {
 	CLI_USAGE,   /* bad command line: msg says why */
 };
 
+/* Why a command line was rejected, in two parts that make one line: "MSG" "ARG". */
+struct cli_reason {
+	const char *msg; /* a fixed text: "unknown option: ", "missing source operand" */
+	const char *arg; /* what it is about: "", an argument whole, or opt */
+	char opt[3];     /* a short option that arg names: "-x" */
+};
+
 struct cli {
 	enum cli_action action;
 	struct run_opts opts;   /* copy options (excludes point into argv) */
@@ -31,9 +38,7 @@ struct cli {
 	int force_progress; /* --progress */
 	char **operands;    /* SOURCE... [DEST], pointing into argv */
 	size_t noperands;
-	const char *msg;     /* CLI_USAGE: the reason, then */
-	const char *msg_arg; /* what it is about ("", an argument whole, or opt) */
-	char opt[3];         /* a short option msg_arg names: "-x" */
+	struct cli_reason why; /* CLI_USAGE: what is wrong */
 };
 
 /* The usage synopsis and the --help text (the man page's SYNOPSIS and OPTIONS, in short). */
@@ -42,8 +47,8 @@ extern const char cli_help_text[];
 
 /*
  * Parse ARGC/ARGV into CLI (jobs default to NCPU). Returns CLI->action; on CLI_USAGE,
- * CLI->msg and CLI->msg_arg say why. getopt state is reset, so it may be called again. Free with
- * cli_free() whatever it returns.
+ * CLI->why says why. getopt state is reset, so it may be called again. Free with cli_free()
+ * whatever it returns.
  */
 enum cli_action cli_parse(struct cli *cli, int argc, char **argv, int ncpu);
 
@@ -52,13 +57,11 @@ int cli_parse_jobs(const char *s);
 
 /*
  * What getopt_long(..., OPTSTRING, ...) rejected when it returned C ('?' or ':', with opterr
- * 0), worded for a usage message: sets *WHY to "unknown option: ", "option needs an
- * argument: " or "option takes no argument: " and returns the option as the user wrote it,
- * the whole argument for a long option ("--bogus", "--quiet=1") or "-x" (written to OPT)
- * for a short one, even in the middle of a cluster like "-qx".
+ * 0), worded into WHY: "unknown option: ", "option needs an argument: " or "option takes no
+ * argument: ", then the option as the user wrote it, the whole argument for a long option
+ * ("--bogus", "--quiet=1") or "-x" for a short one, even in the middle of a cluster ("-qx").
  */
-const char *cli_rejected_option(int c, char **argv, const char *optstring, char opt[3],
-                                const char **why);
+void cli_rejected_option(struct cli_reason *why, int c, char **argv, const char *optstring);
 
 /* Release what cli_parse() allocated. */
 void cli_free(struct cli *cli);

@@ -65,17 +65,17 @@ static void check_named_option(const char *msg, char **argv, int argc)
 	}
 }
 
-/* The usage message of both parses (MSG and ARG of one, MSG2 and ARG2 of the other): there
- * is one, it is the same twice, and an option it names is one ARGV holds. */
-static void check_usage(const char *msg, const char *arg, const char *msg2, const char *arg2,
-                        char **argv, int argc)
+/* The usage message of both parses, A and B: there is one, it is the same twice, and an
+ * option it names is one ARGV holds. */
+static void check_usage(const struct cli_reason *a, const struct cli_reason *b, char **argv,
+                        int argc)
 {
-	FUZZ_CHECK(msg != NULL && arg != NULL && msg[0] != '\0');
-	FUZZ_CHECK(strcmp(msg, msg2) == 0 && strcmp(arg, arg2) == 0);
-	size_t len = strlen(msg) + strlen(arg) + 1;
+	FUZZ_CHECK(a->msg != NULL && a->arg != NULL && a->msg[0] != '\0');
+	FUZZ_CHECK(strcmp(a->msg, b->msg) == 0 && strcmp(a->arg, b->arg) == 0);
+	size_t len = strlen(a->msg) + strlen(a->arg) + 1;
 	char *line = malloc(len);
 	FUZZ_CHECK(line != NULL);
-	snprintf(line, len, "%s%s", msg, arg);
+	snprintf(line, len, "%s%s", a->msg, a->arg);
 	check_named_option(line, argv, argc);
 	free(line);
 }
@@ -96,7 +96,7 @@ static void check_pcopy(char **argv, int argc)
 	enum cli_action act = pcopy_parse(&a, argv, argc, w1);
 	FUZZ_CHECK(pcopy_parse(&b, argv, argc, w2) == act && a.action == act);
 	if (act == CLI_USAGE)
-		check_usage(a.msg, a.msg_arg, b.msg, b.msg_arg, argv, argc);
+		check_usage(&a.why, &b.why, argv, argc);
 	if (act == CLI_RUN) {
 		const struct run_opts *o = &a.opts;
 		FUZZ_CHECK(a.noperands >= 1 && a.noperands == b.noperands);
@@ -139,7 +139,7 @@ static void check_pbatch(char **argv, int argc)
 	enum cli_action act = pbatch_parse(&a, argv, argc, w1);
 	FUZZ_CHECK(pbatch_parse(&b, argv, argc, w2) == act && a.action == act);
 	if (act == CLI_USAGE)
-		check_usage(a.msg, a.msg_arg, b.msg, b.msg_arg, argv, argc);
+		check_usage(&a.why, &b.why, argv, argc);
 	if (act == CLI_RUN) {
 		FUZZ_CHECK(a.jobs >= 1 && a.jobs <= CLI_MAX_JOBS && a.jobs == b.jobs);
 		FUZZ_CHECK(a.timeout >= 0 && isfinite(a.timeout) && a.timeout == b.timeout);

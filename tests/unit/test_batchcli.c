@@ -34,7 +34,7 @@ static enum cli_action parse(struct batchcli *bc, const char *line)
 static const char *message(const struct batchcli *bc)
 {
 	static char msg[1024];
-	snprintf(msg, sizeof(msg), "%s%s", bc->msg, bc->msg_arg);
+	snprintf(msg, sizeof(msg), "%s%s", bc->why.msg, bc->why.arg);
 	return msg;
 }
 
@@ -139,7 +139,7 @@ static void test_long_argument(void **state)
 	char *argv[] = {"pbatch", "a", arg, NULL};
 	struct batchcli bc;
 	assert_int_equal(batchcli_parse(&bc, 3, argv, 1), CLI_USAGE);
-	assert_string_equal(bc.msg_arg, arg);
+	assert_string_equal(bc.why.arg, arg);
 }
 
 int main(void)

@@ -33,7 +33,7 @@ static enum cli_action parse(struct cli *cli, const char *line)
 static const char *message(const struct cli *cli)
 {
 	static char msg[1024];
-	snprintf(msg, sizeof(msg), "%s%s", cli->msg, cli->msg_arg);
+	snprintf(msg, sizeof(msg), "%s%s", cli->why.msg, cli->why.arg);
 	return msg;
 }
 
@@ -194,13 +194,14 @@ static void test_long_argument(void **state)
 	char *argv[] = {"pcopy", "--tar", "t.tar", "--compress", arg + 2, "a", NULL};
 	struct cli cli;
 	assert_int_equal(cli_parse(&cli, 6, argv, 1), CLI_USAGE);
-	assert_string_equal(cli.msg, "--compress takes gzip, bzip2, xz, zstd, lz4 or none, not ");
-	assert_string_equal(cli.msg_arg, arg + 2);
+	assert_string_equal(cli.why.msg,
+	                    "--compress takes gzip, bzip2, xz, zstd, lz4 or none, not ");
+	assert_string_equal(cli.why.arg, arg + 2);
 	cli_free(&cli);
 	char *argv2[] = {"pcopy", arg, "a", NULL};
 	assert_int_equal(cli_parse(&cli, 3, argv2, 1), CLI_USAGE);
-	assert_string_equal(cli.msg, "unknown option: ");
-	assert_string_equal(cli.msg_arg, arg);
+	assert_string_equal(cli.why.msg, "unknown option: ");
+	assert_string_equal(cli.why.arg, arg);
 	cli_free(&cli);
 }
 
