@@ -16,7 +16,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -30,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "batchcli.h"
+#include "joblog.h"
 #include "progress.h"
 
 extern char **environ;
@@ -42,63 +43,8 @@ enum {
 	PB_SIGBASE = 128,
 };
 
-#define MAX_JOBS 1024
 #define KILL_GRACE 2.0    /* seconds between SIGTERM and SIGKILL */
 #define DRAW_INTERVAL 0.1 /* the progress line is redrawn at most 10 times a second */
-#define JOBLOG_HEADER "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n"
-
-/* Long-only options. */
-enum {
-	OPT_HALT_ON_ERROR = 256,
-	OPT_HELP,
-	OPT_JOBLOG,
-	OPT_JSON,
-	OPT_KEEP_ORDER,
-	OPT_PROGRESS,
-	OPT_RESUME,
-	OPT_TAG,
-	OPT_TIMEOUT,
-	OPT_VERSION,
-};
-
-/* Sorted by long name. */
-static const struct option longopts[] = {
-    {"halt-on-error", no_argument, NULL, OPT_HALT_ON_ERROR},
-    {"help", no_argument, NULL, OPT_HELP},
-    {"joblog", required_argument, NULL, OPT_JOBLOG},
-    {"jobs", required_argument, NULL, 'j'},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"keep-order", no_argument, NULL, OPT_KEEP_ORDER},
-    {"progress", no_argument, NULL, OPT_PROGRESS},
-    {"quiet", no_argument, NULL, 'q'},
-    {"resume", no_argument, NULL, OPT_RESUME},
-    {"tag", no_argument, NULL, OPT_TAG},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"version", no_argument, NULL, OPT_VERSION},
-    {NULL, 0, NULL, 0},
-};
-
-static const char usage_text[] = "usage: pbatch [OPTION]... [FILE]\n";
-
-static const char help_text[] =
-    "Run the shell commands in FILE (default: standard input), one per line, on a fixed\n"
-    "pool of slots; print each command's output in one piece when it finishes.\n"
-    "\n"
-    "      --halt-on-error    start no new command after the first one fails\n"
-    "  -j, --jobs N           run up to N commands at once, 1 to 1024 (default: online CPUs)\n"
-    "      --joblog FILE      write a GNU parallel format joblog to FILE\n"
-    "      --json             one JSON object per finished command and a summary on stdout;\n"
-    "                         command output goes to stderr\n"
-    "      --keep-order       print outputs in input order\n"
-    "      --progress         show the progress line even when stderr is not a terminal\n"
-    "  -q, --quiet            no progress line\n"
-    "      --resume           skip commands the joblog records as succeeded; append to it\n"
-    "      --tag              prefix each output line with the command and a tab\n"
-    "      --timeout SECONDS  kill a command's process group after SECONDS\n"
-    "      --help             show this help\n"
-    "      --version          show the version\n"
-    "\n"
-    "Exit status: 0 all succeeded, 1 some failed, 2 usage error, 130/143 interrupted.\n";
 
 /* Where each input command stands; the order matters only for --keep-order printing. */
 enum cmd_state {
@@ -166,14 +112,6 @@ static void on_signal(int sig)
 	errno = saved;
 }
 
-static void usage_error(const char *msg, const char *arg)
-{
-	fprintf(stderr, "pbatch: %s%s\n", msg, arg);
-	fputs(usage_text, stderr);
-	fputs("Try 'pbatch --help' for more information.\n", stderr);
-	exit(PB_USAGE);
-}
-
 static void fatal(const char *what, const char *why)
 {
 	fprintf(stderr, "pbatch: %s: %s\n", what, why);
@@ -192,26 +130,6 @@ static double now_wall(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int parse_jobs(const char *s)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > MAX_JOBS)
-		usage_error("invalid number of jobs (1 to 1024): ", s);
-	return (int)v;
-}
-
-static double parse_timeout(const char *s)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || !(v > 0) || !isfinite(v))
-		usage_error("invalid timeout (a positive number of seconds): ", s);
-	return v;
 }
 
 static int blank(const char *s)
@@ -257,72 +175,15 @@ static void read_commands(struct batch *b, FILE *in, const char *name)
 		fatal(name, strerror(errno));
 }
 
-/* Parse one joblog data line; return its Seq when it records a success (Exitval 0, Signal 0),
- * 0 for a failure, -1 when the line is malformed. The Command field may itself hold tabs. */
-static long joblog_done_seq(char *line)
+/* joblog_read's callback for --resume: the command on input line SEQ is done. */
+static void mark_done(void *ctx, size_t seq)
 {
-	char *field[8];
-	char *p = line;
-	for (int i = 0; i < 8; i++) {
-		field[i] = p;
-		p = strchr(p, '\t');
-		if (p == NULL)
-			return -1;
-		*p++ = '\0';
+	struct batch *b = ctx;
+	size_t i = joblog_seq_index(b->seq, b->ncmds, seq);
+	if (i < b->ncmds && b->state[i] != CMD_SKIPPED) {
+		b->state[i] = CMD_SKIPPED;
+		b->skipped++;
 	}
-	char *end;
-	long seq = strtol(field[0], &end, 10);
-	if (end == field[0] || *end != '\0' || seq < 1)
-		return -1;
-	long exitval = strtol(field[6], &end, 10);
-	if (end == field[6] || *end != '\0')
-		return -1;
-	long sig = strtol(field[7], &end, 10);
-	if (end == field[7] || *end != '\0')
-		return -1;
-	return exitval == 0 && sig == 0 ? seq : 0;
-}
-
-/* The index of the command with input line number SEQ, or ncmds when there is none. */
-static size_t cmd_of_seq(const struct batch *b, size_t seq)
-{
-	size_t lo = 0, hi = b->ncmds;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (b->seq[mid] < seq)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < b->ncmds && b->seq[lo] == seq ? lo : b->ncmds;
-}
-
-/* --resume: mark the commands the joblog records as done. Returns the lines read. */
-static size_t joblog_load(struct batch *b, FILE *f)
-{
-	char *line = NULL;
-	size_t cap = 0, lineno = 0;
-	ssize_t len;
-	while ((len = getline(&line, &cap, f)) != -1) {
-		lineno++;
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		if (lineno == 1 && strncmp(line, "Seq\t", 4) == 0)
-			continue;
-		long seq = joblog_done_seq(line);
-		if (seq < 0) {
-			fprintf(stderr, "pbatch: %s:%zu: malformed joblog line\n", b->joblog_path,
-			        lineno);
-			exit(PB_USAGE);
-		}
-		size_t i = seq > 0 ? cmd_of_seq(b, (size_t)seq) : b->ncmds;
-		if (i < b->ncmds && b->state[i] != CMD_SKIPPED) {
-			b->state[i] = CMD_SKIPPED;
-			b->skipped++;
-		}
-	}
-	free(line);
-	return lineno;
 }
 
 /* Open the joblog: truncate and write the header, or with --resume read it and append,
@@ -335,8 +196,15 @@ static void joblog_open(struct batch *b)
 		if (f == NULL && errno != ENOENT)
 			fatal(b->joblog_path, strerror(errno));
 		if (f != NULL) {
-			lines = joblog_load(b, f);
+			size_t bad_line = 0;
+			long n = joblog_read(f, mark_done, b, &bad_line);
 			fclose(f);
+			if (n < 0) {
+				fprintf(stderr, "pbatch: %s:%zu: malformed joblog line\n",
+				        b->joblog_path, bad_line);
+				exit(PB_USAGE);
+			}
+			lines = (size_t)n;
 		}
 	}
 	b->joblog = fopen(b->joblog_path, b->resume ? "a" : "w");
@@ -502,8 +370,14 @@ static void job_record(struct batch *b, const struct slot *s, int status, long l
 		exitval = -1;
 	const char *cmd = b->cmds[s->cmd];
 	if (b->joblog != NULL) {
-		fprintf(b->joblog, "%zu\t:\t%.3f\t%10.3f\t0\t%lld\t%d\t%d\t%s\n", b->seq[s->cmd],
-		        s->start_wall, runtime, bytes, exitval, sig, cmd);
+		struct joblog_entry e = {.seq = b->seq[s->cmd],
+		                         .start = s->start_wall,
+		                         .runtime = runtime,
+		                         .receive = bytes,
+		                         .exitval = exitval,
+		                         .signal = sig,
+		                         .command = cmd};
+		joblog_write(b->joblog, &e);
 		fflush(b->joblog); /* so --resume after a crash sees every finished job */
 	}
 	if (b->json) {
@@ -707,40 +581,19 @@ static void setup_signals(struct batch *b)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-/* Parse the command line into B; returns the FILE operand or NULL for stdin. */
-static const char *parse_args(struct batch *b, int argc, char **argv)
+/* The options of CLI into a fresh B. */
+static void batch_init(struct batch *b, const struct batchcli *cli)
 {
-	int force_progress = 0, quiet = 0, c;
-	opterr = 0; /* we word the messages ourselves, as "pbatch: ..." */
-	while ((c = getopt_long(argc, argv, ":j:q", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j': b->jobs = parse_jobs(optarg); break;
-		case 'q': quiet = 1; break;
-		case OPT_HALT_ON_ERROR: b->halt_on_error = 1; break;
-		case OPT_JOBLOG: b->joblog_path = optarg; break;
-		case OPT_JSON: b->json = 1; break;
-		case OPT_KEEP_ORDER: b->keep_order = 1; break;
-		case OPT_PROGRESS: force_progress = 1; break;
-		case OPT_RESUME: b->resume = 1; break;
-		case OPT_TAG: b->tag = 1; break;
-		case OPT_TIMEOUT: b->timeout = parse_timeout(optarg); break;
-		case OPT_HELP:
-			fputs(usage_text, stdout);
-			fputs(help_text, stdout);
-			exit(PB_OK);
-		case OPT_VERSION: printf("pbatch %s\n", PACKAGE_VERSION); exit(PB_OK);
-		case ':': usage_error("option needs an argument: ", argv[optind - 1]); break;
-		default: usage_error("unknown option: ", argv[optind - 1]); break;
-		}
-	}
-	if (argc - optind > 1)
-		usage_error("too many operands: ", argv[optind + 1]);
-	if (b->resume && b->joblog_path == NULL)
-		usage_error("--resume needs --joblog FILE", "");
-	if (b->joblog_path != NULL && b->joblog_path[0] == '\0')
-		usage_error("--joblog needs a file name", "");
-	b->progress = !quiet && (force_progress || isatty(STDERR_FILENO));
-	return optind < argc && strcmp(argv[optind], "-") != 0 ? argv[optind] : NULL;
+	memset(b, 0, sizeof(*b));
+	b->jobs = cli->jobs;
+	b->tag = cli->tag;
+	b->keep_order = cli->keep_order;
+	b->resume = cli->resume;
+	b->halt_on_error = cli->halt_on_error;
+	b->json = cli->json;
+	b->timeout = cli->timeout;
+	b->joblog_path = cli->joblog;
+	b->progress = !cli->quiet && (cli->force_progress || isatty(STDERR_FILENO));
 }
 
 static void batch_free(struct batch *b)
@@ -761,11 +614,24 @@ static void batch_free(struct batch *b)
 
 int main(int argc, char **argv)
 {
-	struct batch b;
-	memset(&b, 0, sizeof(b));
+	struct batchcli cli;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	b.jobs = ncpu < 1 ? 1 : ncpu > MAX_JOBS ? MAX_JOBS : (int)ncpu;
-	const char *file = parse_args(&b, argc, argv);
+	switch (batchcli_parse(&cli, argc, argv, ncpu > CLI_MAX_JOBS ? CLI_MAX_JOBS : (int)ncpu)) {
+	case CLI_RUN: break;
+	case CLI_HELP:
+		fputs(batchcli_usage_text, stdout);
+		fputs(batchcli_help_text, stdout);
+		return PB_OK;
+	case CLI_VERSION: printf("pbatch %s\n", PACKAGE_VERSION); return PB_OK;
+	case CLI_USAGE:
+		fprintf(stderr, "pbatch: %s%s\n", cli.why.msg, cli.why.arg);
+		fputs(batchcli_usage_text, stderr);
+		fputs("Try 'pbatch --help' for more information.\n", stderr);
+		return PB_USAGE;
+	}
+	struct batch b;
+	batch_init(&b, &cli);
+	const char *file = cli.file;
 
 	FILE *in = file ? fopen(file, "r") : stdin;
 	if (in == NULL)

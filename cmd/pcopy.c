@@ -235,7 +235,7 @@ int main(int argc, char **argv)
 		cli_free(&cli);
 		return RUN_OK;
 	case CLI_USAGE:
-		fprintf(stderr, "pcopy: %s\n", cli.msg);
+		fprintf(stderr, "pcopy: %s%s\n", cli.why.msg, cli.why.arg);
 		fputs(cli_usage_text, stderr);
 		fputs("Try 'pcopy --help' for more information.\n", stderr);
 		cli_free(&cli);

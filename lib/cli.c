@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +28,9 @@ enum {
 	OPT_TAR,
 	OPT_VERSION,
 };
+
+/* ':' first: a missing argument is told apart from an unknown option. */
+static const char shortopts[] = ":cj:nqvx";
 
 /* Sorted by long name. */
 static const struct option longopts[] = {
@@ -93,32 +95,46 @@ const char cli_help_text[] =
 /* Record a usage error: MSG and ARG make the one line. Returns CLI_USAGE. */
 static enum cli_action usage(struct cli *cli, const char *msg, const char *arg)
 {
-	snprintf(cli->msg, sizeof(cli->msg), "%s%s", msg, arg);
+	cli->why.msg = msg;
+	cli->why.arg = arg;
 	cli->action = CLI_USAGE;
 	return CLI_USAGE;
 }
 
-/* -j N: 1 to 1024 workers; 0 when S is not such a number. */
-static int parse_jobs(const char *s)
+int cli_parse_jobs(const char *s)
 {
 	char *end;
 	errno = 0;
 	long v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > 1024)
+	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > CLI_MAX_JOBS)
 		return 0;
 	return (int)v;
 }
 
-/* What getopt_long rejected (it prints nothing: opterr is 0). */
-static enum cli_action bad_option(struct cli *cli, int c, char **argv)
+void cli_rejected_option(struct cli_reason *why, int c, char **argv, const char *optstring)
 {
-	char opt[3] = {'-', (char)optopt, '\0'};
-	/* optopt is the short option's letter, 0 for an unknown long one, or a long-only
-	   option's enum value; long options are named by the argument getopt just took. */
-	const char *arg = optopt > 0 && optopt < OPT_CHECK ? opt : argv[optind - 1];
+	const char *arg = argv[optind - 1];
+	/* optopt is 0 for an unknown or ambiguous long option, the option's value for a known
+	   one (a long-only option's enum, or the letter of its short form), and the letter
+	   for a short option. A letter that is not in OPTSTRING came from a short option, which
+	   may be in the middle of a cluster (so not ARG); a letter that is came from a long
+	   option if ARG is one, as a short option fails on a known letter only for its missing
+	   argument at the very end of ARGV, and then ARG is that cluster. */
+	int is_long = optopt == 0 || optopt >= 256 ||
+	              (strchr(optstring, optopt) != NULL && strncmp(arg, "--", 2) == 0);
 	if (c == ':')
-		return usage(cli, "option needs an argument: ", arg);
-	return usage(cli, "unknown option: ", arg);
+		why->msg = "option needs an argument: ";
+	else if (is_long && optopt != 0)
+		why->msg = "option takes no argument: ";
+	else
+		why->msg = "unknown option: ";
+	why->arg = arg;
+	if (!is_long) {
+		why->opt[0] = '-';
+		why->opt[1] = (char)optopt;
+		why->opt[2] = '\0';
+		why->arg = why->opt;
+	}
 }
 
 /* Set one option from getopt_long's C and OPTARG; returns CLI_RUN or what stops parsing. */
@@ -129,7 +145,7 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 	case 'c': o->copy.checksum = 1; break;
 	case OPT_CHECK: o->copy.check = 1; break;
 	case 'j':
-		o->jobs = parse_jobs(optarg);
+		o->jobs = cli_parse_jobs(optarg);
 		if (o->jobs == 0)
 			return usage(cli, "invalid number of jobs (1 to 1024): ", optarg);
 		break;
@@ -158,7 +174,7 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 	case OPT_COMPRESS: cli->tar.compress = optarg; break;
 	case OPT_HELP: return cli->action = CLI_HELP;
 	case OPT_VERSION: return cli->action = CLI_VERSION;
-	default: return bad_option(cli, c, argv);
+	default: cli_rejected_option(&cli->why, c, argv, shortopts); return cli->action = CLI_USAGE;
 	}
 	return CLI_RUN;
 }
@@ -208,7 +224,7 @@ enum cli_action cli_parse(struct cli *cli, int argc, char **argv, int ncpu)
 	optind = 0; /* glibc: a full reset, so parsing may run again */
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, ":cj:nqvx", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		enum cli_action a = take_option(cli, c, argv);
 		if (a != CLI_RUN)
 			return a;

@@ -3,7 +3,7 @@
  *
  * cli_parse() never prints and never exits, so cmd/pcopy.c decides what to say and the
  * fuzz target in tests/fuzz/ can call it millions of times. Every rejected combination
- * leaves one line in cli->msg (exit status 2 for the caller).
+ * leaves its reason in cli->why, one line (exit status 2 for the caller).
  */
 #ifndef PCOPY_CLI_H
 #define PCOPY_CLI_H
@@ -13,11 +13,21 @@
 #include "run.h"
 #include "tarout.h"
 
+/* The most worker processes (pcopy) or slots (pbatch) -j takes. */
+#define CLI_MAX_JOBS 1024
+
 enum cli_action {
 	CLI_RUN,     /* copy, check or archive the operands */
 	CLI_HELP,    /* --help */
 	CLI_VERSION, /* --version */
 	CLI_USAGE,   /* bad command line: msg says why */
+};
+
+/* Why a command line was rejected, in two parts that make one line: "MSG" "ARG". */
+struct cli_reason {
+	const char *msg; /* a fixed text: "unknown option: ", "missing source operand" */
+	const char *arg; /* what it is about: "", an argument whole, or opt */
+	char opt[3];     /* a short option that arg names: "-x" */
 };
 
 struct cli {
@@ -28,7 +38,7 @@ struct cli {
 	int force_progress; /* --progress */
 	char **operands;    /* SOURCE... [DEST], pointing into argv */
 	size_t noperands;
-	char msg[256]; /* CLI_USAGE: the one-line reason */
+	struct cli_reason why; /* CLI_USAGE: what is wrong */
 };
 
 /* The usage synopsis and the --help text (the man page's SYNOPSIS and OPTIONS, in short). */
@@ -37,10 +47,21 @@ extern const char cli_help_text[];
 
 /*
  * Parse ARGC/ARGV into CLI (jobs default to NCPU). Returns CLI->action; on CLI_USAGE,
- * CLI->msg holds the reason. getopt state is reset, so it may be called again. Free with
- * cli_free() whatever it returns.
+ * CLI->why says why. getopt state is reset, so it may be called again. Free with cli_free()
+ * whatever it returns.
  */
 enum cli_action cli_parse(struct cli *cli, int argc, char **argv, int ncpu);
+
+/* -j N (pcopy and pbatch): N when S is a whole number from 1 to CLI_MAX_JOBS, else 0. */
+int cli_parse_jobs(const char *s);
+
+/*
+ * What getopt_long(..., OPTSTRING, ...) rejected when it returned C ('?' or ':', with opterr
+ * 0), worded into WHY: "unknown option: ", "option needs an argument: " or "option takes no
+ * argument: ", then the option as the user wrote it, the whole argument for a long option
+ * ("--bogus", "--quiet=1") or "-x" for a short one, even in the middle of a cluster ("-qx").
+ */
+void cli_rejected_option(struct cli_reason *why, int c, char **argv, const char *optstring);
 
 /* Release what cli_parse() allocated. */
 void cli_free(struct cli *cli);

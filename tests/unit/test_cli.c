@@ -1,0 +1,216 @@
+/* Unit tests for lib/cli.c: pcopy's options, operands, defaults and usage errors. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cli.h"
+
+#define MAX_ARGS 32
+
+/* Parse "pcopy" followed by the space-separated words of LINE ("" for none), with 4 CPUs.
+ * The words stay in a static buffer until the next call, as CLI points into them. */
+static enum cli_action parse(struct cli *cli, const char *line)
+{
+	static char buf[1024];
+	static char *argv[MAX_ARGS + 1];
+	int argc = 0;
+	snprintf(buf, sizeof(buf), "%s", line);
+	argv[argc++] = "pcopy";
+	for (char *w = strtok(buf, " "); w != NULL && argc < MAX_ARGS; w = strtok(NULL, " "))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	return cli_parse(cli, argc, argv, 4);
+}
+
+/* The usage message CLI holds, as pcopy prints it after "pcopy: ". */
+static const char *message(const struct cli *cli)
+{
+	static char msg[1024];
+	snprintf(msg, sizeof(msg), "%s%s", cli->why.msg, cli->why.arg);
+	return msg;
+}
+
+static void test_defaults(void **state)
+{
+	(void)state;
+	struct cli cli;
+	assert_int_equal(parse(&cli, "src"), CLI_RUN);
+	assert_int_equal(cli.noperands, 1);
+	assert_string_equal(cli.operands[0], "src");
+	assert_int_equal(cli.opts.jobs, 4);
+	assert_true(cli.opts.copy.verify);
+	assert_false(cli.opts.copy.checksum || cli.opts.copy.dry_run || cli.opts.copy.check ||
+	             cli.opts.copy.force || cli.opts.copy.fsync);
+	assert_false(cli.opts.delete_extra || cli.opts.one_fs);
+	assert_int_equal(cli.opts.nexcludes, 0);
+	assert_null(cli.opts.manifest);
+	assert_null(cli.tar.archive);
+	assert_false(cli.quiet || cli.verbose || cli.json || cli.stats || cli.force_progress);
+	cli_free(&cli);
+	char *argv[] = {"pcopy", "src", NULL};
+	assert_int_equal(cli_parse(&cli, 2, argv, 0), CLI_RUN);
+	assert_int_equal(cli.opts.jobs, 1);
+	cli_free(&cli);
+}
+
+static void test_options(void **state)
+{
+	(void)state;
+	struct cli cli;
+	assert_int_equal(parse(&cli, "-j 2 -c -n -x -q -v --delete --exclude *.o --exclude tmp "
+	                             "--force --fsync --no-verify --stats --progress --json a b c"),
+	                 CLI_RUN);
+	const struct run_opts *o = &cli.opts;
+	assert_int_equal(o->jobs, 2);
+	assert_true(o->copy.checksum && o->copy.dry_run && o->one_fs && o->delete_extra &&
+	            o->copy.force && o->copy.fsync && !o->copy.verify);
+	assert_true(cli.quiet && cli.verbose && cli.stats && cli.force_progress && cli.json);
+	assert_int_equal(o->nexcludes, 2);
+	assert_string_equal(o->excludes[0], "*.o");
+	assert_string_equal(o->excludes[1], "tmp");
+	assert_int_equal(cli.noperands, 3);
+	assert_string_equal(cli.operands[2], "c");
+	cli_free(&cli);
+
+	/* Options after operands, clustered short options, --opt=value. */
+	assert_int_equal(parse(&cli, "a -qvj3 b --manifest=m.xxh128"), CLI_RUN);
+	assert_int_equal(cli.opts.jobs, 3);
+	assert_true(cli.quiet && cli.verbose);
+	assert_string_equal(cli.opts.manifest, "m.xxh128");
+	assert_int_equal(cli.noperands, 2);
+	assert_string_equal(cli.operands[0], "a");
+	assert_string_equal(cli.operands[1], "b");
+	cli_free(&cli);
+
+	assert_int_equal(parse(&cli, "--tar a.tar --compress zstd --manifest - x y"), CLI_RUN);
+	assert_string_equal(cli.tar.archive, "a.tar");
+	assert_string_equal(cli.tar.compress, "zstd");
+	assert_int_equal(cli.noperands, 2);
+	cli_free(&cli);
+
+	assert_int_equal(parse(&cli, "--check -c a b"), CLI_RUN);
+	assert_true(cli.opts.copy.check && cli.opts.copy.checksum);
+	cli_free(&cli);
+
+	assert_int_equal(parse(&cli, "-- -n"), CLI_RUN);
+	assert_false(cli.opts.copy.dry_run);
+	assert_string_equal(cli.operands[0], "-n");
+	cli_free(&cli);
+}
+
+static void test_help_version(void **state)
+{
+	(void)state;
+	struct cli cli;
+	assert_int_equal(parse(&cli, "--help"), CLI_HELP);
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--check a --version"), CLI_VERSION);
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--help -j 0"), CLI_HELP);
+	cli_free(&cli);
+	assert_int_equal(strncmp(cli_usage_text, "usage: pcopy ", 13), 0);
+	assert_non_null(strstr(cli_help_text, "--manifest FILE"));
+}
+
+static void test_usage_errors(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *line, *msg;
+	} cases[] = {
+	    {"", "missing source operand"},
+	    {"-q", "missing source operand"},
+	    {"-j 0 a", "invalid number of jobs (1 to 1024): 0"},
+	    {"-j 1025 a", "invalid number of jobs (1 to 1024): 1025"},
+	    {"--jobs=2x a", "invalid number of jobs (1 to 1024): 2x"},
+	    {"a -j", "option needs an argument: -j"},
+	    {"a --tar", "option needs an argument: --tar"},
+	    {"--bogus a", "unknown option: --bogus"},
+	    {"--che a b", "unknown option: --che"}, /* ambiguous: --check, --checksum */
+	    {"-z a", "unknown option: -z"},
+	    {"-qz a", "unknown option: -z"},
+	    /* An option is named as written, wherever it stands in a cluster. */
+	    {"-zq a", "unknown option: -z"},
+	    {"-x -zq a", "unknown option: -z"},
+	    {"-\xc3\xa9 a", "unknown option: -\xc3"},
+	    {"a -qj", "option needs an argument: -j"},
+	    {"a --jobs", "option needs an argument: --jobs"},
+	    {"--verbose=1 a", "option takes no argument: --verbose=1"},
+	    {"--delete=1 a", "option takes no argument: --delete=1"},
+	    {"--manifest= a", "--manifest needs a file name"},
+	    {"--tar= a", "--tar needs an archive name"},
+	    {"--manifest - --json a", "--manifest - and --json both want stdout"},
+	    {"-n --manifest m a", "--manifest cannot be written by a dry run"},
+	    {"--check a", "--check compares exactly two trees: SOURCE DEST"},
+	    {"--check a b c", "--check compares exactly two trees: SOURCE DEST"},
+	    {"--check --force a b", "--check copies nothing: it does not go with --manifest, "
+	                            "--delete, --dry-run or --force"},
+	    {"--compress gzip a", "--compress goes with --tar"},
+	    {"--tar t --compress rar a",
+	     "--compress takes gzip, bzip2, xz, zstd, lz4 or none, not rar"},
+	    {"--tar t --delete a", "--tar does not go with --check, --delete or --dry-run"},
+	    {"--tar - --json a",
+	     "--tar - writes the archive to stdout: no --json or --manifest - with it"},
+	    {"--tar - --manifest - a",
+	     "--tar - writes the archive to stdout: no --json or --manifest - with it"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cli cli;
+		assert_int_equal(parse(&cli, cases[i].line), CLI_USAGE);
+		assert_string_equal(message(&cli), cases[i].msg);
+		cli_free(&cli);
+	}
+}
+
+/* Parsing starts afresh each time, even after an error in the middle of "-qz". */
+static void test_parse_again(void **state)
+{
+	(void)state;
+	struct cli cli;
+	assert_int_equal(parse(&cli, "-qzv a"), CLI_USAGE);
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "-v a"), CLI_RUN);
+	assert_false(cli.quiet);
+	assert_true(cli.verbose);
+	assert_int_equal(cli.noperands, 1);
+	cli_free(&cli);
+}
+
+/* A usage message names a long argument whole, however long. */
+static void test_long_argument(void **state)
+{
+	(void)state;
+	char arg[600];
+	memset(arg, 'x', sizeof(arg) - 1);
+	memcpy(arg, "--", 2);
+	arg[sizeof(arg) - 1] = '\0';
+	char *argv[] = {"pcopy", "--tar", "t.tar", "--compress", arg + 2, "a", NULL};
+	struct cli cli;
+	assert_int_equal(cli_parse(&cli, 6, argv, 1), CLI_USAGE);
+	assert_string_equal(cli.why.msg,
+	                    "--compress takes gzip, bzip2, xz, zstd, lz4 or none, not ");
+	assert_string_equal(cli.why.arg, arg + 2);
+	cli_free(&cli);
+	char *argv2[] = {"pcopy", arg, "a", NULL};
+	assert_int_equal(cli_parse(&cli, 3, argv2, 1), CLI_USAGE);
+	assert_string_equal(cli.why.msg, "unknown option: ");
+	assert_string_equal(cli.why.arg, arg);
+	cli_free(&cli);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_defaults),     cmocka_unit_test(test_options),
+	    cmocka_unit_test(test_help_version), cmocka_unit_test(test_usage_errors),
+	    cmocka_unit_test(test_parse_again),  cmocka_unit_test(test_long_argument),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
