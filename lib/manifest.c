@@ -34,7 +34,7 @@ static int line_cmp(const void *a, const void *b)
 
 static int needs_escape(const char *s)
 {
-	return strpbrk(s, "\\\n") != NULL;
+	return strpbrk(s, "\\\n\r") != NULL;
 }
 
 static void write_escaped(FILE *out, const char *s)
@@ -44,6 +44,8 @@ static void write_escaped(FILE *out, const char *s)
 			fputs("\\\\", out);
 		else if (*s == '\n')
 			fputs("\\n", out);
+		else if (*s == '\r')
+			fputs("\\r", out);
 		else
 			putc(*s, out);
 	}
@@ -93,6 +95,8 @@ int manifest_parse_line(const char *line, struct hash128 *hash, char *path, size
 			s++;
 			if (*s == 'n')
 				ch = '\n';
+			else if (*s == 'r')
+				ch = '\r';
 			else if (*s == '\\')
 				ch = '\\';
 			else

@@ -3,7 +3,8 @@
  *
  * One line per file, "<32 hex>  <path>", sorted bytewise by path. A path holding a newline
  * or a backslash is written the way GNU coreutils' *sum tools write it: the line starts with
- * a backslash and the name has "\\" for a backslash and "\n" for a newline (xxhsum 0.8.1
+ * a backslash and the name has "\\" for a backslash, "\n" for a newline and "\r" for a
+ * carriage return (xxhsum 0.8.1
  * cannot check such lines; everything else checks with `xxh128sum -c`).
  */
 #ifndef PCOPY_MANIFEST_H

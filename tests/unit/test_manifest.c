@@ -44,9 +44,11 @@ static void test_escaped_names(void **state)
 {
 	(void)state;
 	struct hash128 h = {0, 0xff};
-	struct manifest_line lines[] = {{"", "new\nline", h}, {"", "back\\slash", h}};
-	char *s = write_lines(lines, 2);
+	struct manifest_line lines[] = {
+	    {"", "new\nline", h}, {"", "back\\slash", h}, {"", "carriage\rreturn", h}};
+	char *s = write_lines(lines, 3);
 	assert_string_equal(s, "\\000000000000000000000000000000ff  back\\\\slash\n"
+	                       "\\000000000000000000000000000000ff  carriage\\rreturn\n"
 	                       "\\000000000000000000000000000000ff  new\\nline\n");
 	free(s);
 }
@@ -65,6 +67,10 @@ static void test_parse(void **state)
 	                                     path, sizeof(path)),
 	                 0);
 	assert_string_equal(path, "new\nl\\");
+	assert_int_equal(manifest_parse_line("\\000000000000000000000000000000ff  cr\\rx", &h, path,
+	                                     sizeof(path)),
+	                 0);
+	assert_string_equal(path, "cr\rx");
 	assert_int_equal(manifest_parse_line("xyz", &h, path, sizeof(path)), -1);
 	assert_int_equal(
 	    manifest_parse_line("000000000000000000000000000000ff a", &h, path, sizeof(path)), -1);
