@@ -115,43 +115,78 @@ static void on_tick(void *ctx, const struct stats *st)
 	}
 }
 
+/* What the --tar hooks need: the display and the last counts (for the summary). */
+struct tar_ui {
+	struct ui *ui;
+	struct stats *last;
+};
+
 static void on_member(void *ctx, const char *path, uint64_t bytes, const struct hash128 *hash)
 {
-	struct ui *ui = ctx;
+	struct ui *ui = ((struct tar_ui *)ctx)->ui;
 	if (ui->json) {
 		char hex[HASH_HEX_LEN + 1];
 		if (hash != NULL)
 			hash_hex(*hash, hex);
 		progress_json_event(stdout, "archived", path, bytes, hash ? hex : NULL, NULL, NULL);
 	} else if (ui->verbose) {
-		printf("%s\n", path);
+		fprintf(ui->out, "%s\n", path);
 	}
 }
 
 static void on_tar_failed(void *ctx, const char *path, const char *reason, int err)
 {
-	(void)ctx;
+	struct ui *ui = ((struct tar_ui *)ctx)->ui;
+	clear_line(ui);
 	if (err != 0)
 		fprintf(stderr, "pcopy: %s: %s: %s\n", path, reason, strerror(err));
 	else
 		fprintf(stderr, "pcopy: %s: %s\n", path, reason);
+	if (ui->json)
+		progress_json_event(stdout, "failed", path, 0, NULL, NULL, reason);
+}
+
+static void on_tar_tick(void *ctx, const struct stats *st)
+{
+	struct tar_ui *tu = ctx;
+	*tu->last = *st;
+	on_tick(tu->ui, st);
+}
+
+/* The progress line's last state and a newline after it, once the run is over. */
+static void end_line(struct ui *ui, const struct stats *st)
+{
+	if (ui->progress) {
+		draw(ui, st);
+		fputs("\n", stderr);
+		ui->line_shown = 0;
+	}
 }
 
 /* pcopy --tar ARCHIVE SOURCE...: write an archive instead of a directory. */
-static int tar_main(struct tarout_opts *tar, struct ui *ui, const char *manifest, char **sources,
-                    size_t n)
+static int tar_main(struct tarout_opts *tar, struct ui *ui, const struct run_opts *opts,
+                    char **sources, size_t n)
 {
-	tar->manifest = manifest;
+	tar->manifest = opts->manifest;
+	tar->jobs = opts->jobs;
 	tar->interrupted = &interrupted;
-	struct tarout_hooks hooks = {on_member, on_tar_failed, ui};
+	struct stats last;
+	memset(&last, 0, sizeof(last));
+	struct tar_ui tu = {ui, &last};
+	struct tarout_hooks hooks = {on_member, on_tar_failed, on_tar_tick, &tu};
 	char err[1024] = "";
 	int status = tarout_write(tar, sources, n, &hooks, err, sizeof(err));
+	end_line(ui, &last);
 	if (status == RUN_FATAL)
 		fprintf(stderr, "pcopy: %s\n", err[0] ? err : "cannot write the archive");
 	if (status >= RUN_SIGNALLED)
 		fprintf(stderr, "pcopy: interrupted; no archive was written\n");
+	int manifest_stdout = opts->manifest != NULL && strcmp(opts->manifest, "-") == 0;
+	int to_stdout = strcmp(tar->archive, "-") == 0;
+	if (ui->stats)
+		progress_stats(ui->json || manifest_stdout || to_stdout ? stderr : stdout, &last);
 	if (ui->json)
-		printf("{\"event\":\"summary\",\"exit\":%d}\n", status);
+		progress_json_summary(stdout, &last, status);
 	return status;
 }
 
@@ -166,7 +201,8 @@ static int pcopy_main(struct cli *cli)
 	ui.json = cli->json;
 	ui.stats = cli->stats;
 	int manifest_stdout = opts->manifest != NULL && strcmp(opts->manifest, "-") == 0;
-	ui.out = manifest_stdout ? stderr : stdout;
+	int tar_stdout = cli->tar.archive != NULL && strcmp(cli->tar.archive, "-") == 0;
+	ui.out = manifest_stdout || tar_stdout ? stderr : stdout;
 	ui.dry_run = opts->copy.dry_run;
 	ui.progress = !ui.quiet && (cli->force_progress || isatty(STDERR_FILENO));
 	opts->copy.need_hash = opts->manifest != NULL || ui.json;
@@ -181,7 +217,7 @@ static int pcopy_main(struct cli *cli)
 	sigaction(SIGHUP, &sa, NULL);
 
 	if (cli->tar.archive != NULL)
-		return tar_main(&cli->tar, &ui, opts->manifest, cli->operands, cli->noperands);
+		return tar_main(&cli->tar, &ui, opts, cli->operands, cli->noperands);
 
 	struct run r;
 	struct run_hooks hooks = {on_event, on_tick, &ui, ui.verbose || ui.json || ui.dry_run};
@@ -195,11 +231,7 @@ static int pcopy_main(struct cli *cli)
 		return RUN_FATAL;
 	}
 	int status = run_execute(&r);
-	if (ui.progress) {
-		draw(&ui, &r.stats);
-		fputs("\n", stderr);
-		ui.line_shown = 0;
-	}
+	end_line(&ui, &r.stats);
 	if (status == RUN_FATAL)
 		fprintf(stderr, "pcopy: %s\n", r.err);
 	if (status >= RUN_SIGNALLED)
