@@ -14,7 +14,7 @@
 #include "tarout.h"
 
 enum cli_action {
-	CLI_RUN,     /* copy, check or archive the operands */
+	CLI_RUN,     /* copy, check, archive or extract the operands */
 	CLI_HELP,    /* --help */
 	CLI_VERSION, /* --version */
 	CLI_USAGE,   /* bad command line: msg says why */
@@ -22,8 +22,10 @@ enum cli_action {
 
 struct cli {
 	enum cli_action action;
-	struct run_opts opts;   /* copy options (excludes point into argv) */
-	struct tarout_opts tar; /* --tar, --compress (archive == NULL: not archiving) */
+	struct run_opts opts;        /* copy options (excludes point into argv) */
+	struct tarout_opts tar;      /* --tar, --compress (archive == NULL: not archiving) */
+	int extract;                 /* --extract: operands are ARCHIVE... DEST */
+	const char *verify_manifest; /* --verify-manifest FILE, or NULL */
 	int quiet, verbose, json, stats;
 	int force_progress; /* --progress */
 	char **operands;    /* SOURCE... [DEST], pointing into argv */
