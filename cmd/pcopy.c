@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "run.h"
 #include "tarout.h"
+#include "untar.h"
 
 /* Everything the command keeps about the run it renders. */
 struct ui {
@@ -119,16 +120,18 @@ static void on_tick(void *ctx, const struct stats *st)
 struct tar_ui {
 	struct ui *ui;
 	struct stats *last;
+	const char *event; /* --json event name per member: "archived" or "extracted" */
 };
 
 static void on_member(void *ctx, const char *path, uint64_t bytes, const struct hash128 *hash)
 {
-	struct ui *ui = ((struct tar_ui *)ctx)->ui;
+	struct tar_ui *tu = ctx;
+	struct ui *ui = tu->ui;
 	if (ui->json) {
 		char hex[HASH_HEX_LEN + 1];
 		if (hash != NULL)
 			hash_hex(*hash, hex);
-		progress_json_event(stdout, "archived", path, bytes, hash ? hex : NULL, NULL, NULL);
+		progress_json_event(stdout, tu->event, path, bytes, hash ? hex : NULL, NULL, NULL);
 	} else if (ui->verbose) {
 		fprintf(ui->out, "%s\n", path);
 	}
@@ -163,6 +166,9 @@ static void end_line(struct ui *ui, const struct stats *st)
 	}
 }
 
+static int tar_end(struct ui *ui, const struct stats *last, int status, const char *err,
+                   const char *interrupted_note, int stdout_taken);
+
 /* pcopy --tar ARCHIVE SOURCE...: write an archive instead of a directory. */
 static int tar_main(struct tarout_opts *tar, struct ui *ui, const struct run_opts *opts,
                     char **sources, size_t n)
@@ -172,21 +178,43 @@ static int tar_main(struct tarout_opts *tar, struct ui *ui, const struct run_opt
 	tar->interrupted = &interrupted;
 	struct stats last;
 	memset(&last, 0, sizeof(last));
-	struct tar_ui tu = {ui, &last};
+	struct tar_ui tu = {ui, &last, "archived"};
 	struct tarout_hooks hooks = {on_member, on_tar_failed, on_tar_tick, &tu};
 	char err[1024] = "";
 	int status = tarout_write(tar, sources, n, &hooks, err, sizeof(err));
-	end_line(ui, &last);
+	return tar_end(ui, &last, status, err, "no archive was written",
+	               (opts->manifest != NULL && strcmp(opts->manifest, "-") == 0) ||
+	                   strcmp(tar->archive, "-") == 0);
+}
+
+/* pcopy --extract ARCHIVE... DEST: extract archives, verifying against a manifest if given. */
+static int extract_main(struct cli *cli, struct ui *ui)
+{
+	struct untar_opts o = {cli->operands[cli->noperands - 1], cli->verify_manifest,
+	                       geteuid() == 0, &interrupted};
+	struct stats last;
+	memset(&last, 0, sizeof(last));
+	struct tar_ui tu = {ui, &last, "extracted"};
+	struct untar_hooks hooks = {on_member, on_tar_failed, on_tar_tick, &tu};
+	char err[1024] = "";
+	int status = untar_extract(&o, cli->operands, cli->noperands - 1, &hooks, err, sizeof(err));
+	return tar_end(ui, &last, status, err,
+	               "files already in place stay; run the same command again to finish", 0);
+}
+
+/* The end of --tar and --extract: messages, --stats, the --json summary. */
+static int tar_end(struct ui *ui, const struct stats *last, int status, const char *err,
+                   const char *interrupted_note, int stdout_taken)
+{
+	end_line(ui, last);
 	if (status == RUN_FATAL)
-		fprintf(stderr, "pcopy: %s\n", err[0] ? err : "cannot write the archive");
+		fprintf(stderr, "pcopy: %s\n", err[0] ? err : "fatal error");
 	if (status >= RUN_SIGNALLED)
-		fprintf(stderr, "pcopy: interrupted; no archive was written\n");
-	int manifest_stdout = opts->manifest != NULL && strcmp(opts->manifest, "-") == 0;
-	int to_stdout = strcmp(tar->archive, "-") == 0;
+		fprintf(stderr, "pcopy: interrupted; %s\n", interrupted_note);
 	if (ui->stats)
-		progress_stats(ui->json || manifest_stdout || to_stdout ? stderr : stdout, &last);
+		progress_stats(ui->json || stdout_taken ? stderr : stdout, last);
 	if (ui->json)
-		progress_json_summary(stdout, &last, status);
+		progress_json_summary(stdout, last, status);
 	return status;
 }
 
@@ -216,6 +244,8 @@ static int pcopy_main(struct cli *cli)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
+	if (cli->extract)
+		return extract_main(cli, &ui);
 	if (cli->tar.archive != NULL)
 		return tar_main(&cli->tar, &ui, opts, cli->operands, cli->noperands);
 
