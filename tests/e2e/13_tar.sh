@@ -19,6 +19,9 @@ check "GNU tar extracts it exactly (rsync -c -H)" same_tree src gnu/src
 bsdtar -C bsd -xf a.tar
 check "bsdtar extracts it exactly" same_tree src bsd/src
 check "times to the nanosecond after GNU tar" [ "$(stat -c %y src/link-rel)" = "$(stat -c %y gnu/src/link-rel)" ]
+check "GNU tar and bsdtar list the same members" bash -c 'cmp -s <(tar -tf a.tar 2>/dev/null) <(bsdtar -tf a.tar 2>/dev/null | sed "s|[^/]\$|&|")'
+check "rsync -c -H -X sees no difference after GNU tar" bash -c 'out=$(rsync -a -n -c -i -H -X src/ gnu/src/ 2>&1); [ -z "$out" ]'
+check "rsync -c -H -X sees no difference after bsdtar" bash -c 'out=$(rsync -a -n -c -i -H -X src/ bsd/src/ 2>&1); [ -z "$out" ]'
 check "hard link stored as a link" [ "$(stat -c %i gnu/src/plain.txt)" = "$(stat -c %i gnu/src/sub/hardlink)" ]
 check "sparse file still sparse after GNU tar" [ "$(du -k gnu/src/sparse.img | cut -f1)" -lt 1024 ]
 if [ $xattr = 1 ]; then
@@ -30,6 +33,15 @@ check "manifest lists member paths" grep -aq '  src/sub/random.bin$' man.txt
 
 "$PCOPY" --tar b.tar src
 check "same tree, same times: identical uncompressed archives" bash -c 'tar -tvf a.tar >x 2>/dev/null; tar -tvf b.tar >y 2>/dev/null; cmp -s x y'
+
+"$PCOPY" -j1 --tar j1.tar src && "$PCOPY" -j3 --tar j3.tar src
+check "the pool size does not change the archive" bash -c 'tar -tvf j1.tar >x 2>/dev/null; tar -tvf j3.tar >y 2>/dev/null; cmp -s x y && tar -tvf a.tar 2>/dev/null | cmp -s - x'
+"$PCOPY" --tar j.tar --json src >events.txt
+check "--json: one archived event per member" [ "$(grep -c '"event":"archived"' events.txt)" = "$(tar -tf j.tar 2>/dev/null | wc -l)" ]
+check "--json: a summary with the counts" grep -q '^{"event":"summary","files":.*"copied":.*"exit":0}$' events.txt
+check "--json: hashes of regular files" grep -q '"path":"src/plain.txt","bytes":6,"hash":"[0-9a-f]\{32\}"' events.txt
+"$PCOPY" --tar p.tar --progress src 2>progress.txt
+check "--progress draws a line" grep -q 'files' progress.txt
 
 for pair in tar.gz:1f8b tgz:1f8b tar.bz2:425a68 tar.xz:fd377a585a00 tar.zst:28b52ffd tar.lz4:04224d18; do
 	suffix=${pair%%:*} magic=${pair#*:}
