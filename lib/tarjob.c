@@ -180,14 +180,7 @@ static void worker_signal(int sig)
 int tarjob_worker(struct pool *p, void *arg, int index)
 {
 	struct tarjob *j = arg;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = worker_signal; /* no SA_RESTART: waits return EINTR */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	pool_worker_signals(worker_signal);
 	volatile uint64_t *claim = &p->slots[index].claim;
 	/* Test hook, as for copies: slow every member down so tests can interrupt a run. */
 	const char *slow = getenv("PCOPY_TEST_SLOW_MS");
