@@ -10,12 +10,12 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "array.h"
 #include "hash.h"
 #include "manifest.h"
+#include "run.h"
 #include "path.h"
 #include "tarjob.h"
 #include "tarout.h"
@@ -142,13 +142,6 @@ static int set_filter(struct tar *t, const char *c)
 		(void)archive_write_set_filter_option(t->a, NULL, "threads", threads);
 	}
 	return rc;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static size_t link_bucket(const struct tar *t, dev_t dev, ino_t ino)
@@ -655,7 +648,7 @@ static int drain(struct tar *t)
 
 static void tick(struct tar *t)
 {
-	t->stats.seconds = now() - t->start;
+	t->stats.seconds = run_now() - t->start;
 	t->last_tick = t->stats.seconds;
 	if (t->h->tick != NULL)
 		t->h->tick(t->h->ctx, &t->stats);
@@ -676,7 +669,7 @@ static int pump(struct tar *t)
 			return 0;
 		if (did == 0 && collect(t, 50) < 0)
 			return -1;
-		if (now() - t->start - t->last_tick >= 0.1)
+		if (run_now() - t->start - t->last_tick >= 0.1)
 			tick(t);
 	}
 	return -1;
@@ -802,7 +795,7 @@ int tarout_write(const struct tarout_opts *o, char **sources, size_t nsources,
 	t.nsources = nsources;
 	t.err = err;
 	t.errlen = errlen;
-	t.start = now();
+	t.start = run_now();
 	int to_stdout = strcmp(o->archive, "-") == 0;
 	char *tmp = malloc(strlen(o->archive) + 32);
 	if (tmp != NULL)

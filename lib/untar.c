@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "array.h"
 #include "copy.h"
 #include "manifest.h"
+#include "run.h"
 #include "untar.h"
 
 /* One line of the manifest being verified against. */
@@ -42,16 +42,9 @@ struct untar {
 	size_t errlen;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void tick(struct untar *u)
 {
-	u->stats.seconds = now() - u->start;
+	u->stats.seconds = run_now() - u->start;
 	u->last_tick = u->stats.seconds;
 	if (u->h->tick != NULL)
 		u->h->tick(u->h->ctx, &u->stats);
@@ -344,7 +337,7 @@ static int extract_archive(struct untar *u, const char *name, int fd)
 		}
 		rc = extract_member(u, r, e);
 		u->stats.bytes_done = (uint64_t)archive_filter_bytes(r, -1);
-		if (now() - u->start - u->last_tick >= 0.1)
+		if (run_now() - u->start - u->last_tick >= 0.1)
 			tick(u);
 	}
 	if (rc != 0 && u->err[0] == '\0')
@@ -403,7 +396,7 @@ int untar_extract(const struct untar_opts *o, char **archives, size_t narchives,
 	u.h = hooks;
 	u.err = err;
 	u.errlen = errlen;
-	u.start = now();
+	u.start = run_now();
 	u.hs = hash_new();
 	int *fds = calloc(narchives + 1, sizeof(int));
 	for (size_t i = 0; fds != NULL && i < narchives; i++)
