@@ -14,6 +14,7 @@
 
 #include "array.h"
 #include "hash.h"
+#include "inotab.h"
 #include "manifest.h"
 #include "run.h"
 #include "path.h"
@@ -27,11 +28,10 @@
 #define TAR_BATCH 32                  /* members per task */
 #define TAR_BLOCK (1 << 20)           /* bytes per write(2) of the archive */
 
-/* First archive path of each multiply linked file, by (dev, ino), and its content hash. */
+/* First archive path of each multiply linked file (found through struct inotab), and its
+ * content hash. */
 struct tar_link {
-	dev_t dev;
-	ino_t ino;
-	char *path;
+	uint64_t path; /* arena offset */
 	struct hash128 hash;
 	int hashed;
 };
@@ -81,8 +81,7 @@ struct tar {
 	struct tar_slot *slots; /* TARJOB_WINDOW */
 	struct tar_link *links;
 	size_t nlinks, links_cap;
-	size_t *link_index; /* open-addressing table of 1 + index in LINKS, by (dev, ino) */
-	size_t link_buckets;
+	struct inotab inodes;        /* (dev, ino) -> index in LINKS */
 	struct manifest_line *lines; /* for --manifest */
 	size_t nlines, lines_cap;
 	struct stats stats;
@@ -144,51 +143,19 @@ static int set_filter(struct tar *t, const char *c)
 	return rc;
 }
 
-static size_t link_bucket(const struct tar *t, dev_t dev, ino_t ino)
-{
-	uint64_t h = ((uint64_t)dev * 0x9e3779b97f4a7c15u) ^ ((uint64_t)ino * 0xc2b2ae3d27d4eb4fu);
-	return (size_t)(h ^ (h >> 29)) & (t->link_buckets - 1);
-}
-
-/* Index T's hard-link records in a table twice their number (open addressing). */
-static int link_rehash(struct tar *t)
-{
-	size_t n = t->link_buckets ? t->link_buckets * 2 : 64;
-	free(t->link_index);
-	t->link_index = calloc(n, sizeof(*t->link_index));
-	if (t->link_index == NULL)
-		return -1;
-	t->link_buckets = n;
-	for (size_t i = 0; i < t->nlinks; i++) {
-		size_t b = link_bucket(t, t->links[i].dev, t->links[i].ino);
-		while (t->link_index[b] != 0)
-			b = (b + 1) & (n - 1);
-		t->link_index[b] = i + 1;
-	}
-	return 0;
-}
-
 /*
- * 1 + index of the first member recorded for (DEV, INO); 0 after recording PATH as that
- * first member (or when out of memory: it is then archived as a file of its own).
+ * 1 + index of the first member recorded for (DEV, INO); 0 after recording member PATH (an
+ * arena offset) as that first member, or when out of memory (it is then a file of its own).
  */
-static size_t link_first(struct tar *t, dev_t dev, ino_t ino, const char *path)
+static size_t link_first(struct tar *t, dev_t dev, ino_t ino, uint64_t path)
 {
-	if (2 * (t->nlinks + 1) > t->link_buckets && link_rehash(t) != 0)
-		return 0;
-	size_t b = link_bucket(t, dev, ino);
-	for (; t->link_index[b] != 0; b = (b + 1) & (t->link_buckets - 1)) {
-		const struct tar_link *l = &t->links[t->link_index[b] - 1];
-		if (l->dev == dev && l->ino == ino)
-			return t->link_index[b];
-	}
 	if (array_grow(&t->links, &t->links_cap, t->nlinks + 1, sizeof(*t->links)) != 0)
 		return 0;
-	memset(&t->links[t->nlinks], 0, sizeof(*t->links));
-	t->links[t->nlinks].dev = dev;
-	t->links[t->nlinks].ino = ino;
-	t->links[t->nlinks].path = strdup(path);
-	t->link_index[b] = ++t->nlinks;
+	size_t first = inotab_find_or_add(&t->inodes, dev, ino, t->nlinks);
+	if (first != 0 || t->inodes.used == t->nlinks) /* found, or could not be recorded */
+		return first;
+	t->links[t->nlinks].path = path;
+	t->links[t->nlinks++].hashed = 0;
 	return 0;
 }
 
@@ -309,10 +276,10 @@ static int walk_next(struct tar *t)
 		it->status = 0;
 		it->data = TARJOB_NO_DATA;
 		s->link = s->owns = 0;
-		if (it->st.st_nlink > 1 && !S_ISDIR(it->st.st_mode)) {
-			s->link = link_first(t, it->st.st_dev, it->st.st_ino, apath);
-			if (s->link == 0 && t->nlinks > 0 &&
-			    t->links[t->nlinks - 1].ino == it->st.st_ino)
+		if (it->path != UINT64_MAX && it->st.st_nlink > 1 && !S_ISDIR(it->st.st_mode)) {
+			size_t before = t->nlinks;
+			s->link = link_first(t, it->st.st_dev, it->st.st_ino, it->path);
+			if (t->nlinks > before)
 				s->owns = t->nlinks;
 		}
 		if (it->path != UINT64_MAX && S_ISDIR(it->st.st_mode))
@@ -590,7 +557,8 @@ static int write_member(struct tar *t, uint64_t seq)
 	if (e == NULL)
 		goto out;
 	if (s->link != 0) {
-		archive_entry_copy_hardlink(e, t->links[s->link - 1].path);
+		archive_entry_copy_hardlink(e,
+		                            names_get(&t->job.names, t->links[s->link - 1].path));
 		archive_entry_set_size(e, 0);
 		archive_entry_sparse_clear(e);
 	}
@@ -765,8 +733,6 @@ static void finish(struct tar *t, char *tmp)
 		archive_write_free(t->a);
 	if (t->disk != NULL)
 		archive_read_free(t->disk);
-	for (size_t i = 0; i < t->nlinks; i++)
-		free(t->links[i].path);
 	for (size_t i = 0; i < t->nlines; i++)
 		free((char *)t->lines[i].path);
 	for (size_t i = 0; t->job.roots != NULL && i < t->job.nroots; i++)
@@ -777,7 +743,7 @@ static void finish(struct tar *t, char *tmp)
 	free(t->stack);
 	free(t->slots);
 	free(t->links);
-	free(t->link_index);
+	inotab_free(&t->inodes);
 	free(t->lines);
 	free(t->buf);
 	free(tmp);
