@@ -35,6 +35,8 @@ struct untar {
 	size_t nwant, want_cap;
 	unsigned long counter; /* for temporary names */
 	char *tmp;             /* the temporary file being written, for removal on interrupt */
+	long pid;              /* for temporary names */
+	char *safe_dir;        /* the last directory found to hold no symlink on its way, or NULL */
 	struct stats stats;
 	double start, last_tick;
 	int failed;
@@ -187,8 +189,7 @@ static int tmp_name(struct untar *u, const char *path)
 	u->tmp = malloc((size_t)dirlen + sizeof(COPY_TMP_PREFIX) + 48);
 	if (u->tmp == NULL)
 		return -1;
-	sprintf(u->tmp, "%.*s%s%ld.%lu", dirlen, path, COPY_TMP_PREFIX, (long)getpid(),
-	        ++u->counter);
+	sprintf(u->tmp, "%.*s%s%ld.%lu", dirlen, path, COPY_TMP_PREFIX, u->pid, ++u->counter);
 	return 0;
 }
 
@@ -200,10 +201,70 @@ static void drop_tmp(struct untar *u)
 	u->tmp = NULL;
 }
 
+/*
+ * 1 when the directory part of PATH (DEST-relative) holds no symlink and no non-directory:
+ * every component that exists is a real directory (missing ones are made by the disk
+ * writer, which does not follow symlinks when creating). The last such directory is
+ * remembered, so a run of members in one directory costs one string compare; components
+ * below it are the only ones checked. Reported when not.
+ */
+static int safe_parent(struct untar *u, const char *path, const char *member)
+{
+	const char *slash = strrchr(path, '/');
+	if (slash == NULL)
+		return 1; /* directly in DEST */
+	size_t len = (size_t)(slash - path), from = 0;
+	if (u->safe_dir != NULL) {
+		size_t k = strlen(u->safe_dir);
+		if (k == len && strncmp(path, u->safe_dir, len) == 0)
+			return 1;
+		if (k < len && path[k] == '/' && strncmp(path, u->safe_dir, k) == 0)
+			from = k + 1;
+	}
+	char *dir = strndup(path, len);
+	if (dir == NULL)
+		return 0;
+	int ok = 1;
+	for (size_t i = from; ok && i <= len; i++) {
+		if (i < len && dir[i] != '/')
+			continue;
+		dir[i] = '\0';
+		struct stat st;
+		if (fstatat(AT_FDCWD, dir, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			dir[i] = i < len ? '/' : '\0';
+			break; /* missing from here on: the disk writer makes real directories */
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			member_failed(u, member,
+			              S_ISLNK(st.st_mode)
+			                  ? "would be written through a symbolic link"
+			                  : "a path component is not a directory",
+			              0);
+			ok = 0;
+		}
+		if (i < len)
+			dir[i] = '/';
+	}
+	free(u->safe_dir);
+	u->safe_dir = ok ? dir : NULL;
+	if (!ok)
+		free(dir);
+	return ok;
+}
+
+/* A symlink member may have replaced a directory remembered as safe: forget it. */
+static void forget_safe(struct untar *u)
+{
+	free(u->safe_dir);
+	u->safe_dir = NULL;
+}
+
 /* A regular file: under a temporary name, hashed, verified, then renamed into PATH. */
 static int extract_file(struct untar *u, struct archive *r, struct archive_entry *e,
                         const char *path)
 {
+	if (!safe_parent(u, path, path))
+		return archive_read_data_skip(r) < ARCHIVE_WARN ? -1 : 0;
 	if (tmp_name(u, path) != 0)
 		return snprintf(u->err, u->errlen, "out of memory"), -1;
 	archive_entry_copy_pathname(e, u->tmp);
@@ -262,6 +323,19 @@ static int extract_other(struct untar *u, struct archive *r, struct archive_entr
 			return archive_read_data_skip(r) < ARCHIVE_WARN ? -1 : 0;
 		}
 	}
+	struct stat st;
+	if (!safe_parent(u, path, path) ||
+	    (target != NULL && !safe_parent(u, archive_entry_hardlink(e), path)))
+		return archive_read_data_skip(r) < ARCHIVE_WARN ? -1 : 0;
+	/* A symlink in DEST where a directory goes is replaced, not followed. */
+	if (archive_entry_filetype(e) == AE_IFDIR &&
+	    fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) &&
+	    unlink(path) != 0) {
+		member_failed(u, path, "cannot replace symbolic link", errno);
+		return archive_read_data_skip(r) < ARCHIVE_WARN ? -1 : 0;
+	}
+	if (archive_entry_filetype(e) == AE_IFLNK)
+		forget_safe(u);
 	if (archive_write_header(u->w, e) < ARCHIVE_WARN) {
 		member_failed(u, path, archive_error_string(u->w), 0);
 		return archive_read_data_skip(r) < ARCHIVE_WARN ? -1 : 0;
@@ -294,6 +368,8 @@ static int extract_member(struct untar *u, struct archive *r, struct archive_ent
 	char *path = strdup(safe);
 	if (path == NULL)
 		return snprintf(u->err, u->errlen, "out of memory"), -1;
+	for (size_t n = strlen(path); n > 1 && path[n - 1] == '/'; n--)
+		path[n - 1] = '\0'; /* "dir/": the name is "dir" */
 	archive_entry_copy_pathname(e, path);
 	int rc;
 	if (archive_entry_filetype(e) == AE_IFREG && archive_entry_hardlink(e) == NULL) {
@@ -397,13 +473,14 @@ int untar_extract(const struct untar_opts *o, char **archives, size_t narchives,
 	u.err = err;
 	u.errlen = errlen;
 	u.start = run_now();
+	u.pid = (long)getpid();
 	u.hs = hash_new();
 	int *fds = calloc(narchives + 1, sizeof(int));
 	for (size_t i = 0; fds != NULL && i < narchives; i++)
 		fds[i] = -1;
 	int flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_ACL |
-	            ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-	            ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
+	            ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+	            ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
 	            (o->keep_owner ? ARCHIVE_EXTRACT_OWNER : 0);
 	int rc = u.hs == NULL || fds == NULL ? (snprintf(err, errlen, "out of memory"), -1) : 0;
 	if (rc == 0)
@@ -421,6 +498,7 @@ int untar_extract(const struct untar_opts *o, char **archives, size_t narchives,
 	for (size_t i = 0; rc == 0 && i < narchives && !*o->interrupted; i++)
 		rc = extract_archive(&u, archives[i], fds[i]);
 	drop_tmp(&u);
+	forget_safe(&u);
 	/* Closing sets the directories' modes and times, after their contents. */
 	if (u.w != NULL && archive_write_close(u.w) < ARCHIVE_WARN && rc == 0)
 		rc = (snprintf(err, errlen, "%s", archive_error_string(u.w)), -1);

@@ -3,13 +3,18 @@
  * regular file against an xxh128sum manifest.
  *
  * One process reads the archive through libarchive (any format and compression it knows) and
- * writes through libarchive's disk writer with its secure flags: no member is written through
- * a symlink, member paths with ".." are refused, and a leading "/" is stripped as GNU tar
- * does. A regular file is written under a temporary name (COPY_TMP_PREFIX...) beside its final
+ * writes through libarchive's disk writer. Nothing is written outside DEST: member paths
+ * with ".." are refused, a leading "/" is stripped as GNU tar does, and no member is written
+ * through a symlink: the directories on a member's way are checked here (remembering the
+ * last one found safe, much cheaper than libarchive's check of every component of every
+ * member), and a symlink where a directory member goes is replaced, not followed.
+ *
+ * A regular file is written under a temporary name (COPY_TMP_PREFIX...) beside its final
  * name while its data is hashed, and renamed into place only once its hash is known (and,
  * with a manifest, matched). Directory times and modes are set after their contents, when the
  * disk writer is closed. A tar stream is sequential (decompress, parse, write), so one process
- * does it; hashing is the only work a second one could take, and it is the cheapest part.
+ * does it; hashing is the only work a second one could take, and it is the cheapest part
+ * (XXH3 runs at many GB/s; measured on tmpfs, the time goes to the file system calls).
  */
 #ifndef PCOPY_UNTAR_H
 #define PCOPY_UNTAR_H

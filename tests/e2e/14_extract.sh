@@ -42,6 +42,7 @@ check "--verify-manifest without --extract: exit 2" [ $? -eq 2 ]
 
 # Hostile members: .., absolute paths, writing through a symlink member.
 mkdir outside
+chmod 700 outside
 python3 - <<'PY'
 import io, tarfile
 with tarfile.open('evil.tar', 'w', format=tarfile.PAX_FORMAT) as t:
@@ -55,12 +56,15 @@ with tarfile.open('evil.tar', 'w', format=tarfile.PAX_FORMAT) as t:
     add('evil/pwn.txt')
     link('up', '..')
     add('up/pwn2.txt')
+    link('d2', '../outside')
+    d = tarfile.TarInfo('d2'); d.type = tarfile.DIRTYPE; d.mode = 0o777; d.mtime = 12345; t.addfile(d)
     add('ok.txt', b'fine')
 PY
 mkdir jail
 "$PCOPY" -q --extract evil.tar jail/dest 2>err.txt
 check "hostile archive: exit 1" [ $? -eq 1 ]
 check "nothing written outside DEST" bash -c '[ -z "$(ls -A outside)" ] && [ ! -e escape.txt ] && [ ! -e jail/escape.txt ] && [ ! -e jail/pwn2.txt ]'
+check "a directory member replaces a symlink, the target keeps its mode and time" bash -c '[ -d jail/dest/d2 ] && [ ! -L jail/dest/d2 ] && [ "$(stat -c %a outside)" = 700 ] && [ "$(stat -c %Y outside)" != 12345 ]'
 check "leading / stripped" [ "$(cat jail/dest/abs.txt)" = abs ]
 check "'..' refused" grep -q "^pcopy: ../escape.txt: member path has '..'" err.txt
 check "the harmless member extracted" [ "$(cat jail/dest/ok.txt)" = fine ]
