@@ -109,17 +109,19 @@ static int same_version(const struct stat *a, const struct stat *b)
 	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
-/* Read the regular file FD into its room in the ring, twice if it changed meanwhile. */
-static void read_member(struct tarjob *j, struct tarjob_item *it, int fd,
+/*
+ * Read the regular file FD (whose fstat is in IT) into its ROOM bytes in the ring, twice if it
+ * changed meanwhile. A file that grew beyond its room since the walk is left out as changed.
+ */
+static void read_member(struct tarjob *j, struct tarjob_item *it, int fd, uint64_t room,
                         volatile sig_atomic_t *stop)
 {
-	uint64_t room = (uint64_t)it->st.st_size;
 	it->status = TARJOB_CHANGED;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		struct stat before = it->st;
-		if ((uint64_t)before.st_size != room)
+		if ((uint64_t)before.st_size > room)
 			return; /* no longer fits the room it was given */
-		int rc = read_all(it, fd, j->ring + it->data, room, stop);
+		int rc = read_all(it, fd, j->ring + it->data, (uint64_t)before.st_size, stop);
 		if ((rc != 0 && errno != ESTALE) || fstat(fd, &it->st) != 0) {
 			it->status = TARJOB_FAILED;
 			it->err = errno;
@@ -158,11 +160,12 @@ void tarjob_run(struct tarjob *j, struct tarjob_item *it, volatile sig_atomic_t 
 		close(fd);
 		return;
 	}
+	uint64_t room = (uint64_t)it->st.st_size; /* the walk's size: what the ring holds for it */
 	it->st = st;
 	it->rich = is_rich(fd, &st);
 	it->status = TARJOB_OK;
 	if (type == S_IFREG && it->data != TARJOB_NO_DATA)
-		read_member(j, it, fd, stop);
+		read_member(j, it, fd, room, stop);
 #ifdef HAVE_POSIX_FADVISE
 	else if (type == S_IFREG)
 		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED); /* the writer reads it next */

@@ -61,6 +61,21 @@ check "unknown --compress: exit 2" [ $? -eq 2 ] && [ ! -e e.tar ]
 "$PCOPY" --tar f.tar nope 2>err.txt
 check "missing source: reported, exit 1" [ $? -eq 1 ] && grep -q "^pcopy: nope: " err.txt
 
+# A file that keeps growing while it is archived: it is left out and reported (or, if it
+# happened to hold still while read, archived whole); the archive stays valid either way.
+mkdir grow && for i in $(seq 200); do echo "$i" >"grow/f$i"; done
+(while :; do echo xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; done >>grow/a-growing) &
+writer=$!
+sleep 0.2
+"$PCOPY" -q --tar grow.tar grow 2>grow-err.txt
+rc=$?
+kill $writer
+wait $writer 2>/dev/null
+check "growing file: exit 0 or 1 (got $rc)" [ $rc -le 1 ]
+check "growing file: reported when left out" bash -c '[ '$rc' -eq 0 ] || grep -q "^pcopy: grow/a-growing: changed while being archived" grow-err.txt'
+mkdir grow-x
+check "growing file: the archive extracts, the other files intact" bash -c 'tar -C grow-x -xf grow.tar && for i in $(seq 200); do [ "$(cat grow-x/grow/f$i)" = "$i" ] || exit 1; done'
+
 # Interrupted: no archive under the final name, no temporary left.
 mkdir big && head -c $((300 << 20)) /dev/urandom >big/data
 "$PCOPY" --tar big.tar.gz big 2>/dev/null &
