@@ -33,7 +33,8 @@
 struct tar_link {
 	uint64_t path; /* arena offset */
 	struct hash128 hash;
-	int hashed;
+	int hashed;   /* HASH is set */
+	int archived; /* its header is in the archive: later names can link to it */
 };
 
 /* The writer's own record of a window slot (the shared part is struct tarjob_item). */
@@ -155,6 +156,7 @@ static size_t link_first(struct tar *t, dev_t dev, ino_t ino, uint64_t path)
 	if (first != 0 || t->inodes.used == t->nlinks) /* found, or could not be recorded */
 		return first;
 	t->links[t->nlinks].path = path;
+	t->links[t->nlinks].archived = 0;
 	t->links[t->nlinks++].hashed = 0;
 	return 0;
 }
@@ -528,6 +530,24 @@ static struct archive_entry *describe(struct tar *t, struct tarjob_item *it, int
 	return e;
 }
 
+/*
+ * Write the data of regular member IT: from the ring, or read from FD by the writer itself
+ * (hash into *H), checking then that the file did not change while it was read.
+ */
+static int write_body(struct tar *t, const char *path, struct tarjob_item *it, int fd,
+                      struct hash128 *h)
+{
+	if (it->data != TARJOB_NO_DATA)
+		return ring_data(t, path, it);
+	if (stream_data(t, path, fd, it->st.st_size, h) != 0)
+		return -1;
+	struct stat after;
+	if (fstat(fd, &after) != 0 || after.st_mtim.tv_nsec != it->st.st_mtim.tv_nsec ||
+	    after.st_mtime != it->st.st_mtime || after.st_size != it->st.st_size)
+		entry_failed(t, path, "changed while being archived", 0);
+	return 0;
+}
+
 /* Write member SEQ: header, data, manifest line, event. -1 only when the archive failed. */
 static int write_member(struct tar *t, uint64_t seq)
 {
@@ -543,6 +563,10 @@ static int write_member(struct tar *t, uint64_t seq)
 	}
 	if (it->status == TARJOB_CHANGED) {
 		entry_failed(t, path, "changed while being archived (read twice); left out", 0);
+		return 0;
+	}
+	if (s->link != 0 && !t->links[s->link - 1].archived) {
+		entry_failed(t, path, "hard link to a member that was left out; left out too", 0);
 		return 0;
 	}
 	int reg = S_ISREG(it->st.st_mode) && s->link == 0;
@@ -566,17 +590,12 @@ static int write_member(struct tar *t, uint64_t seq)
 		rc = archive_fatal(t);
 		goto out;
 	}
+	if (s->owns != 0)
+		t->links[s->owns - 1].archived = 1;
 	struct hash128 h = it->hash;
 	if (reg) {
-		rc = it->data != TARJOB_NO_DATA ? ring_data(t, path, it)
-		                                : stream_data(t, path, fd, it->st.st_size, &h);
-		if (rc != 0)
+		if ((rc = write_body(t, path, it, fd, &h)) != 0)
 			goto out;
-		struct stat after;
-		if (fd >= 0 &&
-		    (fstat(fd, &after) != 0 || after.st_mtim.tv_nsec != it->st.st_mtim.tv_nsec ||
-		     after.st_mtime != it->st.st_mtime || after.st_size != it->st.st_size))
-			entry_failed(t, path, "changed while being archived", 0);
 		if (s->owns != 0) {
 			t->links[s->owns - 1].hash = h;
 			t->links[s->owns - 1].hashed = 1;
