@@ -84,7 +84,8 @@ const char cli_help_text[] =
     "      --exclude PATTERN  skip paths matching PATTERN (fnmatch; repeatable)\n"
     "      --force            copy every file, even those that look up to date\n"
     "      --fsync            sync each file to disk before renaming it into place\n"
-    "  -j, --jobs N           use N worker processes (default: online CPUs)\n"
+    "  -j, --jobs N           use N worker processes (default: online CPUs; with --tar,\n"
+    "                         one fewer)\n"
     "      --json             print one JSON object per event, and a summary, on stdout\n"
     "      --manifest FILE    write an xxh128sum-format manifest to FILE ('-': stdout)\n"
     "      --no-verify        do not re-read and hash what was written\n"
@@ -138,6 +139,7 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 	case OPT_CHECK: o->copy.check = 1; break;
 	case 'j':
 		o->jobs = parse_jobs(optarg);
+		cli->jobs_set = 1;
 		if (o->jobs == 0)
 			return usage(cli, "invalid number of jobs (1 to 1024): ", optarg);
 		break;
@@ -248,6 +250,9 @@ enum cli_action cli_parse(struct cli *cli, int argc, char **argv, int ncpu)
 	}
 	cli->operands = argv + optind;
 	cli->noperands = (size_t)(argc - optind);
+	/* --tar: the writer is busy all the time, so by default it gets a CPU of its own. */
+	if (cli->tar.archive != NULL && !cli->jobs_set && ncpu > 1)
+		cli->opts.jobs = ncpu - 1;
 	return check_combinations(cli);
 }
 

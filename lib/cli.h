@@ -25,6 +25,7 @@ struct cli {
 	struct run_opts opts;        /* copy options (excludes point into argv) */
 	struct tarout_opts tar;      /* --tar, --compress (archive == NULL: not archiving) */
 	int extract;                 /* --extract: operands are ARCHIVE... DEST */
+	int jobs_set;                /* -j was given (else the default depends on the mode) */
 	const char *verify_manifest; /* --verify-manifest FILE, or NULL */
 	int quiet, verbose, json, stats;
 	int force_progress; /* --progress */
@@ -38,8 +39,8 @@ extern const char cli_usage_text[];
 extern const char cli_help_text[];
 
 /*
- * Parse ARGC/ARGV into CLI (jobs default to NCPU). Returns CLI->action; on CLI_USAGE,
- * CLI->msg holds the reason. getopt state is reset, so it may be called again. Free with
+ * Parse ARGC/ARGV into CLI (jobs default to NCPU, NCPU - 1 with --tar). Returns CLI->action; on
+ * CLI_USAGE, CLI->msg holds the reason. getopt state is reset, so it may be called again. Free with
  * cli_free() whatever it returns.
  */
 enum cli_action cli_parse(struct cli *cli, int argc, char **argv, int ncpu);

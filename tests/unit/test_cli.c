@@ -61,6 +61,24 @@ static void test_extract_combinations(void **state)
 	usage_says(e, "--verify-manifest needs a file name");
 }
 
+static void test_tar_jobs(void **state)
+{
+	(void)state;
+	struct cli cli;
+	const char *a[] = {"--tar", "a.tar", "src", NULL};
+	assert_int_equal(parse(&cli, a), CLI_RUN);
+	assert_int_equal(cli.opts.jobs, 1); /* 2 CPUs: one for the writer */
+	cli_free(&cli);
+	const char *b[] = {"-j", "2", "--tar", "a.tar", "src", NULL};
+	assert_int_equal(parse(&cli, b), CLI_RUN);
+	assert_int_equal(cli.opts.jobs, 2);
+	cli_free(&cli);
+	const char *c[] = {"src", "dst", NULL};
+	assert_int_equal(parse(&cli, c), CLI_RUN);
+	assert_int_equal(cli.opts.jobs, 2);
+	cli_free(&cli);
+}
+
 static void test_tar_combinations(void **state)
 {
 	(void)state;
@@ -75,6 +93,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_extract_ok),
 	    cmocka_unit_test(test_extract_combinations),
+	    cmocka_unit_test(test_tar_jobs),
 	    cmocka_unit_test(test_tar_combinations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
