@@ -9,7 +9,7 @@
 #   BENCH_OUT  where disk runs write (default: a temporary directory in BENCH_DIR's parent).
 #   TMPFS_DIR  tmpfs working dir (default /dev/shm/pcopy-bench-tar); the corpus is copied
 #              there for tmpfs runs and everything is removed at the end.
-#   PCOPY      pcopy binary (default: REPO/pcopy). JOBS: its -j (default: online CPUs).
+#   PCOPY      pcopy binary (default: REPO/pcopy). JOBS: its -j (default: pcopy's own).
 #
 # Each command runs REPS times, interleaved round-robin; the table gives the median wall
 # time and its ratio to the reference named in the last column. The previous output is
@@ -33,7 +33,7 @@ done
 bench_dir=${BENCH_DIR:-/work/corpus}
 tmpfs_dir=${TMPFS_DIR:-/dev/shm/pcopy-bench-tar}
 pcopy=${PCOPY:-$repo/pcopy}
-jobs=${JOBS:-$(nproc)}
+jobs=${JOBS:+-j$JOBS}
 [ -d "$bench_dir/kernel" ] || { echo "tar.sh: no corpus at $bench_dir/kernel" >&2; exit 1; }
 for t in tar bsdtar zstd rsync; do command -v $t >/dev/null || { echo "tar.sh: $t missing" >&2; exit 1; }; done
 
@@ -46,10 +46,10 @@ ids=(tar bsdtar pcopy pcopy_nom tarzst pcopyzst untar pcopyx)
 declare -A cmd=(
 	[tar]='tar -C "$SRC" -cf "$OUT/a.tar" kernel'
 	[bsdtar]='bsdtar -C "$SRC" -cf "$OUT/a.tar" kernel'
-	[pcopy]='cd "$SRC" && "$pcopy" -j$jobs -q --tar "$OUT/a.tar" --manifest "$OUT/a.xxh" kernel'
-	[pcopy_nom]='cd "$SRC" && "$pcopy" -j$jobs -q --tar "$OUT/a.tar" kernel'
+	[pcopy]='cd "$SRC" && "$pcopy" $jobs -q --tar "$OUT/a.tar" --manifest "$OUT/a.xxh" kernel'
+	[pcopy_nom]='cd "$SRC" && "$pcopy" $jobs -q --tar "$OUT/a.tar" kernel'
 	[tarzst]='tar -C "$SRC" -I "zstd -T2" -cf "$OUT/a.tar.zst" kernel'
-	[pcopyzst]='cd "$SRC" && "$pcopy" -j$jobs -q --tar "$OUT/a.tar.zst" kernel'
+	[pcopyzst]='cd "$SRC" && "$pcopy" $jobs -q --tar "$OUT/a.tar.zst" kernel'
 	[untar]='mkdir "$OUT/x" && tar -C "$OUT/x" -xf "$REF"'
 	[pcopyx]='"$pcopy" -q --extract "$REF" "$OUT/x"'
 )
@@ -118,4 +118,4 @@ for w in tmpfs disk; do
 		printf '%-34s %-6s %8.2fs %9s  %s\n' "${label[$id]}" "$w" "$m" "$ratio" "$to"
 	done
 done
-echo "($reps reps, pcopy -j$jobs, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "($reps reps, pcopy ${jobs:-with its default -j}, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
