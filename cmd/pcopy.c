@@ -175,6 +175,9 @@ static int tar_main(struct tarout_opts *tar, struct ui *ui, const struct run_opt
 {
 	tar->manifest = opts->manifest;
 	tar->jobs = opts->jobs;
+	tar->excludes = opts->excludes;
+	tar->nexcludes = opts->nexcludes;
+	tar->one_fs = opts->one_fs;
 	tar->interrupted = &interrupted;
 	struct stats last;
 	memset(&last, 0, sizeof(last));

@@ -73,6 +73,8 @@ struct tar {
 	struct tar_dir *stack; /* the walk: open directories, innermost last */
 	size_t depth, stack_cap;
 	int walked;             /* the walk is over */
+	size_t root_len;        /* length of the current source's member name */
+	dev_t root_dev;         /* its file system (--one-file-system) */
 	int staged;             /* slot SCANNED holds a member still waiting for ring room */
 	uint64_t scanned;       /* members put into the window so far */
 	uint64_t submitted;     /* members handed to workers so far */
@@ -228,6 +230,16 @@ static void walk_leave(struct tar *t)
 	tree_list_free(&d->l);
 }
 
+/* --exclude: member APATH (NAME its last component) is matched below its source. */
+static int excluded(const struct tar *t, const char *apath, const char *name)
+{
+	if (t->o->nexcludes == 0)
+		return 0;
+	const char *rel = apath + t->root_len;
+	rel += *rel == '/';
+	return path_excluded(t->o->excludes, t->o->nexcludes, rel, name);
+}
+
 /*
  * Put the next member into slot t->scanned (path, root, lstat, hard-link record), entering
  * directories as they come. Returns 1, 0 when the walk is over, -1 out of memory.
@@ -250,6 +262,7 @@ static int walk_next(struct tar *t)
 				continue; /* reported when it was opened */
 			apath = path_base(t->sources[root]);
 			name = apath;
+			t->root_len = apath ? strlen(apath) : 0;
 		} else {
 			struct tar_dir *d = &t->stack[t->depth - 1];
 			if (d->next == d->l.n) {
@@ -265,6 +278,12 @@ static int walk_next(struct tar *t)
 			return -1;
 		if (fstatat(dirfd, name, &it->st, AT_SYMLINK_NOFOLLOW) != 0) {
 			entry_failed(t, apath, "cannot stat", errno);
+			free(apath);
+			continue;
+		}
+		if (t->depth == 0)
+			t->root_dev = it->st.st_dev;
+		else if (excluded(t, apath, name)) {
 			free(apath);
 			continue;
 		}
@@ -284,7 +303,8 @@ static int walk_next(struct tar *t)
 			if (t->nlinks > before)
 				s->owns = t->nlinks;
 		}
-		if (it->path != UINT64_MAX && S_ISDIR(it->st.st_mode))
+		if (it->path != UINT64_MAX && S_ISDIR(it->st.st_mode) &&
+		    !(t->o->one_fs && it->st.st_dev != t->root_dev))
 			walk_enter(t, dirfd, name, it->path, root);
 		free(apath); /* NAME may be it */
 		return it->path == UINT64_MAX ? -1 : 1;

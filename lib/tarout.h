@@ -35,10 +35,13 @@ struct tarout_hooks {
 };
 
 struct tarout_opts {
-	const char *archive;  /* file name, or "-" for an uncompressed tar on stdout */
-	const char *compress; /* "gzip", "bzip2", "xz", "zstd", "lz4", "none"; NULL: by suffix */
-	const char *manifest; /* write an xxh128sum manifest of member paths here, or NULL */
-	int jobs;             /* worker processes */
+	const char *archive;   /* file name, or "-" for an uncompressed tar on stdout */
+	const char *compress;  /* "gzip", "bzip2", "xz", "zstd", "lz4", "none"; NULL: by suffix */
+	const char *manifest;  /* write an xxh128sum manifest of member paths here, or NULL */
+	int jobs;              /* worker processes */
+	char *const *excludes; /* --exclude patterns, matched against paths below each source */
+	size_t nexcludes;
+	int one_fs; /* --one-file-system: do not descend into other file systems */
 	volatile sig_atomic_t *interrupted; /* set by the caller's signal handler */
 };
 

@@ -34,6 +34,21 @@ check "manifest lists member paths" grep -aq '  src/sub/random.bin$' man.txt
 "$PCOPY" --tar b.tar src
 check "same tree, same times: identical uncompressed archives" bash -c 'tar -tvf a.tar >x 2>/dev/null; tar -tvf b.tar >y 2>/dev/null; cmp -s x y'
 
+"$PCOPY" --tar ex.tar --exclude '*.bin' --exclude 'also empty' --exclude 'sub/deeper/*' src
+tar -tf ex.tar >ex-list.txt 2>/dev/null
+check "--exclude: a pattern on names" bash -c '! grep -q "random.bin" ex-list.txt && grep -qx "src/sub/zero-length" ex-list.txt'
+check "--exclude: an excluded directory is not descended" bash -c '! grep -q "also empty" ex-list.txt'
+check "--exclude: a pattern on paths below the source" bash -c 'grep -qx "src/sub/deeper/" ex-list.txt && ! grep -q "src/sub/deeper/file" ex-list.txt'
+if [ "$(id -u)" = 0 ] && mkdir -p fs/mnt && mount -t tmpfs -o size=1m tmpfs fs/mnt 2>/dev/null; then
+	echo inside >fs/mnt/file
+	"$PCOPY" -q -x --tar fs1.tar fs
+	"$PCOPY" -q --tar fs2.tar fs
+	umount fs/mnt
+	check "-x: the mount point is a member, what is below it is not" bash -c 'tar -tf fs1.tar | grep -qx fs/mnt/ && ! tar -tf fs1.tar | grep -q fs/mnt/file'
+	check "without -x it is archived" bash -c 'tar -tf fs2.tar | grep -qx fs/mnt/file'
+else
+	skip "cannot mount a tmpfs here for --one-file-system"
+fi
 "$PCOPY" -j1 --tar j1.tar src && "$PCOPY" -j3 --tar j3.tar src
 check "the pool size does not change the archive" bash -c 'tar -tvf j1.tar >x 2>/dev/null; tar -tvf j3.tar >y 2>/dev/null; cmp -s x y && tar -tvf a.tar 2>/dev/null | cmp -s - x'
 "$PCOPY" --tar j.tar --json src >events.txt
