@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -153,13 +152,7 @@ static void emit(struct run *r, enum run_event_type type, uint32_t root, const c
 
 static int excluded(const struct run *r, const char *rel, const char *name)
 {
-	for (size_t i = 0; i < r->opts.nexcludes; i++) {
-		const char *pat = r->opts.excludes[i];
-		if (fnmatch(pat, rel, 0) == 0 ||
-		    (strchr(pat, '/') == NULL && fnmatch(pat, name, 0) == 0))
-			return 1;
-	}
-	return 0;
+	return path_excluded(r->opts.excludes, r->opts.nexcludes, rel, name);
 }
 
 /* Record a non-directory entry (or a hard link to an earlier one). */
