@@ -75,6 +75,7 @@ struct tar {
 	int walked;             /* the walk is over */
 	size_t root_len;        /* length of the current source's member name */
 	dev_t root_dev;         /* its file system (--one-file-system) */
+	struct stat self;       /* the archive being written, when a file: never a member */
 	int staged;             /* slot SCANNED holds a member still waiting for ring room */
 	uint64_t scanned;       /* members put into the window so far */
 	uint64_t submitted;     /* members handed to workers so far */
@@ -279,6 +280,12 @@ static int walk_next(struct tar *t)
 		if (fstatat(dirfd, name, &it->st, AT_SYMLINK_NOFOLLOW) != 0) {
 			entry_failed(t, apath, "cannot stat", errno);
 			free(apath);
+			continue;
+		}
+		if (it->st.st_ino == t->self.st_ino && it->st.st_dev == t->self.st_dev &&
+		    t->self.st_ino != 0) {
+			free(apath); /* the archive itself, inside a source (GNU tar: "not dumped")
+			              */
 			continue;
 		}
 		if (t->depth == 0)
@@ -726,6 +733,11 @@ static int open_archive(struct tar *t, const char *tmp)
 		         to_stdout ? "stdout" : o->archive, archive_error_string(t->a));
 		return -1;
 	}
+	struct stat st;
+	if (fstat(STDOUT_FILENO, &st) == 0 && to_stdout && S_ISREG(st.st_mode))
+		t->self = st; /* tar -cf - >src/x.tar */
+	else if (!to_stdout && stat(tmp, &st) == 0)
+		t->self = st;
 	return 0;
 }
 

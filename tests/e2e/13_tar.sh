@@ -49,6 +49,9 @@ if [ "$(id -u)" = 0 ] && mkdir -p fs/mnt && mount -t tmpfs -o size=1m tmpfs fs/m
 else
 	skip "cannot mount a tmpfs here for --one-file-system"
 fi
+mkdir self && echo hi >self/a
+"$PCOPY" -q --tar self/self.tar self
+check "an archive written inside its source is not a member of itself" bash -c '[ "$(tar -tf self/self.tar | tr "\n" " ")" = "self/ self/a " ]'
 "$PCOPY" -j1 --tar j1.tar src && "$PCOPY" -j3 --tar j3.tar src
 check "the pool size does not change the archive" bash -c 'tar -tvf j1.tar >x 2>/dev/null; tar -tvf j3.tar >y 2>/dev/null; cmp -s x y && tar -tvf a.tar 2>/dev/null | cmp -s - x'
 "$PCOPY" --tar j.tar --json src >events.txt
