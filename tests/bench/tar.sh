@@ -71,7 +71,10 @@ run() {
 	local t0=$EPOCHREALTIME
 	(eval "${cmd[$id]}") >/dev/null
 	local t1=$EPOCHREALTIME
-	times[$W/$id]+="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }') "
+	local dt
+	dt=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+	times[$W/$id]+="$dt "
+	echo "tar.sh: $W: $id ${dt}s" >&2
 }
 
 # bench WHERE SRC OUT: every command REPS times, interleaved.
