@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "run.h"
 #include "tarout.h"
+#include "untar.h"
 
 /* Everything the command keeps about the run it renders. */
 struct ui {
@@ -115,43 +116,108 @@ static void on_tick(void *ctx, const struct stats *st)
 	}
 }
 
+/* What the --tar hooks need: the display and the last counts (for the summary). */
+struct tar_ui {
+	struct ui *ui;
+	struct stats *last;
+	const char *event; /* --json event name per member: "archived" or "extracted" */
+};
+
 static void on_member(void *ctx, const char *path, uint64_t bytes, const struct hash128 *hash)
 {
-	struct ui *ui = ctx;
+	struct tar_ui *tu = ctx;
+	struct ui *ui = tu->ui;
 	if (ui->json) {
 		char hex[HASH_HEX_LEN + 1];
 		if (hash != NULL)
 			hash_hex(*hash, hex);
-		progress_json_event(stdout, "archived", path, bytes, hash ? hex : NULL, NULL, NULL);
+		progress_json_event(stdout, tu->event, path, bytes, hash ? hex : NULL, NULL, NULL);
 	} else if (ui->verbose) {
-		printf("%s\n", path);
+		fprintf(ui->out, "%s\n", path);
 	}
 }
 
 static void on_tar_failed(void *ctx, const char *path, const char *reason, int err)
 {
-	(void)ctx;
+	struct ui *ui = ((struct tar_ui *)ctx)->ui;
+	clear_line(ui);
 	if (err != 0)
 		fprintf(stderr, "pcopy: %s: %s: %s\n", path, reason, strerror(err));
 	else
 		fprintf(stderr, "pcopy: %s: %s\n", path, reason);
+	if (ui->json)
+		progress_json_event(stdout, "failed", path, 0, NULL, NULL, reason);
 }
 
-/* pcopy --tar ARCHIVE SOURCE...: write an archive instead of a directory. */
-static int tar_main(struct tarout_opts *tar, struct ui *ui, const char *manifest, char **sources,
-                    size_t n)
+static void on_tar_tick(void *ctx, const struct stats *st)
 {
-	tar->manifest = manifest;
+	struct tar_ui *tu = ctx;
+	*tu->last = *st;
+	on_tick(tu->ui, st);
+}
+
+/* The progress line's last state and a newline after it, once the run is over. */
+static void end_line(struct ui *ui, const struct stats *st)
+{
+	if (ui->progress) {
+		draw(ui, st);
+		fputs("\n", stderr);
+		ui->line_shown = 0;
+	}
+}
+
+static int tar_end(struct ui *ui, const struct stats *last, int status, const char *err,
+                   const char *interrupted_note, int stdout_taken);
+
+/* pcopy --tar ARCHIVE SOURCE...: write an archive instead of a directory. */
+static int tar_main(struct tarout_opts *tar, struct ui *ui, const struct run_opts *opts,
+                    char **sources, size_t n)
+{
+	tar->manifest = opts->manifest;
+	tar->jobs = opts->jobs;
+	tar->excludes = opts->excludes;
+	tar->nexcludes = opts->nexcludes;
+	tar->one_fs = opts->one_fs;
 	tar->interrupted = &interrupted;
-	struct tarout_hooks hooks = {on_member, on_tar_failed, ui};
+	struct stats last;
+	memset(&last, 0, sizeof(last));
+	struct tar_ui tu = {ui, &last, "archived"};
+	struct tarout_hooks hooks = {on_member, on_tar_failed, on_tar_tick, &tu};
 	char err[1024] = "";
 	int status = tarout_write(tar, sources, n, &hooks, err, sizeof(err));
+	return tar_end(ui, &last, status, err, "no archive was written",
+	               (opts->manifest != NULL && strcmp(opts->manifest, "-") == 0) ||
+	                   strcmp(tar->archive, "-") == 0);
+}
+
+/* pcopy --extract ARCHIVE... DEST: extract archives, verifying against a manifest if given. */
+static int extract_main(struct cli *cli, struct ui *ui)
+{
+	struct untar_opts o = {cli->operands[cli->noperands - 1], cli->verify_manifest,
+	                       geteuid() == 0, &interrupted};
+	struct stats last;
+	memset(&last, 0, sizeof(last));
+	struct tar_ui tu = {ui, &last, "extracted"};
+	struct untar_hooks hooks = {on_member, on_tar_failed, on_tar_tick, &tu};
+	char err[1024] = "";
+	int status = untar_extract(&o, cli->operands, cli->noperands - 1, &hooks, err, sizeof(err));
+	return tar_end(ui, &last, status, err,
+	               "files already in place stay; run the same command again to finish", 0);
+}
+
+/* The end of --tar and --extract: messages, --stats, the --json summary. */
+static int tar_end(struct ui *ui, const struct stats *last, int status, const char *err,
+                   const char *interrupted_note, int stdout_taken)
+{
+	end_line(ui, last);
 	if (status == RUN_FATAL)
-		fprintf(stderr, "pcopy: %s\n", err[0] ? err : "cannot write the archive");
+		fprintf(stderr, "pcopy: %s\n", err[0] ? err : "fatal error");
 	if (status >= RUN_SIGNALLED)
-		fprintf(stderr, "pcopy: interrupted; no archive was written\n");
+		fprintf(stderr, "pcopy: interrupted; %s\n", interrupted_note);
+	if (ui->stats)
+		progress_stats(ui->json || stdout_taken ? stderr : stdout, last);
 	if (ui->json)
-		printf("{\"event\":\"summary\",\"exit\":%d}\n", status);
+		progress_json_summary(stdout, last, status);
 	return status;
 }
 
@@ -166,7 +232,8 @@ static int pcopy_main(struct cli *cli)
 	ui.json = cli->json;
 	ui.stats = cli->stats;
 	int manifest_stdout = opts->manifest != NULL && strcmp(opts->manifest, "-") == 0;
-	ui.out = manifest_stdout ? stderr : stdout;
+	int tar_stdout = cli->tar.archive != NULL && strcmp(cli->tar.archive, "-") == 0;
+	ui.out = manifest_stdout || tar_stdout ? stderr : stdout;
 	ui.dry_run = opts->copy.dry_run;
 	ui.progress = !ui.quiet && (cli->force_progress || isatty(STDERR_FILENO));
 	opts->copy.need_hash = opts->manifest != NULL || ui.json;
@@ -180,8 +247,10 @@ static int pcopy_main(struct cli *cli)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
+	if (cli->extract)
+		return extract_main(cli, &ui);
 	if (cli->tar.archive != NULL)
-		return tar_main(&cli->tar, &ui, opts->manifest, cli->operands, cli->noperands);
+		return tar_main(&cli->tar, &ui, opts, cli->operands, cli->noperands);
 
 	struct run r;
 	struct run_hooks hooks = {on_event, on_tick, &ui, ui.verbose || ui.json || ui.dry_run};
@@ -195,11 +264,7 @@ static int pcopy_main(struct cli *cli)
 		return RUN_FATAL;
 	}
 	int status = run_execute(&r);
-	if (ui.progress) {
-		draw(&ui, &r.stats);
-		fputs("\n", stderr);
-		ui.line_shown = 0;
-	}
+	end_line(&ui, &r.stats);
 	if (status == RUN_FATAL)
 		fprintf(stderr, "pcopy: %s\n", r.err);
 	if (status >= RUN_SIGNALLED)

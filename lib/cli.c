@@ -17,6 +17,7 @@ enum {
 	OPT_COMPRESS,
 	OPT_DELETE,
 	OPT_EXCLUDE,
+	OPT_EXTRACT,
 	OPT_FORCE,
 	OPT_FSYNC,
 	OPT_HELP,
@@ -26,6 +27,7 @@ enum {
 	OPT_PROGRESS,
 	OPT_STATS,
 	OPT_TAR,
+	OPT_VERIFY_MANIFEST,
 	OPT_VERSION,
 };
 
@@ -40,6 +42,7 @@ static const struct option longopts[] = {
     {"delete", no_argument, NULL, OPT_DELETE},
     {"dry-run", no_argument, NULL, 'n'},
     {"exclude", required_argument, NULL, OPT_EXCLUDE},
+    {"extract", no_argument, NULL, OPT_EXTRACT},
     {"force", no_argument, NULL, OPT_FORCE},
     {"fsync", no_argument, NULL, OPT_FSYNC},
     {"help", no_argument, NULL, OPT_HELP},
@@ -53,6 +56,7 @@ static const struct option longopts[] = {
     {"stats", no_argument, NULL, OPT_STATS},
     {"tar", required_argument, NULL, OPT_TAR},
     {"verbose", no_argument, NULL, 'v'},
+    {"verify-manifest", required_argument, NULL, OPT_VERIFY_MANIFEST},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
 };
@@ -60,6 +64,7 @@ static const struct option longopts[] = {
 const char cli_usage_text[] = "usage: pcopy [OPTION]... SOURCE [DEST]\n"
                               "       pcopy [OPTION]... SOURCE... DIRECTORY\n"
                               "       pcopy [OPTION]... --tar ARCHIVE SOURCE...\n"
+                              "       pcopy [OPTION]... --extract ARCHIVE... DEST\n"
                               "       pcopy [OPTION]... --check SOURCE DEST\n";
 
 const char cli_help_text[] =
@@ -70,6 +75,9 @@ const char cli_help_text[] =
     "                         compression by suffix (.tar.gz .tgz .tar.bz2 .tar.xz .tar.zst\n"
     "                         .tar.lz4)\n"
     "      --compress NAME    with --tar: gzip, bzip2, xz, zstd, lz4 or none, whatever the suffix\n"
+    "      --extract          extract the ARCHIVEs ('-': stdin) into DEST (created if missing)\n"
+    "      --verify-manifest FILE  with --extract: put a file in place only when its\n"
+    "                         XXH3-128 matches FILE's line for it; report what is missing\n"
     "      --check            compare SOURCE and DEST (content and metadata), copy nothing;\n"
     "                         print one line per difference, exit 1 when they differ\n"
     "  -c, --checksum         re-runs compare content hashes, not size and mtime\n"
@@ -78,7 +86,8 @@ const char cli_help_text[] =
     "      --exclude PATTERN  skip paths matching PATTERN (fnmatch; repeatable)\n"
     "      --force            copy every file, even those that look up to date\n"
     "      --fsync            sync each file to disk before renaming it into place\n"
-    "  -j, --jobs N           use N worker processes (default: online CPUs)\n"
+    "  -j, --jobs N           use N worker processes (default: online CPUs; with --tar,\n"
+    "                         one fewer)\n"
     "      --json             print one JSON object per event, and a summary, on stdout\n"
     "      --manifest FILE    write an xxh128sum-format manifest to FILE ('-': stdout)\n"
     "      --no-verify        do not re-read and hash what was written\n"
@@ -146,6 +155,7 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 	case OPT_CHECK: o->copy.check = 1; break;
 	case 'j':
 		o->jobs = cli_parse_jobs(optarg);
+		cli->jobs_set = 1;
 		if (o->jobs == 0)
 			return usage(cli, "invalid number of jobs (1 to 1024): ", optarg);
 		break;
@@ -172,10 +182,35 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 		cli->tar.archive = optarg;
 		break;
 	case OPT_COMPRESS: cli->tar.compress = optarg; break;
+	case OPT_EXTRACT: cli->extract = 1; break;
+	case OPT_VERIFY_MANIFEST:
+		if (optarg[0] == '\0')
+			return usage(cli, "--verify-manifest needs a file name", "");
+		cli->verify_manifest = optarg;
+		break;
 	case OPT_HELP: return cli->action = CLI_HELP;
 	case OPT_VERSION: return cli->action = CLI_VERSION;
 	default: cli_rejected_option(&cli->why, c, argv, shortopts); return cli->action = CLI_USAGE;
 	}
+	return CLI_RUN;
+}
+
+/* The combinations --extract and --verify-manifest rule out. */
+static enum cli_action check_extract(struct cli *cli)
+{
+	const struct run_opts *o = &cli->opts;
+	if (cli->verify_manifest != NULL && !cli->extract)
+		return usage(cli, "--verify-manifest goes with --extract", "");
+	if (!cli->extract)
+		return CLI_RUN;
+	if (cli->tar.archive != NULL || o->copy.check || o->manifest != NULL || o->delete_extra ||
+	    o->copy.dry_run || cli->tar.compress != NULL)
+		return usage(cli,
+		             "--extract does not go with --tar, --check, --manifest, --delete, "
+		             "--dry-run or --compress",
+		             "");
+	if (cli->noperands < 2)
+		return usage(cli, "--extract needs ARCHIVE... DEST", "");
 	return CLI_RUN;
 }
 
@@ -210,7 +245,7 @@ static enum cli_action check_combinations(struct cli *cli)
 		return usage(
 		    cli, "--tar - writes the archive to stdout: no --json or --manifest - with it",
 		    "");
-	return CLI_RUN;
+	return check_extract(cli);
 }
 
 enum cli_action cli_parse(struct cli *cli, int argc, char **argv, int ncpu)
@@ -231,6 +266,9 @@ enum cli_action cli_parse(struct cli *cli, int argc, char **argv, int ncpu)
 	}
 	cli->operands = argv + optind;
 	cli->noperands = (size_t)(argc - optind);
+	/* --tar: the writer is busy all the time, so by default it gets a CPU of its own. */
+	if (cli->tar.archive != NULL && !cli->jobs_set && ncpu > 1)
+		cli->opts.jobs = ncpu - 1;
 	return check_combinations(cli);
 }
 

@@ -17,7 +17,7 @@
 #define CLI_MAX_JOBS 1024
 
 enum cli_action {
-	CLI_RUN,     /* copy, check or archive the operands */
+	CLI_RUN,     /* copy, check, archive or extract the operands */
 	CLI_HELP,    /* --help */
 	CLI_VERSION, /* --version */
 	CLI_USAGE,   /* bad command line: msg says why */
@@ -32,8 +32,11 @@ struct cli_reason {
 
 struct cli {
 	enum cli_action action;
-	struct run_opts opts;   /* copy options (excludes point into argv) */
-	struct tarout_opts tar; /* --tar, --compress (archive == NULL: not archiving) */
+	struct run_opts opts;        /* copy options (excludes point into argv) */
+	struct tarout_opts tar;      /* --tar, --compress (archive == NULL: not archiving) */
+	int extract;                 /* --extract: operands are ARCHIVE... DEST */
+	int jobs_set;                /* -j was given (else the default depends on the mode) */
+	const char *verify_manifest; /* --verify-manifest FILE, or NULL */
 	int quiet, verbose, json, stats;
 	int force_progress; /* --progress */
 	char **operands;    /* SOURCE... [DEST], pointing into argv */
@@ -46,9 +49,9 @@ extern const char cli_usage_text[];
 extern const char cli_help_text[];
 
 /*
- * Parse ARGC/ARGV into CLI (jobs default to NCPU). Returns CLI->action; on CLI_USAGE,
- * CLI->why says why. getopt state is reset, so it may be called again. Free with cli_free()
- * whatever it returns.
+ * Parse ARGC/ARGV into CLI (jobs default to NCPU, NCPU - 1 with --tar). Returns CLI->action;
+ * on CLI_USAGE, CLI->why says why. getopt state is reset, so it may be called again. Free
+ * with cli_free() whatever it returns.
  */
 enum cli_action cli_parse(struct cli *cli, int argc, char **argv, int ncpu);
 

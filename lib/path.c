@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,4 +94,15 @@ int path_within(const char *child, const char *parent)
 	if (n == 1 && parent[0] == '/')
 		return 1;
 	return child[n] == '\0' || child[n] == '/';
+}
+
+int path_excluded(char *const *patterns, size_t n, const char *rel, const char *name)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *pat = patterns[i];
+		if (fnmatch(pat, rel, 0) == 0 ||
+		    (strchr(pat, '/') == NULL && fnmatch(pat, name, 0) == 0))
+			return 1;
+	}
+	return 0;
 }

@@ -6,6 +6,8 @@
 #ifndef PCOPY_PATH_H
 #define PCOPY_PATH_H
 
+#include <stddef.h>
+
 /* Copy of P without trailing slashes ("/" stays "/"). */
 char *path_trim(const char *p);
 
@@ -26,5 +28,11 @@ char *path_canonical(const char *p);
 
 /* 1 when canonical path CHILD is PARENT itself or lies below it. */
 int path_within(const char *child, const char *parent);
+
+/*
+ * 1 when one of the N fnmatch PATTERNS matches REL (a path relative to the copy root), or,
+ * for a pattern without a slash, NAME (REL's last component): --exclude.
+ */
+int path_excluded(char *const *patterns, size_t n, const char *rel, const char *name);
 
 #endif

@@ -75,6 +75,12 @@ void pool_signal(struct pool *p, int sig);
  */
 int pool_stop(struct pool *p, int grace_ms);
 
+/*
+ * In a worker: call HANDLER on SIGTERM, SIGINT and SIGHUP, without SA_RESTART so that a
+ * wait returns EINTR, and ignore SIGPIPE.
+ */
+void pool_worker_signals(void (*handler)(int));
+
 /* In a worker: 1 when the parent that started the pool is gone. */
 int pool_orphaned(const struct pool *p);
 

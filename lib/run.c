@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 
 #include "array.h"
 #include "at.h"
+#include "inotab.h"
 #include "manifest.h"
 #include "path.h"
 #include "run.h"
@@ -66,16 +66,6 @@ struct split {
 	uint64_t seen;  /* bit per part: its completion arrived */
 	uint64_t bytes; /* bytes of the parts copied so far (progress) */
 	int dead;       /* a part failed: the entry is failed, the temporary removed */
-};
-
-/* Open-addressing table (dev, ino) -> entry index for files with several links. */
-struct inotab {
-	struct ino_slot {
-		dev_t dev;
-		ino_t ino;
-		size_t entry; /* index + 1; 0 = empty */
-	} * slots;
-	size_t cap, used;
 };
 
 double run_now(void)
@@ -131,7 +121,7 @@ void run_free(struct run *r)
 	free(r->dirs);
 	free(r->links);
 	if (r->inodes != NULL)
-		free(r->inodes->slots);
+		inotab_free(r->inodes);
 	free(r->inodes);
 	names_free(&r->names);
 }
@@ -183,50 +173,7 @@ static void emit(struct run *r, enum run_event_type type, uint32_t root, const c
 
 static int excluded(const struct run *r, const char *rel, const char *name)
 {
-	for (size_t i = 0; i < r->opts.nexcludes; i++) {
-		const char *pat = r->opts.excludes[i];
-		if (fnmatch(pat, rel, 0) == 0 ||
-		    (strchr(pat, '/') == NULL && fnmatch(pat, name, 0) == 0))
-			return 1;
-	}
-	return 0;
-}
-
-static size_t ino_hash(dev_t dev, ino_t ino, size_t cap)
-{
-	uint64_t h = (uint64_t)ino * 0x9e3779b97f4a7c15ull ^ (uint64_t)dev * 0xc2b2ae3d27d4eb4full;
-	return (size_t)(h ^ (h >> 29)) & (cap - 1);
-}
-
-/* Look up (DEV, INO); when absent, record ENTRY for it. Returns the existing entry + 1, or 0. */
-static size_t ino_find_or_add(struct inotab *t, dev_t dev, ino_t ino, size_t entry)
-{
-	if ((t->used + 1) * 2 > t->cap) {
-		size_t ncap = t->cap ? t->cap * 2 : 1024;
-		struct ino_slot *ns = calloc(ncap, sizeof(*ns));
-		if (ns == NULL)
-			return 0; /* out of memory: copy as separate files */
-		for (size_t i = 0; i < t->cap; i++) {
-			if (t->slots[i].entry == 0)
-				continue;
-			size_t j = ino_hash(t->slots[i].dev, t->slots[i].ino, ncap);
-			while (ns[j].entry != 0)
-				j = (j + 1) & (ncap - 1);
-			ns[j] = t->slots[i];
-		}
-		free(t->slots);
-		t->slots = ns;
-		t->cap = ncap;
-	}
-	size_t j = ino_hash(dev, ino, t->cap);
-	for (; t->slots[j].entry != 0; j = (j + 1) & (t->cap - 1))
-		if (t->slots[j].dev == dev && t->slots[j].ino == ino)
-			return t->slots[j].entry;
-	t->slots[j].dev = dev;
-	t->slots[j].ino = ino;
-	t->slots[j].entry = entry + 1;
-	t->used++;
-	return 0;
+	return path_excluded(r->opts.excludes, r->opts.nexcludes, rel, name);
 }
 
 /* Record a non-directory entry (or a hard link to an earlier one). */
@@ -242,7 +189,7 @@ static int add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst,
 		return 0;
 	}
 	if (st->st_nlink > 1 && !S_ISDIR(st->st_mode) && !r->opts.copy.check) {
-		size_t first = ino_find_or_add(r->inodes, st->st_dev, st->st_ino, r->nentries);
+		size_t first = inotab_find_or_add(r->inodes, st->st_dev, st->st_ino, r->nentries);
 		if (first != 0) {
 			if (array_grow(&r->links, &r->links_cap, r->nlinks + 1,
 			               sizeof(*r->links)) != 0)

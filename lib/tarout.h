@@ -8,7 +8,11 @@
  * ids and nanosecond times come from libarchive's disk reader. The archive is written to a
  * temporary name beside ARCHIVE and renamed into place at the end ("-": stdout).
  *
- * This first version reads and hashes in the writing process; the worker pool is not used.
+ * Processes: the calling process walks the sources and is the only writer; a pool of worker
+ * processes (lib/pool.c) opens, probes, reads and hashes the members ahead of it into shared
+ * memory (lib/tarjob.c), so the writer mostly moves bytes from memory into libarchive. It
+ * hashes those bytes again and checks them against the worker's hash. Files larger than a
+ * quarter of the shared ring are read by the writer itself, with a before/after fstat check.
  */
 #ifndef PCOPY_TAROUT_H
 #define PCOPY_TAROUT_H
@@ -18,19 +22,26 @@
 #include <stdint.h>
 
 #include "hash.h"
+#include "progress.h"
 
 struct tarout_hooks {
 	/* A member was written; HASH is the content hash of a regular file (else NULL). */
 	void (*member)(void *ctx, const char *path, uint64_t bytes, const struct hash128 *hash);
 	/* An entry could not be archived; the run goes on. */
 	void (*failed)(void *ctx, const char *path, const char *reason, int err);
+	/* About every 100 ms, and once at the end: the counts so far (copied = archived). */
+	void (*tick)(void *ctx, const struct stats *st);
 	void *ctx;
 };
 
 struct tarout_opts {
-	const char *archive;  /* file name, or "-" for an uncompressed tar on stdout */
-	const char *compress; /* "gzip", "bzip2", "xz", "zstd", "lz4", "none"; NULL: by suffix */
-	const char *manifest; /* write an xxh128sum manifest of member paths here, or NULL */
+	const char *archive;   /* file name, or "-" for an uncompressed tar on stdout */
+	const char *compress;  /* "gzip", "bzip2", "xz", "zstd", "lz4", "none"; NULL: by suffix */
+	const char *manifest;  /* write an xxh128sum manifest of member paths here, or NULL */
+	int jobs;              /* worker processes */
+	char *const *excludes; /* --exclude patterns, matched against paths below each source */
+	size_t nexcludes;
+	int one_fs; /* --one-file-system: do not descend into other file systems */
 	volatile sig_atomic_t *interrupted; /* set by the caller's signal handler */
 };
 

@@ -205,12 +205,58 @@ static void test_long_argument(void **state)
 	cli_free(&cli);
 }
 
+/* The usage error the words of LINE give. */
+static void usage_says(const char *line, const char *msg)
+{
+	struct cli cli;
+	assert_int_equal(parse(&cli, line), CLI_USAGE);
+	assert_string_equal(message(&cli), msg);
+	cli_free(&cli);
+}
+
+static void test_extract(void **state)
+{
+	(void)state;
+	struct cli cli;
+	assert_int_equal(parse(&cli, "--extract --verify-manifest m a.tar b.tar dest"), CLI_RUN);
+	assert_int_equal(cli.extract, 1);
+	assert_string_equal(cli.verify_manifest, "m");
+	assert_int_equal(cli.noperands, 3);
+	cli_free(&cli);
+	const char *no_extract = "--extract does not go with --tar, --check, --manifest, --delete, "
+	                         "--dry-run or --compress";
+	usage_says("--verify-manifest m src dst", "--verify-manifest goes with --extract");
+	usage_says("--extract a.tar", "--extract needs ARCHIVE... DEST");
+	usage_says("--extract --tar x.tar a.tar d", no_extract);
+	usage_says("--extract --manifest m a.tar d", no_extract);
+	char *argv[] = {"pcopy", "--extract", "--verify-manifest", "", "a.tar", "d", NULL};
+	assert_int_equal(cli_parse(&cli, 6, argv, 2), CLI_USAGE);
+	assert_string_equal(message(&cli), "--verify-manifest needs a file name");
+	cli_free(&cli);
+}
+
+static void test_tar(void **state)
+{
+	(void)state;
+	struct cli cli;
+	assert_int_equal(parse(&cli, "--tar a.tar src"), CLI_RUN);
+	assert_int_equal(cli.opts.jobs, 3); /* 4 CPUs: one is left for the writer */
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "-j 2 --tar a.tar src"), CLI_RUN);
+	assert_int_equal(cli.opts.jobs, 2);
+	cli_free(&cli);
+	usage_says("--compress gzip src", "--compress goes with --tar");
+	usage_says("--tar - --json src",
+	           "--tar - writes the archive to stdout: no --json or --manifest - with it");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_defaults),     cmocka_unit_test(test_options),
 	    cmocka_unit_test(test_help_version), cmocka_unit_test(test_usage_errors),
 	    cmocka_unit_test(test_parse_again),  cmocka_unit_test(test_long_argument),
+	    cmocka_unit_test(test_extract),      cmocka_unit_test(test_tar),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
