@@ -110,3 +110,10 @@ int at_parent(struct at_cache *c, int root, const char *rel, const char **leaf)
 	c->fd = fd;
 	return fd;
 }
+
+int at_open(struct at_cache *c, int root, const char *rel, int flags)
+{
+	const char *leaf;
+	int dfd = at_parent(c, root, rel, &leaf);
+	return dfd < 0 ? -1 : openat(dfd, leaf, flags | O_NOFOLLOW);
+}

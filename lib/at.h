@@ -39,6 +39,12 @@ void at_cache_free(struct at_cache *c);
 int at_parent(struct at_cache *c, int root, const char *rel, const char **leaf);
 
 /*
+ * Open REL (a path relative to ROOT of any length, no "..") with FLAGS (O_NOFOLLOW is added),
+ * through the cache C. Returns a new descriptor, or -1 with errno.
+ */
+int at_open(struct at_cache *c, int root, const char *rel, int flags);
+
+/*
  * Open directory REL (LEN bytes, any length, no "..") below ROOT, never following a symlink.
  * Returns a new descriptor (O_RDONLY), or -1 with errno.
  */

@@ -20,6 +20,7 @@
 int tarjob_init(struct tarjob *j, uint64_t ring_size)
 {
 	memset(j, 0, sizeof(*j));
+	at_cache_init(&j->dirs);
 	j->ring_size = ring_size;
 	j->items = shm_map(sizeof(*j->items) * TARJOB_WINDOW);
 	j->ring = shm_map(ring_size);
@@ -42,6 +43,7 @@ void tarjob_free(struct tarjob *j)
 		names_free(&j->names);
 	j->items = NULL;
 	j->ring = NULL;
+	at_cache_free(&j->dirs);
 }
 
 /*
@@ -145,8 +147,8 @@ void tarjob_run(struct tarjob *j, struct tarjob_item *it, volatile sig_atomic_t 
 		return;
 	}
 	const char *path = names_get(&j->names, it->path);
-	int fd = openat(j->roots[it->root], path,
-	                O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (type == S_IFDIR ? O_DIRECTORY : 0));
+	int fd = at_open(&j->dirs, j->roots[it->root], path,
+	                 O_RDONLY | O_CLOEXEC | (type == S_IFDIR ? O_DIRECTORY : 0));
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		it->status = TARJOB_FAILED;

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "at.h"
 #include "hash.h"
 #include "pool.h"
 #include "shm.h"
@@ -69,6 +70,7 @@ struct tarjob {
 	struct names names; /* member paths (shared arena, written by the parent only) */
 	int *roots;         /* directory descriptors the paths are relative to (before fork) */
 	size_t nroots;
+	struct at_cache dirs; /* this process's open parent directories (at.h; not shared) */
 };
 
 /* Map the window, the ring (RING_SIZE bytes) and the name arena. Returns 0, or -1 with errno. */

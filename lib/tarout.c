@@ -456,12 +456,18 @@ static int describe_rich(struct tar *t, struct archive_entry *e, struct tarjob_i
 {
 	const char *path = names_get(&t->job.names, it->path);
 	char *source = NULL;
-	if (fd < 0) { /* a symlink's target and xattrs are read by path */
+	if (fd < 0) { /* a symlink's target and xattrs are read by path: a short one */
+		const char *leaf;
+		int dfd = path[0] == '/'
+		              ? -1
+		              : at_parent(&t->job.dirs, t->job.roots[it->root], path, &leaf);
 		char proc[64];
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", t->job.roots[it->root]);
-		source = path[0] == '/' ? strdup(path) : path_join(proc, path);
-		if (source == NULL)
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dfd);
+		source = path[0] == '/' ? strdup(path) : dfd < 0 ? NULL : path_join(proc, leaf);
+		if (source == NULL) {
+			entry_failed(t, path, "cannot open", errno);
 			return -1;
+		}
 		archive_entry_copy_sourcepath(e, source);
 	}
 	int rc = archive_read_disk_entry_from_file(t->disk, e, fd, &it->st) < ARCHIVE_WARN;
@@ -476,8 +482,8 @@ static int reopen(struct tar *t, struct tarjob_item *it)
 {
 	const char *path = names_get(&t->job.names, it->path);
 	int dir = S_ISDIR(it->st.st_mode);
-	int fd = openat(t->job.roots[it->root], path,
-	                O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (dir ? O_DIRECTORY : 0));
+	int fd = at_open(&t->job.dirs, t->job.roots[it->root], path,
+	                 O_RDONLY | O_CLOEXEC | (dir ? O_DIRECTORY : 0));
 	struct stat st;
 	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_ino == it->st.st_ino &&
 	    st.st_dev == it->st.st_dev) {

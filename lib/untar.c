@@ -88,8 +88,8 @@ static int load_manifest(struct untar *u)
 		return snprintf(u->err, u->errlen, "%s: cannot open manifest: %s", u->o->manifest,
 		                strerror(errno)),
 		       -1;
-	char *line = NULL, path[PATH_MAX];
-	size_t cap = 0;
+	char *line = NULL, *path = NULL;
+	size_t cap = 0, path_cap = 0;
 	ssize_t n;
 	int rc = 0;
 	for (size_t lineno = 1; rc == 0 && (n = getline(&line, &cap, f)) >= 0; lineno++) {
@@ -97,8 +97,12 @@ static int load_manifest(struct untar *u)
 			line[n - 1] = '\0';
 		struct hash128 h;
 		const char *safe;
-		if (manifest_parse_line(line, &h, path, sizeof(path)) != 0 ||
-		    (safe = untar_safe_path(path)) == NULL) {
+		/* The unescaped path is never longer than the line. */
+		if (array_grow(&path, &path_cap, (size_t)n + 1, 1) != 0) {
+			snprintf(u->err, u->errlen, "out of memory");
+			rc = -1;
+		} else if (manifest_parse_line(line, &h, path, path_cap) != 0 ||
+		           (safe = untar_safe_path(path)) == NULL) {
 			snprintf(u->err, u->errlen, "%s:%zu: not a manifest line", u->o->manifest,
 			         lineno);
 			rc = -1;
@@ -113,6 +117,7 @@ static int load_manifest(struct untar *u)
 		}
 	}
 	free(line);
+	free(path);
 	fclose(f);
 	if (rc == 0)
 		qsort(u->want, u->nwant, sizeof(*u->want), want_cmp);
