@@ -134,7 +134,9 @@ locate() {
 	if [ "$where" = disk ] && ! [ -d "$1" ]; then root=$bench_dir; else root=$tmpfs_dir; fi
 	dst=$root/.profile-dst.$$
 	dests+=("$dst")
-	title="$name on $where ($(find "$src" ! -type d | wc -l) files, $(du -sh --apparent-size "$src" | cut -f1); $src)"
+	local at="on $where"
+	[ ! -d "$1" ] || at="copied to $where"
+	title="$name $at ($(find "$src" ! -type d | wc -l) files, $(du -sh --apparent-size "$src" | cut -f1); $src)"
 }
 
 # The command being profiled, in argv[].
@@ -232,7 +234,8 @@ report_perf() {
 	echo "== $title =="
 	echo "command: pcopy -j$jobs -q${popts:+ $popts} SRC DST; wall $plain s unprofiled, $wall s under perf (both: the sum over $runs runs); $total samples at $hz Hz (cpu-clock)"
 	echo
-	echo "CPU time by process and mode (cpu s: summed over the runs; busy: CPU seconds / wall seconds under perf; $(nproc) CPUs)"
+	echo "CPU time by process and mode (cpu s: summed over the runs; busy: CPU seconds / wall seconds"
+	echo "under perf, the CPUs that role kept busy on average, out of $(nproc))"
 	printf '  %-8s %8s %8s %8s %8s %7s\n' role user kernel total "cpu s" busy
 	for role in parent workers all; do
 		local u k
@@ -314,13 +317,19 @@ profile_callgrind() {
 		--callgrind-out-file="$work/callgrind.%p" -- "${argv[@]}"
 	rm -rf -- "$dst"
 	echo "== $title =="
-	echo "command: pcopy -j$jobs -q${popts:+ $popts} SRC DST under callgrind ($elapsed s); user-space instructions only"
+	echo "command: pcopy -j$jobs -q${popts:+ $popts} SRC DST under callgrind ($elapsed s); user-space instructions only;"
+	echo "a worker's counts include what the parent ran before forking it (start-up, the dynamic loader)"
 	# The parent is the process that started first, so it has the lowest pid (barring
 	# pid wrap-around); every other file is a worker.
-	for f in $(find "$work" -name 'callgrind.*' | sort -t . -k2,2n); do
+	for f in $(find "$work" -name 'callgrind.*' -printf '%f\n' | sort -t . -k2,2n); do
 		pid=${f##*.}
 		if [ -z "$first" ]; then first=$pid; echo "-- parent (pid $pid) --"; else echo "-- worker (pid $pid) --"; fi
-		callgrind_annotate --inclusive=no "$f" 2>/dev/null | awk '/^-+$/ { s++; next } s >= 2 && NF' | head -n "$top"
+		# The totals line, then the function table (after its "file:function" heading).
+		callgrind_annotate --inclusive=no "$work/$f" 2>/dev/null | awk -v top="$top" '
+			/PROGRAM TOTALS/ { print "  " $0 }
+			/file:function/ { table = 1; next }
+			table && /^-+$/ { next }
+			table && NF && n++ < top { print "  " $0 }'
 	done
 	echo
 }
