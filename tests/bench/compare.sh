@@ -66,6 +66,7 @@ notes=()          # lines printed under every table (skipped tools and why)
 declare -A times  # "corpus/where/tool" -> space-separated seconds, one per rep
 declare -A large_per_gib # where -> pcopy's seconds per GiB of data on large (for sparse)
 ctools=()         # the tools that run on the current corpus (corpus_tools)
+load_line=        # what other processes used during the current series (other_load)
 targets=()        # the target lines under the current table (target_lines)
 
 work=           # private temp dir (pcopy snapshot, logs)
@@ -92,6 +93,35 @@ version_of() {
 
 # Apparent size in bytes (what a tool that does not keep holes would write).
 apparent_bytes() { du -s --apparent-size --block-size=1 "$1" | cut -f1; }
+
+# ---- other load on the machine --------------------------------------------------------
+# The machine is shared: builds and fuzzers of other people may run at the same time. To
+# say how much, cpu_mark records the machine's busy CPU time (/proc/stat, split into
+# normal and nice > 0) and this script's own (its children's, from the `times` builtin,
+# run in this shell so that it sees them); other_load prints what others used since.
+
+cpu_mark() {
+	local _l _u n s _i _w irq sirq steal
+	read -r _l _u n s _i _w irq sirq steal _ </proc/stat
+	times >"$work/times" # a builtin: no subshell, so it reports this shell's children
+	mark_busy=$((_u + s + irq + sirq + steal)) mark_nice=$n
+	mark_ours=$(awk 'NR == 2 { print $1, $2 }' "$work/times" | awk '
+		function sec(t,   m) { m = t; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", t); sub(/s$/, "", t); return m * 60 + t }
+		{ printf "%.3f", sec($1) + sec($2) }')
+	mark_time=${EPOCHREALTIME//[!0-9]/}
+}
+
+other_load() {
+	local busy0=$mark_busy nice0=$mark_nice ours0=$mark_ours t0=$mark_time hz
+	hz=$(getconf CLK_TCK)
+	cpu_mark
+	awk -v b=$((mark_busy - busy0)) -v n=$((mark_nice - nice0)) -v o="$(awk -v a="$mark_ours" -v b="$ours0" 'BEGIN { print a - b }')" \
+		-v us=$((mark_time - t0)) -v hz="$hz" 'BEGIN {
+			w = us / 1e6; other = b / hz - o; if (other < 0) other = 0
+			printf "load: other processes kept %.2f CPUs busy on average during this series, and %.2f more at nice > 0 (of %d)\n",
+				other / w, n / hz / w, '"$(nproc)"'
+		}'
+}
 
 mem_available() { awk '/^MemAvailable:/ { printf "%.0f\n", $2 * 1024 }' /proc/meminfo; }
 
@@ -585,7 +615,7 @@ print_table() {
 		for b in "${cols[@]}"; do line+=$(printf ' %10s' "$(ratio "${m[$id]}" "${m[$b]}")"); done
 		echo "$line  ${times[$name/$loc/$id]% }"
 	done
-	local below=("${targets[@]}" "${notes[@]}")
+	local below=("${targets[@]}" "$load_line" "${notes[@]}")
 	[ ${#below[@]} -eq 0 ] || printf '%s\n' "${below[@]}"
 	echo
 
@@ -629,7 +659,9 @@ main() {
 			corpus_tools "$name"
 			prepare_location "$name" "$loc"
 			[ "$skip" = 0 ] || continue
+			cpu_mark
 			bench_location "$name" "$loc"
+			load_line=$(other_load)
 			print_table "$name" "$loc"
 		done
 	done
