@@ -118,8 +118,8 @@ other_load() {
 	awk -v b=$((mark_busy - busy0)) -v n=$((mark_nice - nice0)) -v o="$(awk -v a="$mark_ours" -v b="$ours0" 'BEGIN { print a - b }')" \
 		-v us=$((mark_time - t0)) -v hz="$hz" 'BEGIN {
 			w = us / 1e6; other = b / hz - o; if (other < 0) other = 0
-			printf "load: other processes kept %.2f CPUs busy on average during this series, and %.2f more at nice > 0 (of %d)\n",
-				other / w, n / hz / w, '"$(nproc)"'
+			printf "load: other processes kept about %.2f of %d CPUs busy during this series (and %.2f at nice > 0, which mostly yields to it)\n",
+				other / w, '"$(nproc)"', n / hz / w
 		}'
 }
 
