@@ -97,14 +97,25 @@ apparent_bytes() { du -s --apparent-size --block-size=1 "$1" | cut -f1; }
 # ---- other load on the machine --------------------------------------------------------
 # The machine is shared: builds and fuzzers of other people may run at the same time. To
 # say how much, cpu_mark records the machine's busy CPU time (/proc/stat, split into
-# normal and nice > 0) and this script's own (its children's, from the `times` builtin,
-# run in this shell so that it sees them); other_load prints what others used since.
+# normal and nice > 0), that of kernel threads (/proc/PID/stat with PF_KTHREAD: writeback
+# and page reclaim, much of it done for this benchmark), and this script's own (its
+# children's, from the `times` builtin, run in this shell so that it sees them);
+# other_load prints what other processes used since.
+
+# CPU ticks used so far by the kernel threads that exist now.
+kthread_ticks() {
+	{ cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk '
+		{ sub(/^[0-9]+ \(.*\) /, "") }                      # pid (comm) may hold spaces
+		int($7 / 2097152) % 2 == 1 { t += $12 + $13 }        # flags & PF_KTHREAD: utime + stime
+		END { printf "%d\n", t }'
+}
 
 cpu_mark() {
 	local _l _u n s _i _w irq sirq steal
 	read -r _l _u n s _i _w irq sirq steal _ </proc/stat
 	times >"$work/times" # a builtin: no subshell, so it reports this shell's children
 	mark_busy=$((_u + s + irq + sirq + steal)) mark_nice=$n
+	mark_kthreads=$(kthread_ticks)
 	mark_ours=$(awk 'NR == 2 { print $1, $2 }' "$work/times" | awk '
 		function sec(t,   m) { m = t; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", t); sub(/s$/, "", t); return m * 60 + t }
 		{ printf "%.3f", sec($1) + sec($2) }')
@@ -112,14 +123,15 @@ cpu_mark() {
 }
 
 other_load() {
-	local busy0=$mark_busy nice0=$mark_nice ours0=$mark_ours t0=$mark_time hz
+	local busy0=$mark_busy nice0=$mark_nice kt0=$mark_kthreads ours0=$mark_ours t0=$mark_time hz
 	hz=$(getconf CLK_TCK)
 	cpu_mark
-	awk -v b=$((mark_busy - busy0)) -v n=$((mark_nice - nice0)) -v o="$(awk -v a="$mark_ours" -v b="$ours0" 'BEGIN { print a - b }')" \
-		-v us=$((mark_time - t0)) -v hz="$hz" 'BEGIN {
-			w = us / 1e6; other = b / hz - o; if (other < 0) other = 0
-			printf "load: other processes kept about %.2f of %d CPUs busy during this series (and %.2f at nice > 0, which mostly yields to it)\n",
-				other / w, '"$(nproc)"', n / hz / w
+	awk -v b=$((mark_busy - busy0)) -v n=$((mark_nice - nice0)) -v k=$((mark_kthreads - kt0)) \
+		-v o="$(awk -v a="$mark_ours" -v b="$ours0" 'BEGIN { print a - b }')" \
+		-v us=$((mark_time - t0)) -v hz="$hz" -v cpus="$(nproc)" 'BEGIN {
+			w = us / 1e6; other = (b - k) / hz - o; if (other < 0) other = 0
+			printf "load: other processes kept about %.2f of %d CPUs busy during this series; kernel threads %.2f (writeback, reclaim: partly for this benchmark); %.2f at nice > 0 (yields to it)\n",
+				other / w, cpus, k / hz / w, n / hz / w
 		}'
 }
 
@@ -163,6 +175,8 @@ mark_disk_delete() { sync; date +%s >"$bench_dir/.compare-last-delete"; }
 
 wait_inode_reuse() {
 	[ "$nojournal" = 1 ] && [ -r "$bench_dir/.compare-last-delete" ] || return 0
+	# A corpus of a few big files creates a few inodes: nothing to wait for.
+	[ "$(find "$src" | head -n 1000 | wc -l)" -ge 1000 ] || return 0
 	local left
 	left=$(($(cat "$bench_dir/.compare-last-delete") + inode_wait - $(date +%s)))
 	[ "$left" -gt 0 ] || return 0
