@@ -100,7 +100,8 @@ apparent_bytes() { du -s --apparent-size --block-size=1 "$1" | cut -f1; }
 # normal and nice > 0), that of kernel threads (/proc/PID/stat with PF_KTHREAD: writeback
 # and page reclaim, much of it done for this benchmark), and this script's own (its
 # children's, from the `times` builtin, run in this shell so that it sees them);
-# other_load prints what other processes used since.
+# other_load puts what other processes used since into load_line. Neither may run in a
+# subshell ($(...)): there `times` would see none of this script's children.
 
 # CPU ticks used so far by the kernel threads that exist now.
 kthread_ticks() {
@@ -126,13 +127,13 @@ other_load() {
 	local busy0=$mark_busy nice0=$mark_nice kt0=$mark_kthreads ours0=$mark_ours t0=$mark_time hz
 	hz=$(getconf CLK_TCK)
 	cpu_mark
-	awk -v b=$((mark_busy - busy0)) -v n=$((mark_nice - nice0)) -v k=$((mark_kthreads - kt0)) \
+	load_line=$(awk -v b=$((mark_busy - busy0)) -v n=$((mark_nice - nice0)) -v k=$((mark_kthreads - kt0)) \
 		-v o="$(awk -v a="$mark_ours" -v b="$ours0" 'BEGIN { print a - b }')" \
 		-v us=$((mark_time - t0)) -v hz="$hz" -v cpus="$(nproc)" 'BEGIN {
 			w = us / 1e6; other = (b - k) / hz - o; if (other < 0) other = 0
 			printf "load: other processes kept about %.2f of %d CPUs busy during this series; kernel threads %.2f (writeback, reclaim: partly for this benchmark); %.2f at nice > 0 (yields to it)\n",
 				other / w, cpus, k / hz / w, n / hz / w
-		}'
+		}')
 }
 
 mem_available() { awk '/^MemAvailable:/ { printf "%.0f\n", $2 * 1024 }' /proc/meminfo; }
@@ -675,7 +676,7 @@ main() {
 			[ "$skip" = 0 ] || continue
 			cpu_mark
 			bench_location "$name" "$loc"
-			load_line=$(other_load)
+			other_load
 			print_table "$name" "$loc"
 		done
 	done
