@@ -7,8 +7,11 @@
 #   -j: pcopy workers (default 2); -A: also rsync -a -H and tar | tar
 #
 # Environment:
-#   TMPFS_DIR  where copies go (default /dev/shm): tmpfs, so no disk I/O stretches the
-#              run (strace makes every system call slow enough already). Removed at exit.
+#   TMPFS_DIR  where the source is staged and copied (default /dev/shm): tmpfs, so no disk
+#              I/O stretches the run (strace makes every system call slow enough already),
+#              and source and copy share a file system, as in compare.sh (copy_file_range
+#              between two file systems fails, and a tool may then try it for every file).
+#              Removed at exit.
 #   PCOPY      pcopy binary to measure (default: REPO/pcopy).
 #
 # For each tool: `strace -f -c` (every process, the counts the issue asks for), then a
@@ -89,14 +92,18 @@ check_tools() {
 	fi
 }
 
-# -n: the first $limit files of $src (and the directories above them), in $work/src.
-take_subset() {
-	[ -n "$limit" ] || return 0
+# Stages $src in $work/src: all of it, or with -n the first $limit files (and the
+# directories above them).
+stage_source() {
 	mkdir -- "$work/src"
-	# Through a file: head closing a pipe early would be a SIGPIPE failure for pipefail.
-	(cd "$src" && find . -type f -print0 | sort -z) >"$work/list"
-	head -z -n "$limit" "$work/list" | (cd "$src" && tar --null -cf - -T -) | tar -C "$work/src" -xf -
-	src=$work/src
+	if [ -z "$limit" ]; then
+		cp -a -- "$src/." "$work/src"
+	else
+		# Through a file: head closing a pipe early would be a SIGPIPE failure for pipefail.
+		(cd "$src" && find . -type f -print0 | sort -z) >"$work/list"
+		head -z -n "$limit" "$work/list" | (cd "$src" && tar --null -cf - -T -) | tar -C "$work/src" -xf -
+	fi
+	orig_src=$src src=$work/src
 }
 
 # The command line of tool $1 copying $2 to $3, in argv[]; strace runs it directly, so
@@ -171,7 +178,11 @@ measure() {
 	note "strace -f (full trace): ${label[$id]}"
 	strace -f -qq -o "$trace" -- "${argv[@]}"
 	rm -rf -- "$dst"
-	while read -r key val; do counts[$id/$key]=$val; done < <(parse_summary "$sum" | awk '{ print $1, $2 }')
+	local err
+	while read -r key val err; do
+		counts[$id/$key]=$val
+		[ "$key" != total ] || counts[$id/errors]=$err
+	done < <(parse_summary "$sum")
 	while IFS='=' read -r key val; do cls[$id/$key]=$val; done < <(classify_trace "$trace")
 	rm -f -- "$trace"
 }
@@ -184,7 +195,7 @@ report() {
 	echo "host:    nproc $(nproc), kernel $(uname -r); $(strace -V | head -n 1)"
 	echo "pcopy:   $pcopy_version, commit $git_commit"
 	echo "tools:   $(cp --version | head -n 1)$([ "$all_tools" = 0 ] || echo "; $(rsync --version | head -n 1 | tr -s ' '); $(tar --version | head -n 1)")"
-	echo "source:  $src: $files files and symlinks, $dirs directories; copies to $tmpfs_dir"
+	echo "source:  $orig_src${limit:+ (first $limit files)}, staged in $tmpfs_dir: $files files and symlinks, $dirs directories"
 	[ "$all_tools" = 0 ] || echo "note:    tar | tar runs under sh -c, whose calls are counted (about 100 in all)"
 	echo
 	echo "system calls per file (strace -f -c, all processes)"
@@ -211,6 +222,9 @@ report() {
 	echo "$line"
 	line=$(printf '%-16s' TOTAL)
 	for id in "${tools[@]}"; do line+=$(printf ' %22s' "$(per "${counts[$id/total]}")"); done
+	echo "$line"
+	line=$(printf '%-16s' "(of which failed)")
+	for id in "${tools[@]}"; do line+=$(printf ' %22s' "$(per "${counts[$id/errors]:-0}")"); done
 	echo "$line"
 	echo
 	echo "from the full trace, per file"
@@ -246,7 +260,7 @@ main() {
 	trap cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
-	take_subset
+	stage_source
 	files=$(find "$src" ! -type d | wc -l)
 	dirs=$(find "$src" -type d | wc -l)
 	[ "$files" -gt 0 ] || die "$src holds no files"
