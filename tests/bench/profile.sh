@@ -224,6 +224,10 @@ summarise_perf() {
 	'
 }
 
+# The first $1 lines of stdin. Unlike head, it reads to the end: head leaving early would
+# kill sort with SIGPIPE, which pipefail turns into a failure that set -e exits on.
+first_n() { awk -v n="$1" 'NR <= n'; }
+
 percent() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%5.1f%%", b ? 100 * a / b : 0 }'; }
 cpu_s() { awk -v n="$1" -v hz="$hz" 'BEGIN { printf "%.2f", n / hz }'; }
 
@@ -253,7 +257,7 @@ report_perf() {
 	echo
 	echo "top functions, self time (share of all samples)"
 	awk -F '\t' '$1 == "self" { c[$2 "\t" $3 "\t" $4 "\t" $5]++ } END { for (k in c) print c[k] "\t" k }' "$recs" |
-		sort -t $'\t' -k1,1nr | head -n "$top" |
+		sort -t $'\t' -k1,1nr | first_n "$top" |
 		while IFS=$'\t' read -r n role mode p w; do
 			printf '  %s  %-7s %-6s %s (%s)\n' "$(percent "$n" "$total")" "$role" "$mode" "$p" "${w##*/}"
 		done
@@ -267,7 +271,7 @@ report_perf() {
 	echo "  on every chain: ${chain:-none}"
 	awk -F '\t' '$1 == "role" { r[$2]++ } $1 == "incl" { c[$2 "\t" $3]++ }
 		END { for (k in c) { split(k, f, "\t"); if (c[k] < 0.97 * r[f[1]]) print c[k] "\t" k } }' "$recs" |
-		sort -t $'\t' -k1,1nr | head -n "$top" |
+		sort -t $'\t' -k1,1nr | first_n "$top" |
 		while IFS=$'\t' read -r n role p; do
 			printf '  %s  %-7s %s\n' "$(percent "$n" "$total")" "$role" "$p"
 		done
@@ -279,7 +283,7 @@ report_perf() {
 				if (by[k] > best[key]) { best[key] = by[k]; who[key] = f[3] } }
 			for (k in c) print c[k] "\t" k "\t" who[k] "\t" best[k]
 		}' "$recs" |
-		sort -t $'\t' -k1,1nr | head -n "$top" |
+		sort -t $'\t' -k1,1nr | first_n "$top" |
 		while IFS=$'\t' read -r n role p w m; do
 			printf '  %s  %-7s %-34s from %s (%s of its samples)\n' "$(percent "$n" "$total")" "$role" "$p" "$w" "$(percent "$m" "$n" | tr -d ' ')"
 		done
