@@ -18,7 +18,8 @@
 #   perf record -e cpu-clock -F HZ --call-graph dwarf -- pcopy -jN -q SRC DST
 # and the samples are summed up by the process that took them (pcopy's parent, which
 # walks and dispatches, or a worker, which copies) and by user or kernel mode:
-#   - CPU seconds per role and mode, and how busy each role was over the wall time;
+#   - CPU seconds per role and mode, how busy each role was over the wall time, and
+#     each worker's CPU seconds (does a single big file keep every worker busy?);
 #   - the functions with the most self time (user and kernel);
 #   - pcopy's own functions, inclusive (from the DWARF call chains);
 #   - kernel time by system call (the __x64_sys_* or __do_sys_* frame of each kernel
@@ -173,6 +174,7 @@ summarise_perf() {
 			role = (pid == parent ? "parent" : "workers")
 			mode = (dso[1] == "[kernel.kallsyms]" ? "kernel" : "user")
 			print "role\t" role "\t" mode
+			if (role == "workers") print "wpid\t" pid
 			print "self\t" role "\t" mode "\t" sym[1] "\t" dso[1]
 			call = ""; caller = "-"
 			for (i = 1; i <= n; i++) {
@@ -254,6 +256,10 @@ report_perf() {
 		printf '  %-8s %8s %8s %8s %8s %7s\n' "$role" "$(percent "$u" "$total")" "$(percent "$k" "$total")" \
 			"$(percent "$n" "$total")" "$(cpu_s "$n")" "$(awk -v n="$n" -v hz="$hz" -v w="$wall" 'BEGIN { printf "%.2f", n / hz / w }')"
 	done
+	# How the work was shared: one figure per worker process (a run that uses one worker
+	# for a big file shows one large figure and idle others).
+	echo "  per worker: $(awk -F '\t' '$1 == "wpid" { c[$2]++ } END { for (p in c) print c[p] }' "$recs" |
+		sort -rn | awk -v hz="$hz" '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 / hz }') cpu s (each worker process, largest first)"
 	echo
 	echo "top functions, self time (share of all samples)"
 	awk -F '\t' '$1 == "self" { c[$2 "\t" $3 "\t" $4 "\t" $5]++ } END { for (k in c) print c[k] "\t" k }' "$recs" |
