@@ -35,6 +35,8 @@ export LC_ALL=C # a '.' decimal point in EPOCHREALTIME, printf and awk
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
 
 reps=5
 where=both
@@ -75,21 +77,7 @@ nojournal=0     # 1 if the bench dir is ext2/3/4 without a journal (see wait_ino
 
 # ---- helpers --------------------------------------------------------------------------
 
-die() { echo "compare.sh: error: $*" >&2; exit 1; }
-note() { echo "compare.sh: $*" >&2; }
-
-usage() {
-	sed -n '2,7s/^# \{0,1\}//p' "$0" >&2
-	exit 2
-}
-
 human() { numfmt --to=iec-i --suffix=B "$1"; }
-
-# First line of "$1 --version" (xxh128sum prints it on stderr), or "not installed".
-version_of() {
-	command -v "$1" >/dev/null || { echo "$1 not installed"; return 0; }
-	{ "$1" --version 2>&1 || true; } | head -n 1 | tr -s ' ' | sed 's/ $//'
-}
 
 # Apparent size in bytes (what a tool that does not keep holes would write).
 apparent_bytes() { du -s --apparent-size --block-size=1 "$1" | cut -f1; }
@@ -266,12 +254,7 @@ snapshot_pcopy() {
 	[ -x "$bin" ] || die "no pcopy binary at $bin (run make in $repo)"
 	cp -- "$bin" "$work/pcopy"
 	pcopy_bin=$work/pcopy
-	pcopy_version=$("$pcopy_bin" --version 2>&1 | head -n 1)
-	git_commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
-	# A modified tree means the binary may not be exactly that commit; say so.
-	if [ "$git_commit" != unknown ] && [ -n "$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
-		git_commit="$git_commit (+ uncommitted changes)"
-	fi
+	pcopy_info=$(build_info "$pcopy_bin" "$repo")
 }
 
 find_tools() {
@@ -338,7 +321,7 @@ print_header() {
 		"date:      $(date '+%Y-%m-%d %H:%M:%S %z')"
 		"host:      nproc $(nproc), memory $(human "$mem_total") total / $(human "$mem_avail") available, kernel $(uname -r)"
 		"bench dir: $bench_dir ($(stat -f -c %T "$bench_dir")); tmpfs dir: $tmpfs_dir"
-		"pcopy:     $pcopy_version, commit $git_commit"
+		"pcopy:     $pcopy_info"
 		"tools:     $(version_of cp); $(version_of rsync); $(version_of tar); $(version_of xxh128sum)"
 		"method:    $reps reps per tool, interleaved round-robin; wall time of the copy only; cache $cache"
 	)
@@ -540,18 +523,6 @@ bench_location() {
 }
 
 # ---- report ---------------------------------------------------------------------------
-
-# "median min" of the space-separated numbers in $1.
-stats() {
-	tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '
-		{ v[NR] = $1 }
-		END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		      printf "%.3f %.3f\n", m, v[1] }'
-}
-
-ratio() { # $1 / $2, or "-" when there is no baseline
-	if [ -z "$2" ]; then echo -; else awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; fi
-}
 
 # Ratio of the medians, "-" when the baseline did not run; PASS/MISS against a target.
 verdict() { # $1: median, $2: baseline median, $3: target ratio

@@ -31,6 +31,8 @@ export LC_ALL=C
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
 
 files=1000000
 per_dir=1000
@@ -39,14 +41,6 @@ interval=20
 tmpfs_dir=${TMPFS_DIR:-/dev/shm}
 
 work= # private dir: tree, copies, logs
-
-die() { echo "memory.sh: error: $*" >&2; exit 1; }
-note() { echo "memory.sh: $*" >&2; }
-
-usage() {
-	sed -n '2,6s/^# \{0,1\}//p' "$0" >&2
-	exit 2
-}
 
 cleanup() {
 	[ -n "$work" ] || return 0
@@ -79,11 +73,7 @@ check_tools() {
 	command -v python3 >/dev/null || die "python3 is missing"
 	pcopy_bin=${PCOPY:-$repo/pcopy}
 	[ -x "$pcopy_bin" ] || die "no pcopy binary at $pcopy_bin (run make in $repo, or set PCOPY)"
-	pcopy_version=$("$pcopy_bin" --version 2>&1 | head -n 1)
-	git_commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
-	if [ "$git_commit" != unknown ] && [ -n "$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
-		git_commit="$git_commit (+ uncommitted changes)"
-	fi
+	pcopy_info=$(build_info "$pcopy_bin" "$repo")
 }
 
 # The tree and one copy at a time live in tmpfs: an inode and a dentry per file, twice
@@ -286,7 +276,7 @@ report() {
 	local tag
 	echo "date:    $(date '+%Y-%m-%d %H:%M:%S %z')"
 	echo "host:    nproc $(nproc), kernel $(uname -r), tmpfs $tmpfs_dir"
-	echo "pcopy:   $pcopy_version, commit $git_commit"
+	echo "pcopy:   $pcopy_info"
 	echo "tree:    $files empty files, $per_dir per directory; sampling every ${interval} ms"
 	echo
 	printf '%-6s %9s %8s %12s %12s %12s %14s %8s\n' run files "wall s" "parent HWM" "worker HWM" "sum PSS" "time -v maxRSS" workers

@@ -32,6 +32,8 @@ export LC_ALL=C
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
 
 jobs=2
 popts=
@@ -45,14 +47,6 @@ tmpfs_dir=${TMPFS_DIR:-/dev/shm/pcopy-bench}
 
 work=   # private dir: pcopy snapshot, perf data, reports
 dests=() # destination dirs to remove at exit
-
-die() { echo "profile.sh: error: $*" >&2; exit 1; }
-note() { echo "profile.sh: $*" >&2; }
-
-usage() {
-	sed -n '2,7s/^# \{0,1\}//p' "$0" >&2
-	exit 2
-}
 
 cleanup() {
 	local d
@@ -90,11 +84,7 @@ snapshot_pcopy() {
 	[ -x "$bin" ] || die "no pcopy binary at $bin (run make in $repo, or set PCOPY)"
 	cp -- "$bin" "$work/pcopy"
 	pcopy_bin=$work/pcopy
-	pcopy_version=$("$pcopy_bin" --version 2>&1 | head -n 1)
-	git_commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
-	if [ "$git_commit" != unknown ] && [ -n "$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
-		git_commit="$git_commit (+ uncommitted changes)"
-	fi
+	pcopy_info=$(build_info "$pcopy_bin" "$repo")
 }
 
 choose_profiler() {
@@ -354,7 +344,7 @@ main() {
 	choose_profiler
 	echo "date:     $(date '+%Y-%m-%d %H:%M:%S %z')"
 	echo "host:     nproc $(nproc), kernel $(uname -r); $(if [ "$profiler" = perf ]; then perf --version; else valgrind --version; fi)"
-	echo "pcopy:    $pcopy_version, commit $git_commit"
+	echo "pcopy:    $pcopy_info"
 	echo
 	local c
 	for c in "${corpora[@]}"; do

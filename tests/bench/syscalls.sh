@@ -29,6 +29,8 @@ export LC_ALL=C
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
 
 limit=
 jobs=2
@@ -45,14 +47,6 @@ declare -A label=(
 	[tar]="tar | tar"
 )
 tools=(pcopy pcopy_nv cp)
-
-die() { echo "syscalls.sh: error: $*" >&2; exit 1; }
-note() { echo "syscalls.sh: $*" >&2; }
-
-usage() {
-	sed -n '2,7s/^# \{0,1\}//p' "$0" >&2
-	exit 2
-}
 
 cleanup() { [ -z "$work" ] || rm -rf -- "$work"; }
 
@@ -82,11 +76,7 @@ check_tools() {
 	command -v strace >/dev/null || die "strace is missing (apt-get install strace)"
 	pcopy_bin=${PCOPY:-$repo/pcopy}
 	[ -x "$pcopy_bin" ] || die "no pcopy binary at $pcopy_bin (run make in $repo, or set PCOPY)"
-	pcopy_version=$("$pcopy_bin" --version 2>&1 | head -n 1)
-	git_commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
-	if [ "$git_commit" != unknown ] && [ -n "$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
-		git_commit="$git_commit (+ uncommitted changes)"
-	fi
+	pcopy_info=$(build_info "$pcopy_bin" "$repo")
 	if [ "$all_tools" = 1 ]; then
 		command -v rsync >/dev/null || die "-A: rsync is missing"
 	fi
@@ -193,7 +183,7 @@ report() {
 	local id c line
 	echo "date:    $(date '+%Y-%m-%d %H:%M:%S %z')"
 	echo "host:    nproc $(nproc), kernel $(uname -r); $(strace -V | head -n 1)"
-	echo "pcopy:   $pcopy_version, commit $git_commit"
+	echo "pcopy:   $pcopy_info"
 	echo "tools:   $(cp --version | head -n 1)$([ "$all_tools" = 0 ] || echo "; $(rsync --version | head -n 1 | tr -s ' '); $(tar --version | head -n 1)")"
 	echo "source:  $orig_src${limit:+ (first $limit files)}, staged in $tmpfs_dir: $files files and symlinks, $dirs directories"
 	[ "$all_tools" = 0 ] || echo "note:    tar | tar runs under sh -c, whose calls are counted (about 100 in all)"
