@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# Times pcopy against cp -a, rsync -a, rsync -a -H and a tar pipe on the benchmark corpora.
+# Times pcopy against cp -a, rsync -a, rsync -a -H, a tar pipe and mpifileutils' dcp.
 #
-#   tests/bench/compare.sh [-r REPS] [-w disk|tmpfs|both] [-o OUTFILE] CORPUS...
+#   tests/bench/compare.sh [-r REPS] [-w disk|tmpfs|both] [-t TOOL,...] [-J "J..."] [-o OUTFILE] CORPUS...
 #   CORPUS: kernel small large sparse (built by shared/bench/corpus.sh if missing)
+#   -t: only these tools (ids: pcopy pcopy_nv cp cp_sum rsync rsync_h tar dcp)
+#   -J: the -j curve instead: pcopy (verified) at each -j in the list, and cp -a
 #
 # Environment:
 #   BENCH_DIR  where the corpora live on disk (default /var/tmp/pcopy-bench); disk-run
 #              destinations go there too, so source and destination share a file system.
 #   TMPFS_DIR  tmpfs working dir (default /dev/shm/pcopy-bench); the corpus is copied
 #              there once and kept (it is a corpus), destinations are removed at the end.
+#              Destinations are under .compare-dst.PID in either, so that two runs of the
+#              script at once do not remove each other's copies.
 #   COLD=1     drop the page cache before every timed run (needs a writable
 #              /proc/sys/vm/drop_caches); default is a warm cache.
 #   PCOPY      pcopy binary to time (default: REPO/pcopy).
+#   DCP        mpifileutils' dcp (default: dcp on PATH); run as `mpirun -np 2 dcp`.
 #   CORPUS_SH  corpus builder, used if ../../../shared/bench/corpus.sh is not there.
 #   INODE_WAIT seconds between deleting copies and timing disk runs on an ext4 without
 #              a journal (default 365; see wait_inode_reuse).
@@ -22,12 +27,16 @@
 # rm -rf of the old destination and the sync before each run are outside the timing,
 # and no sync is timed after it (dirty data is flushed by the next run's sync).
 # On ext4 without a journal, disk runs use fresh destinations instead; see
-# wait_inode_reuse for why.
+# wait_inode_reuse for why. Each table gives every tool's median as a ratio of the
+# medians of cp -a, rsync -a -H and tar | tar (and, on large, of "cp -a, then
+# xxh128sum every copied file"), then the issue #7 targets as PASS or MISS.
 set -euo pipefail
 export LC_ALL=C # a '.' decimal point in EPOCHREALTIME, printf and awk
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
 
 reps=5
 where=both
@@ -37,18 +46,30 @@ tmpfs_dir=${TMPFS_DIR:-/dev/shm/pcopy-bench}
 cold=${COLD:-0}
 inode_wait=${INODE_WAIT:-365}
 
-# Tools in table order: id, label. Ratios are taken against "cp" and "rsync".
-tool_ids=(pcopy pcopy_nv cp rsync rsync_h tar)
+# Tools in table order: id, label. Ratios are taken against the "baselines" below.
+tool_ids=(pcopy pcopy_nv cp cp_sum rsync rsync_h tar dcp)
 declare -A label=(
 	[pcopy]="pcopy -j2 (verified)"
 	[pcopy_nv]="pcopy -j2 --no-verify"
 	[cp]="cp -a"
+	[cp_sum]="cp -a; xxh128sum copy"
 	[rsync]="rsync -a"
 	[rsync_h]="rsync -a -H"
 	[tar]="tar | tar"
+	[dcp]="mpirun -np 2 dcp"
 )
+# Ratio columns, in order: the tool whose median divides, and the column heading.
+baselines=(cp rsync_h tar cp_sum)
+declare -A column=([cp]="/cp -a" [rsync_h]="/rsync -aH" [tar]="/tar|tar" [cp_sum]="/cp+xxh")
+only_tools=       # -t: comma-separated tool ids to keep
+jcurve=           # -J: space-separated -j values; empty for the tool comparison
 tools=()          # the tools actually available, filled by find_tools
+notes=()          # lines printed under every table (skipped tools and why)
 declare -A times  # "corpus/where/tool" -> space-separated seconds, one per rep
+declare -A large_per_gib # where -> pcopy's seconds per GiB of data on large (for sparse)
+ctools=()         # the tools that run on the current corpus (corpus_tools)
+load_line=        # what other processes used during the current series (other_load)
+targets=()        # the target lines under the current table (target_lines)
 
 work=           # private temp dir (pcopy snapshot, logs)
 dests=()        # destination roots to remove at exit
@@ -56,21 +77,52 @@ nojournal=0     # 1 if the bench dir is ext2/3/4 without a journal (see wait_ino
 
 # ---- helpers --------------------------------------------------------------------------
 
-die() { echo "compare.sh: error: $*" >&2; exit 1; }
-note() { echo "compare.sh: $*" >&2; }
-
-usage() {
-	sed -n '2,5s/^# \{0,1\}//p' "$0" >&2
-	exit 2
-}
-
 human() { numfmt --to=iec-i --suffix=B "$1"; }
-
-# First line of "$1 --version", or "not installed".
-version_of() { { "$1" --version 2>/dev/null || echo "$1 not installed"; } | head -n 1 | tr -s ' '; }
 
 # Apparent size in bytes (what a tool that does not keep holes would write).
 apparent_bytes() { du -s --apparent-size --block-size=1 "$1" | cut -f1; }
+
+# ---- other load on the machine --------------------------------------------------------
+# The machine is shared: builds and fuzzers of other people may run at the same time. To
+# say how much, cpu_mark records the machine's busy CPU time (/proc/stat, split into
+# normal and nice > 0), that of kernel threads (/proc/PID/stat with PF_KTHREAD: writeback
+# and page reclaim, much of it done for this benchmark), and this script's own (its
+# children's, from the `times` builtin, run in this shell so that it sees them);
+# other_load puts what other processes used since into load_line. Neither may run in a
+# subshell ($(...)): there `times` would see none of this script's children.
+
+# CPU ticks used so far by the kernel threads that exist now.
+kthread_ticks() {
+	{ cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk '
+		{ sub(/^[0-9]+ \(.*\) /, "") }                      # pid (comm) may hold spaces
+		int($7 / 2097152) % 2 == 1 { t += $12 + $13 }        # flags & PF_KTHREAD: utime + stime
+		END { printf "%d\n", t }'
+}
+
+cpu_mark() {
+	local _l _u n s _i _w irq sirq steal
+	read -r _l _u n s _i _w irq sirq steal _ </proc/stat
+	times >"$work/times" # a builtin: no subshell, so it reports this shell's children
+	mark_busy=$((_u + s + irq + sirq + steal)) mark_nice=$n
+	mark_kthreads=$(kthread_ticks)
+	mark_ours=$(awk 'NR == 2 { print $1, $2 }' "$work/times" | awk '
+		function sec(t,   m) { m = t; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", t); sub(/s$/, "", t); return m * 60 + t }
+		{ printf "%.3f", sec($1) + sec($2) }')
+	mark_time=${EPOCHREALTIME//[!0-9]/}
+}
+
+other_load() {
+	local busy0=$mark_busy nice0=$mark_nice kt0=$mark_kthreads ours0=$mark_ours t0=$mark_time hz
+	hz=$(getconf CLK_TCK)
+	cpu_mark
+	load_line=$(awk -v b=$((mark_busy - busy0)) -v n=$((mark_nice - nice0)) -v k=$((mark_kthreads - kt0)) \
+		-v o="$(awk -v a="$mark_ours" -v b="$ours0" 'BEGIN { print a - b }')" \
+		-v us=$((mark_time - t0)) -v hz="$hz" -v cpus="$(nproc)" 'BEGIN {
+			w = us / 1e6; other = (b - k) / hz - o; if (other < 0) other = 0
+			printf "load: other processes kept about %.2f of %d CPUs busy during this series; kernel threads %.2f (writeback, reclaim: partly for this benchmark); %.2f at nice > 0 (yields to it)\n",
+				other / w, cpus, k / hz / w, n / hz / w
+		}')
+}
 
 mem_available() { awk '/^MemAvailable:/ { printf "%.0f\n", $2 * 1024 }' /proc/meminfo; }
 
@@ -112,6 +164,8 @@ mark_disk_delete() { sync; date +%s >"$bench_dir/.compare-last-delete"; }
 
 wait_inode_reuse() {
 	[ "$nojournal" = 1 ] && [ -r "$bench_dir/.compare-last-delete" ] || return 0
+	# A corpus of a few big files creates a few inodes: nothing to wait for.
+	[ "$(find "$src" | head -n 1000 | wc -l)" -ge 1000 ] || return 0
 	local left
 	left=$(($(cat "$bench_dir/.compare-last-delete") + inode_wait - $(date +%s)))
 	[ "$left" -gt 0 ] || return 0
@@ -123,10 +177,12 @@ wait_inode_reuse() {
 
 parse_args() {
 	local opt
-	while getopts 'r:w:o:h' opt; do
+	while getopts 'r:w:t:J:o:h' opt; do
 		case $opt in
 		r) reps=$OPTARG ;;
 		w) where=$OPTARG ;;
+		t) only_tools=$OPTARG ;;
+		J) jcurve=$OPTARG ;;
 		o) outfile=$OPTARG ;;
 		*) usage ;;
 		esac
@@ -140,6 +196,8 @@ parse_args() {
 		case $c in kernel | small | large | sparse) ;; *) die "unknown corpus '$c' (kernel small large sparse)" ;; esac
 	done
 	corpora=("$@")
+	[ -z "$jcurve" ] || set_jcurve
+	[ -z "$only_tools" ] || select_tools
 	# Make the outfile path absolute: nothing cds, but it keeps messages unambiguous.
 	if [ -n "$outfile" ]; then
 		outfile=$(realpath -m -- "$outfile")
@@ -149,6 +207,36 @@ parse_args() {
 		# Better to refuse than to label warm-cache numbers as cold.
 		die "COLD=1 but /proc/sys/vm/drop_caches is not writable here"
 	fi
+}
+
+# -J: the tools become pcopy (verified) at each -j, then cp -a; ratios are against cp -a
+# and against pcopy at the first -j of the list (a speed-up curve when that is 1).
+set_jcurve() {
+	local j first=
+	tool_ids=()
+	for j in $jcurve; do
+		[[ $j =~ ^[1-9][0-9]*$ ]] || die "-J wants a list of positive numbers, not '$jcurve'"
+		tool_ids+=("pcopy_j$j")
+		label[pcopy_j$j]="pcopy -j$j (verified)"
+		[ -n "$first" ] || first=$j
+	done
+	[ -n "$first" ] || die "-J wants at least one -j value"
+	tool_ids+=(cp)
+	baselines=(cp "pcopy_j$first")
+	column[pcopy_j$first]="/-j$first"
+}
+
+# -t: keep only the listed tools, in table order.
+select_tools() {
+	local id keep=() want=",$only_tools,"
+	for id in ${only_tools//,/ }; do
+		[ -n "${label[$id]:-}" ] || die "-t: unknown tool '$id' (${tool_ids[*]})"
+	done
+	for id in "${tool_ids[@]}"; do
+		[[ $want != *",$id,"* ]] || keep+=("$id")
+	done
+	[ ${#keep[@]} -gt 0 ] || die "-t: none of '$only_tools' is among ${tool_ids[*]}"
+	tool_ids=("${keep[@]}")
 }
 
 find_corpus_sh() {
@@ -166,23 +254,61 @@ snapshot_pcopy() {
 	[ -x "$bin" ] || die "no pcopy binary at $bin (run make in $repo)"
 	cp -- "$bin" "$work/pcopy"
 	pcopy_bin=$work/pcopy
-	pcopy_version=$("$pcopy_bin" --version 2>&1 | head -n 1)
-	git_commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
-	# A modified tree means the binary may not be exactly that commit; say so.
-	if [ "$git_commit" != unknown ] && [ -n "$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
-		git_commit="$git_commit (+ uncommitted changes)"
-	fi
+	pcopy_info=$(build_info "$pcopy_bin" "$repo")
 }
 
 find_tools() {
-	local id need
+	local id need n
 	for id in "${tool_ids[@]}"; do
-		case $id in pcopy*) need='' ;; cp) need='cp' ;; rsync*) need='rsync' ;; tar) need='tar' ;; esac
-		if [ -n "$need" ] && ! command -v "$need" >/dev/null; then
-			note "skipping ${label[$id]}: $need is not installed"
+		case $id in
+		pcopy*) need='' ;;
+		cp) need='cp' ;;
+		cp_sum) need='cp xxh128sum' ;;
+		rsync*) need='rsync' ;;
+		tar) need='tar' ;;
+		dcp) find_dcp && tools+=(dcp); continue ;;
+		esac
+		n=
+		for n in $need; do
+			command -v "$n" >/dev/null || break
+			n=
+		done
+		if [ -n "$n" ]; then
+			note "skipping ${label[$id]}: $n is not installed"
+			notes+=("${label[$id]}: skipped, $n is not installed")
 			continue
 		fi
 		tools+=("$id")
+	done
+	[ ${#tools[@]} -gt 0 ] || die "none of the tools to time is installed"
+}
+
+# mpifileutils' dcp needs an MPI launcher and the libraries libcircle, lwgrp and dtcmp.
+# Debian 12 packages Open MPI but none of those four, and the machine the benchmark was
+# written on reaches no other source, so dcp is usually left out, with the reason.
+find_dcp() {
+	dcp_bin=${DCP:-$(command -v dcp || true)}
+	local why=
+	if [ -z "$dcp_bin" ] || ! [ -x "$dcp_bin" ]; then
+		why="mpifileutils is not installed (Debian 12 packages neither it nor libcircle, lwgrp or dtcmp, which it needs); set DCP=/path/to/dcp to include it"
+	elif ! command -v mpirun >/dev/null; then
+		why="mpirun is not installed (apt-get install openmpi-bin)"
+	fi
+	if [ -n "$why" ]; then
+		note "skipping dcp: $why"
+		notes+=("dcp: skipped, $why")
+		return 1
+	fi
+}
+
+# The tools that run on corpus $1: "cp -a; xxh128sum copy" only on large, the corpus
+# its ratio is a target for, unless -t names it.
+corpus_tools() {
+	local id
+	ctools=()
+	for id in "${tools[@]}"; do
+		[ "$id" != cp_sum ] || [ "$1" = large ] || [[ ,$only_tools, == *,cp_sum,* ]] || continue
+		ctools+=("$id")
 	done
 }
 
@@ -195,11 +321,15 @@ print_header() {
 		"date:      $(date '+%Y-%m-%d %H:%M:%S %z')"
 		"host:      nproc $(nproc), memory $(human "$mem_total") total / $(human "$mem_avail") available, kernel $(uname -r)"
 		"bench dir: $bench_dir ($(stat -f -c %T "$bench_dir")); tmpfs dir: $tmpfs_dir"
-		"pcopy:     $pcopy_version, commit $git_commit"
-		"tools:     $(version_of cp); $(version_of rsync); $(version_of tar)"
+		"pcopy:     $pcopy_info"
+		"tools:     $(version_of cp); $(version_of rsync); $(version_of tar); $(version_of xxh128sum)"
 		"method:    $reps reps per tool, interleaved round-robin; wall time of the copy only; cache $cache"
 	)
-	if [ "$nojournal" = 1 ]; then
+	[ -z "$jcurve" ] || header+=("-j curve:  pcopy -j N (verified) for N in: $jcurve; cp -a for reference")
+	if [[ " ${tools[*]} " == *" dcp "* ]]; then
+		header+=("dcp:       $dcp_bin, $(version_of mpirun)")
+	fi
+	if [ "$nojournal" = 1 ] && [ "$where" != tmpfs ]; then
 		header+=("disk runs: $bench_dir is ext2/3/4 without a journal, which is slow to create files near recently deleted ones: each disk run copies to a fresh destination (all removed at exit) and disk runs start ${inode_wait} s after the script's last delete there")
 	fi
 	printf '%s\n' "${header[@]}"
@@ -226,8 +356,8 @@ prepare_location() {
 	case $loc in
 	disk)
 		src=$bench_dir/$name
-		dst_root=$bench_dir/.compare-dst
-		local avail all=$((reps * ${#tools[@]} * size))
+		dst_root=$bench_dir/.compare-dst.$$
+		local avail all=$((reps * ${#ctools[@]} * size))
 		avail=$(fs_avail "$bench_dir")
 		[ "$avail" -gt "$size" ] ||
 			die "not enough free space in $bench_dir for a $(human "$size") copy of $name"
@@ -249,7 +379,7 @@ prepare_location() {
 		[ "$(stat -f -c %T "$tmpfs_dir")" = tmpfs ] ||
 			note "warning: $tmpfs_dir is not on tmpfs ($(stat -f -c %T "$tmpfs_dir"))"
 		src=$tmpfs_dir/$name
-		dst_root=$tmpfs_dir/.compare-dst
+		dst_root=$tmpfs_dir/.compare-dst.$$
 		fresh=0 # tmpfs frees and reuses inodes at once, and holds copies in RAM
 		local marker=$tmpfs_dir/.$name.complete have=0
 		# Reuse an earlier copy unless the disk corpus was rebuilt since.
@@ -292,7 +422,15 @@ run_tool() {
 	case $id in
 	pcopy) "$pcopy_bin" -j2 -q -- "$s" "$d" ;;
 	pcopy_nv) "$pcopy_bin" -j2 -q --no-verify -- "$s" "$d" ;;
+	pcopy_j*) "$pcopy_bin" -j"${id#pcopy_j}" -q -- "$s" "$d" ;;
 	cp) cp -a -- "$s" "$d" ;;
+	# What a verified copy costs with standard tools: copy, then read every copied file
+	# back and hash it (the hashes go nowhere; nothing compares them, so this is a lower
+	# bound of such a scheme).
+	cp_sum) cp -a -- "$s" "$d" && find "$d" -type f -print0 | xargs -0r xxh128sum -- >/dev/null ;;
+	# As root, Open MPI wants --allow-run-as-root; --oversubscribe lets 2 ranks run
+	# wherever the launcher counts fewer slots.
+	dcp) mpirun --allow-run-as-root --oversubscribe -np 2 "$dcp_bin" --preserve "$s" "$d" ;;
 	rsync) rsync -a -- "$s/" "$d/" ;;
 	rsync_h) rsync -a -H -- "$s/" "$d/" ;;
 	tar) mkdir -- "$d" && tar -C "$s" -cf - . | tar -C "$d" -xf - ;;
@@ -358,13 +496,13 @@ check_metadata() {
 
 # Runs every tool $reps times on one corpus at one location.
 bench_location() {
-	local name=$1 loc=$2 rep i n=${#tools[@]} id dst
+	local name=$1 loc=$2 rep i n=${#ctools[@]} id dst
 	local -A checked=()
 	for ((rep = 1; rep <= reps; rep++)); do
 		# Round-robin, starting one tool later on each rep, so that drift and
 		# whatever a tool leaves behind (dirty pages, freed memory) spread evenly.
 		for ((i = 0; i < n; i++)); do
-			id=${tools[$(((i + rep - 1) % n))]}
+			id=${ctools[$(((i + rep - 1) % n))]}
 			if [ "$fresh" = 1 ]; then dst=$dst_root/$name.$id.$rep; else dst=$dst_root/$name; fi
 			timed_run "$id" "$src" "$dst"
 			times[$name/$loc/$id]+="$elapsed "
@@ -386,50 +524,99 @@ bench_location() {
 
 # ---- report ---------------------------------------------------------------------------
 
-# "median min" of the space-separated numbers in $1.
-stats() {
-	tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '
-		{ v[NR] = $1 }
-		END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		      printf "%.3f %.3f\n", m, v[1] }'
+# Ratio of the medians, "-" when the baseline did not run; PASS/MISS against a target.
+verdict() { # $1: median, $2: baseline median, $3: target ratio
+	local r
+	r=$(ratio "$1" "$2")
+	[ "$r" != - ] || { echo "n/a (not measured)"; return 0; }
+	awk -v r="$r" -v t="$3" 'BEGIN { printf "%s (%.2fx)", (r <= t ? "PASS" : "MISS"), r }'
 }
 
-ratio() { # $1 / $2, or "-" when there is no baseline
-	if [ -z "$2" ]; then echo -; else awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; fi
+# The issue #7 targets that corpus $1 has, one line each, from the medians in m[].
+# In the -J curve, the fastest -j instead.
+target_lines() {
+	local name=$1 loc=$2 id best=
+	targets=()
+	if [ -n "$jcurve" ]; then
+		for id in "${ctools[@]}"; do
+			[[ $id == pcopy_j* ]] || continue
+			if [ -z "$best" ] || awk -v a="${m[$id]}" -v b="${m[$best]}" 'BEGIN { exit !(a < b) }'; then best=$id; fi
+		done
+		[ -z "$best" ] || targets+=("fastest: ${label[$best]}, median ${m[$best]} s")
+		return 0
+	fi
+	[ -n "${m[pcopy]:-}" ] || return 0
+	case $name in
+	kernel | small)
+		targets+=("target: pcopy (verified) <= 0.6x cp -a: $(verdict "${m[pcopy]}" "${m[cp]:-}" 0.6)")
+		targets+=("target: pcopy (verified) <= 0.35x rsync -a -H: $(verdict "${m[pcopy]}" "${m[rsync_h]:-}" 0.35)")
+		;;
+	large)
+		targets+=("target: pcopy (verified) <= 1.1x cp -a: $(verdict "${m[pcopy]}" "${m[cp]:-}" 1.1)")
+		targets+=("target: pcopy (verified) <= 0.5x cp -a then xxh128sum: $(verdict "${m[pcopy]}" "${m[cp_sum]:-}" 0.5)")
+		[ -z "${m[pcopy_nv]:-}" ] ||
+			targets+=("target: pcopy --no-verify <= 1.0x cp -a: $(verdict "${m[pcopy_nv]}" "${m[cp]:-}" 1.0)")
+		;;
+	sparse)
+		# Time proportional to the data, not the holes: seconds per GiB of data
+		# against large's at the same location (1 = proportional to the data; the
+		# apparent/data ratio = proportional to the apparent size).
+		local data apparent per_gib
+		data=$(du -s --block-size=1 "$src" | cut -f1)
+		apparent=$(apparent_bytes "$src")
+		per_gib=$(awk -v t="${m[pcopy]}" -v d="$data" 'BEGIN { printf "%.3f", t * 1073741824 / d }')
+		targets+=("sparse: pcopy (verified) copies $(human "$data") of data ($(human "$apparent") apparent) in ${m[pcopy]} s: $per_gib s per GiB of data")
+		if [ -n "${large_per_gib[$loc]:-}" ]; then
+			targets+=("target: time proportional to the data: s per GiB of data, sparse/large = $(ratio "$per_gib" "${large_per_gib[$loc]}") (1 = proportional to the data, $(ratio "$apparent" "$data") = to the apparent size)")
+		else
+			targets+=("target: time proportional to the data: run large at the same location first for the comparison")
+		fi
+		;;
+	esac
+	if [ "$name" = large ]; then
+		large_per_gib[$loc]=$(awk -v t="${m[pcopy]}" -v d="$(du -s --block-size=1 "$src" | cut -f1)" 'BEGIN { printf "%.3f", t * 1073741824 / d }')
+	fi
 }
 
 print_table() {
-	local name=$1 loc=$2 id med min cp_med rs_med files size pc_line
+	local name=$1 loc=$2 id med min files size b line sep
 	local -A m=() lo=()
-	for id in "${tools[@]}"; do
+	local cols=() # the baselines that ran on this corpus
+	for id in "${ctools[@]}"; do
 		read -r med min < <(stats "${times[$name/$loc/$id]}")
 		m[$id]=$med lo[$id]=$min
 	done
-	cp_med=${m[cp]:-} rs_med=${m[rsync]:-}
+	for b in "${baselines[@]}"; do [ -z "${m[$b]:-}" ] || cols+=("$b"); done
 	files=$(find "$src" -type f | wc -l)
 	size=$(human "$(apparent_bytes "$src")")
+	target_lines "$name" "$loc"
 
 	local title="$name on $loc ($files files, $size; $src)"
 	printf '== %s ==\n' "$title"
-	printf '%-24s %9s %9s %8s %10s  %s\n' tool "median s" "min s" "/cp -a" "/rsync -a" "runs (s)"
-	for id in "${tools[@]}"; do
-		printf '%-24s %9s %9s %8s %10s  %s\n' "${label[$id]}" "${m[$id]}" "${lo[$id]}" \
-			"$(ratio "${m[$id]}" "$cp_med")" "$(ratio "${m[$id]}" "$rs_med")" "${times[$name/$loc/$id]% }"
+	line=$(printf '%-24s %9s %9s' tool "median s" "min s")
+	for b in "${cols[@]}"; do line+=$(printf ' %10s' "${column[$b]}"); done
+	echo "$line  runs (s)"
+	for id in "${ctools[@]}"; do
+		line=$(printf '%-24s %9s %9s' "${label[$id]}" "${m[$id]}" "${lo[$id]}")
+		for b in "${cols[@]}"; do line+=$(printf ' %10s' "$(ratio "${m[$id]}" "${m[$b]}")"); done
+		echo "$line  ${times[$name/$loc/$id]% }"
 	done
-	pc_line="pcopy/cp: $(ratio "${m[pcopy]}" "$cp_med") verified, $(ratio "${m[pcopy_nv]}" "$cp_med") --no-verify (median/median)"
-	echo "$pc_line"
+	local below=("${targets[@]}" "$load_line" "${notes[@]}")
+	[ ${#below[@]} -eq 0 ] || printf '%s\n' "${below[@]}"
 	echo
 
 	[ -n "$outfile" ] || return 0
 	{
 		printf '\n### %s\n\n' "$title"
-		echo '| tool | median s | min s | /cp -a | /rsync -a | runs (s) |'
-		echo '|---|--:|--:|--:|--:|---|'
-		for id in "${tools[@]}"; do
-			printf '| %s | %s | %s | %s | %s | %s |\n' "${label[$id]//|/\\|}" "${m[$id]}" "${lo[$id]}" \
-				"$(ratio "${m[$id]}" "$cp_med")" "$(ratio "${m[$id]}" "$rs_med")" "${times[$name/$loc/$id]% }"
+		line='| tool | median s | min s |' sep='|---|--:|--:|'
+		for b in "${cols[@]}"; do line+=" ${column[$b]//|/\\|} |" sep+='--:|'; done
+		printf '%s runs (s) |\n%s---|\n' "$line" "$sep"
+		for id in "${ctools[@]}"; do
+			line="| ${label[$id]//|/\\|} | ${m[$id]} | ${lo[$id]} |"
+			for b in "${cols[@]}"; do line+=" $(ratio "${m[$id]}" "${m[$b]}") |"; done
+			printf '%s %s |\n' "$line" "${times[$name/$loc/$id]% }"
 		done
-		printf '\n%s\n' "$pc_line"
+		[ ${#below[@]} -eq 0 ] || { echo; printf -- '- %s\n' "${below[@]}"; }
 	} >>"$outfile"
 }
 
@@ -455,9 +642,12 @@ main() {
 	print_header
 	for name in "${corpora[@]}"; do
 		for loc in "${locs[@]}"; do
+			corpus_tools "$name"
 			prepare_location "$name" "$loc"
 			[ "$skip" = 0 ] || continue
+			cpu_mark
 			bench_location "$name" "$loc"
+			other_load
 			print_table "$name" "$loc"
 		done
 	done

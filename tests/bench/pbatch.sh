@@ -24,6 +24,8 @@ export LC_ALL=C # a '.' decimal point in EPOCHREALTIME, printf and awk
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
 
 jobs=5000
 reps=3
@@ -42,17 +44,6 @@ declare -A times # tool -> space-separated seconds, one per rep
 work= # private temp dir: pbatch snapshot, job files, logs
 
 # ---- helpers --------------------------------------------------------------------------
-
-die() { echo "pbatch.sh: error: $*" >&2; exit 1; }
-note() { echo "pbatch.sh: $*" >&2; }
-
-usage() {
-	sed -n '2,4s/^# \{0,1\}//p' "$0" >&2
-	exit 2
-}
-
-# First line of "$@ --version", or "not installed".
-version_of() { { "$@" --version 2>/dev/null || echo "$1 not installed"; } | head -n 1 | tr -s ' '; }
 
 cleanup() { [ -z "$work" ] || rm -rf -- "$work"; }
 
@@ -80,12 +71,7 @@ snapshot_pbatch() {
 	[ -x "$bin" ] || die "no pbatch binary at $bin (run make in $repo, or set PBATCH)"
 	cp -- "$bin" "$work/pbatch"
 	pbatch_bin=$work/pbatch
-	pbatch_version=$("$pbatch_bin" --version 2>&1 | head -n 1)
-	git_commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
-	# A modified tree means the binary may not be exactly that commit; say so.
-	if [ "$git_commit" != unknown ] && [ -n "$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
-		git_commit="$git_commit (+ uncommitted changes)"
-	fi
+	pbatch_info=$(build_info "$pbatch_bin" "$repo")
 }
 
 # pbatch and xargs are required; parallel is optional. Only GNU parallel counts: the
@@ -185,18 +171,6 @@ bench() {
 
 # ---- report ---------------------------------------------------------------------------
 
-# "median min" of the space-separated numbers in $1.
-stats() {
-	tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '
-		{ v[NR] = $1 }
-		END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		      printf "%.3f %.3f\n", m, v[1] }'
-}
-
-ratio() { # $1 / $2, or "-" when there is no baseline
-	if [ -z "$2" ]; then echo -; else awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; fi
-}
-
 per_job_us() { awk -v s="$1" -v n="$jobs" 'BEGIN { printf "%.0f", s * 1e6 / n }'; }
 
 print_header() {
@@ -204,7 +178,7 @@ print_header() {
 	sh_target=$(readlink -f /bin/sh 2>/dev/null || echo /bin/sh)
 	echo "date:     $(date '+%Y-%m-%d %H:%M:%S %z')"
 	echo "host:     nproc $(nproc), kernel $(uname -r), /bin/sh -> $sh_target"
-	echo "pbatch:   $pbatch_version, commit $git_commit"
+	echo "pbatch:   $pbatch_info"
 	echo "tools:    $(version_of parallel); $(version_of xargs)"
 	echo "method:   $jobs jobs of \`true\`, $reps reps per tool, interleaved round-robin; wall time, 2 slots each"
 	echo
