@@ -26,6 +26,7 @@ struct ui {
 	int line_shown; /* a progress line is on the screen */
 	FILE *out;      /* -v, dry-run and --check lines: stdout, or stderr when the manifest is */
 	double last_draw;
+	double pct_shown; /* the progress line's percentage never goes back */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -101,7 +102,7 @@ static void on_event(void *ctx, const struct run_event *ev)
 static void draw(struct ui *ui, const struct stats *st)
 {
 	char line[256];
-	progress_line(line, sizeof(line), st);
+	progress_line(line, sizeof(line), st, &ui->pct_shown);
 	fprintf(stderr, "\r%s\033[K", line);
 	fflush(stderr);
 	ui->line_shown = 1;

@@ -34,7 +34,7 @@ static void eta_text(char *buf, size_t len, double seconds)
 		snprintf(buf, len, "%lu:%02lu", s / 60, s % 60);
 }
 
-size_t progress_line(char *buf, size_t len, const struct stats *st)
+size_t progress_line(char *buf, size_t len, const struct stats *st, double *shown)
 {
 	double pct;
 	if (st->bytes_total > 0)
@@ -44,6 +44,11 @@ size_t progress_line(char *buf, size_t len, const struct stats *st)
 		                : (st->scanning ? 0 : 100);
 	if (pct > 100.0)
 		pct = 100.0;
+	if (shown != NULL) {
+		if (pct < *shown)
+			pct = *shown;
+		*shown = pct;
+	}
 	double rate = st->seconds > 0 ? (double)st->bytes_done / st->seconds : 0;
 	char rate_s[32], eta_s[32];
 	progress_bytes(rate_s, sizeof(rate_s), rate);

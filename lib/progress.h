@@ -29,9 +29,11 @@ struct stats {
 
 /*
  * Format the one-line progress display into BUF (LEN bytes, NUL-terminated, no newline):
- * percentage of bytes, entries done/total, throughput and ETA. Returns the length.
+ * percentage of bytes, entries done/total, throughput and ETA. Returns the length. SHOWN,
+ * when not NULL, is the percentage shown last (updated): while the walk still finds bytes
+ * the ratio can dip, and the line holds the highest value shown instead of going back.
  */
-size_t progress_line(char *buf, size_t len, const struct stats *st);
+size_t progress_line(char *buf, size_t len, const struct stats *st, double *shown);
 
 /* Format BYTES as "12.3 MB" style text (decimal units, like the throughput). */
 void progress_bytes(char *buf, size_t len, double bytes);
