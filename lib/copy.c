@@ -347,8 +347,13 @@ static int copy_data(struct copy_ctx *c, const struct copy_task *t, int src, con
 	struct hash128 h = {0, 0};
 	enum copy_stage stage = STAGE_NONE;
 
-	if (!hashing && !sparse)
+	/* copy_file_range refused once between this root's file systems: do not ask again. */
+	uint64_t root_bit = t->root < 64 ? UINT64_C(1) << t->root : 0;
+	if (!hashing && !sparse && !(c->no_kernel_copy & root_bit)) {
 		rc = copy_kernel(c, src, out, 0, size, &in_fault);
+		if (rc == 1)
+			c->no_kernel_copy |= root_bit;
+	}
 	if (rc == 1) {
 		hash_reset(c->hs);
 		rc = stream(c, src, out, 0, size, sparse, hashing ? c->hs : NULL, &in_fault);

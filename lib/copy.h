@@ -163,6 +163,7 @@ struct copy_ctx {
 	struct at_cache src_dirs, dst_dirs;     /* open parent directories */
 	struct copy_place at;                   /* the task at hand */
 	int xattr_warned;                       /* destination refused xattrs once already */
+	uint64_t no_kernel_copy; /* bit per root (< 64): copy_file_range is not supported there */
 };
 
 /* Prepare a worker's state. Returns 0, or -1 with errno. */
