@@ -1,13 +1,21 @@
 #!/bin/bash
 # A file that kills every worker that touches it (here: a watcher SIGKILLs any worker that
-# has it open) must not make the run loop forever: after a few tries it is failed with a
-# message, the workers are replaced each time, and everything else is copied.
+# has it open; the fault library makes its reads slow, so the watcher always sees it) must
+# not make the run loop forever: after a few tries it is failed with a message, the workers
+# are replaced each time, and everything else is copied.
 . "$(dirname "$0")/../e2e/lib.sh"
 
+INJECT=${FAULT_INJECT:-$(cd "$(dirname "$0")" && pwd)/inject.so}
+if [ ! -f "$INJECT" ]; then
+	skip "the fault injection library $INJECT is not built"
+	finish
+fi
+export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}verify_asan_link_order=0"
+
 mkdir src
-head -c $((64 << 20)) /dev/urandom >src/poison
+head -c $((4 << 20)) /dev/urandom >src/poison
 for i in $(seq 1 20); do echo $i >src/f$i; done
-PCOPY_TEST_SLOW_MS=20 "$PCOPY" -q -j 2 src dst 2>err.txt &
+FAULT_SLOW_MATCH=/src/poison FAULT_SLOW_MS=200 LD_PRELOAD="$INJECT" "$PCOPY" -q -j 2 src dst 2>err.txt &
 pid=$!
 kills=0
 while kill -0 $pid 2>/dev/null; do

@@ -9,6 +9,8 @@
  *   FAULT_WRITE_CORRUPT=1                the first byte of every write at offset 0 is flipped
  *   FAULT_READ_MATCH=TEXT                reads of a regular file whose path contains TEXT ...
  *   FAULT_READ_ERRNO=EIO|...             ... fail with it (default EIO)
+ *   FAULT_SLOW_MATCH=TEXT                reads of a regular file whose path contains TEXT ...
+ *   FAULT_SLOW_MS=N                      ... each wait N ms first (a slow disk; default 100)
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static unsigned long long written; /* bytes this process wrote to regular files */
@@ -55,10 +58,9 @@ static int write_fault(int fd, size_t n)
 	return errno_named(e, EIO);
 }
 
-/* The errno a read from FD should fail with, or 0. */
-static int read_fault(int fd)
+/* 1 when FD is a regular file whose path contains MATCH (an environment variable's value). */
+static int fd_matches(int fd, const char *match)
 {
-	const char *match = getenv("FAULT_READ_MATCH");
 	if (match == NULL || !is_regular(fd))
 		return 0;
 	char link[64], path[4096];
@@ -67,7 +69,20 @@ static int read_fault(int fd)
 	if (len < 0)
 		return 0;
 	path[len] = '\0';
-	return strstr(path, match) != NULL ? errno_named(getenv("FAULT_READ_ERRNO"), EIO) : 0;
+	return strstr(path, match) != NULL;
+}
+
+/* The errno a read from FD should fail with, or 0; a slow file makes the read wait first. */
+static int read_fault(int fd)
+{
+	if (fd_matches(fd, getenv("FAULT_SLOW_MATCH"))) {
+		const char *ms = getenv("FAULT_SLOW_MS");
+		struct timespec ts = {0, (ms ? atol(ms) % 1000 : 100) * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	if (!fd_matches(fd, getenv("FAULT_READ_MATCH")))
+		return 0;
+	return errno_named(getenv("FAULT_READ_ERRNO"), EIO);
 }
 
 #define REAL(name, type) ((type)dlsym(RTLD_NEXT, name))
