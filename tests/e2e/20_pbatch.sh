@@ -48,7 +48,7 @@ check "each job's 200 lines are contiguous (6 runs, got $runs)" [ "$runs" -eq 6 
 check "no line lost" [ "$(wc -l <contig.out)" -eq 1200 ]
 
 # --- --keep-order and --tag -----------------------------------------------------------------
-printf 'sleep 0.4; echo 1\nsleep 0.2; echo 2\necho 3\n' >order.cmds
+printf 'sleep 1; echo 1\nsleep 0.5; echo 2\necho 3\n' >order.cmds
 check "--keep-order prints in input order" \
 	[ "$("$PBATCH" -j 3 --keep-order order.cmds | tr '\n' ' ')" = "1 2 3 " ]
 check "without --keep-order the fastest job prints first" \
