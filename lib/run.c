@@ -504,26 +504,34 @@ static void split_unlink(struct run *r, const struct entry *e)
 		unlinkat(fd, name, 0);
 }
 
-/* A worker answered COPY_SPLIT for entry E: queue its parts. */
-static void split_begin(struct run *r, struct entry *e)
+/* A worker answered COPY_SPLIT for entry E: queue its parts. Returns 0, or -1 when out of
+ * memory (the temporary file is removed; the entry is to be failed). */
+static int split_begin(struct run *r, struct entry *e)
 {
 	uint64_t size = e->task.size;
 	uint64_t len = (size + RUN_MAX_PARTS - 1) / RUN_MAX_PARTS;
 	len = len < RUN_PART_MIN ? RUN_PART_MIN
 	                         : (len + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);
-	if (array_grow(&r->splits, &r->splits_cap, r->nsplits + 1, sizeof(*r->splits)) != 0) {
+	uint64_t nparts = (size + len - 1) / len;
+	/* Room for the record and every part first: a part that could not be queued would
+	 * leave the file neither copied nor failed. */
+	if (r->pending_head == r->npending)
+		r->pending_head = r->npending = 0;
+	if (array_grow(&r->splits, &r->splits_cap, r->nsplits + 1, sizeof(*r->splits)) != 0 ||
+	    array_grow(&r->pending, &r->pending_cap, r->npending + nparts, sizeof(*r->pending)) !=
+	        0) {
 		split_unlink(r, e);
 		e->task.flags &= ~TASK_SPLIT; /* copy it whole instead */
-		queue_first(r, e->task.id);
-		return;
+		return queue_first(r, e->task.id);
 	}
 	struct split *s = &r->splits[r->nsplits++];
 	memset(s, 0, sizeof(*s));
 	s->entry = e->task.id - 1;
 	s->part_len = len;
-	s->nparts = (uint32_t)((size + len - 1) / len);
+	s->nparts = (uint32_t)nparts;
 	for (uint32_t k = 0; k < s->nparts; k++)
-		queue_first(r, COPY_ID(e->task.id, k + 1));
+		queue_first(r, COPY_ID(e->task.id, k + 1)); /* cannot fail: room was made */
+	return 0;
 }
 
 /*
@@ -592,9 +600,13 @@ static void complete(struct run *r, const struct copy_done *d, const char *why)
 	}
 	if (d->status == COPY_INTERRUPTED)
 		return;
+	struct copy_done no_room;
 	if (d->status == COPY_SPLIT) {
-		split_begin(r, e);
-		return;
+		if (split_begin(r, e) == 0)
+			return;
+		no_room = (struct copy_done){
+		    .id = d->id, .status = COPY_FAILED, .stage = STAGE_CREATE, .err = ENOMEM};
+		d = &no_room;
 	}
 	e->done = 1;
 	e->status = (uint8_t)d->status;
