@@ -36,4 +36,15 @@ if [ -s trace.txt ]; then
 else
 	skip "strace not available"
 fi
+
+# --fsync syncs every file before its rename and every directory once its contents are in.
+mkdir -p synced/a/b && echo 1 >synced/f && echo 2 >synced/a/g && echo 3 >synced/a/b/h
+ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=fsync -o fsync.txt "$PCOPY" -q --fsync synced synced-copy 2>/dev/null
+if [ -s fsync.txt ]; then
+	n=$(grep -ac 'fsync(' fsync.txt)
+	check "--fsync: 3 files and 3 directories synced (saw $n fsync calls)" [ "$n" -eq 6 ]
+	check "--fsync: the copy is exact" same_tree synced synced-copy
+else
+	skip "strace not available"
+fi
 finish
