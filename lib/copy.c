@@ -330,10 +330,6 @@ static int copy_data(struct copy_ctx *c, const struct copy_task *t, int src, con
 	const struct copy_place *r = &c->at;
 	const char *dst = r->dst;
 	const char *tmp = tmp_name(c);
-	if (tmp == NULL) {
-		fail(d, STAGE_CREATE, ENOMEM);
-		return -1;
-	}
 	int out = openat(r->dst_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	                 sst->st_mode & 0777);
 	if (out < 0) {
@@ -750,8 +746,8 @@ static void copy_symlink(struct copy_ctx *c, const struct copy_task *t, struct c
 	if (c->opts->dry_run)
 		return;
 	const char *tmp = tmp_name(c);
-	if (tmp == NULL || symlinkat(target, r->dst_fd, tmp) != 0) {
-		fail(d, STAGE_CREATE, tmp == NULL ? ENOMEM : errno);
+	if (symlinkat(target, r->dst_fd, tmp) != 0) {
+		fail(d, STAGE_CREATE, errno);
 		return;
 	}
 	if (c->opts->keep_owner)
@@ -789,8 +785,8 @@ static void copy_special(struct copy_ctx *c, const struct copy_task *t, struct c
 	if (c->opts->dry_run)
 		return;
 	const char *tmp = tmp_name(c);
-	if (tmp == NULL || mknodat(r->dst_fd, tmp, type | 0600, (dev_t)t->rdev) != 0) {
-		fail(d, STAGE_CREATE, tmp == NULL ? ENOMEM : errno);
+	if (mknodat(r->dst_fd, tmp, type | 0600, (dev_t)t->rdev) != 0) {
+		fail(d, STAGE_CREATE, errno);
 		return;
 	}
 	int owner_kept = c->opts->keep_owner &&
