@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #ifdef HAVE_SYS_PRCTL_H
@@ -119,4 +120,33 @@ int compat_open_beneath(int dirfd, const char *path, int flags)
 		no_openat2 = 1; /* not here, or filtered by seccomp */
 	}
 	return open_beneath_walk(dirfd, path, flags);
+}
+
+int compat_open_unnamed(int dirfd, mode_t mode)
+{
+#ifdef O_TMPFILE
+	return openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
+#else
+	(void)dirfd;
+	(void)mode;
+	errno = EOPNOTSUPP;
+	return -1;
+#endif
+}
+
+int compat_link_unnamed(int fd, int dirfd, const char *name, int *by_proc)
+{
+#ifdef AT_EMPTY_PATH
+	if (!*by_proc) {
+		if (linkat(fd, "", dirfd, name, AT_EMPTY_PATH) == 0)
+			return 0;
+		/* Without CAP_DAC_READ_SEARCH (kernels before 6.10) the answer is ENOENT. */
+		if (errno != ENOENT)
+			return -1;
+		*by_proc = 1;
+	}
+#endif
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW);
 }

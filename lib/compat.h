@@ -27,4 +27,18 @@ void compat_sequential(int fd);
  */
 int compat_open_beneath(int dirfd, const char *path, int flags);
 
+/*
+ * Create a regular file with no name in the directory DIRFD (O_TMPFILE), open for reading
+ * and writing with MODE. Returns the descriptor, or -1 with errno (EOPNOTSUPP, EISDIR or
+ * EINVAL where the system or the file system cannot: the caller creates a named file).
+ */
+int compat_open_unnamed(int dirfd, mode_t mode);
+
+/*
+ * Give the unnamed file FD the name NAME in DIRFD; fails with EEXIST when NAME exists.
+ * *BY_PROC starts at 0 and is set once linking by descriptor needs a capability this
+ * process lacks, after which /proc/self/fd is used. Returns 0, or -1 with errno.
+ */
+int compat_link_unnamed(int fd, int dirfd, const char *name, int *by_proc);
+
 #endif

@@ -320,23 +320,67 @@ static void fail(struct copy_done *d, enum copy_stage stage, int err)
 }
 
 /*
- * One attempt at copying the open regular file SRC (fstat SST) to DST via a temporary name.
- * Returns 0 (D filled: copied), -1 (D filled: failed), or CHANGED_ERRNO's positive value
- * when the source changed during the copy and another attempt may succeed.
+ * Open the file the copy of T is written to: unnamed when ABSENT says the destination name is
+ * free and the file is small (*TMP = NULL), else under a fresh temporary name (*TMP). Returns
+ * the descriptor, or -1 with errno.
  */
-static int copy_data(struct copy_ctx *c, const struct copy_task *t, int src, const struct stat *sst,
-                     struct copy_done *d)
+static int create_copy(struct copy_ctx *c, const struct copy_task *t, mode_t mode, uint64_t size,
+                       int absent, const char **tmp)
 {
 	const struct copy_place *r = &c->at;
-	const char *dst = r->dst;
-	const char *tmp = tmp_name(c);
-	int out = openat(r->dst_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	                 sst->st_mode & 0777);
+	uint64_t root_bit = t->root < 64 ? UINT64_C(1) << t->root : 0;
+	*tmp = NULL;
+	if (absent && size <= COPY_UNNAMED_MAX && !(c->no_unnamed & root_bit)) {
+		int fd = compat_open_unnamed(r->dst_fd, mode);
+		if (fd >= 0)
+			return fd;
+		if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)
+			c->no_unnamed |= root_bit;
+	}
+	*tmp = tmp_name(c);
+	return openat(r->dst_fd, *tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+}
+
+/*
+ * Put the verified copy OUT under the final name: rename the temporary name *TMP, or link an
+ * unnamed file (*TMP NULL); should the name have been taken since, the unnamed file gets a
+ * temporary name (*TMP, for the caller to remove on failure) that is renamed over it.
+ * Returns 0, or -1 with errno.
+ */
+static int place_copy(struct copy_ctx *c, int out, const char **tmp)
+{
+	const struct copy_place *r = &c->at;
+	if (*tmp == NULL) {
+		if (compat_link_unnamed(out, r->dst_fd, r->dst, &c->link_by_proc) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+		*tmp = tmp_name(c);
+		if (compat_link_unnamed(out, r->dst_fd, *tmp, &c->link_by_proc) != 0) {
+			*tmp = NULL;
+			return -1;
+		}
+	}
+	return renameat(r->dst_fd, *tmp, r->dst_fd, r->dst);
+}
+
+/*
+ * One attempt at copying the open regular file SRC (fstat SST) to DST via a temporary or
+ * unnamed file (ABSENT: the destination name is known to be free). Returns 0 (D filled:
+ * copied), -1 (D filled: failed), or CHANGED_ERRNO's positive value when the source changed
+ * during the copy and another attempt may succeed.
+ */
+static int copy_data(struct copy_ctx *c, const struct copy_task *t, int src, const struct stat *sst,
+                     int absent, struct copy_done *d)
+{
+	const struct copy_place *r = &c->at;
+	uint64_t size = (uint64_t)sst->st_size;
+	const char *tmp;
+	int out = create_copy(c, t, sst->st_mode & 0777, size, absent, &tmp);
 	if (out < 0) {
 		fail(d, STAGE_CREATE, errno);
 		return -1;
 	}
-	uint64_t size = (uint64_t)sst->st_size;
 	int sparse = stat_sparse(sst);
 	int hashing = c->opts->verify || c->opts->need_hash;
 	int in_fault = 0, rc = 1;
@@ -396,7 +440,7 @@ static int copy_data(struct copy_ctx *c, const struct copy_task *t, int src, con
 		stage = STAGE_SYNC;
 		goto failed;
 	}
-	if (renameat(r->dst_fd, tmp, r->dst_fd, dst) != 0) {
+	if (place_copy(c, out, &tmp) != 0) {
 		stage = (errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST) ? STAGE_DEST_DIR
 		                                                                   : STAGE_RENAME;
 		goto failed;
@@ -410,7 +454,8 @@ static int copy_data(struct copy_ctx *c, const struct copy_task *t, int src, con
 failed:;
 	int e = errno;
 	close(out);
-	unlinkat(r->dst_fd, tmp, 0);
+	if (tmp != NULL)
+		unlinkat(r->dst_fd, tmp, 0);
 	if (e == CHANGED_ERRNO && stage != STAGE_VERIFY)
 		return CHANGED_ERRNO;
 	fail(d, stage, e);
@@ -669,8 +714,11 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 	const char *srcname = r->src;
 	const char *dst = r->dst;
 	struct stat dst_st;
-	int have_dst = !c->opts->force && !(t->flags & TASK_FRESH) &&
-	               fstatat(r->dst_fd, dst, &dst_st, AT_SYMLINK_NOFOLLOW) == 0;
+	int have_dst = 0, absent = (t->flags & TASK_FRESH) != 0;
+	if (!c->opts->force && !absent) {
+		have_dst = fstatat(r->dst_fd, dst, &dst_st, AT_SYMLINK_NOFOLLOW) == 0;
+		absent = !have_dst && errno == ENOENT;
+	}
 	/* The cheap case first: same size, mtime and metadata as scanned, no hash wanted. */
 	if (have_dst && !c->opts->checksum && !c->opts->need_hash) {
 		struct stat scanned = task_stat(t);
@@ -713,7 +761,7 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 		}
 		if (sst.st_size > (off_t)c->bufsize)
 			compat_sequential(src);
-		int rc = copy_data(c, t, src, &sst, d);
+		int rc = copy_data(c, t, src, &sst, absent, d);
 		if (rc != CHANGED_ERRNO)
 			break;
 		fail(d, STAGE_READ_SOURCE, CHANGED_ERRNO);

@@ -46,7 +46,8 @@ faulty quota "write error in destination: Disk quota exceeded" FAULT_WRITE_ERRNO
 faulty full "write error in destination: No space left on device" FAULT_WRITE_ERRNO=ENOSPC FAULT_WRITE_AFTER=$((2 << 20))
 faulty bad-sector "read error: Input/output error" FAULT_READ_MATCH=/src/f3
 check "bad-sector: only the bad file failed" [ "$(grep -c '^pcopy:' bad-sector.err)" -eq 1 ]
-faulty unreadable-copy "cannot re-read the copy: Input/output error" FAULT_READ_MATCH=.pcopy-tmp.
+# The copy is a named temporary file or, for small files, an unnamed one (O_TMPFILE).
+faulty unreadable-copy "cannot re-read the copy: Input/output error" "FAULT_READ_MATCH=.pcopy-tmp.|(deleted)"
 faulty corrupting-disk "verification failed" FAULT_WRITE_CORRUPT=1
 
 # Nothing can be written at all: every file is reported, and none is under a final name.

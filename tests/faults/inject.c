@@ -7,14 +7,21 @@
  *   FAULT_WRITE_ERRNO=ENOSPC|EDQUOT|EIO  writes to regular files fail with it ...
  *   FAULT_WRITE_AFTER=BYTES              ... once this many bytes were written (default 0)
  *   FAULT_WRITE_CORRUPT=1                the first byte of every write at offset 0 is flipped
- *   FAULT_READ_MATCH=TEXT                reads of a regular file whose path contains TEXT ...
+ *   FAULT_READ_MATCH=TEXT[|TEXT...]      reads of a regular file whose path contains a TEXT ...
  *   FAULT_READ_ERRNO=EIO|...             ... fail with it (default EIO)
  *   FAULT_SLOW_MATCH=TEXT                reads of a regular file whose path contains TEXT ...
  *   FAULT_SLOW_MS=N                      ... each wait N ms first (a slow disk; default 100)
+ *   FAULT_NO_TMPFILE=1                   openat(O_TMPFILE) fails with EOPNOTSUPP, as on a
+ *                                        file system without unnamed files
+ *   FAULT_NO_FLINK=1                     linkat(AT_EMPTY_PATH) fails with ENOENT, as for a
+ *                                        process without CAP_DAC_READ_SEARCH before Linux 6.10
+ *   FAULT_LINK_TAKEN=TEXT                a linkat to a name containing TEXT first creates a
+ *                                        file of that name, as another program might
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,7 +65,10 @@ static int write_fault(int fd, size_t n)
 	return errno_named(e, EIO);
 }
 
-/* 1 when FD is a regular file whose path contains MATCH (an environment variable's value). */
+/*
+ * 1 when FD is a regular file whose path contains MATCH (an environment variable's value).
+ * An unnamed file (O_TMPFILE) reads as "DIR/#INODE (deleted)" in /proc.
+ */
 static int fd_matches(int fd, const char *match)
 {
 	if (match == NULL || !is_regular(fd))
@@ -69,7 +79,16 @@ static int fd_matches(int fd, const char *match)
 	if (len < 0)
 		return 0;
 	path[len] = '\0';
-	return strstr(path, match) != NULL;
+	/* MATCH may list alternatives separated by '|'. */
+	for (const char *m = match;; m++) {
+		const char *bar = strchr(m, '|');
+		size_t n = bar ? (size_t)(bar - m) : strlen(m);
+		if (n > 0 && memmem(path, (size_t)len, m, n) != NULL)
+			return 1;
+		if (bar == NULL)
+			return 0;
+		m = bar;
+	}
 }
 
 /* The errno a read from FD should fail with, or 0; a slow file makes the read wait first. */
@@ -167,4 +186,41 @@ ssize_t read(int fd, void *buf, size_t n)
 		return -1;
 	}
 	return REAL("read", read_fn)(fd, buf, n);
+}
+
+typedef int (*openat_fn)(int, const char *, int, ...);
+typedef int (*linkat_fn)(int, const char *, int, const char *, int);
+
+int openat(int dirfd, const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
+		va_list ap;
+		va_start(ap, flags);
+		mode = va_arg(ap, mode_t);
+		va_end(ap);
+	}
+	if ((flags & O_TMPFILE) == O_TMPFILE && getenv("FAULT_NO_TMPFILE") != NULL) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	return REAL("openat", openat_fn)(dirfd, path, flags, mode);
+}
+
+int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)
+{
+	if ((flags & AT_EMPTY_PATH) && getenv("FAULT_NO_FLINK") != NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	const char *taken = getenv("FAULT_LINK_TAKEN");
+	if (taken != NULL && *taken != '\0' && strstr(newpath, taken) != NULL) {
+		int fd =
+		    REAL("openat", openat_fn)(newdirfd, newpath, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		if (fd >= 0) {
+			(void)!REAL("write", write_fn)(fd, "intruder\n", 9);
+			close(fd);
+		}
+	}
+	return REAL("linkat", linkat_fn)(olddirfd, oldpath, newdirfd, newpath, flags);
 }
