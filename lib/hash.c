@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+/* For the layout of XXH3_state_t, which hash_update_zeros() advances over long holes. */
+#define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
 
 #include "hash.h"
@@ -46,13 +48,146 @@ void hash_update(struct hash_state *h, const void *data, size_t len)
 	XXH3_128bits_update(h->xxh, data, len);
 }
 
-void hash_update_zeros(struct hash_state *h, uint64_t len)
+/* Feed LEN zeros through libxxhash itself. */
+static void feed_zeros(XXH3_state_t *x, uint64_t len)
 {
 	while (len > 0) {
 		size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
-		XXH3_128bits_update(h->xxh, zeros, n);
+		XXH3_128bits_update(x, zeros, n);
 		len -= n;
 	}
+}
+
+/*
+ * Holes of sparse files: what XXH3 does with a long run of zeros, without reading any.
+ *
+ * XXH3 consumes input in 64-byte stripes. A stripe of zeros adds, to accumulator lane i,
+ * lo32(k) * hi32(k) where k is the 64-bit word of the secret at 8 * (stripe's place in its
+ * block + i); after the last stripe of a block every lane is scrambled. So a run of zero
+ * stripes needs 8 additions per stripe until the block ends, then 8 additions and one
+ * scramble per whole block: about a tenth of the work of hashing the zeros, and no memory.
+ *
+ * This follows libxxhash 0.8's streaming state: once more than one internal buffer
+ * (XXH3_INTERNALBUFFER_SIZE bytes) was fed, an update keeps the last 1 to 256 bytes
+ * buffered and consumes the rest in groups of 4 stripes. When those buffered bytes are
+ * zeros, appending 256 * N zeros consumes 4 * N zero stripes and leaves the buffer as it
+ * was. Whether the library behaves so is not assumed: zero_skip_works() compares the
+ * shortcut with the library on awkward cases once per process, and the shortcut is used
+ * only if every digest agrees, so a different libxxhash costs speed, never correctness.
+ */
+#define ZERO_GROUP ((uint64_t)XXH3_INTERNALBUFFER_SIZE)
+#define XXH3_STRIPE 64         /* XXH3_STRIPE of the implementation */
+#define XXH3_LANES 8           /* XXH3_LANES */
+#define XXH3_PRIME 0x9E3779B1u /* XXH3_PRIME, the scramble's multiplier */
+
+static void skip_zero_groups(XXH3_state_t *x, uint64_t groups)
+{
+	const unsigned char *secret = x->extSecret != NULL ? x->extSecret : x->customSecret;
+	size_t per_block = x->nbStripesPerBlock;
+	uint64_t add[XXH3_LANES], block_add[XXH3_LANES] = {0}, scramble_key[XXH3_LANES];
+	for (size_t i = 0; i < XXH3_LANES; i++) {
+		uint64_t k;
+		memcpy(&scramble_key[i], secret + x->secretLimit + 8 * i, 8);
+		for (size_t n = 0; n < per_block; n++) {
+			memcpy(&k, secret + 8 * n + 8 * i, 8);
+			block_add[i] += (k & 0xffffffffu) * (k >> 32);
+		}
+	}
+	uint64_t stripes = groups * (ZERO_GROUP / XXH3_STRIPE);
+	x->totalLen += groups * ZERO_GROUP;
+	while (stripes > 0) {
+		size_t n0 = x->nbStripesSoFar;
+		uint64_t take = per_block - n0;
+		if (n0 == 0 && stripes >= per_block) {
+			memcpy(add, block_add, sizeof(add));
+		} else {
+			if (take > stripes)
+				take = stripes;
+			memset(add, 0, sizeof(add));
+			for (size_t i = 0; i < XXH3_LANES; i++)
+				for (size_t n = n0; n < n0 + take; n++) {
+					uint64_t k;
+					memcpy(&k, secret + 8 * n + 8 * i, 8);
+					add[i] += (k & 0xffffffffu) * (k >> 32);
+				}
+		}
+		for (size_t i = 0; i < XXH3_LANES; i++)
+			x->acc[i] += add[i];
+		stripes -= take;
+		x->nbStripesSoFar = n0 + (size_t)take;
+		if (x->nbStripesSoFar == per_block) {
+			for (size_t i = 0; i < XXH3_LANES; i++) {
+				uint64_t a = x->acc[i];
+				a ^= a >> 47;
+				a ^= scramble_key[i];
+				x->acc[i] = a * XXH3_PRIME;
+			}
+			x->nbStripesSoFar = 0;
+		}
+	}
+	/* The buffered bytes were zeros and stay so; the bytes before them are zeros now. */
+	memset(x->buffer, 0, sizeof(x->buffer));
+}
+
+/* LEN zeros into X, the shortcut taken when WITH_SKIP. */
+static void zeros_into(XXH3_state_t *x, uint64_t len, int with_skip)
+{
+	/* Two buffers' worth through the library: past its buffering stage, zeros buffered. */
+	uint64_t lead = len < 2 * ZERO_GROUP ? len : 2 * ZERO_GROUP;
+	feed_zeros(x, lead);
+	len -= lead;
+	if (with_skip && len >= ZERO_GROUP) {
+		skip_zero_groups(x, len / ZERO_GROUP);
+		len %= ZERO_GROUP;
+	}
+	feed_zeros(x, len);
+}
+
+/* 1 when the shortcut gives the library's digests (see above). */
+static int zero_skip_works(void)
+{
+	static const size_t heads[] = {0, 1, 63, 64, 200, 256, 257, 700, 1024, 1500, 5000};
+	static const uint64_t runs[] = {512, 767, 768, 1024, 1100, 4096, 16383, 65536 + 77};
+	static const size_t tails[] = {0, 1, 63, 64, 65, 255, 256, 300, 1025};
+	unsigned char data[5000];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)(i * 131 + 7);
+	XXH3_state_t *a = XXH3_createState(), *b = XXH3_createState();
+	int ok = a != NULL && b != NULL;
+	for (size_t h = 0; ok && h < sizeof(heads) / sizeof(heads[0]); h++)
+		for (size_t r = 0; ok && r < sizeof(runs) / sizeof(runs[0]); r++)
+			for (size_t t = 0; ok && t < sizeof(tails) / sizeof(tails[0]); t++) {
+				XXH3_state_t *s[2] = {a, b};
+				XXH128_hash_t d[2];
+				for (int k = 0; k < 2; k++) {
+					XXH3_128bits_reset(s[k]);
+					XXH3_128bits_update(s[k], data, heads[h]);
+					zeros_into(s[k], runs[r], k);
+					XXH3_128bits_update(s[k], data + 1, tails[t]);
+					d[k] = XXH3_128bits_digest(s[k]);
+				}
+				ok = XXH128_isEqual(d[0], d[1]);
+			}
+	XXH3_freeState(a);
+	XXH3_freeState(b);
+	return ok;
+}
+
+int hash_fast_zeros(void)
+{
+	/* A property of the library this process runs with, so tested once per process. */
+	static int works = -1;
+	if (works < 0)
+		works = zero_skip_works();
+	return works;
+}
+
+void hash_update_zeros(struct hash_state *h, uint64_t len)
+{
+	if (len < 4 * ZERO_GROUP)
+		feed_zeros(h->xxh, len);
+	else
+		zeros_into(h->xxh, len, hash_fast_zeros());
 }
 
 static struct hash128 from_xxh(XXH128_hash_t x)

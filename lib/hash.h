@@ -35,6 +35,9 @@ void hash_update(struct hash_state *h, const void *data, size_t len);
 /* Feed LEN zero bytes (a hole in a sparse file) without touching memory per byte. */
 void hash_update_zeros(struct hash_state *h, uint64_t len);
 
+/* 1 when hash_update_zeros() takes its shortcut with the libxxhash in use (hash.c). */
+int hash_fast_zeros(void);
+
 /* The digest of everything fed since the last reset. */
 struct hash128 hash_digest(struct hash_state *h);
 
