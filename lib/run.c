@@ -63,9 +63,10 @@ struct split {
 	size_t entry;    /* index in entries */
 	uint32_t nparts; /* parts of PART_LEN bytes (the last one shorter) */
 	uint64_t part_len;
-	uint64_t seen;  /* bit per part: its completion arrived */
-	uint64_t bytes; /* bytes of the parts copied so far (progress) */
-	int dead;       /* a part failed: the entry is failed, the temporary removed */
+	uint64_t seen;     /* bit per part: its completion arrived */
+	uint64_t bytes;    /* bytes of the parts copied so far (progress) */
+	uint32_t inflight; /* parts handed to the pool and not yet completed */
+	int dead;          /* a part failed: the entry is failed, the temporary removed */
 };
 
 double run_now(void)
@@ -547,6 +548,7 @@ static int split_part_done(struct run *r, const struct copy_done *d)
 	struct split *s = split_find(r, idx);
 	struct entry *e = &r->entries[idx];
 	s->seen |= UINT64_C(1) << k;
+	s->inflight--;
 	r->outstanding--;
 	int ends = 0;
 	if (d->status == COPY_PART) {
@@ -768,6 +770,45 @@ static void tick(struct run *r)
 }
 
 /* Scan, dispatch and collect until everything is done or the run is interrupted. */
+/*
+ * The next pending task to hand out (moved to the head of the pending queue), or NULL. Seals
+ * go at once. Parts go one worker's worth at a time, each from the split copy with the fewest parts
+ * being copied: two workers writing into the same file take turns on its inode lock, so with
+ * several big files each worker is better off in a file of its own (a single big file still gets
+ * every worker).
+ */
+static const struct copy_task *next_pending(struct run *r)
+{
+	uint32_t busy = 0;
+	for (size_t i = 0; i < r->nsplits; i++)
+		busy += r->splits[i].inflight;
+	size_t best = r->npending;
+	struct split *best_split = NULL;
+	for (size_t i = r->pending_head; i < r->npending; i++) {
+		const struct copy_task *t = &r->pending[i];
+		if (!(t->flags & TASK_PART)) {
+			best = i;
+			best_split = NULL;
+			break;
+		}
+		if (busy >= (uint32_t)r->pool.size)
+			continue;
+		struct split *sp = split_find(r, (size_t)COPY_ID_ENTRY(t->id) - 1);
+		if (sp != NULL && (best_split == NULL || sp->inflight < best_split->inflight)) {
+			best = i;
+			best_split = sp;
+		}
+	}
+	if (best == r->npending)
+		return NULL;
+	/* Move it to the head, keeping the others in order. */
+	struct copy_task chosen = r->pending[best];
+	memmove(&r->pending[r->pending_head + 1], &r->pending[r->pending_head],
+	        (best - r->pending_head) * sizeof(*r->pending));
+	r->pending[r->pending_head] = chosen;
+	return &r->pending[r->pending_head];
+}
+
 static int dispatch(struct run *r)
 {
 	struct walk w;
@@ -778,13 +819,16 @@ static int dispatch(struct run *r)
 	while (!*r->interrupted) {
 		/* Parts and seals of split copies go first, then new entries. */
 		while (r->outstanding < RUN_QUEUE_CAP) {
-			int first = r->pending_head < r->npending;
+			const struct copy_task *t = next_pending(r);
+			int first = t != NULL;
 			if (!first && next == r->nentries)
 				break;
-			const struct copy_task *t =
-			    first ? &r->pending[r->pending_head] : &r->entries[next].task;
+			if (!first)
+				t = &r->entries[next].task;
 			if (pool_submit(&r->pool, t, 0) != 0)
 				break;
+			if (first && (t->flags & TASK_PART))
+				split_find(r, (size_t)COPY_ID_ENTRY(t->id) - 1)->inflight++;
 			if (first)
 				r->pending_head++;
 			else
