@@ -28,6 +28,11 @@
 /* Temporary files are named COPY_TMP_PREFIX<pid>.<counter>; stale ones are recognised by it. */
 #define COPY_TMP_PREFIX ".pcopy-tmp."
 
+/* A copy is re-read for verification through mmap in windows of COPY_MAP_WINDOW bytes when
+ * at least COPY_MAP_MIN bytes without holes are to be read (copy.c, rehash_copy). */
+#define COPY_MAP_MIN (UINT64_C(16) << 20)
+#define COPY_MAP_WINDOW (UINT64_C(16) << 20)
+
 /* Files up to this size whose destination name is free are written unnamed (O_TMPFILE). */
 #define COPY_UNNAMED_MAX (UINT64_C(1) << 20)
 

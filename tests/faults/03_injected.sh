@@ -65,4 +65,19 @@ check "split copy, disk full: exit 1" [ $? -eq 1 ]
 check "split copy, disk full: one message naming the file" [ "$(grep -c '^pcopy: src-split/big: write error in destination: No space left on device' split.err)" -eq 1 ]
 check "split copy, disk full: no temporary file" no_tmp dst-split
 check "split copy, disk full: nothing under the final name" [ ! -e dst-split/big ]
+
+# Copies of 16 MiB and more are re-read through mmap, not read(): corruption is still caught,
+# in a whole file and in the first part of a split copy.
+mkdir src-mapped
+head -c $((24 << 20)) /dev/urandom >src-mapped/mid
+env FAULT_WRITE_CORRUPT=1 LD_PRELOAD="$INJECT" "$PCOPY" -q -j 2 src-mapped dst-mapped 2>mapped.err
+check "mapped re-read, corrupting disk: exit 1" [ $? -eq 1 ]
+check "mapped re-read: the corruption is reported" grep -q '^pcopy: src-mapped/mid: verification failed' mapped.err
+check "mapped re-read: nothing under the final name" [ ! -e dst-mapped/mid ]
+check "mapped re-read: no temporary file" no_tmp dst-mapped
+env FAULT_WRITE_CORRUPT=1 LD_PRELOAD="$INJECT" "$PCOPY" -q -j 2 src-split dst-split2 2>split2.err
+check "split copy, corrupting disk: exit 1" [ $? -eq 1 ]
+check "split copy, corrupting disk: reported" grep -q '^pcopy: src-split/big: verification failed' split2.err
+check "split copy, corrupting disk: nothing under the final name" [ ! -e dst-split2/big ]
+check "split copy, corrupting disk: no temporary file" no_tmp dst-split2
 finish
