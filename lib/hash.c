@@ -99,7 +99,20 @@ static void skip_zero_groups(XXH3_state_t *x, uint64_t groups)
 		size_t n0 = x->nbStripesSoFar;
 		uint64_t take = per_block - n0;
 		if (n0 == 0 && stripes >= per_block) {
-			memcpy(add, block_add, sizeof(add));
+			/* Whole blocks, the bulk of a long hole: a tight loop on local lanes. */
+			uint64_t blocks = stripes / per_block;
+			uint64_t acc[XXH3_LANES];
+			memcpy(acc, x->acc, sizeof(acc));
+			for (uint64_t b = 0; b < blocks; b++)
+				for (size_t i = 0; i < XXH3_LANES; i++) {
+					uint64_t a = acc[i] + block_add[i];
+					a ^= a >> 47;
+					a ^= scramble_key[i];
+					acc[i] = a * XXH3_PRIME;
+				}
+			memcpy(x->acc, acc, sizeof(acc));
+			stripes -= blocks * per_block;
+			continue;
 		} else {
 			if (take > stripes)
 				take = stripes;
