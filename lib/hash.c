@@ -80,6 +80,15 @@ static void feed_zeros(XXH3_state_t *x, uint64_t len)
 #define XXH3_LANES 8           /* XXH3_LANES */
 #define XXH3_PRIME 0x9E3779B1u /* XXH3_PRIME, the scramble's multiplier */
 
+/* One lane over a block of zero stripes: their additions ADD, then the scramble with KEY. */
+static inline uint64_t zero_block(uint64_t acc, uint64_t add, uint64_t key)
+{
+	acc += add;
+	acc ^= acc >> 47;
+	acc ^= key;
+	return acc * XXH3_PRIME;
+}
+
 static void skip_zero_groups(XXH3_state_t *x, uint64_t groups)
 {
 	const unsigned char *secret = x->extSecret != NULL ? x->extSecret : x->customSecret;
@@ -99,18 +108,24 @@ static void skip_zero_groups(XXH3_state_t *x, uint64_t groups)
 		size_t n0 = x->nbStripesSoFar;
 		uint64_t take = per_block - n0;
 		if (n0 == 0 && stripes >= per_block) {
-			/* Whole blocks, the bulk of a long hole: a tight loop on local lanes. */
+			/* Whole blocks, the bulk of a long hole: eight lanes in scalar registers
+			 * (plain 64-bit multiplies; SSE2 has none, and GCC's emulation is 2x
+			 * slower). */
 			uint64_t blocks = stripes / per_block;
-			uint64_t acc[XXH3_LANES];
-			memcpy(acc, x->acc, sizeof(acc));
-			for (uint64_t b = 0; b < blocks; b++)
-				for (size_t i = 0; i < XXH3_LANES; i++) {
-					uint64_t a = acc[i] + block_add[i];
-					a ^= a >> 47;
-					a ^= scramble_key[i];
-					acc[i] = a * XXH3_PRIME;
-				}
-			memcpy(x->acc, acc, sizeof(acc));
+			uint64_t a0 = x->acc[0], a1 = x->acc[1], a2 = x->acc[2], a3 = x->acc[3];
+			uint64_t a4 = x->acc[4], a5 = x->acc[5], a6 = x->acc[6], a7 = x->acc[7];
+			for (uint64_t b = 0; b < blocks; b++) {
+				a0 = zero_block(a0, block_add[0], scramble_key[0]);
+				a1 = zero_block(a1, block_add[1], scramble_key[1]);
+				a2 = zero_block(a2, block_add[2], scramble_key[2]);
+				a3 = zero_block(a3, block_add[3], scramble_key[3]);
+				a4 = zero_block(a4, block_add[4], scramble_key[4]);
+				a5 = zero_block(a5, block_add[5], scramble_key[5]);
+				a6 = zero_block(a6, block_add[6], scramble_key[6]);
+				a7 = zero_block(a7, block_add[7], scramble_key[7]);
+			}
+			x->acc[0] = a0, x->acc[1] = a1, x->acc[2] = a2, x->acc[3] = a3;
+			x->acc[4] = a4, x->acc[5] = a5, x->acc[6] = a6, x->acc[7] = a7;
 			stripes -= blocks * per_block;
 			continue;
 		} else {
@@ -129,12 +144,8 @@ static void skip_zero_groups(XXH3_state_t *x, uint64_t groups)
 		stripes -= take;
 		x->nbStripesSoFar = n0 + (size_t)take;
 		if (x->nbStripesSoFar == per_block) {
-			for (size_t i = 0; i < XXH3_LANES; i++) {
-				uint64_t a = x->acc[i];
-				a ^= a >> 47;
-				a ^= scramble_key[i];
-				x->acc[i] = a * XXH3_PRIME;
-			}
+			for (size_t i = 0; i < XXH3_LANES; i++)
+				x->acc[i] = zero_block(x->acc[i], 0, scramble_key[i]);
 			x->nbStripesSoFar = 0;
 		}
 	}
