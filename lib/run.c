@@ -65,6 +65,7 @@ struct split {
 	uint64_t part_len;
 	uint64_t seen;     /* bit per part: its completion arrived */
 	uint64_t bytes;    /* bytes of the parts copied so far (progress) */
+	uint32_t handed;   /* parts 0 .. HANDED-1 were handed out (next_task) */
 	uint32_t inflight; /* parts handed to the pool and not yet completed */
 	int dead;          /* a part failed: the entry is failed, the temporary removed */
 };
@@ -505,8 +506,9 @@ static void split_unlink(struct run *r, const struct entry *e)
 		unlinkat(fd, name, 0);
 }
 
-/* A worker answered COPY_SPLIT for entry E: queue its parts. Returns 0, or -1 when out of
- * memory (the temporary file is removed; the entry is to be failed). */
+/* A worker answered COPY_SPLIT for entry E: record the split copy whose parts are to be
+ * handed out. Returns 0, or -1 when out of memory (the temporary file is removed; the entry
+ * is to be failed). */
 static int split_begin(struct run *r, struct entry *e)
 {
 	uint64_t size = e->task.size;
@@ -514,13 +516,8 @@ static int split_begin(struct run *r, struct entry *e)
 	len = len < RUN_PART_MIN ? RUN_PART_MIN
 	                         : (len + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);
 	uint64_t nparts = (size + len - 1) / len;
-	/* Room for the record and every part first: a part that could not be queued would
-	 * leave the file neither copied nor failed. */
-	if (r->pending_head == r->npending)
-		r->pending_head = r->npending = 0;
-	if (array_grow(&r->splits, &r->splits_cap, r->nsplits + 1, sizeof(*r->splits)) != 0 ||
-	    array_grow(&r->pending, &r->pending_cap, r->npending + nparts, sizeof(*r->pending)) !=
-	        0) {
+	/* The parts are handed out from the record as workers become free (next_task). */
+	if (array_grow(&r->splits, &r->splits_cap, r->nsplits + 1, sizeof(*r->splits)) != 0) {
 		split_unlink(r, e);
 		e->task.flags &= ~TASK_SPLIT; /* copy it whole instead */
 		return queue_first(r, e->task.id);
@@ -530,8 +527,6 @@ static int split_begin(struct run *r, struct entry *e)
 	s->entry = e->task.id - 1;
 	s->part_len = len;
 	s->nparts = (uint32_t)nparts;
-	for (uint32_t k = 0; k < s->nparts; k++)
-		queue_first(r, COPY_ID(e->task.id, k + 1)); /* cannot fail: room was made */
 	return 0;
 }
 
@@ -549,6 +544,7 @@ static int split_part_done(struct run *r, const struct copy_done *d)
 	struct entry *e = &r->entries[idx];
 	s->seen |= UINT64_C(1) << k;
 	s->inflight--;
+	r->parts_busy--;
 	r->outstanding--;
 	int ends = 0;
 	if (d->status == COPY_PART) {
@@ -556,6 +552,10 @@ static int split_part_done(struct run *r, const struct copy_done *d)
 		r->stats.bytes_done += d->bytes;
 	} else if (!s->dead && !*r->interrupted) {
 		s->dead = 1;
+		/* The parts not handed out yet are not worth doing any more. */
+		for (uint32_t j = s->handed; j < s->nparts; j++)
+			s->seen |= UINT64_C(1) << j;
+		s->handed = s->nparts;
 		split_unlink(r, e);
 		r->stats.bytes_done += e->task.size - s->bytes;
 		ends = 1;
@@ -771,42 +771,56 @@ static void tick(struct run *r)
 
 /* Scan, dispatch and collect until everything is done or the run is interrupted. */
 /*
- * The next pending task to hand out (moved to the head of the pending queue), or NULL. Seals
- * go at once. Parts go one worker's worth at a time, each from the split copy with the fewest parts
- * being copied: two workers writing into the same file take turns on its inode lock, so with
- * several big files each worker is better off in a file of its own (a single big file still gets
- * every worker).
+ * The next task to hand out, into *T: a seal or a re-queued entry (returns 1), a part of a
+ * split copy (returns 2, *SPLIT its record), or nothing (0). Parts go one worker's worth at a
+ * time, each from the split copy with the fewest parts being copied: two workers writing
+ * into the same file take turns on its inode lock, so with several big files each worker is
+ * better off in a file of its own (a single big file still gets every worker). Nothing
+ * changes until handed() says the task was taken.
  */
-static const struct copy_task *next_pending(struct run *r)
+static int next_task(struct run *r, struct copy_task *t, struct split **split)
 {
-	uint32_t busy = 0;
-	for (size_t i = 0; i < r->nsplits; i++)
-		busy += r->splits[i].inflight;
-	size_t best = r->npending;
-	struct split *best_split = NULL;
-	for (size_t i = r->pending_head; i < r->npending; i++) {
-		const struct copy_task *t = &r->pending[i];
-		if (!(t->flags & TASK_PART)) {
-			best = i;
-			best_split = NULL;
-			break;
-		}
-		if (busy >= (uint32_t)r->pool.size)
-			continue;
-		struct split *sp = split_find(r, (size_t)COPY_ID_ENTRY(t->id) - 1);
-		if (sp != NULL && (best_split == NULL || sp->inflight < best_split->inflight)) {
-			best = i;
-			best_split = sp;
+	if (r->pending_head < r->npending) {
+		*t = r->pending[r->pending_head];
+		return 1;
+	}
+	if (r->parts_busy >= (size_t)r->pool.size)
+		return 0;
+	struct split *best = NULL;
+	for (size_t i = 0; i < r->nsplits; i++) {
+		struct split *sp = &r->splits[i];
+		if (sp->handed < sp->nparts && (best == NULL || sp->inflight < best->inflight)) {
+			best = sp;
+			if (best->inflight == 0)
+				break;
 		}
 	}
-	if (best == r->npending)
-		return NULL;
-	/* Move it to the head, keeping the others in order. */
-	struct copy_task chosen = r->pending[best];
-	memmove(&r->pending[r->pending_head + 1], &r->pending[r->pending_head],
-	        (best - r->pending_head) * sizeof(*r->pending));
-	r->pending[r->pending_head] = chosen;
-	return &r->pending[r->pending_head];
+	if (best == NULL)
+		return 0;
+	task_for(r, COPY_ID(r->entries[best->entry].task.id, best->handed + 1), t);
+	*split = best;
+	return 2;
+}
+
+/* The task next_task() gave (KIND, SPLIT) was taken by the pool. */
+static void handed(struct run *r, int kind, struct split *split)
+{
+	if (kind == 1) {
+		r->pending_head++;
+	} else if (kind == 2) {
+		split->handed++;
+		split->inflight++;
+		r->parts_busy++;
+	}
+}
+
+/* 1 when parts of split copies are still to be handed out. */
+static int parts_left(const struct run *r)
+{
+	for (size_t i = 0; i < r->nsplits; i++)
+		if (r->splits[i].handed < r->splits[i].nparts)
+			return 1;
+	return 0;
 }
 
 static int dispatch(struct run *r)
@@ -819,18 +833,16 @@ static int dispatch(struct run *r)
 	while (!*r->interrupted) {
 		/* Parts and seals of split copies go first, then new entries. */
 		while (r->outstanding < RUN_QUEUE_CAP) {
-			const struct copy_task *t = next_pending(r);
-			int first = t != NULL;
-			if (!first && next == r->nentries)
+			struct copy_task first;
+			struct split *split = NULL;
+			int kind = next_task(r, &first, &split);
+			if (kind == 0 && next == r->nentries)
 				break;
-			if (!first)
-				t = &r->entries[next].task;
+			const struct copy_task *t = kind ? &first : &r->entries[next].task;
 			if (pool_submit(&r->pool, t, 0) != 0)
 				break;
-			if (first && (t->flags & TASK_PART))
-				split_find(r, (size_t)COPY_ID_ENTRY(t->id) - 1)->inflight++;
-			if (first)
-				r->pending_head++;
+			if (kind)
+				handed(r, kind, split);
 			else
 				next++;
 			r->outstanding++;
@@ -842,7 +854,7 @@ static int dispatch(struct run *r)
 			return -1;
 		}
 		if (w.finished && next == r->nentries && r->outstanding == 0 &&
-		    r->pending_head == r->npending)
+		    r->pending_head == r->npending && !parts_left(r))
 			break;
 		/* Collect what is there without sleeping in the semaphore: a parent asleep there
 		 * costs every completion a wake-up. When the workers have plenty queued, nap

@@ -101,9 +101,10 @@ struct run {
 	size_t nlinks, links_cap;
 	struct split *splits; /* files being copied in parts */
 	size_t nsplits, splits_cap;
-	struct copy_task *pending; /* parts and seals to queue before new entries (FIFO) */
+	struct copy_task *pending; /* seals to queue before new entries (FIFO) */
 	size_t pending_head, npending, pending_cap;
 	size_t outstanding;        /* tasks handed to the pool and not yet completed */
+	size_t parts_busy;         /* parts of split copies among them */
 	struct inotab *inodes;     /* (dev, ino) -> entry for multiply linked files */
 	struct at_cache dst_dirs;  /* the parent's open destination directories (at.h) */
 	struct at_cache link_dirs; /* the same for the first names of hard links */

@@ -59,4 +59,25 @@ wait $pid
 check "worker killed during a part: exit 0 ($(cat err.txt))" [ $? -eq 0 ]
 check "worker killed during a part: identical" cmp -s src/big.bin dst/big.bin
 check "worker killed during a part: no temporary file" no_tmp dst
+
+# Hundreds of big files copied in parts at once (sparse: 300 MiB each, a few bytes of data):
+# every part is handed out once and the run ends; the parts of each file land in place.
+mkdir many
+for i in $(seq 1 300); do
+	truncate -s 300M many/f$i
+	printf 'head %d' "$i" | dd of=many/f$i conv=notrunc status=none
+	printf 'tail %d' "$i" | dd of=many/f$i bs=1 seek=$((300 * 1048576 - 16)) conv=notrunc status=none
+done
+timeout 120 "$PCOPY" -q -j 2 many many-copy 2>many.err
+check "300 split copies: exit 0 ($(head -c 300 many.err))" [ $? -eq 0 ]
+check "300 split copies: every file there" [ "$(ls many-copy | wc -l)" -eq 300 ]
+bad=0
+for i in $(seq 1 300); do
+	[ "$(head -c 8 many-copy/f$i | tr -d '\0')" = "$(head -c 8 many/f$i | tr -d '\0')" ] &&
+		[ "$(tail -c 16 many-copy/f$i | tr -d '\0')" = "tail $i" ] &&
+		[ "$(stat -c %s many-copy/f$i)" -eq $((300 * 1048576)) ] || bad=$((bad + 1))
+done
+check "300 split copies: first and last bytes and sizes right ($bad wrong)" [ $bad -eq 0 ]
+check "300 split copies: still sparse" [ "$(du -sk many-copy | cut -f1)" -lt 100000 ]
+check "300 split copies: no temporary file" no_tmp many-copy
 finish
