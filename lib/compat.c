@@ -148,5 +148,10 @@ int compat_link_unnamed(int fd, int dirfd, const char *name, int *by_proc)
 #endif
 	char proc[64];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	return linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW);
+	if (linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) == 0)
+		return 0;
+	/* No /proc (a chroot, a sandbox): unnamed files cannot be given a name here. */
+	if (errno == ENOENT && access("/proc/self/fd", X_OK) != 0)
+		errno = EOPNOTSUPP;
+	return -1;
 }

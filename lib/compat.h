@@ -37,7 +37,8 @@ int compat_open_unnamed(int dirfd, mode_t mode);
 /*
  * Give the unnamed file FD the name NAME in DIRFD; fails with EEXIST when NAME exists.
  * *BY_PROC starts at 0 and is set once linking by descriptor needs a capability this
- * process lacks, after which /proc/self/fd is used. Returns 0, or -1 with errno.
+ * process lacks, after which /proc/self/fd is used. Returns 0, or -1 with errno (EOPNOTSUPP
+ * when neither way is open to this process: the caller uses named temporary files).
  */
 int compat_link_unnamed(int fd, int dirfd, const char *name, int *by_proc);
 

@@ -73,6 +73,7 @@ const char *copy_stage_text(enum copy_stage stage)
 	case STAGE_METADATA: return "cannot set attributes of the copy";
 	case STAGE_SYNC: return "cannot sync the copy";
 	case STAGE_RENAME: return "cannot rename the copy into place";
+	case STAGE_LINK: return "cannot link the copy into place";
 	case STAGE_DEST_DIR: return "cannot overwrite directory with non-directory";
 	case STAGE_NONE: break;
 	}
@@ -480,8 +481,17 @@ static int copy_data(struct copy_ctx *c, const struct copy_task *t, int src, con
 		stage = STAGE_SYNC;
 		goto failed;
 	}
+	int unnamed = tmp == NULL;
 	if (place_copy(c, out, &tmp) != 0) {
+		if (unnamed && tmp == NULL && errno == EOPNOTSUPP) {
+			/* Unnamed files cannot be linked by this process: named ones from now on.
+			 */
+			c->no_unnamed = ~UINT64_C(0);
+			close(out);
+			return copy_data(c, t, src, sst, 0, d);
+		}
 		stage = (errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST) ? STAGE_DEST_DIR
+		        : unnamed && tmp == NULL                                   ? STAGE_LINK
 		                                                                   : STAGE_RENAME;
 		goto failed;
 	}

@@ -116,6 +116,7 @@ enum copy_stage {
 	STAGE_SYNC,
 	STAGE_RENAME,
 	STAGE_DEST_DIR, /* the destination name is a directory */
+	STAGE_LINK,     /* an unnamed copy could not be given its name */
 };
 
 /* A completion, as a worker reports it. The first field must be the id. */
