@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,21 @@
 
 /* Marks a source that changed under us (distinct from real I/O errors). */
 #define CHANGED_ERRNO ESTALE
+
+/*
+ * Where a worker lands when a page of a mapped copy cannot be brought in (an I/O error, or
+ * the file shrank): SIGBUS during rehash_copy() becomes EIO there. NULL outside it, and then
+ * SIGBUS does what it always does. Process-wide because signal handlers are.
+ */
+static sigjmp_buf *volatile bus_landing;
+
+static void on_sigbus(int sig)
+{
+	if (bus_landing != NULL)
+		siglongjmp(*bus_landing, 1);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
 
 int copy_ctx_init(struct copy_ctx *c, const struct copy_opts *opts, const struct copy_root *roots,
                   const struct names *names, volatile sig_atomic_t *stop, size_t bufsize)
@@ -40,6 +57,11 @@ int copy_ctx_init(struct copy_ctx *c, const struct copy_opts *opts, const struct
 	at_cache_init(&c->dst_dirs);
 	/* Copies are created with their final permission bits (see apply_meta_fd). */
 	umask(0);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigbus;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
 	c->buf = malloc(bufsize);
 	c->hs = hash_new();
 	if (c->buf == NULL || c->hs == NULL) {
@@ -186,12 +208,28 @@ static int stream(struct copy_ctx *c, int in, int out, uint64_t from, uint64_t t
 	return 0;
 }
 
+/* Hash LEN mapped bytes at P into H. Returns 0, or -1 with EIO when a page faulted. */
+static int hash_mapped(struct hash_state *h, const unsigned char *p, size_t len)
+{
+	sigjmp_buf landing;
+	if (sigsetjmp(landing, 1) != 0) {
+		bus_landing = NULL;
+		errno = EIO;
+		return -1;
+	}
+	bus_landing = &landing;
+	hash_update(h, p, len);
+	bus_landing = NULL;
+	return 0;
+}
+
 /*
  * Hash [FROM, TO) of OUT, a copy this worker wrote, into H: what stream() does for a re-read,
  * but a long range without holes is hashed through a read-only mapping of the page cache,
  * which saves copying it into the buffer (a quarter less work per byte of a big file on
- * tmpfs). Only for our own copies: nobody else truncates them, so no access can fault.
- * Returns 0, or -1 with errno (CHANGED_ERRNO: the copy is shorter than TO).
+ * tmpfs). A page that cannot be read (SIGBUS: an I/O error, or the file shrank under us)
+ * ends it with EIO, as a failed read() would. Returns 0, or -1 with errno (CHANGED_ERRNO:
+ * the copy is shorter than TO).
  */
 static int rehash_copy(struct copy_ctx *c, int out, uint64_t from, uint64_t to, int sparse,
                        struct hash_state *h)
@@ -218,8 +256,11 @@ static int rehash_copy(struct copy_ctx *c, int out, uint64_t from, uint64_t to, 
 		    mmap(NULL, (size_t)(end - base), PROT_READ, MAP_SHARED, out, (off_t)base);
 		if (map == MAP_FAILED) /* no mapping here: read the rest */
 			return stream(c, out, -1, pos, to, 0, h, &in_fault);
-		hash_update(h, (const unsigned char *)map + (pos - base), (size_t)(end - pos));
+		int rc =
+		    hash_mapped(h, (const unsigned char *)map + (pos - base), (size_t)(end - pos));
 		munmap(map, (size_t)(end - base));
+		if (rc != 0)
+			return -1;
 		pos = end;
 	}
 	return 0;

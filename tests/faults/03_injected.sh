@@ -75,6 +75,14 @@ check "mapped re-read, corrupting disk: exit 1" [ $? -eq 1 ]
 check "mapped re-read: the corruption is reported" grep -q '^pcopy: src-mapped/mid: verification failed' mapped.err
 check "mapped re-read: nothing under the final name" [ ! -e dst-mapped/mid ]
 check "mapped re-read: no temporary file" no_tmp dst-mapped
+env FAULT_MMAP_SHRINK=1 LD_PRELOAD="$INJECT" "$PCOPY" -q -j 2 src-mapped dst-shrunk 2>shrunk.err
+check "mapped re-read, a page that cannot be read: exit 1" [ $? -eq 1 ]
+check "mapped re-read fault: 'cannot re-read the copy: Input/output error'" grep -q '^pcopy: src-mapped/mid: cannot re-read the copy: Input/output error' shrunk.err
+check "mapped re-read fault: no worker died for it" bash -c '! grep -q "worker died" shrunk.err'
+check "mapped re-read fault: nothing under the final name" [ ! -e dst-shrunk/mid ]
+check "mapped re-read fault: no temporary file" no_tmp dst-shrunk
+"$PCOPY" -q src-mapped dst-shrunk
+check "mapped re-read fault: a run without it finishes the job" cmp -s src-mapped/mid dst-shrunk/mid
 env FAULT_WRITE_CORRUPT=1 LD_PRELOAD="$INJECT" "$PCOPY" -q -j 2 src-split dst-split2 2>split2.err
 check "split copy, corrupting disk: exit 1" [ $? -eq 1 ]
 check "split copy, corrupting disk: reported" grep -q '^pcopy: src-split/big: verification failed' split2.err

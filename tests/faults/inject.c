@@ -17,6 +17,10 @@
  *                                        process without CAP_DAC_READ_SEARCH before Linux 6.10
  *   FAULT_LINK_TAKEN=TEXT                a linkat to a name containing TEXT first creates a
  *                                        file of that name, as another program might
+ *   FAULT_MMAP_SHRINK=1                  a shared read-only mapping of a regular file opened
+ *                                        for writing is followed by a truncation to its start,
+ *                                        so reading the mapping faults (SIGBUS), as a page
+ *                                        that cannot be read back from a bad disk would
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -26,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -223,4 +228,27 @@ int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
 		}
 	}
 	return REAL("linkat", linkat_fn)(olddirfd, oldpath, newdirfd, newpath, flags);
+}
+
+typedef void *(*mmap_fn)(void *, size_t, int, int, int, off_t);
+
+static void *do_mmap(const char *name, void *addr, size_t len, int prot, int flags, int fd,
+                     off_t off)
+{
+	void *p = REAL(name, mmap_fn)(addr, len, prot, flags, fd, off);
+	if (p != MAP_FAILED && fd >= 0 && (flags & MAP_SHARED) && prot == PROT_READ &&
+	    getenv("FAULT_MMAP_SHRINK") != NULL && is_regular(fd) &&
+	    (fcntl(fd, F_GETFL) & O_ACCMODE) != O_RDONLY)
+		(void)!ftruncate(fd, off);
+	return p;
+}
+
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return do_mmap("mmap", addr, len, prot, flags, fd, off);
+}
+
+void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return do_mmap("mmap64", addr, len, prot, flags, fd, off);
 }
