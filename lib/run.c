@@ -39,6 +39,7 @@ struct entry {
 	struct copy_task task; /* as queued; task.id = index + 1 */
 	struct hash128 hash;   /* content hash, when HASHED */
 	uint8_t done;          /* a completion was accepted (duplicates are ignored) */
+	uint8_t split;         /* its COPY_SPLIT answer was accepted: its parts stand for it */
 	uint8_t hashed;
 	uint8_t status; /* enum copy_status of the accepted completion */
 };
@@ -520,6 +521,7 @@ static int split_begin(struct run *r, struct entry *e)
 	if (array_grow(&r->splits, &r->splits_cap, r->nsplits + 1, sizeof(*r->splits)) != 0) {
 		split_unlink(r, e);
 		e->task.flags &= ~TASK_SPLIT; /* copy it whole instead */
+		e->split = 0;
 		return queue_first(r, e->task.id);
 	}
 	struct split *s = &r->splits[r->nsplits++];
@@ -579,7 +581,7 @@ static void complete(struct run *r, const struct copy_done *d, const char *why)
 		return;
 	struct entry *e = &r->entries[idx - 1];
 	int part = kind > 0 && kind != COPY_ID_SEAL;
-	if (e->done && !part)
+	if ((e->done || (kind == 0 && e->split)) && !part)
 		return; /* a task re-queued after a worker death finished twice */
 	/* A worker stopped by a signal of its own (not our interrupt): give the task to another. */
 	if (d->status == COPY_INTERRUPTED && !*r->interrupted && ++e->task.tries < RUN_MAX_TRIES) {
@@ -604,6 +606,7 @@ static void complete(struct run *r, const struct copy_done *d, const char *why)
 		return;
 	struct copy_done no_room;
 	if (d->status == COPY_SPLIT) {
+		e->split = 1;
 		if (split_begin(r, e) == 0)
 			return;
 		no_room = (struct copy_done){
@@ -686,7 +689,7 @@ static void lost_task(void *arg, uint64_t claim, pid_t pid, int wstatus)
 		remove_worker_tmp(r, &e->task, pid);
 	uint32_t kind = COPY_ID_KIND(claim);
 	int part = kind > 0 && kind != COPY_ID_SEAL;
-	if (part ? !part_awaited(r, claim) : e->done)
+	if (part ? !part_awaited(r, claim) : e->done || (kind == 0 && e->split))
 		return; /* its completion arrived before the worker died */
 	if (!e->done && ++e->task.tries < RUN_MAX_TRIES && !*r->interrupted) {
 		struct copy_task t;
