@@ -69,7 +69,46 @@ int scan_next(struct scan *s)
 	s->nitems = 0;
 	if (s->depth == 0)
 		return 0;
-	s->dir = s->stack[--s->depth];
+	return scan_read_dir(s, s->stack[--s->depth]);
+}
+
+int scan_peek(const struct scan *s, uint64_t *dir)
+{
+	if (s->npending > 0)
+		*dir = s->pending[s->npending - 1];
+	else if (s->depth > 0)
+		*dir = s->stack[s->depth - 1];
+	else
+		return 0;
+	return 1;
+}
+
+void scan_drop(struct scan *s)
+{
+	if (s->npending > 0)
+		s->npending--;
+	else if (s->depth > 0)
+		s->depth--;
+}
+
+int scan_set(struct scan *s, uint64_t dir, const struct scan_item *items, size_t n, int err)
+{
+	s->dir = dir & ~SCAN_FLAG;
+	s->dir_flag = (dir & SCAN_FLAG) != 0;
+	s->err = err;
+	s->nitems = 0;
+	if (array_grow(&s->items, &s->items_cap, n, sizeof(*s->items)) != 0)
+		return -1;
+	memcpy(s->items, items, n * sizeof(*items));
+	s->nitems = n;
+	qsort(s->items, s->nitems, sizeof(*s->items), item_cmp);
+	return 0;
+}
+
+int scan_read_dir(struct scan *s, uint64_t dir)
+{
+	s->nitems = 0;
+	s->dir = dir;
 	s->dir_flag = (s->dir & SCAN_FLAG) != 0;
 	s->dir &= ~SCAN_FLAG;
 	s->err = 0;
