@@ -96,6 +96,14 @@ int run_init(struct run *r, const struct run_opts *opts, const struct run_hooks 
 	r->inodes = calloc(1, sizeof(*r->inodes));
 	if (r->inodes == NULL || names_init(&r->names, (size_t)1 << 36) != 0)
 		return run_fail(r, "cannot reserve memory: %s", strerror(errno));
+	r->split_min = RUN_SPLIT_MIN;
+	r->part_min = RUN_PART_MIN;
+	/* Test hook: split files from this size on, in parts of a quarter of it at least. */
+	const char *split = getenv("PCOPY_TEST_SPLIT_MIN");
+	if (split != NULL && strtoull(split, NULL, 10) >= 4) {
+		r->split_min = strtoull(split, NULL, 10);
+		r->part_min = r->split_min / 4;
+	}
 	return 0;
 }
 
@@ -108,6 +116,8 @@ void run_free(struct run *r)
 		free(r->roots[i].prefix);
 		free(r->roots[i].src_name);
 		free(r->roots[i].dst_name);
+		free(r->roots[i].src_dir);
+		free(r->roots[i].dst_dir);
 		if (r->croots[i].src_fd >= 0)
 			close(r->croots[i].src_fd);
 		if (r->croots[i].dst_fd >= 0)
@@ -224,7 +234,8 @@ static int add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst,
 	                    (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size
 	                ? TASK_SPARSE
 	                : 0);
-	if (S_ISREG(st->st_mode) && t->size >= RUN_SPLIT_MIN && r->opts.jobs > 1 &&
+	int workers = r->opts.jobs + (r->remote != NULL ? r->remote->workers : 0);
+	if (S_ISREG(st->st_mode) && t->size >= r->split_min && workers > 1 &&
 	    !r->opts.copy.dry_run && !r->opts.copy.check)
 		t->flags |= TASK_SPLIT;
 	r->nentries++;
@@ -390,8 +401,7 @@ static void worker_signal(int sig)
 	worker_stop = sig;
 }
 
-/* Body of each worker process: take tasks until the queue closes or the parent goes. */
-static int run_worker(struct pool *p, void *arg, int index)
+int run_worker(struct pool *p, void *arg, int index)
 {
 	struct run *r = arg;
 	struct sigaction sa;
@@ -406,6 +416,9 @@ static int run_worker(struct pool *p, void *arg, int index)
 	struct copy_ctx ctx;
 	if (copy_ctx_init(&ctx, &r->opts.copy, r->croots, &r->names, &worker_stop, RUN_IO_BUF) != 0)
 		return 3;
+	ctx.pid += r->worker_tag;
+	if (r->split_parent != 0)
+		ctx.ppid = r->split_parent;
 	volatile uint64_t *claim = &p->slots[index].claim;
 	/* Test hook: slow every task down so tests can interrupt a run at a known point. */
 	const char *slow = getenv("PCOPY_TEST_SLOW_MS");
@@ -510,8 +523,8 @@ static int split_begin(struct run *r, struct entry *e)
 {
 	uint64_t size = e->task.size;
 	uint64_t len = (size + RUN_MAX_PARTS - 1) / RUN_MAX_PARTS;
-	len = len < RUN_PART_MIN ? RUN_PART_MIN
-	                         : (len + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);
+	len =
+	    len < r->part_min ? r->part_min : (len + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);
 	uint64_t nparts = (size + len - 1) / len;
 	/* Room for the record and every part first: a part that could not be queued would
 	 * leave the file neither copied nor failed. */
@@ -705,20 +718,68 @@ static void lost_task(void *arg, uint64_t claim, pid_t pid, int wstatus)
 
 /* Walk state across roots. */
 struct walk {
-	uint32_t root; /* root being walked */
-	int active;    /* a scan of ROOT is open */
-	int finished;  /* every root has been walked */
+	uint32_t root;  /* root being walked */
+	int active;     /* a scan of ROOT is open */
+	int finished;   /* every root has been walked */
+	size_t listing; /* directories of ROOT whose listing was asked of the remote */
 	struct scan scan;
 };
 
-/* Read the next directory (or the next file root) into the tables. Returns 0 or -1 (fatal). */
+/* A directory batch is in w->scan (read here or listed remotely): account for it. */
+static int walk_loaded(struct run *r, struct walk *w, int rc)
+{
+	if (rc < 0) {
+		r->stats.failed++;
+		emit(r, RUN_EV_FAILED, w->root, names_get(&r->names, w->scan.dir), 0, NULL,
+		     "cannot read directory", w->scan.err);
+		return 1;
+	}
+	return walk_batch(r, w->root, &w->scan, w->scan.dir_flag) != 0 ? -1 : 1;
+}
+
+/* The walk of a directory root whose directories the remote reads: ask for the listings of
+ * those known, take in one that came back. Returns 1 (progress), 0 (waiting) or -1. */
+static int walk_remote(struct run *r, struct walk *w)
+{
+	const struct run_remote *rm = r->remote;
+	int moved = 0;
+	uint64_t dir;
+	while (scan_peek(&w->scan, &dir)) {
+		int rc = rm->list(rm->ctx, w->root, dir, names_get(&r->names, dir & ~SCAN_FLAG));
+		if (rc < 0)
+			return run_fail(r, "cannot ask for a directory listing: %s",
+			                strerror(errno));
+		if (rc == 0)
+			break;
+		scan_drop(&w->scan);
+		w->listing++;
+		moved = 1;
+	}
+	int rc = rm->listed(rm->ctx, &w->scan);
+	if (rc < 0)
+		return run_fail(r, "cannot take in a directory listing: %s", strerror(errno));
+	if (rc > 0) {
+		w->listing--;
+		return walk_loaded(r, w, w->scan.err != 0 ? -1 : 1);
+	}
+	if (w->listing == 0 && !scan_peek(&w->scan, &dir)) {
+		scan_end(&w->scan);
+		w->active = 0;
+		w->root++;
+		return 1;
+	}
+	return moved;
+}
+
+/* Read the next directory (or the next file root) into the tables. Returns 1 when it moved,
+ * 0 when it waits for the remote, -1 on a fatal error. */
 static int walk_step(struct run *r, struct walk *w)
 {
 	while (!w->active) {
 		if (w->root >= r->nroots) {
 			w->finished = 1;
 			r->stats.scanning = 0;
-			return 0;
+			return 1;
 		}
 		struct run_root *rt = &r->roots[w->root];
 		if (!rt->is_dir) {
@@ -728,7 +789,7 @@ static int walk_step(struct run *r, struct walk *w)
 			    add_entry(r, w->root, s, d, &rt->st, 0) != 0)
 				return run_fail(r, "out of memory");
 			w->root++;
-			return 0;
+			return 1;
 		}
 		uint64_t top = names_add(&r->names, ".", 1);
 		int existed = 0;
@@ -743,21 +804,18 @@ static int walk_step(struct run *r, struct walk *w)
 		               top | (existed ? SCAN_FLAG : 0)) != 0)
 			return run_fail(r, "out of memory");
 		w->active = 1;
+		w->listing = 0;
 	}
+	if (r->remote != NULL && r->remote->list != NULL)
+		return walk_remote(r, w);
 	int rc = scan_next(&w->scan);
 	if (rc == 0) {
 		scan_end(&w->scan);
 		w->active = 0;
 		w->root++;
-		return 0;
+		return 1;
 	}
-	if (rc < 0) {
-		r->stats.failed++;
-		emit(r, RUN_EV_FAILED, w->root, names_get(&r->names, w->scan.dir), 0, NULL,
-		     "cannot read directory", w->scan.err);
-		return 0;
-	}
-	return walk_batch(r, w->root, &w->scan, w->scan.dir_flag);
+	return walk_loaded(r, w, rc);
 }
 
 static void tick(struct run *r)
@@ -765,6 +823,65 @@ static void tick(struct run *r)
 	r->stats.seconds = run_now() - r->start;
 	if (r->hooks.tick != NULL)
 		r->hooks.tick(r->hooks.ctx, &r->stats);
+}
+
+/* Hand the next task to the remote if it has room, else to the local pool. Returns 1 when
+ * it was taken, 0 when neither has room, -1 when the remote failed. */
+static int hand_out(struct run *r, const struct copy_task *t)
+{
+	const struct run_remote *rm = r->remote;
+	if (rm != NULL) {
+		int rc = rm->take(rm->ctx, t, names_get(&r->names, t->src),
+		                  names_get(&r->names, t->dst));
+		if (rc != 0) {
+			r->remote_out += rc > 0;
+			return rc;
+		}
+		if (r->outstanding - r->remote_out >= rm->local_cap)
+			return 0;
+	}
+	return pool_submit(&r->pool, t, 0) == 0;
+}
+
+/* Queue what can be queued: parts and seals of split copies first, then new entries. */
+static int feed(struct run *r, size_t *next)
+{
+	while (r->outstanding < RUN_QUEUE_CAP) {
+		int first = r->pending_head < r->npending;
+		if (!first && *next == r->nentries)
+			break;
+		const struct copy_task *t =
+		    first ? &r->pending[r->pending_head] : &r->entries[*next].task;
+		int rc = hand_out(r, t);
+		if (rc < 0)
+			return run_fail(r, "cannot hand tasks out: %s", strerror(errno));
+		if (rc == 0)
+			break;
+		if (first)
+			r->pending_head++;
+		else
+			(*next)++;
+		r->outstanding++;
+	}
+	if (r->remote != NULL && r->remote->flush(r->remote->ctx) != 0)
+		return run_fail(r, "cannot hand tasks out: %s", strerror(errno));
+	return 0;
+}
+
+/* Take in the remote's completions. Returns how many, or -1. */
+static int collect_remote(struct run *r)
+{
+	const struct run_remote *rm = r->remote;
+	struct copy_done d;
+	int got = 0, rc;
+	while (rm != NULL && (rc = rm->poll(rm->ctx, &d)) != 0) {
+		if (rc < 0)
+			return run_fail(r, "cannot take in completions: %s", strerror(errno));
+		r->remote_out--;
+		complete(r, &d, NULL);
+		got++;
+	}
+	return got;
 }
 
 /* Scan, dispatch and collect until everything is done or the run is interrupted. */
@@ -776,23 +893,13 @@ static int dispatch(struct run *r)
 	double last_tick = 0, last_reap = 0;
 	r->stats.scanning = 1;
 	while (!*r->interrupted) {
-		/* Parts and seals of split copies go first, then new entries. */
-		while (r->outstanding < RUN_QUEUE_CAP) {
-			int first = r->pending_head < r->npending;
-			if (!first && next == r->nentries)
-				break;
-			const struct copy_task *t =
-			    first ? &r->pending[r->pending_head] : &r->entries[next].task;
-			if (pool_submit(&r->pool, t, 0) != 0)
-				break;
-			if (first)
-				r->pending_head++;
-			else
-				next++;
-			r->outstanding++;
-		}
+		int walked = 0;
+		if (feed(r, &next) != 0)
+			walked = -1;
 		int want_scan = !w.finished && r->nentries - next < RUN_BACKLOG;
-		if (want_scan && walk_step(r, &w) != 0) {
+		if (walked == 0 && want_scan)
+			walked = walk_step(r, &w);
+		if (walked < 0) {
 			if (w.active)
 				scan_end(&w.scan);
 			return -1;
@@ -804,14 +911,17 @@ static int dispatch(struct run *r)
 		 * costs every completion a wake-up. When the workers have plenty queued, nap
 		 * briefly instead; block only when they are close to running dry. */
 		struct copy_done d;
-		int got = 0;
+		int got = collect_remote(r);
+		if (got < 0)
+			return -1;
 		while (pool_next(&r->pool, &d, 0) == 0) {
 			complete(r, &d, NULL);
 			got++;
 		}
-		if (!got && !want_scan) {
-			if (r->outstanding > 2 * (size_t)r->pool.size) {
-				struct timespec nap = {0, 2 * 1000000L};
+		if (!got && !walked) {
+			/* The remote's completions do not wake a wait on the local queue: nap. */
+			if (r->outstanding > 2 * (size_t)r->pool.size || r->remote != NULL) {
+				struct timespec nap = {0, r->remote != NULL ? 300000L : 2000000L};
 				nanosleep(&nap, NULL);
 			} else if (pool_next(&r->pool, &d, 50) == 0) {
 				complete(r, &d, NULL);
