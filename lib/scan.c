@@ -54,7 +54,8 @@ static int scan_read(struct scan *s, int dfd)
 		}
 		s->nitems++;
 	}
-	qsort(s->items, s->nitems, sizeof(*s->items), item_cmp);
+	if (s->nitems > 1) /* an empty directory may leave ITEMS NULL: no qsort(NULL) */
+		qsort(s->items, s->nitems, sizeof(*s->items), item_cmp);
 	return 0;
 }
 
@@ -99,6 +100,8 @@ int scan_set(struct scan *s, uint64_t dir, const struct scan_item *items, size_t
 	s->nitems = 0;
 	if (array_grow(&s->items, &s->items_cap, n, sizeof(*s->items)) != 0)
 		return -1;
+	if (n == 0)
+		return 0;
 	memcpy(s->items, items, n * sizeof(*items));
 	s->nitems = n;
 	qsort(s->items, s->nitems, sizeof(*s->items), item_cmp);
