@@ -14,6 +14,14 @@ fi
 # Root may run mpirun in CI containers; -q keeps mpirun's own notices off stderr so that
 # pcopy-mpi's messages can be compared with pcopy's.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# Under the sanitizer pass: Open MPI keeps what MPI_Init allocates until exit, and
+# tests/lsan.supp names its libraries. For those names to match, LeakSanitizer needs whole
+# stacks (Open MPI is built without frame pointers) and Open MPI's plugins must stay
+# loaded (an unloaded one is an "<unknown module>").
+if [ -n "${ASAN_OPTIONS:-}" ]; then
+	export ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0"
+	export OMPI_MCA_mca_base_component_disable_dlclose=1
+fi
 # mpi NP ARG...: pcopy-mpi on NP ranks (more ranks than CPUs is fine for tests).
 mpi() {
 	local np=$1
