@@ -63,8 +63,8 @@ struct mpiwork {
 	size_t in_cap;
 	struct copy_done *done; /* completions received, not yet polled (FIFO) */
 	size_t done_head, ndone, done_cap;
-	unsigned char **lists; /* REC_LISTED payloads received (FIFO), each malloc'd */
-	size_t list_head, nlists, lists_cap;
+	unsigned char **lists; /* REC_LISTED payloads received and not yet used, each malloc'd */
+	size_t nlists, lists_cap;
 	unsigned char *shown;    /* the payload whose names the last listed() batch uses */
 	struct scan_item *items; /* that batch before scan_set sorts it */
 	size_t items_cap;
@@ -279,8 +279,6 @@ static int lead_absorb(struct mpiwork *m, struct agent *a, size_t n)
 			memcpy(&m->done[m->ndone], p, sizeof(*m->done));
 			credit_back(a, m->done[m->ndone++].id);
 		} else if (h.kind == REC_LISTED) {
-			if (m->list_head == m->nlists)
-				m->list_head = m->nlists = 0;
 			unsigned char *copy = malloc(h.len);
 			if (copy == NULL || array_grow(&m->lists, &m->lists_cap, m->nlists + 1,
 			                               sizeof(*m->lists)) != 0) {
@@ -349,15 +347,31 @@ struct listed_head {
 	uint32_t n;
 };
 
-static int lead_listed(void *ctx, struct scan *s)
+/* The received listing with TOKEN, taken out of the list, or NULL. */
+static unsigned char *lead_find(struct mpiwork *m, uint64_t token)
+{
+	for (size_t i = 0; i < m->nlists; i++) {
+		struct listed_head h;
+		memcpy(&h, m->lists[i], sizeof(h));
+		if (h.token != token)
+			continue;
+		unsigned char *found = m->lists[i];
+		m->lists[i] = m->lists[--m->nlists];
+		return found;
+	}
+	return NULL;
+}
+
+static int lead_listed(void *ctx, uint64_t token, struct scan *s)
 {
 	struct mpiwork *m = ctx;
-	if (m->list_head == m->nlists && lead_pump(m) != 0)
+	unsigned char *found = lead_find(m, token);
+	if (found == NULL && lead_pump(m) != 0)
 		return -1;
-	if (m->list_head == m->nlists)
+	if (found == NULL && (found = lead_find(m, token)) == NULL)
 		return 0;
 	free(m->shown);
-	m->shown = m->lists[m->list_head++];
+	m->shown = found;
 	struct listed_head h;
 	memcpy(&h, m->shown, sizeof(h));
 	if (array_grow(&m->items, &m->items_cap, h.n, sizeof(*m->items)) != 0)
@@ -428,7 +442,7 @@ static void lead_free(struct mpiwork *m)
 		free(m->agents[i].ids);
 		free(m->agents[i].costs);
 	}
-	for (size_t i = m->list_head; i < m->nlists; i++)
+	for (size_t i = 0; i < m->nlists; i++)
 		free(m->lists[i]);
 	free(m->lists);
 	free(m->agents);

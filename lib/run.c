@@ -27,6 +27,8 @@
 #define RUN_QUEUE_CAP 1024
 #define RUN_BACKLOG 8192
 #define RUN_MAX_TRIES 3
+/* A remote walk asks for the listings of this many directories ahead of the one planned. */
+#define RUN_LIST_AHEAD 64
 /* Files this big are copied in parts by several workers at once (see copy.h, TASK_SPLIT). */
 #define RUN_SPLIT_MIN (UINT64_C(256) << 20)
 #define RUN_PART_MIN (UINT64_C(64) << 20)
@@ -718,10 +720,9 @@ static void lost_task(void *arg, uint64_t claim, pid_t pid, int wstatus)
 
 /* Walk state across roots. */
 struct walk {
-	uint32_t root;  /* root being walked */
-	int active;     /* a scan of ROOT is open */
-	int finished;   /* every root has been walked */
-	size_t listing; /* directories of ROOT whose listing was asked of the remote */
+	uint32_t root; /* root being walked */
+	int active;    /* a scan of ROOT is open */
+	int finished;  /* every root has been walked */
 	struct scan scan;
 };
 
@@ -738,37 +739,44 @@ static int walk_loaded(struct run *r, struct walk *w, int rc)
 }
 
 /* The walk of a directory root whose directories the remote reads: ask for the listings of
- * those known, take in one that came back. Returns 1 (progress), 0 (waiting) or -1. */
+ * the next directories in line, and plan the next one once its listing is back, so that the
+ * plan is made in the local walk's order. Returns 1 (progress), 0 (waiting) or -1. */
 static int walk_remote(struct run *r, struct walk *w)
 {
 	const struct run_remote *rm = r->remote;
+	long left = scan_line_up(&w->scan);
+	if (left < 0)
+		return run_fail(r, "out of memory");
+	if (left == 0) {
+		scan_end(&w->scan);
+		w->active = 0;
+		w->root++;
+		return 1;
+	}
 	int moved = 0;
-	uint64_t dir;
-	while (scan_peek(&w->scan, &dir)) {
+	for (long i = 0; i < left && i < RUN_LIST_AHEAD; i++) {
+		uint64_t dir = scan_ahead(&w->scan, (size_t)i);
+		if (dir & SCAN_ASKED)
+			continue;
 		int rc = rm->list(rm->ctx, w->root, dir, names_get(&r->names, dir & ~SCAN_FLAG));
 		if (rc < 0)
 			return run_fail(r, "cannot ask for a directory listing: %s",
 			                strerror(errno));
 		if (rc == 0)
 			break;
-		scan_drop(&w->scan);
-		w->listing++;
+		scan_mark(&w->scan, (size_t)i);
 		moved = 1;
 	}
-	int rc = rm->listed(rm->ctx, &w->scan);
+	uint64_t next = scan_ahead(&w->scan, 0);
+	if (!(next & SCAN_ASKED))
+		return moved;
+	int rc = rm->listed(rm->ctx, next & ~SCAN_ASKED, &w->scan);
 	if (rc < 0)
 		return run_fail(r, "cannot take in a directory listing: %s", strerror(errno));
-	if (rc > 0) {
-		w->listing--;
-		return walk_loaded(r, w, w->scan.err != 0 ? -1 : 1);
-	}
-	if (w->listing == 0 && !scan_peek(&w->scan, &dir)) {
-		scan_end(&w->scan);
-		w->active = 0;
-		w->root++;
-		return 1;
-	}
-	return moved;
+	if (rc == 0)
+		return moved;
+	scan_skip(&w->scan);
+	return walk_loaded(r, w, w->scan.err != 0 ? -1 : 1);
 }
 
 /* Read the next directory (or the next file root) into the tables. Returns 1 when it moved,
@@ -804,7 +812,6 @@ static int walk_step(struct run *r, struct walk *w)
 		               top | (existed ? SCAN_FLAG : 0)) != 0)
 			return run_fail(r, "out of memory");
 		w->active = 1;
-		w->listing = 0;
 	}
 	if (r->remote != NULL && r->remote->list != NULL)
 		return walk_remote(r, w);

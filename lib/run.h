@@ -101,8 +101,9 @@ struct run_remote {
 	/* Ask for the listing of directory DIR of root ROOT; TOKEN comes back with it. 1 asked,
 	 * 0 no room now. NULL: directories are read here. */
 	int (*list)(void *ctx, uint32_t root, uint64_t token, const char *dir);
-	/* A listing that came back, loaded into S with scan_set(): 1, or 0 when none. */
-	int (*listed)(void *ctx, struct scan *s);
+	/* The listing asked for with TOKEN, loaded into S with scan_set(): 1, or 0 when it has
+	 * not come back yet. */
+	int (*listed)(void *ctx, uint64_t token, struct scan *s);
 };
 
 struct entry;

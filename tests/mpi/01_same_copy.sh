@@ -1,8 +1,8 @@
 #!/bin/bash
-# pcopy-mpi on 1, 2 and 4 ranks makes the same exact copy and the same manifest as pcopy on
-# the same tree: odd names, hard links (also across directories), sparse files, FIFOs,
-# symlinks, times, modes, owners, many files in many directories (listed by the ranks), and a
-# big file split into parts that several ranks copy at once.
+# pcopy-mpi on 1, 2 and 4 ranks makes the same exact copy, the same manifest and the same
+# --json events as pcopy on the same tree: odd names, hard links (also across directories),
+# sparse files, FIFOs, symlinks, times, modes, owners, many files in many directories (listed
+# by the ranks), and a big file split into parts that several ranks copy at once.
 . "$(dirname "$0")/lib.sh"
 
 mkdir src
@@ -22,10 +22,10 @@ truncate -s 8M src/sparse-big.img
 printf 'x' | dd of=src/sparse-big.img bs=1 seek=$((6 << 20)) conv=notrunc status=none
 export PCOPY_TEST_SPLIT_MIN=$((1 << 20))
 
-"$PCOPY" -q -j 2 --manifest ref.m src ref
+"$PCOPY" -q -j 2 --json --manifest ref.m src ref >ref.json
 check "pcopy makes the reference copy" same_tree src ref
 for np in 1 2 4; do
-	mpi "$np" -q --manifest "m$np" src "d$np"
+	mpi "$np" -q --json --manifest "m$np" src "d$np" >"j$np.json"
 	check "np $np: exit 0" [ $? -eq 0 ]
 	# Before anything reads the copy (reading it moves its atimes).
 	check "np $np: times and modes to the nanosecond" [ "$(times_of src)" = "$(times_of "d$np")" ]
@@ -34,6 +34,10 @@ for np in 1 2 4; do
 	check "np $np: hard links are links, as in pcopy's copy" \
 		[ "$(link_groups "d$np")" = "$(link_groups ref)" -a -n "$(link_groups ref)" ]
 	check "np $np: manifest byte-identical to pcopy's" cmp -s ref.m "m$np"
+	# Listings are planned in the local walk's order: the same first names of hard links,
+	# so the same events, bytes and hashes per path.
+	check "np $np: --json events as pcopy's (sorted)" [ "$(json_events ref.json)" = "$(json_events "j$np.json")" ]
+	check "np $np: --json summary as pcopy's" [ "$(json_summary ref.json)" = "$(json_summary "j$np.json")" ]
 	check "np $np: sparse files stay sparse" \
 		[ "$(stat -c %b "d$np/sparse.img")" -lt 1000 -a "$(stat -c %b "d$np/sparse-big.img")" -lt 1000 ]
 	check "np $np: FIFO is a FIFO" [ -p "d$np/fifo" ]
