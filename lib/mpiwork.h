@@ -13,7 +13,8 @@
  * MPIWORK_BYTES bytes of data per worker; rank 0 gives the next task to the agent with the
  * fewest bytes outstanding, so ranks that finish sooner get more. The parts of a split big
  * file are ordinary tasks and so spread over the ranks. Directory listings: at most
- * MPIWORK_LISTS asked of an agent at a time; the agents do all the reading of directories.
+ * MPIWORK_LISTS asked of an agent at a time; the agents do all the reading of directories,
+ * and rank 0 plans from the listings in its own walk's order (run.c, walk_remote).
  *
  * A rank that dies ends the job (MPI_ERRORS_ARE_FATAL, mpirun's default): what was copied is
  * in place, temporary files are removed by the next run, as after a killed pcopy.
