@@ -347,29 +347,14 @@ struct listed_head {
 	uint32_t n;
 };
 
-/* The received listing with TOKEN, taken out of the list, or NULL. */
-static unsigned char *lead_find(struct mpiwork *m, uint64_t token)
-{
-	for (size_t i = 0; i < m->nlists; i++) {
-		struct listed_head h;
-		memcpy(&h, m->lists[i], sizeof(h));
-		if (h.token != token)
-			continue;
-		unsigned char *found = m->lists[i];
-		m->lists[i] = m->lists[--m->nlists];
-		return found;
-	}
-	return NULL;
-}
-
-static int lead_listed(void *ctx, uint64_t token, struct scan *s)
+static int lead_listed(void *ctx, struct scan *s)
 {
 	struct mpiwork *m = ctx;
-	unsigned char *found = lead_find(m, token);
-	if (found == NULL && lead_pump(m) != 0)
+	if (m->nlists == 0 && lead_pump(m) != 0)
 		return -1;
-	if (found == NULL && (found = lead_find(m, token)) == NULL)
+	if (m->nlists == 0)
 		return 0;
+	unsigned char *found = m->lists[--m->nlists];
 	free(m->shown);
 	m->shown = found;
 	struct listed_head h;
@@ -512,9 +497,15 @@ struct mpiwork *mpiwork_lead(struct run *r, char *err, size_t errlen)
 		return NULL;
 	}
 	if (m->nagents > 0) {
-		m->remote =
-		    (struct run_remote){m,          m->nagents * jobs, m->credit, lead_take,
-		                        lead_flush, lead_poll,         lead_list, lead_listed};
+		m->remote = (struct run_remote){.ctx = m,
+		                                .workers = m->nagents * jobs,
+		                                .local_cap = m->credit,
+		                                .local_bytes = m->bytes,
+		                                .take = lead_take,
+		                                .flush = lead_flush,
+		                                .poll = lead_poll,
+		                                .list = lead_list,
+		                                .listed = lead_listed};
 		r->remote = &m->remote;
 	}
 	return m;
@@ -732,6 +723,7 @@ static void serve_lost(void *ctx, uint64_t claim, pid_t pid, int wstatus)
 static int serve_loop(struct serve *s, volatile sig_atomic_t *interrupted)
 {
 	double last_reap = 0;
+	int idle = 0; /* loops since the last that did something */
 	while (!s->stop && !*interrupted) {
 		int busy = 0, from = 0;
 		long n;
@@ -753,8 +745,11 @@ static int serve_loop(struct serve *s, volatile sig_atomic_t *interrupted)
 			if (pool_reap(&s->run.pool, serve_lost, s) < 0)
 				return -1;
 		}
+		/* Briefly right after work (rank 0 is likely to ask again at once), longer when
+		 * idle for a while. */
+		idle = busy ? 0 : idle + 1;
 		if (!busy) {
-			struct timespec nap = {0, MPIWORK_NAP_NS};
+			struct timespec nap = {0, idle < 50 ? MPIWORK_NAP_NS / 10 : MPIWORK_NAP_NS};
 			nanosleep(&nap, NULL);
 		}
 	}

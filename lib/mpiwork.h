@@ -14,7 +14,7 @@
  * fewest bytes outstanding, so ranks that finish sooner get more. The parts of a split big
  * file are ordinary tasks and so spread over the ranks. Directory listings: at most
  * MPIWORK_LISTS asked of an agent at a time; the agents do all the reading of directories,
- * and rank 0 plans from the listings in its own walk's order (run.c, walk_remote).
+ * and rank 0 plans from the listings as they come (run.c: walk_remote, defer_link).
  *
  * A rank that dies ends the job (MPI_ERRORS_ARE_FATAL, mpirun's default): what was copied is
  * in place, temporary files are removed by the next run, as after a killed pcopy.
@@ -26,9 +26,9 @@
 
 #include "run.h"
 
-#define MPIWORK_CREDIT 32                   /* tasks outstanding per agent worker */
+#define MPIWORK_CREDIT 256                  /* tasks outstanding per agent worker */
 #define MPIWORK_BYTES (UINT64_C(256) << 20) /* bytes outstanding per agent worker */
-#define MPIWORK_LISTS 4                     /* directory listings asked of an agent */
+#define MPIWORK_LISTS 16                    /* directory listings asked of an agent */
 
 struct mpiwork;
 

@@ -27,8 +27,6 @@
 #define RUN_QUEUE_CAP 1024
 #define RUN_BACKLOG 8192
 #define RUN_MAX_TRIES 3
-/* A remote walk asks for the listings of this many directories ahead of the one planned. */
-#define RUN_LIST_AHEAD 64
 /* Files this big are copied in parts by several workers at once (see copy.h, TASK_SPLIT). */
 #define RUN_SPLIT_MIN (UINT64_C(256) << 20)
 #define RUN_PART_MIN (UINT64_C(64) << 20)
@@ -58,6 +56,16 @@ struct linkrec {
 	uint64_t path; /* arena offset of this name, relative to ROOT's destination */
 	uint32_t root; /* root this name belongs to (may differ from the first name's) */
 	size_t target; /* index of the entry holding the first name */
+};
+
+/* A file with other names, met in a walk whose listings are planned as they come back (a
+ * remote walk): set aside until the walk is over, see defer_link(). Parent only. */
+struct deferred {
+	const char *key; /* its source path, in the arena: the walk order (path_walk_cmp) */
+	uint64_t src, dst;
+	uint32_t root;
+	int fresh;
+	struct stat st;
 };
 
 /* A file being copied in parts. Parent only. */
@@ -132,6 +140,7 @@ void run_free(struct run *r)
 	free(r->pending);
 	free(r->dirs);
 	free(r->links);
+	free(r->deferred);
 	if (r->inodes != NULL)
 		inotab_free(r->inodes);
 	free(r->inodes);
@@ -188,10 +197,55 @@ static int excluded(const struct run *r, const char *rel, const char *name)
 	return path_excluded(r->opts.excludes, r->opts.nexcludes, rel, name);
 }
 
+/*
+ * A remote walk plans directories in the order their listings come back, but which name of a
+ * set of hard links is copied (the others being linked to it) follows the walk order. So a
+ * file with other names waits until the walk is over and is then planned in the local walk's
+ * order (defer_flush): the same first names as pcopy, the same events. Returns 0 or -1.
+ */
+static int defer_link(struct run *r, uint32_t root, uint64_t src, uint64_t dst,
+                      const struct stat *st, int fresh)
+{
+	if (array_grow(&r->deferred, &r->deferred_cap, r->ndeferred + 1, sizeof(*r->deferred)) != 0)
+		return -1;
+	r->deferred[r->ndeferred++] =
+	    (struct deferred){names_get(&r->names, src), src, dst, root, fresh, *st};
+	return 0;
+}
+
+static int deferred_cmp(const void *pa, const void *pb)
+{
+	const struct deferred *a = pa, *b = pb;
+	if (a->root != b->root)
+		return a->root < b->root ? -1 : 1;
+	return path_walk_cmp(a->key, b->key);
+}
+
+static int add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst,
+                     const struct stat *st, int fresh);
+
+/* The walk is over: plan the files set aside by defer_link(), in the walk's order. */
+static int defer_flush(struct run *r)
+{
+	if (r->ndeferred > 1)
+		qsort(r->deferred, r->ndeferred, sizeof(*r->deferred), deferred_cmp);
+	r->deferring = 0;
+	for (size_t i = 0; i < r->ndeferred; i++) {
+		struct deferred *d = &r->deferred[i];
+		if (add_entry(r, d->root, d->src, d->dst, &d->st, d->fresh) != 0)
+			return -1;
+	}
+	r->ndeferred = 0;
+	return 0;
+}
+
 /* Record a non-directory entry (or a hard link to an earlier one). */
 static int add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst,
                      const struct stat *st, int fresh)
 {
+	if (r->deferring && st->st_nlink > 1 && !S_ISDIR(st->st_mode) && !S_ISSOCK(st->st_mode) &&
+	    !r->opts.copy.check)
+		return defer_link(r, root, src, dst, st, fresh);
 	r->stats.files++;
 	if (S_ISSOCK(st->st_mode)) {
 		r->stats.done++;
@@ -720,9 +774,10 @@ static void lost_task(void *arg, uint64_t claim, pid_t pid, int wstatus)
 
 /* Walk state across roots. */
 struct walk {
-	uint32_t root; /* root being walked */
-	int active;    /* a scan of ROOT is open */
-	int finished;  /* every root has been walked */
+	uint32_t root;  /* root being walked */
+	int active;     /* a scan of ROOT is open */
+	int finished;   /* every root has been walked */
+	size_t listing; /* directories of ROOT whose listing was asked of the remote */
 	struct scan scan;
 };
 
@@ -739,44 +794,38 @@ static int walk_loaded(struct run *r, struct walk *w, int rc)
 }
 
 /* The walk of a directory root whose directories the remote reads: ask for the listings of
- * the next directories in line, and plan the next one once its listing is back, so that the
- * plan is made in the local walk's order. Returns 1 (progress), 0 (waiting) or -1. */
+ * the directories known, plan from one that came back. Returns 1 (progress), 0 (waiting)
+ * or -1. Listings are planned as they come, in any order: see defer_link(). */
 static int walk_remote(struct run *r, struct walk *w)
 {
 	const struct run_remote *rm = r->remote;
-	long left = scan_line_up(&w->scan);
-	if (left < 0)
-		return run_fail(r, "out of memory");
-	if (left == 0) {
-		scan_end(&w->scan);
-		w->active = 0;
-		w->root++;
-		return 1;
-	}
 	int moved = 0;
-	for (long i = 0; i < left && i < RUN_LIST_AHEAD; i++) {
-		uint64_t dir = scan_ahead(&w->scan, (size_t)i);
-		if (dir & SCAN_ASKED)
-			continue;
+	uint64_t dir;
+	while (scan_peek(&w->scan, &dir)) {
 		int rc = rm->list(rm->ctx, w->root, dir, names_get(&r->names, dir & ~SCAN_FLAG));
 		if (rc < 0)
 			return run_fail(r, "cannot ask for a directory listing: %s",
 			                strerror(errno));
 		if (rc == 0)
 			break;
-		scan_mark(&w->scan, (size_t)i);
+		scan_drop(&w->scan);
+		w->listing++;
 		moved = 1;
 	}
-	uint64_t next = scan_ahead(&w->scan, 0);
-	if (!(next & SCAN_ASKED))
-		return moved;
-	int rc = rm->listed(rm->ctx, next & ~SCAN_ASKED, &w->scan);
+	int rc = rm->listed(rm->ctx, &w->scan);
 	if (rc < 0)
 		return run_fail(r, "cannot take in a directory listing: %s", strerror(errno));
-	if (rc == 0)
-		return moved;
-	scan_skip(&w->scan);
-	return walk_loaded(r, w, w->scan.err != 0 ? -1 : 1);
+	if (rc > 0) {
+		w->listing--;
+		return walk_loaded(r, w, w->scan.err != 0 ? -1 : 1);
+	}
+	if (w->listing == 0 && !scan_peek(&w->scan, &dir)) {
+		scan_end(&w->scan);
+		w->active = 0;
+		w->root++;
+		return 1;
+	}
+	return moved;
 }
 
 /* Read the next directory (or the next file root) into the tables. Returns 1 when it moved,
@@ -787,6 +836,8 @@ static int walk_step(struct run *r, struct walk *w)
 		if (w->root >= r->nroots) {
 			w->finished = 1;
 			r->stats.scanning = 0;
+			if (defer_flush(r) != 0)
+				return run_fail(r, "out of memory for the file table");
 			return 1;
 		}
 		struct run_root *rt = &r->roots[w->root];
@@ -812,6 +863,7 @@ static int walk_step(struct run *r, struct walk *w)
 		               top | (existed ? SCAN_FLAG : 0)) != 0)
 			return run_fail(r, "out of memory");
 		w->active = 1;
+		w->listing = 0;
 	}
 	if (r->remote != NULL && r->remote->list != NULL)
 		return walk_remote(r, w);
@@ -832,11 +884,18 @@ static void tick(struct run *r)
 		r->hooks.tick(r->hooks.ctx, &r->stats);
 }
 
+/* The data a task moves (the range of a part), for the balance between here and remote. */
+static uint64_t task_cost(const struct copy_task *t)
+{
+	return (t->flags & TASK_PART) ? t->part_len : t->size;
+}
+
 /* Hand the next task to the remote if it has room, else to the local pool. Returns 1 when
  * it was taken, 0 when neither has room, -1 when the remote failed. */
 static int hand_out(struct run *r, const struct copy_task *t)
 {
 	const struct run_remote *rm = r->remote;
+	uint64_t cost = task_cost(t);
 	if (rm != NULL) {
 		int rc = rm->take(rm->ctx, t, names_get(&r->names, t->src),
 		                  names_get(&r->names, t->dst));
@@ -844,10 +903,32 @@ static int hand_out(struct run *r, const struct copy_task *t)
 			r->remote_out += rc > 0;
 			return rc;
 		}
-		if (r->outstanding - r->remote_out >= rm->local_cap)
+		size_t local = r->outstanding - r->remote_out;
+		if (local >= rm->local_cap ||
+		    (local > 0 && r->local_bytes + cost > rm->local_bytes))
 			return 0;
 	}
-	return pool_submit(&r->pool, t, 0) == 0;
+	if (pool_submit(&r->pool, t, 0) != 0)
+		return 0;
+	r->local_bytes += cost;
+	return 1;
+}
+
+/* A completion from the local pool: its data no longer counts as queued here. */
+static void local_done(struct run *r, const struct copy_done *d)
+{
+	uint64_t idx = COPY_ID_ENTRY(d->id);
+	if (idx >= 1 && idx <= r->nentries) {
+		struct copy_task t;
+		uint32_t kind = COPY_ID_KIND(d->id);
+		int part = kind > 0 && kind != COPY_ID_SEAL;
+		if (!part || part_awaited(r, d->id)) {
+			task_for(r, d->id, &t);
+			uint64_t cost = task_cost(&t);
+			r->local_bytes -= cost < r->local_bytes ? cost : r->local_bytes;
+		}
+	}
+	complete(r, d, NULL);
 }
 
 /* Queue what can be queued: parts and seals of split copies first, then new entries. */
@@ -899,6 +980,7 @@ static int dispatch(struct run *r)
 	size_t next = 0;
 	double last_tick = 0, last_reap = 0;
 	r->stats.scanning = 1;
+	r->deferring = r->remote != NULL && r->remote->list != NULL;
 	while (!*r->interrupted) {
 		int walked = 0;
 		if (feed(r, &next) != 0)
@@ -922,16 +1004,21 @@ static int dispatch(struct run *r)
 		if (got < 0)
 			return -1;
 		while (pool_next(&r->pool, &d, 0) == 0) {
-			complete(r, &d, NULL);
+			local_done(r, &d);
 			got++;
 		}
 		if (!got && !walked) {
-			/* The remote's completions do not wake a wait on the local queue: nap. */
+			/* The remote's completions do not wake a wait on the local queue: nap,
+			 * briefly when the walk waits for a listing (every directory planned waits
+			 * for its). */
 			if (r->outstanding > 2 * (size_t)r->pool.size || r->remote != NULL) {
-				struct timespec nap = {0, r->remote != NULL ? 300000L : 2000000L};
+				long ns = r->remote == NULL ? 2000000L
+				          : want_scan       ? 50000L
+				                            : 300000L;
+				struct timespec nap = {0, ns};
 				nanosleep(&nap, NULL);
 			} else if (pool_next(&r->pool, &d, 50) == 0) {
-				complete(r, &d, NULL);
+				local_done(r, &d);
 			}
 		}
 		double now = run_now();

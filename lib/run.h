@@ -90,8 +90,9 @@ struct run_root {
  */
 struct run_remote {
 	void *ctx;
-	int workers;      /* worker processes behind it (more than one: big files are split) */
-	size_t local_cap; /* the most tasks to keep in the local pool while it is in use */
+	int workers;          /* worker processes behind it (more than one: big files are split) */
+	size_t local_cap;     /* the most tasks to keep in the local pool while it is in use */
+	uint64_t local_bytes; /* ... and the most data (one task however big) */
 	/* Take task T (SRC and DST: its paths) if there is room: 1 taken, 0 no room. */
 	int (*take)(void *ctx, const struct copy_task *t, const char *src, const char *dst);
 	/* Send what take() gathered. */
@@ -101,14 +102,15 @@ struct run_remote {
 	/* Ask for the listing of directory DIR of root ROOT; TOKEN comes back with it. 1 asked,
 	 * 0 no room now. NULL: directories are read here. */
 	int (*list)(void *ctx, uint32_t root, uint64_t token, const char *dir);
-	/* The listing asked for with TOKEN, loaded into S with scan_set(): 1, or 0 when it has
-	 * not come back yet. */
-	int (*listed)(void *ctx, uint64_t token, struct scan *s);
+	/* A listing that came back (any of those asked for), loaded into S with scan_set():
+	 * 1, or 0 when none. */
+	int (*listed)(void *ctx, struct scan *s);
 };
 
 struct entry;
 struct dirrec;
 struct linkrec;
+struct deferred;
 struct inotab;
 struct split;
 
@@ -126,6 +128,9 @@ struct run {
 	size_t ndirs, dirs_cap;
 	struct linkrec *links; /* hard links to make at the end */
 	size_t nlinks, links_cap;
+	struct deferred *deferred; /* remote walk: files with other names, planned at its end */
+	size_t ndeferred, deferred_cap;
+	int deferring;        /* add_entry sets such files aside (remote walk in progress) */
 	struct split *splits; /* files being copied in parts */
 	size_t nsplits, splits_cap;
 	struct copy_task *pending; /* parts and seals to queue before new entries (FIFO) */
@@ -137,6 +142,7 @@ struct run {
 	struct pool pool;
 	const struct run_remote *remote; /* set by the caller before run_execute, or NULL */
 	size_t remote_out;               /* tasks handed to REMOTE and not yet completed */
+	uint64_t local_bytes;            /* data of the tasks in the local pool (task_cost) */
 	uint64_t split_min, part_min;    /* files split into parts, and the smallest part */
 	long worker_tag;   /* added to worker pids in temporary names (ranks on other machines) */
 	long split_parent; /* pid in the names of split temporaries; 0: the pool's parent */

@@ -59,7 +59,7 @@ static int scan_read(struct scan *s, int dfd)
 	return 0;
 }
 
-long scan_line_up(struct scan *s)
+int scan_next(struct scan *s)
 {
 	/* Subdirectories chosen for the previous batch go on the stack in reverse, so the first
 	 * in name order is visited next. */
@@ -67,38 +67,34 @@ long scan_line_up(struct scan *s)
 		return -1;
 	while (s->npending > 0)
 		s->stack[s->depth++] = s->pending[--s->npending];
-	return (long)s->depth;
-}
-
-int scan_next(struct scan *s)
-{
-	if (scan_line_up(s) < 0)
-		return -1;
 	s->nitems = 0;
 	if (s->depth == 0)
 		return 0;
 	return scan_read_dir(s, s->stack[--s->depth]);
 }
 
-uint64_t scan_ahead(const struct scan *s, size_t i)
+int scan_peek(const struct scan *s, uint64_t *dir)
 {
-	return s->stack[s->depth - 1 - i];
+	if (s->npending > 0)
+		*dir = s->pending[s->npending - 1];
+	else if (s->depth > 0)
+		*dir = s->stack[s->depth - 1];
+	else
+		return 0;
+	return 1;
 }
 
-void scan_mark(struct scan *s, size_t i)
+void scan_drop(struct scan *s)
 {
-	s->stack[s->depth - 1 - i] |= SCAN_ASKED;
-}
-
-void scan_skip(struct scan *s)
-{
-	if (s->depth > 0)
+	if (s->npending > 0)
+		s->npending--;
+	else if (s->depth > 0)
 		s->depth--;
 }
 
 int scan_set(struct scan *s, uint64_t dir, const struct scan_item *items, size_t n, int err)
 {
-	s->dir = dir & ~(SCAN_FLAG | SCAN_ASKED);
+	s->dir = dir & ~SCAN_FLAG;
 	s->dir_flag = (dir & SCAN_FLAG) != 0;
 	s->err = err;
 	s->nitems = 0;
@@ -117,7 +113,7 @@ int scan_read_dir(struct scan *s, uint64_t dir)
 	s->nitems = 0;
 	s->dir = dir;
 	s->dir_flag = (s->dir & SCAN_FLAG) != 0;
-	s->dir &= ~(SCAN_FLAG | SCAN_ASKED);
+	s->dir &= ~SCAN_FLAG;
 	s->err = 0;
 	const char *path = names_get(s->names, s->dir);
 	int fd = at_open_dir(s->root_fd, path, strlen(path));

@@ -55,19 +55,14 @@ int scan_next(struct scan *s);
 int scan_descend(struct scan *s, uint64_t path);
 
 /*
- * A walk whose directories are read elsewhere (run.h, struct run_remote) still visits them
- * in scan_next()'s order, so that it plans exactly what a local walk plans.
- * scan_line_up() puts the subdirectories chosen for the last batch in line (as scan_next
- * does) and returns how many directories are left to visit, or -1 when out of memory;
- * scan_ahead(s, I) is the I-th of them in visiting order (0: the next), with SCAN_FLAG and
- * SCAN_ASKED; scan_mark(s, I) sets SCAN_ASKED on it (its listing was asked for);
- * scan_skip() takes the next one off the line once its batch is loaded with scan_set().
+ * For walks whose directories are read elsewhere (run.h, struct run_remote): the next
+ * directory to visit, as given to scan_descend() (SCAN_FLAG included), without taking it.
+ * Returns 1 with *DIR set, or 0 when none is left.
  */
-#define SCAN_ASKED ((uint64_t)1 << 62)
-long scan_line_up(struct scan *s);
-uint64_t scan_ahead(const struct scan *s, size_t i);
-void scan_mark(struct scan *s, size_t i);
-void scan_skip(struct scan *s);
+int scan_peek(const struct scan *s, uint64_t *dir);
+
+/* Take the directory scan_peek() gave off the list of those to visit. */
+void scan_drop(struct scan *s);
 
 /*
  * Read directory DIR (arena offset, SCAN_FLAG allowed) below s->root_fd into the batch, as
@@ -76,8 +71,8 @@ void scan_skip(struct scan *s);
 int scan_read_dir(struct scan *s, uint64_t dir);
 
 /*
- * Make the N entries at ITEMS, read elsewhere, the batch of directory DIR (SCAN_FLAG and
- * SCAN_ASKED allowed), sorted by name; their names must stay valid until the next batch. ERR not 0:
+ * Make the N entries at ITEMS, read elsewhere, the batch of directory DIR (SCAN_FLAG
+ * allowed), sorted by name; their names must stay valid until the next batch. ERR not 0:
  * the directory could not be read (s->err). Returns 0, or -1 when out of memory.
  */
 int scan_set(struct scan *s, uint64_t dir, const struct scan_item *items, size_t n, int err);

@@ -34,7 +34,7 @@ for np in 1 2 4; do
 	check "np $np: hard links are links, as in pcopy's copy" \
 		[ "$(link_groups "d$np")" = "$(link_groups ref)" -a -n "$(link_groups ref)" ]
 	check "np $np: manifest byte-identical to pcopy's" cmp -s ref.m "m$np"
-	# Listings are planned in the local walk's order: the same first names of hard links,
+	# Files with other names are planned in the local walk's order: the same first names,
 	# so the same events, bytes and hashes per path.
 	check "np $np: --json events as pcopy's (sorted)" [ "$(json_events ref.json)" = "$(json_events "j$np.json")" ]
 	check "np $np: --json summary as pcopy's" [ "$(json_summary ref.json)" = "$(json_summary "j$np.json")" ]
