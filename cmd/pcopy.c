@@ -300,6 +300,8 @@ static int pcopy_main(struct cli *cli)
 	/* Interrupted: mpirun is tearing every rank down; nobody is left to say goodbye. */
 	if (status < RUN_SIGNALLED)
 		mpiwork_end(mw, status == RUN_FATAL);
+	else
+		mpiwork_drop(mw);
 #endif
 	end_line(&ui, &r.stats);
 	if (status == RUN_FATAL)

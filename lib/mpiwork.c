@@ -531,6 +531,12 @@ void mpiwork_end(struct mpiwork *m, int abandon)
 	lead_free(m);
 }
 
+void mpiwork_drop(struct mpiwork *m)
+{
+	if (m != NULL)
+		lead_free(m);
+}
+
 /* ---- agents -------------------------------------------------------------------------------- */
 
 /* An agent's state. */

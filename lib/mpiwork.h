@@ -55,6 +55,9 @@ void mpiwork_refuse(void);
  */
 void mpiwork_end(struct mpiwork *m, int abandon);
 
+/* Rank 0, interrupted: free M without a word to the agents (mpirun is tearing the job down). */
+void mpiwork_drop(struct mpiwork *m);
+
 /*
  * Ranks 1..: take the plan from rank 0, then serve copies and listings until rank 0 says
  * the run is over or *INTERRUPTED is set. Returns an exit status: RUN_OK, RUN_FATAL when
