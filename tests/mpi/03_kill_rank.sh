@@ -73,6 +73,16 @@ start_slow() {
 	done
 }
 
+# rerun_completes WHAT: the same command again finishes the copy exactly, leaving no
+# temporary file behind.
+rerun_completes() {
+	sleep 0.5 # the ended job's workers notice and leave
+	mpi 3 -q src dst
+	check "$1: re-run: exit 0" [ $? -eq 0 ]
+	check "$1: re-run: exact copy" same_tree src dst
+	check "$1: re-run: no temporary files" no_tmp dst
+}
+
 # SIGTERM to rank 0: pcopy's own interrupted path, message and status, through mpirun.
 start_slow
 kill -TERM "$(rank_pid 0)"
@@ -82,10 +92,7 @@ check "SIGTERM to rank 0: exit 143 (got $rc)" [ $rc -eq 143 ]
 check "SIGTERM to rank 0: pcopy's interrupted message" \
 	grep -q '^pcopy: interrupted after .* run the same command again to finish$' err.txt
 check "SIGTERM to rank 0: the copy was not complete" [ "$(find dst -type f | wc -l)" -lt 2001 ]
-sleep 0.5
-mpi 3 -q src dst
-check "SIGTERM to rank 0: re-run: exit 0" [ $? -eq 0 ]
-check "SIGTERM to rank 0: re-run: exact copy, no temporary files" same_tree src dst && no_tmp dst
+rerun_completes "SIGTERM to rank 0"
 
 # SIGINT to mpirun (Ctrl-C): mpirun ends every rank (SIGTERM, then SIGKILL moments later).
 start_slow
@@ -94,8 +101,5 @@ wait $job
 rc=$?
 check "SIGINT to mpirun: the job fails (exit $rc)" [ $rc -ne 0 ]
 check "SIGINT to mpirun: the copy was not complete" [ "$(find dst -type f | wc -l)" -lt 2001 ]
-sleep 0.5
-mpi 3 -q src dst
-check "SIGINT to mpirun: re-run: exit 0" [ $? -eq 0 ]
-check "SIGINT to mpirun: re-run: exact copy, no temporary files" same_tree src dst && no_tmp dst
+rerun_completes "SIGINT to mpirun"
 finish
