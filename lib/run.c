@@ -1001,8 +1001,11 @@ static int dispatch(struct run *r)
 		 * briefly instead; block only when they are close to running dry. */
 		struct copy_done d;
 		int got = collect_remote(r);
-		if (got < 0)
+		if (got < 0) {
+			if (w.active)
+				scan_end(&w.scan);
 			return -1;
+		}
 		while (pool_next(&r->pool, &d, 0) == 0) {
 			local_done(r, &d);
 			got++;
