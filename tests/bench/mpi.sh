@@ -16,7 +16,8 @@
 # rank 0 alone). Each runs REPS times, interleaved round-robin; the old copy is removed and
 # the page cache left warm (untimed) before every run. The table gives the median and the
 # fastest wall time and the median's ratio to pcopy -j2. Every command's first copy is
-# checked with rsync -a -n -c -H.
+# checked with rsync -a -n -c -H. A second table times no-change re-runs (incremental
+# backups: the walk and a stat per file) of pcopy -j2 and of pcopy-mpi on 1, 2 and 4 ranks.
 #
 set -euo pipefail
 export LC_ALL=C # a '.' decimal point in EPOCHREALTIME, printf and awk
@@ -103,6 +104,36 @@ bench() {
 	rm -rf "$work"/dst-*
 }
 
+# bench_rerun WHERE SRC WORKDIR: no-change re-runs onto a finished copy.
+bench_rerun() {
+	local where=$1 src=$2 work=$3 id rep t0 t1 dst
+	local rerun_ids=(pcopy np1 np2 np4)
+	declare -A times=()
+	for id in "${rerun_ids[@]}"; do
+		rm -rf "$work/dst-$id"
+		run "$id" "$src" "$work/dst-$id" || die "$id failed"
+	done
+	for rep in $(seq 1 "$reps"); do
+		for id in "${rerun_ids[@]}"; do
+			t0=$EPOCHREALTIME
+			run "$id" "$src" "$work/dst-$id" || die "$id re-run failed"
+			t1=$EPOCHREALTIME
+			times[$id]="${times[$id]:-} $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
+		done
+	done
+	local base
+	base=$(stats "${times[pcopy]}" | cut -d' ' -f1)
+	echo
+	echo "kernel corpus, $where, no-change re-run: median of $reps"
+	printf '| %-45s | %8s | %8s | %9s |\n' command "median s" "min s" "/ pcopy"
+	printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 47))" ---------- ---------- -----------
+	for id in "${rerun_ids[@]}"; do
+		read -r med min <<<"$(stats "${times[$id]}")"
+		printf '| %-45s | %8s | %8s | %9s |\n' "${label[$id]}" "$med" "$min" "$(ratio "$med" "$base")"
+	done
+	rm -rf "$work"/dst-*
+}
+
 echo "pcopy: $(build_info "$pcopy" "$repo"); $(mpirun --version | head -n 1); $(nproc) CPUs"
 [ -z "$dcp" ] && echo "mpifileutils dcp: not installed (not timed)"
 if [ "$where" = tmpfs ] || [ "$where" = both ]; then
@@ -110,6 +141,7 @@ if [ "$where" = tmpfs ] || [ "$where" = both ]; then
 	cleanup+=("$tmpfs_dir")
 	[ -d "$tmpfs_dir/kernel" ] || cp -a "$bench_dir/kernel" "$tmpfs_dir/kernel"
 	bench tmpfs "$tmpfs_dir/kernel" "$tmpfs_dir"
+	bench_rerun tmpfs "$tmpfs_dir/kernel" "$tmpfs_dir"
 fi
 if [ "$where" = disk ] || [ "$where" = both ]; then
 	work=$(mktemp -d "$bench_dir/../pcopy-bench-mpi.XXXXXX")
