@@ -94,7 +94,7 @@ check "SIGTERM to rank 0: pcopy's interrupted message" \
 check "SIGTERM to rank 0: the copy was not complete" [ "$(find dst -type f | wc -l)" -lt 2001 ]
 rerun_completes "SIGTERM to rank 0"
 
-# SIGINT to mpirun (Ctrl-C): mpirun ends every rank (SIGTERM, then SIGKILL moments later).
+# SIGINT to mpirun (Ctrl-C): mpirun ends every rank a second later (SIGTERM, then SIGKILL).
 start_slow
 kill -INT $job
 wait $job
