@@ -6,8 +6,9 @@
  * and LEN bytes. Rank 0 -> agent: REC_TASK (struct copy_task, then the source and destination
  * paths), REC_LIST (root, token, directory path), REC_STOP. Agent -> rank 0: REC_DONE
  * (struct copy_done), REC_LISTED (token, errno, count, then per entry its struct stat and
- * name), REC_BYE (the last record an agent sends). Structures travel as bytes: every rank must run
- * on the same kind of machine. Sends are MPI_Isend from an outbox with two buffers, so that two
+ * name; then the count and names of the destination directory, UINT32_MAX when not
+ * listed), REC_BYE (the last record an agent sends). Structures travel as bytes: every rank must
+ * run on the same kind of machine. Sends are MPI_Isend from an outbox with two buffers, so that two
  * ranks sending to each other at once never wait on each other; receives are MPI_Iprobe + MPI_Recv
  * in the loop.
  */
@@ -68,6 +69,8 @@ struct mpiwork {
 	unsigned char *shown;    /* the payload whose names the last listed() batch uses */
 	struct scan_item *items; /* that batch before scan_set sorts it */
 	size_t items_cap;
+	char **dnames; /* the destination names that came with it (pointing into SHOWN) */
+	size_t dnames_cap;
 	int byes; /* agents that said REC_BYE */
 };
 
@@ -347,7 +350,7 @@ struct listed_head {
 	uint32_t n;
 };
 
-static int lead_listed(void *ctx, struct scan *s)
+static int lead_listed(void *ctx, struct scan *s, struct tree_list *dst)
 {
 	struct mpiwork *m = ctx;
 	if (m->nlists == 0 && lead_pump(m) != 0)
@@ -368,6 +371,21 @@ static int lead_listed(void *ctx, struct scan *s)
 		memcpy(&len, p + sizeof(struct stat), sizeof(len));
 		m->items[i].name = (const char *)p + sizeof(struct stat) + sizeof(len);
 		p += sizeof(struct stat) + sizeof(len) + len;
+	}
+	uint32_t ndst;
+	memcpy(&ndst, p, sizeof(ndst));
+	p += sizeof(ndst);
+	if (ndst != UINT32_MAX) {
+		if (array_grow(&m->dnames, &m->dnames_cap, (size_t)ndst + 1, sizeof(*m->dnames)) !=
+		    0)
+			return -1;
+		for (uint32_t i = 0; i < ndst; i++) {
+			m->dnames[i] = (char *)p;
+			p += strlen((char *)p) + 1;
+		}
+		dst->names = m->dnames;
+		dst->n = ndst;
+		dst->buf = NULL;
 	}
 	return scan_set(s, h.token, m->items, h.n, h.err) != 0 ? -1 : 1;
 }
@@ -435,6 +453,7 @@ static void lead_free(struct mpiwork *m)
 	free(m->done);
 	free(m->shown);
 	free(m->items);
+	free(m->dnames);
 	free(m);
 }
 
@@ -666,13 +685,24 @@ static int serve_list(struct serve *s, const unsigned char *p, size_t len)
 		else
 			h.n = (uint32_t)s->scan.nitems;
 	}
-	size_t total = sizeof(h);
+	/* A directory that existed in the destination: rank 0 compares the two listings (for
+	 * --delete and stale temporary files); list the destination side here as well. */
+	struct tree_list dl = {NULL, 0, NULL};
+	uint32_t ndst = UINT32_MAX;
+	if (h.err == 0 && (head.token & SCAN_FLAG) && s->run.croots[head.root].dst_fd >= 0 &&
+	    tree_list(s->run.croots[head.root].dst_fd, dir, &dl) == 0)
+		ndst = (uint32_t)dl.n;
+	size_t total = sizeof(h) + sizeof(ndst);
 	for (uint32_t i = 0; i < h.n; i++)
 		total += sizeof(struct stat) + sizeof(uint32_t) + strlen(s->scan.items[i].name) + 1;
+	for (size_t i = 0; i < dl.n; i++)
+		total += strlen(dl.names[i]) + 1;
 	size_t at = s->out.len + sizeof(struct rec);
 	if (box_put(&s->out, REC_LISTED, &h, sizeof(h), NULL, 0) != 0 ||
-	    array_grow(&s->out.buf, &s->out.cap, at + total, 1) != 0)
+	    array_grow(&s->out.buf, &s->out.cap, at + total, 1) != 0) {
+		tree_list_free(&dl);
 		return -1;
+	}
 	unsigned char *q = s->out.buf + at + sizeof(h);
 	for (uint32_t i = 0; i < h.n; i++) {
 		struct scan_item *it = &s->scan.items[i];
@@ -685,6 +715,14 @@ static int serve_list(struct serve *s, const unsigned char *p, size_t len)
 		memcpy(q + sizeof(it->st) + sizeof(nlen), it->name, nlen);
 		q += sizeof(it->st) + sizeof(nlen) + nlen;
 	}
+	memcpy(q, &ndst, sizeof(ndst));
+	q += sizeof(ndst);
+	for (size_t i = 0; i < dl.n; i++) {
+		size_t nlen = strlen(dl.names[i]) + 1;
+		memcpy(q, dl.names[i], nlen);
+		q += nlen;
+	}
+	tree_list_free(&dl);
 	struct rec r = {REC_LISTED, (uint32_t)total};
 	memcpy(s->out.buf + at - sizeof(r), &r, sizeof(r));
 	s->out.len = at + total;

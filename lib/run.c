@@ -391,15 +391,17 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 	}
 }
 
-/* Compare the destination directory's listing with the source batch. */
-static void prune_dest(struct run *r, uint32_t root, struct scan *s)
+/* Compare the destination directory's listing (DST, made by a remote rank, or NULL: list it
+ * here) with the source batch. */
+static void prune_dest(struct run *r, uint32_t root, struct scan *s, const struct tree_list *dst)
 {
 	const char *dir = names_get(&r->names, s->dir);
 	struct tree_list list;
-	if (tree_list(r->croots[root].dst_fd, dir, &list) != 0)
+	if (dst == NULL && tree_list(r->croots[root].dst_fd, dir, &list) != 0)
 		return;
-	for (size_t i = 0; i < list.n; i++) {
-		const char *name = list.names[i];
+	const struct tree_list *l = dst != NULL ? dst : &list;
+	for (size_t i = 0; i < l->n; i++) {
+		const char *name = l->names[i];
 		size_t lo = 0, hi = s->nitems;
 		int found = 0;
 		while (lo < hi && !found) {
@@ -415,15 +417,17 @@ static void prune_dest(struct run *r, uint32_t root, struct scan *s)
 		if (!found)
 			extra_entry(r, root, dir, name);
 	}
-	tree_list_free(&list);
+	if (dst == NULL)
+		tree_list_free(&list);
 }
 
-/* Handle the directory batch the walker just read for ROOT. */
-static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_existed)
+/* Handle the directory batch the walker just read for ROOT (DST: see prune_dest). */
+static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_existed,
+                      const struct tree_list *dst)
 {
 	const char *dir = names_get(&r->names, s->dir);
 	if (dir_existed)
-		prune_dest(r, root, s);
+		prune_dest(r, root, s, dst);
 	for (size_t i = 0; i < s->nitems; i++) {
 		const struct scan_item *it = &s->items[i];
 		uint64_t off = scan_join(&r->names, dir, it->name);
@@ -781,8 +785,9 @@ struct walk {
 	struct scan scan;
 };
 
-/* A directory batch is in w->scan (read here or listed remotely): account for it. */
-static int walk_loaded(struct run *r, struct walk *w, int rc)
+/* A directory batch is in w->scan (read here or listed remotely, DST: see prune_dest):
+ * account for it. */
+static int walk_loaded(struct run *r, struct walk *w, int rc, const struct tree_list *dst)
 {
 	if (rc < 0) {
 		r->stats.failed++;
@@ -790,7 +795,7 @@ static int walk_loaded(struct run *r, struct walk *w, int rc)
 		     "cannot read directory", w->scan.err);
 		return 1;
 	}
-	return walk_batch(r, w->root, &w->scan, w->scan.dir_flag) != 0 ? -1 : 1;
+	return walk_batch(r, w->root, &w->scan, w->scan.dir_flag, dst) != 0 ? -1 : 1;
 }
 
 /* The walk of a directory root whose directories the remote reads: ask for the listings of
@@ -812,12 +817,13 @@ static int walk_remote(struct run *r, struct walk *w)
 		w->listing++;
 		moved = 1;
 	}
-	int rc = rm->listed(rm->ctx, &w->scan);
+	struct tree_list dst = {NULL, 0, NULL};
+	int rc = rm->listed(rm->ctx, &w->scan, &dst);
 	if (rc < 0)
 		return run_fail(r, "cannot take in a directory listing: %s", strerror(errno));
 	if (rc > 0) {
 		w->listing--;
-		return walk_loaded(r, w, w->scan.err != 0 ? -1 : 1);
+		return walk_loaded(r, w, w->scan.err != 0 ? -1 : 1, dst.names ? &dst : NULL);
 	}
 	if (w->listing == 0 && !scan_peek(&w->scan, &dir)) {
 		scan_end(&w->scan);
@@ -874,7 +880,7 @@ static int walk_step(struct run *r, struct walk *w)
 		w->root++;
 		return 1;
 	}
-	return walk_loaded(r, w, rc);
+	return walk_loaded(r, w, rc, NULL);
 }
 
 static void tick(struct run *r)

@@ -103,8 +103,10 @@ struct run_remote {
 	 * 0 no room now. NULL: directories are read here. */
 	int (*list)(void *ctx, uint32_t root, uint64_t token, const char *dir);
 	/* A listing that came back (any of those asked for), loaded into S with scan_set():
-	 * 1, or 0 when none. */
-	int (*listed)(void *ctx, struct scan *s);
+	 * 1, or 0 when none. For a directory that existed in the destination (SCAN_FLAG in
+	 * TOKEN) DST may get the destination directory's names too (else DST->names stays
+	 * NULL and run lists it); they stay valid until the next call. */
+	int (*listed)(void *ctx, struct scan *s, struct tree_list *dst);
 };
 
 struct entry;
