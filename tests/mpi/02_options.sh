@@ -2,7 +2,8 @@
 # pcopy-mpi -np 2 and pcopy, run on twin setups, agree: exit status, messages on stderr,
 # -v / --json / --check output (sorted: its order follows completions, in pcopy too) and the
 # resulting trees, through a first copy, incremental re-runs, --checksum, --delete, --check,
-# --dry-run and bad requests. --tar and --extract are refused with exit 2.
+# --dry-run, several sources, --exclude, --one-file-system and bad requests. --tar and
+# --extract are refused with exit 2.
 . "$(dirname "$0")/lib.sh"
 
 mkdir p
@@ -66,6 +67,14 @@ check "--dry-run creates nothing" [ ! -e m/dst/dry-new ]
 same_run "--manifest -" -q --manifest - src dst
 same_run "single file" -q src/plain.txt one-file
 check "single file copied" cmp -s m/src/plain.txt m/one-file
+
+in_both 'mkdir multi'
+same_run "several sources into a directory" -q -v src/sub src/more src/plain.txt multi
+check "several sources: each by its base name" same_tree m/src/sub m/multi/sub
+same_run "--exclude" -q -v --exclude 'deep' --exclude '*.bin' src excl
+check "--exclude: left out" [ ! -e m/excl/more/deep -a ! -e m/excl/sub/random.bin -a -e m/excl/sub/hardlink ]
+same_run "--one-file-system" -q --one-file-system src onefs
+check "--one-file-system: same file system, all copied" same_tree m/src m/onefs
 
 same_run "nonexistent source" nope dst2
 check "nonexistent source: exit 2" [ "$(cat m.rc)" = 2 ]
