@@ -5,12 +5,12 @@
  * Every message is one MPI_BYTE buffer on MPIWORK_TAG holding records: a struct rec header
  * and LEN bytes. Rank 0 -> agent: REC_TASK (struct copy_task, then the source and destination
  * paths), REC_LIST (root, token, directory path), REC_STOP. Agent -> rank 0: REC_DONE
- * (struct copy_done), REC_LISTED (token, errno, count, then per entry its struct stat and
- * name; then the count and names of the destination directory, UINT32_MAX when not
- * listed), REC_BYE (the last record an agent sends). Structures travel as bytes: every rank must
- * run on the same kind of machine. Sends are MPI_Isend from an outbox with two buffers, so that two
- * ranks sending to each other at once never wait on each other; receives are MPI_Iprobe + MPI_Recv
- * in the loop.
+ * (struct copy_done), REC_LISTED (token, errno, count, then per entry its struct stat, what
+ * making its destination twin gave if it is a directory (scan_item.made), and name; then the count
+ * and names of the destination directory, UINT32_MAX when not listed), REC_BYE (the last record an
+ * agent sends). Structures travel as bytes: every rank must run on the same kind of machine. Sends
+ * are MPI_Isend from an outbox with two buffers, so that two ranks sending to each other at once
+ * never wait on each other; receives are MPI_Iprobe + MPI_Recv in the loop.
  */
 #include "config.h"
 
@@ -25,6 +25,7 @@
 
 #include "array.h"
 #include "mpiwork.h"
+#include "path.h"
 
 #define MPIWORK_TAG 7
 #define MPIWORK_NAP_NS 200000L /* an idle agent's pause between looks at its inbox */
@@ -367,10 +368,14 @@ static int lead_listed(void *ctx, struct scan *s, struct tree_list *dst)
 	unsigned char *p = m->shown + sizeof(h);
 	for (uint32_t i = 0; i < h.n; i++) {
 		uint32_t len;
+		int32_t made;
 		memcpy(&m->items[i].st, p, sizeof(struct stat));
-		memcpy(&len, p + sizeof(struct stat), sizeof(len));
-		m->items[i].name = (const char *)p + sizeof(struct stat) + sizeof(len);
-		p += sizeof(struct stat) + sizeof(len) + len;
+		memcpy(&made, p + sizeof(struct stat), sizeof(made));
+		memcpy(&len, p + sizeof(struct stat) + sizeof(made), sizeof(len));
+		m->items[i].made = made;
+		m->items[i].name =
+		    (const char *)p + sizeof(struct stat) + sizeof(made) + sizeof(len);
+		p += sizeof(struct stat) + sizeof(made) + sizeof(len) + len;
 	}
 	uint32_t ndst;
 	memcpy(&ndst, p, sizeof(ndst));
@@ -421,6 +426,14 @@ static int plan_message(const struct run *r, unsigned char **buf, size_t *len)
 		if (rc != 0)
 			return -1;
 	}
+	/* --exclude: the agents make destination directories, and not excluded ones. */
+	char count[32];
+	snprintf(count, sizeof(count), "%zu", r->opts.nexcludes);
+	if (put_str(buf, len, &cap, count) != 0)
+		return -1;
+	for (size_t i = 0; i < r->opts.nexcludes; i++)
+		if (put_str(buf, len, &cap, r->opts.excludes[i]) != 0)
+			return -1;
 	return 0;
 }
 
@@ -564,6 +577,7 @@ struct serve {
 	dev_t *devs;       /* per root: this rank's st_dev of the source directory ... */
 	dev_t *lead_devs;  /* ... and rank 0's, reported in its place */
 	struct scan scan;  /* reads the directories asked for */
+	char **excludes;   /* --exclude patterns (run.opts points here) */
 	struct box out;    /* to rank 0 */
 	unsigned char *in; /* receive buffer */
 	size_t in_cap;
@@ -633,6 +647,21 @@ static int serve_setup(struct serve *s, volatile sig_atomic_t *interrupted, int3
 			s->devs[i] = st.st_dev;
 		free(dev), free(src), free(dst);
 	}
+	char *count = NULL;
+	size_t nex = 0;
+	if (get_str(buf, n, &pos, &count) == 0 && count != NULL)
+		nex = (size_t)strtoull(count, NULL, 10);
+	free(count);
+	if (nex > 0 && (s->excludes = calloc(nex, sizeof(*s->excludes))) == NULL) {
+		free(buf);
+		return -1;
+	}
+	for (size_t i = 0; i < nex; i++) {
+		if (get_str(buf, n, &pos, &s->excludes[i]) != 0 || s->excludes[i] == NULL)
+			break;
+		r->opts.excludes = s->excludes;
+		r->opts.nexcludes = i + 1;
+	}
 	free(buf);
 	return 0;
 }
@@ -658,6 +687,25 @@ static int serve_task(struct serve *s, const unsigned char *p, size_t len)
 		if (errno != ETIMEDOUT && errno != EINTR)
 			return -1;
 	return 0;
+}
+
+/* Make the destination twin of subdirectory NAME of DIR, as rank 0 would when planning DIR
+ * (walk_batch, add_dir): its outcome for scan_item.made, or -1 when rank 0 is to decide. */
+static int32_t serve_mkdir(struct serve *s, uint32_t root, const char *dir, const char *name)
+{
+	struct run *r = &s->run;
+	if (r->opts.copy.check || r->croots[root].dst_fd < 0)
+		return -1;
+	uint64_t off = scan_join(&r->names, dir, name);
+	if (off == UINT64_MAX)
+		return -1;
+	const char *rel = names_get(&r->names, off), *leaf;
+	if (r->opts.nexcludes && path_excluded(r->opts.excludes, r->opts.nexcludes, rel, name))
+		return -1;
+	int existed = 0;
+	int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
+	int err = fd < 0 ? errno : tree_make_dir(fd, leaf, r->opts.copy.dry_run, &existed);
+	return (int32_t)(err << 1 | (existed != 0));
 }
 
 /* Read the directory asked for and queue its listing for rank 0. */
@@ -694,7 +742,8 @@ static int serve_list(struct serve *s, const unsigned char *p, size_t len)
 		ndst = (uint32_t)dl.n;
 	size_t total = sizeof(h) + sizeof(ndst);
 	for (uint32_t i = 0; i < h.n; i++)
-		total += sizeof(struct stat) + sizeof(uint32_t) + strlen(s->scan.items[i].name) + 1;
+		total +=
+		    sizeof(struct stat) + 2 * sizeof(uint32_t) + strlen(s->scan.items[i].name) + 1;
 	for (size_t i = 0; i < dl.n; i++)
 		total += strlen(dl.names[i]) + 1;
 	size_t at = s->out.len + sizeof(struct rec);
@@ -710,10 +759,15 @@ static int serve_list(struct serve *s, const unsigned char *p, size_t len)
 		/* The same file system may have another device number here than on rank 0. */
 		if (it->st.st_dev == s->devs[head.root])
 			it->st.st_dev = s->lead_devs[head.root];
+		/* Subdirectories are made here: on a big tree, rank 0 would be the one process
+		 * making every directory. */
+		int32_t made =
+		    S_ISDIR(it->st.st_mode) ? serve_mkdir(s, head.root, dir, it->name) : -1;
 		memcpy(q, &it->st, sizeof(it->st));
-		memcpy(q + sizeof(it->st), &nlen, sizeof(nlen));
-		memcpy(q + sizeof(it->st) + sizeof(nlen), it->name, nlen);
-		q += sizeof(it->st) + sizeof(nlen) + nlen;
+		memcpy(q + sizeof(it->st), &made, sizeof(made));
+		memcpy(q + sizeof(it->st) + sizeof(made), &nlen, sizeof(nlen));
+		memcpy(q + sizeof(it->st) + sizeof(made) + sizeof(nlen), it->name, nlen);
+		q += sizeof(it->st) + sizeof(made) + sizeof(nlen) + nlen;
 	}
 	memcpy(q, &ndst, sizeof(ndst));
 	q += sizeof(ndst);
@@ -851,6 +905,9 @@ int mpiwork_serve(volatile sig_atomic_t *interrupted)
 	free(s.in);
 	free(s.devs);
 	free(s.lead_devs);
+	for (size_t i = 0; i < s.run.opts.nexcludes; i++)
+		free(s.excludes[i]);
+	free(s.excludes);
 	run_free(&s.run);
 	return status;
 }

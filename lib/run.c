@@ -330,8 +330,10 @@ static int check_dir(struct run *r, uint32_t root, const char *rel, const struct
 	return *existed;
 }
 
-/* Record a directory and create it in the destination. Returns 1 to descend, 0 not to. */
-static int add_dir(struct run *r, uint32_t root, uint64_t path, const struct stat *st, int *existed)
+/* Record a directory and create it in the destination, unless a remote rank did (MADE: see
+ * struct scan_item). Returns 1 to descend, 0 not to. */
+static int add_dir(struct run *r, uint32_t root, uint64_t path, const struct stat *st, int made,
+                   int *existed)
 {
 	if (array_grow(&r->dirs, &r->dirs_cap, r->ndirs + 1, sizeof(*r->dirs)) != 0)
 		return 0;
@@ -345,8 +347,14 @@ static int add_dir(struct run *r, uint32_t root, uint64_t path, const struct sta
 	if (r->opts.copy.check)
 		return check_dir(r, root, rel, st, existed);
 	const char *leaf;
-	int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
-	int err = fd < 0 ? errno : tree_make_dir(fd, leaf, r->opts.copy.dry_run, existed);
+	int err;
+	if (made >= 0) {
+		err = made >> 1;
+		*existed = made & 1;
+	} else {
+		int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
+		err = fd < 0 ? errno : tree_make_dir(fd, leaf, r->opts.copy.dry_run, existed);
+	}
 	if (err != 0) {
 		d->failed = 1;
 		r->stats.failed++;
@@ -439,7 +447,7 @@ static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_exis
 		if (S_ISDIR(it->st.st_mode)) {
 			int existed = 0;
 			int other_fs = r->opts.one_fs && it->st.st_dev != r->roots[root].st.st_dev;
-			if (add_dir(r, root, off, &it->st, &existed) && !other_fs) {
+			if (add_dir(r, root, off, &it->st, it->made, &existed) && !other_fs) {
 				/* Remember whether it existed: the walker visits it later. */
 				if (scan_descend(s, off | (existed ? SCAN_FLAG : 0)) != 0)
 					return run_fail(r, "out of memory");
@@ -860,7 +868,7 @@ static int walk_step(struct run *r, struct walk *w)
 		int existed = 0;
 		if (top == UINT64_MAX)
 			return run_fail(r, "out of memory");
-		if (!add_dir(r, w->root, top, &rt->st, &existed)) {
+		if (!add_dir(r, w->root, top, &rt->st, -1, &existed)) {
 			w->root++;
 			continue;
 		}

@@ -46,6 +46,7 @@ static int scan_read(struct scan *s, int dfd)
 	for (size_t i = 0; i < s->list.n; i++) {
 		struct scan_item *it = &s->items[s->nitems];
 		it->name = s->list.names[i];
+		it->made = -1;
 		if (fstatat(dfd, it->name, &it->st, AT_SYMLINK_NOFOLLOW) != 0) {
 			if (errno == ENOENT)
 				continue; /* vanished since readdir: nothing to copy */

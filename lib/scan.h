@@ -21,6 +21,8 @@
 struct scan_item {
 	const char *name; /* entry name inside the directory (no slash), NUL-terminated */
 	struct stat st;   /* lstat of the entry */
+	int made; /* a directory whose destination twin the process that read the listing made
+	             already (pcopy-mpi): errno << 1 | existed; -1 otherwise (scan_next) */
 };
 
 struct scan {

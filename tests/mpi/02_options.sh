@@ -33,6 +33,20 @@ check "first copy: exact" same_tree m/src m/dst
 same_run "no-change re-run, --json" -q --json src dst
 check "no-change re-run copies nothing" grep -q '"copied":0,' m.out
 
+# A directory that cannot be made (its parent is immutable, which stops root too): the same
+# message and exit status, whichever rank tried to make it. Not every file system has chattr.
+if in_both 'mkdir -p src/more/newdir/in; echo x >src/more/newdir/in/f; chattr +i dst/more' 2>/dev/null; then
+	same_run "a directory that cannot be made" -q src dst
+	check "cannot make a directory: exit 1" [ "$(cat m.rc)" = 1 ]
+	check "cannot make a directory: pcopy's message" \
+		grep -qx 'pcopy: src/more/newdir: cannot create directory: Operation not permitted' m.err
+	in_both 'chattr -i dst/more; rm -rf src/more/newdir'
+	same_run "after the immutable directory" -q src dst
+else
+	in_both 'chattr -i dst/more; rm -rf src/more/newdir' 2>/dev/null
+	skip "chattr +i is not supported here"
+fi
+
 in_both 'echo changed >src/plain.txt; echo new >src/more/new-file'
 same_run "incremental re-run, -v" -q -v src dst
 check "incremental: the changed file, its hard link and the new file only" \
