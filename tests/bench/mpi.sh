@@ -70,6 +70,22 @@ run() {
 	esac
 }
 
+# table TITLE ID...: the median and fastest of the caller's TIMES per tool, and the median's
+# ratio to pcopy's.
+table() {
+	local title=$1 id med min base
+	shift
+	base=$(stats "${times[pcopy]}" | cut -d' ' -f1)
+	echo
+	echo "$title"
+	printf '| %-45s | %8s | %8s | %9s |\n' command "median s" "min s" "/ pcopy"
+	printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 47))" ---------- ---------- -----------
+	for id in "$@"; do
+		read -r med min <<<"$(stats "${times[$id]}")"
+		printf '| %-45s | %8s | %8s | %9s |\n' "${label[$id]}" "$med" "$min" "$(ratio "$med" "$base")"
+	done
+}
+
 cleanup=()
 trap 'rm -rf "${cleanup[@]}"' EXIT
 
@@ -91,16 +107,7 @@ bench() {
 			fi
 		done
 	done
-	local base
-	base=$(stats "${times[pcopy]}" | cut -d' ' -f1)
-	echo
-	echo "kernel corpus, $where: $(find "$src" -type f | wc -l) files, $(du -sh "$src" | cut -f1); median of $reps, warm cache"
-	printf '| %-45s | %8s | %8s | %9s |\n' command "median s" "min s" "/ pcopy"
-	printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 47))" ---------- ---------- -----------
-	for id in "${ids[@]}"; do
-		read -r med min <<<"$(stats "${times[$id]}")"
-		printf '| %-45s | %8s | %8s | %9s |\n' "${label[$id]}" "$med" "$min" "$(ratio "$med" "$base")"
-	done
+	table "kernel corpus, $where: $(find "$src" -type f | wc -l) files, $(du -sh "$src" | cut -f1); median of $reps, warm cache" "${ids[@]}"
 	rm -rf "$work"/dst-*
 }
 
@@ -121,16 +128,7 @@ bench_rerun() {
 			times[$id]="${times[$id]:-} $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
 		done
 	done
-	local base
-	base=$(stats "${times[pcopy]}" | cut -d' ' -f1)
-	echo
-	echo "kernel corpus, $where, no-change re-run: median of $reps"
-	printf '| %-45s | %8s | %8s | %9s |\n' command "median s" "min s" "/ pcopy"
-	printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 47))" ---------- ---------- -----------
-	for id in "${rerun_ids[@]}"; do
-		read -r med min <<<"$(stats "${times[$id]}")"
-		printf '| %-45s | %8s | %8s | %9s |\n' "${label[$id]}" "$med" "$min" "$(ratio "$med" "$base")"
-	done
+	table "kernel corpus, $where, no-change re-run: median of $reps" "${rerun_ids[@]}"
 	rm -rf "$work"/dst-*
 }
 
