@@ -1,16 +1,18 @@
 /*
  * mpiwork: rank 0's struct run_remote over MPI, and the agents' service loop (see
- * mpiwork.h).
+ * mpiwork.h). Both ends of the protocol live in this one file (a little over 800 lines) so
+ * that the writer and the reader of each record sit side by side and cannot drift apart.
  *
  * Every message is one MPI_BYTE buffer on MPIWORK_TAG holding records: a struct rec header
- * and LEN bytes. Rank 0 -> agent: REC_TASK (struct copy_task, then the source and destination
- * paths), REC_LIST (root, token, directory path), REC_STOP. Agent -> rank 0: REC_DONE
- * (struct copy_done), REC_LISTED (token, errno, count, then per entry its struct stat, what
- * making its destination twin gave if it is a directory (scan_item.made), and name; then the count
- * and names of the destination directory, UINT32_MAX when not listed), REC_BYE (the last record an
- * agent sends). Structures travel as bytes: every rank must run on the same kind of machine. Sends
- * are MPI_Isend from an outbox with two buffers, so that two ranks sending to each other at once
- * never wait on each other; receives are MPI_Iprobe + MPI_Recv in the loop.
+ * and LEN bytes. Rank 0 -> agent: REC_TASK (struct copy_task, then the source and
+ * destination paths), REC_LIST (root, token, directory path), REC_STOP. Agent -> rank 0:
+ * REC_DONE (struct copy_done), REC_LISTED (token, errno, count, then per entry its struct
+ * stat, what making its destination twin gave if it is a directory (scan_item.made), and
+ * name; then the count and names of the destination directory, UINT32_MAX when not
+ * listed), REC_BYE (the last record an agent sends). Structures travel as bytes: every rank
+ * must run on the same kind of machine. Sends are MPI_Isend from an outbox with two buffers,
+ * so that two ranks sending to each other at once never wait on each other; receives are
+ * MPI_Iprobe + MPI_Recv in the loop.
  */
 #include "config.h"
 
