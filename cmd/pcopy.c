@@ -4,6 +4,9 @@
  * This file turns the command line into a struct run_opts, hands the work to lib/run.c and
  * renders what comes back: the progress line, -v lines, --json events, error messages, the
  * --stats summary and the exit status. It is the only part of pcopy that prints.
+ *
+ * Built with PCOPY_MPI defined, the same file is pcopy-mpi (./configure --with-mpi): rank 0
+ * is pcopy with the other ranks' help (lib/mpiwork.h); the other ranks serve and say nothing.
  */
 #include "config.h"
 
@@ -16,6 +19,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#ifdef PCOPY_MPI
+#include "mpiwork.h"
+#endif
 #include "run.h"
 #include "tarout.h"
 #include "untar.h"
@@ -34,6 +40,18 @@ static volatile sig_atomic_t interrupted;
 static void on_signal(int sig)
 {
 	interrupted = sig;
+}
+
+/* SIGINT, SIGTERM and SIGHUP set INTERRUPTED: the run stops, cleans up and says so. */
+static void catch_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 /* Remove the progress line before printing something else to stderr. */
@@ -240,14 +258,16 @@ static int pcopy_main(struct cli *cli)
 	opts->copy.need_hash = opts->manifest != NULL || ui.json;
 	opts->copy.keep_owner = geteuid() == 0;
 
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	catch_signals();
 
+#ifdef PCOPY_MPI
+	if (cli->extract || cli->tar.archive != NULL) {
+		mpiwork_refuse();
+		fprintf(stderr, "pcopy: --tar and --extract are not supported by pcopy-mpi; use "
+		                "pcopy\n");
+		return RUN_FATAL;
+	}
+#endif
 	if (cli->extract)
 		return extract_main(cli, &ui);
 	if (cli->tar.archive != NULL)
@@ -260,11 +280,29 @@ static int pcopy_main(struct cli *cli)
 	size_t nsources = nargs >= 2 ? nargs - 1 : 1;
 	if (run_init(&r, opts, &hooks, &interrupted) != 0 ||
 	    run_plan(&r, cli->operands, nsources, dest) != 0) {
+#ifdef PCOPY_MPI
+		mpiwork_refuse();
+#endif
 		fprintf(stderr, "pcopy: %s\n", r.err);
 		run_free(&r);
 		return RUN_FATAL;
 	}
+#ifdef PCOPY_MPI
+	struct mpiwork *mw = mpiwork_lead(&r, r.err, sizeof(r.err));
+	if (mw == NULL) {
+		fprintf(stderr, "pcopy: %s\n", r.err);
+		run_free(&r);
+		return RUN_FATAL;
+	}
+#endif
 	int status = run_execute(&r);
+#ifdef PCOPY_MPI
+	/* Interrupted: mpirun is tearing every rank down; nobody is left to say goodbye. */
+	if (status < RUN_SIGNALLED)
+		mpiwork_end(mw, status == RUN_FATAL);
+	else
+		mpiwork_drop(mw);
+#endif
 	end_line(&ui, &r.stats);
 	if (status == RUN_FATAL)
 		fprintf(stderr, "pcopy: %s\n", r.err);
@@ -285,7 +323,28 @@ static int pcopy_main(struct cli *cli)
 	return status;
 }
 
-int main(int argc, char **argv)
+#ifdef PCOPY_MPI
+/* Ranks 1..: the same command line, parsed the same way, so that every rank takes the same
+ * road; only rank 0 says anything. */
+static int agent_main(int argc, char **argv)
+{
+	struct cli cli;
+	enum cli_action act = cli_parse(&cli, argc, argv, 1);
+	int status = act == CLI_USAGE ? RUN_FATAL : RUN_OK;
+	if (act == CLI_RUN && (cli.extract || cli.tar.archive != NULL)) {
+		mpiwork_serve(&interrupted); /* rank 0 refuses; this returns at once */
+		status = RUN_FATAL;
+	} else if (act == CLI_RUN) {
+		catch_signals();
+		status = mpiwork_serve(&interrupted);
+	}
+	cli_free(&cli);
+	return status;
+}
+#endif
+
+/* pcopy's (or rank 0's) command. */
+static int command(int argc, char **argv)
 {
 	struct cli cli;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -307,7 +366,30 @@ int main(int argc, char **argv)
 		cli_free(&cli);
 		return RUN_FATAL;
 	}
+#ifdef PCOPY_MPI
+	/* -j is per rank; one worker each unless told otherwise (ranks usually fill the CPUs). */
+	if (!cli.jobs_set)
+		cli.opts.jobs = 1;
+#endif
 	int status = pcopy_main(&cli);
 	cli_free(&cli);
 	return status;
+}
+
+int main(int argc, char **argv)
+{
+#ifdef PCOPY_MPI
+	int rank = 0, nranks = 1;
+	if (mpiwork_init(&argc, &argv, &rank, &nranks) != 0) {
+		fprintf(stderr, "pcopy: cannot start MPI\n");
+		return RUN_FATAL;
+	}
+	int status = rank == 0 ? command(argc, argv) : agent_main(argc, argv);
+	if (status >= RUN_SIGNALLED)
+		return status; /* the job is being torn down: no goodbyes */
+	mpiwork_finalize();
+	return status;
+#else
+	return command(argc, argv);
+#endif
 }

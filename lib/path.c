@@ -106,3 +106,24 @@ int path_excluded(char *const *patterns, size_t n, const char *rel, const char *
 	}
 	return 0;
 }
+
+int path_walk_cmp(const char *a, const char *b)
+{
+	for (;;) {
+		const char *sa = strchr(a, '/'), *sb = strchr(b, '/');
+		/* An entry of this directory comes before anything inside a subdirectory of it. */
+		if (sa == NULL && sb != NULL)
+			return -1;
+		if (sa != NULL && sb == NULL)
+			return 1;
+		size_t la = sa ? (size_t)(sa - a) : strlen(a),
+		       lb = sb ? (size_t)(sb - b) : strlen(b);
+		int c = memcmp(a, b, la < lb ? la : lb);
+		if (c == 0 && la != lb)
+			c = la < lb ? -1 : 1;
+		if (c != 0 || sa == NULL)
+			return c;
+		a = sa + 1;
+		b = sb + 1;
+	}
+}

@@ -35,4 +35,11 @@ int path_within(const char *child, const char *parent);
  */
 int path_excluded(char *const *patterns, size_t n, const char *rel, const char *name);
 
+/*
+ * Compare two paths relative to a copy root in the order the walk (scan.h) meets them: a
+ * directory's entries in bytewise name order, then each subdirectory's contents in turn.
+ * "d/z" (an entry of d) comes before "d/a/x" (inside d's subdirectory a). strcmp-like.
+ */
+int path_walk_cmp(const char *a, const char *b);
+
 #endif

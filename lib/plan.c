@@ -131,6 +131,8 @@ static int open_root(struct run *r, size_t i, const struct plan_item *it)
 			}
 			rt->created = 1;
 		}
+		rt->src_dir = strdup(it->src);
+		rt->dst_dir = strdup(it->target);
 		cr->src_fd = open_dir(it->src);
 		cr->dst_fd = open_dir(it->target);
 		if (cr->dst_fd < 0 && r->opts.copy.dry_run && errno == ENOENT)
@@ -143,8 +145,8 @@ static int open_root(struct run *r, size_t i, const struct plan_item *it)
 		rt->dst_name = path_base(it->target);
 		cr->src_fd = sdir ? open_dir(sdir) : -1;
 		cr->dst_fd = tdir ? open_dir(tdir) : -1;
-		free(sdir);
-		free(tdir);
+		rt->src_dir = sdir;
+		rt->dst_dir = tdir;
 	}
 	free(base);
 	if (cr->src_fd < 0)

@@ -59,6 +59,16 @@ struct linkrec {
 	size_t target; /* index of the entry holding the first name */
 };
 
+/* A file with other names, met in a walk whose listings are planned as they come back (a
+ * remote walk): set aside until the walk is over, see defer_link(). Parent only. */
+struct deferred {
+	const char *key; /* its source path, in the arena: the walk order (path_walk_cmp) */
+	uint64_t src, dst;
+	uint32_t root;
+	int fresh;
+	struct stat st;
+};
+
 /* A file being copied in parts. Parent only. */
 struct split {
 	size_t entry;    /* index in entries */
@@ -99,6 +109,14 @@ int run_init(struct run *r, const struct run_opts *opts, const struct run_hooks 
 	r->inodes = calloc(1, sizeof(*r->inodes));
 	if (r->inodes == NULL || names_init(&r->names, (size_t)1 << 36) != 0)
 		return run_fail(r, "cannot reserve memory: %s", strerror(errno));
+	r->split_min = RUN_SPLIT_MIN;
+	r->part_min = RUN_PART_MIN;
+	/* Test hook: split files from this size on, in parts of a quarter of it at least. */
+	const char *split = getenv("PCOPY_TEST_SPLIT_MIN");
+	if (split != NULL && strtoull(split, NULL, 10) >= 4) {
+		r->split_min = strtoull(split, NULL, 10);
+		r->part_min = r->split_min / 4;
+	}
 	return 0;
 }
 
@@ -111,6 +129,8 @@ void run_free(struct run *r)
 		free(r->roots[i].prefix);
 		free(r->roots[i].src_name);
 		free(r->roots[i].dst_name);
+		free(r->roots[i].src_dir);
+		free(r->roots[i].dst_dir);
 		if (r->croots[i].src_fd >= 0)
 			close(r->croots[i].src_fd);
 		if (r->croots[i].dst_fd >= 0)
@@ -123,6 +143,7 @@ void run_free(struct run *r)
 	free(r->pending);
 	free(r->dirs);
 	free(r->links);
+	free(r->deferred);
 	if (r->inodes != NULL)
 		inotab_free(r->inodes);
 	free(r->inodes);
@@ -179,10 +200,55 @@ static int excluded(const struct run *r, const char *rel, const char *name)
 	return path_excluded(r->opts.excludes, r->opts.nexcludes, rel, name);
 }
 
+/*
+ * A remote walk plans directories in the order their listings come back, but which name of a
+ * set of hard links is copied (the others being linked to it) follows the walk order. So a
+ * file with other names waits until the walk is over and is then planned in the local walk's
+ * order (defer_flush): the same first names as pcopy, the same events. Returns 0 or -1.
+ */
+static int defer_link(struct run *r, uint32_t root, uint64_t src, uint64_t dst,
+                      const struct stat *st, int fresh)
+{
+	if (array_grow(&r->deferred, &r->deferred_cap, r->ndeferred + 1, sizeof(*r->deferred)) != 0)
+		return -1;
+	r->deferred[r->ndeferred++] =
+	    (struct deferred){names_get(&r->names, src), src, dst, root, fresh, *st};
+	return 0;
+}
+
+static int deferred_cmp(const void *pa, const void *pb)
+{
+	const struct deferred *a = pa, *b = pb;
+	if (a->root != b->root)
+		return a->root < b->root ? -1 : 1;
+	return path_walk_cmp(a->key, b->key);
+}
+
+static int add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst,
+                     const struct stat *st, int fresh);
+
+/* The walk is over: plan the files set aside by defer_link(), in the walk's order. */
+static int defer_flush(struct run *r)
+{
+	if (r->ndeferred > 1)
+		qsort(r->deferred, r->ndeferred, sizeof(*r->deferred), deferred_cmp);
+	r->deferring = 0;
+	for (size_t i = 0; i < r->ndeferred; i++) {
+		struct deferred *d = &r->deferred[i];
+		if (add_entry(r, d->root, d->src, d->dst, &d->st, d->fresh) != 0)
+			return -1;
+	}
+	r->ndeferred = 0;
+	return 0;
+}
+
 /* Record a non-directory entry (or a hard link to an earlier one). */
 static int add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst,
                      const struct stat *st, int fresh)
 {
+	if (r->deferring && st->st_nlink > 1 && !S_ISDIR(st->st_mode) && !S_ISSOCK(st->st_mode) &&
+	    !r->opts.copy.check)
+		return defer_link(r, root, src, dst, st, fresh);
 	r->stats.files++;
 	if (S_ISSOCK(st->st_mode)) {
 		r->stats.done++;
@@ -227,7 +293,8 @@ static int add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst,
 	                    (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size
 	                ? TASK_SPARSE
 	                : 0);
-	if (S_ISREG(st->st_mode) && t->size >= RUN_SPLIT_MIN && r->opts.jobs > 1 &&
+	int workers = r->opts.jobs + (r->remote != NULL ? r->remote->workers : 0);
+	if (S_ISREG(st->st_mode) && t->size >= r->split_min && workers > 1 &&
 	    !r->opts.copy.dry_run && !r->opts.copy.check)
 		t->flags |= TASK_SPLIT;
 	r->nentries++;
@@ -266,8 +333,10 @@ static int check_dir(struct run *r, uint32_t root, const char *rel, const struct
 	return *existed;
 }
 
-/* Record a directory and create it in the destination. Returns 1 to descend, 0 not to. */
-static int add_dir(struct run *r, uint32_t root, uint64_t path, const struct stat *st, int *existed)
+/* Record a directory and create it in the destination, unless a remote rank did (MADE: see
+ * struct scan_item). Returns 1 to descend, 0 not to. */
+static int add_dir(struct run *r, uint32_t root, uint64_t path, const struct stat *st, int made,
+                   int *existed)
 {
 	if (array_grow(&r->dirs, &r->dirs_cap, r->ndirs + 1, sizeof(*r->dirs)) != 0)
 		return 0;
@@ -281,8 +350,14 @@ static int add_dir(struct run *r, uint32_t root, uint64_t path, const struct sta
 	if (r->opts.copy.check)
 		return check_dir(r, root, rel, st, existed);
 	const char *leaf;
-	int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
-	int err = fd < 0 ? errno : tree_make_dir(fd, leaf, r->opts.copy.dry_run, existed);
+	int err;
+	if (made >= 0) {
+		err = made >> 1;
+		*existed = made & 1;
+	} else {
+		int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
+		err = fd < 0 ? errno : tree_make_dir(fd, leaf, r->opts.copy.dry_run, existed);
+	}
 	if (err != 0) {
 		d->failed = 1;
 		r->stats.failed++;
@@ -327,15 +402,17 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 	}
 }
 
-/* Compare the destination directory's listing with the source batch. */
-static void prune_dest(struct run *r, uint32_t root, struct scan *s)
+/* Compare the destination directory's listing (DST, made by a remote rank, or NULL: list it
+ * here) with the source batch. */
+static void prune_dest(struct run *r, uint32_t root, struct scan *s, const struct tree_list *dst)
 {
 	const char *dir = names_get(&r->names, s->dir);
 	struct tree_list list;
-	if (tree_list(r->croots[root].dst_fd, dir, &list) != 0)
+	if (dst == NULL && tree_list(r->croots[root].dst_fd, dir, &list) != 0)
 		return;
-	for (size_t i = 0; i < list.n; i++) {
-		const char *name = list.names[i];
+	const struct tree_list *l = dst != NULL ? dst : &list;
+	for (size_t i = 0; i < l->n; i++) {
+		const char *name = l->names[i];
 		size_t lo = 0, hi = s->nitems;
 		int found = 0;
 		while (lo < hi && !found) {
@@ -351,15 +428,17 @@ static void prune_dest(struct run *r, uint32_t root, struct scan *s)
 		if (!found)
 			extra_entry(r, root, dir, name);
 	}
-	tree_list_free(&list);
+	if (dst == NULL)
+		tree_list_free(&list);
 }
 
-/* Handle the directory batch the walker just read for ROOT. */
-static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_existed)
+/* Handle the directory batch the walker just read for ROOT (DST: see prune_dest). */
+static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_existed,
+                      const struct tree_list *dst)
 {
 	const char *dir = names_get(&r->names, s->dir);
 	if (dir_existed)
-		prune_dest(r, root, s);
+		prune_dest(r, root, s, dst);
 	for (size_t i = 0; i < s->nitems; i++) {
 		const struct scan_item *it = &s->items[i];
 		uint64_t off = scan_join(&r->names, dir, it->name);
@@ -371,7 +450,7 @@ static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_exis
 		if (S_ISDIR(it->st.st_mode)) {
 			int existed = 0;
 			int other_fs = r->opts.one_fs && it->st.st_dev != r->roots[root].st.st_dev;
-			if (add_dir(r, root, off, &it->st, &existed) && !other_fs) {
+			if (add_dir(r, root, off, &it->st, it->made, &existed) && !other_fs) {
 				/* Remember whether it existed: the walker visits it later. */
 				if (scan_descend(s, off | (existed ? SCAN_FLAG : 0)) != 0)
 					return run_fail(r, "out of memory");
@@ -393,8 +472,7 @@ static void worker_signal(int sig)
 	worker_stop = sig;
 }
 
-/* Body of each worker process: take tasks until the queue closes or the parent goes. */
-static int run_worker(struct pool *p, void *arg, int index)
+int run_worker(struct pool *p, void *arg, int index)
 {
 	struct run *r = arg;
 	struct sigaction sa;
@@ -409,6 +487,9 @@ static int run_worker(struct pool *p, void *arg, int index)
 	struct copy_ctx ctx;
 	if (copy_ctx_init(&ctx, &r->opts.copy, r->croots, &r->names, &worker_stop, RUN_IO_BUF) != 0)
 		return 3;
+	ctx.pid += r->worker_tag;
+	if (r->split_parent != 0)
+		ctx.ppid = r->split_parent;
 	volatile uint64_t *claim = &p->slots[index].claim;
 	/* Test hook: slow every task down so tests can interrupt a run at a known point. */
 	const char *slow = getenv("PCOPY_TEST_SLOW_MS");
@@ -514,8 +595,8 @@ static int split_begin(struct run *r, struct entry *e)
 {
 	uint64_t size = e->task.size;
 	uint64_t len = (size + RUN_MAX_PARTS - 1) / RUN_MAX_PARTS;
-	len = len < RUN_PART_MIN ? RUN_PART_MIN
-	                         : (len + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);
+	len =
+	    len < r->part_min ? r->part_min : (len + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);
 	uint64_t nparts = (size + len - 1) / len;
 	/* The parts are handed out from the record as workers become free (next_task). */
 	if (array_grow(&r->splits, &r->splits_cap, r->nsplits + 1, sizeof(*r->splits)) != 0) {
@@ -710,20 +791,73 @@ static void lost_task(void *arg, uint64_t claim, pid_t pid, int wstatus)
 
 /* Walk state across roots. */
 struct walk {
-	uint32_t root; /* root being walked */
-	int active;    /* a scan of ROOT is open */
-	int finished;  /* every root has been walked */
+	uint32_t root;  /* root being walked */
+	int active;     /* a scan of ROOT is open */
+	int finished;   /* every root has been walked */
+	size_t listing; /* directories of ROOT whose listing was asked of the remote */
 	struct scan scan;
 };
 
-/* Read the next directory (or the next file root) into the tables. Returns 0 or -1 (fatal). */
+/* A directory batch is in w->scan (read here or listed remotely, DST: see prune_dest):
+ * account for it. */
+static int walk_loaded(struct run *r, struct walk *w, int rc, const struct tree_list *dst)
+{
+	if (rc < 0) {
+		r->stats.failed++;
+		emit(r, RUN_EV_FAILED, w->root, names_get(&r->names, w->scan.dir), 0, NULL,
+		     "cannot read directory", w->scan.err);
+		return 1;
+	}
+	return walk_batch(r, w->root, &w->scan, w->scan.dir_flag, dst) != 0 ? -1 : 1;
+}
+
+/* The walk of a directory root whose directories the remote reads: ask for the listings of
+ * the directories known, plan from one that came back. Returns 1 (progress), 0 (waiting)
+ * or -1. Listings are planned as they come, in any order: see defer_link(). */
+static int walk_remote(struct run *r, struct walk *w)
+{
+	const struct run_remote *rm = r->remote;
+	int moved = 0;
+	uint64_t dir;
+	while (scan_peek(&w->scan, &dir)) {
+		int rc = rm->list(rm->ctx, w->root, dir, names_get(&r->names, dir & ~SCAN_FLAG));
+		if (rc < 0)
+			return run_fail(r, "cannot ask for a directory listing: %s",
+			                strerror(errno));
+		if (rc == 0)
+			break;
+		scan_drop(&w->scan);
+		w->listing++;
+		moved = 1;
+	}
+	struct tree_list dst = {NULL, 0, NULL};
+	int rc = rm->listed(rm->ctx, &w->scan, &dst);
+	if (rc < 0)
+		return run_fail(r, "cannot take in a directory listing: %s", strerror(errno));
+	if (rc > 0) {
+		w->listing--;
+		return walk_loaded(r, w, w->scan.err != 0 ? -1 : 1, dst.names ? &dst : NULL);
+	}
+	if (w->listing == 0 && !scan_peek(&w->scan, &dir)) {
+		scan_end(&w->scan);
+		w->active = 0;
+		w->root++;
+		return 1;
+	}
+	return moved;
+}
+
+/* Read the next directory (or the next file root) into the tables. Returns 1 when it moved,
+ * 0 when it waits for the remote, -1 on a fatal error. */
 static int walk_step(struct run *r, struct walk *w)
 {
 	while (!w->active) {
 		if (w->root >= r->nroots) {
 			w->finished = 1;
 			r->stats.scanning = 0;
-			return 0;
+			if (defer_flush(r) != 0)
+				return run_fail(r, "out of memory for the file table");
+			return 1;
 		}
 		struct run_root *rt = &r->roots[w->root];
 		if (!rt->is_dir) {
@@ -733,13 +867,13 @@ static int walk_step(struct run *r, struct walk *w)
 			    add_entry(r, w->root, s, d, &rt->st, 0) != 0)
 				return run_fail(r, "out of memory");
 			w->root++;
-			return 0;
+			return 1;
 		}
 		uint64_t top = names_add(&r->names, ".", 1);
 		int existed = 0;
 		if (top == UINT64_MAX)
 			return run_fail(r, "out of memory");
-		if (!add_dir(r, w->root, top, &rt->st, &existed)) {
+		if (!add_dir(r, w->root, top, &rt->st, -1, &existed)) {
 			w->root++;
 			continue;
 		}
@@ -748,21 +882,18 @@ static int walk_step(struct run *r, struct walk *w)
 		               top | (existed ? SCAN_FLAG : 0)) != 0)
 			return run_fail(r, "out of memory");
 		w->active = 1;
+		w->listing = 0;
 	}
+	if (r->remote != NULL && r->remote->list != NULL)
+		return walk_remote(r, w);
 	int rc = scan_next(&w->scan);
 	if (rc == 0) {
 		scan_end(&w->scan);
 		w->active = 0;
 		w->root++;
-		return 0;
+		return 1;
 	}
-	if (rc < 0) {
-		r->stats.failed++;
-		emit(r, RUN_EV_FAILED, w->root, names_get(&r->names, w->scan.dir), 0, NULL,
-		     "cannot read directory", w->scan.err);
-		return 0;
-	}
-	return walk_batch(r, w->root, &w->scan, w->scan.dir_flag);
+	return walk_loaded(r, w, rc, NULL);
 }
 
 static void tick(struct run *r)
@@ -772,7 +903,53 @@ static void tick(struct run *r)
 		r->hooks.tick(r->hooks.ctx, &r->stats);
 }
 
-/* Scan, dispatch and collect until everything is done or the run is interrupted. */
+/* The data a task moves (the range of a part), for the balance between here and remote. */
+static uint64_t task_cost(const struct copy_task *t)
+{
+	return (t->flags & TASK_PART) ? t->part_len : t->size;
+}
+
+/* Hand the next task to the remote if it has room, else to the local pool. Returns 1 when
+ * it was taken, 0 when neither has room, -1 when the remote failed. */
+static int hand_out(struct run *r, const struct copy_task *t)
+{
+	const struct run_remote *rm = r->remote;
+	uint64_t cost = task_cost(t);
+	if (rm != NULL) {
+		int rc = rm->take(rm->ctx, t, names_get(&r->names, t->src),
+		                  names_get(&r->names, t->dst));
+		if (rc != 0) {
+			r->remote_out += rc > 0;
+			return rc;
+		}
+		size_t local = r->outstanding - r->remote_out;
+		if (local >= rm->local_cap ||
+		    (local > 0 && r->local_bytes + cost > rm->local_bytes))
+			return 0;
+	}
+	if (pool_submit(&r->pool, t, 0) != 0)
+		return 0;
+	r->local_bytes += cost;
+	return 1;
+}
+
+/* A completion from the local pool: its data no longer counts as queued here. */
+static void local_done(struct run *r, const struct copy_done *d)
+{
+	uint64_t idx = COPY_ID_ENTRY(d->id);
+	if (idx >= 1 && idx <= r->nentries) {
+		struct copy_task t;
+		uint32_t kind = COPY_ID_KIND(d->id);
+		int part = kind > 0 && kind != COPY_ID_SEAL;
+		if (!part || part_awaited(r, d->id)) {
+			task_for(r, d->id, &t);
+			uint64_t cost = task_cost(&t);
+			r->local_bytes -= cost < r->local_bytes ? cost : r->local_bytes;
+		}
+	}
+	complete(r, d, NULL);
+}
+
 /*
  * The next task to hand out, into *T: a seal or a re-queued entry (returns 1), a part of a
  * split copy (returns 2, *SPLIT its record), or nothing (0). Parts go one worker's worth at a
@@ -787,7 +964,9 @@ static int next_task(struct run *r, struct copy_task *t, struct split **split)
 		*t = r->pending[r->pending_head];
 		return 1;
 	}
-	if (r->parts_busy >= (size_t)r->pool.size)
+	size_t workers =
+	    (size_t)r->pool.size + (r->remote != NULL ? (size_t)r->remote->workers : 0);
+	if (r->parts_busy >= workers)
 		return 0;
 	struct split *best = NULL;
 	for (size_t i = 0; i < r->nsplits; i++) {
@@ -826,6 +1005,49 @@ static int parts_left(const struct run *r)
 	return 0;
 }
 
+/* Queue what can be queued: parts and seals of split copies first, then new entries. */
+static int feed(struct run *r, size_t *next)
+{
+	while (r->outstanding < RUN_QUEUE_CAP) {
+		struct copy_task first;
+		struct split *split = NULL;
+		int kind = next_task(r, &first, &split);
+		if (kind == 0 && *next == r->nentries)
+			break;
+		const struct copy_task *t = kind ? &first : &r->entries[*next].task;
+		int rc = hand_out(r, t);
+		if (rc < 0)
+			return run_fail(r, "cannot hand tasks out: %s", strerror(errno));
+		if (rc == 0)
+			break;
+		if (kind)
+			handed(r, kind, split);
+		else
+			(*next)++;
+		r->outstanding++;
+	}
+	if (r->remote != NULL && r->remote->flush(r->remote->ctx) != 0)
+		return run_fail(r, "cannot hand tasks out: %s", strerror(errno));
+	return 0;
+}
+
+/* Take in the remote's completions. Returns how many, or -1. */
+static int collect_remote(struct run *r)
+{
+	const struct run_remote *rm = r->remote;
+	struct copy_done d;
+	int got = 0, rc;
+	while (rm != NULL && (rc = rm->poll(rm->ctx, &d)) != 0) {
+		if (rc < 0)
+			return run_fail(r, "cannot take in completions: %s", strerror(errno));
+		r->remote_out--;
+		complete(r, &d, NULL);
+		got++;
+	}
+	return got;
+}
+
+/* Scan, dispatch and collect until everything is done or the run is interrupted. */
 static int dispatch(struct run *r)
 {
 	struct walk w;
@@ -833,25 +1055,15 @@ static int dispatch(struct run *r)
 	size_t next = 0;
 	double last_tick = 0, last_reap = 0;
 	r->stats.scanning = 1;
+	r->deferring = r->remote != NULL && r->remote->list != NULL;
 	while (!*r->interrupted) {
-		/* Parts and seals of split copies go first, then new entries. */
-		while (r->outstanding < RUN_QUEUE_CAP) {
-			struct copy_task first;
-			struct split *split = NULL;
-			int kind = next_task(r, &first, &split);
-			if (kind == 0 && next == r->nentries)
-				break;
-			const struct copy_task *t = kind ? &first : &r->entries[next].task;
-			if (pool_submit(&r->pool, t, 0) != 0)
-				break;
-			if (kind)
-				handed(r, kind, split);
-			else
-				next++;
-			r->outstanding++;
-		}
+		int walked = 0;
+		if (feed(r, &next) != 0)
+			walked = -1;
 		int want_scan = !w.finished && r->nentries - next < RUN_BACKLOG;
-		if (want_scan && walk_step(r, &w) != 0) {
+		if (walked == 0 && want_scan)
+			walked = walk_step(r, &w);
+		if (walked < 0) {
 			if (w.active)
 				scan_end(&w.scan);
 			return -1;
@@ -863,17 +1075,28 @@ static int dispatch(struct run *r)
 		 * costs every completion a wake-up. When the workers have plenty queued, nap
 		 * briefly instead; block only when they are close to running dry. */
 		struct copy_done d;
-		int got = 0;
+		int got = collect_remote(r);
+		if (got < 0) {
+			if (w.active)
+				scan_end(&w.scan);
+			return -1;
+		}
 		while (pool_next(&r->pool, &d, 0) == 0) {
-			complete(r, &d, NULL);
+			local_done(r, &d);
 			got++;
 		}
-		if (!got && !want_scan) {
-			if (r->outstanding > 2 * (size_t)r->pool.size) {
-				struct timespec nap = {0, 2 * 1000000L};
+		if (!got && !walked) {
+			/* The remote's completions do not wake a wait on the local queue: nap,
+			 * briefly when the walk waits for a listing (every directory planned waits
+			 * for its). */
+			if (r->outstanding > 2 * (size_t)r->pool.size || r->remote != NULL) {
+				long ns = r->remote == NULL ? 2000000L
+				          : want_scan       ? 50000L
+				                            : 300000L;
+				struct timespec nap = {0, ns};
 				nanosleep(&nap, NULL);
 			} else if (pool_next(&r->pool, &d, 50) == 0) {
-				complete(r, &d, NULL);
+				local_done(r, &d);
 			}
 		}
 		double now = run_now();

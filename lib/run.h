@@ -77,11 +77,42 @@ struct run_root {
 	int is_dir;        /* directory tree (else a single non-directory entry) */
 	int created;       /* run_plan created the destination directory (nothing in it yet) */
 	struct stat st;    /* lstat of the source */
+	char *src_dir;     /* the path run_plan opened as the source descriptor (croots) */
+	char *dst_dir;     /* the same for the destination descriptor; NULL when none */
+};
+
+/*
+ * Somewhere else to run tasks besides the local pool: pcopy-mpi's other ranks (mpiwork.h).
+ * run_execute() offers it tasks (parts of split copies among them) and feeds its completions
+ * into the same accounting as the pool's, and with LIST set it asks it to read the source
+ * directories instead of reading them in this process. NULL in struct run: local only.
+ * Every hook returns -1 with errno on a failure that ends the run.
+ */
+struct run_remote {
+	void *ctx;
+	int workers;          /* worker processes behind it (more than one: big files are split) */
+	size_t local_cap;     /* the most tasks to keep in the local pool while it is in use */
+	uint64_t local_bytes; /* ... and the most data (one task however big) */
+	/* Take task T (SRC and DST: its paths) if there is room: 1 taken, 0 no room. */
+	int (*take)(void *ctx, const struct copy_task *t, const char *src, const char *dst);
+	/* Send what take() gathered. */
+	int (*flush)(void *ctx);
+	/* A completion into *D: 1, or 0 when none is waiting. */
+	int (*poll)(void *ctx, struct copy_done *d);
+	/* Ask for the listing of directory DIR of root ROOT; TOKEN comes back with it. 1 asked,
+	 * 0 no room now. NULL: directories are read here. */
+	int (*list)(void *ctx, uint32_t root, uint64_t token, const char *dir);
+	/* A listing that came back (any of those asked for), loaded into S with scan_set():
+	 * 1, or 0 when none. For a directory that existed in the destination (SCAN_FLAG in
+	 * TOKEN) DST may get the destination directory's names too (else DST->names stays
+	 * NULL and run lists it); they stay valid until the next call. */
+	int (*listed)(void *ctx, struct scan *s, struct tree_list *dst);
 };
 
 struct entry;
 struct dirrec;
 struct linkrec;
+struct deferred;
 struct inotab;
 struct split;
 
@@ -99,6 +130,9 @@ struct run {
 	size_t ndirs, dirs_cap;
 	struct linkrec *links; /* hard links to make at the end */
 	size_t nlinks, links_cap;
+	struct deferred *deferred; /* remote walk: files with other names, planned at its end */
+	size_t ndeferred, deferred_cap;
+	int deferring;        /* add_entry sets such files aside (remote walk in progress) */
 	struct split *splits; /* files being copied in parts */
 	size_t nsplits, splits_cap;
 	struct copy_task *pending; /* seals to queue before new entries (FIFO) */
@@ -109,6 +143,12 @@ struct run {
 	struct at_cache dst_dirs;  /* the parent's open destination directories (at.h) */
 	struct at_cache link_dirs; /* the same for the first names of hard links */
 	struct pool pool;
+	const struct run_remote *remote; /* set by the caller before run_execute, or NULL */
+	size_t remote_out;               /* tasks handed to REMOTE and not yet completed */
+	uint64_t local_bytes;            /* data of the tasks in the local pool (task_cost) */
+	uint64_t split_min, part_min;    /* files split into parts, and the smallest part */
+	long worker_tag;   /* added to worker pids in temporary names (ranks on other machines) */
+	long split_parent; /* pid in the names of split temporaries; 0: the pool's parent */
 	struct stats stats;
 	double start;   /* monotonic seconds at run_execute */
 	char err[1024]; /* message for a fatal failure */
@@ -130,6 +170,13 @@ int run_execute(struct run *r);
 
 /* Free everything. */
 void run_free(struct run *r);
+
+/*
+ * The body of a worker process of a pool whose ARG is a struct run with opts.copy, croots
+ * and names set (run_execute's own pool, or an MPI rank's): take tasks and push completions
+ * until the task queue closes or the pool's parent is gone. Returns the exit status.
+ */
+int run_worker(struct pool *p, void *arg, int index);
 
 /* Monotonic clock in seconds. */
 double run_now(void);

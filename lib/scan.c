@@ -46,6 +46,7 @@ static int scan_read(struct scan *s, int dfd)
 	for (size_t i = 0; i < s->list.n; i++) {
 		struct scan_item *it = &s->items[s->nitems];
 		it->name = s->list.names[i];
+		it->made = -1;
 		if (fstatat(dfd, it->name, &it->st, AT_SYMLINK_NOFOLLOW) != 0) {
 			if (errno == ENOENT)
 				continue; /* vanished since readdir: nothing to copy */
@@ -54,7 +55,8 @@ static int scan_read(struct scan *s, int dfd)
 		}
 		s->nitems++;
 	}
-	qsort(s->items, s->nitems, sizeof(*s->items), item_cmp);
+	if (s->nitems > 1) /* an empty directory may leave ITEMS NULL: no qsort(NULL) */
+		qsort(s->items, s->nitems, sizeof(*s->items), item_cmp);
 	return 0;
 }
 
@@ -69,7 +71,48 @@ int scan_next(struct scan *s)
 	s->nitems = 0;
 	if (s->depth == 0)
 		return 0;
-	s->dir = s->stack[--s->depth];
+	return scan_read_dir(s, s->stack[--s->depth]);
+}
+
+int scan_peek(const struct scan *s, uint64_t *dir)
+{
+	if (s->npending > 0)
+		*dir = s->pending[s->npending - 1];
+	else if (s->depth > 0)
+		*dir = s->stack[s->depth - 1];
+	else
+		return 0;
+	return 1;
+}
+
+void scan_drop(struct scan *s)
+{
+	if (s->npending > 0)
+		s->npending--;
+	else if (s->depth > 0)
+		s->depth--;
+}
+
+int scan_set(struct scan *s, uint64_t dir, const struct scan_item *items, size_t n, int err)
+{
+	s->dir = dir & ~SCAN_FLAG;
+	s->dir_flag = (dir & SCAN_FLAG) != 0;
+	s->err = err;
+	s->nitems = 0;
+	if (array_grow(&s->items, &s->items_cap, n, sizeof(*s->items)) != 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	memcpy(s->items, items, n * sizeof(*items));
+	s->nitems = n;
+	qsort(s->items, s->nitems, sizeof(*s->items), item_cmp);
+	return 0;
+}
+
+int scan_read_dir(struct scan *s, uint64_t dir)
+{
+	s->nitems = 0;
+	s->dir = dir;
 	s->dir_flag = (s->dir & SCAN_FLAG) != 0;
 	s->dir &= ~SCAN_FLAG;
 	s->err = 0;

@@ -21,6 +21,8 @@
 struct scan_item {
 	const char *name; /* entry name inside the directory (no slash), NUL-terminated */
 	struct stat st;   /* lstat of the entry */
+	int made; /* a directory whose destination twin the process that read the listing made
+	             already (pcopy-mpi): errno << 1 | existed; -1 otherwise (scan_next) */
 };
 
 struct scan {
@@ -53,6 +55,29 @@ int scan_next(struct scan *s);
 
 /* Visit the subdirectory at arena offset PATH after the current batch (call in name order). */
 int scan_descend(struct scan *s, uint64_t path);
+
+/*
+ * For walks whose directories are read elsewhere (run.h, struct run_remote): the next
+ * directory to visit, as given to scan_descend() (SCAN_FLAG included), without taking it.
+ * Returns 1 with *DIR set, or 0 when none is left.
+ */
+int scan_peek(const struct scan *s, uint64_t *dir);
+
+/* Take the directory scan_peek() gave off the list of those to visit. */
+void scan_drop(struct scan *s);
+
+/*
+ * Read directory DIR (arena offset, SCAN_FLAG allowed) below s->root_fd into the batch, as
+ * scan_next() would. Returns 1, or -1 with s->err set.
+ */
+int scan_read_dir(struct scan *s, uint64_t dir);
+
+/*
+ * Make the N entries at ITEMS, read elsewhere, the batch of directory DIR (SCAN_FLAG
+ * allowed), sorted by name; their names must stay valid until the next batch. ERR not 0:
+ * the directory could not be read (s->err). Returns 0, or -1 when out of memory.
+ */
+int scan_set(struct scan *s, uint64_t dir, const struct scan_item *items, size_t n, int err);
 
 /* Free everything the walk holds. */
 void scan_end(struct scan *s);

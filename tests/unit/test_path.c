@@ -75,12 +75,26 @@ static void test_canonical(void **state)
 	free(missing);
 }
 
+/* The walk's order: entries of a directory by name, then subdirectories' contents. */
+static void test_walk_cmp(void **state)
+{
+	(void)state;
+	assert_true(path_walk_cmp("z", "a/b") < 0);
+	assert_true(path_walk_cmp("a/b", "z") > 0);
+	assert_true(path_walk_cmp("a", "b") < 0);
+	assert_true(path_walk_cmp("d/z", "d/a/x") < 0);
+	assert_true(path_walk_cmp("d/a/x", "d/b/a") < 0);
+	assert_true(path_walk_cmp("d/ab/x", "d/a/y") > 0);
+	assert_true(path_walk_cmp("d/a", "d/ab") < 0);
+	assert_int_equal(path_walk_cmp("d/a/x", "d/a/x"), 0);
+	assert_true(path_walk_cmp("\xe9", "e") > 0); /* bytewise, unsigned */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_trim_base_dir),
-	    cmocka_unit_test(test_join),
-	    cmocka_unit_test(test_within),
+	    cmocka_unit_test(test_trim_base_dir), cmocka_unit_test(test_join),
+	    cmocka_unit_test(test_within),        cmocka_unit_test(test_walk_cmp),
 	    cmocka_unit_test(test_canonical),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

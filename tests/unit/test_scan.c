@@ -99,11 +99,61 @@ static void test_missing_dir(void **state)
 	names_free(&n);
 }
 
+/* A walk whose directories are read elsewhere: peek/drop hand them out, read_dir reads one
+ * (as another process would), set loads the batch back, sorted, with the flag it was given. */
+static void test_remote_walk(void **state)
+{
+	(void)state;
+	struct names n;
+	assert_int_equal(names_init(&n, (size_t)1 << 24), 0);
+	int fd = open(root, O_RDONLY | O_DIRECTORY);
+	struct scan s, reader;
+	memset(&reader, 0, sizeof(reader));
+	reader.root_fd = fd;
+	reader.names = &n;
+	assert_int_equal(scan_start(&s, fd, &n, names_add(&n, ".", 1) | SCAN_FLAG), 0);
+	uint64_t dir;
+	int batches = 0;
+	char seen[2048] = "";
+	while (scan_peek(&s, &dir)) {
+		scan_drop(&s);
+		assert_int_equal(scan_read_dir(&reader, dir), 1);
+		assert_int_equal(reader.dir_flag, (dir & SCAN_FLAG) != 0);
+		/* Loaded in reverse: scan_set sorts. */
+		struct scan_item items[16];
+		size_t k = reader.nitems;
+		assert_true(k <= 16);
+		for (size_t i = 0; i < k; i++)
+			items[i] = reader.items[k - 1 - i];
+		assert_int_equal(scan_set(&s, dir, items, k, 0), 0);
+		assert_int_equal(s.dir_flag, batches == 0);
+		batches++;
+		const char *d = names_get(&n, s.dir);
+		for (size_t i = 0; i < s.nitems; i++) {
+			uint64_t off = scan_join(&n, d, s.items[i].name);
+			strcat(seen, names_get(&n, off));
+			strcat(seen, "|");
+			if (S_ISDIR(s.items[i].st.st_mode) && strcmp(s.items[i].name, "skip") != 0)
+				assert_int_equal(scan_descend(&s, off), 0);
+		}
+	}
+	/* Each directory's entries in name order; the same set as scan_next's walk. */
+	assert_string_equal(seen, "a|b|c|skip|sp ace\nnl|a/y|a/z|a/y/deep|");
+	assert_int_equal(batches, 4);
+	assert_int_equal(scan_read_dir(&reader, names_add(&n, "nope", 4)), -1);
+	assert_int_equal(reader.err, ENOENT);
+	scan_end(&reader);
+	scan_end(&s);
+	close(fd);
+	names_free(&n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_order),
 	    cmocka_unit_test(test_missing_dir),
+	    cmocka_unit_test(test_remote_walk),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
