@@ -1053,6 +1053,12 @@ static int find_place(struct copy_ctx *c, const struct copy_task *t, struct copy
 		d->diff = DIFF_MISSING;
 		return -1;
 	}
+	/* A dry run does not make directories: below one that is missing, all would be new. */
+	if (p->dst_fd < 0 && c->opts->dry_run && (errno == ENOENT || errno == EBADF)) {
+		d->status = S_ISSOCK((mode_t)t->mode) ? COPY_UNSUPPORTED : COPY_COPIED;
+		d->bytes = S_ISREG((mode_t)t->mode) ? t->size : 0;
+		return -1;
+	}
 	if (p->dst_fd < 0) {
 		fail(d, STAGE_CREATE, errno);
 		return -1;

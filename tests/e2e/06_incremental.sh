@@ -60,7 +60,10 @@ before=$(times_of dst)
 check "--dry-run lists the new file" grep -qx 'new-file' dry.txt
 check "--dry-run copies nothing" [ ! -e dst/new-file ]
 check "--dry-run leaves times alone" [ "$before" = "$(times_of dst)" ]
-"$PCOPY" -n src never-made >/dev/null
+"$PCOPY" -n src never-made >dry-new.txt 2>dry-new.err
+check "--dry-run to a new DEST: exit 0" [ $? -eq 0 ]
+check "--dry-run to a new DEST: no error ($(head -c 200 dry-new.err))" [ ! -s dry-new.err ]
+check "--dry-run to a new DEST lists a file in a subdirectory" grep -qx 'sub/deeper/file' dry-new.txt
 check "--dry-run to a new DEST creates nothing" [ ! -e never-made ]
 
 # Stale temporary files from a killed run are removed by the next run.
