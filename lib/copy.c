@@ -1054,7 +1054,8 @@ static int find_place(struct copy_ctx *c, const struct copy_task *t, struct copy
 		return -1;
 	}
 	/* A dry run does not make directories: below one that is missing, all would be new. */
-	if (p->dst_fd < 0 && c->opts->dry_run && (errno == ENOENT || errno == EBADF)) {
+	if (p->dst_fd < 0 && c->opts->dry_run &&
+	    (root->dst_fd < 0 || errno == ENOENT || errno == EBADF)) {
 		d->status = S_ISSOCK((mode_t)t->mode) ? COPY_UNSUPPORTED : COPY_COPIED;
 		d->bytes = S_ISREG((mode_t)t->mode) ? t->size : 0;
 		return -1;

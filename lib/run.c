@@ -357,6 +357,12 @@ static int add_dir(struct run *r, uint32_t root, uint64_t path, const struct sta
 	} else {
 		int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
 		err = fd < 0 ? errno : tree_make_dir(fd, leaf, r->opts.copy.dry_run, existed);
+		/* A dry run makes no directories: below a missing one, everything is new. */
+		if (fd < 0 && r->opts.copy.dry_run &&
+		    (r->croots[root].dst_fd < 0 || err == ENOENT || err == EBADF)) {
+			err = 0;
+			*existed = 0;
+		}
 	}
 	if (err != 0) {
 		d->failed = 1;
@@ -1150,7 +1156,7 @@ static int link_one(struct run *r, const struct linkrec *l, const struct entry *
 	                      : at_parent(&r->dst_dirs, r->croots[l->root].dst_fd,
 	                                  names_get(&r->names, l->path), &leaf);
 	if (fd < 0)
-		return errno;
+		return r->opts.copy.dry_run ? 0 : errno; /* a dry run: below a missing directory */
 	struct stat a, b;
 	if (fstatat(fd, leaf, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    fstatat(first_fd, first, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino &&
