@@ -71,3 +71,15 @@ finish() {
 	[ "$FAIL" -eq 0 ]
 	exit $?
 }
+
+# use_inject: set INJECT to the fault injection library (tests/faults/inject.c) for
+# LD_PRELOAD, or skip the whole test when it is not built. Under AddressSanitizer the
+# preloaded library comes before the sanitizer's runtime, which ASan must be told is fine.
+use_inject() {
+	INJECT=${FAULT_INJECT:-$(cd "$(dirname "$0")" && pwd)/inject.so}
+	if [ ! -f "$INJECT" ]; then
+		skip "the fault injection library $INJECT is not built"
+		finish
+	fi
+	export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}verify_asan_link_order=0"
+}

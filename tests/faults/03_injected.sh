@@ -6,13 +6,7 @@
 # file left, and a later run without the fault finishes the job.
 . "$(dirname "$0")/../e2e/lib.sh"
 
-INJECT=${FAULT_INJECT:-$(cd "$(dirname "$0")" && pwd)/inject.so}
-if [ ! -f "$INJECT" ]; then
-	skip "the fault injection library $INJECT is not built"
-	finish
-fi
-# Under AddressSanitizer the preloaded library comes before the sanitizer's runtime.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}verify_asan_link_order=0"
+use_inject
 
 mkdir src
 for i in 1 2 3 4 5 6 7 8; do head -c $((1 << 20)) /dev/urandom >src/f$i; done

@@ -5,12 +5,7 @@
 # are replaced each time, and everything else is copied.
 . "$(dirname "$0")/../e2e/lib.sh"
 
-INJECT=${FAULT_INJECT:-$(cd "$(dirname "$0")" && pwd)/inject.so}
-if [ ! -f "$INJECT" ]; then
-	skip "the fault injection library $INJECT is not built"
-	finish
-fi
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}verify_asan_link_order=0"
+use_inject
 
 mkdir src
 head -c $((4 << 20)) /dev/urandom >src/poison

@@ -6,12 +6,7 @@
 # no temporary file stays behind.
 . "$(dirname "$0")/../e2e/lib.sh"
 
-INJECT=${FAULT_INJECT:-$(cd "$(dirname "$0")" && pwd)/inject.so}
-if [ ! -f "$INJECT" ]; then
-	skip "the fault injection library $INJECT is not built"
-	finish
-fi
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}verify_asan_link_order=0"
+use_inject
 
 mkdir -p src/sub
 for i in 1 2 3 4 5 6; do head -c $((i * 1000)) /dev/urandom >src/f$i; done
