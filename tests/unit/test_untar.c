@@ -21,9 +21,15 @@ static void test_safe_path(void **state)
 	assert_null(untar_safe_path("../x"));
 	assert_null(untar_safe_path("a/../../x"));
 	assert_null(untar_safe_path("a/.."));
-	assert_null(untar_safe_path("/"));
 	assert_null(untar_safe_path(""));
-	assert_null(untar_safe_path("."));
+	/* DEST itself: every "tar -C dir -cf a.tar ." archive starts with "./" (#13). */
+	assert_string_equal(untar_safe_path("."), ".");
+	assert_string_equal(untar_safe_path("./"), ".");
+	assert_string_equal(untar_safe_path("/"), ".");
+	assert_string_equal(untar_safe_path("./."), ".");
+	assert_string_equal(untar_safe_path(".//./"), ".");
+	assert_string_equal(untar_safe_path("./.hidden"), ".hidden");
+	assert_string_equal(untar_safe_path("..a"), "..a");
 }
 
 int main(void)
