@@ -22,7 +22,7 @@ bsdtar -cf bsd.tar.gz src 2>/dev/null
 # there): libarchive warns, and pcopy, like bsdtar, extracts it under its bytes and exits 1.
 "$PCOPY" -q --extract gnu.tar from-gnu 2>gnu-err.txt
 check "GNU tar's non-UTF-8 pax name: exit 1, as bsdtar" [ $? -eq 1 ]
-check "GNU tar's non-UTF-8 pax name reported with archive and member" LC_ALL=C grep -aq "^pcopy: gnu.tar: src/caf.: Pathname can't be converted" gnu-err.txt
+check "GNU tar's non-UTF-8 pax name reported with archive and member" env LC_ALL=C grep -aq "^pcopy: gnu.tar: src/caf.: Pathname can't be converted" gnu-err.txt
 "$PCOPY" -q --extract bsd.tar.gz from-bsd
 check "GNU tar's archive extracted exactly" bash -c 'out=$(rsync -a -n -c -i -H src/ from-gnu/src/ 2>&1); [ -z "$out" ]'
 check "bsdtar's .tar.gz extracted exactly" bash -c 'out=$(rsync -a -n -c -i -H src/ from-bsd/src/ 2>&1); [ -z "$out" ]'
