@@ -38,6 +38,16 @@ struct untar_extent {
 	int64_t off, len;
 };
 
+/*
+ * A directory member whose path is PATH_MAX or longer: libarchive's disk writer makes it but
+ * cannot set its owner, mode or times (it loses its way below PATH_MAX), so it is made
+ * here, and those are set at the end, deepest first, through descriptors (at.h).
+ */
+struct untar_deep {
+	char *path;
+	struct archive_entry *e; /* owner, mode and times */
+};
+
 /* What the next step of the reading loop is. */
 enum step {
 	STEP_OK,     /* the member is done (extracted, or failed and reported) */
@@ -65,6 +75,8 @@ struct untar {
 	long pid;              /* for temporary names */
 	const char *archive;   /* the archive being read, for messages */
 	struct archive_entry *dot; /* the last "." member: DEST's own mode and times, or NULL */
+	struct untar_deep *deep;   /* directories past PATH_MAX, set up at the end */
+	size_t ndeep, deep_cap;
 	int damaged;               /* the current member had a warning (reported) */
 	int counted;               /* the current member is counted as failed already */
 	char msg[1024];            /* libarchive's last message, cleaned (why_msg) */
@@ -523,6 +535,66 @@ static int link_verified(struct untar *u, const char *path, const char *safe)
 	return verified(u, path, to->hash); /* listed under its own name too */
 }
 
+/* Make the missing directories on the way to PATH (below DEST), never through a symlink. */
+static int make_parents(struct untar *u, const char *path)
+{
+	int fd = dup(u->root);
+	for (const char *p = path, *slash; fd >= 0 && (slash = strchr(p, '/')) != NULL;
+	     p = slash + 1) {
+		char name[NAME_MAX + 1];
+		size_t n = (size_t)(slash - p);
+		if (n == 0)
+			continue;
+		if (n > NAME_MAX) {
+			close(fd);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (mkdirat(fd, name, 0777) != 0 && errno != EEXIST) {
+			close(fd);
+			return -1;
+		}
+		int next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		fd = next;
+	}
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* A directory member past PATH_MAX (see struct untar_deep). */
+static enum step extract_deep_dir(struct untar *u, struct archive_entry *e, const char *path)
+{
+	const char *leaf;
+	int dfd = parent_of(u, path, &leaf);
+	if (dfd < 0 && errno == ENOENT && make_parents(u, path) == 0)
+		dfd = parent_of(u, path, &leaf);
+	struct stat st;
+	if (dfd < 0 ||
+	    (fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode) &&
+	     unlinkat(dfd, leaf, 0) != 0) ||
+	    (mkdirat(dfd, leaf, 0700) != 0 && errno != EEXIST)) {
+		member_failed(u, path, "cannot make directory", errno);
+		return STEP_OK;
+	}
+	if (array_grow(&u->deep, &u->deep_cap, u->ndeep + 1, sizeof(*u->deep)) != 0 ||
+	    (u->deep[u->ndeep].path = strdup(path)) == NULL)
+		return snprintf(u->err, u->errlen, "out of memory"), STEP_STOP;
+	if ((u->deep[u->ndeep].e = archive_entry_clone(e)) == NULL) {
+		free(u->deep[u->ndeep].path);
+		return snprintf(u->err, u->errlen, "out of memory"), STEP_STOP;
+	}
+	u->ndeep++;
+	u->stats.copied++;
+	if (u->h->member != NULL)
+		u->h->member(u->h->ctx, path, 0, NULL);
+	return STEP_OK;
+}
+
 /* Anything else: directory, symlink, hard link, FIFO, device; written in place. */
 static enum step extract_other(struct untar *u, struct archive *r, struct archive_entry *e,
                                const char *path)
@@ -548,6 +620,8 @@ static enum step extract_other(struct untar *u, struct archive *r, struct archiv
 		member_failed(u, path, "cannot replace symbolic link", errno);
 		return STEP_OK;
 	}
+	if (dir && strlen(path) >= PATH_MAX)
+		return extract_deep_dir(u, e, path);
 	/* A directory kept open may be replaced by this member: open the next one afresh. */
 	if (!dir)
 		at_cache_drop(&u->at);
@@ -717,27 +791,54 @@ static int enter_dest(struct untar *u)
 	return 0;
 }
 
-/* Give DEST the owner (as root), mode and times of the archive's "." member, if any. */
-static void apply_dot(struct untar *u)
+/* Give directory FD (PATH, for messages) the owner (as root), mode and times of E. */
+static void set_dir_meta(struct untar *u, int fd, struct archive_entry *e, const char *path)
 {
-	struct archive_entry *e = u->dot;
-	if (e == NULL)
-		return;
 	int err = 0;
-	if (u->o->keep_owner && fchown(u->root, (uid_t)archive_entry_uid(e),
-	                               (gid_t)archive_entry_gid(e)) != 0)
+	if (u->o->keep_owner &&
+	    fchown(fd, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e)) != 0)
 		err = errno;
-	if (fchmod(u->root, archive_entry_perm(e) & 07777) != 0 && err == 0)
+	if (fchmod(fd, archive_entry_perm(e) & 07777) != 0 && err == 0)
 		err = errno;
 	struct timespec ts[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}};
 	if (archive_entry_atime_is_set(e))
 		ts[0] = (struct timespec){archive_entry_atime(e), archive_entry_atime_nsec(e)};
 	if (archive_entry_mtime_is_set(e))
 		ts[1] = (struct timespec){archive_entry_mtime(e), archive_entry_mtime_nsec(e)};
-	if (futimens(u->root, ts) != 0 && err == 0)
+	if (futimens(fd, ts) != 0 && err == 0)
 		err = errno;
 	if (err != 0)
-		member_failed(u, ".", "cannot set the destination's owner, mode or times", err);
+		member_failed(u, path, "cannot set the directory's owner, mode or times", err);
+}
+
+static int deep_cmp(const void *a, const void *b)
+{
+	return -strcmp(((const struct untar_deep *)a)->path, ((const struct untar_deep *)b)->path);
+}
+
+/* The directories past PATH_MAX get their owners, modes and times, deepest first. */
+static void apply_deep(struct untar *u)
+{
+	qsort(u->deep, u->ndeep, sizeof(*u->deep), deep_cmp);
+	for (size_t i = 0; i < u->ndeep; i++) {
+		u->counted = 0;
+		int fd = at_open_dir(u->root, u->deep[i].path, strlen(u->deep[i].path));
+		if (fd < 0) {
+			member_failed(u, u->deep[i].path, "cannot open directory", errno);
+			continue;
+		}
+		set_dir_meta(u, fd, u->deep[i].e, u->deep[i].path);
+		close(fd);
+	}
+}
+
+/* DEST gets the owner (as root), mode and times of the archive's "." member, if any. */
+static void apply_dot(struct untar *u)
+{
+	if (u->dot != NULL) {
+		u->counted = 0;
+		set_dir_meta(u, u->root, u->dot, ".");
+	}
 }
 
 /*
@@ -803,6 +904,11 @@ static void untar_free(struct untar *u, int *fds, size_t narchives)
 	free(u->ext);
 	free(u->buf);
 	archive_entry_free(u->dot);
+	for (size_t i = 0; i < u->ndeep; i++) {
+		free(u->deep[i].path);
+		archive_entry_free(u->deep[i].e);
+	}
+	free(u->deep);
 	at_cache_free(&u->at);
 	if (u->root >= 0)
 		close(u->root);
@@ -853,6 +959,7 @@ int untar_extract(const struct untar_opts *o, char **archives, size_t narchives,
 	else if (rc != 0)
 		status = 2;
 	else {
+		apply_deep(&u);
 		apply_dot(&u);
 		report_unseen(&u);
 		status = u.failed ? 1 : 0;

@@ -141,3 +141,18 @@ touch -d '2011-02-03 04:05:06' "$w/secret.txt" "$w/plain.txt"
 (cd "$w" && zip -q -P password enc.zip secret.txt && zip -q enc.zip plain.txt)
 mv "$w/enc.zip" zip-encrypted.zip
 ls -l
+
+# For tests/e2e/31_extract_faults.sh: a legitimate 8 TiB sparse member, whose holes take
+# long enough to hash that a signal must stop it.
+python3 - <<'PY'
+import io, tarfile
+with tarfile.open('sparse-8tib.tar', 'w', format=tarfile.PAX_FORMAT) as t:
+    data = b'sparse data\n'
+    smap = b'1\n0\n%d\n' % len(data)
+    i = tarfile.TarInfo('GNUSparseFile.0/slow.img')
+    body = smap + b'\0' * (512 - len(smap)) + data
+    i.size, i.mtime, i.mode = len(body), 1296705906, 0o644
+    i.pax_headers = {'GNU.sparse.major': '1', 'GNU.sparse.minor': '0',
+                     'GNU.sparse.name': 'slow.img', 'GNU.sparse.realsize': str(1 << 43)}
+    t.addfile(i, io.BytesIO(body))
+PY
