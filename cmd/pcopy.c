@@ -238,7 +238,7 @@ static void on_extract_failed(void *ctx, const char *archive, const char *path,
 static int extract_main(struct cli *cli, struct ui *ui)
 {
 	struct untar_opts o = {cli->operands[cli->noperands - 1], cli->verify_manifest,
-	                       geteuid() == 0, &interrupted};
+	                       geteuid() == 0, 0, &interrupted};
 	struct stats last;
 	memset(&last, 0, sizeof(last));
 	struct tar_ui tu = {ui, &last, "extracted"};

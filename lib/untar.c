@@ -281,6 +281,12 @@ static int safe_parent(struct untar *u, const char *path, const char *member)
 
 /* ---- data ------------------------------------------------------------------------------ */
 
+/* The largest member extracted. */
+static int64_t max_size(const struct untar *u)
+{
+	return u->o->max_size > 0 ? u->o->max_size : UNTAR_MAX_SIZE;
+}
+
 /* Hash N zeros into H a chunk at a time. 0, or -1 when interrupted. */
 static int hash_zeros(struct untar *u, struct hash_state *h, uint64_t n)
 {
@@ -347,6 +353,10 @@ static enum step copy_data(struct untar *u, struct archive *r, const char *path,
 		}
 		if (off < pos) {
 			member_failed(u, path, "data blocks out of order in the archive", 0);
+			return STEP_OK;
+		}
+		if (off > (size >= 0 ? size : max_size(u))) { /* never hash a hole past the end */
+			member_failed(u, path, "data past its declared size", EFBIG);
 			return STEP_OK;
 		}
 		if (off > pos && hash_zeros(u, u->hs, (uint64_t)(off - pos)) != 0)
@@ -421,14 +431,12 @@ static int read_back(struct untar *u, const char *path, int64_t size)
 }
 
 /*
- * The size declared by E, when it can be extracted: not above UNTAR_MAX_SIZE, and, when
- * large, taken by the file system (a temporary file at that size is tried). 0 when it can,
- * else the errno value (EFBIG).
+ * Whether SIZE, declared by the member being written to u->tmp, is taken by the file system:
+ * when large, the temporary file is set to that size first (ext4 stops at 16 TiB), before
+ * its holes are hashed. 0 when it is, else the errno value (EFBIG).
  */
 static int size_fits(struct untar *u, int64_t size)
 {
-	if (size > UNTAR_MAX_SIZE)
-		return EFBIG;
 	if (size < PROBE_SIZE)
 		return 0;
 	const char *leaf;
@@ -463,7 +471,7 @@ static enum step extract_file(struct untar *u, struct archive *r, struct archive
                               const char *path)
 {
 	int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
-	if (size > UNTAR_MAX_SIZE) {
+	if (size > max_size(u)) {
 		member_failed(u, path, "declared size is larger than pcopy extracts", EFBIG);
 		return STEP_OK;
 	}

@@ -57,6 +57,7 @@ struct untar_opts {
 	const char *dest;     /* directory to extract into; created when missing (not its parent) */
 	const char *manifest; /* --verify-manifest FILE, or NULL */
 	int keep_owner;       /* restore owners (root) */
+	int64_t max_size;     /* members declaring more are refused (EFBIG); 0: UNTAR_MAX_SIZE */
 	volatile sig_atomic_t *interrupted; /* set by the caller's signal handler */
 };
 
