@@ -339,7 +339,9 @@ static enum step copy_data(struct untar *u, struct archive *r, const char *path,
 	hash_reset(u->hs);
 	hash_reset(u->data);
 	u->next = 0;
-	for (;;) {
+	/* Like archive_read_extract(): no data is read for a member that declares none (RAR5
+	 * fails reading a directory's). */
+	for (; size != 0;) {
 		if (*u->o->interrupted)
 			return STEP_STOP;
 		int rc = archive_read_data_block(r, &buf, &n, &off);
@@ -642,7 +644,8 @@ static enum step extract_other(struct untar *u, struct archive *r, struct archiv
 		member_warned(u, path, why_msg(u, u->w), why_errno(u->w));
 	struct hash128 h;
 	int wrote;
-	enum step s = copy_data(u, r, path, 0, &wrote, &h);
+	int64_t size = dir ? 0 : archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
+	enum step s = copy_data(u, r, path, size, &wrote, &h);
 	if (s != STEP_OK || !wrote)
 		return s;
 	int frc = archive_write_finish_entry(u->w);
@@ -827,7 +830,8 @@ static int deep_cmp(const void *a, const void *b)
 /* The directories past PATH_MAX get their owners, modes and times, deepest first. */
 static void apply_deep(struct untar *u)
 {
-	qsort(u->deep, u->ndeep, sizeof(*u->deep), deep_cmp);
+	if (u->ndeep > 1)
+		qsort(u->deep, u->ndeep, sizeof(*u->deep), deep_cmp);
 	for (size_t i = 0; i < u->ndeep; i++) {
 		u->counted = 0;
 		int fd = at_open_dir(u->root, u->deep[i].path, strlen(u->deep[i].path));
