@@ -390,7 +390,19 @@ static int read_back(struct untar *u, const char *path, int64_t size)
 	int dfd = parent_of(u, u->tmp, &leaf);
 	int fd = dfd < 0 ? -1 : openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
-	if (fd < 0 || fstat(fd, &st) != 0) {
+	int unreadable = 0; /* a member of mode 0200 or 0: made readable for a moment, as owner */
+	if (fd < 0 && errno == EACCES && fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode) && fchmodat(dfd, leaf, (st.st_mode & 07777) | S_IRUSR, 0) == 0) {
+		unreadable = 1;
+		fd = openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || fchmod(fd, st.st_mode & 07777) != 0) {
+			member_failed(u, path, "cannot read back what was written", errno);
+			if (fd >= 0)
+				close(fd);
+			return 0;
+		}
+	}
+	if (fd < 0 || (!unreadable && fstat(fd, &st) != 0)) {
 		member_failed(u, path, "cannot read back what was written", errno);
 		if (fd >= 0)
 			close(fd);

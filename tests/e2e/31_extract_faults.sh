@@ -61,6 +61,18 @@ interrupt() {
 interrupt TERM 143
 interrupt INT 130
 
+# ---- members the extracting user cannot read back (mode 0200, 0000) ------------------------
+mkdir wo && echo 'write only' >wo/w && : >wo/z && chmod 200 wo/w && chmod 000 wo/z
+bsdtar -cf wo.tar wo 2>/dev/null
+mkdir nb && chmod 777 nb
+as_user=
+[ "$(id -u)" -eq 0 ] && as_user="setpriv --reuid=nobody --regid=nogroup --clear-groups"
+$as_user "$PCOPY" -q --extract wo.tar nb/out 2>err.txt
+rc=$?
+check "unreadable modes, not root: exit 0 (got $rc)" [ $rc -eq 0 ]
+check "unreadable modes: read back and in place with their modes" \
+	bash -c '[ "$(stat -c %a nb/out/wo/w nb/out/wo/z | tr "\n" " ")" = "200 0 " ]'
+
 # ---- deeper than PATH_MAX --------------------------------------------------------------
 # 120 directories of 45 bytes: 5.5 kB of path, made a directory at a time, with modes and
 # times on the directory members that libarchive's disk writer cannot set that deep.
