@@ -501,8 +501,12 @@ static enum step extract_file(struct untar *u, struct archive *r, struct archive
 		u->tmp = NULL; /* nothing was created under it */
 		return STEP_OK;
 	}
-	if (hrc == ARCHIVE_WARN)
-		member_warned(u, path, why_msg(u, u->w), why_errno(u->w));
+	if (hrc == ARCHIVE_WARN) { /* nothing opened to write to, as archive_read_extract() */
+		member_failed(u, path, why_msg(u, u->w), why_errno(u->w));
+		archive_write_finish_entry(u->w);
+		drop_tmp(u);
+		return STEP_OK;
+	}
 	int e2 = size_fits(u, size);
 	if (e2 != 0) {
 		member_failed(u, path, "declared size is larger than the file system takes", e2);
@@ -652,8 +656,11 @@ static enum step extract_other(struct untar *u, struct archive *r, struct archiv
 		member_failed(u, path, why_msg(u, u->w), why_errno(u->w));
 		return STEP_OK;
 	}
-	if (hrc == ARCHIVE_WARN)
+	if (hrc == ARCHIVE_WARN) { /* as archive_read_extract(): no data (a link to itself) */
 		member_warned(u, path, why_msg(u, u->w), why_errno(u->w));
+		archive_write_finish_entry(u->w);
+		return STEP_OK;
+	}
 	struct hash128 h;
 	int wrote;
 	int64_t size = dir ? 0 : archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
@@ -691,6 +698,18 @@ static enum step extract_dot(struct untar *u, struct archive_entry *e, const cha
 }
 
 /*
+ * 1 when a component of PATH is one of pcopy's temporary names: such a member could be taken
+ * for (or collide with) a temporary file, and later runs remove those.
+ */
+static int has_tmp_name(const char *path)
+{
+	for (const char *p = path; p != NULL; p = strchr(p, '/'), p = p ? p + 1 : NULL)
+		if (copy_is_tmp_name(p))
+			return 1;
+	return 0;
+}
+
+/*
  * Extract the member E, whose header libarchive read with status HRC (ARCHIVE_OK, _WARN or
  * _FAILED). Returns what the reading loop does next.
  */
@@ -714,6 +733,10 @@ static enum step extract_member(struct untar *u, struct archive *r, struct archi
 	}
 	if (strcmp(safe, ".") == 0)
 		return extract_dot(u, e, shown);
+	if (has_tmp_name(safe)) {
+		member_failed(u, shown, "name is kept for pcopy's temporary files; skipped", 0);
+		return STEP_OK;
+	}
 	char *path = strdup(safe);
 	if (path == NULL)
 		return snprintf(u->err, u->errlen, "out of memory"), STEP_STOP;

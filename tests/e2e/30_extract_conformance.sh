@@ -63,6 +63,7 @@ tar-badacl.tar;1;-;;acl.txt: .*ACL;t
 sparse-huge.tar;1;-;^(huge\.img|after\.txt);huge.img: declared size is larger than pcopy extracts: File too large;t
 huge.mtree;1;-;^(huge|after);huge: declared size is larger than pcopy extracts: File too large;-
 word.txt;1;-;;hello: Missing type keyword in mtree specification;-
+tar-selflink.tar;1;-;;self: Skipping hardlink pointing to itself;t
 '
 
 mkdir jail

@@ -73,6 +73,15 @@ check "unreadable modes, not root: exit 0 (got $rc)" [ $rc -eq 0 ]
 check "unreadable modes: read back and in place with their modes" \
 	bash -c '[ "$(stat -c %a nb/out/wo/w nb/out/wo/z | tr "\n" " ")" = "200 0 " ]'
 
+# ---- a member named like pcopy's temporary files (later runs would remove it) ---------------
+mkdir tn && echo x >tn/.pcopy-tmp.1.1 && echo y >tn/ok
+bsdtar -cf tn.tar tn 2>/dev/null
+"$PCOPY" -q --extract tn.tar tn-out 2>err.txt
+rc=$?
+check "a member with a temporary name: exit 1 (got $rc)" [ $rc -eq 1 ]
+check "a member with a temporary name: reported, skipped" bash -c \
+	'grep -q "^pcopy: tn.tar: tn/.pcopy-tmp.1.1: name is kept for pcopy" err.txt && [ ! -e tn-out/tn/.pcopy-tmp.1.1 ] && [ -e tn-out/tn/ok ]'
+
 # ---- deeper than PATH_MAX --------------------------------------------------------------
 # 120 directories of 45 bytes: 5.5 kB of path, made a directory at a time, with modes and
 # times on the directory members that libarchive's disk writer cannot set that deep.

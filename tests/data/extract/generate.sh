@@ -156,3 +156,15 @@ with tarfile.open('sparse-8tib.tar', 'w', format=tarfile.PAX_FORMAT) as t:
                      'GNU.sparse.name': 'slow.img', 'GNU.sparse.realsize': str(1 << 43)}
     t.addfile(i, io.BytesIO(body))
 PY
+
+# A hard link to itself: libarchive's disk writer warns and opens nothing (then the next
+# member must still be extracted).
+python3 - <<'PY'
+import io, tarfile
+with tarfile.open('tar-selflink.tar', 'w', format=tarfile.USTAR_FORMAT) as t:
+    i = tarfile.TarInfo('self'); i.type = tarfile.LNKTYPE; i.linkname = 'self'; i.mtime = 1296705906
+    t.addfile(i)
+    i = tarfile.TarInfo('after.txt'); d = b'after\n'; i.size = len(d); i.mtime = 1296705906
+    i.mode = 0o644
+    t.addfile(i, io.BytesIO(d))
+PY
