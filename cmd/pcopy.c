@@ -11,7 +11,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <langinfo.h>
 #include <limits.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,15 +211,38 @@ static int tar_main(struct tarout_opts *tar, struct ui *ui, const struct run_opt
 	                   strcmp(tar->archive, "-") == 0);
 }
 
+/* A member of an --extract archive failed: "pcopy: ARCHIVE: MEMBER: reason[: error]". */
+static void on_extract_failed(void *ctx, const char *archive, const char *path,
+                              const char *reason, int err)
+{
+	struct ui *ui = ((struct tar_ui *)ctx)->ui;
+	clear_line(ui);
+	fputs("pcopy: ", stderr);
+	if (archive != NULL)
+		fprintf(stderr, "%s: ", archive);
+	if (path != NULL)
+		fprintf(stderr, "%s: ", path);
+	if (err != 0)
+		fprintf(stderr, "%s: %s\n", reason, strerror(err));
+	else
+		fprintf(stderr, "%s\n", reason);
+	if (ui->json) {
+		char why[1024];
+		snprintf(why, sizeof(why), "%s%s%s", reason, err ? ": " : "", err ? strerror(err) : "");
+		progress_json_event(stdout, "failed", path != NULL ? path : archive, 0, NULL, NULL,
+		                    why);
+	}
+}
+
 /* pcopy --extract ARCHIVE... DEST: extract archives, verifying against a manifest if given. */
 static int extract_main(struct cli *cli, struct ui *ui)
 {
 	struct untar_opts o = {cli->operands[cli->noperands - 1], cli->verify_manifest,
-	                       geteuid() == 0, &interrupted};
+	                       geteuid() == 0, 0, &interrupted};
 	struct stats last;
 	memset(&last, 0, sizeof(last));
 	struct tar_ui tu = {ui, &last, "extracted"};
-	struct untar_hooks hooks = {on_member, on_tar_failed, on_tar_tick, &tu};
+	struct untar_hooks hooks = {on_member, on_extract_failed, on_tar_tick, &tu};
 	char err[1024] = "";
 	int status = untar_extract(&o, cli->operands, cli->noperands - 1, &hooks, err, sizeof(err));
 	return tar_end(ui, &last, status, err,
@@ -376,8 +401,22 @@ static int command(int argc, char **argv)
 	return status;
 }
 
+/*
+ * Member names in zip, rar, lha and pax archives are converted by libarchive to the locale's
+ * character set, so it must be set (LC_CTYPE only: numbers in --json stay C). In the C or
+ * POSIX locale (no LANG, as in most scripts and CI) no non-ASCII name could be converted, and
+ * file names are bytes to the kernel anyway: take them as UTF-8 then.
+ */
+static void set_ctype(void)
+{
+	setlocale(LC_CTYPE, ""); /* when it fails (an unknown LANG), it stays "C" */
+	if (strcmp(nl_langinfo(CODESET), "ANSI_X3.4-1968") == 0)
+		setlocale(LC_CTYPE, "C.UTF-8"); /* when that fails too, names stay ASCII only */
+}
+
 int main(int argc, char **argv)
 {
+	set_ctype();
 #ifdef PCOPY_MPI
 	int rank = 0, nranks = 1;
 	if (mpiwork_init(&argc, &argv, &rank, &nranks) != 0) {

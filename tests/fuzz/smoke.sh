@@ -5,10 +5,14 @@
 FUZZDIR=${FUZZDIR:-$(cd "$(dirname "$0")" && pwd)}
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 MUTATIONS=${FUZZ_SMOKE_MUTATIONS:-20000}
+# Each extract input makes, fills and removes a directory: fewer of them, for seconds.
+EXTRACT_MUTATIONS=${FUZZ_SMOKE_EXTRACT_MUTATIONS:-50}
 PASS=0
 FAIL=0
-for t in cli manifest joblog; do
-	if "$FUZZDIR/fuzz_$t" -m "$MUTATIONS" "$SRCDIR/tests/fuzz/corpus/$t"; then
+for t in cli manifest joblog extract; do
+	m=$MUTATIONS
+	[ "$t" = extract ] && m=$EXTRACT_MUTATIONS
+	if "$FUZZDIR/fuzz_$t" -m "$m" "$SRCDIR/tests/fuzz/corpus/$t"; then
 		PASS=$((PASS + 1))
 		echo "ok - fuzz_$t over its seed corpus"
 	else
