@@ -192,6 +192,11 @@ static int tar_end(struct ui *ui, const struct stats *last, int status, const ch
 static int tar_main(struct tarout_opts *tar, struct ui *ui, const struct run_opts *opts,
                     char **sources, size_t n)
 {
+	if (strcmp(tar->archive, "-") == 0 && isatty(STDOUT_FILENO)) {
+		/* As GNU tar: binary on a terminal helps nobody and can upset it. */
+		fprintf(stderr, "pcopy: refusing to write archive contents to a terminal\n");
+		return RUN_FATAL;
+	}
 	tar->manifest = opts->manifest;
 	tar->jobs = opts->jobs;
 	tar->excludes = opts->excludes;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -105,7 +106,8 @@ const char *tarout_compression_for(const char *name)
 	size_t n = strlen(name);
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		size_t k = strlen(map[i].suffix);
-		if (n >= k && strcmp(name + n - k, map[i].suffix) == 0)
+		/* Whatever the case, as GNU tar's -a: "BACKUP.TAR.GZ" is gzipped too. */
+		if (n >= k && strcasecmp(name + n - k, map[i].suffix) == 0)
 			return map[i].filter;
 	}
 	return "none";
@@ -469,6 +471,13 @@ static int describe_rich(struct tar *t, struct archive_entry *e, struct tarjob_i
 			return -1;
 		}
 		archive_entry_copy_sourcepath(e, source);
+	} else if (S_ISDIR(it->st.st_mode)) {
+		/* libarchive reads a directory's default ACL by path only, and without a path
+		 * drops its ACLs altogether ("Couldn't determine path", a mere warning): give it
+		 * the open directory's own name. */
+		char proc[64];
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		archive_entry_copy_sourcepath(e, proc);
 	}
 	int rc = archive_read_disk_entry_from_file(t->disk, e, fd, &it->st) < ARCHIVE_WARN;
 	free(source);
@@ -724,6 +733,10 @@ static int open_archive(struct tar *t, const char *tmp)
 		return snprintf(t->err, t->errlen, "out of memory"), -1;
 	archive_read_disk_set_standard_lookup(t->disk);
 	archive_write_set_format_pax(t->a);
+	/* xattrs as SCHILY.xattr records only: GNU tar reads those (and says "Ignoring unknown
+	 * extended header keyword" for every LIBARCHIVE.xattr one), bsdtar reads both. A
+	 * libarchive without the option (before 3.6) writes both, which still restores. */
+	(void)archive_write_set_format_option(t->a, "pax", "xattrheader", "SCHILY");
 	if (set_filter(t, c) != ARCHIVE_OK) {
 		snprintf(t->err, t->errlen, "compression '%s' is not available: %s", c,
 		         archive_error_string(t->a) ? archive_error_string(t->a) : "unknown");
