@@ -574,7 +574,9 @@ static struct archive_entry *describe(struct tar *t, struct tarjob_item *it, int
 
 /*
  * Write the data of regular member IT: from the ring, or read from FD by the writer itself
- * (hash into *H), checking then that the file did not change while it was read.
+ * (hash into *H), checking then that the file did not change while it was read. Returns 0,
+ * 1 when the file changed while the writer streamed it (reported: its data in the archive
+ * may be torn), or -1 when the archive failed.
  */
 static int write_body(struct tar *t, const char *path, struct tarjob_item *it, int fd,
                       struct hash128 *h)
@@ -584,9 +586,15 @@ static int write_body(struct tar *t, const char *path, struct tarjob_item *it, i
 	if (stream_data(t, path, fd, it->st.st_size, h) != 0)
 		return -1;
 	struct stat after;
-	if (fstat(fd, &after) != 0 || after.st_mtim.tv_nsec != it->st.st_mtim.tv_nsec ||
-	    after.st_mtime != it->st.st_mtime || after.st_size != it->st.st_size)
-		entry_failed(t, path, "changed while being archived", 0);
+	if (fstat(fd, &after) != 0 || after.st_size != it->st.st_size ||
+	    after.st_mtim.tv_sec != it->st.st_mtim.tv_sec ||
+	    after.st_mtim.tv_nsec != it->st.st_mtim.tv_nsec ||
+	    after.st_ctim.tv_sec != it->st.st_ctim.tv_sec ||
+	    after.st_ctim.tv_nsec != it->st.st_ctim.tv_nsec) {
+		entry_failed(t, path, "changed while being archived; its data in the archive may be torn",
+		             0);
+		return 1;
+	}
 	return 0;
 }
 
@@ -608,7 +616,7 @@ static int write_member(struct tar *t, uint64_t seq)
 		return 0;
 	}
 	if (s->link != 0 && !t->links[s->link - 1].archived) {
-		entry_failed(t, path, "hard link to a member that was left out; left out too", 0);
+		entry_failed(t, path, "hard link to a member that failed; left out too", 0);
 		return 0;
 	}
 	int reg = S_ISREG(it->st.st_mode) && s->link == 0;
@@ -636,14 +644,25 @@ static int write_member(struct tar *t, uint64_t seq)
 		t->links[s->owns - 1].archived = 1;
 	struct hash128 h = it->hash;
 	if (reg) {
-		if ((rc = write_body(t, path, it, fd, &h)) != 0)
+		int torn = write_body(t, path, it, fd, &h);
+		if (torn < 0) {
+			rc = -1;
 			goto out;
+		}
+		t->stats.bytes_done += (uint64_t)it->st.st_size;
+		if (torn) {
+			/* Its header and data are in the archive already and cannot be taken back
+			 * (the archive is a stream, perhaps compressed): nothing may vouch for them.
+			 * No manifest line, no event, and its later hard links are left out. */
+			if (s->owns != 0)
+				t->links[s->owns - 1].archived = 0;
+			goto out;
+		}
 		if (s->owns != 0) {
 			t->links[s->owns - 1].hash = h;
 			t->links[s->owns - 1].hashed = 1;
 		}
 		add_line(t, path, h);
-		t->stats.bytes_done += (uint64_t)it->st.st_size;
 		t->stats.bytes_copied += (uint64_t)it->st.st_size;
 	} else if (s->link != 0 && t->links[s->link - 1].hashed) {
 		add_line(t, path, t->links[s->link - 1].hash);
