@@ -202,6 +202,7 @@ static int tar_main(struct tarout_opts *tar, struct ui *ui, const struct run_opt
 	tar->excludes = opts->excludes;
 	tar->nexcludes = opts->nexcludes;
 	tar->one_fs = opts->one_fs;
+	tar->fsync = opts->copy.fsync;
 	tar->interrupted = &interrupted;
 	struct stats last;
 	memset(&last, 0, sizeof(last));

@@ -779,16 +779,58 @@ static int open_archive(struct tar *t, const char *tmp)
 	return 0;
 }
 
-static int write_manifest(struct tar *t)
+/*
+ * Put the complete archive TMP and its manifest in place, together or not at all. The
+ * manifest is renamed first and the archive last, so the archive's rename is the commit: a
+ * new archive under its final name always has its manifest beside it. A crash between the
+ * two renames leaves the new manifest beside the previous archive (or none) and TMP behind
+ * (removed by the next run); `--verify-manifest` then reports every member that changed
+ * since, so the mismatch shows. The other order could leave a new archive beside an old
+ * manifest that looks like its own. Returns 0, or -1 (T->err says why; TMP removed).
+ */
+static int commit(struct tar *t, const char *tmp)
 {
-	FILE *f = strcmp(t->o->manifest, "-") == 0 ? stdout : fopen(t->o->manifest, "w");
-	int rc = f == NULL ? -1 : manifest_write(f, t->lines, t->nlines);
-	if (f != NULL && f != stdout && fclose(f) != 0)
-		rc = -1;
-	if (rc != 0)
-		snprintf(t->err, t->errlen, "cannot write manifest '%s': %s", t->o->manifest,
+	const struct tarout_opts *o = t->o;
+	int file_manifest = o->manifest != NULL && strcmp(o->manifest, "-") != 0;
+	int to_stdout = strcmp(o->archive, "-") == 0; /* then there is nothing to rename */
+	if (o->fsync && !to_stdout) {
+		int fd = open(tmp, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fsync(fd) != 0) {
+			snprintf(t->err, t->errlen, "cannot sync '%s': %s", tmp, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			unlink(tmp);
+			return -1;
+		}
+		close(fd);
+	}
+	if (file_manifest && manifest_save(o->manifest, t->lines, t->nlines, o->fsync) != 0) {
+		snprintf(t->err, t->errlen, "cannot write manifest '%s': %s", o->manifest,
 		         strerror(errno));
-	return rc;
+		if (!to_stdout)
+			unlink(tmp);
+		return -1;
+	}
+	if (!to_stdout && rename(tmp, o->archive) != 0) {
+		snprintf(t->err, t->errlen, "cannot rename into '%s': %s", o->archive,
+		         strerror(errno));
+		unlink(tmp);
+		if (file_manifest)
+			unlink(o->manifest); /* it would describe an archive that is not there */
+		return -1;
+	}
+	if (o->fsync && !to_stdout && manifest_sync_dir(o->archive) != 0) {
+		snprintf(t->err, t->errlen, "cannot sync the directory of '%s': %s", o->archive,
+		         strerror(errno));
+		return -1;
+	}
+	if (o->manifest != NULL && !file_manifest &&
+	    manifest_save(o->manifest, t->lines, t->nlines, 0) != 0) {
+		snprintf(t->err, t->errlen, "cannot write manifest to stdout: %s",
+		         strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* Set up T: buffers, shared window, source directories, the archive, the workers. */
@@ -852,9 +894,11 @@ int tarout_write(const struct tarout_opts *o, char **sources, size_t nsources,
 	t.errlen = errlen;
 	t.start = run_now();
 	int to_stdout = strcmp(o->archive, "-") == 0;
-	char *tmp = malloc(strlen(o->archive) + 32);
-	if (tmp != NULL)
-		sprintf(tmp, "%s.pcopy-tmp.%ld", o->archive, (long)getpid());
+	char *tmp = manifest_tmp_name(o->archive);
+	if (!to_stdout) /* what killed runs left: gigabytes, perhaps */
+		manifest_tmp_clean(o->archive);
+	if (o->manifest != NULL && strcmp(o->manifest, "-") != 0)
+		manifest_tmp_clean(o->manifest);
 	int rc = start(&t, tmp);
 	if (rc == 0)
 		rc = pump(&t);
@@ -872,13 +916,8 @@ int tarout_write(const struct tarout_opts *o, char **sources, size_t nsources,
 			snprintf(err, errlen, "%s",
 			         t.a ? archive_error_string(t.a) : "cannot write");
 		status = 2;
-	} else if (!to_stdout && rename(tmp, o->archive) != 0) {
-		snprintf(err, errlen, "cannot rename into '%s': %s", o->archive, strerror(errno));
-		status = 2;
 	} else {
-		status = t.failed ? 1 : 0;
-		if (o->manifest != NULL && write_manifest(&t) != 0)
-			status = 2;
+		status = commit(&t, tmp) != 0 ? 2 : t.failed ? 1 : 0;
 	}
 	if (status != 0 && status != 1 && !to_stdout && tmp != NULL)
 		unlink(tmp);

@@ -5,8 +5,9 @@
  * depth-first order with names sorted within a directory and each directory immediately
  * followed by its contents (the order GNU tar needs to restore directory times). Hard links
  * become hard-link entries, sparse files pax sparse entries; xattrs, ACLs, owner names and
- * ids and nanosecond times come from libarchive's disk reader. The archive is written to a
- * temporary name beside ARCHIVE and renamed into place at the end ("-": stdout).
+ * ids and nanosecond times come from libarchive's disk reader. The archive (and the manifest)
+ * are written under temporary names beside them and renamed into place at the end, the
+ * manifest first ("-": stdout); temporaries that killed runs left are removed.
  *
  * Processes: the calling process walks the sources and is the only writer; a pool of worker
  * processes (lib/pool.c) opens, probes, reads and hashes the members ahead of it into shared
@@ -42,6 +43,7 @@ struct tarout_opts {
 	char *const *excludes; /* --exclude patterns, matched against paths below each source */
 	size_t nexcludes;
 	int one_fs; /* --one-file-system: do not descend into other file systems */
+	int fsync;  /* --fsync: the archive and manifest reach the disk before they are renamed */
 	volatile sig_atomic_t *interrupted; /* set by the caller's signal handler */
 };
 
