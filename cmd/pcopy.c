@@ -168,6 +168,12 @@ static void on_tar_failed(void *ctx, const char *path, const char *reason, int e
 		progress_json_event(stdout, "failed", path, 0, NULL, NULL, reason);
 }
 
+static void on_tar_note(void *ctx, const char *path, const char *text)
+{
+	clear_line(((struct tar_ui *)ctx)->ui);
+	fprintf(stderr, "pcopy: %s: %s\n", path, text);
+}
+
 static void on_tar_tick(void *ctx, const struct stats *st)
 {
 	struct tar_ui *tu = ctx;
@@ -207,7 +213,7 @@ static int tar_main(struct tarout_opts *tar, struct ui *ui, const struct run_opt
 	struct stats last;
 	memset(&last, 0, sizeof(last));
 	struct tar_ui tu = {ui, &last, "archived"};
-	struct tarout_hooks hooks = {on_member, on_tar_failed, on_tar_tick, &tu};
+	struct tarout_hooks hooks = {on_member, on_tar_failed, on_tar_note, on_tar_tick, &tu};
 	char err[1024] = "";
 	int status = tarout_write(tar, sources, n, &hooks, err, sizeof(err));
 	return tar_end(ui, &last, status, err, "no archive was written",

@@ -46,6 +46,7 @@ struct tar_slot {
 	    ring_end;   /* ring position after its room: the ring is free up to here once written */
 	uint32_t batch; /* at the first member of a task: how many members the task has */
 	uint32_t tries; /* at the first member of a task: workers that died holding it */
+	int unread;     /* a directory the walk could not read (reported then, not again) */
 	int ready;      /* its task is complete */
 };
 
@@ -207,8 +208,22 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Open directory NAME in DIRFD (member PATH) and make it the innermost of the walk. */
-static void walk_enter(struct tar *t, int dirfd, const char *name, uint64_t path, uint32_t root)
+/* The member name of SOURCE itself: its base name, "." for ".." (see open_roots). */
+static char *member_base(const char *source)
+{
+	char *base = path_base(source);
+	if (base != NULL && strcmp(base, "..") == 0) {
+		free(base);
+		return strdup(".");
+	}
+	return base;
+}
+
+/*
+ * Open directory NAME in DIRFD (member PATH) and make it the innermost of the walk. Returns
+ * 0, or -1 when it cannot be read (reported: its contents are missing from the archive).
+ */
+static int walk_enter(struct tar *t, int dirfd, const char *name, uint64_t path, uint32_t root)
 {
 	const char *apath = names_get(&t->job.names, path);
 	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -219,11 +234,12 @@ static void walk_enter(struct tar *t, int dirfd, const char *name, uint64_t path
 		if (fd >= 0)
 			close(fd);
 		tree_list_free(&d.l);
-		return;
+		return -1;
 	}
 	if (d.l.n > 1)
 		qsort(d.l.names, d.l.n, sizeof(*d.l.names), name_cmp);
 	t->stack[t->depth++] = d;
+	return 0;
 }
 
 static void walk_leave(struct tar *t)
@@ -263,7 +279,7 @@ static int walk_next(struct tar *t)
 			dirfd = t->job.roots[root];
 			if (dirfd < 0)
 				continue; /* reported when it was opened */
-			apath = path_base(t->sources[root]);
+			apath = member_base(t->sources[root]);
 			name = apath;
 			t->root_len = apath ? strlen(apath) : 0;
 		} else {
@@ -306,6 +322,7 @@ static int walk_next(struct tar *t)
 		it->status = 0;
 		it->data = TARJOB_NO_DATA;
 		s->link = s->owns = 0;
+		s->unread = 0;
 		if (it->path != UINT64_MAX && it->st.st_nlink > 1 && !S_ISDIR(it->st.st_mode)) {
 			size_t before = t->nlinks;
 			s->link = link_first(t, it->st.st_dev, it->st.st_ino, it->path);
@@ -314,7 +331,7 @@ static int walk_next(struct tar *t)
 		}
 		if (it->path != UINT64_MAX && S_ISDIR(it->st.st_mode) &&
 		    !(t->o->one_fs && it->st.st_dev != t->root_dev))
-			walk_enter(t, dirfd, name, it->path, root);
+			s->unread = walk_enter(t, dirfd, name, it->path, root) != 0;
 		free(apath); /* NAME may be it */
 		return it->path == UINT64_MAX ? -1 : 1;
 	}
@@ -591,7 +608,8 @@ static int write_body(struct tar *t, const char *path, struct tarjob_item *it, i
 	    after.st_mtim.tv_nsec != it->st.st_mtim.tv_nsec ||
 	    after.st_ctim.tv_sec != it->st.st_ctim.tv_sec ||
 	    after.st_ctim.tv_nsec != it->st.st_ctim.tv_nsec) {
-		entry_failed(t, path, "changed while being archived; its data in the archive may be torn",
+		entry_failed(t, path,
+		             "changed while being archived; its data in the archive may be torn",
 		             0);
 		return 1;
 	}
@@ -605,7 +623,11 @@ static int write_member(struct tar *t, uint64_t seq)
 	struct tar_slot *s = &t->slots[seq % TARJOB_WINDOW];
 	const char *path = names_get(&t->job.names, it->path);
 	t->stats.done++;
-	if (it->status == TARJOB_FAILED) {
+	if (it->status == TARJOB_FAILED && s->unread && S_ISDIR(it->st.st_mode)) {
+		/* The walk reported it; the header still goes in, from the walk's lstat, so the
+		 * directory is there after an extraction, as with GNU tar and copy mode. */
+		it->rich = 0;
+	} else if (it->status == TARJOB_FAILED) {
 		entry_failed(t, path,
 		             S_ISDIR(it->st.st_mode) ? "cannot read directory" : "cannot open",
 		             it->err);
@@ -652,8 +674,9 @@ static int write_member(struct tar *t, uint64_t seq)
 		t->stats.bytes_done += (uint64_t)it->st.st_size;
 		if (torn) {
 			/* Its header and data are in the archive already and cannot be taken back
-			 * (the archive is a stream, perhaps compressed): nothing may vouch for them.
-			 * No manifest line, no event, and its later hard links are left out. */
+			 * (the archive is a stream, perhaps compressed): nothing may vouch for
+			 * them. No manifest line, no event, and its later hard links are left out.
+			 */
 			if (s->owns != 0)
 				t->links[s->owns - 1].archived = 0;
 			goto out;
@@ -667,8 +690,9 @@ static int write_member(struct tar *t, uint64_t seq)
 	} else if (s->link != 0 && t->links[s->link - 1].hashed) {
 		add_line(t, path, t->links[s->link - 1].hash);
 	}
-	t->stats.copied++;
-	if (t->h->member != NULL)
+	if (!S_ISDIR(it->st.st_mode))
+		t->stats.copied++; /* as in copy mode: entries other than directories */
+	if (t->h->member != NULL && !s->unread)
 		t->h->member(t->h->ctx, path, reg ? (uint64_t)it->st.st_size : 0, reg ? &h : NULL);
 out:
 	if (e != NULL)
@@ -731,11 +755,21 @@ static int open_roots(struct tar *t)
 		return -1;
 	t->job.nroots = t->nsources;
 	for (size_t i = 0; i < t->nsources; i++) {
-		char *dir = path_dir(t->sources[i]);
+		char *base = path_base(t->sources[i]);
+		int up = base != NULL && strcmp(base, "..") == 0;
+		/* SOURCE is "..", or ends in it: its members are "./NAME" below the directory
+		 * itself (the walk names its root "."), never "../NAME", which no extraction
+		 * should write and which does not open below its root. GNU tar drops a
+		 * leading ".." too. */
+		char *dir = up ? strdup(t->sources[i]) : path_dir(t->sources[i]);
 		t->job.roots[i] = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 		if (t->job.roots[i] < 0)
 			entry_failed(t, t->sources[i], "cannot open", errno);
+		else if (up && t->h->note != NULL)
+			t->h->note(t->h->ctx, t->sources[i],
+			           "removing leading '..' from member names");
 		free(dir);
+		free(base);
 	}
 	return 0;
 }
@@ -826,8 +860,7 @@ static int commit(struct tar *t, const char *tmp)
 	}
 	if (o->manifest != NULL && !file_manifest &&
 	    manifest_save(o->manifest, t->lines, t->nlines, 0) != 0) {
-		snprintf(t->err, t->errlen, "cannot write manifest to stdout: %s",
-		         strerror(errno));
+		snprintf(t->err, t->errlen, "cannot write manifest to stdout: %s", strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -30,7 +30,10 @@ struct tarout_hooks {
 	void (*member)(void *ctx, const char *path, uint64_t bytes, const struct hash128 *hash);
 	/* An entry could not be archived; the run goes on. */
 	void (*failed)(void *ctx, const char *path, const char *reason, int err);
-	/* About every 100 ms, and once at the end: the counts so far (copied = archived). */
+	/* Something the user should know that is no failure (a source's name is changed). */
+	void (*note)(void *ctx, const char *path, const char *text);
+	/* About every 100 ms, and once at the end: the counts so far (copied: members archived
+	 * other than directories, as copy mode counts). */
 	void (*tick)(void *ctx, const struct stats *st);
 	void *ctx;
 };
