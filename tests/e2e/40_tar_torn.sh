@@ -11,14 +11,17 @@ mkdir src
 head -c $((24 << 20)) /dev/urandom >src/big
 echo small >src/small
 ln src/big src/big-link
-# Every 1 MiB read of src/big waits 150 ms, so reading it takes about 3.6 s; one second in,
-# the whole file is rewritten in place (same size, new data, new mtime).
-(sleep 1; head -c $((24 << 20)) /dev/urandom | dd of=src/big bs=1M conv=notrunc status=none) &
-writer=$!
+# Every 1 MiB read of src/big waits 150 ms, so streaming it takes about 3.6 s; meanwhile the
+# whole file is rewritten in place again and again (same size, new data, new mtime).
 LD_PRELOAD=$INJECT FAULT_SLOW_MATCH=src/big FAULT_SLOW_MS=150 \
-	"$PCOPY" -q --json --tar a.tar --manifest man.txt src >events.txt 2>err.txt
+	"$PCOPY" -q --json --tar a.tar --manifest man.txt src >events.txt 2>err.txt &
+pid=$!
+while kill -0 $pid 2>/dev/null; do
+	sleep 0.3
+	head -c $((24 << 20)) /dev/urandom | dd of=src/big bs=1M conv=notrunc status=none
+done
+wait $pid
 rc=$?
-wait $writer
 check "torn member: exit 1 (got $rc)" [ $rc -eq 1 ]
 check "torn member: reported as changed" grep -q '^pcopy: src/big: changed while being archived' err.txt
 check "torn member: a failed event" grep -q '"event":"failed","path":"src/big"' events.txt

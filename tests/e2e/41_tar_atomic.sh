@@ -34,7 +34,8 @@ rm -f "a.tar.pcopy-tmp.$$" a.tar.pcopy-tmp.12x "other.tar.pcopy-tmp.$dead"
 # A real SIGKILL in the middle: the temporary stays; the next run removes it.
 PCOPY_TEST_SLOW_MS=20 "$PCOPY" -q -j 1 --tar k.tar --manifest k.txt src 2>/dev/null &
 pid=$!
-sleep 0.5
+for i in $(seq 100); do [ -e "k.tar.pcopy-tmp.$pid" ] && break; sleep 0.05; done
+sleep 0.2
 kill -KILL $pid
 wait $pid 2>/dev/null
 check "killed: its temporary archive is left" [ -e "k.tar.pcopy-tmp.$pid" ]
