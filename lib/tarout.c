@@ -5,6 +5,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -914,8 +915,8 @@ static void finish(struct tar *t, char *tmp)
 	hash_free(t->hs);
 }
 
-int tarout_write(const struct tarout_opts *o, char **sources, size_t nsources,
-                 const struct tarout_hooks *hooks, char *err, size_t errlen)
+static int write_archive(const struct tarout_opts *o, char **sources, size_t nsources,
+                         const struct tarout_hooks *hooks, char *err, size_t errlen)
 {
 	struct tar t;
 	memset(&t, 0, sizeof(t));
@@ -957,4 +958,28 @@ int tarout_write(const struct tarout_opts *o, char **sources, size_t nsources,
 	tick(&t);
 	finish(&t, tmp);
 	return status;
+}
+
+int tarout_write(const struct tarout_opts *o, char **sources, size_t nsources,
+                 const struct tarout_hooks *hooks, char *err, size_t errlen)
+{
+#ifdef LC_CTYPE_MASK
+	/*
+	 * libarchive stores a name as UTF-8 when it can convert it from the current locale,
+	 * and otherwise raw with "hdrcharset=BINARY", a keyword GNU tar warns about for every
+	 * member. File names are bytes: in a UTF-8 character type, the valid UTF-8 ones go in
+	 * as UTF-8 (what bsdtar writes in a UTF-8 locale) whatever locale pcopy runs in, and
+	 * only names that are not UTF-8 are marked BINARY. Only this thread, only this call.
+	 */
+	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	locale_t before = utf8 != (locale_t)0 ? uselocale(utf8) : (locale_t)0;
+	int status = write_archive(o, sources, nsources, hooks, err, errlen);
+	if (utf8 != (locale_t)0) {
+		uselocale(before);
+		freelocale(utf8);
+	}
+	return status;
+#else
+	return write_archive(o, sources, nsources, hooks, err, errlen);
+#endif
 }

@@ -61,4 +61,17 @@ if setfattr -n user.colour -v blue src/plain 2>/dev/null && setfattr -n user.sha
 else
 	skip "user xattrs cannot be set here"
 fi
+
+# ---- UTF-8 names, in the C locale too
+mkdir names
+printf x >"names/$(printf 'caf\303\251')"
+printf y >"names/$(printf '\346\227\245\346\234\254')"
+for loc in C C.UTF-8; do
+	LC_ALL=$loc "$PCOPY" -q --tar "names-$loc.tar" names
+	check "UTF-8 names, LC_ALL=$loc: GNU tar lists them without a word" bash -c "tar -tf names-$loc.tar 2>&1 >/dev/null | grep -c . | grep -qx 0"
+	check "UTF-8 names, LC_ALL=$loc: no hdrcharset record" bash -c "! grep -aq hdrcharset names-$loc.tar"
+	mkdir "nx-$loc"
+	tar -C "nx-$loc" -xf "names-$loc.tar" 2>/dev/null
+	check "UTF-8 names, LC_ALL=$loc: extracted byte for byte" same_tree names "nx-$loc/names"
+done
 finish
