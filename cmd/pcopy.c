@@ -170,6 +170,12 @@ static void on_tar_failed(void *ctx, const char *path, const char *reason, int e
 		progress_json_event(stdout, "failed", path, 0, NULL, NULL, reason);
 }
 
+static void on_tar_note(void *ctx, const char *path, const char *text)
+{
+	clear_line(((struct tar_ui *)ctx)->ui);
+	fprintf(stderr, "pcopy: %s: %s\n", path, text);
+}
+
 static void on_tar_tick(void *ctx, const struct stats *st)
 {
 	struct tar_ui *tu = ctx;
@@ -194,16 +200,22 @@ static int tar_end(struct ui *ui, const struct stats *last, int status, const ch
 static int tar_main(struct tarout_opts *tar, struct ui *ui, const struct run_opts *opts,
                     char **sources, size_t n)
 {
+	if (strcmp(tar->archive, "-") == 0 && isatty(STDOUT_FILENO)) {
+		/* As GNU tar: binary on a terminal helps nobody and can upset it. */
+		fprintf(stderr, "pcopy: refusing to write archive contents to a terminal\n");
+		return RUN_FATAL;
+	}
 	tar->manifest = opts->manifest;
 	tar->jobs = opts->jobs;
 	tar->excludes = opts->excludes;
 	tar->nexcludes = opts->nexcludes;
 	tar->one_fs = opts->one_fs;
+	tar->fsync = opts->copy.fsync;
 	tar->interrupted = &interrupted;
 	struct stats last;
 	memset(&last, 0, sizeof(last));
 	struct tar_ui tu = {ui, &last, "archived"};
-	struct tarout_hooks hooks = {on_member, on_tar_failed, on_tar_tick, &tu};
+	struct tarout_hooks hooks = {on_member, on_tar_failed, on_tar_note, on_tar_tick, &tu};
 	char err[1024] = "";
 	int status = tarout_write(tar, sources, n, &hooks, err, sizeof(err));
 	return tar_end(ui, &last, status, err, "no archive was written",

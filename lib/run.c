@@ -1286,28 +1286,7 @@ static int write_manifest(struct run *r)
 		lines[n].path = names_get(&r->names, r->links[i].path);
 		lines[n++].hash = e->hash;
 	}
-	int rc;
-	if (strcmp(path, "-") == 0) {
-		rc = manifest_write(stdout, lines, n);
-	} else {
-		char *tmp = malloc(strlen(path) + 32);
-		if (tmp == NULL) {
-			free(lines);
-			return run_fail(r, "out of memory");
-		}
-		sprintf(tmp, "%s.tmp%ld", path, (long)getpid());
-		FILE *f = fopen(tmp, "w");
-		rc = f == NULL ? -1 : manifest_write(f, lines, n);
-		if (f != NULL && fclose(f) != 0)
-			rc = -1;
-		if (rc == 0 && rename(tmp, path) != 0)
-			rc = -1;
-		int e = errno;
-		if (rc != 0)
-			unlink(tmp);
-		free(tmp);
-		errno = e;
-	}
+	int rc = manifest_save(path, lines, n, r->opts.copy.fsync);
 	free(lines);
 	if (rc != 0)
 		return run_fail(r, "cannot write manifest '%s': %s", path, strerror(errno));

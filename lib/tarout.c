@@ -5,10 +5,12 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,6 +47,7 @@ struct tar_slot {
 	    ring_end;   /* ring position after its room: the ring is free up to here once written */
 	uint32_t batch; /* at the first member of a task: how many members the task has */
 	uint32_t tries; /* at the first member of a task: workers that died holding it */
+	int unread;     /* a directory the walk could not read (reported then, not again) */
 	int ready;      /* its task is complete */
 };
 
@@ -105,7 +108,8 @@ const char *tarout_compression_for(const char *name)
 	size_t n = strlen(name);
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		size_t k = strlen(map[i].suffix);
-		if (n >= k && strcmp(name + n - k, map[i].suffix) == 0)
+		/* Whatever the case, as GNU tar's -a: "BACKUP.TAR.GZ" is gzipped too. */
+		if (n >= k && strcasecmp(name + n - k, map[i].suffix) == 0)
 			return map[i].filter;
 	}
 	return "none";
@@ -205,8 +209,22 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Open directory NAME in DIRFD (member PATH) and make it the innermost of the walk. */
-static void walk_enter(struct tar *t, int dirfd, const char *name, uint64_t path, uint32_t root)
+/* The member name of SOURCE itself: its base name, "." for ".." (see open_roots). */
+static char *member_base(const char *source)
+{
+	char *base = path_base(source);
+	if (base != NULL && strcmp(base, "..") == 0) {
+		free(base);
+		return strdup(".");
+	}
+	return base;
+}
+
+/*
+ * Open directory NAME in DIRFD (member PATH) and make it the innermost of the walk. Returns
+ * 0, or -1 when it cannot be read (reported: its contents are missing from the archive).
+ */
+static int walk_enter(struct tar *t, int dirfd, const char *name, uint64_t path, uint32_t root)
 {
 	const char *apath = names_get(&t->job.names, path);
 	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -217,11 +235,12 @@ static void walk_enter(struct tar *t, int dirfd, const char *name, uint64_t path
 		if (fd >= 0)
 			close(fd);
 		tree_list_free(&d.l);
-		return;
+		return -1;
 	}
 	if (d.l.n > 1)
 		qsort(d.l.names, d.l.n, sizeof(*d.l.names), name_cmp);
 	t->stack[t->depth++] = d;
+	return 0;
 }
 
 static void walk_leave(struct tar *t)
@@ -261,7 +280,7 @@ static int walk_next(struct tar *t)
 			dirfd = t->job.roots[root];
 			if (dirfd < 0)
 				continue; /* reported when it was opened */
-			apath = path_base(t->sources[root]);
+			apath = member_base(t->sources[root]);
 			name = apath;
 			t->root_len = apath ? strlen(apath) : 0;
 		} else {
@@ -304,6 +323,7 @@ static int walk_next(struct tar *t)
 		it->status = 0;
 		it->data = TARJOB_NO_DATA;
 		s->link = s->owns = 0;
+		s->unread = 0;
 		if (it->path != UINT64_MAX && it->st.st_nlink > 1 && !S_ISDIR(it->st.st_mode)) {
 			size_t before = t->nlinks;
 			s->link = link_first(t, it->st.st_dev, it->st.st_ino, it->path);
@@ -312,7 +332,7 @@ static int walk_next(struct tar *t)
 		}
 		if (it->path != UINT64_MAX && S_ISDIR(it->st.st_mode) &&
 		    !(t->o->one_fs && it->st.st_dev != t->root_dev))
-			walk_enter(t, dirfd, name, it->path, root);
+			s->unread = walk_enter(t, dirfd, name, it->path, root) != 0;
 		free(apath); /* NAME may be it */
 		return it->path == UINT64_MAX ? -1 : 1;
 	}
@@ -469,6 +489,13 @@ static int describe_rich(struct tar *t, struct archive_entry *e, struct tarjob_i
 			return -1;
 		}
 		archive_entry_copy_sourcepath(e, source);
+	} else if (S_ISDIR(it->st.st_mode)) {
+		/* libarchive reads a directory's default ACL by path only, and without a path
+		 * drops its ACLs altogether ("Couldn't determine path", a mere warning): give it
+		 * the open directory's own name. */
+		char proc[64];
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		archive_entry_copy_sourcepath(e, proc);
 	}
 	int rc = archive_read_disk_entry_from_file(t->disk, e, fd, &it->st) < ARCHIVE_WARN;
 	free(source);
@@ -565,7 +592,9 @@ static struct archive_entry *describe(struct tar *t, struct tarjob_item *it, int
 
 /*
  * Write the data of regular member IT: from the ring, or read from FD by the writer itself
- * (hash into *H), checking then that the file did not change while it was read.
+ * (hash into *H), checking then that the file did not change while it was read. Returns 0,
+ * 1 when the file changed while the writer streamed it (reported: its data in the archive
+ * may be torn), or -1 when the archive failed.
  */
 static int write_body(struct tar *t, const char *path, struct tarjob_item *it, int fd,
                       struct hash128 *h)
@@ -575,9 +604,16 @@ static int write_body(struct tar *t, const char *path, struct tarjob_item *it, i
 	if (stream_data(t, path, fd, it->st.st_size, h) != 0)
 		return -1;
 	struct stat after;
-	if (fstat(fd, &after) != 0 || after.st_mtim.tv_nsec != it->st.st_mtim.tv_nsec ||
-	    after.st_mtime != it->st.st_mtime || after.st_size != it->st.st_size)
-		entry_failed(t, path, "changed while being archived", 0);
+	if (fstat(fd, &after) != 0 || after.st_size != it->st.st_size ||
+	    after.st_mtim.tv_sec != it->st.st_mtim.tv_sec ||
+	    after.st_mtim.tv_nsec != it->st.st_mtim.tv_nsec ||
+	    after.st_ctim.tv_sec != it->st.st_ctim.tv_sec ||
+	    after.st_ctim.tv_nsec != it->st.st_ctim.tv_nsec) {
+		entry_failed(t, path,
+		             "changed while being archived; its data in the archive may be torn",
+		             0);
+		return 1;
+	}
 	return 0;
 }
 
@@ -588,7 +624,11 @@ static int write_member(struct tar *t, uint64_t seq)
 	struct tar_slot *s = &t->slots[seq % TARJOB_WINDOW];
 	const char *path = names_get(&t->job.names, it->path);
 	t->stats.done++;
-	if (it->status == TARJOB_FAILED) {
+	if (it->status == TARJOB_FAILED && s->unread && S_ISDIR(it->st.st_mode)) {
+		/* The walk reported it; the header still goes in, from the walk's lstat, so the
+		 * directory is there after an extraction, as with GNU tar and copy mode. */
+		it->rich = 0;
+	} else if (it->status == TARJOB_FAILED) {
 		entry_failed(t, path,
 		             S_ISDIR(it->st.st_mode) ? "cannot read directory" : "cannot open",
 		             it->err);
@@ -599,7 +639,7 @@ static int write_member(struct tar *t, uint64_t seq)
 		return 0;
 	}
 	if (s->link != 0 && !t->links[s->link - 1].archived) {
-		entry_failed(t, path, "hard link to a member that was left out; left out too", 0);
+		entry_failed(t, path, "hard link to a member that failed; left out too", 0);
 		return 0;
 	}
 	int reg = S_ISREG(it->st.st_mode) && s->link == 0;
@@ -627,20 +667,33 @@ static int write_member(struct tar *t, uint64_t seq)
 		t->links[s->owns - 1].archived = 1;
 	struct hash128 h = it->hash;
 	if (reg) {
-		if ((rc = write_body(t, path, it, fd, &h)) != 0)
+		int torn = write_body(t, path, it, fd, &h);
+		if (torn < 0) {
+			rc = -1;
 			goto out;
+		}
+		t->stats.bytes_done += (uint64_t)it->st.st_size;
+		if (torn) {
+			/* Its header and data are in the archive already and cannot be taken back
+			 * (the archive is a stream, perhaps compressed): nothing may vouch for
+			 * them. No manifest line, no event, and its later hard links are left out.
+			 */
+			if (s->owns != 0)
+				t->links[s->owns - 1].archived = 0;
+			goto out;
+		}
 		if (s->owns != 0) {
 			t->links[s->owns - 1].hash = h;
 			t->links[s->owns - 1].hashed = 1;
 		}
 		add_line(t, path, h);
-		t->stats.bytes_done += (uint64_t)it->st.st_size;
 		t->stats.bytes_copied += (uint64_t)it->st.st_size;
 	} else if (s->link != 0 && t->links[s->link - 1].hashed) {
 		add_line(t, path, t->links[s->link - 1].hash);
 	}
-	t->stats.copied++;
-	if (t->h->member != NULL)
+	if (!S_ISDIR(it->st.st_mode))
+		t->stats.copied++; /* as in copy mode: entries other than directories */
+	if (t->h->member != NULL && !s->unread)
 		t->h->member(t->h->ctx, path, reg ? (uint64_t)it->st.st_size : 0, reg ? &h : NULL);
 out:
 	if (e != NULL)
@@ -703,11 +756,21 @@ static int open_roots(struct tar *t)
 		return -1;
 	t->job.nroots = t->nsources;
 	for (size_t i = 0; i < t->nsources; i++) {
-		char *dir = path_dir(t->sources[i]);
+		char *base = path_base(t->sources[i]);
+		int up = base != NULL && strcmp(base, "..") == 0;
+		/* SOURCE is "..", or ends in it: its members are "./NAME" below the directory
+		 * itself (the walk names its root "."), never "../NAME", which no extraction
+		 * should write and which does not open below its root. GNU tar drops a
+		 * leading ".." too. */
+		char *dir = up ? strdup(t->sources[i]) : path_dir(t->sources[i]);
 		t->job.roots[i] = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 		if (t->job.roots[i] < 0)
 			entry_failed(t, t->sources[i], "cannot open", errno);
+		else if (up && t->h->note != NULL)
+			t->h->note(t->h->ctx, t->sources[i],
+			           "removing leading '..' from member names");
 		free(dir);
+		free(base);
 	}
 	return 0;
 }
@@ -724,6 +787,10 @@ static int open_archive(struct tar *t, const char *tmp)
 		return snprintf(t->err, t->errlen, "out of memory"), -1;
 	archive_read_disk_set_standard_lookup(t->disk);
 	archive_write_set_format_pax(t->a);
+	/* xattrs as SCHILY.xattr records only: GNU tar reads those (and says "Ignoring unknown
+	 * extended header keyword" for every LIBARCHIVE.xattr one), bsdtar reads both. A
+	 * libarchive without the option (before 3.6) writes both, which still restores. */
+	(void)archive_write_set_format_option(t->a, "pax", "xattrheader", "SCHILY");
 	if (set_filter(t, c) != ARCHIVE_OK) {
 		snprintf(t->err, t->errlen, "compression '%s' is not available: %s", c,
 		         archive_error_string(t->a) ? archive_error_string(t->a) : "unknown");
@@ -747,16 +814,57 @@ static int open_archive(struct tar *t, const char *tmp)
 	return 0;
 }
 
-static int write_manifest(struct tar *t)
+/*
+ * Put the complete archive TMP and its manifest in place, together or not at all. The
+ * manifest is renamed first and the archive last, so the archive's rename is the commit: a
+ * new archive under its final name always has its manifest beside it. A crash between the
+ * two renames leaves the new manifest beside the previous archive (or none) and TMP behind
+ * (removed by the next run); `--verify-manifest` then reports every member that changed
+ * since, so the mismatch shows. The other order could leave a new archive beside an old
+ * manifest that looks like its own. Returns 0, or -1 (T->err says why; TMP removed).
+ */
+static int commit(struct tar *t, const char *tmp)
 {
-	FILE *f = strcmp(t->o->manifest, "-") == 0 ? stdout : fopen(t->o->manifest, "w");
-	int rc = f == NULL ? -1 : manifest_write(f, t->lines, t->nlines);
-	if (f != NULL && f != stdout && fclose(f) != 0)
-		rc = -1;
-	if (rc != 0)
-		snprintf(t->err, t->errlen, "cannot write manifest '%s': %s", t->o->manifest,
+	const struct tarout_opts *o = t->o;
+	int file_manifest = o->manifest != NULL && strcmp(o->manifest, "-") != 0;
+	int to_stdout = strcmp(o->archive, "-") == 0; /* then there is nothing to rename */
+	if (o->fsync && !to_stdout) {
+		int fd = open(tmp, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fsync(fd) != 0) {
+			snprintf(t->err, t->errlen, "cannot sync '%s': %s", tmp, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			unlink(tmp);
+			return -1;
+		}
+		close(fd);
+	}
+	if (file_manifest && manifest_save(o->manifest, t->lines, t->nlines, o->fsync) != 0) {
+		snprintf(t->err, t->errlen, "cannot write manifest '%s': %s", o->manifest,
 		         strerror(errno));
-	return rc;
+		if (!to_stdout)
+			unlink(tmp);
+		return -1;
+	}
+	if (!to_stdout && rename(tmp, o->archive) != 0) {
+		snprintf(t->err, t->errlen, "cannot rename into '%s': %s", o->archive,
+		         strerror(errno));
+		unlink(tmp);
+		if (file_manifest)
+			unlink(o->manifest); /* it would describe an archive that is not there */
+		return -1;
+	}
+	if (o->fsync && !to_stdout && manifest_sync_dir(o->archive) != 0) {
+		snprintf(t->err, t->errlen, "cannot sync the directory of '%s': %s", o->archive,
+		         strerror(errno));
+		return -1;
+	}
+	if (o->manifest != NULL && !file_manifest &&
+	    manifest_save(o->manifest, t->lines, t->nlines, 0) != 0) {
+		snprintf(t->err, t->errlen, "cannot write manifest to stdout: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* Set up T: buffers, shared window, source directories, the archive, the workers. */
@@ -807,8 +915,8 @@ static void finish(struct tar *t, char *tmp)
 	hash_free(t->hs);
 }
 
-int tarout_write(const struct tarout_opts *o, char **sources, size_t nsources,
-                 const struct tarout_hooks *hooks, char *err, size_t errlen)
+static int write_archive(const struct tarout_opts *o, char **sources, size_t nsources,
+                         const struct tarout_hooks *hooks, char *err, size_t errlen)
 {
 	struct tar t;
 	memset(&t, 0, sizeof(t));
@@ -820,9 +928,11 @@ int tarout_write(const struct tarout_opts *o, char **sources, size_t nsources,
 	t.errlen = errlen;
 	t.start = run_now();
 	int to_stdout = strcmp(o->archive, "-") == 0;
-	char *tmp = malloc(strlen(o->archive) + 32);
-	if (tmp != NULL)
-		sprintf(tmp, "%s.pcopy-tmp.%ld", o->archive, (long)getpid());
+	char *tmp = manifest_tmp_name(o->archive);
+	if (!to_stdout) /* what killed runs left: gigabytes, perhaps */
+		manifest_tmp_clean(o->archive);
+	if (o->manifest != NULL && strcmp(o->manifest, "-") != 0)
+		manifest_tmp_clean(o->manifest);
 	int rc = start(&t, tmp);
 	if (rc == 0)
 		rc = pump(&t);
@@ -840,17 +950,36 @@ int tarout_write(const struct tarout_opts *o, char **sources, size_t nsources,
 			snprintf(err, errlen, "%s",
 			         t.a ? archive_error_string(t.a) : "cannot write");
 		status = 2;
-	} else if (!to_stdout && rename(tmp, o->archive) != 0) {
-		snprintf(err, errlen, "cannot rename into '%s': %s", o->archive, strerror(errno));
-		status = 2;
 	} else {
-		status = t.failed ? 1 : 0;
-		if (o->manifest != NULL && write_manifest(&t) != 0)
-			status = 2;
+		status = commit(&t, tmp) != 0 ? 2 : t.failed ? 1 : 0;
 	}
 	if (status != 0 && status != 1 && !to_stdout && tmp != NULL)
 		unlink(tmp);
 	tick(&t);
 	finish(&t, tmp);
 	return status;
+}
+
+int tarout_write(const struct tarout_opts *o, char **sources, size_t nsources,
+                 const struct tarout_hooks *hooks, char *err, size_t errlen)
+{
+#ifdef LC_CTYPE_MASK
+	/*
+	 * libarchive stores a name as UTF-8 when it can convert it from the current locale,
+	 * and otherwise raw with "hdrcharset=BINARY", a keyword GNU tar warns about for every
+	 * member. File names are bytes: in a UTF-8 character type, the valid UTF-8 ones go in
+	 * as UTF-8 (what bsdtar writes in a UTF-8 locale) whatever locale pcopy runs in, and
+	 * only names that are not UTF-8 are marked BINARY. Only this thread, only this call.
+	 */
+	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	locale_t before = utf8 != (locale_t)0 ? uselocale(utf8) : (locale_t)0;
+	int status = write_archive(o, sources, nsources, hooks, err, errlen);
+	if (utf8 != (locale_t)0) {
+		uselocale(before);
+		freelocale(utf8);
+	}
+	return status;
+#else
+	return write_archive(o, sources, nsources, hooks, err, errlen);
+#endif
 }

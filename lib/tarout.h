@@ -5,8 +5,9 @@
  * depth-first order with names sorted within a directory and each directory immediately
  * followed by its contents (the order GNU tar needs to restore directory times). Hard links
  * become hard-link entries, sparse files pax sparse entries; xattrs, ACLs, owner names and
- * ids and nanosecond times come from libarchive's disk reader. The archive is written to a
- * temporary name beside ARCHIVE and renamed into place at the end ("-": stdout).
+ * ids and nanosecond times come from libarchive's disk reader. The archive (and the manifest)
+ * are written under temporary names beside them and renamed into place at the end, the
+ * manifest first ("-": stdout); temporaries that killed runs left are removed.
  *
  * Processes: the calling process walks the sources and is the only writer; a pool of worker
  * processes (lib/pool.c) opens, probes, reads and hashes the members ahead of it into shared
@@ -29,7 +30,10 @@ struct tarout_hooks {
 	void (*member)(void *ctx, const char *path, uint64_t bytes, const struct hash128 *hash);
 	/* An entry could not be archived; the run goes on. */
 	void (*failed)(void *ctx, const char *path, const char *reason, int err);
-	/* About every 100 ms, and once at the end: the counts so far (copied = archived). */
+	/* Something the user should know that is no failure (a source's name is changed). */
+	void (*note)(void *ctx, const char *path, const char *text);
+	/* About every 100 ms, and once at the end: the counts so far (copied: members archived
+	 * other than directories, as copy mode counts). */
 	void (*tick)(void *ctx, const struct stats *st);
 	void *ctx;
 };
@@ -42,6 +46,7 @@ struct tarout_opts {
 	char *const *excludes; /* --exclude patterns, matched against paths below each source */
 	size_t nexcludes;
 	int one_fs; /* --one-file-system: do not descend into other file systems */
+	int fsync;  /* --fsync: the archive and manifest reach the disk before they are renamed */
 	volatile sig_atomic_t *interrupted; /* set by the caller's signal handler */
 };
 

@@ -1,4 +1,5 @@
-/* Unit tests for lib/manifest.c: sorting, the xxh128sum format, escaping and parsing. */
+/* Unit tests for lib/manifest.c: sorting, the xxh128sum format, escaping and parsing, the
+ * all-or-nothing save and the cleanup of temporaries that killed runs left. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -8,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -83,12 +87,87 @@ static void test_parse(void **state)
 	    manifest_parse_line("000000000000000000000000000000ff  0123456789", &h, path, 5), -1);
 }
 
+static int exists(const char *dir, const char *name)
+{
+	char p[4096];
+	struct stat st;
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return stat(p, &st) == 0;
+}
+
+static void touch(const char *dir, const char *name)
+{
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("junk\n", f);
+	fclose(f);
+}
+
+/* A pid that was just used and is gone. */
+static pid_t dead_pid(void)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	waitpid(pid, NULL, 0);
+	return pid;
+}
+
+static void test_save_and_clean(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/pcopy-unit-manifest.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[4096], name[256];
+	snprintf(path, sizeof(path), "%s/m.txt", dir);
+	pid_t dead = dead_pid();
+	snprintf(name, sizeof(name), "m.txt.pcopy-tmp.%ld", (long)dead);
+	touch(dir, name);
+	char live[256], other[256];
+	snprintf(live, sizeof(live), "m.txt.pcopy-tmp.%ld", (long)getppid());
+	touch(dir, live);
+	snprintf(other, sizeof(other), "mm.txt.pcopy-tmp.%ld", (long)dead);
+	touch(dir, other);
+	touch(dir, "m.txt.pcopy-tmp.0123");
+
+	struct hash128 h = {1, 2};
+	struct manifest_line lines[] = {{"", "b", h}, {"", "a", h}};
+	assert_int_equal(manifest_save(path, lines, 2, 1), 0);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char line[256];
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_string_equal(line, "00000000000000010000000000000002  a\n");
+	fclose(f);
+	assert_false(exists(dir, name));                  /* a dead process's: removed */
+	assert_true(exists(dir, live));                   /* a live one's: kept */
+	assert_true(exists(dir, other));                  /* another name's: kept */
+	assert_true(exists(dir, "m.txt.pcopy-tmp.0123")); /* not a pid: kept */
+	char *mine = manifest_tmp_name(path);
+	assert_non_null(mine);
+	assert_false(exists("/", mine)); /* its own temporary was renamed */
+	free(mine);
+
+	/* Into a directory that does not exist: -1, nothing left behind. */
+	char bad[4096];
+	snprintf(bad, sizeof(bad), "%s/no/m.txt", dir);
+	assert_int_equal(manifest_save(bad, lines, 2, 0), -1);
+
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sorted_bytewise),
 	    cmocka_unit_test(test_escaped_names),
 	    cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_save_and_clean),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
