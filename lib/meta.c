@@ -122,7 +122,10 @@ static ssize_t list_names(const struct meta_node *n, char *small, char **list, i
 	if (len < 0) {
 		int e = errno;
 		free(big);
-		if (unsupported(e)) {
+		/* Without /proc (a chroot, a sandbox) names cannot be reached this way: there are
+		 * no xattrs to be had for them, as on a file system without any. */
+		if (unsupported(e) ||
+		    (n->fd < 0 && e == ENOENT && access("/proc/self/fd", X_OK) != 0)) {
 			*none = 1;
 			return 0;
 		}

@@ -13,7 +13,8 @@
  * An entry is reached through an open descriptor when there is one, else by its name in its
  * parent directory: symbolic links cannot be opened, and a re-run may not be allowed to open
  * a file it can still chown. Extended attributes of a name are read and written through
- * /proc/self/fd/DIR/NAME with the l*xattr calls, which do not follow a final symlink.
+ * /proc/self/fd/DIR/NAME with the l*xattr calls, which do not follow a final symlink; where
+ * /proc is missing, such a name is treated as having none.
  */
 #ifndef PCOPY_META_H
 #define PCOPY_META_H
