@@ -59,6 +59,7 @@ int copy_ctx_init(struct copy_ctx *c, const struct copy_opts *opts, const struct
 	at_cache_init(&c->src_dirs);
 	at_cache_init(&c->dst_dirs);
 	meta_ctx_init(&c->meta, opts->keep_owner);
+	meta_ctx_home(&c->meta); /* without it, names are reached through /proc */
 	/* Copies are created with their final permission bits (see meta_apply: META_MODE_SET). */
 	umask(0);
 	struct sigaction sa;
@@ -82,6 +83,7 @@ void copy_ctx_free(struct copy_ctx *c)
 {
 	free(c->buf);
 	hash_free(c->hs);
+	meta_ctx_free(&c->meta);
 	at_cache_free(&c->src_dirs);
 	at_cache_free(&c->dst_dirs);
 	c->buf = NULL;

@@ -28,6 +28,20 @@ void meta_ctx_init(struct meta_ctx *m, int keep_owner)
 	m->euid = geteuid();
 	m->egid = getegid();
 	m->keep_owner = keep_owner;
+	m->home = -1;
+}
+
+int meta_ctx_home(struct meta_ctx *m)
+{
+	m->home = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return m->home >= 0 ? 0 : -1;
+}
+
+void meta_ctx_free(struct meta_ctx *m)
+{
+	if (m->home >= 0)
+		close(m->home);
+	m->home = -1;
 }
 
 mode_t meta_mode(const struct meta_ctx *m, const struct stat *st, int owner_kept)
@@ -39,43 +53,73 @@ mode_t meta_mode(const struct meta_ctx *m, const struct stat *st, int owner_kept
 
 #if defined(HAVE_FLISTXATTR) && defined(HAVE_FGETXATTR) && defined(HAVE_FSETXATTR)
 
-/* The path that reaches N by name without following it: /proc/self/fd/DIR/NAME. */
-static const char *node_path(const struct meta_node *n, char *buf, size_t len)
+/*
+ * The path by which to reach N by name without following it, for the l*xattr calls: NAME
+ * itself once N's directory is made the working directory (when M has a home to come back
+ * to: two cheap fchdir calls), else /proc/self/fd/DIR/NAME, a walk through /proc that costs
+ * several times the call itself. leave() comes back.
+ */
+static const char *enter(const struct meta_ctx *m, const struct meta_node *n, char *buf, size_t len)
 {
+	if (m->home >= 0 && fchdir(n->dir) == 0)
+		return n->name;
 	snprintf(buf, len, "/proc/self/fd/%d/%s", n->dir, n->name);
 	return buf;
 }
 
-static ssize_t node_list(const struct meta_node *n, char *list, size_t size)
+static void leave(const struct meta_ctx *m, const struct meta_node *n, const char *path)
 {
-	char path[NAME_MAX + 64];
+	int e = errno;
+	if (path == n->name)
+		(void)!fchdir(m->home);
+	errno = e;
+}
+
+static ssize_t node_list(const struct meta_ctx *m, const struct meta_node *n, char *list,
+                         size_t size)
+{
+	char buf[NAME_MAX + 64];
 	if (n->fd >= 0)
 		return flistxattr(n->fd, list, size);
-	return llistxattr(node_path(n, path, sizeof(path)), list, size);
+	const char *path = enter(m, n, buf, sizeof(buf));
+	ssize_t rc = llistxattr(path, list, size);
+	leave(m, n, path);
+	return rc;
 }
 
-static ssize_t node_get(const struct meta_node *n, const char *name, void *val, size_t size)
+static ssize_t node_get(const struct meta_ctx *m, const struct meta_node *n, const char *name,
+                        void *val, size_t size)
 {
-	char path[NAME_MAX + 64];
+	char buf[NAME_MAX + 64];
 	if (n->fd >= 0)
 		return fgetxattr(n->fd, name, val, size);
-	return lgetxattr(node_path(n, path, sizeof(path)), name, val, size);
+	const char *path = enter(m, n, buf, sizeof(buf));
+	ssize_t rc = lgetxattr(path, name, val, size);
+	leave(m, n, path);
+	return rc;
 }
 
-static int node_set(const struct meta_node *n, const char *name, const void *val, size_t size)
+static int node_set(const struct meta_ctx *m, const struct meta_node *n, const char *name,
+                    const void *val, size_t size)
 {
-	char path[NAME_MAX + 64];
+	char buf[NAME_MAX + 64];
 	if (n->fd >= 0)
 		return fsetxattr(n->fd, name, val, size, 0);
-	return lsetxattr(node_path(n, path, sizeof(path)), name, val, size, 0);
+	const char *path = enter(m, n, buf, sizeof(buf));
+	int rc = lsetxattr(path, name, val, size, 0);
+	leave(m, n, path);
+	return rc;
 }
 
-static int node_remove(const struct meta_node *n, const char *name)
+static int node_remove(const struct meta_ctx *m, const struct meta_node *n, const char *name)
 {
-	char path[NAME_MAX + 64];
+	char buf[NAME_MAX + 64];
 	if (n->fd >= 0)
 		return fremovexattr(n->fd, name);
-	return lremovexattr(node_path(n, path, sizeof(path)), name);
+	const char *path = enter(m, n, buf, sizeof(buf));
+	int rc = lremovexattr(path, name);
+	leave(m, n, path);
+	return rc;
 }
 
 static int is_acl(const char *name)
@@ -102,22 +146,23 @@ static int unsupported(int err)
  * caller frees). Returns the list's length (0 with *NONE set where N's file system has no
  * xattrs), or -1 with errno.
  */
-static ssize_t list_names(const struct meta_node *n, char *small, char **list, int *none)
+static ssize_t list_names(const struct meta_ctx *m, const struct meta_node *n, char *small,
+                          char **list, int *none)
 {
 	char *big = NULL;
 	*list = small;
 	*none = 0;
-	ssize_t len = node_list(n, small, META_SMALL);
+	ssize_t len = node_list(m, n, small, META_SMALL);
 	while (len < 0 && errno == ERANGE) {
 		/* A long list: ask for its size and read it whole (it may grow meanwhile). */
 		free(big);
 		big = NULL;
-		ssize_t want = node_list(n, NULL, 0);
+		ssize_t want = node_list(m, n, NULL, 0);
 		if (want < 0)
 			break;
 		if ((big = malloc((size_t)want + 1)) == NULL)
 			break;
-		len = node_list(n, big, (size_t)want + 1);
+		len = node_list(m, n, big, (size_t)want + 1);
 	}
 	if (len < 0) {
 		int e = errno;
@@ -150,17 +195,17 @@ static int listed(const char *list, ssize_t len, const char *name)
  * The value of NAME on N into *VAL (SMALL, of META_SMALL bytes, or BIG, of META_VALUE_MAX,
  * allocated on first need). Returns its length, or -1 with errno (ENODATA: no such name).
  */
-static ssize_t get_value(const struct meta_node *n, const char *name, char *small, char **big,
-                         char **val)
+static ssize_t get_value(const struct meta_ctx *m, const struct meta_node *n, const char *name,
+                         char *small, char **big, char **val)
 {
 	*val = small;
-	ssize_t len = node_get(n, name, small, META_SMALL);
+	ssize_t len = node_get(m, n, name, small, META_SMALL);
 	if (len >= 0 || errno != ERANGE)
 		return len;
 	if (*big == NULL && (*big = malloc(META_VALUE_MAX)) == NULL)
 		return -1;
 	*val = *big;
-	return node_get(n, name, *big, META_VALUE_MAX);
+	return node_get(m, n, name, *big, META_VALUE_MAX);
 }
 
 /* One name of SRC against DST: compare, and with APPLY set it. 0, 1 (differed) or -1. */
@@ -168,15 +213,15 @@ static int sync_one(struct meta_ctx *m, const struct meta_node *src, const struc
                     const char *name, int apply, char *bufs[4])
 {
 	char *sv, *dv;
-	ssize_t slen = get_value(src, name, bufs[0], &bufs[1], &sv);
+	ssize_t slen = get_value(m, src, name, bufs[0], &bufs[1], &sv);
 	if (slen < 0)
 		return errno == ENODATA ? 0 : -1; /* gone since it was listed */
-	ssize_t dlen = get_value(dst, name, bufs[2], &bufs[3], &dv);
+	ssize_t dlen = get_value(m, dst, name, bufs[2], &bufs[3], &dv);
 	if (dlen < 0 && errno != ENODATA && !unsupported(errno))
 		return -1;
 	if (dlen == slen && memcmp(sv, dv, (size_t)slen) == 0)
 		return 0;
-	if (apply && node_set(dst, name, sv, (size_t)slen) != 0) {
+	if (apply && node_set(m, dst, name, sv, (size_t)slen) != 0) {
 		if (!unsupported(errno) && errno != EPERM)
 			return -1;
 		m->refused = 1;
@@ -191,8 +236,8 @@ int meta_xattrs(struct meta_ctx *m, const struct meta_node *src, const struct me
 	char *slist, *dlist, *bufs[4] = {vsmall[0], NULL, vsmall[1], NULL};
 	int snone, dnone, rc = 0;
 	unsigned diff = 0;
-	ssize_t slen = list_names(src, ssmall, &slist, &snone);
-	ssize_t dlen = slen < 0 ? -1 : list_names(dst, dsmall, &dlist, &dnone);
+	ssize_t slen = list_names(m, src, ssmall, &slist, &snone);
+	ssize_t dlen = slen < 0 ? -1 : list_names(m, dst, dsmall, &dlist, &dnone);
 	if (slen < 0 || dlen < 0) {
 		rc = -1;
 		goto out;
@@ -214,7 +259,7 @@ int meta_xattrs(struct meta_ctx *m, const struct meta_node *src, const struct me
 		if (!wanted(m, p) || listed(slist, slen, p))
 			continue;
 		diff |= is_acl(p) ? META_DIFF_ACL : META_DIFF_XATTR;
-		if (apply && node_remove(dst, p) != 0 && errno != ENODATA) {
+		if (apply && node_remove(m, dst, p) != 0 && errno != ENODATA) {
 			if (unsupported(errno) || errno == EPERM)
 				m->refused = 1;
 			else

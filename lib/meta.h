@@ -13,8 +13,9 @@
  * An entry is reached through an open descriptor when there is one, else by its name in its
  * parent directory: symbolic links cannot be opened, and a re-run may not be allowed to open
  * a file it can still chown. Extended attributes of a name are read and written through
- * /proc/self/fd/DIR/NAME with the l*xattr calls, which do not follow a final symlink; where
- * /proc is missing, such a name is treated as having none.
+ * NAME from DIR as the working directory (meta_ctx_home), or through /proc/self/fd/DIR/NAME,
+ * with the l*xattr calls, which do not follow a final symlink; where /proc is missing and
+ * needed, such a name is treated as having none.
  */
 #ifndef PCOPY_META_H
 #define PCOPY_META_H
@@ -36,6 +37,8 @@ struct meta_ctx {
 	gid_t egid;
 	int keep_owner; /* set uid/gid (root): and with it every xattr namespace */
 	int refused;    /* set when the destination refused an xattr (no support, EPERM) */
+	int home;       /* the working directory, to come back to after reaching a name from
+	                 * its directory (meta_ctx_home), or -1: names go through /proc */
 };
 
 /* meta_apply FLAGS */
@@ -47,8 +50,16 @@ struct meta_ctx {
 #define META_DIFF_XATTR 1u /* an extended attribute other than an ACL differs */
 #define META_DIFF_ACL 2u   /* a POSIX ACL (system.posix_acl_access/default) differs */
 
-/* Fill M for this process; KEEP_OWNER: owners are kept (running as root). */
+/* Fill M for this process; KEEP_OWNER: owners are kept (running as root). Needs no
+ * meta_ctx_free unless meta_ctx_home was called. */
 void meta_ctx_init(struct meta_ctx *m, int keep_owner);
+
+/* Let M reach names by changing the working directory for the length of a call and back
+ * (cheaper than /proc): for a process that no other thread shares. Returns 0, or -1. */
+int meta_ctx_home(struct meta_ctx *m);
+
+/* Close what meta_ctx_home opened. */
+void meta_ctx_free(struct meta_ctx *m);
 
 /*
  * Set ST's metadata (the source's lstat data) on DST, taking xattrs from SRC (NULL: none),
