@@ -1110,6 +1110,8 @@ static int by_dst(const void *pa, const void *pb)
 
 void copy_link_diffs(struct copy_linkname *p, size_t n)
 {
+	if (n < 2) /* nothing to group (and qsort wants a real array) */
+		return;
 	/* Names of one source inode must share one destination inode ... */
 	qsort(p, n, sizeof(*p), by_src);
 	for (size_t i = 1, first = 0; i < n; i++) {

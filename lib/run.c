@@ -694,6 +694,8 @@ static int by_entry(const void *pa, const void *pb)
  * others in one tree but not in the other (copy_link_diffs), in walk order. */
 static void check_links(struct run *r)
 {
+	if (r->nlnames == 0)
+		return;
 	copy_link_diffs(r->lnames, r->nlnames);
 	qsort(r->lnames, r->nlnames, sizeof(*r->lnames), by_entry);
 	for (size_t i = 0; i < r->nlnames; i++) {
