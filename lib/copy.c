@@ -24,6 +24,9 @@
 
 /* Marks a source that changed under us (distinct from real I/O errors). */
 #define CHANGED_ERRNO ESTALE
+/* O_DIRECT reads (--fsync) use offsets, lengths and a buffer aligned to this: a multiple of
+ * every logical block size Linux block devices have. */
+#define DIRECT_ALIGN 4096u
 
 /*
  * Where a worker lands when a page of a mapped copy cannot be brought in (an I/O error, or
@@ -55,14 +58,18 @@ int copy_ctx_init(struct copy_ctx *c, const struct copy_opts *opts, const struct
 	c->egid = getegid();
 	at_cache_init(&c->src_dirs);
 	at_cache_init(&c->dst_dirs);
-	/* Copies are created with their final permission bits (see apply_meta_fd). */
+	meta_ctx_init(&c->meta, opts->keep_owner);
+	meta_ctx_home(&c->meta); /* without it, names are reached through /proc */
+	/* Copies are created with their final permission bits (see meta_apply: META_MODE_SET). */
 	umask(0);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigbus;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGBUS, &sa, NULL);
-	c->buf = malloc(bufsize);
+	/* Aligned for O_DIRECT reads (--fsync: rehash_direct). */
+	void *buf = NULL;
+	c->buf = posix_memalign(&buf, DIRECT_ALIGN, bufsize) == 0 ? buf : NULL;
 	c->hs = hash_new();
 	if (c->buf == NULL || c->hs == NULL) {
 		copy_ctx_free(c);
@@ -76,6 +83,7 @@ void copy_ctx_free(struct copy_ctx *c)
 {
 	free(c->buf);
 	hash_free(c->hs);
+	meta_ctx_free(&c->meta);
 	at_cache_free(&c->src_dirs);
 	at_cache_free(&c->dst_dirs);
 	c->buf = NULL;
@@ -266,6 +274,103 @@ static int rehash_copy(struct copy_ctx *c, int out, uint64_t from, uint64_t to, 
 	return 0;
 }
 
+/*
+ * Hash [FROM, TO) of FD, open with O_DIRECT, into H: stream()'s re-read, but with every read
+ * aligned (DIRECT_ALIGN) as O_DIRECT requires; the bytes outside the range are read and left.
+ * Returns 0, or -1 with errno (CHANGED_ERRNO: the file is shorter than TO).
+ */
+static int stream_direct(struct copy_ctx *c, int fd, uint64_t from, uint64_t to, int sparse,
+                         struct hash_state *h)
+{
+	uint64_t pos = from;
+	while (pos < to) {
+		off_t start = (off_t)pos, end = (off_t)to;
+		if (sparse) {
+			int r = next_extent(fd, (off_t)pos, (off_t)to, &start, &end);
+			if (r < 0 && errno != EINVAL && errno != ENOTSUP)
+				return -1;
+			if (r < 0) {
+				sparse = 0, start = (off_t)pos, end = (off_t)to;
+			} else if (r == 1) {
+				start = end = (off_t)to;
+			}
+		}
+		if ((uint64_t)start > pos)
+			hash_update_zeros(h, (uint64_t)start - pos);
+		pos = (uint64_t)start;
+		while (pos < (uint64_t)end) {
+			if (*c->stop) {
+				errno = EINTR;
+				return -1;
+			}
+			uint64_t base = pos & ~(uint64_t)(DIRECT_ALIGN - 1);
+			uint64_t want =
+			    (uint64_t)end - base < c->bufsize ? (uint64_t)end : base + c->bufsize;
+			size_t len = (size_t)((want - base + DIRECT_ALIGN - 1) &
+			                      ~(uint64_t)(DIRECT_ALIGN - 1));
+			ssize_t n = pread(fd, c->buf, len, (off_t)base);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return -1;
+			if ((uint64_t)n <= pos - base) {
+				errno = CHANGED_ERRNO;
+				return -1;
+			}
+			uint64_t got = base + (uint64_t)n < want ? base + (uint64_t)n : want;
+			hash_update(h, c->buf + (pos - base), (size_t)(got - pos));
+			pos = got;
+		}
+	}
+	return 0;
+}
+
+/*
+ * --fsync: hash [FROM, TO) of OUT, whose data the caller has synced, as the storage holds it.
+ * A plain re-read (rehash_copy) is served from the page cache and so only proves what was
+ * written to memory; with O_DIRECT the kernel reads the device. Returns 0, 1 when the file
+ * system refuses O_DIRECT (nothing hashed: the caller re-reads through the cache and says
+ * so), or -1 with errno.
+ */
+static int rehash_direct(struct copy_ctx *c, int out, uint64_t from, uint64_t to, int sparse,
+                         struct hash_state *h)
+{
+	if (c->bufsize < DIRECT_ALIGN || c->bufsize % DIRECT_ALIGN != 0)
+		return 1;
+	int fl = fcntl(out, F_GETFL);
+	if (fl < 0)
+		return -1;
+	if (fcntl(out, F_SETFL, fl | O_DIRECT) != 0)
+		return errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP ? 1 : -1;
+	int rc = stream_direct(c, out, from, to, sparse, h);
+	int e = errno;
+	/* A file system may take the flag and still refuse the reads. */
+	if (rc != 0 && e == EINVAL)
+		rc = 1;
+	fcntl(out, F_SETFL, fl);
+	errno = e;
+	return rc;
+}
+
+/*
+ * Re-read [FROM, TO) of the copy OUT into H to verify it: from the storage with --fsync (the
+ * caller synced it first) where the file system allows O_DIRECT, else from the page cache
+ * (noting COPY_NOTE_NO_DIRECT in D when --fsync asked for more). Returns 0 or -1 with errno.
+ */
+static int reread_copy(struct copy_ctx *c, int out, uint64_t from, uint64_t to, int sparse,
+                       struct hash_state *h, struct copy_done *d)
+{
+	hash_reset(h);
+	if (c->opts->fsync) {
+		int rc = rehash_direct(c, out, from, to, sparse, h);
+		if (rc <= 0)
+			return rc;
+		d->notes |= COPY_NOTE_NO_DIRECT;
+		hash_reset(h);
+	}
+	return rehash_copy(c, out, from, to, sparse, h);
+}
+
 int copy_hash_fd(struct copy_ctx *c, int fd, uint64_t size, int sparse, struct hash128 *out)
 {
 	int in_fault;
@@ -311,75 +416,30 @@ static int copy_kernel(struct copy_ctx *c, int in, int out, uint64_t from, uint6
 	return 0;
 }
 
-int copy_xattrs(int src, int dst, void *buf, size_t bufsize)
+/* The source of the task at hand, for its xattrs: open (SRC >= 0) or by name. */
+static struct meta_node src_node(const struct copy_ctx *c, int src)
 {
-	int refused = 0;
-#if defined(HAVE_FLISTXATTR) && defined(HAVE_FGETXATTR) && defined(HAVE_FSETXATTR)
-	char small[4096], *list = small;
-	ssize_t len = flistxattr(src, small, sizeof(small));
-	if (len < 0 && errno == ERANGE) {
-		/* A long list: ask for its size and read it whole. */
-		len = flistxattr(src, NULL, 0);
-		list = len > 0 ? malloc((size_t)len) : NULL;
-		len = list ? flistxattr(src, list, (size_t)len) : -1;
-	}
-	for (char *name = list; len > 0 && name < list + len; name += strlen(name) + 1) {
-		ssize_t vlen = fgetxattr(src, name, buf, bufsize);
-		if (vlen < 0)
-			continue;
-		if (fsetxattr(dst, name, buf, (size_t)vlen, 0) != 0) {
-			if (errno == ENOTSUP || errno == EPERM) {
-				refused = 1;
-				continue;
-			}
-			if (list != small)
-				free(list);
-			return -1;
-		}
-	}
-	if (list != small)
-		free(list);
-#else
-	(void)src;
-	(void)dst;
-	(void)buf;
-	(void)bufsize;
-#endif
-	return refused;
+	return (struct meta_node){src, c->at.src_fd, c->at.src};
 }
 
-/* Permission bits to apply: set-id bits only when the ownership was kept (as cp does). */
-static mode_t kept_mode(const struct copy_ctx *c, const struct stat *st, int owner_kept)
+/* The destination entry NAME in the task's destination directory, open (FD >= 0) or not. */
+static struct meta_node dst_node(const struct copy_ctx *c, int fd, const char *name)
 {
-	if (owner_kept || (st->st_uid == c->euid && st->st_gid == c->egid))
-		return st->st_mode & 07777;
-	return st->st_mode & 01777;
+	return (struct meta_node){fd, c->at.dst_fd, name};
 }
 
 /*
- * Owner, mode, xattrs and times from ST/SRC onto the open copy FD. The copy was created with
- * ST's permission bits, so mode needs a call only for set-id and sticky bits (which chown
- * clears); owner needs one unless the new file already has it (a fresh directory, our ids).
+ * Owner, xattrs, mode and times from ST and SRC onto the new copy FD (meta_apply's order).
+ * It was created with ST's permission bits; a FRESH directory's new file already has the
+ * owner when it is ours.
  */
 static int apply_meta_fd(struct copy_ctx *c, int src, int fd, const struct stat *st, int fresh)
 {
-	int owner_kept = 0;
-	if (c->opts->keep_owner) {
-		if (fresh && st->st_uid == c->euid && st->st_gid == c->egid)
-			owner_kept = 1;
-		else
-			owner_kept = fchown(fd, st->st_uid, st->st_gid) == 0;
-	}
-	mode_t mode = kept_mode(c, st, owner_kept);
-	if ((mode & 07000) != 0 && fchmod(fd, mode) != 0)
-		return -1;
-	int x = copy_xattrs(src, fd, c->buf, c->bufsize);
-	if (x < 0)
-		return -1;
-	if (x > 0)
-		c->xattr_warned = 1;
-	struct timespec ts[2] = {st->st_atim, st->st_mtim};
-	return futimens(fd, ts);
+	unsigned flags = META_MODE_SET;
+	if (c->opts->keep_owner && fresh && st->st_uid == c->euid && st->st_gid == c->egid)
+		flags |= META_OWNED;
+	struct meta_node s = src_node(c, src), d = dst_node(c, fd, NULL);
+	return meta_apply(&c->meta, &s, &d, st, flags);
 }
 
 static int same_mtime(const struct stat *st, const struct copy_task *t)
@@ -446,6 +506,20 @@ static int place_copy(struct copy_ctx *c, int out, const char **tmp)
 	return renameat(r->dst_fd, *tmp, r->dst_fd, r->dst);
 }
 
+/* Re-read the whole copy OUT and compare its hash with H, the source's. Returns STAGE_NONE,
+ * or the stage that failed with errno set. */
+static enum copy_stage verify_copy(struct copy_ctx *c, int out, uint64_t size, int sparse,
+                                   struct hash128 h, struct copy_done *d)
+{
+	if (reread_copy(c, out, 0, size, sparse, c->hs, d) != 0)
+		return errno == CHANGED_ERRNO ? STAGE_VERIFY : STAGE_VERIFY_READ;
+	if (!hash_equal(h, hash_digest(c->hs))) {
+		errno = EIO;
+		return STAGE_VERIFY;
+	}
+	return STAGE_NONE;
+}
+
 /*
  * One attempt at copying the open regular file SRC (fstat SST) to DST via a temporary or
  * unnamed file (ABSENT: the destination name is known to be free). Returns 0 (D filled:
@@ -502,18 +576,10 @@ static int copy_data(struct copy_ctx *c, const struct copy_task *t, int src, con
 		stage = STAGE_READ_SOURCE;
 		goto failed;
 	}
-	if (c->opts->verify) {
-		hash_reset(c->hs);
-		if (rehash_copy(c, out, 0, size, sparse, c->hs) != 0) {
-			stage = errno == CHANGED_ERRNO ? STAGE_VERIFY : STAGE_VERIFY_READ;
-			goto failed;
-		}
-		if (!hash_equal(h, hash_digest(c->hs))) {
-			errno = EIO;
-			stage = STAGE_VERIFY;
-			goto failed;
-		}
-	}
+	/* Without --fsync the copy is re-read from the page cache now; with it, once it is on
+	 * the storage, from there (reread_copy), so the metadata comes first. */
+	if (c->opts->verify && !c->opts->fsync && (stage = verify_copy(c, out, size, sparse, h, d)))
+		goto failed;
 	if (apply_meta_fd(c, src, out, sst, (t->flags & TASK_FRESH) != 0) != 0) {
 		stage = STAGE_METADATA;
 		goto failed;
@@ -522,6 +588,8 @@ static int copy_data(struct copy_ctx *c, const struct copy_task *t, int src, con
 		stage = STAGE_SYNC;
 		goto failed;
 	}
+	if (c->opts->verify && c->opts->fsync && (stage = verify_copy(c, out, size, sparse, h, d)))
+		goto failed;
 	int unnamed = tmp == NULL;
 	if (place_copy(c, out, &tmp) != 0) {
 		if (unnamed && tmp == NULL && errno == EOPNOTSUPP) {
@@ -553,20 +621,67 @@ failed:;
 	return -1;
 }
 
-/* Hash the source for a skipped file when a hash is wanted. */
-static void hash_skipped(struct copy_ctx *c, int src, const struct stat *sst, struct copy_done *d)
+/*
+ * A skipped file's hash, when one is wanted, for --json and the manifest: of what the
+ * destination holds (DST_ST), read from there. A manifest line is a fact about DEST, and the
+ * source may have changed since the quick check looked at it (with the same size and mtime,
+ * or during the run); with -c both sides were hashed and found equal already.
+ */
+static void hash_skipped(struct copy_ctx *c, const struct stat *dst_st, struct copy_done *d)
 {
 	if (!c->opts->need_hash || d->hashed)
 		return;
-	if (copy_hash_fd(c, src, (uint64_t)sst->st_size, stat_sparse(sst), &d->hash) == 0)
+	int dfd = openat(c->at.dst_fd, c->at.dst, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (dfd >= 0 &&
+	    copy_hash_fd(c, dfd, (uint64_t)dst_st->st_size, stat_sparse(dst_st), &d->hash) == 0)
 		d->hashed = 1;
 	else
-		fail(d, STAGE_READ_SOURCE, errno);
+		fail(d, STAGE_VERIFY_READ, errno);
+	if (dfd >= 0)
+		close(dfd);
+}
+
+/*
+ * The destination entry DST_ST (open as FD, or -1: by name) holds the source's data: bring
+ * its owner, xattrs, mode and, with TIMES, times in line with the source's (SST, the open
+ * SRC or -1: by name) in meta_apply's order, which re-applies whatever a chown clears.
+ * Leaves D as it is when nothing differs, else sets COPY_METADATA (or a failure).
+ */
+static void fix_metadata(struct copy_ctx *c, int src, int fd, const struct stat *sst,
+                         const struct stat *dst_st, int times, unsigned flags, struct copy_done *d)
+{
+	int owner_same = dst_st->st_uid == sst->st_uid && dst_st->st_gid == sst->st_gid;
+	int owner_kept = c->opts->keep_owner ? 1 : 0;
+	struct meta_node s = src_node(c, src), n = dst_node(c, fd, c->at.dst);
+	int differs = (c->opts->keep_owner && !owner_same) ||
+	              (!(flags & META_LINK) &&
+	               (dst_st->st_mode & 07777) != meta_mode(&c->meta, sst, owner_kept)) ||
+	              (times && (dst_st->st_mtim.tv_sec != sst->st_mtim.tv_sec ||
+	                         dst_st->st_mtim.tv_nsec != sst->st_mtim.tv_nsec));
+	if (!differs) {
+		int x = meta_xattrs(&c->meta, &s, &n, 0, NULL);
+		if (x < 0) {
+			fail(d, STAGE_METADATA, errno);
+			return;
+		}
+		differs = x;
+	}
+	if (!differs)
+		return;
+	d->status = COPY_METADATA;
+	if (c->opts->dry_run)
+		return;
+	/* The owner is set only where it differs: chown clears what it would then have to put
+	 * back. The rest is set in full after it. */
+	if (!c->opts->keep_owner || owner_same)
+		flags |= META_OWNED;
+	if (meta_apply(&c->meta, &s, &n, sst, flags) != 0)
+		fail(d, STAGE_METADATA, errno);
 }
 
 /*
  * Decide whether the existing destination DST_ST is up to date with the open source.
- * Returns 1 (skip: D filled), 0 (copy it).
+ * Returns 1 (skip: D filled, metadata fixed), 0 (copy it).
  */
 static int up_to_date(struct copy_ctx *c, int src, const struct stat *sst,
                       const struct stat *dst_st, struct copy_done *d)
@@ -594,27 +709,15 @@ static int up_to_date(struct copy_ctx *c, int src, const struct stat *sst,
 	}
 	d->status = COPY_SKIPPED;
 	d->bytes = (uint64_t)sst->st_size;
-	/* Metadata-only differences are applied without copying data. */
-	int owner_kept =
-	    c->opts->keep_owner && dst_st->st_uid == sst->st_uid && dst_st->st_gid == sst->st_gid;
-	if (c->opts->keep_owner && !owner_kept && !c->opts->dry_run) {
-		owner_kept =
-		    fchownat(r->dst_fd, dst, sst->st_uid, sst->st_gid, AT_SYMLINK_NOFOLLOW) == 0;
-		d->status = COPY_METADATA;
-	}
-	mode_t want = kept_mode(c, sst, owner_kept);
-	if ((dst_st->st_mode & 07777) != want) {
-		d->status = COPY_METADATA;
-		if (!c->opts->dry_run && fchmodat(r->dst_fd, dst, want, 0) != 0)
-			fail(d, STAGE_METADATA, errno);
-	}
-	if (c->opts->checksum && (dst_st->st_mtim.tv_sec != sst->st_mtim.tv_sec ||
-	                          dst_st->st_mtim.tv_nsec != sst->st_mtim.tv_nsec)) {
-		struct timespec ts[2] = {sst->st_atim, sst->st_mtim};
-		d->status = COPY_METADATA;
-		if (!c->opts->dry_run && utimensat(r->dst_fd, dst, ts, AT_SYMLINK_NOFOLLOW) != 0)
-			fail(d, STAGE_METADATA, errno);
-	}
+	/* Metadata-only differences are applied without copying data: on the file open when
+	 * we may open it, else by name (a user's file without read permission). */
+	int fd =
+	    c->opts->dry_run
+	        ? -1
+	        : openat(r->dst_fd, dst, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fix_metadata(c, src, fd, sst, dst_st, c->opts->checksum, 0, d);
+	if (fd >= 0)
+		close(fd);
 	return 1;
 }
 
@@ -713,10 +816,11 @@ static void copy_part(struct copy_ctx *c, const struct copy_task *t, struct copy
 	}
 	if (rc != 0) {
 		stage = in_fault ? STAGE_READ_SOURCE : STAGE_WRITE;
+	} else if (c->opts->fsync && fdatasync(out) != 0) {
+		stage = STAGE_SYNC; /* --fsync: the part is re-read from the storage */
 	} else if (c->opts->verify) {
 		struct hash128 h = hash_digest(c->hs);
-		hash_reset(c->hs);
-		if (rehash_copy(c, out, from, to, sparse, c->hs) != 0) {
+		if (reread_copy(c, out, from, to, sparse, c->hs, d) != 0) {
 			stage = errno == CHANGED_ERRNO ? STAGE_VERIFY : STAGE_VERIFY_READ;
 		} else if (!hash_equal(h, hash_digest(c->hs))) {
 			errno = EIO;
@@ -776,11 +880,12 @@ static void copy_seal(struct copy_ctx *c, const struct copy_task *t, struct copy
 	struct stat sst;
 	enum copy_stage stage = STAGE_NONE;
 	int sparse = (t->flags & TASK_SPARSE) != 0;
+	struct meta_node sn = src_node(c, src), dn = dst_node(c, out, NULL);
 	if (fstat(src, &sst) != 0)
 		stage = STAGE_READ_SOURCE;
 	else if (c->opts->need_hash && copy_hash_fd(c, out, t->size, sparse, &d->hash) != 0)
 		stage = STAGE_VERIFY_READ;
-	else if (fchmod(out, sst.st_mode & 0777) != 0 || apply_meta_fd(c, src, out, &sst, 0) != 0)
+	else if (meta_apply(&c->meta, &sn, &dn, &sst, 0) != 0) /* created 0600: mode in full */
 		stage = STAGE_METADATA;
 	else if (c->opts->fsync && fsync(out) != 0)
 		stage = STAGE_SYNC;
@@ -813,7 +918,9 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 	/* The cheap case first: same size, mtime and metadata as scanned, no hash wanted. */
 	if (have_dst && !c->opts->checksum && !c->opts->need_hash) {
 		struct stat scanned = task_stat(t);
-		if (copy_quick_same(&scanned, &dst_st, c->opts->keep_owner)) {
+		struct meta_node sn = src_node(c, -1), dn = dst_node(c, -1, dst);
+		if (copy_quick_same(&scanned, &dst_st, c->opts->keep_owner) &&
+		    meta_xattrs(&c->meta, &sn, &dn, 0, NULL) == 0) {
 			d->status = COPY_SKIPPED;
 			d->bytes = t->size;
 			return;
@@ -838,7 +945,8 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 			break;
 		}
 		if (have_dst && up_to_date(c, src, &sst, &dst_st, d)) {
-			hash_skipped(c, src, &sst, d);
+			if (d->status != COPY_FAILED)
+				hash_skipped(c, &dst_st, d);
 			break;
 		}
 		if (c->opts->dry_run) {
@@ -872,12 +980,14 @@ static void copy_symlink(struct copy_ctx *c, const struct copy_task *t, struct c
 	}
 	target[n] = '\0';
 	d->bytes = 0;
-	struct stat st;
+	struct stat st, sst = task_stat(t);
 	if (!c->opts->force && fstatat(r->dst_fd, dst, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISLNK(st.st_mode) && same_mtime(&st, t)) {
 		ssize_t m = readlinkat(r->dst_fd, dst, old, sizeof(old) - 1);
 		if (m == n && memcmp(old, target, (size_t)n) == 0) {
+			/* The same link: its owner and xattrs may still differ. */
 			d->status = COPY_SKIPPED;
+			fix_metadata(c, -1, -1, &sst, &st, 0, META_LINK, d);
 			return;
 		}
 	}
@@ -889,10 +999,10 @@ static void copy_symlink(struct copy_ctx *c, const struct copy_task *t, struct c
 		fail(d, STAGE_CREATE, errno);
 		return;
 	}
-	if (c->opts->keep_owner)
-		(void)fchownat(r->dst_fd, tmp, t->uid, t->gid, AT_SYMLINK_NOFOLLOW);
-	struct timespec ts[2] = {{t->atime_sec, t->atime_nsec}, {t->mtime_sec, t->mtime_nsec}};
-	if (utimensat(r->dst_fd, tmp, ts, AT_SYMLINK_NOFOLLOW) != 0 && errno != EOPNOTSUPP) {
+	/* A link's owner is kept where it can be; its xattrs (trusted.*, security.*: Linux
+	 * allows no user.* on links) and times as for any entry. */
+	struct meta_node sn = src_node(c, -1), dn = dst_node(c, -1, tmp);
+	if (meta_apply(&c->meta, &sn, &dn, &sst, META_LINK) != 0) {
 		fail(d, STAGE_METADATA, errno);
 	} else if (renameat(r->dst_fd, tmp, r->dst_fd, dst) != 0) {
 		fail(d, errno == EISDIR || errno == ENOTEMPTY ? STAGE_DEST_DIR : STAGE_RENAME,
@@ -913,11 +1023,13 @@ static void copy_special(struct copy_ctx *c, const struct copy_task *t, struct c
 		d->status = COPY_UNSUPPORTED;
 		return;
 	}
-	struct stat st;
+	struct stat st, sst = task_stat(t);
+	sst.st_rdev = (dev_t)t->rdev;
 	if (!c->opts->force && fstatat(r->dst_fd, dst, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    (st.st_mode & S_IFMT) == type && st.st_rdev == (dev_t)t->rdev && same_mtime(&st, t) &&
-	    (st.st_mode & 07777) == (t->mode & 07777)) {
+	    (st.st_mode & S_IFMT) == type && st.st_rdev == (dev_t)t->rdev && same_mtime(&st, t)) {
+		/* The same node: its owner, mode and xattrs may still differ. */
 		d->status = COPY_SKIPPED;
+		fix_metadata(c, -1, -1, &sst, &st, 0, 0, d);
 		return;
 	}
 	d->status = COPY_COPIED;
@@ -928,15 +1040,8 @@ static void copy_special(struct copy_ctx *c, const struct copy_task *t, struct c
 		fail(d, STAGE_CREATE, errno);
 		return;
 	}
-	int owner_kept = c->opts->keep_owner &&
-	                 fchownat(r->dst_fd, tmp, t->uid, t->gid, AT_SYMLINK_NOFOLLOW) == 0;
-	struct stat fake = {0};
-	fake.st_mode = t->mode;
-	fake.st_uid = t->uid;
-	fake.st_gid = t->gid;
-	struct timespec ts[2] = {{t->atime_sec, t->atime_nsec}, {t->mtime_sec, t->mtime_nsec}};
-	if (fchmodat(r->dst_fd, tmp, kept_mode(c, &fake, owner_kept), 0) != 0 ||
-	    utimensat(r->dst_fd, tmp, ts, AT_SYMLINK_NOFOLLOW) != 0) {
+	struct meta_node sn = src_node(c, -1), dn = dst_node(c, -1, tmp);
+	if (meta_apply(&c->meta, &sn, &dn, &sst, 0) != 0) {
 		fail(d, STAGE_METADATA, errno);
 	} else if (renameat(r->dst_fd, tmp, r->dst_fd, dst) != 0) {
 		fail(d, errno == EISDIR || errno == ENOTEMPTY ? STAGE_DEST_DIR : STAGE_RENAME,
@@ -972,6 +1077,57 @@ uint32_t copy_compare_stat(const struct stat *a, const struct stat *b, int owner
 	if ((S_ISCHR(a->st_mode) || S_ISBLK(a->st_mode)) && a->st_rdev != b->st_rdev)
 		diff |= DIFF_DEVICE;
 	return diff;
+}
+
+uint32_t copy_compare_xattrs(struct meta_ctx *m, const struct meta_node *src,
+                             const struct meta_node *dst)
+{
+	unsigned what = 0;
+	if (meta_xattrs(m, src, dst, 0, &what) < 0)
+		return 0;
+	return (what & META_DIFF_XATTR ? DIFF_XATTR : 0) | (what & META_DIFF_ACL ? DIFF_ACL : 0);
+}
+
+static int by_src(const void *pa, const void *pb)
+{
+	const struct copy_linkname *a = pa, *b = pb;
+	if (a->src_dev != b->src_dev)
+		return a->src_dev < b->src_dev ? -1 : 1;
+	if (a->src_ino != b->src_ino)
+		return a->src_ino < b->src_ino ? -1 : 1;
+	return a->entry < b->entry ? -1 : a->entry > b->entry;
+}
+
+static int by_dst(const void *pa, const void *pb)
+{
+	const struct copy_linkname *a = pa, *b = pb;
+	if (a->dst_dev != b->dst_dev)
+		return a->dst_dev < b->dst_dev ? -1 : 1;
+	if (a->dst_ino != b->dst_ino)
+		return a->dst_ino < b->dst_ino ? -1 : 1;
+	return a->entry < b->entry ? -1 : a->entry > b->entry;
+}
+
+void copy_link_diffs(struct copy_linkname *p, size_t n)
+{
+	if (n < 2) /* nothing to group (and qsort wants a real array) */
+		return;
+	/* Names of one source inode must share one destination inode ... */
+	qsort(p, n, sizeof(*p), by_src);
+	for (size_t i = 1, first = 0; i < n; i++) {
+		if (p[i].src_dev != p[first].src_dev || p[i].src_ino != p[first].src_ino)
+			first = i;
+		else if (p[i].dst_dev != p[first].dst_dev || p[i].dst_ino != p[first].dst_ino)
+			p[i].differs = 1;
+	}
+	/* ... and names of one destination inode one source inode. */
+	qsort(p, n, sizeof(*p), by_dst);
+	for (size_t i = 1, first = 0; i < n; i++) {
+		if (p[i].dst_dev != p[first].dst_dev || p[i].dst_ino != p[first].dst_ino)
+			first = i;
+		else if (p[i].src_dev != p[first].src_dev || p[i].src_ino != p[first].src_ino)
+			p[i].differs = 1;
+	}
 }
 
 /* Compare regular file contents of the open SRC and the destination name DST. */
@@ -1013,6 +1169,13 @@ static void copy_compare(struct copy_ctx *c, struct copy_done *d)
 		d->status = COPY_DIFFERENT;
 		return;
 	}
+	if (sst.st_nlink > 1 || dst.st_nlink > 1) { /* which names share it: see complete() */
+		d->notes |= COPY_NOTE_LINKS;
+		d->src_dev = sst.st_dev, d->src_ino = sst.st_ino;
+		d->dst_dev = dst.st_dev, d->dst_ino = dst.st_ino;
+	}
+	struct meta_node sn = src_node(c, -1), dn = dst_node(c, -1, r->dst);
+	d->diff |= copy_compare_xattrs(&c->meta, &sn, &dn);
 	if (S_ISREG(sst.st_mode) && !(d->diff & DIFF_CONTENT)) {
 		int src = openat(r->src_fd, srcname,
 		                 O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);

@@ -23,6 +23,7 @@
 
 #include "at.h"
 #include "hash.h"
+#include "meta.h"
 #include "shm.h"
 
 /* Temporary files are named COPY_TMP_PREFIX<pid>.<counter>; stale ones are recognised by it. */
@@ -92,14 +93,17 @@ enum copy_status {
 
 /* --check: ways a destination entry can differ from its source (bits of copy_done.diff). */
 enum copy_diff {
-	DIFF_MISSING = 1 << 0, /* no such name in the destination */
-	DIFF_TYPE = 1 << 1,    /* a different kind of entry */
-	DIFF_CONTENT = 1 << 2, /* size or XXH3-128 of the data */
-	DIFF_MODE = 1 << 3,    /* permission bits */
-	DIFF_OWNER = 1 << 4,   /* uid or gid */
-	DIFF_TIMES = 1 << 5,   /* mtime (nanoseconds) */
-	DIFF_LINK = 1 << 6,    /* symlink target */
-	DIFF_DEVICE = 1 << 7,  /* device number */
+	DIFF_MISSING = 1 << 0,   /* no such name in the destination */
+	DIFF_TYPE = 1 << 1,      /* a different kind of entry */
+	DIFF_CONTENT = 1 << 2,   /* size or XXH3-128 of the data */
+	DIFF_MODE = 1 << 3,      /* permission bits */
+	DIFF_OWNER = 1 << 4,     /* uid or gid */
+	DIFF_TIMES = 1 << 5,     /* mtime (nanoseconds) */
+	DIFF_LINK = 1 << 6,      /* symlink target */
+	DIFF_DEVICE = 1 << 7,    /* device number */
+	DIFF_XATTR = 1 << 8,     /* extended attributes other than ACLs (capabilities among them) */
+	DIFF_ACL = 1 << 9,       /* POSIX ACLs (access, or a directory's default) */
+	DIFF_HARDLINK = 1 << 10, /* linked to another name in one tree but not in the other */
 };
 
 /* Where a failure happened, for the message. */
@@ -129,8 +133,17 @@ struct copy_done {
 	int32_t err;         /* errno when FAILED */
 	int32_t hashed;      /* 1 when HASH is valid */
 	uint32_t diff;       /* enum copy_diff bits, for COPY_DIFFERENT */
-	uint32_t pad;
+	uint32_t notes;      /* COPY_NOTE_* bits */
+	/* --check: the inodes of both sides, when either has other names (COPY_NOTE_LINKS); the
+	 * parent compares which names share an inode (copy_link_diffs). */
+	uint64_t src_dev, src_ino, dst_dev, dst_ino;
 };
+
+/* copy_done.notes */
+#define COPY_NOTE_LINKS 1u /* src_* and dst_* are set */
+#define COPY_NOTE_NO_DIRECT                                                                        \
+	2u /* --fsync: the destination refused O_DIRECT; the copy was                              \
+	    * re-read from the page cache after fsync */
 
 /* A source/destination pair of directory descriptors, opened by the parent before fork. */
 struct copy_root {
@@ -153,7 +166,7 @@ struct copy_opts {
 	int force;      /* copy even when the destination looks up to date */
 	int checksum;   /* decide "up to date" by content hash instead of size and mtime */
 	int dry_run;    /* decide, change nothing */
-	int fsync;      /* fsync each file before its rename */
+	int fsync;      /* fsync each file before its rename, and re-read it from the storage */
 	int keep_owner; /* set uid/gid (root) */
 	int check;      /* --check: compare with the destination, change nothing */
 };
@@ -175,7 +188,7 @@ struct copy_ctx {
 	char tmp[sizeof(COPY_TMP_PREFIX) + 48]; /* temporary name */
 	struct at_cache src_dirs, dst_dirs;     /* open parent directories */
 	struct copy_place at;                   /* the task at hand */
-	int xattr_warned;                       /* destination refused xattrs once already */
+	struct meta_ctx meta;                   /* owner, xattrs, mode, times (meta.h) */
 	uint64_t no_kernel_copy; /* bit per root (< 64): copy_file_range is not supported there */
 	uint64_t no_unnamed;     /* bit per root (< 64): O_TMPFILE is not supported there */
 	int link_by_proc;        /* unnamed files are linked through /proc/self/fd (compat.h) */
@@ -207,12 +220,25 @@ int copy_quick_same(const struct stat *src, const struct stat *dst, int owner);
  */
 uint32_t copy_compare_stat(const struct stat *src, const struct stat *dst, int owner);
 
+/* The enum copy_diff bits (DIFF_XATTR, DIFF_ACL) for how the xattrs of SRC and DST differ,
+ * as M compares them. Returns them, or 0 when they cannot be read. */
+uint32_t copy_compare_xattrs(struct meta_ctx *m, const struct meta_node *src,
+                             const struct meta_node *dst);
+
+/* --check: one name of a file that has other names in either tree. */
+struct copy_linkname {
+	uint64_t entry;            /* the caller's index of the name (walk order) */
+	uint64_t src_dev, src_ino; /* the source's inode */
+	uint64_t dst_dev, dst_ino; /* the destination's inode */
+	int differs;               /* set by copy_link_diffs */
+};
+
 /*
- * Copy the extended attributes (and so POSIX ACLs) of open file SRC to open file DST, using
- * BUF of BUFSIZE bytes for values. Returns 0, 1 when the destination refused some (its file
- * system does not support them), or -1 with errno.
+ * Mark (DIFFERS) each of the N names in P that does not share an inode in one tree with the
+ * names it shares one with in the other: names linked in SOURCE but not in DEST, or the
+ * other way round. The first name of a group in ENTRY order stands for it. P is reordered.
  */
-int copy_xattrs(int src, int dst, void *buf, size_t bufsize);
+void copy_link_diffs(struct copy_linkname *p, size_t n);
 
 /* Human text for a failed stage ("cannot open", ...). */
 const char *copy_stage_text(enum copy_stage stage);

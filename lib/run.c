@@ -32,7 +32,6 @@
 #define RUN_PART_MIN (UINT64_C(64) << 20)
 #define RUN_MAX_PARTS 64
 #define RUN_IO_BUF (1u << 20)
-#define RUN_XATTR_BUF (1u << 16) /* the largest value Linux allows for one xattr */
 
 /* A non-directory entry. Parent only. */
 struct entry {
@@ -143,6 +142,7 @@ void run_free(struct run *r)
 	free(r->pending);
 	free(r->dirs);
 	free(r->links);
+	free(r->lnames);
 	free(r->deferred);
 	if (r->inodes != NULL)
 		inotab_free(r->inodes);
@@ -303,8 +303,8 @@ static int add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst,
 }
 
 /* Names of the enum copy_diff bits, in bit order, as --check prints them. */
-static const char *const diff_names[] = {"missing", "type",  "content", "mode",
-                                         "owner",   "times", "link",    "device"};
+static const char *const diff_names[] = {"missing", "type",   "content", "mode", "owner",   "times",
+                                         "link",    "device", "xattr",   "acl",  "hardlink"};
 
 /* One RUN_EV_DIFFERENT event per difference in DIFF. */
 static void emit_diffs(struct run *r, uint32_t root, const char *rel, uint64_t bytes, uint32_t diff)
@@ -328,6 +328,14 @@ static int check_dir(struct run *r, uint32_t root, const char *rel, const struct
 	else
 		diff = copy_compare_stat(st, &dst, r->opts.copy.keep_owner);
 	*existed = !(diff & (DIFF_MISSING | DIFF_TYPE));
+	int s = *existed ? at_open_dir(r->croots[root].src_fd, rel, strlen(rel)) : -1;
+	if (s >= 0) {
+		struct meta_ctx m;
+		meta_ctx_init(&m, r->opts.copy.keep_owner);
+		struct meta_node sn = {s, -1, NULL}, dn = {-1, fd, leaf};
+		diff |= copy_compare_xattrs(&m, &sn, &dn);
+		close(s);
+	}
 	if (diff != 0)
 		emit_diffs(r, root, rel, 0, diff);
 	return *existed;
@@ -659,6 +667,48 @@ static int split_part_done(struct run *r, const struct copy_done *d)
 	return ends;
 }
 
+/* What a completion D of entry E notes besides its outcome (COPY_NOTE_*). */
+static void take_notes(struct run *r, struct entry *e, const struct copy_done *d)
+{
+	if ((d->notes & COPY_NOTE_NO_DIRECT) && !r->noted_direct) {
+		r->noted_direct = 1;
+		r->stats.warnings++;
+		emit(r, RUN_EV_WARNING, e->task.root, names_get(&r->names, e->task.src), 0, NULL,
+		     "--fsync: the destination file system refuses O_DIRECT, so copies there are "
+		     "re-read from the page cache after fsync, not from the storage",
+		     0);
+	}
+	if ((d->notes & COPY_NOTE_LINKS) &&
+	    array_grow(&r->lnames, &r->lnames_cap, r->nlnames + 1, sizeof(*r->lnames)) == 0)
+		r->lnames[r->nlnames++] = (struct copy_linkname){
+		    (uint64_t)(e - r->entries), d->src_dev, d->src_ino, d->dst_dev, d->dst_ino, 0};
+}
+
+static int by_entry(const void *pa, const void *pb)
+{
+	const struct copy_linkname *a = pa, *b = pb;
+	return a->entry < b->entry ? -1 : a->entry > b->entry;
+}
+
+/* --check, once every entry is compared: a "hardlink" difference for each name linked to
+ * others in one tree but not in the other (copy_link_diffs), in walk order. */
+static void check_links(struct run *r)
+{
+	if (r->nlnames == 0)
+		return;
+	copy_link_diffs(r->lnames, r->nlnames);
+	qsort(r->lnames, r->nlnames, sizeof(*r->lnames), by_entry);
+	for (size_t i = 0; i < r->nlnames; i++) {
+		if (!r->lnames[i].differs)
+			continue;
+		struct entry *e = &r->entries[r->lnames[i].entry];
+		if (e->status != COPY_DIFFERENT) /* counted once per entry */
+			r->stats.different++;
+		emit(r, RUN_EV_DIFFERENT, e->task.root, names_get(&r->names, e->task.src),
+		     e->task.size, NULL, "hardlink", 0);
+	}
+}
+
 /* Account for a finished task. */
 static void complete(struct run *r, const struct copy_done *d, const char *why)
 {
@@ -702,6 +752,8 @@ static void complete(struct run *r, const struct copy_done *d, const char *why)
 	}
 	e->done = 1;
 	e->status = (uint8_t)d->status;
+	if (d->notes != 0)
+		take_notes(r, e, d);
 	/* Only a file that is in place gets into the manifest. */
 	if (d->hashed &&
 	    (d->status == COPY_COPIED || d->status == COPY_SKIPPED || d->status == COPY_METADATA)) {
@@ -1207,45 +1259,33 @@ static void make_links(struct run *r)
 	}
 }
 
-/* Copy the extended attributes (default ACLs among them) of directory REL to open DFD. */
-static void dir_xattrs(struct run *r, uint32_t root, const char *rel, int dfd, void *buf)
-{
-	if (buf == NULL)
-		return;
-	int s = at_open_dir(r->croots[root].src_fd, rel, strlen(rel));
-	if (s >= 0 && copy_xattrs(s, dfd, buf, RUN_XATTR_BUF) < 0) {
-		r->stats.failed++;
-		emit(r, RUN_EV_FAILED, root, rel, 0, NULL, "cannot copy extended attributes",
-		     errno);
-	}
-	if (s >= 0)
-		close(s);
-}
-
-/* Set one directory's xattrs, owner, mode and times on its open descriptor DFD. */
-static int dir_metadata(struct run *r, const struct dirrec *d, int dfd, void *buf)
+/* Set one directory's owner, xattrs (default ACLs among them), mode and times on its open
+ * descriptor DFD, in meta_apply's order. */
+static int dir_metadata(struct run *r, const struct dirrec *d, int dfd, struct meta_ctx *m)
 {
 	const char *rel = names_get(&r->names, d->path);
-	int owner_kept = r->opts.copy.keep_owner && fchown(dfd, d->st.st_uid, d->st.st_gid) == 0;
-	mode_t mode = d->st.st_mode & 07777;
-	if (!owner_kept && !(d->st.st_uid == geteuid() && d->st.st_gid == getegid()))
-		mode &= 01777;
-	struct timespec ts[2] = {d->st.st_atim, d->st.st_mtim};
-	dir_xattrs(r, d->root, rel, dfd, buf);
-	return fchmod(dfd, mode) != 0 || futimens(dfd, ts) != 0 ? -1 : 0;
+	int s = at_open_dir(r->croots[d->root].src_fd, rel, strlen(rel));
+	struct meta_node sn = {s, -1, NULL}, dn = {dfd, -1, NULL};
+	int rc = meta_apply(m, s >= 0 ? &sn : NULL, &dn, &d->st, 0);
+	int e = errno;
+	if (s >= 0)
+		close(s);
+	errno = e;
+	return rc;
 }
 
 /* Set directory xattrs, owner, mode and times, deepest first (after their contents). */
 static void finish_dirs(struct run *r)
 {
-	void *buf = malloc(RUN_XATTR_BUF);
+	struct meta_ctx m;
+	meta_ctx_init(&m, r->opts.copy.keep_owner);
 	for (size_t i = r->ndirs; i-- > 0;) {
 		struct dirrec *d = &r->dirs[i];
 		if (d->failed)
 			continue;
 		const char *rel = names_get(&r->names, d->path);
 		int dfd = at_open_dir(r->croots[d->root].dst_fd, rel, strlen(rel));
-		if (dfd < 0 || dir_metadata(r, d, dfd, buf) != 0) {
+		if (dfd < 0 || dir_metadata(r, d, dfd, &m) != 0) {
 			r->stats.failed++;
 			emit(r, RUN_EV_FAILED, d->root, rel, 0, NULL,
 			     "cannot set directory attributes", errno);
@@ -1258,7 +1298,6 @@ static void finish_dirs(struct run *r)
 		if (dfd >= 0)
 			close(dfd);
 	}
-	free(buf);
 }
 
 /* Write the manifest of every regular file that is in place with a known hash. */
@@ -1315,6 +1354,8 @@ int run_execute(struct run *r)
 	}
 	if (!r->opts.copy.check)
 		make_links(r);
+	else
+		check_links(r);
 	if (!r->opts.copy.dry_run && !r->opts.copy.check)
 		finish_dirs(r);
 	if (r->opts.manifest != NULL && write_manifest(r) != 0)

@@ -149,6 +149,9 @@ struct run {
 	uint64_t split_min, part_min;    /* files split into parts, and the smallest part */
 	long worker_tag;   /* added to worker pids in temporary names (ranks on other machines) */
 	long split_parent; /* pid in the names of split temporaries; 0: the pool's parent */
+	struct copy_linkname *lnames; /* --check: names with other links, compared at the end */
+	size_t nlnames, lnames_cap;
+	int noted_direct; /* the warning that O_DIRECT was refused has been given */
 	struct stats stats;
 	double start;   /* monotonic seconds at run_execute */
 	char err[1024]; /* message for a fatal failure */

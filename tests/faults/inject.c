@@ -21,6 +21,9 @@
  *                                        for writing is followed by a truncation to its start,
  *                                        so reading the mapping faults (SIGBUS), as a page
  *                                        that cannot be read back from a bad disk would
+ *   FAULT_NO_DIRECT=1                    fcntl(F_SETFL) with O_DIRECT fails with EINVAL, as
+ *                                        on a file system without direct I/O (tmpfs before
+ *                                        Linux 6.6)
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -251,4 +254,34 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	return do_mmap("mmap64", addr, len, prot, flags, fd, off);
+}
+
+typedef int (*fcntl_fn)(int, int, ...);
+
+static int do_fcntl(const char *name, int fd, int cmd, long arg)
+{
+	if (cmd == F_SETFL && (arg & O_DIRECT) && getenv("FAULT_NO_DIRECT") != NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	return REAL(name, fcntl_fn)(fd, cmd, arg);
+}
+
+/* Every command's argument is an int, a long or a pointer: passed on as a long. */
+int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	long arg = va_arg(ap, long);
+	va_end(ap);
+	return do_fcntl("fcntl", fd, cmd, arg);
+}
+
+int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	long arg = va_arg(ap, long);
+	va_end(ap);
+	return do_fcntl("fcntl64", fd, cmd, arg);
 }

@@ -231,13 +231,38 @@ static void test_compare_logic(void **state)
 	assert_false(copy_quick_same(&a, &a, 0)); /* only regular files are quick-checked */
 }
 
+/* --check's hard links: names grouped by inode must group the same way on both sides. */
+static void test_link_diffs(void **state)
+{
+	(void)state;
+	/* a,b linked in both; c,d linked in SOURCE only; e,f linked in DEST only; g alone. */
+	struct copy_linkname p[] = {
+	    {0, 1, 10, 1, 100, 0}, {1, 1, 10, 1, 100, 0}, {2, 1, 20, 1, 200, 0},
+	    {3, 1, 20, 1, 201, 0}, {4, 1, 30, 1, 300, 0}, {5, 1, 31, 1, 300, 0},
+	    {6, 1, 40, 1, 400, 0},
+	};
+	size_t n = sizeof(p) / sizeof(p[0]);
+	copy_link_diffs(p, n);
+	int differs[7] = {0};
+	for (size_t i = 0; i < n; i++)
+		differs[p[i].entry] = p[i].differs;
+	assert_int_equal(differs[0] + differs[1] + differs[2] + differs[4] + differs[6], 0);
+	assert_int_equal(differs[3], 1); /* the later name of the broken link */
+	assert_int_equal(differs[5], 1); /* the later name of the extra link */
+	/* The same inode number on another device is another file. */
+	struct copy_linkname q[] = {{0, 1, 10, 1, 100, 0}, {1, 2, 10, 1, 101, 0}};
+	copy_link_diffs(q, 2);
+	assert_int_equal(q[0].differs + q[1].differs, 0);
+	copy_link_diffs(q, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_copy_then_skip),    cmocka_unit_test(test_large_multi_buffer),
 	    cmocka_unit_test(test_missing_source),    cmocka_unit_test(test_symlink_and_fifo),
 	    cmocka_unit_test(test_dest_is_directory), cmocka_unit_test(test_tmp_names),
-	    cmocka_unit_test(test_compare_logic),
+	    cmocka_unit_test(test_compare_logic),     cmocka_unit_test(test_link_diffs),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
