@@ -31,6 +31,41 @@ static int open_dir(const char *path)
 	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
+/*
+ * 1 when directory DIR (its lstat) is PATH or one of PATH's ancestors, judged by device and
+ * inode numbers from PATH's nearest existing ancestor up to "/", through ".." of each:
+ * unlike a comparison of path names this sees through bind mounts and symlinks. 0 when it is
+ * not, or when PATH has no ancestor that can be opened (later checks report that).
+ */
+static int inside_by_inode(const struct stat *dir, const char *path)
+{
+	char *p = strdup(path);
+	int fd = -1;
+	while (p != NULL) {
+		fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0 || errno != ENOENT || strcmp(p, ".") == 0 || strcmp(p, "/") == 0)
+			break;
+		char *up = path_dir(p);
+		free(p);
+		p = up;
+	}
+	free(p);
+	int inside = 0;
+	struct stat st, prev = {0};
+	while (fd >= 0 && !inside && fstat(fd, &st) == 0) {
+		if (prev.st_ino == st.st_ino && prev.st_dev == st.st_dev)
+			break; /* ".." of the root is the root */
+		inside = st.st_dev == dir->st_dev && st.st_ino == dir->st_ino;
+		prev = st;
+		int up = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		close(fd);
+		fd = up;
+	}
+	if (fd >= 0)
+		close(fd);
+	return inside;
+}
+
 /* One source checked against its target; filled by check_source(). */
 struct plan_item {
 	char *src;    /* trimmed source */
@@ -91,10 +126,17 @@ static int check_source(struct run *r, const char *arg, const char *dest, int de
 	int rc = 0;
 	if (it->is_dir) {
 		char *real = realpath(it->src, NULL);
-		if (real != NULL && path_within(canon, real))
+		struct stat sst;
+		/* The walk follows no symlink below the source, so the source is the directory
+		 * the name leads to (stat), whichever way the destination reaches it. */
+		int have_sst = stat(it->src, &sst) == 0;
+		if ((real != NULL && path_within(canon, real)) ||
+		    (have_sst && inside_by_inode(&sst, it->target)))
 			rc = plan_fail(r, "cannot copy a directory, '%s', into itself, '%s'",
 			               it->src, it->target);
-		else if (real != NULL && r->opts.delete_extra && path_within(real, canon))
+		else if (r->opts.delete_extra &&
+		         ((real != NULL && path_within(real, canon)) ||
+		          (exists && S_ISDIR(tst.st_mode) && inside_by_inode(&tst, it->src))))
 			rc = plan_fail(
 			    r, "refusing --delete: the destination '%s' contains the source '%s'",
 			    it->target, it->src);
