@@ -159,6 +159,7 @@ static int open_root(struct run *r, size_t i, const struct plan_item *it)
 	struct run_root *rt = &r->roots[i];
 	struct copy_root *cr = &r->croots[i];
 	rt->src_display = strdup(it->src);
+	rt->dst_display = strdup(it->target);
 	rt->is_dir = it->is_dir;
 	rt->st = it->st;
 	char *base = path_base(it->src);

@@ -126,6 +126,7 @@ void run_free(struct run *r)
 	at_cache_free(&r->link_dirs);
 	for (size_t i = 0; i < r->nroots; i++) {
 		free(r->roots[i].src_display);
+		free(r->roots[i].dst_display);
 		free(r->roots[i].prefix);
 		free(r->roots[i].src_name);
 		free(r->roots[i].dst_name);
@@ -161,6 +162,15 @@ static char *src_path(const struct run *r, uint32_t root, const char *rel)
 	return path_join(rt->src_display, rel);
 }
 
+/* Build "DST_DISPLAY/REL" (or just DST_DISPLAY for the root or a file root) for messages. */
+static char *dst_path(const struct run *r, uint32_t root, const char *rel)
+{
+	const struct run_root *rt = &r->roots[root];
+	if (!rt->is_dir || strcmp(rel, ".") == 0)
+		return strdup(rt->dst_display);
+	return path_join(rt->dst_display, rel);
+}
+
 /* Path relative to the copy root: prefix + REL (the destination name for file roots). */
 static char *rel_path(const struct run *r, uint32_t root, const char *rel)
 {
@@ -178,19 +188,39 @@ static char *rel_path(const struct run *r, uint32_t root, const char *rel)
 	return s;
 }
 
-static void emit(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
-                 uint64_t bytes, const struct hash128 *hash, const char *reason, int err)
+/* Report an event about REL of ROOT; ON_DEST: a failure on the destination's side, whose
+ * message names the destination path (as cp's "cannot create regular file 'DEST/x'"). */
+static void emit_at(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
+                    uint64_t bytes, const struct hash128 *hash, const char *reason, int err,
+                    int on_dest)
 {
 	if (r->hooks.event == NULL)
 		return;
 	if (!r->hooks.all_events && (type == RUN_EV_COPIED || type == RUN_EV_SKIPPED ||
 	                             type == RUN_EV_UPDATED || type == RUN_EV_DELETED))
 		return;
-	char *path = rel_path(r, root, rel), *src = src_path(r, root, rel);
-	struct run_event ev = {type, path ? path : rel, src ? src : rel, bytes, hash, reason, err};
+	char *path = rel_path(r, root, rel), *src = src_path(r, root, rel),
+	     *dst = dst_path(r, root, rel);
+	const char *s = src ? src : rel, *d = dst ? dst : rel;
+	struct run_event ev = {type, path ? path : rel, s, d, on_dest ? d : s,
+	                       bytes, hash, reason, err};
 	r->hooks.event(r->hooks.ctx, &ev);
 	free(path);
 	free(src);
+	free(dst);
+}
+
+/* An event whose message names the source path. */
+static void emit(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
+                 uint64_t bytes, const struct hash128 *hash, const char *reason, int err)
+{
+	emit_at(r, type, root, rel, bytes, hash, reason, err, 0);
+}
+
+/* A failure on the destination's side: its message names the destination path. */
+static void emit_dst(struct run *r, uint32_t root, const char *rel, const char *reason, int err)
+{
+	emit_at(r, RUN_EV_FAILED, root, rel, 0, NULL, reason, err, 1);
 }
 
 /* ---- the walk (parent) ------------------------------------------------------------------- */
@@ -367,7 +397,7 @@ static int add_dir(struct run *r, uint32_t root, uint64_t path, const struct sta
 	if (err != 0) {
 		d->failed = 1;
 		r->stats.failed++;
-		emit(r, RUN_EV_FAILED, root, rel, 0, NULL, "cannot create directory", err);
+		emit_dst(r, root, rel, "cannot create directory", err);
 		return 0;
 	}
 	return 1;
@@ -403,7 +433,7 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 		at_cache_drop(&r->dst_dirs); /* it may have been below what was removed */
 		if (err != 0) {
 			r->stats.failed++;
-			emit(r, RUN_EV_FAILED, root, rel, 0, NULL, "cannot delete", err);
+			emit_dst(r, root, rel, "cannot delete", err);
 		}
 	}
 }
@@ -535,6 +565,27 @@ static const char *status_reason(const struct copy_done *d, const struct copy_ta
 		return S_ISSOCK(t->mode) ? "socket skipped"
 		                         : "device node skipped (only root can create one)";
 	return copy_stage_text((enum copy_stage)d->stage);
+}
+
+/* 1 when a failure at STAGE happened in the destination (its message names that path). */
+static int stage_on_dest(int stage)
+{
+	switch ((enum copy_stage)stage) {
+	case STAGE_CREATE:
+	case STAGE_WRITE:
+	case STAGE_VERIFY_READ:
+	case STAGE_VERIFY:
+	case STAGE_METADATA:
+	case STAGE_SYNC:
+	case STAGE_RENAME:
+	case STAGE_DEST_DIR:
+	case STAGE_LINK: return 1;
+	case STAGE_NONE:
+	case STAGE_OPEN_SOURCE:
+	case STAGE_READ_SOURCE:
+	case STAGE_READ_LINK: break;
+	}
+	return 0;
 }
 
 /* The split copy of entry index IDX, or NULL. */
@@ -738,9 +789,10 @@ static void complete(struct run *r, const struct copy_done *d, const char *why)
 	default:
 		r->stats.failed++;
 		r->stats.bytes_done += progress;
-		emit(r, RUN_EV_FAILED, e->task.root, rel, 0, NULL,
-		     why ? why : status_reason(d, &e->task),
-		     d->status == COPY_CHANGED ? 0 : d->err);
+		emit_at(r, RUN_EV_FAILED, e->task.root, rel, 0, NULL,
+		        why ? why : status_reason(d, &e->task),
+		        d->status == COPY_CHANGED ? 0 : d->err,
+		        why == NULL && d->status == COPY_FAILED && stage_on_dest(d->stage));
 		break;
 	}
 }
@@ -1188,8 +1240,7 @@ static void make_links(struct run *r)
 		if (!t->done || (t->status != COPY_COPIED && t->status != COPY_SKIPPED &&
 		                 t->status != COPY_METADATA)) {
 			r->stats.failed++;
-			emit(r, RUN_EV_FAILED, l->root, rel, 0, NULL,
-			     "not linked: its first name was not copied", 0);
+			emit_dst(r, l->root, rel, "not linked: its first name was not copied", 0);
 			continue;
 		}
 		int err = link_one(r, l, t, i);
@@ -1198,8 +1249,7 @@ static void make_links(struct run *r)
 			emit(r, RUN_EV_SKIPPED, l->root, rel, 0, hash, NULL, 0);
 		} else if (err > 0) {
 			r->stats.failed++;
-			emit(r, RUN_EV_FAILED, l->root, rel, 0, NULL, "cannot create hard link",
-			     err);
+			emit_dst(r, l->root, rel, "cannot create hard link", err);
 		} else {
 			r->stats.copied++;
 			emit(r, RUN_EV_COPIED, l->root, rel, 0, hash, NULL, 0);
@@ -1215,8 +1265,7 @@ static void dir_xattrs(struct run *r, uint32_t root, const char *rel, int dfd, v
 	int s = at_open_dir(r->croots[root].src_fd, rel, strlen(rel));
 	if (s >= 0 && copy_xattrs(s, dfd, buf, RUN_XATTR_BUF) < 0) {
 		r->stats.failed++;
-		emit(r, RUN_EV_FAILED, root, rel, 0, NULL, "cannot copy extended attributes",
-		     errno);
+		emit_dst(r, root, rel, "cannot copy extended attributes", errno);
 	}
 	if (s >= 0)
 		close(s);
@@ -1247,13 +1296,11 @@ static void finish_dirs(struct run *r)
 		int dfd = at_open_dir(r->croots[d->root].dst_fd, rel, strlen(rel));
 		if (dfd < 0 || dir_metadata(r, d, dfd, buf) != 0) {
 			r->stats.failed++;
-			emit(r, RUN_EV_FAILED, d->root, rel, 0, NULL,
-			     "cannot set directory attributes", errno);
+			emit_dst(r, d->root, rel, "cannot set directory attributes", errno);
 		} else if (r->opts.copy.fsync && fsync(dfd) != 0) {
 			/* --fsync: the renames into this directory are on disk too */
 			r->stats.failed++;
-			emit(r, RUN_EV_FAILED, d->root, rel, 0, NULL, "cannot sync directory",
-			     errno);
+			emit_dst(r, d->root, rel, "cannot sync directory", errno);
 		}
 		if (dfd >= 0)
 			close(dfd);
