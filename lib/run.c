@@ -41,7 +41,8 @@ struct entry {
 	uint8_t done;          /* a completion was accepted (duplicates are ignored) */
 	uint8_t split;         /* its COPY_SPLIT answer was accepted: its parts stand for it */
 	uint8_t hashed;
-	uint8_t status; /* enum copy_status of the accepted completion */
+	uint8_t status;   /* enum copy_status of the accepted completion */
+	uint8_t made_way; /* a directory in the way of its destination name was removed once */
 };
 
 /* A directory whose metadata is set after its contents. */
@@ -710,6 +711,33 @@ static int split_part_done(struct run *r, const struct copy_done *d)
 	return ends;
 }
 
+/*
+ * Entry E could not be put in place because a directory holds its destination name (the
+ * source turned a directory into a file or symlink): remove that directory, the whole tree
+ * with --delete (as rsync --delete does), else only when it is empty (as rsync does without
+ * --delete, which keeps the data and reports it). Returns 0 when the name is free, else an
+ * errno value (ENOTEMPTY: not empty, without --delete).
+ */
+static int make_way(struct run *r, const struct entry *e)
+{
+	const char *rel = names_get(&r->names, e->task.dst), *leaf;
+	int fd = at_parent(&r->dst_dirs, r->croots[e->task.root].dst_fd, rel, &leaf);
+	if (fd < 0)
+		return errno;
+	if (!r->opts.delete_extra) {
+		if (unlinkat(fd, leaf, AT_REMOVEDIR) == 0)
+			return 0;
+		return errno == EEXIST ? ENOTEMPTY : errno;
+	}
+	int err = tree_remove(fd, leaf);
+	at_cache_drop(&r->dst_dirs); /* it may have been below what was removed */
+	if (err == 0) {
+		r->stats.deleted++;
+		emit(r, RUN_EV_DELETED, e->task.root, rel, 0, NULL, NULL, 0);
+	}
+	return err;
+}
+
 /* Account for a finished task. */
 static void complete(struct run *r, const struct copy_done *d, const char *why)
 {
@@ -751,6 +779,30 @@ static void complete(struct run *r, const struct copy_done *d, const char *why)
 		    .id = d->id, .status = COPY_FAILED, .stage = STAGE_CREATE, .err = ENOMEM};
 		d = &no_room;
 	}
+	int on_dest = d->status == COPY_FAILED && stage_on_dest(d->stage) && why == NULL;
+	struct copy_done in_way;
+	if (d->status == COPY_FAILED && d->stage == STAGE_DEST_DIR && !e->made_way) {
+		e->made_way = 1;
+		int err = make_way(r, e);
+		if (err == 0) {
+			/* Try again from the start; a split copy's parts had counted their bytes. */
+			if (e->split)
+				r->stats.bytes_done -= e->task.size < r->stats.bytes_done
+				                           ? e->task.size
+				                           : r->stats.bytes_done;
+			e->split = 0;
+			if (queue_first(r, e->task.id) == 0)
+				return;
+			err = ENOMEM;
+		}
+		in_way = (struct copy_done){
+		    .id = d->id, .status = COPY_FAILED, .stage = STAGE_DEST_DIR, .err = err};
+		if (err == ENOTEMPTY) {
+			in_way.err = 0;
+			why = "a non-empty directory is in the way (--delete replaces it)";
+		}
+		d = &in_way;
+	}
 	e->done = 1;
 	e->status = (uint8_t)d->status;
 	/* Only a file that is in place gets into the manifest. */
@@ -791,8 +843,7 @@ static void complete(struct run *r, const struct copy_done *d, const char *why)
 		r->stats.bytes_done += progress;
 		emit_at(r, RUN_EV_FAILED, e->task.root, rel, 0, NULL,
 		        why ? why : status_reason(d, &e->task),
-		        d->status == COPY_CHANGED ? 0 : d->err,
-		        why == NULL && d->status == COPY_FAILED && stage_on_dest(d->stage));
+		        d->status == COPY_CHANGED ? 0 : d->err, on_dest || d == &in_way);
 		break;
 	}
 }
