@@ -320,6 +320,7 @@ static int add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst,
 	t->gid = st->st_gid;
 	t->root = root;
 	t->flags = (fresh ? TASK_FRESH : 0) |
+	           (S_ISREG(st->st_mode) && st->st_nlink == 1 ? TASK_ALONE : 0) |
 	           (S_ISREG(st->st_mode) && st->st_size > 0 &&
 	                    (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size
 	                ? TASK_SPARSE
