@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "path.h"
 #include "run.h"
 
@@ -199,6 +200,54 @@ static int open_root(struct run *r, size_t i, const struct plan_item *it)
 	return 0;
 }
 
+/*
+ * --manifest FILE: prove before anything is copied that FILE can be written, so that no run
+ * copies a whole tree and then fails on its manifest (exit 2 would then be a lie). An
+ * unnamed file is opened in FILE's directory now and named at the end (write_manifest); it
+ * is invisible meanwhile, even to --delete when FILE is inside the destination. Where the
+ * file system has no unnamed files, the directory's permissions are checked instead. A
+ * directory that does not exist yet is fine only when it is a destination directory this
+ * run creates (ITEMS). Returns 0, or -1 with R->err set.
+ */
+static int plan_manifest(struct run *r, const struct plan_item *items, size_t n)
+{
+	const char *path = r->opts.manifest;
+	if (path == NULL || strcmp(path, "-") == 0)
+		return 0;
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return plan_fail(r, "cannot write manifest '%s': %s", path, strerror(EISDIR));
+	char *dir = path_dir(path);
+	r->manifest_name = path_base(path);
+	if (dir == NULL || r->manifest_name == NULL) {
+		free(dir);
+		return plan_fail(r, "out of memory");
+	}
+	int rc = 0;
+	r->manifest_dir = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (r->manifest_dir < 0) {
+		int err = errno;
+		char *canon = err == ENOENT ? path_canonical(dir) : NULL;
+		int made_here = 0;
+		for (size_t i = 0; canon != NULL && i < n; i++)
+			made_here |= items[i].is_dir && strcmp(items[i].canon, canon) == 0 &&
+			             stat(items[i].target, &st) != 0;
+		free(canon);
+		if (!made_here)
+			rc = plan_fail(r, "cannot write manifest '%s': %s", path, strerror(err));
+	} else {
+		r->manifest_fd = compat_open_unnamed(r->manifest_dir, 0666);
+		if (r->manifest_fd < 0 && errno != EOPNOTSUPP && errno != EISDIR &&
+		    errno != EINVAL)
+			rc = plan_fail(r, "cannot write manifest '%s': %s", path, strerror(errno));
+		else if (r->manifest_fd < 0 &&
+		         faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) != 0)
+			rc = plan_fail(r, "cannot write manifest '%s': %s", path, strerror(errno));
+	}
+	free(dir);
+	return rc;
+}
+
 /* --check: SOURCE and DEST must both exist and be of the same kind. */
 static int plan_check(struct run *r, const char *src, const char *dest)
 {
@@ -274,6 +323,8 @@ int run_plan(struct run *r, char **sources, size_t nsources, const char *dest)
 			if (strcmp(items[i].canon, items[j].canon) == 0)
 				rc = plan_fail(r, "'%s' and '%s' would both be copied to '%s'",
 				               items[i].src, items[j].src, items[i].target);
+	if (rc == 0)
+		rc = plan_manifest(r, items, nsources);
 	if (rc == 0) {
 		r->roots = calloc(nsources, sizeof(*r->roots));
 		r->croots = calloc(nsources, sizeof(*r->croots));

@@ -17,6 +17,7 @@
 
 #include "array.h"
 #include "at.h"
+#include "compat.h"
 #include "inotab.h"
 #include "manifest.h"
 #include "path.h"
@@ -107,6 +108,7 @@ int run_init(struct run *r, const struct run_opts *opts, const struct run_hooks 
 	r->interrupted = interrupted;
 	at_cache_init(&r->dst_dirs);
 	at_cache_init(&r->link_dirs);
+	r->manifest_fd = r->manifest_dir = -1;
 	r->inodes = calloc(1, sizeof(*r->inodes));
 	if (r->inodes == NULL || names_init(&r->names, (size_t)1 << 36) != 0)
 		return run_fail(r, "cannot reserve memory: %s", strerror(errno));
@@ -140,6 +142,12 @@ void run_free(struct run *r)
 	}
 	free(r->roots);
 	free(r->croots);
+	/* An unnamed manifest never named (a failed or interrupted run) vanishes here. */
+	if (r->manifest_fd >= 0)
+		close(r->manifest_fd);
+	if (r->manifest_dir >= 0)
+		close(r->manifest_dir);
+	free(r->manifest_name);
 	free(r->entries);
 	free(r->splits);
 	free(r->pending);
@@ -1360,6 +1368,43 @@ static void finish_dirs(struct run *r)
 	free(buf);
 }
 
+/*
+ * Write LINES into the unnamed file run_plan opened, then name it: linked under a temporary
+ * name and renamed over the manifest's name, so that the name never holds a partial
+ * manifest. Returns 0, -1 with errno, or 1 when unnamed files cannot be named here (no
+ * /proc): the caller writes the manifest by name instead.
+ */
+static int write_unnamed_manifest(struct run *r, struct manifest_line *lines, size_t n)
+{
+	int fd = r->manifest_fd, by_proc = 0;
+	r->manifest_fd = -1;
+	FILE *f = fdopen(fd, "w");
+	if (f == NULL) {
+		close(fd);
+		return -1;
+	}
+	int rc = manifest_write(f, lines, n);
+	char tmp[64];
+	/* pcopy's temporary prefix: a later run into this directory removes it if a kill
+	 * leaves it behind (extra_entry). */
+	snprintf(tmp, sizeof(tmp), "%s%ld.manifest", COPY_TMP_PREFIX, (long)getpid());
+	if (rc == 0 && compat_link_unnamed(fileno(f), r->manifest_dir, tmp, &by_proc) != 0)
+		rc = errno == EOPNOTSUPP ? 1 : -1;
+	if (rc == 0 && renameat(r->manifest_dir, tmp, r->manifest_dir, r->manifest_name) != 0) {
+		int e = errno;
+		unlinkat(r->manifest_dir, tmp, 0);
+		errno = e;
+		rc = -1;
+	}
+	int e = errno;
+	if (fclose(f) != 0 && rc == 0) {
+		e = errno;
+		rc = -1;
+	}
+	errno = e;
+	return rc;
+}
+
 /* Write the manifest of every regular file that is in place with a known hash. */
 static int write_manifest(struct run *r)
 {
@@ -1388,6 +1433,8 @@ static int write_manifest(struct run *r)
 	int rc;
 	if (strcmp(path, "-") == 0) {
 		rc = manifest_write(stdout, lines, n);
+	} else if (r->manifest_fd >= 0 && (rc = write_unnamed_manifest(r, lines, n)) != 1) {
+		/* written into the file run_plan opened (or failed: RC -1, errno) */
 	} else {
 		char *tmp = malloc(strlen(path) + 32);
 		if (tmp == NULL) {

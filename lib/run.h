@@ -153,6 +153,10 @@ struct run {
 	uint64_t split_min, part_min;    /* files split into parts, and the smallest part */
 	long worker_tag;   /* added to worker pids in temporary names (ranks on other machines) */
 	long split_parent; /* pid in the names of split temporaries; 0: the pool's parent */
+	int manifest_fd;     /* --manifest FILE: an unnamed file in its directory, opened by
+	                        run_plan to prove it can be written; -1: written by name */
+	int manifest_dir;    /* that directory (O_PATH), or -1 */
+	char *manifest_name; /* FILE's last component, named there at the end */
 	struct stats stats;
 	double start;   /* monotonic seconds at run_execute */
 	char err[1024]; /* message for a fatal failure */
