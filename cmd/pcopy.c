@@ -85,10 +85,10 @@ static void on_event(void *ctx, const struct run_event *ev)
 	if (ev->type == RUN_EV_FAILED || ev->type == RUN_EV_WARNING) {
 		clear_line(ui);
 		if (ev->err != 0)
-			fprintf(stderr, "pcopy: %s: %s: %s\n", ev->src, ev->reason,
+			fprintf(stderr, "pcopy: %s: %s: %s\n", ev->where, ev->reason,
 			        strerror(ev->err));
 		else
-			fprintf(stderr, "pcopy: %s: %s\n", ev->src, ev->reason);
+			fprintf(stderr, "pcopy: %s: %s\n", ev->where, ev->reason);
 	}
 	if (ui->json) {
 		char hex[HASH_HEX_LEN + 1];

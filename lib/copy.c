@@ -914,6 +914,11 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 	if (!c->opts->force && !absent) {
 		have_dst = fstatat(r->dst_fd, dst, &dst_st, AT_SYMLINK_NOFOLLOW) == 0;
 		absent = !have_dst && errno == ENOENT;
+		/* A link the source broke: a fresh copy under a temporary name, renamed over
+		 * this name only, parts it from the other names (see TASK_ALONE). */
+		if (have_dst && (t->flags & TASK_ALONE) && S_ISREG(dst_st.st_mode) &&
+		    dst_st.st_nlink > 1)
+			have_dst = 0;
 	}
 	/* The cheap case first: same size, mtime and metadata as scanned, no hash wanted. */
 	if (have_dst && !c->opts->checksum && !c->opts->need_hash) {

@@ -77,6 +77,10 @@ struct copy_task {
 #define TASK_SPLIT 4u /* may be split into parts */
 #define TASK_PART 8u  /* copy one range into the shared temporary file */
 #define TASK_SEAL 16u /* finish a copy made in parts */
+/* The source file has one name: a destination that shares its inode with other names (the
+ * source broke a hard link since) is copied anew, never updated in place, which would change
+ * the other names too. */
+#define TASK_ALONE 32u
 
 enum copy_status {
 	COPY_COPIED = 1,  /* data written and verified (or would be, in a dry run) */

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "path.h"
 #include "run.h"
 
@@ -29,6 +30,41 @@ static int plan_fail(struct run *r, const char *fmt, ...)
 static int open_dir(const char *path)
 {
 	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/*
+ * 1 when directory DIR (its lstat) is PATH or one of PATH's ancestors, judged by device and
+ * inode numbers from PATH's nearest existing ancestor up to "/", through ".." of each:
+ * unlike a comparison of path names this sees through bind mounts and symlinks. 0 when it is
+ * not, or when PATH has no ancestor that can be opened (later checks report that).
+ */
+static int inside_by_inode(const struct stat *dir, const char *path)
+{
+	char *p = strdup(path);
+	int fd = -1;
+	while (p != NULL) {
+		fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0 || errno != ENOENT || strcmp(p, ".") == 0 || strcmp(p, "/") == 0)
+			break;
+		char *up = path_dir(p);
+		free(p);
+		p = up;
+	}
+	free(p);
+	int inside = 0;
+	struct stat st, prev = {0};
+	while (fd >= 0 && !inside && fstat(fd, &st) == 0) {
+		if (prev.st_ino == st.st_ino && prev.st_dev == st.st_dev)
+			break; /* ".." of the root is the root */
+		inside = st.st_dev == dir->st_dev && st.st_ino == dir->st_ino;
+		prev = st;
+		int up = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		close(fd);
+		fd = up;
+	}
+	if (fd >= 0)
+		close(fd);
+	return inside;
 }
 
 /* One source checked against its target; filled by check_source(). */
@@ -91,10 +127,17 @@ static int check_source(struct run *r, const char *arg, const char *dest, int de
 	int rc = 0;
 	if (it->is_dir) {
 		char *real = realpath(it->src, NULL);
-		if (real != NULL && path_within(canon, real))
+		struct stat sst;
+		/* The walk follows no symlink below the source, so the source is the directory
+		 * the name leads to (stat), whichever way the destination reaches it. */
+		int have_sst = stat(it->src, &sst) == 0;
+		if ((real != NULL && path_within(canon, real)) ||
+		    (have_sst && inside_by_inode(&sst, it->target)))
 			rc = plan_fail(r, "cannot copy a directory, '%s', into itself, '%s'",
 			               it->src, it->target);
-		else if (real != NULL && r->opts.delete_extra && path_within(real, canon))
+		else if (r->opts.delete_extra &&
+		         ((real != NULL && path_within(real, canon)) ||
+		          (exists && S_ISDIR(tst.st_mode) && inside_by_inode(&tst, it->src))))
 			rc = plan_fail(
 			    r, "refusing --delete: the destination '%s' contains the source '%s'",
 			    it->target, it->src);
@@ -117,6 +160,7 @@ static int open_root(struct run *r, size_t i, const struct plan_item *it)
 	struct run_root *rt = &r->roots[i];
 	struct copy_root *cr = &r->croots[i];
 	rt->src_display = strdup(it->src);
+	rt->dst_display = strdup(it->target);
 	rt->is_dir = it->is_dir;
 	rt->st = it->st;
 	char *base = path_base(it->src);
@@ -154,6 +198,54 @@ static int open_root(struct run *r, size_t i, const struct plan_item *it)
 	if (cr->dst_fd < 0 && errno != 0)
 		return plan_fail(r, "cannot open '%s': %s", it->target, strerror(errno));
 	return 0;
+}
+
+/*
+ * --manifest FILE: prove before anything is copied that FILE can be written, so that no run
+ * copies a whole tree and then fails on its manifest (exit 2 would then be a lie). An
+ * unnamed file is opened in FILE's directory now and named at the end (write_manifest); it
+ * is invisible meanwhile, even to --delete when FILE is inside the destination. Where the
+ * file system has no unnamed files, the directory's permissions are checked instead. A
+ * directory that does not exist yet is fine only when it is a destination directory this
+ * run creates (ITEMS). Returns 0, or -1 with R->err set.
+ */
+static int plan_manifest(struct run *r, const struct plan_item *items, size_t n)
+{
+	const char *path = r->opts.manifest;
+	if (path == NULL || strcmp(path, "-") == 0)
+		return 0;
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return plan_fail(r, "cannot write manifest '%s': %s", path, strerror(EISDIR));
+	char *dir = path_dir(path);
+	r->manifest_name = path_base(path);
+	if (dir == NULL || r->manifest_name == NULL) {
+		free(dir);
+		return plan_fail(r, "out of memory");
+	}
+	int rc = 0;
+	r->manifest_dir = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (r->manifest_dir < 0) {
+		int err = errno;
+		char *canon = err == ENOENT ? path_canonical(dir) : NULL;
+		int made_here = 0;
+		for (size_t i = 0; canon != NULL && i < n; i++)
+			made_here |= items[i].is_dir && strcmp(items[i].canon, canon) == 0 &&
+			             stat(items[i].target, &st) != 0;
+		free(canon);
+		if (!made_here)
+			rc = plan_fail(r, "cannot write manifest '%s': %s", path, strerror(err));
+	} else {
+		r->manifest_fd = compat_open_unnamed(r->manifest_dir, 0666);
+		if (r->manifest_fd < 0 && errno != EOPNOTSUPP && errno != EISDIR &&
+		    errno != EINVAL)
+			rc = plan_fail(r, "cannot write manifest '%s': %s", path, strerror(errno));
+		else if (r->manifest_fd < 0 &&
+		         faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) != 0)
+			rc = plan_fail(r, "cannot write manifest '%s': %s", path, strerror(errno));
+	}
+	free(dir);
+	return rc;
 }
 
 /* --check: SOURCE and DEST must both exist and be of the same kind. */
@@ -231,6 +323,8 @@ int run_plan(struct run *r, char **sources, size_t nsources, const char *dest)
 			if (strcmp(items[i].canon, items[j].canon) == 0)
 				rc = plan_fail(r, "'%s' and '%s' would both be copied to '%s'",
 				               items[i].src, items[j].src, items[i].target);
+	if (rc == 0)
+		rc = plan_manifest(r, items, nsources);
 	if (rc == 0) {
 		r->roots = calloc(nsources, sizeof(*r->roots));
 		r->croots = calloc(nsources, sizeof(*r->croots));

@@ -17,6 +17,7 @@
 
 #include "array.h"
 #include "at.h"
+#include "compat.h"
 #include "inotab.h"
 #include "manifest.h"
 #include "path.h"
@@ -40,7 +41,8 @@ struct entry {
 	uint8_t done;          /* a completion was accepted (duplicates are ignored) */
 	uint8_t split;         /* its COPY_SPLIT answer was accepted: its parts stand for it */
 	uint8_t hashed;
-	uint8_t status; /* enum copy_status of the accepted completion */
+	uint8_t status;   /* enum copy_status of the accepted completion */
+	uint8_t made_way; /* a directory in the way of its destination name was removed once */
 };
 
 /* A directory whose metadata is set after its contents. */
@@ -105,6 +107,7 @@ int run_init(struct run *r, const struct run_opts *opts, const struct run_hooks 
 	r->interrupted = interrupted;
 	at_cache_init(&r->dst_dirs);
 	at_cache_init(&r->link_dirs);
+	r->manifest_fd = r->manifest_dir = -1;
 	r->inodes = calloc(1, sizeof(*r->inodes));
 	if (r->inodes == NULL || names_init(&r->names, (size_t)1 << 36) != 0)
 		return run_fail(r, "cannot reserve memory: %s", strerror(errno));
@@ -125,6 +128,7 @@ void run_free(struct run *r)
 	at_cache_free(&r->link_dirs);
 	for (size_t i = 0; i < r->nroots; i++) {
 		free(r->roots[i].src_display);
+		free(r->roots[i].dst_display);
 		free(r->roots[i].prefix);
 		free(r->roots[i].src_name);
 		free(r->roots[i].dst_name);
@@ -137,6 +141,12 @@ void run_free(struct run *r)
 	}
 	free(r->roots);
 	free(r->croots);
+	/* An unnamed manifest never named (a failed or interrupted run) vanishes here. */
+	if (r->manifest_fd >= 0)
+		close(r->manifest_fd);
+	if (r->manifest_dir >= 0)
+		close(r->manifest_dir);
+	free(r->manifest_name);
 	free(r->entries);
 	free(r->splits);
 	free(r->pending);
@@ -161,6 +171,15 @@ static char *src_path(const struct run *r, uint32_t root, const char *rel)
 	return path_join(rt->src_display, rel);
 }
 
+/* Build "DST_DISPLAY/REL" (or just DST_DISPLAY for the root or a file root) for messages. */
+static char *dst_path(const struct run *r, uint32_t root, const char *rel)
+{
+	const struct run_root *rt = &r->roots[root];
+	if (!rt->is_dir || strcmp(rel, ".") == 0)
+		return strdup(rt->dst_display);
+	return path_join(rt->dst_display, rel);
+}
+
 /* Path relative to the copy root: prefix + REL (the destination name for file roots). */
 static char *rel_path(const struct run *r, uint32_t root, const char *rel)
 {
@@ -178,19 +197,39 @@ static char *rel_path(const struct run *r, uint32_t root, const char *rel)
 	return s;
 }
 
-static void emit(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
-                 uint64_t bytes, const struct hash128 *hash, const char *reason, int err)
+/* Report an event about REL of ROOT; ON_DEST: a failure on the destination's side, whose
+ * message names the destination path (as cp's "cannot create regular file 'DEST/x'"). */
+static void emit_at(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
+                    uint64_t bytes, const struct hash128 *hash, const char *reason, int err,
+                    int on_dest)
 {
 	if (r->hooks.event == NULL)
 		return;
 	if (!r->hooks.all_events && (type == RUN_EV_COPIED || type == RUN_EV_SKIPPED ||
 	                             type == RUN_EV_UPDATED || type == RUN_EV_DELETED))
 		return;
-	char *path = rel_path(r, root, rel), *src = src_path(r, root, rel);
-	struct run_event ev = {type, path ? path : rel, src ? src : rel, bytes, hash, reason, err};
+	char *path = rel_path(r, root, rel), *src = src_path(r, root, rel),
+	     *dst = dst_path(r, root, rel);
+	const char *s = src ? src : rel, *d = dst ? dst : rel;
+	struct run_event ev = {type, path ? path : rel, s, d, on_dest ? d : s,
+	                       bytes, hash, reason, err};
 	r->hooks.event(r->hooks.ctx, &ev);
 	free(path);
 	free(src);
+	free(dst);
+}
+
+/* An event whose message names the source path. */
+static void emit(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
+                 uint64_t bytes, const struct hash128 *hash, const char *reason, int err)
+{
+	emit_at(r, type, root, rel, bytes, hash, reason, err, 0);
+}
+
+/* A failure on the destination's side: its message names the destination path. */
+static void emit_dst(struct run *r, uint32_t root, const char *rel, const char *reason, int err)
+{
+	emit_at(r, RUN_EV_FAILED, root, rel, 0, NULL, reason, err, 1);
 }
 
 /* ---- the walk (parent) ------------------------------------------------------------------- */
@@ -289,6 +328,7 @@ static int add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst,
 	t->gid = st->st_gid;
 	t->root = root;
 	t->flags = (fresh ? TASK_FRESH : 0) |
+	           (S_ISREG(st->st_mode) && st->st_nlink == 1 ? TASK_ALONE : 0) |
 	           (S_ISREG(st->st_mode) && st->st_size > 0 &&
 	                    (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size
 	                ? TASK_SPARSE
@@ -375,7 +415,7 @@ static int add_dir(struct run *r, uint32_t root, uint64_t path, const struct sta
 	if (err != 0) {
 		d->failed = 1;
 		r->stats.failed++;
-		emit(r, RUN_EV_FAILED, root, rel, 0, NULL, "cannot create directory", err);
+		emit_dst(r, root, rel, "cannot create directory", err);
 		return 0;
 	}
 	return 1;
@@ -411,7 +451,7 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 		at_cache_drop(&r->dst_dirs); /* it may have been below what was removed */
 		if (err != 0) {
 			r->stats.failed++;
-			emit(r, RUN_EV_FAILED, root, rel, 0, NULL, "cannot delete", err);
+			emit_dst(r, root, rel, "cannot delete", err);
 		}
 	}
 }
@@ -543,6 +583,27 @@ static const char *status_reason(const struct copy_done *d, const struct copy_ta
 		return S_ISSOCK(t->mode) ? "socket skipped"
 		                         : "device node skipped (only root can create one)";
 	return copy_stage_text((enum copy_stage)d->stage);
+}
+
+/* 1 when a failure at STAGE happened in the destination (its message names that path). */
+static int stage_on_dest(int stage)
+{
+	switch ((enum copy_stage)stage) {
+	case STAGE_CREATE:
+	case STAGE_WRITE:
+	case STAGE_VERIFY_READ:
+	case STAGE_VERIFY:
+	case STAGE_METADATA:
+	case STAGE_SYNC:
+	case STAGE_RENAME:
+	case STAGE_DEST_DIR:
+	case STAGE_LINK: return 1;
+	case STAGE_NONE:
+	case STAGE_OPEN_SOURCE:
+	case STAGE_READ_SOURCE:
+	case STAGE_READ_LINK: break;
+	}
+	return 0;
 }
 
 /* The split copy of entry index IDX, or NULL. */
@@ -709,6 +770,33 @@ static void check_links(struct run *r)
 	}
 }
 
+/*
+ * Entry E could not be put in place because a directory holds its destination name (the
+ * source turned a directory into a file or symlink): remove that directory, the whole tree
+ * with --delete (as rsync --delete does), else only when it is empty (as rsync does without
+ * --delete, which keeps the data and reports it). Returns 0 when the name is free, else an
+ * errno value (ENOTEMPTY: not empty, without --delete).
+ */
+static int make_way(struct run *r, const struct entry *e)
+{
+	const char *rel = names_get(&r->names, e->task.dst), *leaf;
+	int fd = at_parent(&r->dst_dirs, r->croots[e->task.root].dst_fd, rel, &leaf);
+	if (fd < 0)
+		return errno;
+	if (!r->opts.delete_extra) {
+		if (unlinkat(fd, leaf, AT_REMOVEDIR) == 0)
+			return 0;
+		return errno == EEXIST ? ENOTEMPTY : errno;
+	}
+	int err = tree_remove(fd, leaf);
+	at_cache_drop(&r->dst_dirs); /* it may have been below what was removed */
+	if (err == 0) {
+		r->stats.deleted++;
+		emit(r, RUN_EV_DELETED, e->task.root, rel, 0, NULL, NULL, 0);
+	}
+	return err;
+}
+
 /* Account for a finished task. */
 static void complete(struct run *r, const struct copy_done *d, const char *why)
 {
@@ -750,6 +838,30 @@ static void complete(struct run *r, const struct copy_done *d, const char *why)
 		    .id = d->id, .status = COPY_FAILED, .stage = STAGE_CREATE, .err = ENOMEM};
 		d = &no_room;
 	}
+	int on_dest = d->status == COPY_FAILED && stage_on_dest(d->stage) && why == NULL;
+	struct copy_done in_way;
+	if (d->status == COPY_FAILED && d->stage == STAGE_DEST_DIR && !e->made_way) {
+		e->made_way = 1;
+		int err = make_way(r, e);
+		if (err == 0) {
+			/* Try again from the start; a split copy's parts had counted their bytes. */
+			if (e->split)
+				r->stats.bytes_done -= e->task.size < r->stats.bytes_done
+				                           ? e->task.size
+				                           : r->stats.bytes_done;
+			e->split = 0;
+			if (queue_first(r, e->task.id) == 0)
+				return;
+			err = ENOMEM;
+		}
+		in_way = (struct copy_done){
+		    .id = d->id, .status = COPY_FAILED, .stage = STAGE_DEST_DIR, .err = err};
+		if (err == ENOTEMPTY) {
+			in_way.err = 0;
+			why = "a non-empty directory is in the way (--delete replaces it)";
+		}
+		d = &in_way;
+	}
 	e->done = 1;
 	e->status = (uint8_t)d->status;
 	if (d->notes != 0)
@@ -790,9 +902,9 @@ static void complete(struct run *r, const struct copy_done *d, const char *why)
 	default:
 		r->stats.failed++;
 		r->stats.bytes_done += progress;
-		emit(r, RUN_EV_FAILED, e->task.root, rel, 0, NULL,
-		     why ? why : status_reason(d, &e->task),
-		     d->status == COPY_CHANGED ? 0 : d->err);
+		emit_at(r, RUN_EV_FAILED, e->task.root, rel, 0, NULL,
+		        why ? why : status_reason(d, &e->task),
+		        d->status == COPY_CHANGED ? 0 : d->err, on_dest || d == &in_way);
 		break;
 	}
 }
@@ -1240,8 +1352,7 @@ static void make_links(struct run *r)
 		if (!t->done || (t->status != COPY_COPIED && t->status != COPY_SKIPPED &&
 		                 t->status != COPY_METADATA)) {
 			r->stats.failed++;
-			emit(r, RUN_EV_FAILED, l->root, rel, 0, NULL,
-			     "not linked: its first name was not copied", 0);
+			emit_dst(r, l->root, rel, "not linked: its first name was not copied", 0);
 			continue;
 		}
 		int err = link_one(r, l, t, i);
@@ -1250,8 +1361,7 @@ static void make_links(struct run *r)
 			emit(r, RUN_EV_SKIPPED, l->root, rel, 0, hash, NULL, 0);
 		} else if (err > 0) {
 			r->stats.failed++;
-			emit(r, RUN_EV_FAILED, l->root, rel, 0, NULL, "cannot create hard link",
-			     err);
+			emit_dst(r, l->root, rel, "cannot create hard link", err);
 		} else {
 			r->stats.copied++;
 			emit(r, RUN_EV_COPIED, l->root, rel, 0, hash, NULL, 0);
@@ -1287,17 +1397,55 @@ static void finish_dirs(struct run *r)
 		int dfd = at_open_dir(r->croots[d->root].dst_fd, rel, strlen(rel));
 		if (dfd < 0 || dir_metadata(r, d, dfd, &m) != 0) {
 			r->stats.failed++;
-			emit(r, RUN_EV_FAILED, d->root, rel, 0, NULL,
-			     "cannot set directory attributes", errno);
+			emit_dst(r, d->root, rel, "cannot set directory attributes", errno);
 		} else if (r->opts.copy.fsync && fsync(dfd) != 0) {
 			/* --fsync: the renames into this directory are on disk too */
 			r->stats.failed++;
-			emit(r, RUN_EV_FAILED, d->root, rel, 0, NULL, "cannot sync directory",
-			     errno);
+			emit_dst(r, d->root, rel, "cannot sync directory", errno);
 		}
 		if (dfd >= 0)
 			close(dfd);
 	}
+}
+
+/*
+ * Write LINES into the unnamed file run_plan opened, then name it: linked under a temporary
+ * name and renamed over the manifest's name, so that the name never holds a partial
+ * manifest. Returns 0, -1 with errno, or 1 when unnamed files cannot be named here (no
+ * /proc): the caller writes the manifest by name instead.
+ */
+static int write_unnamed_manifest(struct run *r, struct manifest_line *lines, size_t n)
+{
+	int fd = r->manifest_fd, by_proc = 0;
+	r->manifest_fd = -1;
+	FILE *f = fdopen(fd, "w");
+	if (f == NULL) {
+		close(fd);
+		return -1;
+	}
+	int rc = manifest_write(f, lines, n);
+	/* Complete (and with --fsync, on the storage) before it has any name. */
+	if (rc == 0 && (fflush(f) != 0 || ferror(f) || (r->opts.copy.fsync && fsync(fd) != 0)))
+		rc = -1;
+	char tmp[64];
+	/* pcopy's temporary prefix: a later run into this directory removes it if a kill
+	 * leaves it behind (extra_entry). */
+	snprintf(tmp, sizeof(tmp), "%s%ld.manifest", COPY_TMP_PREFIX, (long)getpid());
+	if (rc == 0 && compat_link_unnamed(fileno(f), r->manifest_dir, tmp, &by_proc) != 0)
+		rc = errno == EOPNOTSUPP ? 1 : -1;
+	if (rc == 0 && renameat(r->manifest_dir, tmp, r->manifest_dir, r->manifest_name) != 0) {
+		int e = errno;
+		unlinkat(r->manifest_dir, tmp, 0);
+		errno = e;
+		rc = -1;
+	}
+	int e = errno;
+	if (fclose(f) != 0 && rc == 0) {
+		e = errno;
+		rc = -1;
+	}
+	errno = e;
+	return rc;
 }
 
 /* Write the manifest of every regular file that is in place with a known hash. */
@@ -1325,7 +1473,14 @@ static int write_manifest(struct run *r)
 		lines[n].path = names_get(&r->names, r->links[i].path);
 		lines[n++].hash = e->hash;
 	}
-	int rc = manifest_save(path, lines, n, r->opts.copy.fsync);
+	int rc;
+	if (strcmp(path, "-") == 0) {
+		rc = manifest_write(stdout, lines, n);
+	} else if (r->manifest_fd >= 0 && (rc = write_unnamed_manifest(r, lines, n)) != 1) {
+		/* written into the file run_plan opened (or failed: RC -1, errno) */
+	} else {
+		rc = manifest_save(path, lines, n, r->opts.copy.fsync);
+	}
 	free(lines);
 	if (rc != 0)
 		return run_fail(r, "cannot write manifest '%s': %s", path, strerror(errno));

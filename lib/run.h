@@ -53,7 +53,10 @@ enum run_event_type {
 struct run_event {
 	enum run_event_type type;
 	const char *path; /* relative to the copy root (-v, --json) */
-	const char *src;  /* the path as the user would name it (messages) */
+	const char *src;  /* the source path as the user would name it */
+	const char *dst;  /* the destination path as the user would name it */
+	const char *where; /* what a message names: DST when the failure is on the destination's
+	                      side (create, write, rename, attributes, delete), else SRC */
 	uint64_t bytes;
 	const struct hash128 *hash; /* NULL when not computed */
 	const char *reason;         /* FAILED / WARNING: what went wrong */
@@ -71,6 +74,7 @@ struct run_hooks {
 /* A source and where it goes. */
 struct run_root {
 	char *src_display; /* the source as named by the user, trailing slashes removed */
+	char *dst_display; /* where it goes, as the user would name it (messages) */
 	char *prefix;      /* what the manifest puts before paths of this root: "" or "name/" */
 	char *src_name;    /* file roots: source name relative to src_fd */
 	char *dst_name;    /* file roots: destination name relative to dst_fd */
@@ -152,6 +156,10 @@ struct run {
 	struct copy_linkname *lnames; /* --check: names with other links, compared at the end */
 	size_t nlnames, lnames_cap;
 	int noted_direct; /* the warning that O_DIRECT was refused has been given */
+	int manifest_fd;     /* --manifest FILE: an unnamed file in its directory, opened by
+	                        run_plan to prove it can be written; -1: written by name */
+	int manifest_dir;    /* that directory (O_PATH), or -1 */
+	char *manifest_name; /* FILE's last component, named there at the end */
 	struct stats stats;
 	double start;   /* monotonic seconds at run_execute */
 	char err[1024]; /* message for a fatal failure */

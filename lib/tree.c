@@ -40,6 +40,13 @@ static int make_dir_in(int fd, const char *rel, int dry_run, int *existed)
 	if (fstatat(fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (S_ISDIR(st.st_mode)) {
 			*existed = 1;
+			/* A directory copied read-only (r-x) by an earlier run: a user who is not
+			 * root cannot write into it, so it is opened up for the owner while the run
+			 * works inside; its own mode comes back with the directory metadata at the
+			 * end of the run (as rsync does). */
+			if (!dry_run && (st.st_mode & S_IRWXU) != S_IRWXU && geteuid() != 0 &&
+			    st.st_uid == geteuid())
+				(void)fchmodat(fd, rel, (st.st_mode & 07777) | S_IRWXU, 0);
 			return 0;
 		}
 		if (dry_run)

@@ -18,8 +18,9 @@ struct tree_list {
 
 /*
  * Make directory REL below FD (mode 0700 until its real mode is set at the end). An existing
- * directory is fine (*EXISTED = 1); an existing non-directory is replaced. With DRY_RUN,
- * only report whether it exists. Returns 0, or an errno value.
+ * directory is fine (*EXISTED = 1; when not root, one of ours without owner rwx gets them
+ * until the caller sets its mode at the end); an existing non-directory is replaced. With
+ * DRY_RUN, only report whether it exists. Returns 0, or an errno value.
  */
 int tree_make_dir(int fd, const char *rel, int dry_run, int *existed);
 

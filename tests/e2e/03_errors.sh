@@ -76,6 +76,6 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	mkdir -p w/src w/dst && echo a >w/src/a && chown -R nobody w/src && chmod 555 w/dst
 	setpriv --reuid=nobody --regid=nogroup --clear-groups "$PCOPY" -q w/src w/dst 2>err.txt
 	check "unwritable destination: exit 1" [ $? -eq 1 ]
-	check "unwritable destination: message names the file" grep -q "^pcopy: w/src/a: cannot create in destination: Permission denied" err.txt
+	check "unwritable destination: message names the destination file" grep -q "^pcopy: w/dst/a: cannot create in destination: Permission denied" err.txt
 fi
 finish

@@ -26,11 +26,14 @@ faulty() {
 	env "$@" LD_PRELOAD="$INJECT" "$PCOPY" -q -j 2 src "$dst" 2>"$name.err"
 	local rc=$?
 	check "$name: exit 1 (got $rc)" [ $rc -eq 1 ]
-	check "$name: '$msg' names the file" grep -q "^pcopy: src/[a-z0-9/]*: $msg" "$name.err"
+	# A read error names the source file, a failure in the destination the destination's.
+	local side=$dst
+	case $msg in "read error"*) side=src ;; esac
+	check "$name: '$msg' names the file ($side/...)" grep -q "^pcopy: $side/[a-z0-9/]*: $msg" "$name.err"
 	check "$name: nothing wrong under a final name" finals_complete "$dst"
 	check "$name: no temporary files" no_tmp "$dst"
 	local n
-	n=$(grep -c '^pcopy: src/' "$name.err")
+	n=$(grep -c "^pcopy: \(src\|$dst\)/" "$name.err")
 	check "$name: every file is copied or reported" [ $(($(find "$dst" -type f | wc -l) + n)) -ge 9 ]
 	"$PCOPY" -q src "$dst"
 	check "$name: a run without the fault finishes the job" same_tree src "$dst"
@@ -56,7 +59,7 @@ mkdir src-split
 head -c $((300 << 20)) /dev/urandom >src-split/big
 env FAULT_WRITE_ERRNO=ENOSPC FAULT_WRITE_AFTER=$((40 << 20)) LD_PRELOAD="$INJECT" "$PCOPY" -q -j 2 src-split dst-split 2>split.err
 check "split copy, disk full: exit 1" [ $? -eq 1 ]
-check "split copy, disk full: one message naming the file" [ "$(grep -c '^pcopy: src-split/big: write error in destination: No space left on device' split.err)" -eq 1 ]
+check "split copy, disk full: one message naming the file" [ "$(grep -c '^pcopy: dst-split/big: write error in destination: No space left on device' split.err)" -eq 1 ]
 check "split copy, disk full: no temporary file" no_tmp dst-split
 check "split copy, disk full: nothing under the final name" [ ! -e dst-split/big ]
 
@@ -66,12 +69,12 @@ mkdir src-mapped
 head -c $((24 << 20)) /dev/urandom >src-mapped/mid
 env FAULT_WRITE_CORRUPT=1 LD_PRELOAD="$INJECT" "$PCOPY" -q -j 2 src-mapped dst-mapped 2>mapped.err
 check "mapped re-read, corrupting disk: exit 1" [ $? -eq 1 ]
-check "mapped re-read: the corruption is reported" grep -q '^pcopy: src-mapped/mid: verification failed' mapped.err
+check "mapped re-read: the corruption is reported" grep -q '^pcopy: dst-mapped/mid: verification failed' mapped.err
 check "mapped re-read: nothing under the final name" [ ! -e dst-mapped/mid ]
 check "mapped re-read: no temporary file" no_tmp dst-mapped
 env FAULT_MMAP_SHRINK=1 LD_PRELOAD="$INJECT" "$PCOPY" -q -j 2 src-mapped dst-shrunk 2>shrunk.err
 check "mapped re-read, a page that cannot be read: exit 1" [ $? -eq 1 ]
-check "mapped re-read fault: 'cannot re-read the copy: Input/output error'" grep -q '^pcopy: src-mapped/mid: cannot re-read the copy: Input/output error' shrunk.err
+check "mapped re-read fault: 'cannot re-read the copy: Input/output error'" grep -q '^pcopy: dst-shrunk/mid: cannot re-read the copy: Input/output error' shrunk.err
 check "mapped re-read fault: no worker died for it" bash -c '! grep -q "worker died" shrunk.err'
 check "mapped re-read fault: nothing under the final name" [ ! -e dst-shrunk/mid ]
 check "mapped re-read fault: no temporary file" no_tmp dst-shrunk
@@ -79,7 +82,7 @@ check "mapped re-read fault: no temporary file" no_tmp dst-shrunk
 check "mapped re-read fault: a run without it finishes the job" cmp -s src-mapped/mid dst-shrunk/mid
 env FAULT_WRITE_CORRUPT=1 LD_PRELOAD="$INJECT" "$PCOPY" -q -j 2 src-split dst-split2 2>split2.err
 check "split copy, corrupting disk: exit 1" [ $? -eq 1 ]
-check "split copy, corrupting disk: reported" grep -q '^pcopy: src-split/big: verification failed' split2.err
+check "split copy, corrupting disk: reported" grep -q '^pcopy: dst-split2/big: verification failed' split2.err
 check "split copy, corrupting disk: nothing under the final name" [ ! -e dst-split2/big ]
 check "split copy, corrupting disk: no temporary file" no_tmp dst-split2
 finish

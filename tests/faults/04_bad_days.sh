@@ -20,13 +20,13 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=4m tmpfs full 2>/dev/null; then
 	"$PCOPY" -q src-full full/dst 2>err.txt
 	rc=$?
 	check "ENOSPC: exit 1 (got $rc)" [ $rc -eq 1 ]
-	check "ENOSPC: the message names the file and the reason" grep -q '^pcopy: src-full/big[0-9]: write error in destination: No space left on device' err.txt
+	check "ENOSPC: the message names the file and the reason" grep -q '^pcopy: full/dst/big[0-9]: write error in destination: No space left on device' err.txt
 	check "ENOSPC: no temporary files left" no_tmp full/dst
 	check "ENOSPC: every final name holds a complete file" every_final_name_complete src-full full/dst
 	accounted=1
 	for f in src-full/*; do
 		b=${f#src-full/}
-		[ -f "full/dst/$b" ] || grep -q "^pcopy: src-full/$b: " err.txt || accounted=0
+		[ -f "full/dst/$b" ] || grep -q "^pcopy: full/dst/$b: " err.txt || accounted=0
 	done
 	check "ENOSPC: every file is either copied or reported" [ $accounted = 1 ]
 	check "ENOSPC: some files still made it" [ "$(find full/dst -type f | wc -l)" -ge 1 ]

@@ -39,7 +39,7 @@ if in_both 'mkdir -p src/more/newdir/in; echo x >src/more/newdir/in/f; chattr +i
 	same_run "a directory that cannot be made" -q src dst
 	check "cannot make a directory: exit 1" [ "$(cat m.rc)" = 1 ]
 	check "cannot make a directory: pcopy's message" \
-		grep -qx 'pcopy: src/more/newdir: cannot create directory: Operation not permitted' m.err
+		grep -qx 'pcopy: dst/more/newdir: cannot create directory: Operation not permitted' m.err
 	in_both 'chattr -i dst/more; rm -rf src/more/newdir'
 	same_run "after the immutable directory" -q src dst
 else
