@@ -231,14 +231,20 @@ static void walk_leave(struct tar *t)
 	tree_list_free(&d->l);
 }
 
-/* --exclude: member APATH (NAME its last component) is matched below its source. */
-static int excluded(const struct tar *t, const char *apath, const char *name)
+/*
+ * --exclude: member APATH ("src/sub/file") as rsync matches it for rsync -a src dest/; a
+ * source without a name of its own (".", "..", "/") is its contents there, as for rsync.
+ */
+static int excluded(const struct tar *t, const char *apath, int is_dir)
 {
-	if (t->o->nexcludes == 0)
-		return 0;
-	const char *rel = apath + t->root_len;
-	rel += *rel == '/';
-	return path_excluded(t->o->excludes, t->o->nexcludes, rel, name);
+	const char *rel = apath;
+	if (strncmp(rel, "./", 2) == 0)
+		rel += 2;
+	else if (strncmp(rel, "../", 3) == 0)
+		rel += 3;
+	else if (rel[0] == '/')
+		rel++;
+	return path_excluded(t->o->excludes, t->o->nexcludes, NULL, rel, is_dir);
 }
 
 /*
@@ -290,7 +296,7 @@ static int walk_next(struct tar *t)
 		}
 		if (t->depth == 0)
 			t->root_dev = it->st.st_dev;
-		else if (excluded(t, apath, name)) {
+		else if (excluded(t, apath, S_ISDIR(it->st.st_mode))) {
 			free(apath);
 			continue;
 		}
