@@ -1360,7 +1360,8 @@ int run_execute(struct run *r)
 	if (!r->opts.copy.dry_run && !r->opts.copy.check)
 		finish_dirs(r);
 	if (r->opts.manifest != NULL && write_manifest(r) != 0)
-		return RUN_FATAL;
+		/* on stdout (--manifest -): the files are in place; cmd/ reports the write error */
+		return strcmp(r->opts.manifest, "-") == 0 ? RUN_PARTIAL : RUN_FATAL;
 	tick(r);
 	if (*r->interrupted) /* arrived while links, directories or the manifest were done */
 		return RUN_SIGNALLED + *r->interrupted;
