@@ -238,6 +238,8 @@ static void walk_leave(struct tar *t)
 static int excluded(const struct tar *t, const char *apath, int is_dir)
 {
 	const char *rel = apath;
+	if (strcmp(rel, ".") == 0 || strcmp(rel, "..") == 0)
+		return 0; /* the transfer root itself */
 	if (strncmp(rel, "./", 2) == 0)
 		rel += 2;
 	else if (strncmp(rel, "../", 3) == 0)
@@ -294,12 +296,13 @@ static int walk_next(struct tar *t)
 			              */
 			continue;
 		}
-		if (t->depth == 0)
-			t->root_dev = it->st.st_dev;
-		else if (excluded(t, apath, S_ISDIR(it->st.st_mode))) {
+		/* The source itself too: rsync -a --exclude src src d/ leaves src out. */
+		if (excluded(t, apath, S_ISDIR(it->st.st_mode))) {
 			free(apath);
 			continue;
 		}
+		if (t->depth == 0)
+			t->root_dev = it->st.st_dev;
 		if (S_ISSOCK(it->st.st_mode)) {
 			entry_failed(t, apath, "socket skipped", 0);
 			free(apath);

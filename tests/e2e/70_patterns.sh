@@ -79,13 +79,28 @@ for p in '/top/cache' '/sub/foo' 'cache/' '/top/sub/' 'sub/foo' '/cache'; do
 	fi
 done
 
+# A source copied by its name is that name in the transfer: rsync leaves it out when it
+# matches, and so does pcopy (several sources, a file into a directory).
+for p in 'top' '/sub' 'sub/' 'foo' '/foo' 's*'; do
+	rm -rf r5 p5
+	mkdir r5 p5
+	(cd src && rsync -a --exclude "$p" top sub foo ../r5/)
+	(cd src && "$PCOPY" -q --exclude "$p" top sub foo ../p5)
+	if [ "$(list r5)" = "$(list p5)" ]; then
+		pass "a source named by --exclude '$p': left out as rsync leaves it"
+	else
+		fail "a source named by --exclude '$p': left out as rsync leaves it"
+		diff <(list r5) <(list p5) | head -10
+	fi
+done
+
 # --tar: a member "src/top/f" is matched like rsync -a src dest/ matches it.
-for p in '/src/top' 'cache/' '/src/cache' 'sub/foo' '*.o' 'dir/***' '/top'; do
+for p in '/src/top' 'cache/' '/src/cache' 'sub/foo' '*.o' 'dir/***' '/top' 'src' '/src/'; do
 	rm -rf r4 ex.tar
 	mkdir r4
 	rsync -a --exclude "$p" src r4/
 	"$PCOPY" -q --tar ex.tar --exclude "$p" src
-	want=$(cd r4 && find src -printf '%p\n' | LC_ALL=C sort)
+	want=$(cd r4 && find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort)
 	got=$(tar --quoting-style=literal -tf ex.tar | sed 's|/$||' | LC_ALL=C sort)
 	if [ "$want" = "$got" ]; then
 		pass "--tar --exclude '$p': the members rsync would send"
