@@ -397,9 +397,10 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 	const char *leaf;
 	int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
 	struct stat st; /* "dir/" patterns protect only directories */
-	int kept = r->opts.nexcludes &&
-	           excluded(r, root, rel, fd >= 0 && fstatat(fd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	                                      S_ISDIR(st.st_mode));
+	int kept = r->opts.nexcludes && (r->opts.copy.check || r->opts.delete_extra) &&
+	           excluded(r, root, rel,
+	                    fd >= 0 && fstatat(fd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	                        S_ISDIR(st.st_mode));
 	if (r->opts.copy.check) {
 		if (!kept) {
 			r->stats.different++;
