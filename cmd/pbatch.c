@@ -3,10 +3,13 @@
  *
  * Commands are read one per line (blank lines skipped) and each runs as `/bin/sh -c LINE` in
  * its own process group, so that a timeout or an interrupt can kill everything it started.
- * A command's stdout and stderr go to one unlinked spool file; when it finishes the spool is
- * copied to our output in one piece, so outputs never interleave. The parent sleeps in
- * poll(2) on a self-pipe that the SIGCHLD/SIGINT/SIGTERM handlers write to, and wakes early
- * only for timeouts and the progress line: there is no busy loop.
+ * A command's stdout and stderr are two pipes that we drain into one unlinked spool file, as
+ * records that say which stream each piece came from; when it finishes the spool is copied
+ * in one piece, each piece to our stream of the same kind (as GNU parallel does), so
+ * outputs never interleave, and a spool that cannot be written (a full TMPDIR) is seen here
+ * and reported rather than silently cut short. The parent sleeps in poll(2) on the pipes and
+ * a self-pipe that the SIGCHLD/SIGINT/SIGTERM handlers write to, and wakes early only for
+ * timeouts and the progress line: there is no busy loop.
  *
  * Everything about a run lives in struct batch; the only globals are the two the signal
  * handlers need.
@@ -20,11 +23,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,6 +51,7 @@ enum {
 
 #define KILL_GRACE 2.0    /* seconds between SIGTERM and SIGKILL */
 #define DRAW_INTERVAL 0.1 /* the progress line is redrawn at most 10 times a second */
+#define PIPE_CHUNK 65536  /* the most one read from a command's pipe takes, and one record */
 
 /* Where each input command stands; the order matters only for --keep-order printing. */
 enum cmd_state {
@@ -59,7 +66,10 @@ enum cmd_state {
 struct slot {
 	pid_t pid;         /* process (and process group) id of the sh running the command */
 	size_t cmd;        /* index into batch.cmds */
-	int spool;         /* unlinked file holding the command's stdout and stderr */
+	int spool;         /* unlinked file holding the command's stdout and stderr records */
+	int pipes[2];      /* read ends of the command's stdout and stderr; -1 once closed */
+	int spool_err;     /* errno of the first failed write to the spool, 0 if none */
+	long long received; /* bytes the command wrote, both streams (joblog Receive) */
 	double start_wall; /* epoch seconds, for the joblog */
 	double start_mono; /* monotonic seconds, for runtime and the timeout */
 	int kill_stage;    /* 0 running, 1 sent SIGTERM, 2 sent SIGKILL */
@@ -87,6 +97,7 @@ struct batch {
 	int halted; /* a job failed under --halt-on-error: start nothing new */
 
 	struct slot *slots; /* jobs entries */
+	struct pollfd *pfds; /* 1 + 2 * jobs: the self-pipe, then the slots' pipes */
 	FILE *joblog;
 	FILE *out;   /* where command output goes: stdout, or stderr with --json */
 	int devnull; /* children's stdin, so they never eat our command list */
@@ -96,6 +107,7 @@ struct batch {
 	double kill_at; /* when to escalate the interrupt to SIGKILL */
 	int line_shown; /* a progress line is on the screen */
 	double last_draw;
+	int out_err; /* errno of the first failed write to our stdout, 0 if none */
 };
 
 /* The handlers can only reach globals: the self-pipe's write end and the signal seen. */
@@ -217,6 +229,12 @@ static void joblog_open(struct batch *b)
 
 /* An unlinked temporary file: output is spooled on disk, not in memory. Close-on-exec so
  * that only the command it belongs to inherits it (through dup2). */
+static const char *spool_dir(void)
+{
+	const char *dir = getenv("TMPDIR");
+	return dir && *dir ? dir : "/tmp";
+}
+
 static int spool_create(void)
 {
 	const char *dir = getenv("TMPDIR");
@@ -233,13 +251,13 @@ static int spool_create(void)
 }
 
 /*
- * Start `/bin/sh -c CMD` with stdin from /dev/null and stdout+stderr into SPOOL, in a
- * process group of its own, with default signal handling and nothing blocked.
+ * Start `/bin/sh -c CMD` with stdin from /dev/null, stdout into pipe end OUT and stderr into
+ * ERR, in a process group of its own, with default signal handling and nothing blocked.
  * posix_spawn rather than fork+exec: glibc starts the child without copying our page
  * tables, which is a measurable part of a job that is only a `true`.
  * Returns the pid, or -1 with errno.
  */
-static pid_t child_spawn(const struct batch *b, const char *cmd, int spool)
+static pid_t child_spawn(const struct batch *b, const char *cmd, int out, int err)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -253,8 +271,8 @@ static pid_t child_spawn(const struct batch *b, const char *cmd, int spool)
 	sigaddset(&deflt, SIGPIPE);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, b->devnull, STDIN_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, spool, STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, spool, STDERR_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, err, STDERR_FILENO);
 	posix_spawnattr_init(&attr);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
 	                                    POSIX_SPAWN_SETSIGDEF);
@@ -273,6 +291,28 @@ static pid_t child_spawn(const struct batch *b, const char *cmd, int spool)
 	return pid;
 }
 
+/* Two pipes for a command's stdout and stderr: read ends non-blocking (we drain them
+ * without waiting), write ends as the child gets them. Returns 0, or -1 with errno. */
+static int pipes_open(int rd[2], int wr[2])
+{
+	int p[2][2];
+	if (pipe2(p[0], O_CLOEXEC) != 0)
+		return -1;
+	if (pipe2(p[1], O_CLOEXEC) != 0) {
+		int e = errno;
+		close(p[0][0]);
+		close(p[0][1]);
+		errno = e;
+		return -1;
+	}
+	for (int k = 0; k < 2; k++) {
+		rd[k] = p[k][0];
+		wr[k] = p[k][1];
+		fcntl(rd[k], F_SETFL, fcntl(rd[k], F_GETFL) | O_NONBLOCK);
+	}
+	return 0;
+}
+
 static int job_start(struct batch *b, struct slot *s, size_t i)
 {
 	int spool = spool_create();
@@ -280,21 +320,98 @@ static int job_start(struct batch *b, struct slot *s, size_t i)
 		fprintf(stderr, "pbatch: temporary file: %s\n", strerror(errno));
 		return -1;
 	}
-	pid_t pid = child_spawn(b, b->cmds[i], spool);
+	int rd[2], wr[2];
+	if (pipes_open(rd, wr) != 0) {
+		fprintf(stderr, "pbatch: pipe: %s\n", strerror(errno));
+		close(spool);
+		return -1;
+	}
+	pid_t pid = child_spawn(b, b->cmds[i], wr[0], wr[1]);
+	int e = errno;
+	close(wr[0]);
+	close(wr[1]);
 	if (pid < 0) {
-		fprintf(stderr, "pbatch: cannot start /bin/sh: %s\n", strerror(errno));
+		fprintf(stderr, "pbatch: cannot start /bin/sh: %s\n", strerror(e));
+		close(rd[0]);
+		close(rd[1]);
 		close(spool);
 		return -1;
 	}
 	s->pid = pid;
 	s->cmd = i;
 	s->spool = spool;
+	s->pipes[0] = rd[0];
+	s->pipes[1] = rd[1];
+	s->spool_err = 0;
+	s->received = 0;
 	s->start_wall = now_wall();
 	s->start_mono = now_mono();
 	s->kill_stage = 0;
 	b->state[i] = CMD_RUNNING;
 	b->running++;
 	return 0;
+}
+
+/* Append N bytes of stream K (0 stdout, 1 stderr) to the spool as one record: a byte for the
+ * stream, 4 for the length, the data. A write that fails or falls short is remembered. */
+static void spool_put(struct slot *s, int k, const char *data, size_t n)
+{
+	s->received += (long long)n;
+	if (s->spool_err != 0)
+		return; /* the spool is already incomplete: do not add a later piece */
+	unsigned char hdr[5];
+	uint32_t len = (uint32_t)n;
+	hdr[0] = (unsigned char)k;
+	memcpy(hdr + 1, &len, sizeof(len));
+	struct iovec iov[2] = {{hdr, sizeof(hdr)}, {(void *)data, n}};
+	size_t left = sizeof(hdr) + n;
+	while (left > 0) {
+		ssize_t w = writev(s->spool, iov, 2);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			s->spool_err = w < 0 ? errno : ENOSPC;
+			return;
+		}
+		left -= (size_t)w;
+		for (int j = 0; j < 2; j++) {
+			size_t t = (size_t)w < iov[j].iov_len ? (size_t)w : iov[j].iov_len;
+			iov[j].iov_base = (char *)iov[j].iov_base + t;
+			iov[j].iov_len -= t;
+			w -= (ssize_t)t;
+		}
+	}
+}
+
+/* Read what pipe K of slot S holds into its spool: 1 when more may come now, 0 when it would
+ * block, -1 when it is closed (end of file or error). */
+static int pipe_read(struct slot *s, int k)
+{
+	char buf[PIPE_CHUNK];
+	ssize_t n = read(s->pipes[k], buf, sizeof(buf));
+	if (n > 0) {
+		spool_put(s, k, buf, (size_t)n);
+		return 1;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	close(s->pipes[k]);
+	s->pipes[k] = -1;
+	return -1;
+}
+
+/* The command has exited: take what its pipes still hold, then close them (a background
+ * process it left behind gets EPIPE/SIGPIPE, as its output has nowhere to go). */
+static void pipes_drain(struct slot *s)
+{
+	for (int k = 0; k < 2; k++) {
+		while (s->pipes[k] >= 0 && pipe_read(s, k) > 0)
+			continue;
+		if (s->pipes[k] >= 0) {
+			close(s->pipes[k]);
+			s->pipes[k] = -1;
+		}
+	}
 }
 
 static void clear_line(struct batch *b)
@@ -316,7 +433,35 @@ static void draw(struct batch *b)
 	b->last_draw = now_mono();
 }
 
-/* Copy a finished spool to our output in one piece, then close it. */
+/* Write N bytes of DATA to F; with TAG, CMD and a tab start every line (*AT_START: the
+ * last piece ended a line). */
+static void put_piece(FILE *f, const char *data, size_t n, const char *tag, int *at_start)
+{
+	while (n > 0) {
+		const char *nl = memchr(data, '\n', n);
+		size_t len = nl != NULL ? (size_t)(nl - data) + 1 : n;
+		if (tag != NULL && *at_start)
+			fprintf(f, "%s\t", tag);
+		fwrite(data, 1, len, f);
+		*at_start = nl != NULL;
+		data += len;
+		n -= len;
+	}
+}
+
+/* Our stdout's first write error, kept for the exit status (GNU close_stdout's rule). */
+static void out_check(struct batch *b)
+{
+	if (fflush(stdout) != 0 && b->out_err == 0)
+		b->out_err = errno;
+	if (ferror(stdout) && b->out_err == 0)
+		b->out_err = EIO;
+}
+
+/*
+ * Copy a finished spool to our output in one piece, then close it: each record to the stream
+ * of its kind (stdout records to B->out, stderr records to stderr), in the order written.
+ */
 static void output_emit(struct batch *b, int fd, const char *cmd)
 {
 	FILE *f = NULL;
@@ -328,20 +473,23 @@ static void output_emit(struct batch *b, int fd, const char *cmd)
 	}
 	if (b->progress)
 		clear_line(b);
-	if (b->tag) {
-		char *line = NULL;
-		size_t cap = 0;
-		while (getline(&line, &cap, f) != -1)
-			fprintf(b->out, "%s\t%s", cmd, line);
-		free(line);
-	} else {
-		char buf[65536];
-		size_t n;
-		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-			fwrite(buf, 1, n, b->out);
+	FILE *to[2] = {b->out, stderr};
+	int at_start[2] = {1, 1};
+	static char buf[PIPE_CHUNK];
+	unsigned char hdr[5];
+	while (fread(hdr, 1, sizeof(hdr), f) == sizeof(hdr)) {
+		uint32_t len;
+		memcpy(&len, hdr + 1, sizeof(len));
+		int k = hdr[0] != 0;
+		if (len > sizeof(buf) || fread(buf, 1, len, f) != len)
+			break;
+		if (to[k] != to[!k])
+			fflush(to[!k]); /* a terminal showing both gets them in the order written */
+		put_piece(to[k], buf, len, b->tag ? cmd : NULL, &at_start[k]);
 	}
 	fclose(f);
-	fflush(b->out);
+	fflush(stderr);
+	out_check(b);
 }
 
 /* --keep-order: print every held output whose predecessors are all printed or skipped.
@@ -385,16 +533,23 @@ static void job_record(struct batch *b, const struct slot *s, int status, long l
 		printf("{\"event\":\"job\",\"seq\":%zu,\"command\":", b->seq[s->cmd]);
 		progress_json_string(stdout, cmd);
 		printf(",\"exit\":%d,\"signal\":%d,\"runtime\":%.3f}\n", exitval, sig, runtime);
-		fflush(stdout);
+		out_check(b);
 	}
 }
 
 /* A slot's process has been reaped with STATUS: record it, print or hold its output. */
 static void job_finish(struct batch *b, struct slot *s, int status)
 {
-	struct stat st;
-	long long bytes = fstat(s->spool, &st) == 0 ? (long long)st.st_size : 0;
+	pipes_drain(s);
+	long long bytes = s->received;
 	int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (s->spool_err != 0) {
+		/* Part of its output is lost: the command's run is not a success for us. */
+		clear_line(b);
+		fprintf(stderr, "pbatch: %s: cannot keep the output of '%s': %s\n", spool_dir(),
+		        b->cmds[s->cmd], strerror(s->spool_err));
+		ok = 0;
+	}
 	b->running--;
 	b->finished++;
 	if (!ok) {
@@ -530,7 +685,18 @@ static void start_jobs(struct batch *b)
 	}
 }
 
-/* The main loop: start, sleep until a child or signal or deadline, reap, repeat. */
+/* Pipe FD of some running slot is readable or closed: take one piece of it. */
+static void pipes_ready(struct batch *b, int fd)
+{
+	for (int i = 0; i < b->jobs; i++)
+		for (int k = 0; k < 2; k++)
+			if (b->slots[i].pid > 0 && b->slots[i].pipes[k] == fd) {
+				pipe_read(&b->slots[i], k);
+				return;
+			}
+}
+
+/* The main loop: start, sleep until a child, output, signal or deadline, reap, repeat. */
 static void run(struct batch *b)
 {
 	if (b->progress)
@@ -541,13 +707,21 @@ static void run(struct batch *b)
 			flush_held(b, 0);
 		if (b->running == 0)
 			break;
-		struct pollfd pfd = {b->wake[0], POLLIN, 0};
-		int n = poll(&pfd, 1, poll_wait_ms(b, now_mono()));
-		if (n > 0) {
+		nfds_t nfds = 1;
+		b->pfds[0] = (struct pollfd){b->wake[0], POLLIN, 0};
+		for (int i = 0; i < b->jobs; i++)
+			for (int k = 0; k < 2; k++)
+				if (b->slots[i].pid > 0 && b->slots[i].pipes[k] >= 0)
+					b->pfds[nfds++] = (struct pollfd){b->slots[i].pipes[k], POLLIN, 0};
+		int n = poll(b->pfds, nfds, poll_wait_ms(b, now_mono()));
+		if (n > 0 && b->pfds[0].revents != 0) {
 			char buf[256];
 			while (read(b->wake[0], buf, sizeof(buf)) > 0)
 				continue;
 		}
+		for (nfds_t j = 1; n > 0 && j < nfds; j++)
+			if (b->pfds[j].revents != 0)
+				pipes_ready(b, b->pfds[j].fd);
 		double now = now_mono();
 		check_interrupt(b, now);
 		reap(b);
@@ -581,6 +755,19 @@ static void setup_signals(struct batch *b)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+/* Each running command holds three descriptors here (two pipes, a spool): raise the soft
+ * limit towards the hard one when -j needs more than it allows. */
+static void files_limit(int jobs)
+{
+	struct rlimit rl;
+	rlim_t need = 3 * (rlim_t)jobs + 64;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 /* The options of CLI into a fresh B. */
 static void batch_init(struct batch *b, const struct batchcli *cli)
 {
@@ -605,11 +792,30 @@ static void batch_free(struct batch *b)
 	free(b->state);
 	free(b->held);
 	free(b->slots);
+	free(b->pfds);
 	if (b->joblog != NULL)
 		fclose(b->joblog);
 	close(b->devnull);
 	close(b->wake[0]);
 	close(b->wake[1]);
+}
+
+/*
+ * Flush and close stdout at exit, as GNU coreutils' close_stdout does: a write error there
+ * (ERR: one seen earlier) is said on stderr and makes the exit status 1. Returns 0 or -1.
+ */
+static int stdout_close(int err)
+{
+	if (fflush(stdout) != 0 && err == 0)
+		err = errno;
+	if (ferror(stdout) && err == 0)
+		err = EIO;
+	if (fclose(stdout) != 0 && err == 0 && errno != EBADF)
+		err = errno;
+	if (err == 0)
+		return 0;
+	fprintf(stderr, "pbatch: write error: %s\n", strerror(err));
+	return -1;
 }
 
 int main(int argc, char **argv)
@@ -621,8 +827,10 @@ int main(int argc, char **argv)
 	case CLI_HELP:
 		fputs(batchcli_usage_text, stdout);
 		fputs(batchcli_help_text, stdout);
-		return PB_OK;
-	case CLI_VERSION: printf("pbatch %s\n", PACKAGE_VERSION); return PB_OK;
+		return stdout_close(0) != 0 ? PB_FAILED : PB_OK;
+	case CLI_VERSION:
+		printf("pbatch %s\n", PACKAGE_VERSION);
+		return stdout_close(0) != 0 ? PB_FAILED : PB_OK;
 	case CLI_USAGE:
 		fprintf(stderr, "pbatch: %s%s\n", cli.why.msg, cli.why.arg);
 		fputs(batchcli_usage_text, stderr);
@@ -643,9 +851,11 @@ int main(int argc, char **argv)
 		joblog_open(&b);
 	b.out = b.json ? stderr : stdout;
 	b.slots = calloc((size_t)b.jobs, sizeof(*b.slots));
+	b.pfds = calloc(1 + 2 * (size_t)b.jobs, sizeof(*b.pfds));
 	b.devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (b.slots == NULL || b.devnull < 0)
+	if (b.slots == NULL || b.pfds == NULL || b.devnull < 0)
 		fatal("setup", strerror(errno));
+	files_limit(b.jobs);
 	setup_signals(&b);
 
 	run(&b);
@@ -656,7 +866,8 @@ int main(int argc, char **argv)
 	int status = b.stop_sig                                         ? PB_SIGBASE + b.stop_sig
 	             : b.failed > 0 || b.finished + b.skipped < b.ncmds ? PB_FAILED
 	                                                                : PB_OK;
-	if (fflush(stdout) != 0 && status == PB_OK)
+	out_check(&b);
+	if (stdout_close(b.out_err) != 0 && status == PB_OK)
 		status = PB_FAILED;
 	batch_free(&b);
 	return status;

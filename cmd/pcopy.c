@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <locale.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +34,11 @@ struct ui {
 	int quiet, verbose, json, stats, progress, dry_run;
 	int line_shown; /* a progress line is on the screen */
 	FILE *out;      /* -v, dry-run and --check lines: stdout, or stderr when the manifest is */
+	int out_shared; /* OUT shows on the progress line's terminal (stderr, or a tty stdout) */
 	double last_draw;
-	double pct_shown; /* the progress line's percentage never goes back */
+	double pct_shown;  /* the progress line's percentage never goes back */
+	struct stats last; /* the counts drawn last, to draw them again after an OUT line */
+	int out_err;       /* errno of the first failed write to stdout, 0 if none */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -62,6 +66,29 @@ static void clear_line(struct ui *ui)
 	if (ui->line_shown) {
 		fputs("\r\033[K", stderr);
 		ui->line_shown = 0;
+	}
+}
+
+static void draw(struct ui *ui, const struct stats *st);
+
+/*
+ * Print a line on UI->out. On the terminal that shows the progress line, the line is cleared
+ * first and drawn again after, so the text never runs on from the progress text.
+ */
+static void out_line(struct ui *ui, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void out_line(struct ui *ui, const char *fmt, ...)
+{
+	int redraw = ui->line_shown && ui->out_shared;
+	if (redraw)
+		clear_line(ui);
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(ui->out, fmt, ap);
+	va_end(ap);
+	if (redraw) {
+		fflush(ui->out);
+		draw(ui, &ui->last);
 	}
 }
 
@@ -105,22 +132,23 @@ static void on_event(void *ctx, const struct run_event *ev)
 		return;
 	}
 	if (ev->type == RUN_EV_DIFFERENT) {
-		clear_line(ui);
-		fprintf(ui->out, "%s %s\n", ev->reason, ev->path);
+		out_line(ui, "%s %s\n", ev->reason, ev->path);
 		return;
 	}
 	if (!(ui->verbose || ui->dry_run))
 		return;
 	if (ev->type == RUN_EV_COPIED)
-		fprintf(ui->out, "%s\n", ev->path);
+		out_line(ui, "%s\n", ev->path);
 	else if (ev->type == RUN_EV_DELETED)
-		fprintf(ui->out, "deleting %s\n", ev->path);
+		out_line(ui, "deleting %s\n", ev->path);
 	else if (ev->type == RUN_EV_UPDATED && ui->verbose)
-		fprintf(ui->out, "%s (attributes)\n", ev->path);
+		out_line(ui, "%s (attributes)\n", ev->path);
 }
 
 static void draw(struct ui *ui, const struct stats *st)
 {
+	if (st != &ui->last)
+		ui->last = *st;
 	char line[256];
 	progress_line(line, sizeof(line), st, &ui->pct_shown);
 	fprintf(stderr, "\r%s\033[K", line);
@@ -154,7 +182,7 @@ static void on_member(void *ctx, const char *path, uint64_t bytes, const struct 
 			hash_hex(*hash, hex);
 		progress_json_event(stdout, tu->event, path, bytes, hash ? hex : NULL, NULL, NULL);
 	} else if (ui->verbose) {
-		fprintf(ui->out, "%s\n", path);
+		out_line(ui, "%s\n", path);
 	}
 }
 
@@ -290,6 +318,7 @@ static int pcopy_main(struct cli *cli)
 	int manifest_stdout = opts->manifest != NULL && strcmp(opts->manifest, "-") == 0;
 	int tar_stdout = cli->tar.archive != NULL && strcmp(cli->tar.archive, "-") == 0;
 	ui.out = manifest_stdout || tar_stdout ? stderr : stdout;
+	ui.out_shared = ui.out == stderr || isatty(STDOUT_FILENO);
 	ui.dry_run = opts->copy.dry_run;
 	ui.progress = !ui.quiet && (cli->force_progress || isatty(STDERR_FILENO));
 	opts->copy.need_hash = opts->manifest != NULL || ui.json;
@@ -343,6 +372,10 @@ static int pcopy_main(struct cli *cli)
 	end_line(&ui, &r.stats);
 	if (status == RUN_FATAL)
 		fprintf(stderr, "pcopy: %s\n", r.err);
+	if (status == RUN_PARTIAL && r.err[0] != '\0') {
+		fprintf(stderr, "pcopy: %s\n", r.err); /* --manifest - could not be written */
+		clearerr(stdout);                       /* said once, not again at exit */
+	}
 	if (status >= RUN_SIGNALLED)
 		fprintf(stderr,
 		        "pcopy: interrupted after %llu of %llu entries (copied %llu, skipped %llu, "
@@ -355,8 +388,6 @@ static int pcopy_main(struct cli *cli)
 	if (ui.json)
 		progress_json_summary(stdout, &r.stats, status);
 	run_free(&r);
-	if (fflush(stdout) != 0 && status == RUN_OK)
-		status = RUN_PARTIAL;
 	return status;
 }
 
@@ -380,6 +411,36 @@ static int agent_main(int argc, char **argv)
 }
 #endif
 
+/*
+ * Flush and close stdout at exit, as GNU coreutils' close_stdout does: a write error there
+ * (a full disk, --json into /dev/full) is said on stderr. Returns 0, or -1 after the message.
+ */
+static int stdout_close(void)
+{
+	int err = 0;
+	if (fflush(stdout) != 0)
+		err = errno;
+	if (ferror(stdout) && err == 0)
+		err = EIO; /* an earlier write failed; its errno is gone */
+	if (fclose(stdout) != 0 && err == 0 && errno != EBADF)
+		err = errno;
+	if (err == 0)
+		return 0;
+	fprintf(stderr, "pcopy: write error: %s\n", strerror(err));
+	return -1;
+}
+
+/*
+ * The exit status once STATUS's run has also closed stdout: a write error there is a failure
+ * (1, not 2: files may already be in place); a fatal error or a signal keeps its status.
+ */
+static int with_stdout(int status)
+{
+	if (stdout_close() != 0 && status == RUN_OK)
+		status = RUN_PARTIAL;
+	return status;
+}
+
 /* pcopy's (or rank 0's) command. */
 static int command(int argc, char **argv)
 {
@@ -391,11 +452,11 @@ static int command(int argc, char **argv)
 		fputs(cli_usage_text, stdout);
 		fputs(cli_help_text, stdout);
 		cli_free(&cli);
-		return RUN_OK;
+		return with_stdout(RUN_OK);
 	case CLI_VERSION:
 		printf("pcopy %s\n", PACKAGE_VERSION);
 		cli_free(&cli);
-		return RUN_OK;
+		return with_stdout(RUN_OK);
 	case CLI_USAGE:
 		fprintf(stderr, "pcopy: %s%s\n", cli.why.msg, cli.why.arg);
 		fputs(cli_usage_text, stderr);
@@ -408,7 +469,7 @@ static int command(int argc, char **argv)
 	if (!cli.jobs_set)
 		cli.opts.jobs = 1;
 #endif
-	int status = pcopy_main(&cli);
+	int status = with_stdout(pcopy_main(&cli));
 	cli_free(&cli);
 	return status;
 }

@@ -83,7 +83,7 @@ const char cli_help_text[] =
     "  -c, --checksum         re-runs compare content hashes, not size and mtime\n"
     "      --delete           remove from DEST what SOURCE no longer has\n"
     "  -n, --dry-run          list what would be copied or deleted; change nothing\n"
-    "      --exclude PATTERN  skip paths matching PATTERN (fnmatch; repeatable)\n"
+    "      --exclude PATTERN  skip paths matching PATTERN (rsync rules; repeatable)\n"
     "      --force            copy every file, even those that look up to date\n"
     "      --fsync            sync each file to disk before renaming it into place, and\n"
     "                         each directory once its contents are in place\n"

@@ -436,6 +436,10 @@ static int plan_message(const struct run *r, unsigned char **buf, size_t *len)
 	for (size_t i = 0; i < r->opts.nexcludes; i++)
 		if (put_str(buf, len, &cap, r->opts.excludes[i]) != 0)
 			return -1;
+	/* ... matched with each root's prefix ("name/" for a source copied by its name). */
+	for (size_t i = 0; i < r->nroots; i++)
+		if (put_str(buf, len, &cap, r->roots[i].prefix) != 0)
+			return -1;
 	return 0;
 }
 
@@ -664,6 +668,9 @@ static int serve_setup(struct serve *s, volatile sig_atomic_t *interrupted, int3
 		r->opts.excludes = s->excludes;
 		r->opts.nexcludes = i + 1;
 	}
+	for (uint32_t i = 0; i < nroots; i++)
+		if (get_str(buf, n, &pos, &r->roots[i].prefix) != 0)
+			break;
 	free(buf);
 	return 0;
 }
@@ -702,7 +709,7 @@ static int32_t serve_mkdir(struct serve *s, uint32_t root, const char *dir, cons
 	if (off == UINT64_MAX)
 		return -1;
 	const char *rel = names_get(&r->names, off), *leaf;
-	if (r->opts.nexcludes && path_excluded(r->opts.excludes, r->opts.nexcludes, rel, name))
+	if (path_excluded(r->opts.excludes, r->opts.nexcludes, r->roots[root].prefix, rel, 1))
 		return -1;
 	int existed = 0;
 	int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);

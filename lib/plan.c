@@ -280,6 +280,22 @@ static int plan_check(struct run *r, const char *src, const char *dest)
 	return rc;
 }
 
+/*
+ * --exclude on a source itself: one copied by its name (into a directory, or a file) is that
+ * name in the transfer, as for rsync, which leaves out `a` of `rsync -a --exclude a a b d/`.
+ * A directory whose contents become DEST is the transfer root, which no pattern matches.
+ */
+static int source_excluded(const struct run *r, const struct plan_item *it)
+{
+	if (r->opts.nexcludes == 0 || (it->is_dir && !it->into))
+		return 0;
+	char *base = path_base(it->src);
+	int ex = base != NULL && path_excluded(r->opts.excludes, r->opts.nexcludes, NULL, base,
+	                                       it->is_dir);
+	free(base);
+	return ex;
+}
+
 int run_plan(struct run *r, char **sources, size_t nsources, const char *dest)
 {
 	char *auto_dest = NULL;
@@ -332,9 +348,11 @@ int run_plan(struct run *r, char **sources, size_t nsources, const char *dest)
 			rc = plan_fail(r, "out of memory");
 	}
 	for (size_t i = 0; rc == 0 && i < nsources; i++) {
-		r->croots[i].src_fd = r->croots[i].dst_fd = -1;
-		r->nroots++;
-		rc = open_root(r, i, &items[i]);
+		if (source_excluded(r, &items[i]))
+			continue;
+		size_t k = r->nroots++;
+		r->croots[k].src_fd = r->croots[k].dst_fd = -1;
+		rc = open_root(r, k, &items[i]);
 	}
 	if (items != NULL)
 		plan_items_free(items, nsources);

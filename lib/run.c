@@ -234,9 +234,23 @@ static void emit_dst(struct run *r, uint32_t root, const char *rel, const char *
 
 /* ---- the walk (parent) ------------------------------------------------------------------- */
 
-static int excluded(const struct run *r, const char *rel, const char *name)
+/* --exclude: REL of ROOT, matched from the transfer root as rsync does (path.h). */
+static int excluded(const struct run *r, uint32_t root, const char *rel, int is_dir)
 {
-	return path_excluded(r->opts.excludes, r->opts.nexcludes, rel, name);
+	return path_excluded(r->opts.excludes, r->opts.nexcludes, r->roots[root].prefix, rel,
+	                     is_dir);
+}
+
+/* --delete inside an extra directory leaves excluded entries (and their parents) alone. */
+struct keep_ctx {
+	const struct run *r;
+	uint32_t root;
+};
+
+static int keep_excluded(void *ctx, const char *path, int is_dir)
+{
+	const struct keep_ctx *k = ctx;
+	return excluded(k->r, k->root, path, is_dir);
 }
 
 /*
@@ -430,8 +444,13 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 	const char *rel = names_get(&r->names, off);
 	const char *leaf;
 	int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
+	struct stat st; /* "dir/" patterns protect only directories */
+	int kept = r->opts.nexcludes && (r->opts.copy.check || r->opts.delete_extra) &&
+	           excluded(r, root, rel,
+	                    fd >= 0 && fstatat(fd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	                        S_ISDIR(st.st_mode));
 	if (r->opts.copy.check) {
-		if (!excluded(r, rel, name)) {
+		if (!kept) {
 			r->stats.different++;
 			emit(r, RUN_EV_DIFFERENT, root, rel, 0, NULL, "extra", 0);
 		}
@@ -442,12 +461,15 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 			unlinkat(fd, leaf, 0); /* left by an interrupted run */
 		return;
 	}
-	if (!r->opts.delete_extra || excluded(r, rel, name))
+	if (!r->opts.delete_extra || kept)
 		return;
 	r->stats.deleted++;
 	emit(r, RUN_EV_DELETED, root, rel, 0, NULL, NULL, 0);
 	if (!r->opts.copy.dry_run) {
-		int err = fd < 0 ? errno : tree_remove(fd, leaf);
+		struct keep_ctx kc = {r, root};
+		struct tree_keep keep = {keep_excluded, &kc};
+		int err = fd < 0 ? errno
+		                 : tree_remove_keep(fd, leaf, rel, r->opts.nexcludes ? &keep : NULL);
 		at_cache_drop(&r->dst_dirs); /* it may have been below what was removed */
 		if (err != 0) {
 			r->stats.failed++;
@@ -499,7 +521,7 @@ static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_exis
 		if (off == UINT64_MAX)
 			return run_fail(r, "out of memory for path names");
 		const char *rel = names_get(&r->names, off);
-		if (r->opts.nexcludes && excluded(r, rel, it->name))
+		if (r->opts.nexcludes && excluded(r, root, rel, S_ISDIR(it->st.st_mode)))
 			continue;
 		if (S_ISDIR(it->st.st_mode)) {
 			int existed = 0;
@@ -1514,7 +1536,8 @@ int run_execute(struct run *r)
 	if (!r->opts.copy.dry_run && !r->opts.copy.check)
 		finish_dirs(r);
 	if (r->opts.manifest != NULL && write_manifest(r) != 0)
-		return RUN_FATAL;
+		/* on stdout (--manifest -): the files are in place; cmd/ reports the write error */
+		return strcmp(r->opts.manifest, "-") == 0 ? RUN_PARTIAL : RUN_FATAL;
 	tick(r);
 	if (*r->interrupted) /* arrived while links, directories or the manifest were done */
 		return RUN_SIGNALLED + *r->interrupted;

@@ -250,14 +250,22 @@ static void walk_leave(struct tar *t)
 	tree_list_free(&d->l);
 }
 
-/* --exclude: member APATH (NAME its last component) is matched below its source. */
-static int excluded(const struct tar *t, const char *apath, const char *name)
+/*
+ * --exclude: member APATH ("src/sub/file") as rsync matches it for rsync -a src dest/; a
+ * source without a name of its own (".", "..", "/") is its contents there, as for rsync.
+ */
+static int excluded(const struct tar *t, const char *apath, int is_dir)
 {
-	if (t->o->nexcludes == 0)
-		return 0;
-	const char *rel = apath + t->root_len;
-	rel += *rel == '/';
-	return path_excluded(t->o->excludes, t->o->nexcludes, rel, name);
+	const char *rel = apath;
+	if (strcmp(rel, ".") == 0 || strcmp(rel, "..") == 0)
+		return 0; /* the transfer root itself */
+	if (strncmp(rel, "./", 2) == 0)
+		rel += 2;
+	else if (strncmp(rel, "../", 3) == 0)
+		rel += 3;
+	else if (rel[0] == '/')
+		rel++;
+	return path_excluded(t->o->excludes, t->o->nexcludes, NULL, rel, is_dir);
 }
 
 /*
@@ -307,12 +315,13 @@ static int walk_next(struct tar *t)
 			              */
 			continue;
 		}
-		if (t->depth == 0)
-			t->root_dev = it->st.st_dev;
-		else if (excluded(t, apath, name)) {
+		/* The source itself too: rsync -a --exclude src src d/ leaves src out. */
+		if (excluded(t, apath, S_ISDIR(it->st.st_mode))) {
 			free(apath);
 			continue;
 		}
+		if (t->depth == 0)
+			t->root_dev = it->st.st_dev;
 		if (S_ISSOCK(it->st.st_mode)) {
 			entry_failed(t, apath, "socket skipped", 0);
 			free(apath);

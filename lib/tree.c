@@ -141,10 +141,14 @@ void tree_list_free(struct tree_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static int remove_in(int fd, const char *name);
+static int remove_in(int fd, const char *name, const char *path, const struct tree_keep *keep,
+                     int *kept);
 
-/* Remove everything inside the open directory DFD. */
-static int remove_contents(int dfd)
+/*
+ * Remove everything inside the open directory DFD (PATH, for KEEP), except what KEEP keeps:
+ * then *KEPT is set.
+ */
+static int remove_contents(int dfd, const char *path, const struct tree_keep *keep, int *kept)
 {
 	DIR *d = fdopendir(dfd);
 	if (d == NULL) {
@@ -158,7 +162,21 @@ static int remove_contents(int dfd)
 		const char *nm = de->d_name;
 		if (nm[0] == '.' && (nm[1] == '\0' || (nm[1] == '.' && nm[2] == '\0')))
 			continue;
-		int e = remove_in(dirfd(d), nm);
+		char *sub = NULL;
+		if (keep != NULL) {
+			size_t lp = strlen(path), ln = strlen(nm);
+			if ((sub = malloc(lp + ln + 2)) == NULL) {
+				*kept = 1; /* not knowing what to keep, keep it */
+				if (err == 0)
+					err = ENOMEM;
+				continue;
+			}
+			memcpy(sub, path, lp);
+			sub[lp] = '/';
+			memcpy(sub + lp + 1, nm, ln + 1);
+		}
+		int e = remove_in(dirfd(d), nm, sub, keep, kept);
+		free(sub);
 		if (e != 0 && err == 0)
 			err = e;
 	}
@@ -166,28 +184,43 @@ static int remove_contents(int dfd)
 	return err;
 }
 
-/* tree_remove() for a single name REL in FD. */
-static int remove_in(int fd, const char *rel)
+/* tree_remove() for a single name REL in FD (PATH and KEEP: see tree_remove_keep). */
+static int remove_in(int fd, const char *rel, const char *path, const struct tree_keep *keep,
+                     int *kept)
 {
 	struct stat st;
 	if (fstatat(fd, rel, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return errno == ENOENT ? 0 : errno;
+	if (keep != NULL && keep->keep(keep->ctx, path, S_ISDIR(st.st_mode))) {
+		*kept = 1;
+		return 0;
+	}
 	if (!S_ISDIR(st.st_mode))
 		return unlinkat(fd, rel, 0) == 0 ? 0 : errno;
 	int dfd = openat(fd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return errno;
-	int err = remove_contents(dfd);
-	if (unlinkat(fd, rel, AT_REMOVEDIR) != 0 && err == 0)
+	int inner = 0;
+	int err = remove_contents(dfd, path, keep, &inner);
+	/* A directory holding kept entries stays, as with rsync (not an error). */
+	if (inner)
+		*kept = 1;
+	else if (unlinkat(fd, rel, AT_REMOVEDIR) != 0 && err == 0)
 		err = errno;
 	return err;
 }
 
-int tree_remove(int fd, const char *rel)
+int tree_remove_keep(int fd, const char *rel, const char *path, const struct tree_keep *keep)
 {
 	const char *leaf;
+	int kept = 0;
 	int pfd = open_parent(fd, rel, &leaf);
 	if (pfd < 0)
 		return errno == ENOENT ? 0 : errno;
-	return done_parent(fd, pfd, remove_in(pfd, leaf));
+	return done_parent(fd, pfd, remove_in(pfd, leaf, path, keep, &kept));
+}
+
+int tree_remove(int fd, const char *rel)
+{
+	return tree_remove_keep(fd, rel, rel, NULL);
 }

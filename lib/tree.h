@@ -36,4 +36,17 @@ void tree_list_free(struct tree_list *l);
 /* Remove REL below FD, recursively if it is a directory (never following symlinks). 0 or errno. */
 int tree_remove(int fd, const char *rel);
 
+/* What --delete must leave alone: KEEP(CTX, PATH, IS_DIR) is 1 for an excluded entry. */
+struct tree_keep {
+	int (*keep)(void *ctx, const char *path, int is_dir);
+	void *ctx;
+};
+
+/*
+ * tree_remove(), except for the entries KEEP keeps (none when KEEP is NULL): REL is named
+ * PATH to KEEP and what is below it PATH/NAME...; a directory holding a kept entry stays, as
+ * rsync leaves it (not an error). 0 or errno.
+ */
+int tree_remove_keep(int fd, const char *rel, const char *path, const struct tree_keep *keep);
+
 #endif

@@ -54,8 +54,8 @@ check "--keep-order prints in input order" \
 check "without --keep-order the fastest job prints first" \
 	[ "$("$PBATCH" -j 3 order.cmds | head -1)" = "3" ]
 printf 'echo hi; echo there >&2\n' >tag.cmds
-check "--tag prefixes every line with the command and a tab" \
-	[ "$("$PBATCH" --tag tag.cmds)" = "echo hi; echo there >&2${TAB}hi
+check "--tag prefixes every line with the command and a tab, on both streams" \
+	[ "$("$PBATCH" --tag tag.cmds 2>&1)" = "echo hi; echo there >&2${TAB}hi
 echo hi; echo there >&2${TAB}there" ]
 
 # --- joblog format --------------------------------------------------------------------------

@@ -87,6 +87,9 @@ same_run "several sources into a directory" -q -v src/sub src/more src/plain.txt
 check "several sources: each by its base name" same_tree m/src/sub m/multi/sub
 same_run "--exclude" -q -v --exclude 'deep' --exclude '*.bin' src excl
 check "--exclude: left out" [ ! -e m/excl/more/deep -a ! -e m/excl/sub/random.bin -a -e m/excl/sub/hardlink ]
+in_both 'mkdir multi2'
+same_run "--exclude anchored below several sources" -q --exclude '/more/deep/' --exclude 'deeper/' src/sub src/more multi2
+check "--exclude: '/more/deep/' and 'deeper/' left out" [ ! -e m/multi2/more/deep -a ! -e m/multi2/sub/deeper -a -e m/multi2/sub/hardlink ]
 same_run "--one-file-system" -q --one-file-system src onefs
 check "--one-file-system: same file system, all copied" same_tree m/src m/onefs
 

@@ -92,11 +92,47 @@ static void test_list_and_remove(void **state)
 	assert_int_equal(tree_list(rfd, "never-was", &l), -1);
 }
 
+/* Keeps every name ending in ".o", and directory "k/cache" (a "cache/" pattern). */
+static int keep_some(void *ctx, const char *path, int is_dir)
+{
+	size_t n = strlen(path);
+	*(int *)ctx += 1;
+	return (n > 2 && strcmp(path + n - 2, ".o") == 0) ||
+	       (is_dir && strcmp(path, "k/cache") == 0);
+}
+
+/* --delete inside an extra directory leaves excluded entries and the directories above them. */
+static void test_remove_keep(void **state)
+{
+	(void)state;
+	int existed, calls = 0;
+	assert_int_equal(tree_make_dir(rfd, "k", 0, &existed), 0);
+	assert_int_equal(tree_make_dir(rfd, "k/sub", 0, &existed), 0);
+	assert_int_equal(tree_make_dir(rfd, "k/gone", 0, &existed), 0);
+	assert_int_equal(tree_make_dir(rfd, "k/cache", 0, &existed), 0);
+	close(openat(rfd, "k/sub/x.o", O_CREAT | O_WRONLY, 0644));
+	close(openat(rfd, "k/sub/x.c", O_CREAT | O_WRONLY, 0644));
+	close(openat(rfd, "k/gone/y.c", O_CREAT | O_WRONLY, 0644));
+	close(openat(rfd, "k/cache/z", O_CREAT | O_WRONLY, 0644));
+	struct tree_keep keep = {keep_some, &calls};
+	assert_int_equal(tree_remove_keep(rfd, "k", "k", &keep), 0);
+	struct stat st;
+	assert_int_equal(fstatat(rfd, "k/sub/x.o", &st, 0), 0);
+	assert_int_equal(fstatat(rfd, "k/cache/z", &st, 0), 0);
+	assert_int_equal(fstatat(rfd, "k/sub/x.c", &st, 0), -1);
+	assert_int_equal(fstatat(rfd, "k/gone", &st, 0), -1);
+	assert_true(calls >= 6);
+	/* Nothing kept: all of it goes. */
+	assert_int_equal(tree_remove_keep(rfd, "k", "k", NULL), 0);
+	assert_int_equal(fstatat(rfd, "k", &st, 0), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_make_dir),
 	    cmocka_unit_test(test_list_and_remove),
+	    cmocka_unit_test(test_remove_keep),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
