@@ -60,7 +60,7 @@ check "size+mtime re-run leaves the file" [ "$(cat m/dst/plain.txt)" = "changed"
 same_run "--checksum re-run" -q --json --checksum src dst
 check "--checksum copies it" [ "$(cat m/dst/plain.txt)" = "CHANGED" ]
 
-in_both 'echo extra >dst/extra; mkdir -p dst/extra-dir/in; echo x >dst/extra-dir/in/x; rm src/more/deep/f7'
+in_both 'echo extra >dst/extra; mkdir -p dst/extra-dir/in; echo x >dst/extra-dir/in/x; rm src/more/deep/f7; touch -d 2001-01-01 src/more/deep'
 same_run "--delete -v" -q --delete -v src dst
 check "--delete: extra entries gone" [ ! -e m/dst/extra -a ! -e m/dst/extra-dir -a ! -e m/dst/more/deep/f7 ]
 check "--delete: exact" same_tree m/src m/dst
