@@ -162,11 +162,13 @@ static int next_extent(int fd, off_t off, off_t size, off_t *start, off_t *end)
 /*
  * Read [FROM, TO) of IN; hash it into H (when not NULL) and write it to OUT at the same
  * offsets (when OUT >= 0). With SPARSE, holes are skipped (hashed as zeros, not written).
+ * Every read starts at a multiple of ALIGN and asks for a multiple of it (1: any; O_DIRECT
+ * wants DIRECT_ALIGN, and then the bytes outside the range are read and left).
  * Returns 0, or -1 with errno and *IN_FAULT = 1 when reading failed (0: writing failed).
  * A file shorter than TO gives CHANGED_ERRNO.
  */
-static int stream(struct copy_ctx *c, int in, int out, uint64_t from, uint64_t to, int sparse,
-                  struct hash_state *h, int *in_fault)
+static int stream_aligned(struct copy_ctx *c, int in, int out, uint64_t from, uint64_t to,
+                          int sparse, struct hash_state *h, int *in_fault, uint64_t align)
 {
 	off_t pos = (off_t)from, fsize = (off_t)to;
 	*in_fault = 1;
@@ -192,28 +194,40 @@ static int stream(struct copy_ctx *c, int in, int out, uint64_t from, uint64_t t
 				errno = EINTR;
 				return -1;
 			}
-			size_t want =
-			    (size_t)(end - pos) < c->bufsize ? (size_t)(end - pos) : c->bufsize;
-			ssize_t n = pread(in, c->buf, want, pos);
+			off_t base = pos & ~(off_t)(align - 1);
+			off_t want =
+			    end - base < (off_t)c->bufsize ? end : base + (off_t)c->bufsize;
+			size_t len =
+			    (size_t)(want - base + (off_t)align - 1) & ~(size_t)(align - 1);
+			ssize_t n = pread(in, c->buf, len, base);
 			if (n < 0) {
 				if (errno == EINTR)
 					continue;
 				return -1;
 			}
-			if (n == 0) {
+			if (n <= pos - base) {
 				errno = CHANGED_ERRNO;
 				return -1;
 			}
+			off_t got = base + n < want ? base + n : want;
+			const unsigned char *data = c->buf + (pos - base);
 			if (h != NULL)
-				hash_update(h, c->buf, (size_t)n);
-			if (out >= 0 && write_all(out, c->buf, (size_t)n, pos) != 0) {
+				hash_update(h, data, (size_t)(got - pos));
+			if (out >= 0 && write_all(out, data, (size_t)(got - pos), pos) != 0) {
 				*in_fault = 0;
 				return -1;
 			}
-			pos += n;
+			pos = got;
 		}
 	}
 	return 0;
+}
+
+/* stream_aligned with reads of any alignment: what every copy and plain re-read uses. */
+static int stream(struct copy_ctx *c, int in, int out, uint64_t from, uint64_t to, int sparse,
+                  struct hash_state *h, int *in_fault)
+{
+	return stream_aligned(c, in, out, from, to, sparse, h, in_fault, 1);
 }
 
 /* Hash LEN mapped bytes at P into H. Returns 0, or -1 with EIO when a page faulted. */
@@ -275,57 +289,6 @@ static int rehash_copy(struct copy_ctx *c, int out, uint64_t from, uint64_t to, 
 }
 
 /*
- * Hash [FROM, TO) of FD, open with O_DIRECT, into H: stream()'s re-read, but with every read
- * aligned (DIRECT_ALIGN) as O_DIRECT requires; the bytes outside the range are read and left.
- * Returns 0, or -1 with errno (CHANGED_ERRNO: the file is shorter than TO).
- */
-static int stream_direct(struct copy_ctx *c, int fd, uint64_t from, uint64_t to, int sparse,
-                         struct hash_state *h)
-{
-	uint64_t pos = from;
-	while (pos < to) {
-		off_t start = (off_t)pos, end = (off_t)to;
-		if (sparse) {
-			int r = next_extent(fd, (off_t)pos, (off_t)to, &start, &end);
-			if (r < 0 && errno != EINVAL && errno != ENOTSUP)
-				return -1;
-			if (r < 0) {
-				sparse = 0, start = (off_t)pos, end = (off_t)to;
-			} else if (r == 1) {
-				start = end = (off_t)to;
-			}
-		}
-		if ((uint64_t)start > pos)
-			hash_update_zeros(h, (uint64_t)start - pos);
-		pos = (uint64_t)start;
-		while (pos < (uint64_t)end) {
-			if (*c->stop) {
-				errno = EINTR;
-				return -1;
-			}
-			uint64_t base = pos & ~(uint64_t)(DIRECT_ALIGN - 1);
-			uint64_t want =
-			    (uint64_t)end - base < c->bufsize ? (uint64_t)end : base + c->bufsize;
-			size_t len = (size_t)((want - base + DIRECT_ALIGN - 1) &
-			                      ~(uint64_t)(DIRECT_ALIGN - 1));
-			ssize_t n = pread(fd, c->buf, len, (off_t)base);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				return -1;
-			if ((uint64_t)n <= pos - base) {
-				errno = CHANGED_ERRNO;
-				return -1;
-			}
-			uint64_t got = base + (uint64_t)n < want ? base + (uint64_t)n : want;
-			hash_update(h, c->buf + (pos - base), (size_t)(got - pos));
-			pos = got;
-		}
-	}
-	return 0;
-}
-
-/*
  * --fsync: hash [FROM, TO) of OUT, whose data the caller has synced, as the storage holds it.
  * A plain re-read (rehash_copy) is served from the page cache and so only proves what was
  * written to memory; with O_DIRECT the kernel reads the device. Returns 0, 1 when the file
@@ -342,7 +305,8 @@ static int rehash_direct(struct copy_ctx *c, int out, uint64_t from, uint64_t to
 		return -1;
 	if (fcntl(out, F_SETFL, fl | O_DIRECT) != 0)
 		return errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP ? 1 : -1;
-	int rc = stream_direct(c, out, from, to, sparse, h);
+	int in_fault;
+	int rc = stream_aligned(c, out, -1, from, to, sparse, h, &in_fault, DIRECT_ALIGN);
 	int e = errno;
 	/* A file system may take the flag and still refuse the reads. */
 	if (rc != 0 && e == EINVAL)
@@ -1093,24 +1057,45 @@ uint32_t copy_compare_xattrs(struct meta_ctx *m, const struct meta_node *src,
 	return (what & META_DIFF_XATTR ? DIFF_XATTR : 0) | (what & META_DIFF_ACL ? DIFF_ACL : 0);
 }
 
-static int by_src(const void *pa, const void *pb)
+/* 1 when A and B are names of the same inode in the destination tree (DST) or the source. */
+static int same_inode(const struct copy_linkname *a, const struct copy_linkname *b, int dst)
 {
-	const struct copy_linkname *a = pa, *b = pb;
-	if (a->src_dev != b->src_dev)
-		return a->src_dev < b->src_dev ? -1 : 1;
-	if (a->src_ino != b->src_ino)
-		return a->src_ino < b->src_ino ? -1 : 1;
+	return dst ? a->dst_dev == b->dst_dev && a->dst_ino == b->dst_ino
+	           : a->src_dev == b->src_dev && a->src_ino == b->src_ino;
+}
+
+/* Order names by their inode in one tree, then by ENTRY. */
+static int by_inode(const struct copy_linkname *a, const struct copy_linkname *b, int dst)
+{
+	uint64_t ad = dst ? a->dst_dev : a->src_dev, bd = dst ? b->dst_dev : b->src_dev;
+	uint64_t ai = dst ? a->dst_ino : a->src_ino, bi = dst ? b->dst_ino : b->src_ino;
+	if (ad != bd)
+		return ad < bd ? -1 : 1;
+	if (ai != bi)
+		return ai < bi ? -1 : 1;
 	return a->entry < b->entry ? -1 : a->entry > b->entry;
 }
 
-static int by_dst(const void *pa, const void *pb)
+static int by_src(const void *a, const void *b)
 {
-	const struct copy_linkname *a = pa, *b = pb;
-	if (a->dst_dev != b->dst_dev)
-		return a->dst_dev < b->dst_dev ? -1 : 1;
-	if (a->dst_ino != b->dst_ino)
-		return a->dst_ino < b->dst_ino ? -1 : 1;
-	return a->entry < b->entry ? -1 : a->entry > b->entry;
+	return by_inode(a, b, 0);
+}
+
+static int by_dst(const void *a, const void *b)
+{
+	return by_inode(a, b, 1);
+}
+
+/* Sorted by their inode in tree SIDE, mark each name that is not on the same inode in the
+ * other tree as the first name of its group. */
+static void mark_split(struct copy_linkname *p, size_t n, int side)
+{
+	for (size_t i = 1, first = 0; i < n; i++) {
+		if (!same_inode(&p[i], &p[first], side))
+			first = i;
+		else if (!same_inode(&p[i], &p[first], !side))
+			p[i].differs = 1;
+	}
 }
 
 void copy_link_diffs(struct copy_linkname *p, size_t n)
@@ -1119,20 +1104,10 @@ void copy_link_diffs(struct copy_linkname *p, size_t n)
 		return;
 	/* Names of one source inode must share one destination inode ... */
 	qsort(p, n, sizeof(*p), by_src);
-	for (size_t i = 1, first = 0; i < n; i++) {
-		if (p[i].src_dev != p[first].src_dev || p[i].src_ino != p[first].src_ino)
-			first = i;
-		else if (p[i].dst_dev != p[first].dst_dev || p[i].dst_ino != p[first].dst_ino)
-			p[i].differs = 1;
-	}
+	mark_split(p, n, 0);
 	/* ... and names of one destination inode one source inode. */
 	qsort(p, n, sizeof(*p), by_dst);
-	for (size_t i = 1, first = 0; i < n; i++) {
-		if (p[i].dst_dev != p[first].dst_dev || p[i].dst_ino != p[first].dst_ino)
-			first = i;
-		else if (p[i].src_dev != p[first].src_dev || p[i].src_ino != p[first].src_ino)
-			p[i].differs = 1;
-	}
+	mark_split(p, n, 1);
 }
 
 /* Compare regular file contents of the open SRC and the destination name DST. */
