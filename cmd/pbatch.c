@@ -227,21 +227,22 @@ static void joblog_open(struct batch *b)
 	fflush(b->joblog);
 }
 
-/* An unlinked temporary file: output is spooled on disk, not in memory. Close-on-exec so
- * that only the command it belongs to inherits it (through dup2). */
+/* Where spools are made: $TMPDIR, or /tmp when it is unset or empty. */
 static const char *spool_dir(void)
 {
 	const char *dir = getenv("TMPDIR");
 	return dir && *dir ? dir : "/tmp";
 }
 
+/* An unlinked temporary file: output is spooled on disk, not in memory. Close-on-exec so
+ * that only the command it belongs to inherits it (through dup2). */
 static int spool_create(void)
 {
-	const char *dir = getenv("TMPDIR");
+	const char *dir = spool_dir();
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/pbatch.XXXXXX", dir && *dir ? dir : "/tmp");
+	snprintf(path, sizeof(path), "%s/pbatch.XXXXXX", dir);
 	/* An unnamed file where the file system allows it: no name to make and remove. */
-	int fd = open(dir && *dir ? dir : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd >= 0)
 		return fd;
 	fd = mkostemp(path, O_CLOEXEC);

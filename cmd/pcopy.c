@@ -38,7 +38,6 @@ struct ui {
 	double last_draw;
 	double pct_shown;  /* the progress line's percentage never goes back */
 	struct stats last; /* the counts drawn last, to draw them again after an OUT line */
-	int out_err;       /* errno of the first failed write to stdout, 0 if none */
 };
 
 static volatile sig_atomic_t interrupted;
