@@ -1496,12 +1496,10 @@ static int write_manifest(struct run *r)
 		lines[n++].hash = e->hash;
 	}
 	int rc;
-	if (strcmp(path, "-") == 0) {
-		rc = manifest_write(stdout, lines, n);
-	} else if (r->manifest_fd >= 0 && (rc = write_unnamed_manifest(r, lines, n)) != 1) {
+	if (r->manifest_fd >= 0 && (rc = write_unnamed_manifest(r, lines, n)) != 1) {
 		/* written into the file run_plan opened (or failed: RC -1, errno) */
 	} else {
-		rc = manifest_save(path, lines, n, r->opts.copy.fsync);
+		rc = manifest_save(path, lines, n, r->opts.copy.fsync); /* "-": stdout */
 	}
 	free(lines);
 	if (rc != 0)

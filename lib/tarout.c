@@ -76,7 +76,6 @@ struct tar {
 	struct tar_dir *stack; /* the walk: open directories, innermost last */
 	size_t depth, stack_cap;
 	int walked;             /* the walk is over */
-	size_t root_len;        /* length of the current source's member name */
 	dev_t root_dev;         /* its file system (--one-file-system) */
 	struct stat self;       /* the archive being written, when a file: never a member */
 	int staged;             /* slot SCANNED holds a member still waiting for ring room */
@@ -290,7 +289,6 @@ static int walk_next(struct tar *t)
 				continue; /* reported when it was opened */
 			apath = member_base(t->sources[root]);
 			name = apath;
-			t->root_len = apath ? strlen(apath) : 0;
 		} else {
 			struct tar_dir *d = &t->stack[t->depth - 1];
 			if (d->next == d->l.n) {

@@ -11,6 +11,7 @@
 
 #include "array.h"
 #include "at.h"
+#include "path.h"
 #include "tree.h"
 
 /*
@@ -163,17 +164,11 @@ static int remove_contents(int dfd, const char *path, const struct tree_keep *ke
 		if (nm[0] == '.' && (nm[1] == '\0' || (nm[1] == '.' && nm[2] == '\0')))
 			continue;
 		char *sub = NULL;
-		if (keep != NULL) {
-			size_t lp = strlen(path), ln = strlen(nm);
-			if ((sub = malloc(lp + ln + 2)) == NULL) {
-				*kept = 1; /* not knowing what to keep, keep it */
-				if (err == 0)
-					err = ENOMEM;
-				continue;
-			}
-			memcpy(sub, path, lp);
-			sub[lp] = '/';
-			memcpy(sub + lp + 1, nm, ln + 1);
+		if (keep != NULL && (sub = path_join(path, nm)) == NULL) {
+			*kept = 1; /* not knowing what to keep, keep it */
+			if (err == 0)
+				err = ENOMEM;
+			continue;
 		}
 		int e = remove_in(dirfd(d), nm, sub, keep, kept);
 		free(sub);
