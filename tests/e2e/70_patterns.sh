@@ -28,6 +28,19 @@ PATTERNS=(
 
 list() { (cd "$1" && find . -mindepth 1 -printf '%P %y\n' | LC_ALL=C sort); }
 
+# same_text WHAT WANT GOT: pass when the two listings are equal, else fail and show how.
+same_text() {
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1"
+		diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | head -10
+	fi
+}
+
+# same_list WHAT RSYNC-DIR PCOPY-DIR: the two trees list the same names and types.
+same_list() { same_text "$1" "$(list "$2")" "$(list "$3")"; }
+
 # A destination with what the source has and more: extra files and directories named like
 # the patterns, so --delete has something to delete or to leave alone.
 populate() {
@@ -45,22 +58,12 @@ for p in "${PATTERNS[@]}"; do
 	rm -rf r1 p1 r2 p2
 	rsync -a --exclude "$p" src/ r1/
 	"$PCOPY" -q --exclude "$p" src p1
-	if [ "$(list r1)" = "$(list p1)" ]; then
-		pass "--exclude '$p': the tree rsync copies"
-	else
-		fail "--exclude '$p': the tree rsync copies"
-		diff <(list r1) <(list p1) | head -10
-	fi
+	same_list "--exclude '$p': the tree rsync copies" r1 p1
 	populate r2
 	populate p2
 	rsync -a --delete --exclude "$p" src/ r2/ >/dev/null 2>&1 # "cannot delete non-empty directory: extra"
 	"$PCOPY" -q --delete --exclude "$p" src p2
-	if [ "$(list r2)" = "$(list p2)" ]; then
-		pass "--exclude '$p' --delete: what rsync deletes and keeps"
-	else
-		fail "--exclude '$p' --delete: what rsync deletes and keeps"
-		diff <(list r2) <(list p2) | head -10
-	fi
+	same_list "--exclude '$p' --delete: what rsync deletes and keeps" r2 p2
 done
 
 # Several sources: each lands in DIR by its name, which is part of the transfer path, as for
@@ -71,12 +74,7 @@ for p in '/top/cache' '/sub/foo' 'cache/' '/top/sub/' 'sub/foo' '/cache'; do
 	mkdir r3 p3
 	(cd src && rsync -a --exclude "$p" top sub ../r3/)
 	(cd src && "$PCOPY" -q --exclude "$p" top sub ../p3)
-	if [ "$(list r3)" = "$(list p3)" ]; then
-		pass "several sources, --exclude '$p': the tree rsync copies"
-	else
-		fail "several sources, --exclude '$p': the tree rsync copies"
-		diff <(list r3) <(list p3) | head -10
-	fi
+	same_list "several sources, --exclude '$p': the tree rsync copies" r3 p3
 done
 
 # A source copied by its name is that name in the transfer: rsync leaves it out when it
@@ -86,12 +84,7 @@ for p in 'top' '/sub' 'sub/' 'foo' '/foo' 's*'; do
 	mkdir r5 p5
 	(cd src && rsync -a --exclude "$p" top sub foo ../r5/)
 	(cd src && "$PCOPY" -q --exclude "$p" top sub foo ../p5)
-	if [ "$(list r5)" = "$(list p5)" ]; then
-		pass "a source named by --exclude '$p': left out as rsync leaves it"
-	else
-		fail "a source named by --exclude '$p': left out as rsync leaves it"
-		diff <(list r5) <(list p5) | head -10
-	fi
+	same_list "a source named by --exclude '$p': left out as rsync leaves it" r5 p5
 done
 
 # --tar: a member "src/top/f" is matched like rsync -a src dest/ matches it.
@@ -102,12 +95,7 @@ for p in '/src/top' 'cache/' '/src/cache' 'sub/foo' '*.o' 'dir/***' '/top' 'src'
 	"$PCOPY" -q --tar ex.tar --exclude "$p" src
 	want=$(cd r4 && find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort)
 	got=$(tar --quoting-style=literal -tf ex.tar | sed 's|/$||' | LC_ALL=C sort)
-	if [ "$want" = "$got" ]; then
-		pass "--tar --exclude '$p': the members rsync would send"
-	else
-		fail "--tar --exclude '$p': the members rsync would send"
-		diff <(echo "$want") <(echo "$got") | head -10
-	fi
+	same_text "--tar --exclude '$p': the members rsync would send" "$want" "$got"
 done
 
 # --check does not report an excluded directory of DEST as extra.
