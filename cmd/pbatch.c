@@ -64,15 +64,15 @@ enum cmd_state {
 
 /* One pool slot; pid 0 means free. */
 struct slot {
-	pid_t pid;         /* process (and process group) id of the sh running the command */
-	size_t cmd;        /* index into batch.cmds */
-	int spool;         /* unlinked file holding the command's stdout and stderr records */
-	int pipes[2];      /* read ends of the command's stdout and stderr; -1 once closed */
-	int spool_err;     /* errno of the first failed write to the spool, 0 if none */
+	pid_t pid;          /* process (and process group) id of the sh running the command */
+	size_t cmd;         /* index into batch.cmds */
+	int spool;          /* unlinked file holding the command's stdout and stderr records */
+	int pipes[2];       /* read ends of the command's stdout and stderr; -1 once closed */
+	int spool_err;      /* errno of the first failed write to the spool, 0 if none */
 	long long received; /* bytes the command wrote, both streams (joblog Receive) */
-	double start_wall; /* epoch seconds, for the joblog */
-	double start_mono; /* monotonic seconds, for runtime and the timeout */
-	int kill_stage;    /* 0 running, 1 sent SIGTERM, 2 sent SIGKILL */
+	double start_wall;  /* epoch seconds, for the joblog */
+	double start_mono;  /* monotonic seconds, for runtime and the timeout */
+	int kill_stage;     /* 0 running, 1 sent SIGTERM, 2 sent SIGKILL */
 };
 
 /* All run state: options, commands, the pool and counters. */
@@ -96,7 +96,7 @@ struct batch {
 	size_t running, finished, failed, skipped;
 	int halted; /* a job failed under --halt-on-error: start nothing new */
 
-	struct slot *slots; /* jobs entries */
+	struct slot *slots;  /* jobs entries */
 	struct pollfd *pfds; /* 1 + 2 * jobs: the self-pipe, then the slots' pipes */
 	FILE *joblog;
 	FILE *out;   /* where command output goes: stdout, or stderr with --json */
@@ -713,7 +713,8 @@ static void run(struct batch *b)
 		for (int i = 0; i < b->jobs; i++)
 			for (int k = 0; k < 2; k++)
 				if (b->slots[i].pid > 0 && b->slots[i].pipes[k] >= 0)
-					b->pfds[nfds++] = (struct pollfd){b->slots[i].pipes[k], POLLIN, 0};
+					b->pfds[nfds++] =
+					    (struct pollfd){b->slots[i].pipes[k], POLLIN, 0};
 		int n = poll(b->pfds, nfds, poll_wait_ms(b, now_mono()));
 		if (n > 0 && b->pfds[0].revents != 0) {
 			char buf[256];

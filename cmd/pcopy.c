@@ -74,8 +74,7 @@ static void draw(struct ui *ui, const struct stats *st);
  * Print a line on UI->out. On the terminal that shows the progress line, the line is cleared
  * first and drawn again after, so the text never runs on from the progress text.
  */
-static void out_line(struct ui *ui, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static void out_line(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void out_line(struct ui *ui, const char *fmt, ...)
 {
 	int redraw = ui->line_shown && ui->out_shared;
@@ -251,8 +250,8 @@ static int tar_main(struct tarout_opts *tar, struct ui *ui, const struct run_opt
 }
 
 /* A member of an --extract archive failed: "pcopy: ARCHIVE: MEMBER: reason[: error]". */
-static void on_extract_failed(void *ctx, const char *archive, const char *path,
-                              const char *reason, int err)
+static void on_extract_failed(void *ctx, const char *archive, const char *path, const char *reason,
+                              int err)
 {
 	struct ui *ui = ((struct tar_ui *)ctx)->ui;
 	clear_line(ui);
@@ -267,7 +266,8 @@ static void on_extract_failed(void *ctx, const char *archive, const char *path,
 		fprintf(stderr, "%s\n", reason);
 	if (ui->json) {
 		char why[1024];
-		snprintf(why, sizeof(why), "%s%s%s", reason, err ? ": " : "", err ? strerror(err) : "");
+		snprintf(why, sizeof(why), "%s%s%s", reason, err ? ": " : "",
+		         err ? strerror(err) : "");
 		progress_json_event(stdout, "failed", path != NULL ? path : archive, 0, NULL, NULL,
 		                    why);
 	}
@@ -373,7 +373,7 @@ static int pcopy_main(struct cli *cli)
 		fprintf(stderr, "pcopy: %s\n", r.err);
 	if (status == RUN_PARTIAL && r.err[0] != '\0') {
 		fprintf(stderr, "pcopy: %s\n", r.err); /* --manifest - could not be written */
-		clearerr(stdout);                       /* said once, not again at exit */
+		clearerr(stdout);                      /* said once, not again at exit */
 	}
 	if (status >= RUN_SIGNALLED)
 		fprintf(stderr,

@@ -213,8 +213,9 @@ static enum wild_result wild(const char *p, const char *t)
 			}
 		}
 		case '\\':
-			p++; /* the next character stands for itself (a trailing '\' never matches) */
-			/* fall through */
+			p++; /* the next character stands for itself (a trailing '\' never matches)
+			      */
+			     /* fall through */
 		default:
 			if ((unsigned char)*p != c)
 				return WILD_NO;
@@ -317,8 +318,7 @@ out:
 	return m;
 }
 
-int path_excluded(char *const *patterns, size_t n, const char *prefix, const char *rel,
-                  int is_dir)
+int path_excluded(char *const *patterns, size_t n, const char *prefix, const char *rel, int is_dir)
 {
 	if (n == 0)
 		return 0;

@@ -44,8 +44,7 @@ int path_match(const char *pattern, const char *rel, int is_dir);
  * 1 when one of the N PATTERNS matches PREFIX + REL (see path_match; PREFIX: "" or NULL, or
  * "name/" for a source copied by its name), or when memory for the path runs out.
  */
-int path_excluded(char *const *patterns, size_t n, const char *prefix, const char *rel,
-                  int is_dir);
+int path_excluded(char *const *patterns, size_t n, const char *prefix, const char *rel, int is_dir);
 
 /*
  * Compare two paths relative to a copy root in the order the walk (scan.h) meets them: a

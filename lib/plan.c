@@ -237,8 +237,7 @@ static int plan_manifest(struct run *r, const struct plan_item *items, size_t n)
 			rc = plan_fail(r, "cannot write manifest '%s': %s", path, strerror(err));
 	} else {
 		r->manifest_fd = compat_open_unnamed(r->manifest_dir, 0666);
-		if (r->manifest_fd < 0 && errno != EOPNOTSUPP && errno != EISDIR &&
-		    errno != EINVAL)
+		if (r->manifest_fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
 			rc = plan_fail(r, "cannot write manifest '%s': %s", path, strerror(errno));
 		else if (r->manifest_fd < 0 &&
 		         faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) != 0)
@@ -290,8 +289,8 @@ static int source_excluded(const struct run *r, const struct plan_item *it)
 	if (r->opts.nexcludes == 0 || (it->is_dir && !it->into))
 		return 0;
 	char *base = path_base(it->src);
-	int ex = base != NULL && path_excluded(r->opts.excludes, r->opts.nexcludes, NULL, base,
-	                                       it->is_dir);
+	int ex = base != NULL &&
+	         path_excluded(r->opts.excludes, r->opts.nexcludes, NULL, base, it->is_dir);
 	free(base);
 	return ex;
 }

@@ -211,8 +211,8 @@ static void emit_at(struct run *r, enum run_event_type type, uint32_t root, cons
 	char *path = rel_path(r, root, rel), *src = src_path(r, root, rel),
 	     *dst = dst_path(r, root, rel);
 	const char *s = src ? src : rel, *d = dst ? dst : rel;
-	struct run_event ev = {type, path ? path : rel, s, d, on_dest ? d : s,
-	                       bytes, hash, reason, err};
+	struct run_event ev = {type, path ? path : rel, s, d, on_dest ? d : s, bytes, hash, reason,
+	                       err};
 	r->hooks.event(r->hooks.ctx, &ev);
 	free(path);
 	free(src);
@@ -468,8 +468,9 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 	if (!r->opts.copy.dry_run) {
 		struct keep_ctx kc = {r, root};
 		struct tree_keep keep = {keep_excluded, &kc};
-		int err = fd < 0 ? errno
-		                 : tree_remove_keep(fd, leaf, rel, r->opts.nexcludes ? &keep : NULL);
+		int err = fd < 0
+		              ? errno
+		              : tree_remove_keep(fd, leaf, rel, r->opts.nexcludes ? &keep : NULL);
 		at_cache_drop(&r->dst_dirs); /* it may have been below what was removed */
 		if (err != 0) {
 			r->stats.failed++;
@@ -866,7 +867,8 @@ static void complete(struct run *r, const struct copy_done *d, const char *why)
 		e->made_way = 1;
 		int err = make_way(r, e);
 		if (err == 0) {
-			/* Try again from the start; a split copy's parts had counted their bytes. */
+			/* Try again from the start; a split copy's parts had counted their bytes.
+			 */
 			if (e->split)
 				r->stats.bytes_done -= e->task.size < r->stats.bytes_done
 				                           ? e->task.size

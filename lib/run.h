@@ -52,9 +52,9 @@ enum run_event_type {
 
 struct run_event {
 	enum run_event_type type;
-	const char *path; /* relative to the copy root (-v, --json) */
-	const char *src;  /* the source path as the user would name it */
-	const char *dst;  /* the destination path as the user would name it */
+	const char *path;  /* relative to the copy root (-v, --json) */
+	const char *src;   /* the source path as the user would name it */
+	const char *dst;   /* the destination path as the user would name it */
 	const char *where; /* what a message names: DST when the failure is on the destination's
 	                      side (create, write, rename, attributes, delete), else SRC */
 	uint64_t bytes;
@@ -155,7 +155,7 @@ struct run {
 	long split_parent; /* pid in the names of split temporaries; 0: the pool's parent */
 	struct copy_linkname *lnames; /* --check: names with other links, compared at the end */
 	size_t nlnames, lnames_cap;
-	int noted_direct; /* the warning that O_DIRECT was refused has been given */
+	int noted_direct;    /* the warning that O_DIRECT was refused has been given */
 	int manifest_fd;     /* --manifest FILE: an unnamed file in its directory, opened by
 	                        run_plan to prove it can be written; -1: written by name */
 	int manifest_dir;    /* that directory (O_PATH), or -1 */

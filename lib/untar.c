@@ -50,9 +50,9 @@ struct untar_deep {
 
 /* What the next step of the reading loop is. */
 enum step {
-	STEP_OK,     /* the member is done (extracted, or failed and reported) */
-	STEP_END,    /* this archive cannot be read further (reported); go to the next */
-	STEP_STOP,   /* interrupted, or out of memory (u->err): the run stops */
+	STEP_OK,   /* the member is done (extracted, or failed and reported) */
+	STEP_END,  /* this archive cannot be read further (reported); go to the next */
+	STEP_STOP, /* interrupted, or out of memory (u->err): the run stops */
 };
 
 /* Everything about one extraction. */
@@ -62,24 +62,24 @@ struct untar {
 	struct archive *w;  /* libarchive's disk writer, relative to DEST (the working directory) */
 	int root;           /* DEST, open */
 	struct at_cache at; /* the last parent directory below DEST used */
-	struct hash_state *hs;   /* the member's whole content, holes as zeros */
-	struct hash_state *data; /* the data written, runs concatenated (no holes) */
-	struct hash_state *back; /* the same runs read back */
+	struct hash_state *hs;    /* the member's whole content, holes as zeros */
+	struct hash_state *data;  /* the data written, runs concatenated (no holes) */
+	struct hash_state *back;  /* the same runs read back */
 	struct untar_extent *ext; /* the runs written to the current member */
 	size_t next, ext_cap;
-	unsigned char *buf; /* READ_BACK_BUF bytes */
+	unsigned char *buf;      /* READ_BACK_BUF bytes */
 	struct untar_want *want; /* the manifest, sorted by path */
 	size_t nwant, want_cap;
-	unsigned long counter; /* for temporary names */
-	char *tmp;             /* the temporary file being written, for removal on interrupt */
-	long pid;              /* for temporary names */
-	const char *archive;   /* the archive being read, for messages */
+	unsigned long counter;     /* for temporary names */
+	char *tmp;                 /* the temporary file being written, for removal on interrupt */
+	long pid;                  /* for temporary names */
+	const char *archive;       /* the archive being read, for messages */
 	struct archive_entry *dot; /* the last "." member: DEST's own mode and times, or NULL */
 	struct untar_deep *deep;   /* directories past PATH_MAX, set up at the end */
 	size_t ndeep, deep_cap;
-	int damaged;               /* the current member had a warning (reported) */
-	int counted;               /* the current member is counted as failed already */
-	char msg[1024];            /* libarchive's last message, cleaned (why_msg) */
+	int damaged;    /* the current member had a warning (reported) */
+	int counted;    /* the current member is counted as failed already */
+	char msg[1024]; /* libarchive's last message, cleaned (why_msg) */
 	struct stats stats;
 	double start, last_tick;
 	int failed;
@@ -328,8 +328,8 @@ static void member_warned(struct untar *u, const char *path, const char *reason,
  * to the disk (else the member failed, reported). Returns STEP_OK (read to its end or
  * failed, reported), STEP_END (the archive is unreadable from here, reported) or STEP_STOP.
  */
-static enum step copy_data(struct untar *u, struct archive *r, const char *path,
-                           int64_t size, int *wrote, struct hash128 *out)
+static enum step copy_data(struct untar *u, struct archive *r, const char *path, int64_t size,
+                           int *wrote, struct hash128 *out)
 {
 	const void *buf;
 	size_t n;
@@ -348,7 +348,8 @@ static enum step copy_data(struct untar *u, struct archive *r, const char *path,
 		if (rc == ARCHIVE_EOF)
 			break;
 		if (rc == ARCHIVE_WARN) {
-			member_warned(u, path, why_msg(u, r), 0); /* a bad CRC: the data is delivered */
+			member_warned(u, path, why_msg(u, r),
+			              0); /* a bad CRC: the data is delivered */
 		} else if (rc < ARCHIVE_WARN) {
 			member_failed(u, path, why_msg(u, r), 0);
 			return rc == ARCHIVE_FATAL ? STEP_END : STEP_OK;
@@ -686,8 +687,8 @@ static enum step extract_other(struct untar *u, struct archive *r, struct archiv
 static enum step extract_dot(struct untar *u, struct archive_entry *e, const char *name)
 {
 	if (archive_entry_filetype(e) != AE_IFDIR) {
-		member_failed(u, name, "names the destination itself but is not a directory; skipped",
-		              0);
+		member_failed(u, name,
+		              "names the destination itself but is not a directory; skipped", 0);
 		return STEP_OK;
 	}
 	archive_entry_free(u->dot);
@@ -777,7 +778,8 @@ static enum step read_members(struct untar *u, struct archive *r)
 			if (!retrying)
 				member_failed(u, NULL, why_msg(u, r), 0);
 			else if (at == retry_at) {
-				member_failed(u, NULL, "no next header found; the rest is skipped", 0);
+				member_failed(u, NULL, "no next header found; the rest is skipped",
+				              0);
 				return STEP_OK;
 			}
 			retrying = 1;
@@ -787,7 +789,8 @@ static enum step read_members(struct untar *u, struct archive *r)
 		retrying = 0;
 		if (h == ARCHIVE_FATAL) {
 			if (members == 0 && u->stats.done == 0)
-				return snprintf(u->err, u->errlen, "%s: %s", u->archive, why_msg(u, r)),
+				return snprintf(u->err, u->errlen, "%s: %s", u->archive,
+				                why_msg(u, r)),
 				       STEP_END;
 			member_failed(u, NULL, why_msg(u, r), 0);
 			return STEP_OK;

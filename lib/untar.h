@@ -21,9 +21,10 @@
  * cannot be set) makes the member failed but it is extracted as bsdtar would; ARCHIVE_FAILED
  * fails that member and the archive goes on; ARCHIVE_RETRY skips damage to the next member;
  * only ARCHIVE_FATAL ends an archive. A member declaring more than UNTAR_MAX_SIZE bytes, or
- * more than the file system takes, is refused (EFBIG) rather than hashed as zeros for ever. A tar stream is sequential (decompress, parse, write), so one process
- * does it; hashing is the only work a second one could take, and it is the cheapest part
- * (XXH3 runs at many GB/s; measured on tmpfs, the time goes to the file system calls).
+ * more than the file system takes, is refused (EFBIG) rather than hashed as zeros for ever. A tar
+ * stream is sequential (decompress, parse, write), so one process does it; hashing is the only work
+ * a second one could take, and it is the cheapest part (XXH3 runs at many GB/s; measured on tmpfs,
+ * the time goes to the file system calls).
  */
 #ifndef PCOPY_UNTAR_H
 #define PCOPY_UNTAR_H

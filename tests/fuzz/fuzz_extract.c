@@ -73,8 +73,7 @@ static int only_dest(const char *s)
 	return n == 1 && !other;
 }
 
-static void no_hook(void *ctx, const char *archive, const char *path, const char *reason,
-                    int err)
+static void no_hook(void *ctx, const char *archive, const char *path, const char *reason, int err)
 {
 	(void)ctx, (void)archive, (void)path, (void)reason, (void)err;
 }
@@ -83,8 +82,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *tmpdir = getenv("TMPDIR");
 	char scratch[4096], archive[4096], dest[4200];
-	snprintf(scratch, sizeof(scratch), "%s/pcopy-fuzz-extract.XXXXXX", tmpdir ? tmpdir : "/tmp");
-	snprintf(archive, sizeof(archive), "%s/pcopy-fuzz-archive.XXXXXX", tmpdir ? tmpdir : "/tmp");
+	snprintf(scratch, sizeof(scratch), "%s/pcopy-fuzz-extract.XXXXXX",
+	         tmpdir ? tmpdir : "/tmp");
+	snprintf(archive, sizeof(archive), "%s/pcopy-fuzz-archive.XXXXXX",
+	         tmpdir ? tmpdir : "/tmp");
 	FUZZ_CHECK(mkdtemp(scratch) != NULL);
 	int fd = mkstemp(archive);
 	FUZZ_CHECK(fd >= 0);

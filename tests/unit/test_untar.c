@@ -32,8 +32,7 @@ static void on_member(void *ctx, const char *path, uint64_t bytes, const struct 
 	((struct seen *)ctx)->members++;
 }
 
-static void on_failed(void *ctx, const char *archive, const char *path, const char *reason,
-                      int err)
+static void on_failed(void *ctx, const char *archive, const char *path, const char *reason, int err)
 {
 	struct seen *s = ctx;
 	(void)archive, (void)path;
@@ -137,7 +136,7 @@ static void test_absurd_size(void **state)
 	char dir[128];
 	assert_int_equal(extract(1, &s, dir, sizeof(dir)), 1);
 	assert_true(s.efbig);
-	assert_int_equal(s.failed, 2); /* "h", then the archive that ends short of its data */
+	assert_int_equal(s.failed, 2);  /* "h", then the archive that ends short of its data */
 	assert_int_equal(s.members, 1); /* "f" */
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strlen(dir) - 2), dir);
