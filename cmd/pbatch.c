@@ -35,9 +35,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "batchcli.h"
-#include "joblog.h"
-#include "progress.h"
+#include "cli/batchcli.h"
+#include "batch/joblog.h"
+#include "report/progress.h"
 
 extern char **environ;
 

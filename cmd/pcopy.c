@@ -1,12 +1,12 @@
 /*
  * pcopy: verified parallel copy and backup.
  *
- * This file turns the command line into a struct run_opts, hands the work to lib/run.c and
+ * This file turns the command line into a struct run_opts, hands the work to lib/run/run.c and
  * renders what comes back: the progress line, -v lines, --json events, error messages, the
  * --stats summary and the exit status. It is the only part of pcopy that prints.
  *
  * Built with PCOPY_MPI defined, the same file is pcopy-mpi (./configure --with-mpi): rank 0
- * is pcopy with the other ranks' help (lib/mpiwork.h); the other ranks serve and say nothing.
+ * is pcopy with the other ranks' help (lib/mpi/mpiwork.h); the other ranks serve and say nothing.
  */
 #include "config.h"
 
@@ -21,13 +21,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #ifdef PCOPY_MPI
-#include "mpiwork.h"
+#include "mpi/mpiwork.h"
 #endif
-#include "run.h"
-#include "tarout.h"
-#include "untar.h"
+#include "run/run.h"
+#include "tar/tarout.h"
+#include "tar/untar.h"
 
 /* Everything the command keeps about the run it renders. */
 struct ui {

@@ -1,5 +1,5 @@
 /*
- * Fuzz target: the command lines of pcopy (lib/cli.c) and pbatch (lib/batchcli.c).
+ * Fuzz target: the command lines of pcopy (lib/cli/cli.c) and pbatch (lib/cli/batchcli.c).
  *
  * The input's first byte picks the parser (even: pcopy, odd: pbatch); the rest, split at
  * NUL bytes, is the argument list after argv[0]. Each parser runs twice on the same
@@ -13,8 +13,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "batchcli.h"
-#include "cli.h"
+#include "cli/batchcli.h"
+#include "cli/cli.h"
 #include "fuzz.h"
 
 /* Whether S is one of the N strings of ARGS (the very pointer, as getopt hands them out). */

@@ -1,5 +1,5 @@
 /*
- * Fuzz target: pcopy --extract (lib/untar.c) on arbitrary archive bytes.
+ * Fuzz target: pcopy --extract (lib/tar/untar.c) on arbitrary archive bytes.
  *
  * Each input is written to a file of its own and extracted, with every format and filter
  * libarchive reads, into D, a subdirectory of a fresh scratch directory S. Whatever the
@@ -18,9 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "copy.h"
+#include "copy/copy.h"
 #include "fuzz.h"
-#include "untar.h"
+#include "tar/untar.h"
 
 #define MAX_SIZE ((int64_t)1 << 20)
 

@@ -1,5 +1,5 @@
 /*
- * Fuzz target: GNU parallel joblogs as pbatch --resume reads them (lib/joblog.c).
+ * Fuzz target: GNU parallel joblogs as pbatch --resume reads them (lib/batch/joblog.c).
  *
  * The input is a joblog. joblog_read must agree with a plain model of it (the header is
  * skipped on the first line only, reading stops at the first malformed line, each line
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "joblog.h"
+#include "batch/joblog.h"
 
 /* The Seqs joblog_read reported. */
 struct seqs {

@@ -1,5 +1,5 @@
 /*
- * Fuzz target: xxh128sum manifest lines (lib/manifest.c).
+ * Fuzz target: xxh128sum manifest lines (lib/report/manifest.c).
  *
  * The input is split into lines, and each goes to manifest_parse_line. A path it accepts
  * must fit a buffer of exactly its length plus one and not one byte less, and must come
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "manifest.h"
+#include "report/manifest.h"
 
 #define PATH_BUF 4096
 

@@ -1,4 +1,4 @@
-/* Unit tests for lib/array.c: growth keeps contents and never shrinks. */
+/* Unit tests for lib/common/array.c: growth keeps contents and never shrinks. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "array.h"
+#include "common/array.h"
 
 static void test_grow(void **state)
 {

@@ -1,4 +1,4 @@
-/* Unit tests for lib/batchcli.c: pbatch's options, operands, defaults and usage errors. */
+/* Unit tests for lib/cli/batchcli.c: pbatch's options, operands, defaults and usage errors. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "batchcli.h"
+#include "cli/batchcli.h"
 
 #define MAX_ARGS 16
 

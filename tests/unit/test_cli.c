@@ -1,4 +1,4 @@
-/* Unit tests for lib/cli.c: pcopy's options, operands, defaults and usage errors. */
+/* Unit tests for lib/cli/cli.c: pcopy's options, operands, defaults and usage errors. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 #define MAX_ARGS 32
 

@@ -1,4 +1,4 @@
-/* Unit tests for lib/copy.c: one task at a time, in this process, against a scratch tree. */
+/* Unit tests for lib/copy/copy.c: one task at a time, in this process, against a scratch tree. */
 #include "config.h"
 
 #include <errno.h>
@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "copy.h"
+#include "copy/copy.h"
 
 static char root[] = "/tmp/pcopy-copy-XXXXXX";
 static struct names names;

@@ -1,4 +1,4 @@
-/* Unit tests for lib/hash.c: agreement with xxh128sum's known values, streaming, parsing. */
+/* Unit tests for lib/common/hash.c: agreement with xxh128sum's known values, streaming, parsing. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 
 #include <xxhash.h>
 
-#include "hash.h"
+#include "common/hash.h"
 
 /* Reference digests printed by `printf ... | xxh128sum` (xxhash 0.8.1). */
 static void test_known_values(void **state)

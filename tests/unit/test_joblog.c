@@ -1,4 +1,4 @@
-/* Unit tests for lib/joblog.c: parsing lines, reading a joblog, writing lines, Seq lookup. */
+/* Unit tests for lib/batch/joblog.c: parsing lines, reading a joblog, writing lines, Seq lookup. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "joblog.h"
+#include "batch/joblog.h"
 
 /* Parse a copy of LINE; returns joblog_parse_line's result, E as parsed, BUF holding it. */
 static int parse(const char *line, struct joblog_entry *e, char *buf, size_t len)

@@ -1,4 +1,4 @@
-/* Unit tests for lib/manifest.c: sorting, the xxh128sum format, escaping and parsing, the
+/* Unit tests for lib/report/manifest.c: sorting, the xxh128sum format, escaping and parsing, the
  * all-or-nothing save and the cleanup of temporaries that killed runs left. */
 #include "config.h"
 
@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "manifest.h"
+#include "report/manifest.h"
 
 static char *write_lines(struct manifest_line *lines, size_t n)
 {

@@ -1,4 +1,4 @@
-/* Unit tests for lib/path.c: trimming, base/dir names, joins, canonical forms, containment,
+/* Unit tests for lib/common/path.c: trimming, base/dir names, joins, canonical forms, containment,
  * --exclude patterns. */
 #include "config.h"
 
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "path.h"
+#include "common/path.h"
 
 static void check(char *got, const char *want)
 {

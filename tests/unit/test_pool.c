@@ -1,4 +1,4 @@
-/* Unit tests for lib/pool.c: a fixed pool does every task once, and replaces dead workers. */
+/* Unit tests for lib/proc/pool.c: a fixed pool does every task once, and replaces dead workers. */
 #include "config.h"
 
 #include <errno.h>
@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "pool.h"
-#include "shm.h"
+#include "proc/pool.h"
+#include "common/shm.h"
 
 struct job {
 	uint64_t id;

@@ -1,4 +1,4 @@
-/* Unit tests for lib/progress.c: the progress line, byte units, JSON escaping, summaries. */
+/* Unit tests for lib/report/progress.c: the progress line, byte units, JSON escaping, summaries. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "progress.h"
+#include "report/progress.h"
 
 /* Run FN into a memory stream and return what it wrote (caller frees). */
 static char *capture(void (*fn)(FILE *, const void *), const void *arg)

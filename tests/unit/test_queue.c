@@ -1,4 +1,4 @@
-/* Unit tests for lib/queue.c: FIFO order, bounds, timeouts, close, and many processes. */
+/* Unit tests for lib/proc/queue.c: FIFO order, bounds, timeouts, close, and many processes. */
 #include "config.h"
 
 #include <errno.h>
@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "queue.h"
-#include "shm.h"
+#include "proc/queue.h"
+#include "common/shm.h"
 
 struct msg {
 	uint64_t id;

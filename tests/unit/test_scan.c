@@ -1,4 +1,4 @@
-/* Unit tests for lib/scan.c: depth-first, name-sorted order and chosen descents. */
+/* Unit tests for lib/fs/scan.c: depth-first, name-sorted order and chosen descents. */
 #include "config.h"
 
 #include <errno.h>
@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "scan.h"
+#include "fs/scan.h"
 
 static char root[] = "/tmp/pcopy-scan-XXXXXX";
 

@@ -1,4 +1,4 @@
-/* Unit tests for lib/tree.c: making, listing and removing destination entries. */
+/* Unit tests for lib/fs/tree.c: making, listing and removing destination entries. */
 #include "config.h"
 
 #include <errno.h>
@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "tree.h"
+#include "fs/tree.h"
 
 static char root[] = "/tmp/pcopy-tree-XXXXXX";
 static int rfd = -1;

@@ -1,4 +1,4 @@
-/* Unit tests for lib/untar.c: which member paths are extracted, and under what name. */
+/* Unit tests for lib/tar/untar.c: which member paths are extracted, and under what name. */
 #include "config.h"
 
 #include <archive.h>
@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "untar.h"
+#include "tar/untar.h"
 
 /* What the hooks saw. */
 struct seen {

@@ -1,0 +1,280 @@
+/*
+ * cli: pcopy's command line (see cli.h). The option table is the one place options are
+ * named; the checks after getopt_long are the combinations the man page rules out.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+/* Long-only options. */
+enum {
+	OPT_CHECK = 256,
+	OPT_COMPRESS,
+	OPT_DELETE,
+	OPT_EXCLUDE,
+	OPT_EXTRACT,
+	OPT_FORCE,
+	OPT_FSYNC,
+	OPT_HELP,
+	OPT_JSON,
+	OPT_MANIFEST,
+	OPT_NO_VERIFY,
+	OPT_PROGRESS,
+	OPT_STATS,
+	OPT_TAR,
+	OPT_VERIFY_MANIFEST,
+	OPT_VERSION,
+};
+
+/* ':' first: a missing argument is told apart from an unknown option. */
+static const char shortopts[] = ":cj:nqvx";
+
+/* Sorted by long name. */
+static const struct option longopts[] = {
+    {"check", no_argument, NULL, OPT_CHECK},
+    {"checksum", no_argument, NULL, 'c'},
+    {"compress", required_argument, NULL, OPT_COMPRESS},
+    {"delete", no_argument, NULL, OPT_DELETE},
+    {"dry-run", no_argument, NULL, 'n'},
+    {"exclude", required_argument, NULL, OPT_EXCLUDE},
+    {"extract", no_argument, NULL, OPT_EXTRACT},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"fsync", no_argument, NULL, OPT_FSYNC},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"jobs", required_argument, NULL, 'j'},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"manifest", required_argument, NULL, OPT_MANIFEST},
+    {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
+    {"one-file-system", no_argument, NULL, 'x'},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"quiet", no_argument, NULL, 'q'},
+    {"stats", no_argument, NULL, OPT_STATS},
+    {"tar", required_argument, NULL, OPT_TAR},
+    {"verbose", no_argument, NULL, 'v'},
+    {"verify-manifest", required_argument, NULL, OPT_VERIFY_MANIFEST},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+const char cli_usage_text[] = "usage: pcopy [OPTION]... SOURCE [DEST]\n"
+                              "       pcopy [OPTION]... SOURCE... DIRECTORY\n"
+                              "       pcopy [OPTION]... --tar ARCHIVE SOURCE...\n"
+                              "       pcopy [OPTION]... --extract ARCHIVE... DEST\n"
+                              "       pcopy [OPTION]... --check SOURCE DEST\n";
+
+const char cli_help_text[] =
+    "Copy SOURCE to DEST (default: SOURCE-backup), or several SOURCEs into DIRECTORY,\n"
+    "with a pool of worker processes that hash (XXH3-128) and verify every file.\n"
+    "\n"
+    "      --tar ARCHIVE      write the SOURCEs into a pax archive ('-': tar on stdout);\n"
+    "                         compression by suffix (.tar.gz .tgz .tar.bz2 .tar.xz .tar.zst\n"
+    "                         .tar.lz4)\n"
+    "      --compress NAME    with --tar: gzip, bzip2, xz, zstd, lz4 or none, whatever the suffix\n"
+    "      --extract          extract the ARCHIVEs ('-': stdin) into DEST (created if missing)\n"
+    "      --verify-manifest FILE  with --extract: put a file in place only when its\n"
+    "                         XXH3-128 matches FILE's line for it; report what is missing\n"
+    "      --check            compare SOURCE and DEST (content and metadata), copy nothing;\n"
+    "                         print one line per difference, exit 1 when they differ\n"
+    "  -c, --checksum         re-runs compare content hashes, not size and mtime\n"
+    "      --delete           remove from DEST what SOURCE no longer has\n"
+    "  -n, --dry-run          list what would be copied or deleted; change nothing\n"
+    "      --exclude PATTERN  skip paths matching PATTERN (rsync rules; repeatable)\n"
+    "      --force            copy every file, even those that look up to date\n"
+    "      --fsync            sync each file to disk before renaming it into place, and\n"
+    "                         each directory once its contents are in place\n"
+    "  -j, --jobs N           use N worker processes (default: online CPUs; with --tar,\n"
+    "                         one fewer)\n"
+    "      --json             print one JSON object per event, and a summary, on stdout\n"
+    "      --manifest FILE    write an xxh128sum-format manifest to FILE ('-': stdout)\n"
+    "      --no-verify        do not re-read and hash what was written\n"
+    "  -x, --one-file-system  do not descend into other file systems\n"
+    "      --progress         show the progress line even when stderr is not a terminal\n"
+    "  -q, --quiet            no progress line\n"
+    "      --stats            print a summary at the end\n"
+    "  -v, --verbose          list each file copied\n"
+    "      --help             show this help\n"
+    "      --version          show the version\n"
+    "\n"
+    "Exit status: 0 done, 1 some files failed, 2 usage or fatal error, 130/143 interrupted.\n";
+
+/* Record a usage error: MSG and ARG make the one line. Returns CLI_USAGE. */
+static enum cli_action usage(struct cli *cli, const char *msg, const char *arg)
+{
+	cli->why.msg = msg;
+	cli->why.arg = arg;
+	cli->action = CLI_USAGE;
+	return CLI_USAGE;
+}
+
+int cli_parse_jobs(const char *s)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > CLI_MAX_JOBS)
+		return 0;
+	return (int)v;
+}
+
+void cli_rejected_option(struct cli_reason *why, int c, char **argv, const char *optstring)
+{
+	const char *arg = argv[optind - 1];
+	/* optopt is 0 for an unknown or ambiguous long option, the option's value for a known
+	   one (a long-only option's enum, or the letter of its short form), and the letter
+	   for a short option. A letter that is not in OPTSTRING came from a short option, which
+	   may be in the middle of a cluster (so not ARG); a letter that is came from a long
+	   option if ARG is one, as a short option fails on a known letter only for its missing
+	   argument at the very end of ARGV, and then ARG is that cluster. */
+	int is_long = optopt == 0 || optopt >= 256 ||
+	              (strchr(optstring, optopt) != NULL && strncmp(arg, "--", 2) == 0);
+	if (c == ':')
+		why->msg = "option needs an argument: ";
+	else if (is_long && optopt != 0)
+		why->msg = "option takes no argument: ";
+	else
+		why->msg = "unknown option: ";
+	why->arg = arg;
+	if (!is_long) {
+		why->opt[0] = '-';
+		why->opt[1] = (char)optopt;
+		why->opt[2] = '\0';
+		why->arg = why->opt;
+	}
+}
+
+/* Set one option from getopt_long's C and OPTARG; returns CLI_RUN or what stops parsing. */
+static enum cli_action take_option(struct cli *cli, int c, char **argv)
+{
+	struct run_opts *o = &cli->opts;
+	switch (c) {
+	case 'c': o->copy.checksum = 1; break;
+	case OPT_CHECK: o->copy.check = 1; break;
+	case 'j':
+		o->jobs = cli_parse_jobs(optarg);
+		cli->jobs_set = 1;
+		if (o->jobs == 0)
+			return usage(cli, "invalid number of jobs (1 to 1024): ", optarg);
+		break;
+	case 'n': o->copy.dry_run = 1; break;
+	case 'q': cli->quiet = 1; break;
+	case 'v': cli->verbose = 1; break;
+	case 'x': o->one_fs = 1; break;
+	case OPT_DELETE: o->delete_extra = 1; break;
+	case OPT_EXCLUDE: o->excludes[o->nexcludes++] = optarg; break;
+	case OPT_FORCE: o->copy.force = 1; break;
+	case OPT_FSYNC: o->copy.fsync = 1; break;
+	case OPT_JSON: cli->json = 1; break;
+	case OPT_MANIFEST:
+		if (optarg[0] == '\0')
+			return usage(cli, "--manifest needs a file name", "");
+		o->manifest = optarg;
+		break;
+	case OPT_NO_VERIFY: o->copy.verify = 0; break;
+	case OPT_PROGRESS: cli->force_progress = 1; break;
+	case OPT_STATS: cli->stats = 1; break;
+	case OPT_TAR:
+		if (optarg[0] == '\0')
+			return usage(cli, "--tar needs an archive name", "");
+		cli->tar.archive = optarg;
+		break;
+	case OPT_COMPRESS: cli->tar.compress = optarg; break;
+	case OPT_EXTRACT: cli->extract = 1; break;
+	case OPT_VERIFY_MANIFEST:
+		if (optarg[0] == '\0')
+			return usage(cli, "--verify-manifest needs a file name", "");
+		cli->verify_manifest = optarg;
+		break;
+	case OPT_HELP: return cli->action = CLI_HELP;
+	case OPT_VERSION: return cli->action = CLI_VERSION;
+	default: cli_rejected_option(&cli->why, c, argv, shortopts); return cli->action = CLI_USAGE;
+	}
+	return CLI_RUN;
+}
+
+/* The combinations --extract and --verify-manifest rule out. */
+static enum cli_action check_extract(struct cli *cli)
+{
+	const struct run_opts *o = &cli->opts;
+	if (cli->verify_manifest != NULL && !cli->extract)
+		return usage(cli, "--verify-manifest goes with --extract", "");
+	if (!cli->extract)
+		return CLI_RUN;
+	if (cli->tar.archive != NULL || o->copy.check || o->manifest != NULL || o->delete_extra ||
+	    o->copy.dry_run || cli->tar.compress != NULL)
+		return usage(cli,
+		             "--extract does not go with --tar, --check, --manifest, --delete, "
+		             "--dry-run or --compress",
+		             "");
+	if (cli->noperands < 2)
+		return usage(cli, "--extract needs ARCHIVE... DEST", "");
+	return CLI_RUN;
+}
+
+/* The combinations of options and operands the man page rules out. */
+static enum cli_action check_combinations(struct cli *cli)
+{
+	const struct run_opts *o = &cli->opts;
+	const struct tarout_opts *t = &cli->tar;
+	if (cli->noperands < 1)
+		return usage(cli, "missing source operand", "");
+	if (o->manifest != NULL && strcmp(o->manifest, "-") == 0 && cli->json)
+		return usage(cli, "--manifest - and --json both want stdout", "");
+	if (o->copy.dry_run && o->manifest != NULL)
+		return usage(cli, "--manifest cannot be written by a dry run", "");
+	if (o->copy.check && cli->noperands != 2)
+		return usage(cli, "--check compares exactly two trees: SOURCE DEST", "");
+	if (o->copy.check &&
+	    (o->manifest != NULL || o->delete_extra || o->copy.dry_run || o->copy.force))
+		return usage(cli,
+		             "--check copies nothing: it does not go with --manifest, --delete, "
+		             "--dry-run or --force",
+		             "");
+	if (t->compress != NULL && t->archive == NULL)
+		return usage(cli, "--compress goes with --tar", "");
+	if (t->compress != NULL && !tarout_compression_valid(t->compress))
+		return usage(cli, "--compress takes gzip, bzip2, xz, zstd, lz4 or none, not ",
+		             t->compress);
+	if (t->archive != NULL && (o->copy.check || o->delete_extra || o->copy.dry_run))
+		return usage(cli, "--tar does not go with --check, --delete or --dry-run", "");
+	if (t->archive != NULL && strcmp(t->archive, "-") == 0 &&
+	    (cli->json || (o->manifest != NULL && strcmp(o->manifest, "-") == 0)))
+		return usage(
+		    cli, "--tar - writes the archive to stdout: no --json or --manifest - with it",
+		    "");
+	return check_extract(cli);
+}
+
+enum cli_action cli_parse(struct cli *cli, int argc, char **argv, int ncpu)
+{
+	memset(cli, 0, sizeof(*cli));
+	cli->opts.copy.verify = 1;
+	cli->opts.jobs = ncpu > 0 ? ncpu : 1;
+	cli->opts.excludes = calloc((size_t)argc + 1, sizeof(char *));
+	if (cli->opts.excludes == NULL)
+		return usage(cli, "out of memory", "");
+	optind = 0; /* glibc: a full reset, so parsing may run again */
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		enum cli_action a = take_option(cli, c, argv);
+		if (a != CLI_RUN)
+			return a;
+	}
+	cli->operands = argv + optind;
+	cli->noperands = (size_t)(argc - optind);
+	/* --tar: the writer is busy all the time, so by default it gets a CPU of its own. */
+	if (cli->tar.archive != NULL && !cli->jobs_set && ncpu > 1)
+		cli->opts.jobs = ncpu - 1;
+	return check_combinations(cli);
+}
+
+void cli_free(struct cli *cli)
+{
+	free(cli->opts.excludes);
+	cli->opts.excludes = NULL;
+}

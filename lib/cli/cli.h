@@ -1,0 +1,72 @@
+/*
+ * cli: pcopy's command line, parsed and checked into a struct cli.
+ *
+ * cli_parse() never prints and never exits, so cmd/pcopy.c decides what to say and the
+ * fuzz target in tests/fuzz/ can call it millions of times. Every rejected combination
+ * leaves its reason in cli->why, one line (exit status 2 for the caller).
+ */
+#ifndef PCOPY_CLI_H
+#define PCOPY_CLI_H
+
+#include <stddef.h>
+
+#include "run/run.h"
+#include "tar/tarout.h"
+
+/* The most worker processes (pcopy) or slots (pbatch) -j takes. */
+#define CLI_MAX_JOBS 1024
+
+enum cli_action {
+	CLI_RUN,     /* copy, check, archive or extract the operands */
+	CLI_HELP,    /* --help */
+	CLI_VERSION, /* --version */
+	CLI_USAGE,   /* bad command line: msg says why */
+};
+
+/* Why a command line was rejected, in two parts that make one line: "MSG" "ARG". */
+struct cli_reason {
+	const char *msg; /* a fixed text: "unknown option: ", "missing source operand" */
+	const char *arg; /* what it is about: "", an argument whole, or opt */
+	char opt[3];     /* a short option that arg names: "-x" */
+};
+
+struct cli {
+	enum cli_action action;
+	struct run_opts opts;        /* copy options (excludes point into argv) */
+	struct tarout_opts tar;      /* --tar, --compress (archive == NULL: not archiving) */
+	int extract;                 /* --extract: operands are ARCHIVE... DEST */
+	int jobs_set;                /* -j was given (else the default depends on the mode) */
+	const char *verify_manifest; /* --verify-manifest FILE, or NULL */
+	int quiet, verbose, json, stats;
+	int force_progress; /* --progress */
+	char **operands;    /* SOURCE... [DEST], pointing into argv */
+	size_t noperands;
+	struct cli_reason why; /* CLI_USAGE: what is wrong */
+};
+
+/* The usage synopsis and the --help text (the man page's SYNOPSIS and OPTIONS, in short). */
+extern const char cli_usage_text[];
+extern const char cli_help_text[];
+
+/*
+ * Parse ARGC/ARGV into CLI (jobs default to NCPU, NCPU - 1 with --tar). Returns CLI->action;
+ * on CLI_USAGE, CLI->why says why. getopt state is reset, so it may be called again. Free
+ * with cli_free() whatever it returns.
+ */
+enum cli_action cli_parse(struct cli *cli, int argc, char **argv, int ncpu);
+
+/* -j N (pcopy and pbatch): N when S is a whole number from 1 to CLI_MAX_JOBS, else 0. */
+int cli_parse_jobs(const char *s);
+
+/*
+ * What getopt_long(..., OPTSTRING, ...) rejected when it returned C ('?' or ':', with opterr
+ * 0), worded into WHY: "unknown option: ", "option needs an argument: " or "option takes no
+ * argument: ", then the option as the user wrote it, the whole argument for a long option
+ * ("--bogus", "--quiet=1") or "-x" for a short one, even in the middle of a cluster ("-qx").
+ */
+void cli_rejected_option(struct cli_reason *why, int c, char **argv, const char *optstring);
+
+/* Release what cli_parse() allocated. */
+void cli_free(struct cli *cli);
+
+#endif

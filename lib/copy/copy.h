@@ -1,0 +1,263 @@
+/*
+ * copy: what a worker does with one task: copy one non-directory entry (regular file with
+ * its holes, symlink, FIFO, device node), hash what it read with XXH3-128, re-read and hash
+ * what it wrote, carry over the metadata, and rename the verified temporary file into place.
+ *
+ * A destination name never holds partial data: the data goes to a temporary name
+ * (COPY_TMP_PREFIX...) in the destination directory, which is renamed over the final name
+ * only after verification. A small file whose destination name is free is written as an
+ * unnamed file (O_TMPFILE) instead and linked under its name once verified: one directory
+ * operation instead of a create and a rename, and nothing to clean up after a crash.
+ *
+ * Every call is relative to the descriptor of the entry's parent directory, opened without
+ * following symlinks (at.h), with O_NOFOLLOW on the final name.
+ */
+#ifndef PCOPY_COPY_H
+#define PCOPY_COPY_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "fs/at.h"
+#include "common/hash.h"
+#include "fs/meta.h"
+#include "common/shm.h"
+
+/* Temporary files are named COPY_TMP_PREFIX<pid>.<counter>; stale ones are recognised by it. */
+#define COPY_TMP_PREFIX ".pcopy-tmp."
+
+/* A copy is re-read for verification through mmap in windows of COPY_MAP_WINDOW bytes when
+ * at least COPY_MAP_MIN bytes without holes are to be read (copy.c, rehash_copy). */
+#define COPY_MAP_MIN (UINT64_C(16) << 20)
+#define COPY_MAP_WINDOW (UINT64_C(16) << 20)
+
+/* Files up to this size whose destination name is free are written unnamed (O_TMPFILE). */
+#define COPY_UNNAMED_MAX (UINT64_C(1) << 20)
+
+/* A task, as the parent queues it. The first field must be the id (see pool.h). */
+struct copy_task {
+	uint64_t id;       /* entry index + 1 in the parent's table; never 0 */
+	uint64_t src;      /* arena offset: source path relative to the root's src_fd */
+	uint64_t dst;      /* arena offset: destination path relative to the root's dst_fd */
+	uint64_t size;     /* st_size at scan time */
+	int64_t atime_sec; /* times at scan time, kept on the copy */
+	int64_t mtime_sec;
+	int32_t atime_nsec;
+	int32_t mtime_nsec;
+	uint64_t rdev;     /* device number for device nodes */
+	uint32_t mode;     /* st_mode at scan time (type and permission bits) */
+	uint32_t uid, gid; /* owner at scan time */
+	uint32_t root;     /* index of the root pair (struct copy_root) */
+	uint32_t tries;    /* times this task was handed to a worker before */
+	uint32_t flags;    /* TASK_* bits */
+	uint64_t part_off; /* TASK_PART: the byte range [part_off, part_off + part_len) */
+	uint64_t part_len;
+};
+
+/* Task ids: the entry index + 1 in the low bits; the parts and the seal of a split copy
+ * carry their kind above them, so that each has an id of its own (see pool.h: claims). */
+#define COPY_ID_BITS 40
+#define COPY_ID_SEAL 0xffffffu /* kind of a TASK_SEAL; parts are 1 + their index */
+#define COPY_ID_ENTRY(id) ((id) & ((UINT64_C(1) << COPY_ID_BITS) - 1))
+#define COPY_ID_KIND(id) ((uint32_t)((id) >> COPY_ID_BITS))
+#define COPY_ID(entry, kind) ((entry) | ((uint64_t)(kind) << COPY_ID_BITS))
+
+/* copy_task.flags */
+#define TASK_FRESH 1u  /* its destination directory was created by this run: nothing there yet */
+#define TASK_SPARSE 2u /* fewer blocks allocated than its size: look for holes */
+/* A big file is copied in parts by several workers at once. The first worker to look at it
+ * (TASK_SPLIT) decides whether it needs copying; if so it only creates the shared temporary
+ * file (copy_split_name) at full size and answers COPY_SPLIT. The parent then queues one
+ * TASK_PART per range, each copied, hashed and verified on its own (COPY_PART), and when all
+ * are in, one TASK_SEAL that checks the source did not change, hashes the whole copy when a
+ * hash is wanted (the standard whole-file XXH3-128), sets metadata and renames it. */
+#define TASK_SPLIT 4u /* may be split into parts */
+#define TASK_PART 8u  /* copy one range into the shared temporary file */
+#define TASK_SEAL 16u /* finish a copy made in parts */
+/* The source file has one name: a destination that shares its inode with other names (the
+ * source broke a hard link since) is copied anew, never updated in place, which would change
+ * the other names too. */
+#define TASK_ALONE 32u
+
+enum copy_status {
+	COPY_COPIED = 1,  /* data written and verified (or would be, in a dry run) */
+	COPY_SKIPPED,     /* destination already up to date */
+	COPY_METADATA,    /* destination data was up to date; metadata was fixed */
+	COPY_UNSUPPORTED, /* not copied by design (socket; device node when not root): a warning */
+	COPY_FAILED,      /* could not be copied; STAGE and ERR say why */
+	COPY_CHANGED,     /* the source changed while it was being copied (twice) */
+	COPY_INTERRUPTED, /* abandoned because the worker was told to stop */
+	COPY_DIFFERENT,   /* --check: the destination differs; DIFF says how */
+	COPY_SPLIT,       /* TASK_SPLIT: to be copied in parts; the shared temporary exists */
+	COPY_PART,        /* TASK_PART: the range is copied and verified */
+};
+
+/* --check: ways a destination entry can differ from its source (bits of copy_done.diff). */
+enum copy_diff {
+	DIFF_MISSING = 1 << 0,   /* no such name in the destination */
+	DIFF_TYPE = 1 << 1,      /* a different kind of entry */
+	DIFF_CONTENT = 1 << 2,   /* size or XXH3-128 of the data */
+	DIFF_MODE = 1 << 3,      /* permission bits */
+	DIFF_OWNER = 1 << 4,     /* uid or gid */
+	DIFF_TIMES = 1 << 5,     /* mtime (nanoseconds) */
+	DIFF_LINK = 1 << 6,      /* symlink target */
+	DIFF_DEVICE = 1 << 7,    /* device number */
+	DIFF_XATTR = 1 << 8,     /* extended attributes other than ACLs (capabilities among them) */
+	DIFF_ACL = 1 << 9,       /* POSIX ACLs (access, or a directory's default) */
+	DIFF_HARDLINK = 1 << 10, /* linked to another name in one tree but not in the other */
+};
+
+/* Where a failure happened, for the message. */
+enum copy_stage {
+	STAGE_NONE,
+	STAGE_OPEN_SOURCE,
+	STAGE_READ_SOURCE,
+	STAGE_READ_LINK,
+	STAGE_CREATE,
+	STAGE_WRITE,
+	STAGE_VERIFY_READ,
+	STAGE_VERIFY, /* the written data's hash differs from the source's */
+	STAGE_METADATA,
+	STAGE_SYNC,
+	STAGE_RENAME,
+	STAGE_DEST_DIR, /* the destination name is a directory */
+	STAGE_LINK,     /* an unnamed copy could not be given its name */
+};
+
+/* A completion, as a worker reports it. The first field must be the id. */
+struct copy_done {
+	uint64_t id;         /* copy_task.id */
+	uint64_t bytes;      /* bytes of data copied (or, when skipped, the file's size) */
+	struct hash128 hash; /* XXH3-128 of the content, when HASHED */
+	int32_t status;      /* enum copy_status */
+	int32_t stage;       /* enum copy_stage when FAILED */
+	int32_t err;         /* errno when FAILED */
+	int32_t hashed;      /* 1 when HASH is valid */
+	uint32_t diff;       /* enum copy_diff bits, for COPY_DIFFERENT */
+	uint32_t notes;      /* COPY_NOTE_* bits */
+	/* --check: the inodes of both sides, when either has other names (COPY_NOTE_LINKS); the
+	 * parent compares which names share an inode (copy_link_diffs). */
+	uint64_t src_dev, src_ino, dst_dev, dst_ino;
+};
+
+/* copy_done.notes */
+#define COPY_NOTE_LINKS 1u /* src_* and dst_* are set */
+#define COPY_NOTE_NO_DIRECT                                                                        \
+	2u /* --fsync: the destination refused O_DIRECT; the copy was                              \
+	    * re-read from the page cache after fsync */
+
+/* A source/destination pair of directory descriptors, opened by the parent before fork. */
+struct copy_root {
+	int src_fd;
+	int dst_fd;
+};
+
+/* Where the task at hand lives: parent directories and final names (see at.h). */
+struct copy_place {
+	int src_fd;      /* the source's directory */
+	const char *src; /* the source's name in it */
+	int dst_fd;      /* the destination's directory */
+	const char *dst; /* the destination's name in it */
+};
+
+/* What the worker is asked to do; set by the parent before the pool starts. */
+struct copy_opts {
+	int verify;     /* re-read and hash what was written */
+	int need_hash;  /* a hash is needed even without verification (manifest, --json) */
+	int force;      /* copy even when the destination looks up to date */
+	int checksum;   /* decide "up to date" by content hash instead of size and mtime */
+	int dry_run;    /* decide, change nothing */
+	int fsync;      /* fsync each file before its rename, and re-read it from the storage */
+	int keep_owner; /* set uid/gid (root) */
+	int check;      /* --check: compare with the destination, change nothing */
+};
+
+/* Per-worker state. */
+struct copy_ctx {
+	const struct copy_opts *opts;
+	const struct copy_root *roots;
+	const struct names *names;
+	volatile sig_atomic_t *stop; /* set by the worker's signal handler: abandon the file */
+	unsigned char *buf;          /* I/O buffer */
+	size_t bufsize;
+	struct hash_state *hs; /* streaming hash state */
+	unsigned long counter; /* for temporary names */
+	long pid;              /* this worker's pid, for temporary names */
+	long ppid;             /* the parent's pid, for the temporary names of split copies */
+	uid_t euid;            /* this worker's ids, for deciding what to chown */
+	gid_t egid;
+	char tmp[sizeof(COPY_TMP_PREFIX) + 48]; /* temporary name */
+	struct at_cache src_dirs, dst_dirs;     /* open parent directories */
+	struct copy_place at;                   /* the task at hand */
+	struct meta_ctx meta;                   /* owner, xattrs, mode, times (meta.h) */
+	uint64_t no_kernel_copy; /* bit per root (< 64): copy_file_range is not supported there */
+	uint64_t no_unnamed;     /* bit per root (< 64): O_TMPFILE is not supported there */
+	int link_by_proc;        /* unnamed files are linked through /proc/self/fd (compat.h) */
+};
+
+/* Prepare a worker's state. Returns 0, or -1 with errno. */
+int copy_ctx_init(struct copy_ctx *c, const struct copy_opts *opts, const struct copy_root *roots,
+                  const struct names *names, volatile sig_atomic_t *stop, size_t bufsize);
+
+/* Free a worker's state. */
+void copy_ctx_free(struct copy_ctx *c);
+
+/*
+ * Carry out task T; the outcome goes into D (never fails as a call). With opts->check the
+ * entry is compared with its destination twin instead (content by XXH3-128, metadata, link
+ * target): COPY_SKIPPED when identical, COPY_DIFFERENT with DIFF bits otherwise.
+ */
+void copy_run(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d);
+
+/*
+ * The quick check of re-runs: 1 when the regular file DST already matches SRC (lstat data of
+ * both) in size, mtime, permission bits and, with OWNER, uid/gid, so nothing needs doing.
+ */
+int copy_quick_same(const struct stat *src, const struct stat *dst, int owner);
+
+/*
+ * The enum copy_diff bits that tell the lstat data SRC of an entry from DST, its destination
+ * twin's (type, mode, mtime, size, device; uid/gid too when OWNER). Content is not read.
+ */
+uint32_t copy_compare_stat(const struct stat *src, const struct stat *dst, int owner);
+
+/* The enum copy_diff bits (DIFF_XATTR, DIFF_ACL) for how the xattrs of SRC and DST differ,
+ * as M compares them. Returns them, or 0 when they cannot be read. */
+uint32_t copy_compare_xattrs(struct meta_ctx *m, const struct meta_node *src,
+                             const struct meta_node *dst);
+
+/* --check: one name of a file that has other names in either tree. */
+struct copy_linkname {
+	uint64_t entry;            /* the caller's index of the name (walk order) */
+	uint64_t src_dev, src_ino; /* the source's inode */
+	uint64_t dst_dev, dst_ino; /* the destination's inode */
+	int differs;               /* set by copy_link_diffs */
+};
+
+/*
+ * Mark (DIFFERS) each of the N names in P that does not share an inode in one tree with the
+ * names it shares one with in the other: names linked in SOURCE but not in DEST, or the
+ * other way round. The first name of a group in ENTRY order stands for it. P is reordered.
+ */
+void copy_link_diffs(struct copy_linkname *p, size_t n);
+
+/* Human text for a failed stage ("cannot open", ...). */
+const char *copy_stage_text(enum copy_stage stage);
+
+/* The name (in its destination directory) of the temporary file that the parts of the split
+ * copy of entry ID share, made by the parent process PARENT. */
+void copy_split_name(char *buf, size_t len, long parent, uint64_t id);
+
+/* 1 when NAME (a final path component) is one of pcopy's temporary names. */
+int copy_is_tmp_name(const char *name);
+
+/*
+ * Hash the regular file open at FD (SIZE bytes, holes skipped with SEEK_DATA when SPARSE),
+ * using BUF. Returns 0, or -1 with errno. Used for --checksum and manifests of skipped files.
+ */
+int copy_hash_fd(struct copy_ctx *c, int fd, uint64_t size, int sparse, struct hash128 *out);
+
+#endif

@@ -1,0 +1,350 @@
+/*
+ * meta: owner, xattrs, mode and times of one entry, compared and set in order (see meta.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#ifdef HAVE_SYS_XATTR_H
+#include <sys/xattr.h>
+#endif
+
+#include "fs/meta.h"
+
+/* The largest value Linux allows for one xattr (XATTR_SIZE_MAX). */
+#define META_VALUE_MAX 65536
+/* Lists and values up to this size are read into buffers on the stack. */
+#define META_SMALL 4096
+
+void meta_ctx_init(struct meta_ctx *m, int keep_owner)
+{
+	memset(m, 0, sizeof(*m));
+	m->euid = geteuid();
+	m->egid = getegid();
+	m->keep_owner = keep_owner;
+	m->home = -1;
+}
+
+int meta_ctx_home(struct meta_ctx *m)
+{
+	m->home = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return m->home >= 0 ? 0 : -1;
+}
+
+void meta_ctx_free(struct meta_ctx *m)
+{
+	if (m->home >= 0)
+		close(m->home);
+	m->home = -1;
+}
+
+mode_t meta_mode(const struct meta_ctx *m, const struct stat *st, int owner_kept)
+{
+	if (owner_kept || (st->st_uid == m->euid && st->st_gid == m->egid))
+		return st->st_mode & 07777;
+	return st->st_mode & 01777;
+}
+
+#if defined(HAVE_FLISTXATTR) && defined(HAVE_FGETXATTR) && defined(HAVE_FSETXATTR)
+
+/*
+ * The path by which to reach N by name without following it, for the l*xattr calls: NAME
+ * itself once N's directory is made the working directory (when M has a home to come back
+ * to: two cheap fchdir calls), else /proc/self/fd/DIR/NAME, a walk through /proc that costs
+ * several times the call itself. leave() comes back.
+ */
+static const char *enter(const struct meta_ctx *m, const struct meta_node *n, char *buf, size_t len)
+{
+	if (m->home >= 0 && fchdir(n->dir) == 0)
+		return n->name;
+	snprintf(buf, len, "/proc/self/fd/%d/%s", n->dir, n->name);
+	return buf;
+}
+
+static void leave(const struct meta_ctx *m, const struct meta_node *n, const char *path)
+{
+	int e = errno;
+	if (path == n->name)
+		(void)!fchdir(m->home);
+	errno = e;
+}
+
+static ssize_t node_list(const struct meta_ctx *m, const struct meta_node *n, char *list,
+                         size_t size)
+{
+	char buf[NAME_MAX + 64];
+	if (n->fd >= 0)
+		return flistxattr(n->fd, list, size);
+	const char *path = enter(m, n, buf, sizeof(buf));
+	ssize_t rc = llistxattr(path, list, size);
+	leave(m, n, path);
+	return rc;
+}
+
+static ssize_t node_get(const struct meta_ctx *m, const struct meta_node *n, const char *name,
+                        void *val, size_t size)
+{
+	char buf[NAME_MAX + 64];
+	if (n->fd >= 0)
+		return fgetxattr(n->fd, name, val, size);
+	const char *path = enter(m, n, buf, sizeof(buf));
+	ssize_t rc = lgetxattr(path, name, val, size);
+	leave(m, n, path);
+	return rc;
+}
+
+static int node_set(const struct meta_ctx *m, const struct meta_node *n, const char *name,
+                    const void *val, size_t size)
+{
+	char buf[NAME_MAX + 64];
+	if (n->fd >= 0)
+		return fsetxattr(n->fd, name, val, size, 0);
+	const char *path = enter(m, n, buf, sizeof(buf));
+	int rc = lsetxattr(path, name, val, size, 0);
+	leave(m, n, path);
+	return rc;
+}
+
+static int node_remove(const struct meta_ctx *m, const struct meta_node *n, const char *name)
+{
+	char buf[NAME_MAX + 64];
+	if (n->fd >= 0)
+		return fremovexattr(n->fd, name);
+	const char *path = enter(m, n, buf, sizeof(buf));
+	int rc = lremovexattr(path, name);
+	leave(m, n, path);
+	return rc;
+}
+
+static int is_acl(const char *name)
+{
+	return strcmp(name, "system.posix_acl_access") == 0 ||
+	       strcmp(name, "system.posix_acl_default") == 0;
+}
+
+/* The names this process compares and copies: all of them as root; otherwise only those a
+ * file's owner can set (user.* and ACLs), as rsync -X does, so that a name a user may read
+ * but never set (security.*) does not make every re-run "update" the file. */
+static int wanted(const struct meta_ctx *m, const char *name)
+{
+	return m->euid == 0 || is_acl(name) || strncmp(name, "user.", 5) == 0;
+}
+
+static int unsupported(int err)
+{
+	return err == ENOTSUP || err == EOPNOTSUPP;
+}
+
+/*
+ * The xattr names of N into *LIST (SMALL, of META_SMALL bytes, or a malloc'd buffer the
+ * caller frees). Returns the list's length (0 with *NONE set where N's file system has no
+ * xattrs), or -1 with errno.
+ */
+static ssize_t list_names(const struct meta_ctx *m, const struct meta_node *n, char *small,
+                          char **list, int *none)
+{
+	char *big = NULL;
+	*list = small;
+	*none = 0;
+	ssize_t len = node_list(m, n, small, META_SMALL);
+	while (len < 0 && errno == ERANGE) {
+		/* A long list: ask for its size and read it whole (it may grow meanwhile). */
+		free(big);
+		big = NULL;
+		ssize_t want = node_list(m, n, NULL, 0);
+		if (want < 0)
+			break;
+		if ((big = malloc((size_t)want + 1)) == NULL)
+			break;
+		len = node_list(m, n, big, (size_t)want + 1);
+	}
+	if (len < 0) {
+		int e = errno;
+		free(big);
+		/* Without /proc (a chroot, a sandbox) names cannot be reached this way: there are
+		 * no xattrs to be had for them, as on a file system without any. */
+		if (unsupported(e) ||
+		    (n->fd < 0 && e == ENOENT && access("/proc/self/fd", X_OK) != 0)) {
+			*none = 1;
+			return 0;
+		}
+		errno = e;
+		return -1;
+	}
+	if (big != NULL)
+		*list = big;
+	return len;
+}
+
+/* 1 when NAME is in the LEN bytes of names at LIST. */
+static int listed(const char *list, ssize_t len, const char *name)
+{
+	for (const char *p = list; p < list + len; p += strlen(p) + 1)
+		if (strcmp(p, name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The value of NAME on N into *VAL (SMALL, of META_SMALL bytes, or BIG, of META_VALUE_MAX,
+ * allocated on first need). Returns its length, or -1 with errno (ENODATA: no such name).
+ */
+static ssize_t get_value(const struct meta_ctx *m, const struct meta_node *n, const char *name,
+                         char *small, char **big, char **val)
+{
+	*val = small;
+	ssize_t len = node_get(m, n, name, small, META_SMALL);
+	if (len >= 0 || errno != ERANGE)
+		return len;
+	if (*big == NULL && (*big = malloc(META_VALUE_MAX)) == NULL)
+		return -1;
+	*val = *big;
+	return node_get(m, n, name, *big, META_VALUE_MAX);
+}
+
+/* One name of SRC against DST: compare, and with APPLY set it. 0, 1 (differed) or -1. */
+static int sync_one(struct meta_ctx *m, const struct meta_node *src, const struct meta_node *dst,
+                    const char *name, int apply, char *bufs[4])
+{
+	char *sv, *dv;
+	ssize_t slen = get_value(m, src, name, bufs[0], &bufs[1], &sv);
+	if (slen < 0)
+		return errno == ENODATA ? 0 : -1; /* gone since it was listed */
+	ssize_t dlen = get_value(m, dst, name, bufs[2], &bufs[3], &dv);
+	if (dlen < 0 && errno != ENODATA && !unsupported(errno))
+		return -1;
+	if (dlen == slen && memcmp(sv, dv, (size_t)slen) == 0)
+		return 0;
+	if (apply && node_set(m, dst, name, sv, (size_t)slen) != 0) {
+		if (!unsupported(errno) && errno != EPERM)
+			return -1;
+		m->refused = 1;
+	}
+	return 1;
+}
+
+int meta_xattrs(struct meta_ctx *m, const struct meta_node *src, const struct meta_node *dst,
+                int apply, unsigned *what)
+{
+	char ssmall[META_SMALL], dsmall[META_SMALL], vsmall[2][META_SMALL];
+	char *slist, *dlist, *bufs[4] = {vsmall[0], NULL, vsmall[1], NULL};
+	int snone, dnone, rc = 0;
+	unsigned diff = 0;
+	ssize_t slen = list_names(m, src, ssmall, &slist, &snone);
+	ssize_t dlen = slen < 0 ? -1 : list_names(m, dst, dsmall, &dlist, &dnone);
+	if (slen < 0 || dlen < 0) {
+		rc = -1;
+		goto out;
+	}
+	if (dnone) { /* nothing can be kept there: not a difference worth a re-run */
+		m->refused |= apply && slen > 0;
+		goto out;
+	}
+	for (const char *p = slist; p < slist + slen && rc >= 0; p += strlen(p) + 1) {
+		if (!wanted(m, p))
+			continue;
+		int r = sync_one(m, src, dst, p, apply, bufs);
+		if (r > 0)
+			diff |= is_acl(p) ? META_DIFF_ACL : META_DIFF_XATTR;
+		if (r < 0)
+			rc = -1;
+	}
+	for (const char *p = dlist; p < dlist + dlen && rc >= 0; p += strlen(p) + 1) {
+		if (!wanted(m, p) || listed(slist, slen, p))
+			continue;
+		diff |= is_acl(p) ? META_DIFF_ACL : META_DIFF_XATTR;
+		if (apply && node_remove(m, dst, p) != 0 && errno != ENODATA) {
+			if (unsupported(errno) || errno == EPERM)
+				m->refused = 1;
+			else
+				rc = -1;
+		}
+	}
+out:;
+	int e = errno;
+	if (slen >= 0 && slist != ssmall)
+		free(slist);
+	if (dlen >= 0 && dlist != dsmall)
+		free(dlist);
+	free(bufs[1]);
+	free(bufs[3]);
+	errno = e;
+	if (what != NULL)
+		*what = diff;
+	return rc < 0 ? -1 : diff != 0;
+}
+
+#else /* no xattr calls: nothing to compare or copy */
+
+int meta_xattrs(struct meta_ctx *m, const struct meta_node *src, const struct meta_node *dst,
+                int apply, unsigned *what)
+{
+	(void)m;
+	(void)src;
+	(void)dst;
+	(void)apply;
+	if (what != NULL)
+		*what = 0;
+	return 0;
+}
+
+#endif
+
+static int node_chown(const struct meta_node *n, uid_t uid, gid_t gid)
+{
+	if (n->fd >= 0)
+		return fchown(n->fd, uid, gid);
+	return fchownat(n->dir, n->name, uid, gid, AT_SYMLINK_NOFOLLOW);
+}
+
+static int node_chmod(const struct meta_node *n, mode_t mode)
+{
+	if (n->fd >= 0)
+		return fchmod(n->fd, mode);
+	return fchmodat(n->dir, n->name, mode, 0);
+}
+
+int meta_apply(struct meta_ctx *m, const struct meta_node *src, const struct meta_node *dst,
+               const struct stat *st, unsigned flags)
+{
+	int link = (flags & META_LINK) != 0;
+	/* 1. The owner: chown clears set-id bits and security.capability, so it goes first. A
+	 * refused chown is not an error: the copy then loses its set-id bits, as with cp. */
+	int owner_kept = (flags & META_OWNED) != 0;
+	if (!owner_kept && m->keep_owner)
+		owner_kept = node_chown(dst, st->st_uid, st->st_gid) == 0;
+	/* 2. The xattrs, capabilities and ACLs among them, now that chown cannot remove them. */
+	unsigned what = 0;
+	int forced = 0;
+	if (src != NULL && meta_xattrs(m, src, dst, 1, &what) < 0) {
+		/* A user's read-only file takes no user.* xattr: open it to its owner for the
+		 * time being; the mode below is set in any case. */
+		if (errno != EACCES || m->euid == 0 || link ||
+		    node_chmod(dst, (st->st_mode & 0777) | S_IRUSR | S_IWUSR) != 0 ||
+		    meta_xattrs(m, src, dst, 1, &what) < 0)
+			return -1;
+		forced = 1;
+	}
+	/* 3. The mode: set-id bits after chown, group bits after an ACL rewrote them. */
+	if (!link) {
+		mode_t mode = meta_mode(m, st, owner_kept);
+		if ((!(flags & META_MODE_SET) || (mode & 07000) != 0 || (what & META_DIFF_ACL) ||
+		     forced) &&
+		    node_chmod(dst, mode) != 0)
+			return -1;
+	}
+	/* 4. The times last: nothing after them may touch the entry. */
+	struct timespec ts[2] = {st->st_atim, st->st_mtim};
+	if (dst->fd >= 0)
+		return futimens(dst->fd, ts);
+	if (utimensat(dst->dir, dst->name, ts, AT_SYMLINK_NOFOLLOW) != 0 &&
+	    !(link && errno == EOPNOTSUPP))
+		return -1;
+	return 0;
+}

@@ -1,0 +1,155 @@
+/* scan: depth-first, name-sorted directory walker for the parent process (see scan.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/array.h"
+#include "fs/at.h"
+#include "fs/scan.h"
+
+int scan_start(struct scan *s, int root_fd, struct names *names, uint64_t root_path)
+{
+	memset(s, 0, sizeof(*s));
+	s->root_fd = root_fd;
+	s->names = names;
+	if (array_grow(&s->stack, &s->stack_cap, 1, sizeof(*s->stack)) != 0)
+		return -1;
+	s->stack[s->depth++] = root_path;
+	return 0;
+}
+
+int scan_descend(struct scan *s, uint64_t path)
+{
+	if (array_grow(&s->pending, &s->pending_cap, s->npending + 1, sizeof(*s->pending)) != 0)
+		return -1;
+	s->pending[s->npending++] = path;
+	return 0;
+}
+
+static int item_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct scan_item *)a)->name, ((const struct scan_item *)b)->name);
+}
+
+/* Read every entry of the open directory DFD, with its lstat, into the batch. */
+static int scan_read(struct scan *s, int dfd)
+{
+	s->nitems = 0;
+	tree_list_free(&s->list);
+	if (tree_list_at(dfd, &s->list) != 0 ||
+	    array_grow(&s->items, &s->items_cap, s->list.n, sizeof(*s->items)) != 0)
+		return -1;
+	for (size_t i = 0; i < s->list.n; i++) {
+		struct scan_item *it = &s->items[s->nitems];
+		it->name = s->list.names[i];
+		it->made = -1;
+		if (fstatat(dfd, it->name, &it->st, AT_SYMLINK_NOFOLLOW) != 0) {
+			if (errno == ENOENT)
+				continue; /* vanished since readdir: nothing to copy */
+			s->nitems = 0;
+			return -1;
+		}
+		s->nitems++;
+	}
+	if (s->nitems > 1) /* an empty directory may leave ITEMS NULL: no qsort(NULL) */
+		qsort(s->items, s->nitems, sizeof(*s->items), item_cmp);
+	return 0;
+}
+
+int scan_next(struct scan *s)
+{
+	/* Subdirectories chosen for the previous batch go on the stack in reverse, so the first
+	 * in name order is visited next. */
+	if (array_grow(&s->stack, &s->stack_cap, s->depth + s->npending, sizeof(*s->stack)) != 0)
+		return -1;
+	while (s->npending > 0)
+		s->stack[s->depth++] = s->pending[--s->npending];
+	s->nitems = 0;
+	if (s->depth == 0)
+		return 0;
+	return scan_read_dir(s, s->stack[--s->depth]);
+}
+
+int scan_peek(const struct scan *s, uint64_t *dir)
+{
+	if (s->npending > 0)
+		*dir = s->pending[s->npending - 1];
+	else if (s->depth > 0)
+		*dir = s->stack[s->depth - 1];
+	else
+		return 0;
+	return 1;
+}
+
+void scan_drop(struct scan *s)
+{
+	if (s->npending > 0)
+		s->npending--;
+	else if (s->depth > 0)
+		s->depth--;
+}
+
+int scan_set(struct scan *s, uint64_t dir, const struct scan_item *items, size_t n, int err)
+{
+	s->dir = dir & ~SCAN_FLAG;
+	s->dir_flag = (dir & SCAN_FLAG) != 0;
+	s->err = err;
+	s->nitems = 0;
+	if (array_grow(&s->items, &s->items_cap, n, sizeof(*s->items)) != 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	memcpy(s->items, items, n * sizeof(*items));
+	s->nitems = n;
+	qsort(s->items, s->nitems, sizeof(*s->items), item_cmp);
+	return 0;
+}
+
+int scan_read_dir(struct scan *s, uint64_t dir)
+{
+	s->nitems = 0;
+	s->dir = dir;
+	s->dir_flag = (s->dir & SCAN_FLAG) != 0;
+	s->dir &= ~SCAN_FLAG;
+	s->err = 0;
+	const char *path = names_get(s->names, s->dir);
+	int fd = at_open_dir(s->root_fd, path, strlen(path));
+	if (fd < 0) {
+		s->err = errno;
+		return -1;
+	}
+	int rc = scan_read(s, fd);
+	s->err = rc != 0 ? errno : 0;
+	close(fd);
+	return rc != 0 ? -1 : 1;
+}
+
+void scan_end(struct scan *s)
+{
+	free(s->stack);
+	free(s->pending);
+	free(s->items);
+	tree_list_free(&s->list);
+	memset(s, 0, sizeof(*s));
+}
+
+uint64_t scan_join(struct names *names, const char *dir, const char *name)
+{
+	size_t nlen = strlen(name);
+	if (dir[0] == '.' && dir[1] == '\0')
+		return names_add(names, name, nlen);
+	size_t dlen = strlen(dir);
+	char *tmp = malloc(dlen + 1 + nlen);
+	if (tmp == NULL)
+		return UINT64_MAX;
+	memcpy(tmp, dir, dlen);
+	tmp[dlen] = '/';
+	memcpy(tmp + dlen + 1, name, nlen);
+	uint64_t off = names_add(names, tmp, dlen + 1 + nlen);
+	free(tmp);
+	return off;
+}

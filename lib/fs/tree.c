@@ -1,0 +1,221 @@
+/* tree: destination directory operations for the parent (see tree.h). */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/array.h"
+#include "fs/at.h"
+#include "common/path.h"
+#include "fs/tree.h"
+
+/*
+ * The directory holding REL below FD, and REL's last component in *LEAF: FD itself, or a new
+ * descriptor the caller closes (see done_parent). -1 with errno when it cannot be opened.
+ */
+static int open_parent(int fd, const char *rel, const char **leaf)
+{
+	const char *slash = strrchr(rel, '/');
+	*leaf = slash != NULL ? slash + 1 : rel;
+	return slash != NULL ? at_open_dir(fd, rel, (size_t)(slash - rel)) : fd;
+}
+
+/* Close PFD from open_parent() unless it is FD; returns ERR. */
+static int done_parent(int fd, int pfd, int err)
+{
+	if (pfd != fd)
+		close(pfd);
+	return err;
+}
+
+/* tree_make_dir() for a single name REL in FD. */
+static int make_dir_in(int fd, const char *rel, int dry_run, int *existed)
+{
+	struct stat st;
+	*existed = 0;
+	if (fstatat(fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			*existed = 1;
+			/* A directory copied read-only (r-x) by an earlier run: a user who is not
+			 * root cannot write into it, so it is opened up for the owner while the run
+			 * works inside; its own mode comes back with the directory metadata at the
+			 * end of the run (as rsync does). */
+			if (!dry_run && (st.st_mode & S_IRWXU) != S_IRWXU && geteuid() != 0 &&
+			    st.st_uid == geteuid())
+				(void)fchmodat(fd, rel, (st.st_mode & 07777) | S_IRWXU, 0);
+			return 0;
+		}
+		if (dry_run)
+			return 0;
+		if (unlinkat(fd, rel, 0) != 0)
+			return errno;
+	} else if (dry_run) {
+		return 0; /* a dry run into a destination that does not exist yet */
+	} else if (errno != ENOENT) {
+		return errno;
+	}
+	if (mkdirat(fd, rel, 0700) != 0)
+		return errno;
+	return 0;
+}
+
+int tree_make_dir(int fd, const char *rel, int dry_run, int *existed)
+{
+	const char *leaf;
+	*existed = 0;
+	int pfd = open_parent(fd, rel, &leaf);
+	if (pfd < 0)
+		return errno;
+	return done_parent(fd, pfd, make_dir_in(pfd, leaf, dry_run, existed));
+}
+
+int tree_list_at(int dfd, struct tree_list *out)
+{
+	memset(out, 0, sizeof(*out));
+	int fd = dup(dfd); /* closedir() below closes this one, the caller keeps DFD */
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	rewinddir(d);
+	size_t used = 0, cap = 0, n = 0;
+	size_t *offs = NULL, offs_cap = 0;
+	struct dirent *de;
+	int rc = 0;
+	errno = 0;
+	while ((de = readdir(d)) != NULL) {
+		const char *nm = de->d_name;
+		if (nm[0] == '.' && (nm[1] == '\0' || (nm[1] == '.' && nm[2] == '\0')))
+			continue;
+		size_t len = strlen(nm) + 1;
+		if (array_grow(&out->buf, &cap, used + len, 1) != 0 ||
+		    array_grow(&offs, &offs_cap, n + 1, sizeof(*offs)) != 0)
+			break;
+		memcpy(out->buf + used, nm, len);
+		offs[n++] = used;
+		used += len;
+		errno = 0;
+	}
+	int err = errno; /* set by readdir or array_grow when the listing is incomplete */
+	closedir(d);
+	if (err == 0 && n > 0) {
+		out->names = malloc(n * sizeof(*out->names));
+		if (out->names == NULL)
+			err = ENOMEM;
+		for (size_t i = 0; err == 0 && i < n; i++)
+			out->names[i] = out->buf + offs[i];
+	}
+	free(offs);
+	if (err != 0) {
+		tree_list_free(out);
+		errno = err;
+		rc = -1;
+	}
+	out->n = rc == 0 ? n : 0;
+	return rc;
+}
+
+int tree_list(int fd, const char *rel, struct tree_list *out)
+{
+	memset(out, 0, sizeof(*out));
+	int dfd = at_open_dir(fd, rel, strlen(rel));
+	if (dfd < 0)
+		return -1;
+	int rc = tree_list_at(dfd, out);
+	int e = errno;
+	close(dfd);
+	errno = e;
+	return rc;
+}
+
+void tree_list_free(struct tree_list *l)
+{
+	free(l->names);
+	free(l->buf);
+	memset(l, 0, sizeof(*l));
+}
+
+static int remove_in(int fd, const char *name, const char *path, const struct tree_keep *keep,
+                     int *kept);
+
+/*
+ * Remove everything inside the open directory DFD (PATH, for KEEP), except what KEEP keeps:
+ * then *KEPT is set.
+ */
+static int remove_contents(int dfd, const char *path, const struct tree_keep *keep, int *kept)
+{
+	DIR *d = fdopendir(dfd);
+	if (d == NULL) {
+		int e = errno;
+		close(dfd);
+		return e;
+	}
+	int err = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		const char *nm = de->d_name;
+		if (nm[0] == '.' && (nm[1] == '\0' || (nm[1] == '.' && nm[2] == '\0')))
+			continue;
+		char *sub = NULL;
+		if (keep != NULL && (sub = path_join(path, nm)) == NULL) {
+			*kept = 1; /* not knowing what to keep, keep it */
+			if (err == 0)
+				err = ENOMEM;
+			continue;
+		}
+		int e = remove_in(dirfd(d), nm, sub, keep, kept);
+		free(sub);
+		if (e != 0 && err == 0)
+			err = e;
+	}
+	closedir(d);
+	return err;
+}
+
+/* tree_remove() for a single name REL in FD (PATH and KEEP: see tree_remove_keep). */
+static int remove_in(int fd, const char *rel, const char *path, const struct tree_keep *keep,
+                     int *kept)
+{
+	struct stat st;
+	if (fstatat(fd, rel, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? 0 : errno;
+	if (keep != NULL && keep->keep(keep->ctx, path, S_ISDIR(st.st_mode))) {
+		*kept = 1;
+		return 0;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(fd, rel, 0) == 0 ? 0 : errno;
+	int dfd = openat(fd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return errno;
+	int inner = 0;
+	int err = remove_contents(dfd, path, keep, &inner);
+	/* A directory holding kept entries stays, as with rsync (not an error). */
+	if (inner)
+		*kept = 1;
+	else if (unlinkat(fd, rel, AT_REMOVEDIR) != 0 && err == 0)
+		err = errno;
+	return err;
+}
+
+int tree_remove_keep(int fd, const char *rel, const char *path, const struct tree_keep *keep)
+{
+	const char *leaf;
+	int kept = 0;
+	int pfd = open_parent(fd, rel, &leaf);
+	if (pfd < 0)
+		return errno == ENOENT ? 0 : errno;
+	return done_parent(fd, pfd, remove_in(pfd, leaf, path, keep, &kept));
+}
+
+int tree_remove(int fd, const char *rel)
+{
+	return tree_remove_keep(fd, rel, rel, NULL);
+}

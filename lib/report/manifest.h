@@ -1,0 +1,53 @@
+/*
+ * manifest: the xxh128sum-compatible list of every regular file and its XXH3-128 hash.
+ *
+ * One line per file, "<32 hex>  <path>", sorted bytewise by path. A path holding a newline
+ * or a backslash is written the way GNU coreutils' *sum tools write it: the line starts with
+ * a backslash and the name has "\\" for a backslash, "\n" for a newline and "\r" for a
+ * carriage return (xxhsum 0.8.1
+ * cannot check such lines; everything else checks with `xxh128sum -c`).
+ */
+#ifndef PCOPY_MANIFEST_H
+#define PCOPY_MANIFEST_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "common/hash.h"
+
+struct manifest_line {
+	const char *prefix; /* leading part of the path ("" or "dir/") */
+	const char *path;   /* rest of the path */
+	struct hash128 hash;
+};
+
+/* Sort LINES by full path (bytewise) and write them to OUT. Returns 0, or -1 with errno. */
+int manifest_write(FILE *out, struct manifest_line *lines, size_t n);
+
+/*
+ * Save LINES (sorted as manifest_write does) as the manifest PATH, all or nothing: written
+ * to manifest_tmp_name(PATH), fsynced when SYNC (and PATH's directory after the rename),
+ * renamed over PATH. PATH "-" is stdout. Returns 0, or -1 with errno (no temporary left).
+ */
+int manifest_save(const char *path, struct manifest_line *lines, size_t n, int sync);
+
+/* The temporary name this process writes NAME under until it is complete:
+ * "NAME.pcopy-tmp.PID" (malloc'd; NULL when out of memory). --tar names its archive so too. */
+char *manifest_tmp_name(const char *name);
+
+/*
+ * Remove the temporaries beside NAME ("NAME.pcopy-tmp.PID", regular files) whose process no
+ * longer runs on this machine: what a killed run left. Those of live processes stay.
+ */
+void manifest_tmp_clean(const char *name);
+
+/* fsync the directory holding NAME (so a rename into it lasts). Returns 0, or -1 with errno. */
+int manifest_sync_dir(const char *name);
+
+/*
+ * Parse one manifest line (without its newline) into HASH and the unescaped path, written to
+ * PATH (a buffer of PATH_LEN bytes). Returns 0, or -1 when the line is malformed.
+ */
+int manifest_parse_line(const char *line, struct hash128 *hash, char *path, size_t path_len);
+
+#endif

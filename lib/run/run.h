@@ -1,0 +1,195 @@
+/*
+ * run: one pcopy run, from the command's sources and destination to the final counts.
+ *
+ * run_plan() checks the request and opens the roots (nothing is created when it fails);
+ * run_execute() starts the worker pool, walks the sources in the parent, feeds one task per
+ * non-directory entry to the pool, collects completions, then links hard links, sets
+ * directory metadata deepest first and writes the manifest. Everything the user sees goes
+ * through the hooks: run never prints.
+ */
+#ifndef PCOPY_RUN_H
+#define PCOPY_RUN_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "fs/at.h"
+#include "copy/copy.h"
+#include "proc/pool.h"
+#include "report/progress.h"
+#include "fs/scan.h"
+#include "common/shm.h"
+
+/* Exit statuses (the man page lists them under EXIT STATUS). */
+enum {
+	RUN_OK = 0,         /* everything copied or up to date */
+	RUN_PARTIAL = 1,    /* some entries failed (the rest was done) */
+	RUN_FATAL = 2,      /* usage error or nothing could be done */
+	RUN_SIGNALLED = 128 /* + signal number: interrupted */
+};
+
+struct run_opts {
+	int jobs;              /* worker processes */
+	struct copy_opts copy; /* what workers do per file */
+	int delete_extra;      /* --delete */
+	int one_fs;            /* --one-file-system */
+	char **excludes;       /* --exclude patterns */
+	size_t nexcludes;
+	const char *manifest; /* --manifest path, "-" for stdout, NULL for none */
+};
+
+enum run_event_type {
+	RUN_EV_COPIED,    /* written (or would be, in a dry run) */
+	RUN_EV_SKIPPED,   /* already up to date */
+	RUN_EV_UPDATED,   /* data up to date, metadata fixed */
+	RUN_EV_DELETED,   /* removed from the destination by --delete */
+	RUN_EV_FAILED,    /* could not be copied */
+	RUN_EV_WARNING,   /* not copied by design (socket ...) or a minor problem */
+	RUN_EV_DIFFERENT, /* --check: REASON names the difference (missing, extra, content ...) */
+};
+
+struct run_event {
+	enum run_event_type type;
+	const char *path;  /* relative to the copy root (-v, --json) */
+	const char *src;   /* the source path as the user would name it */
+	const char *dst;   /* the destination path as the user would name it */
+	const char *where; /* what a message names: DST when the failure is on the destination's
+	                      side (create, write, rename, attributes, delete), else SRC */
+	uint64_t bytes;
+	const struct hash128 *hash; /* NULL when not computed */
+	const char *reason;         /* FAILED / WARNING: what went wrong */
+	int err;                    /* errno for FAILED, 0 if none */
+};
+
+struct run_hooks {
+	void (*event)(void *ctx, const struct run_event *ev);
+	void (*tick)(void *ctx, const struct stats *st); /* about every 100 ms while running */
+	void *ctx;
+	int all_events; /* also report copied/skipped/updated/deleted (else failures, warnings,
+	                   differences only) */
+};
+
+/* A source and where it goes. */
+struct run_root {
+	char *src_display; /* the source as named by the user, trailing slashes removed */
+	char *dst_display; /* where it goes, as the user would name it (messages) */
+	char *prefix;      /* what the manifest puts before paths of this root: "" or "name/" */
+	char *src_name;    /* file roots: source name relative to src_fd */
+	char *dst_name;    /* file roots: destination name relative to dst_fd */
+	int is_dir;        /* directory tree (else a single non-directory entry) */
+	int created;       /* run_plan created the destination directory (nothing in it yet) */
+	struct stat st;    /* lstat of the source */
+	char *src_dir;     /* the path run_plan opened as the source descriptor (croots) */
+	char *dst_dir;     /* the same for the destination descriptor; NULL when none */
+};
+
+/*
+ * Somewhere else to run tasks besides the local pool: pcopy-mpi's other ranks (mpiwork.h).
+ * run_execute() offers it tasks (parts of split copies among them) and feeds its completions
+ * into the same accounting as the pool's, and with LIST set it asks it to read the source
+ * directories instead of reading them in this process. NULL in struct run: local only.
+ * Every hook returns -1 with errno on a failure that ends the run.
+ */
+struct run_remote {
+	void *ctx;
+	int workers;          /* worker processes behind it (more than one: big files are split) */
+	size_t local_cap;     /* the most tasks to keep in the local pool while it is in use */
+	uint64_t local_bytes; /* ... and the most data (one task however big) */
+	/* Take task T (SRC and DST: its paths) if there is room: 1 taken, 0 no room. */
+	int (*take)(void *ctx, const struct copy_task *t, const char *src, const char *dst);
+	/* Send what take() gathered. */
+	int (*flush)(void *ctx);
+	/* A completion into *D: 1, or 0 when none is waiting. */
+	int (*poll)(void *ctx, struct copy_done *d);
+	/* Ask for the listing of directory DIR of root ROOT; TOKEN comes back with it. 1 asked,
+	 * 0 no room now. NULL: directories are read here. */
+	int (*list)(void *ctx, uint32_t root, uint64_t token, const char *dir);
+	/* A listing that came back (any of those asked for), loaded into S with scan_set():
+	 * 1, or 0 when none. For a directory that existed in the destination (SCAN_FLAG in
+	 * TOKEN) DST may get the destination directory's names too (else DST->names stays
+	 * NULL and run lists it); they stay valid until the next call. */
+	int (*listed)(void *ctx, struct scan *s, struct tree_list *dst);
+};
+
+struct entry;
+struct dirrec;
+struct linkrec;
+struct deferred;
+struct inotab;
+struct split;
+
+struct run {
+	struct run_opts opts;
+	struct run_hooks hooks;
+	volatile sig_atomic_t *interrupted; /* set to a signal number by the caller's handler */
+	struct names names;                 /* shared arena of relative paths */
+	struct run_root *roots;
+	struct copy_root *croots; /* descriptors, inherited by the workers */
+	size_t nroots;
+	struct entry *entries; /* one per non-directory entry, id = index + 1 */
+	size_t nentries, entries_cap;
+	struct dirrec *dirs; /* directories, in walk order */
+	size_t ndirs, dirs_cap;
+	struct linkrec *links; /* hard links to make at the end */
+	size_t nlinks, links_cap;
+	struct deferred *deferred; /* remote walk: files with other names, planned at its end */
+	size_t ndeferred, deferred_cap;
+	int deferring;        /* add_entry sets such files aside (remote walk in progress) */
+	struct split *splits; /* files being copied in parts */
+	size_t nsplits, splits_cap;
+	struct copy_task *pending; /* seals to queue before new entries (FIFO) */
+	size_t pending_head, npending, pending_cap;
+	size_t outstanding;        /* tasks handed to the pool and not yet completed */
+	size_t parts_busy;         /* parts of split copies among them */
+	struct inotab *inodes;     /* (dev, ino) -> entry for multiply linked files */
+	struct at_cache dst_dirs;  /* the parent's open destination directories (at.h) */
+	struct at_cache link_dirs; /* the same for the first names of hard links */
+	struct pool pool;
+	const struct run_remote *remote; /* set by the caller before run_execute, or NULL */
+	size_t remote_out;               /* tasks handed to REMOTE and not yet completed */
+	uint64_t local_bytes;            /* data of the tasks in the local pool (task_cost) */
+	uint64_t split_min, part_min;    /* files split into parts, and the smallest part */
+	long worker_tag;   /* added to worker pids in temporary names (ranks on other machines) */
+	long split_parent; /* pid in the names of split temporaries; 0: the pool's parent */
+	struct copy_linkname *lnames; /* --check: names with other links, compared at the end */
+	size_t nlnames, lnames_cap;
+	int noted_direct;    /* the warning that O_DIRECT was refused has been given */
+	int manifest_fd;     /* --manifest FILE: an unnamed file in its directory, opened by
+	                        run_plan to prove it can be written; -1: written by name */
+	int manifest_dir;    /* that directory (O_PATH), or -1 */
+	char *manifest_name; /* FILE's last component, named there at the end */
+	struct stats stats;
+	double start;   /* monotonic seconds at run_execute */
+	char err[1024]; /* message for a fatal failure */
+};
+
+/* Initialise R with options and hooks. Returns 0, or -1 (R->err says why). */
+int run_init(struct run *r, const struct run_opts *opts, const struct run_hooks *hooks,
+             volatile sig_atomic_t *interrupted);
+
+/*
+ * Check the request (sources, destination; DEST NULL means SOURCE-backup) and prepare the
+ * roots, creating the destination directory only once every check has passed. Returns 0, or
+ * -1 with R->err set (the caller exits RUN_FATAL).
+ */
+int run_plan(struct run *r, char **sources, size_t nsources, const char *dest);
+
+/* Do the copy. Returns the exit status (RUN_OK, RUN_PARTIAL, RUN_FATAL, RUN_SIGNALLED + sig). */
+int run_execute(struct run *r);
+
+/* Free everything. */
+void run_free(struct run *r);
+
+/*
+ * The body of a worker process of a pool whose ARG is a struct run with opts.copy, croots
+ * and names set (run_execute's own pool, or an MPI rank's): take tasks and push completions
+ * until the task queue closes or the pool's parent is gone. Returns the exit status.
+ */
+int run_worker(struct pool *p, void *arg, int index);
+
+/* Monotonic clock in seconds. */
+double run_now(void);
+
+#endif

@@ -1,0 +1,212 @@
+/* tarjob: the members of a --tar run as workers prepare them (see tarjob.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef HAVE_SYS_XATTR_H
+#include <sys/xattr.h>
+#endif
+#if defined(HAVE_SYS_IOCTL_H) && defined(HAVE_LINUX_FS_H)
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#endif
+
+#include "tar/tarjob.h"
+
+int tarjob_init(struct tarjob *j, uint64_t ring_size)
+{
+	memset(j, 0, sizeof(*j));
+	at_cache_init(&j->dirs);
+	j->ring_size = ring_size;
+	j->items = shm_map(sizeof(*j->items) * TARJOB_WINDOW);
+	j->ring = shm_map(ring_size);
+	if (j->items == NULL || j->ring == NULL || names_init(&j->names, (size_t)1 << 36) != 0) {
+		int e = errno;
+		tarjob_free(j);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+void tarjob_free(struct tarjob *j)
+{
+	if (j->items != NULL)
+		shm_unmap(j->items, sizeof(*j->items) * TARJOB_WINDOW);
+	if (j->ring != NULL)
+		shm_unmap(j->ring, j->ring_size);
+	if (j->names.base != NULL)
+		names_free(&j->names);
+	j->items = NULL;
+	j->ring = NULL;
+	at_cache_free(&j->dirs);
+}
+
+/*
+ * 1 when libarchive's disk reader would add something to the bare stat data of open file FD:
+ * extended attributes (POSIX ACLs are among them), file flags it has a name for, or holes.
+ */
+static int is_rich(int fd, const struct stat *st)
+{
+#ifdef HAVE_FLISTXATTR
+	char one[1];
+	ssize_t n = flistxattr(fd, one, 0);
+	if (n != 0)
+		return 1; /* some, or cannot tell */
+	(void)one;
+#endif
+#if defined(FS_IOC_GETFLAGS)
+	/* Flags ext4 sets by itself that libarchive has no name for, so does not store. */
+	const unsigned long quiet =
+	    FS_EXTENT_FL | FS_INDEX_FL | FS_HUGE_FILE_FL | FS_INLINE_DATA_FL;
+	int flags = 0;
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && ((unsigned long)flags & ~quiet) != 0)
+		return 1;
+#endif
+	return S_ISREG(st->st_mode) && st->st_size > 0 && st->st_blocks * 512 < st->st_size;
+}
+
+/* Read SIZE bytes of FD into OUT and hash them. Returns 0, or -1 with errno (ESTALE: short). */
+static int read_all(struct tarjob_item *it, int fd, unsigned char *out, uint64_t size,
+                    volatile sig_atomic_t *stop)
+{
+	struct hash_state *h = hash_new();
+	if (h == NULL)
+		return -1;
+	uint64_t pos = 0;
+	int rc = 0;
+	while (pos < size && rc == 0) {
+		if (stop != NULL && *stop) {
+			errno = EINTR;
+			rc = -1;
+			break;
+		}
+		size_t want = size - pos < (1u << 20) ? (size_t)(size - pos) : (1u << 20);
+		ssize_t n = pread(fd, out + pos, want, (off_t)pos);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ESTALE; /* shorter than when it was found */
+			rc = -1;
+			break;
+		}
+		hash_update(h, out + pos, (size_t)n);
+		pos += (uint64_t)n;
+	}
+	if (rc == 0)
+		it->hash = hash_digest(h);
+	hash_free(h);
+	return rc;
+}
+
+static int same_version(const struct stat *a, const struct stat *b)
+{
+	return a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/*
+ * Read the regular file FD (whose fstat is in IT) into its ROOM bytes in the ring, twice if it
+ * changed meanwhile. A file that grew beyond its room since the walk is left out as changed.
+ */
+static void read_member(struct tarjob *j, struct tarjob_item *it, int fd, uint64_t room,
+                        volatile sig_atomic_t *stop)
+{
+	it->status = TARJOB_CHANGED;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		struct stat before = it->st;
+		if ((uint64_t)before.st_size > room)
+			return; /* no longer fits the room it was given */
+		int rc = read_all(it, fd, j->ring + it->data, (uint64_t)before.st_size, stop);
+		if ((rc != 0 && errno != ESTALE) || fstat(fd, &it->st) != 0) {
+			it->status = TARJOB_FAILED;
+			it->err = errno;
+			return;
+		}
+		if (rc == 0 && same_version(&before, &it->st)) {
+			it->status = TARJOB_OK;
+			return;
+		}
+	}
+}
+
+void tarjob_run(struct tarjob *j, struct tarjob_item *it, volatile sig_atomic_t *stop)
+{
+	it->rich = 0;
+	it->err = 0;
+	mode_t type = it->st.st_mode & S_IFMT;
+	if (type != S_IFREG && type != S_IFDIR) {
+		it->rich = 1; /* symlinks, FIFOs, devices: few; the writer asks libarchive */
+		it->status = TARJOB_OK;
+		return;
+	}
+	const char *path = names_get(&j->names, it->path);
+	int fd = at_open(&j->dirs, j->roots[it->root], path,
+	                 O_RDONLY | O_CLOEXEC | (type == S_IFDIR ? O_DIRECTORY : 0));
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		it->status = TARJOB_FAILED;
+		it->err = errno;
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (st.st_ino != it->st.st_ino || st.st_dev != it->st.st_dev) {
+		it->status = TARJOB_CHANGED; /* replaced since the walk found it */
+		close(fd);
+		return;
+	}
+	uint64_t room = (uint64_t)it->st.st_size; /* the walk's size: what the ring holds for it */
+	it->st = st;
+	it->rich = is_rich(fd, &st);
+	it->status = TARJOB_OK;
+	if (type == S_IFREG && it->data != TARJOB_NO_DATA)
+		read_member(j, it, fd, room, stop);
+#ifdef HAVE_POSIX_FADVISE
+	else if (type == S_IFREG)
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED); /* the writer reads it next */
+#endif
+	close(fd);
+}
+
+static volatile sig_atomic_t worker_stop;
+
+static void worker_signal(int sig)
+{
+	worker_stop = sig;
+}
+
+int tarjob_worker(struct pool *p, void *arg, int index)
+{
+	struct tarjob *j = arg;
+	pool_worker_signals(worker_signal);
+	volatile uint64_t *claim = &p->slots[index].claim;
+	/* Test hook, as for copies: slow every member down so tests can interrupt a run. */
+	const char *slow = getenv("PCOPY_TEST_SLOW_MS");
+	struct timespec delay = {0, slow ? (atol(slow) % 1000) * 1000000L : 0};
+	while (!worker_stop) {
+		struct tarjob_task t;
+		if (queue_pop(p->tasks, &t, 1000, claim) != 0) {
+			if (errno == EPIPE || pool_orphaned(p))
+				break;
+			continue;
+		}
+		for (uint32_t i = 0; i < t.count && !worker_stop; i++) {
+			if (delay.tv_nsec > 0)
+				nanosleep(&delay, NULL);
+			tarjob_run(j, tarjob_item(j, t.first + i), &worker_stop);
+		}
+		struct tarjob_done d = {t.id};
+		while (!worker_stop && queue_push(p->done, &d, 1000) != 0)
+			if (errno == EPIPE || pool_orphaned(p))
+				return 0;
+		*claim = 0;
+	}
+	return worker_stop && !pool_orphaned(p) ? 1 : 0;
+}
