@@ -3,7 +3,7 @@
 #
 #   tests/bench/compare.sh [-r REPS] [-w disk|tmpfs|both] [-t TOOL,...] [-J "J..."] [-o OUTFILE] CORPUS...
 #   CORPUS: kernel small large sparse (built by shared/bench/corpus.sh if missing)
-#   -t: only these tools (ids: pcopy pcopy_nv cp cp_sum rsync rsync_h tar dcp)
+#   -t: only these tools (ids: pcopy pcopy_base pcopy_nv cp cp_sum rsync rsync_h tar dcp)
 #   -J: the -j curve instead: pcopy (verified) at each -j in the list, and cp -a
 #
 # Environment:
@@ -16,6 +16,8 @@
 #   COLD=1     drop the page cache before every timed run (needs a writable
 #              /proc/sys/vm/drop_caches); default is a warm cache.
 #   PCOPY      pcopy binary to time (default: REPO/pcopy).
+#   PCOPY_BASE another pcopy binary, timed the same way in the same interleaved run
+#              ("pcopy base" column): before/after figures of a change. Left out unset.
 #   DCP        mpifileutils' dcp (default: dcp on PATH); run as `mpirun -np 2 dcp`.
 #   CORPUS_SH  corpus builder, used if ../../../shared/bench/corpus.sh is not there.
 #   INODE_WAIT seconds between deleting copies and timing disk runs on an ext4 without
@@ -47,9 +49,10 @@ cold=${COLD:-0}
 inode_wait=${INODE_WAIT:-365}
 
 # Tools in table order: id, label. Ratios are taken against the "baselines" below.
-tool_ids=(pcopy pcopy_nv cp cp_sum rsync rsync_h tar dcp)
+tool_ids=(pcopy pcopy_base pcopy_nv cp cp_sum rsync rsync_h tar dcp)
 declare -A label=(
 	[pcopy]="pcopy -j2 (verified)"
+	[pcopy_base]="pcopy base (verified)"
 	[pcopy_nv]="pcopy -j2 --no-verify"
 	[cp]="cp -a"
 	[cp_sum]="cp -a; xxh128sum copy"
@@ -255,12 +258,18 @@ snapshot_pcopy() {
 	cp -- "$bin" "$work/pcopy"
 	pcopy_bin=$work/pcopy
 	pcopy_info=$(build_info "$pcopy_bin" "$repo")
+	if [ -n "${PCOPY_BASE:-}" ]; then
+		[ -x "$PCOPY_BASE" ] || die "PCOPY_BASE: no pcopy binary at $PCOPY_BASE"
+		cp -- "$PCOPY_BASE" "$work/pcopy-base"
+		pcopy_base_bin=$work/pcopy-base
+	fi
 }
 
 find_tools() {
 	local id need n
 	for id in "${tool_ids[@]}"; do
 		case $id in
+		pcopy_base) [ -z "${PCOPY_BASE:-}" ] || tools+=(pcopy_base); continue ;;
 		pcopy*) need='' ;;
 		cp) need='cp' ;;
 		cp_sum) need='cp xxh128sum' ;;
@@ -322,6 +331,7 @@ print_header() {
 		"host:      nproc $(nproc), memory $(human "$mem_total") total / $(human "$mem_avail") available, kernel $(uname -r)"
 		"bench dir: $bench_dir ($(stat -f -c %T "$bench_dir")); tmpfs dir: $tmpfs_dir"
 		"pcopy:     $pcopy_info"
+		${PCOPY_BASE:+"pcopy base: $PCOPY_BASE ($("$pcopy_base_bin" --version 2>/dev/null | head -1))"}
 		"tools:     $(version_of cp); $(version_of rsync); $(version_of tar); $(version_of xxh128sum)"
 		"method:    $reps reps per tool, interleaved round-robin; wall time of the copy only; cache $cache"
 	)
@@ -421,6 +431,7 @@ run_tool() {
 	local id=$1 s=$2 d=$3
 	case $id in
 	pcopy) "$pcopy_bin" -j2 -q -- "$s" "$d" ;;
+	pcopy_base) "$pcopy_base_bin" -j2 -q -- "$s" "$d" ;;
 	pcopy_nv) "$pcopy_bin" -j2 -q --no-verify -- "$s" "$d" ;;
 	pcopy_j*) "$pcopy_bin" -j"${id#pcopy_j}" -q -- "$s" "$d" ;;
 	cp) cp -a -- "$s" "$d" ;;
