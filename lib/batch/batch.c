@@ -1,10 +1,12 @@
 /*
  * batch: the engine of pbatch (see batch.h). Slots, spools, spawning, timeouts, reaping,
- * the joblog and the state of each command live here; cmd/pbatch.c renders.
+ * the joblog and the state of each command live here (a command's output in spool.c);
+ * cmd/pbatch.c renders.
  */
 #include "config.h"
 
 #include "batch/batch.h"
+#include "batch/internal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -12,12 +14,10 @@
 #include <math.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,7 +28,6 @@ extern char **environ;
 
 #define KILL_GRACE 2.0    /* seconds between SIGTERM and SIGKILL */
 #define DRAW_INTERVAL 0.1 /* progress is ticked at most 10 times a second */
-#define PIPE_CHUNK 65536  /* the most one read from a command's pipe takes, and one record */
 
 /* Where each input command stands; the order matters only for --keep-order printing. */
 enum batch_cmd_state {
@@ -37,19 +36,6 @@ enum batch_cmd_state {
 	CMD_RUNNING, /* in a slot */
 	CMD_HELD,    /* finished, spool waiting for its turn (--keep-order) */
 	CMD_PRINTED, /* finished and its output handed over */
-};
-
-/* One pool slot; pid 0 means free. */
-struct batch_slot {
-	pid_t pid;          /* process (and process group) id of the sh running the command */
-	size_t cmd;         /* index into batch.cmds */
-	int spool;          /* unlinked file holding the command's stdout and stderr records */
-	int pipes[2];       /* read ends of the command's stdout and stderr; -1 once closed */
-	int spool_err;      /* errno of the first failed write to the spool, 0 if none */
-	long long received; /* bytes the command wrote, both streams (joblog Receive) */
-	double start_wall;  /* epoch seconds, for the joblog */
-	double start_mono;  /* monotonic seconds, for runtime and the timeout */
-	int kill_stage;     /* 0 running, 1 sent SIGTERM, 2 sent SIGKILL */
 };
 
 /* The handlers can only reach globals: the self-pipe's write end and the signal seen. */
@@ -182,22 +168,6 @@ int batch_joblog_open(struct batch *b, size_t *bad_line)
 	return 0;
 }
 
-/* An unlinked temporary file: output is spooled on disk, not in memory. Close-on-exec so
- * that only the command it belongs to inherits it (through dup2). */
-static int spool_create(const char *dir)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/pbatch.XXXXXX", dir);
-	/* An unnamed file where the file system allows it: no name to make and remove. */
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		return fd;
-	fd = mkostemp(path, O_CLOEXEC);
-	if (fd >= 0)
-		unlink(path);
-	return fd;
-}
-
 /*
  * Start `/bin/sh -c CMD` with stdin from /dev/null, stdout into pipe end OUT and stderr into
  * ERR, in a process group of its own, with default signal handling and nothing blocked.
@@ -239,28 +209,6 @@ static pid_t child_spawn(const struct batch *b, const char *cmd, int out, int er
 	return pid;
 }
 
-/* Two pipes for a command's stdout and stderr: read ends non-blocking (we drain them
- * without waiting), write ends as the child gets them. Returns 0, or -1 with errno. */
-static int pipes_open(int rd[2], int wr[2])
-{
-	int p[2][2];
-	if (pipe2(p[0], O_CLOEXEC) != 0)
-		return -1;
-	if (pipe2(p[1], O_CLOEXEC) != 0) {
-		int e = errno;
-		close(p[0][0]);
-		close(p[0][1]);
-		errno = e;
-		return -1;
-	}
-	for (int k = 0; k < 2; k++) {
-		rd[k] = p[k][0];
-		wr[k] = p[k][1];
-		fcntl(rd[k], F_SETFL, fcntl(rd[k], F_GETFL) | O_NONBLOCK);
-	}
-	return 0;
-}
-
 static void start_failed(struct batch *b, const char *what, int err)
 {
 	if (b->hooks.start_failed != NULL)
@@ -269,13 +217,13 @@ static void start_failed(struct batch *b, const char *what, int err)
 
 static int job_start(struct batch *b, struct batch_slot *s, size_t i)
 {
-	int spool = spool_create(b->opts.tmp_dir);
+	int spool = batch_spool_create(b->opts.tmp_dir);
 	if (spool < 0) {
 		start_failed(b, "temporary file", errno);
 		return -1;
 	}
 	int rd[2], wr[2];
-	if (pipes_open(rd, wr) != 0) {
+	if (batch_pipes_open(rd, wr) != 0) {
 		start_failed(b, "pipe", errno);
 		close(spool);
 		return -1;
@@ -306,68 +254,6 @@ static int job_start(struct batch *b, struct batch_slot *s, size_t i)
 	return 0;
 }
 
-/* Append N bytes of stream K (0 stdout, 1 stderr) to the spool as one record: a byte for the
- * stream, 4 for the length, the data. A write that fails or falls short is remembered. */
-static void spool_put(struct batch_slot *s, int k, const char *data, size_t n)
-{
-	s->received += (long long)n;
-	if (s->spool_err != 0)
-		return; /* the spool is already incomplete: do not add a later piece */
-	unsigned char hdr[5];
-	uint32_t len = (uint32_t)n;
-	hdr[0] = (unsigned char)k;
-	memcpy(hdr + 1, &len, sizeof(len));
-	struct iovec iov[2] = {{hdr, sizeof(hdr)}, {(void *)data, n}};
-	size_t left = sizeof(hdr) + n;
-	while (left > 0) {
-		ssize_t w = writev(s->spool, iov, 2);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			s->spool_err = w < 0 ? errno : ENOSPC;
-			return;
-		}
-		left -= (size_t)w;
-		for (int j = 0; j < 2; j++) {
-			size_t t = (size_t)w < iov[j].iov_len ? (size_t)w : iov[j].iov_len;
-			iov[j].iov_base = (char *)iov[j].iov_base + t;
-			iov[j].iov_len -= t;
-			w -= (ssize_t)t;
-		}
-	}
-}
-
-/* Read what pipe K of slot S holds into its spool: 1 when more may come now, 0 when it would
- * block, -1 when it is closed (end of file or error). */
-static int pipe_read(struct batch_slot *s, int k)
-{
-	char buf[PIPE_CHUNK];
-	ssize_t n = read(s->pipes[k], buf, sizeof(buf));
-	if (n > 0) {
-		spool_put(s, k, buf, (size_t)n);
-		return 1;
-	}
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	close(s->pipes[k]);
-	s->pipes[k] = -1;
-	return -1;
-}
-
-/* The command has exited: take what its pipes still hold, then close them (a background
- * process it left behind gets EPIPE/SIGPIPE, as its output has nowhere to go). */
-static void pipes_drain(struct batch_slot *s)
-{
-	for (int k = 0; k < 2; k++) {
-		while (s->pipes[k] >= 0 && pipe_read(s, k) > 0)
-			continue;
-		if (s->pipes[k] >= 0) {
-			close(s->pipes[k]);
-			s->pipes[k] = -1;
-		}
-	}
-}
-
 struct batch_counts batch_counts(const struct batch *b)
 {
 	return (struct batch_counts){.ncmds = b->ncmds,
@@ -385,35 +271,6 @@ static void tick(struct batch *b, int final)
 	b->last_tick = now_mono();
 }
 
-/* Hand a finished spool to the output hooks in one piece, then close it: each record with
- * the stream it came from, in the order written. */
-static void output_emit(struct batch *b, int fd, const char *cmd)
-{
-	FILE *f = NULL;
-	if (lseek(fd, 0, SEEK_SET) == 0)
-		f = fdopen(fd, "r");
-	if (f == NULL) {
-		close(fd);
-		return;
-	}
-	if (b->hooks.output_begin != NULL)
-		b->hooks.output_begin(b->hooks.ctx);
-	static char buf[PIPE_CHUNK];
-	unsigned char hdr[5];
-	while (fread(hdr, 1, sizeof(hdr), f) == sizeof(hdr)) {
-		uint32_t len;
-		memcpy(&len, hdr + 1, sizeof(len));
-		int k = hdr[0] != 0;
-		if (len > sizeof(buf) || fread(buf, 1, len, f) != len)
-			break;
-		if (b->hooks.output != NULL)
-			b->hooks.output(b->hooks.ctx, cmd, k, buf, len);
-	}
-	fclose(f);
-	if (b->hooks.output_end != NULL)
-		b->hooks.output_end(b->hooks.ctx);
-}
-
 /* --keep-order: hand over every held output whose predecessors are all done or skipped.
  * With ALL, hand over what is held regardless of gaps (the run is ending early). */
 static void flush_held(struct batch *b, int all)
@@ -421,7 +278,7 @@ static void flush_held(struct batch *b, int all)
 	for (; b->next_print < b->ncmds; b->next_print++) {
 		size_t i = b->next_print;
 		if (b->state[i] == CMD_HELD) {
-			output_emit(b, b->held[i], b->cmds[i]);
+			batch_spool_replay(b->held[i], &b->hooks, b->cmds[i]);
 			b->state[i] = CMD_PRINTED;
 		} else if (b->state[i] != CMD_SKIPPED && b->state[i] != CMD_PRINTED && !all) {
 			break;
@@ -459,7 +316,7 @@ static void job_record(struct batch *b, const struct batch_slot *s, int status)
 /* A slot's process has been reaped with STATUS: record it, hand over or hold its output. */
 static void job_finish(struct batch *b, struct batch_slot *s, int status)
 {
-	pipes_drain(s);
+	batch_pipes_drain(s);
 	/* A spool with part of its output lost makes the command's run no success for us. */
 	int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && s->spool_err == 0;
 	b->running--;
@@ -475,7 +332,7 @@ static void job_finish(struct batch *b, struct batch_slot *s, int status)
 		b->state[s->cmd] = CMD_HELD;
 		flush_held(b, 0);
 	} else {
-		output_emit(b, s->spool, b->cmds[s->cmd]);
+		batch_spool_replay(s->spool, &b->hooks, b->cmds[s->cmd]);
 		b->state[s->cmd] = CMD_PRINTED;
 	}
 	s->pid = 0;
@@ -603,7 +460,7 @@ static void pipes_ready(struct batch *b, int fd)
 	for (int i = 0; i < b->opts.jobs; i++)
 		for (int k = 0; k < 2; k++)
 			if (b->slots[i].pid > 0 && b->slots[i].pipes[k] == fd) {
-				pipe_read(&b->slots[i], k);
+				batch_pipe_read(&b->slots[i], k);
 				return;
 			}
 }
