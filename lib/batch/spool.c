@@ -116,8 +116,8 @@ void batch_pipes_drain(struct batch_slot *s)
 	}
 }
 
-/* Each record goes to h->output with the stream it came from; a short or oversized record ends the
- * replay (the spool was cut short). */
+/* Each record goes to h->output with the stream it came from; a short or oversized record
+ * ends the replay (the spool was cut short). */
 void batch_spool_replay(int fd, const struct batch_hooks *h, const char *cmd)
 {
 	FILE *f = NULL;
