@@ -117,7 +117,7 @@ int batch_joblog_open(struct batch *b, size_t *bad_line);
 /*
  * Allocate the slots, open /dev/null, raise RLIMIT_NOFILE if -j needs it, make the self-pipe
  * and install the signal handlers. Returns 0, or -1 with errno and *WHAT naming the step
- * ("setup" or "pipe").
+ * ("setup" or "pipe"). A SIGINT/SIGTERM/SIGHUP once seen stops every later run of the process.
  */
 int batch_setup(struct batch *b, const char **what);
 
