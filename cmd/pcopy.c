@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/exit.h"
 #ifdef PCOPY_MPI
 #include "mpi/mpiwork.h"
 #endif
@@ -229,7 +230,7 @@ static int tar_main(struct tarout_opts *tar, struct ui *ui, const struct run_opt
 	if (strcmp(tar->archive, "-") == 0 && isatty(STDOUT_FILENO)) {
 		/* As GNU tar: binary on a terminal helps nobody and can upset it. */
 		fprintf(stderr, "pcopy: refusing to write archive contents to a terminal\n");
-		return RUN_FATAL;
+		return PCOPY_EXIT_FATAL;
 	}
 	tar->manifest = opts->manifest;
 	tar->jobs = opts->jobs;
@@ -293,9 +294,9 @@ static int tar_end(struct ui *ui, const struct stats *last, int status, const ch
                    const char *interrupted_note, int stdout_taken)
 {
 	end_line(ui, last);
-	if (status == RUN_FATAL)
+	if (status == PCOPY_EXIT_FATAL)
 		fprintf(stderr, "pcopy: %s\n", err[0] ? err : "fatal error");
-	if (status >= RUN_SIGNALLED)
+	if (status >= PCOPY_EXIT_SIGNALLED)
 		fprintf(stderr, "pcopy: interrupted; %s\n", interrupted_note);
 	if (ui->stats)
 		progress_stats(ui->json || stdout_taken ? stderr : stdout, last);
@@ -330,7 +331,7 @@ static int pcopy_main(struct cli *cli)
 		mpiwork_refuse();
 		fprintf(stderr, "pcopy: --tar and --extract are not supported by pcopy-mpi; use "
 		                "pcopy\n");
-		return RUN_FATAL;
+		return PCOPY_EXIT_FATAL;
 	}
 #endif
 	if (cli->extract)
@@ -350,32 +351,32 @@ static int pcopy_main(struct cli *cli)
 #endif
 		fprintf(stderr, "pcopy: %s\n", r.err);
 		run_free(&r);
-		return RUN_FATAL;
+		return PCOPY_EXIT_FATAL;
 	}
 #ifdef PCOPY_MPI
 	struct mpiwork *mw = mpiwork_lead(&r, r.err, sizeof(r.err));
 	if (mw == NULL) {
 		fprintf(stderr, "pcopy: %s\n", r.err);
 		run_free(&r);
-		return RUN_FATAL;
+		return PCOPY_EXIT_FATAL;
 	}
 #endif
 	int status = run_execute(&r);
 #ifdef PCOPY_MPI
 	/* Interrupted: mpirun is tearing every rank down; nobody is left to say goodbye. */
-	if (status < RUN_SIGNALLED)
-		mpiwork_end(mw, status == RUN_FATAL);
+	if (status < PCOPY_EXIT_SIGNALLED)
+		mpiwork_end(mw, status == PCOPY_EXIT_FATAL);
 	else
 		mpiwork_drop(mw);
 #endif
 	end_line(&ui, &r.stats);
-	if (status == RUN_FATAL)
+	if (status == PCOPY_EXIT_FATAL)
 		fprintf(stderr, "pcopy: %s\n", r.err);
-	if (status == RUN_PARTIAL && r.err[0] != '\0') {
+	if (status == PCOPY_EXIT_PARTIAL && r.err[0] != '\0') {
 		fprintf(stderr, "pcopy: %s\n", r.err); /* --manifest - could not be written */
 		clearerr(stdout);                      /* said once, not again at exit */
 	}
-	if (status >= RUN_SIGNALLED)
+	if (status >= PCOPY_EXIT_SIGNALLED)
 		fprintf(stderr,
 		        "pcopy: interrupted after %llu of %llu entries (copied %llu, skipped %llu, "
 		        "failed %llu); run the same command again to finish\n",
@@ -397,10 +398,10 @@ static int agent_main(int argc, char **argv)
 {
 	struct cli cli;
 	enum cli_action act = cli_parse(&cli, argc, argv, 1);
-	int status = act == CLI_USAGE ? RUN_FATAL : RUN_OK;
+	int status = act == CLI_USAGE ? PCOPY_EXIT_FATAL : PCOPY_EXIT_OK;
 	if (act == CLI_RUN && (cli.extract || cli.tar.archive != NULL)) {
 		mpiwork_serve(&interrupted); /* rank 0 refuses; this returns at once */
-		status = RUN_FATAL;
+		status = PCOPY_EXIT_FATAL;
 	} else if (act == CLI_RUN) {
 		catch_signals();
 		status = mpiwork_serve(&interrupted);
@@ -435,8 +436,8 @@ static int stdout_close(void)
  */
 static int with_stdout(int status)
 {
-	if (stdout_close() != 0 && status == RUN_OK)
-		status = RUN_PARTIAL;
+	if (stdout_close() != 0 && status == PCOPY_EXIT_OK)
+		status = PCOPY_EXIT_PARTIAL;
 	return status;
 }
 
@@ -451,17 +452,17 @@ static int command(int argc, char **argv)
 		fputs(cli_usage_text, stdout);
 		fputs(cli_help_text, stdout);
 		cli_free(&cli);
-		return with_stdout(RUN_OK);
+		return with_stdout(PCOPY_EXIT_OK);
 	case CLI_VERSION:
 		printf("pcopy %s\n", PACKAGE_VERSION);
 		cli_free(&cli);
-		return with_stdout(RUN_OK);
+		return with_stdout(PCOPY_EXIT_OK);
 	case CLI_USAGE:
 		fprintf(stderr, "pcopy: %s%s\n", cli.why.msg, cli.why.arg);
 		fputs(cli_usage_text, stderr);
 		fputs("Try 'pcopy --help' for more information.\n", stderr);
 		cli_free(&cli);
-		return RUN_FATAL;
+		return PCOPY_EXIT_FATAL;
 	}
 #ifdef PCOPY_MPI
 	/* -j is per rank; one worker each unless told otherwise (ranks usually fill the CPUs). */
@@ -493,10 +494,10 @@ int main(int argc, char **argv)
 	int rank = 0, nranks = 1;
 	if (mpiwork_init(&argc, &argv, &rank, &nranks) != 0) {
 		fprintf(stderr, "pcopy: cannot start MPI\n");
-		return RUN_FATAL;
+		return PCOPY_EXIT_FATAL;
 	}
 	int status = rank == 0 ? command(argc, argv) : agent_main(argc, argv);
-	if (status >= RUN_SIGNALLED)
+	if (status >= PCOPY_EXIT_SIGNALLED)
 		return status; /* the job is being torn down: no goodbyes */
 	mpiwork_finalize();
 	return status;

@@ -871,7 +871,7 @@ int mpiwork_serve(volatile sig_atomic_t *interrupted)
 	int32_t failed[2] = {0, 0};
 	int rc = serve_setup(&s, interrupted, failed);
 	if (rc == 1)
-		return RUN_OK; /* rank 0 refused the run and says why */
+		return PCOPY_EXIT_OK; /* rank 0 refused the run and says why */
 	if (rc < 0 && failed[0] == 0)
 		failed[0] = ENOMEM;
 	MPI_Gather(failed, 2, MPI_INT32_T, NULL, 0, MPI_INT32_T, 0, MPI_COMM_WORLD);
@@ -880,13 +880,13 @@ int mpiwork_serve(volatile sig_atomic_t *interrupted)
 	if (failed[0] == 0 && pool_start(&s.run.pool, jobs, cap, sizeof(struct copy_task),
 	                                 sizeof(struct copy_done), run_worker, &s.run) == 0)
 		s.pool_up = 1;
-	int status = RUN_OK;
+	int status = PCOPY_EXIT_OK;
 	if (s.pool_up) {
 		if (serve_loop(&s, interrupted) != 0)
-			status = RUN_FATAL;
+			status = PCOPY_EXIT_FATAL;
 	} else {
 		/* Nothing to offer: wait for rank 0 to end the run. */
-		status = RUN_FATAL;
+		status = PCOPY_EXIT_FATAL;
 		while (!s.stop && !*interrupted) {
 			int from;
 			long n = inbox(&s.in, &s.in_cap, 0, &from);
@@ -899,12 +899,12 @@ int mpiwork_serve(volatile sig_atomic_t *interrupted)
 		}
 	}
 	if (s.pool_up) {
-		if (s.abandon || *interrupted || status != RUN_OK)
+		if (s.abandon || *interrupted || status != PCOPY_EXIT_OK)
 			pool_signal(&s.run.pool, SIGTERM);
 		pool_stop(&s.run.pool, 5000);
 	}
 	if (*interrupted) {
-		status = RUN_SIGNALLED + *interrupted; /* the job is being torn down */
+		status = PCOPY_EXIT_SIGNALLED + *interrupted; /* the job is being torn down */
 	} else {
 		box_put(&s.out, REC_BYE, NULL, 0, NULL, 0);
 		box_drain(&s.out);

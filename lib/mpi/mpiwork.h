@@ -62,8 +62,9 @@ void mpiwork_drop(struct mpiwork *m);
 
 /*
  * Ranks 1..: take the plan from rank 0, then serve copies and listings until rank 0 says
- * the run is over or *INTERRUPTED is set. Returns an exit status: RUN_OK, RUN_FATAL when
- * this rank could not take part (rank 0 reports it), RUN_SIGNALLED + signal.
+ * the run is over or *INTERRUPTED is set. Returns an exit status: PCOPY_EXIT_OK,
+ * PCOPY_EXIT_FATAL when this rank could not take part (rank 0 reports it),
+ * PCOPY_EXIT_SIGNALLED + signal.
  */
 int mpiwork_serve(volatile sig_atomic_t *interrupted);
 

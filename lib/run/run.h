@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "common/exit.h"
 #include "fs/at.h"
 #include "copy/copy.h"
 #include "proc/pool.h"
@@ -22,13 +23,12 @@
 #include "fs/scan.h"
 #include "common/shm.h"
 
-/* Exit statuses (the man page lists them under EXIT STATUS). */
-enum {
-	RUN_OK = 0,         /* everything copied or up to date */
-	RUN_PARTIAL = 1,    /* some entries failed (the rest was done) */
-	RUN_FATAL = 2,      /* usage error or nothing could be done */
-	RUN_SIGNALLED = 128 /* + signal number: interrupted */
-};
+/* Exit statuses: the commands' one set (common/exit.h). The RUN_* names are kept for run.c
+ * only; new code names PCOPY_EXIT_*. */
+#define RUN_OK PCOPY_EXIT_OK               /* everything copied or up to date */
+#define RUN_PARTIAL PCOPY_EXIT_PARTIAL     /* some entries failed (the rest was done) */
+#define RUN_FATAL PCOPY_EXIT_FATAL         /* usage error or nothing could be done */
+#define RUN_SIGNALLED PCOPY_EXIT_SIGNALLED /* + signal number: interrupted */
 
 struct run_opts {
 	int jobs;              /* worker processes */
@@ -172,11 +172,11 @@ int run_init(struct run *r, const struct run_opts *opts, const struct run_hooks 
 /*
  * Check the request (sources, destination; DEST NULL means SOURCE-backup) and prepare the
  * roots, creating the destination directory only once every check has passed. Returns 0, or
- * -1 with R->err set (the caller exits RUN_FATAL).
+ * -1 with R->err set (the caller exits PCOPY_EXIT_FATAL).
  */
 int run_plan(struct run *r, char **sources, size_t nsources, const char *dest);
 
-/* Do the copy. Returns the exit status (RUN_OK, RUN_PARTIAL, RUN_FATAL, RUN_SIGNALLED + sig). */
+/* Do the copy. Returns the exit status (PCOPY_EXIT_*, common/exit.h). */
 int run_execute(struct run *r);
 
 /* Free everything. */
