@@ -71,6 +71,7 @@ struct tarjob {
 	int *roots;         /* directory descriptors the paths are relative to (before fork) */
 	size_t nroots;
 	struct at_cache dirs; /* this process's open parent directories (at.h; not shared) */
+	long slow_ms;         /* test hook: each worker sleeps this many ms (mod 1000) per member */
 };
 
 /* Map the window, the ring (RING_SIZE bytes) and the name arena. Returns 0, or -1 with errno. */

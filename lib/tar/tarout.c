@@ -319,6 +319,7 @@ static int start(struct tar *t, const char *tmp)
 	if (t->hs == NULL || t->buf == NULL || t->slots == NULL || tmp == NULL ||
 	    tarjob_init(&t->job, TAR_RING) != 0 || tarwalk_open_roots(t) != 0)
 		return snprintf(t->err, t->errlen, "out of memory"), -1;
+	t->job.slow_ms = t->o->test_slow_ms;
 	if (open_archive(t, tmp) != 0)
 		return -1;
 	int jobs = t->o->jobs > 0 ? t->o->jobs : 1;
