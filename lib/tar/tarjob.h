@@ -1,9 +1,9 @@
 /*
  * tarjob: the work --tar hands to the worker pool, and what a worker does with it.
  *
- * The writer (the parent, lib/tar/tarout.c) walks the sources in archive order and puts each
- * member into a window of TARJOB_WINDOW slots in shared memory; a task names a run of
- * consecutive slots. A worker opens each member, takes its fstat, tells whether libarchive's
+ * The writer (the parent, lib/tar/tarout.c) walks the sources in archive order (tarwalk.c)
+ * and puts each member into a window of TARJOB_WINDOW slots in shared memory; a task names a
+ * run of consecutive slots. A worker opens each member, takes its fstat, tells whether libarchive's
  * disk reader has anything to add (xattrs, ACLs, file flags, holes: "rich") and, for a regular
  * file that was given room in the shared data ring, reads the whole file into that room and
  * hashes it. The writer then streams the members in order from the ring into libarchive,
