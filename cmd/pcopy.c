@@ -239,6 +239,7 @@ static int tar_main(struct tarout_opts *tar, struct ui *ui, const struct run_opt
 	tar->one_fs = opts->one_fs;
 	tar->fsync = opts->copy.fsync;
 	tar->interrupted = &interrupted;
+	tar->test_slow_ms = getenv("PCOPY_TEST_SLOW_MS") ? atol(getenv("PCOPY_TEST_SLOW_MS")) : 0;
 	struct stats last;
 	memset(&last, 0, sizeof(last));
 	struct tar_ui tu = {ui, &last, "archived"};

@@ -188,8 +188,7 @@ int tarjob_worker(struct pool *p, void *arg, int index)
 	pool_worker_signals(worker_signal);
 	volatile uint64_t *claim = &p->slots[index].claim;
 	/* Test hook, as for copies: slow every member down so tests can interrupt a run. */
-	const char *slow = getenv("PCOPY_TEST_SLOW_MS");
-	struct timespec delay = {0, slow ? (atol(slow) % 1000) * 1000000L : 0};
+	struct timespec delay = {0, (j->slow_ms % 1000) * 1000000L};
 	while (!worker_stop) {
 		struct tarjob_task t;
 		if (queue_pop(p->tasks, &t, 1000, claim) != 0) {

@@ -1,9 +1,9 @@
 /*
  * tarjob: the work --tar hands to the worker pool, and what a worker does with it.
  *
- * The writer (the parent, lib/tar/tarout.c) walks the sources in archive order and puts each
- * member into a window of TARJOB_WINDOW slots in shared memory; a task names a run of
- * consecutive slots. A worker opens each member, takes its fstat, tells whether libarchive's
+ * The writer (the parent, lib/tar/tarout.c) walks the sources in archive order (tarwalk.c)
+ * and puts each member into a window of TARJOB_WINDOW slots in shared memory; a task names a
+ * run of consecutive slots. A worker opens each member, takes its fstat, tells whether libarchive's
  * disk reader has anything to add (xattrs, ACLs, file flags, holes: "rich") and, for a regular
  * file that was given room in the shared data ring, reads the whole file into that room and
  * hashes it. The writer then streams the members in order from the ring into libarchive,
@@ -71,6 +71,7 @@ struct tarjob {
 	int *roots;         /* directory descriptors the paths are relative to (before fork) */
 	size_t nroots;
 	struct at_cache dirs; /* this process's open parent directories (at.h; not shared) */
+	long slow_ms;         /* test hook: each worker sleeps this many ms (mod 1000) per member */
 };
 
 /* Map the window, the ring (RING_SIZE bytes) and the name arena. Returns 0, or -1 with errno. */

@@ -48,6 +48,8 @@ struct tarout_opts {
 	int one_fs; /* --one-file-system: do not descend into other file systems */
 	int fsync;  /* --fsync: the archive and manifest reach the disk before they are renamed */
 	volatile sig_atomic_t *interrupted; /* set by the caller's signal handler */
+	long
+	    test_slow_ms; /* test hook: workers sleep this many ms (mod 1000) per member; 0: none */
 };
 
 /*
