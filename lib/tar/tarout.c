@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/exit.h"
 #include "run/run.h"
 #include "tar/internal.h"
 
@@ -384,7 +385,7 @@ static int write_archive(const struct tarout_opts *o, char **sources, size_t nso
 		pool_signal(&t.pool, SIGTERM); /* abandon what is queued */
 	int status;
 	if (*o->interrupted) {
-		status = 128 + *o->interrupted;
+		status = PCOPY_EXIT_SIGNALLED + *o->interrupted;
 		/* Close (not archive_write_fail, after which libarchive frees no filter state);
 		 * the temporary archive is removed below. */
 		if (t.a != NULL)
@@ -393,11 +394,13 @@ static int write_archive(const struct tarout_opts *o, char **sources, size_t nso
 		if (!t.fatal && err[0] == '\0')
 			snprintf(err, errlen, "%s",
 			         t.a ? archive_error_string(t.a) : "cannot write");
-		status = 2;
+		status = PCOPY_EXIT_FATAL;
 	} else {
-		status = commit(&t, tmp) != 0 ? 2 : t.failed ? 1 : 0;
+		status = commit(&t, tmp) != 0 ? PCOPY_EXIT_FATAL
+		         : t.failed           ? PCOPY_EXIT_PARTIAL
+		                              : PCOPY_EXIT_OK;
 	}
-	if (status != 0 && status != 1 && !to_stdout && tmp != NULL)
+	if (status != PCOPY_EXIT_OK && status != PCOPY_EXIT_PARTIAL && !to_stdout && tmp != NULL)
 		unlink(tmp);
 	tick(&t);
 	finish(&t, tmp);

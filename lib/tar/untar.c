@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/array.h"
+#include "common/exit.h"
 #include "run/run.h"
 #include "tar/internal.h"
 
@@ -446,14 +447,14 @@ int untar_extract(const struct untar_opts *o, char **archives, size_t narchives,
 		untar_member_failed(&u, NULL, untar_why_msg(&u, u.w), untar_why_errno(u.w));
 	int status;
 	if (*o->interrupted)
-		status = 128 + *o->interrupted;
+		status = PCOPY_EXIT_SIGNALLED + *o->interrupted;
 	else if (rc != 0)
-		status = 2;
+		status = PCOPY_EXIT_FATAL;
 	else {
 		apply_deep(&u);
 		apply_dot(&u);
 		report_unseen(&u);
-		status = u.failed ? 1 : 0;
+		status = u.failed ? PCOPY_EXIT_PARTIAL : PCOPY_EXIT_OK;
 	}
 	/* The summary's bytes are the file data extracted, not the archives' sizes. */
 	u.stats.bytes_total = u.stats.bytes_done = u.stats.bytes_copied;

@@ -63,11 +63,12 @@ struct untar_opts {
 };
 
 /*
- * Extract the NARCHIVES ARCHIVES ("-": stdin) into o->dest. Returns 0 (all extracted and
- * verified), 1 (some members failed, were damaged, mismatched the manifest, an archive was cut
- * short, or manifest entries were not in the archives), 2 (fatal, nothing extracted: DEST or
- * the manifest unusable, an archive unreadable from its start; ERR says why), or 128 + signal
- * when interrupted (no temporary file is left). Changes the working directory to DEST.
+ * Extract the NARCHIVES ARCHIVES ("-": stdin) into o->dest. Returns an exit status
+ * (common/exit.h): PCOPY_EXIT_OK (all extracted and verified), _PARTIAL (some members failed,
+ * were damaged, mismatched the manifest, an archive was cut short, or manifest entries were
+ * not in the archives), _FATAL (fatal, nothing extracted: DEST or the manifest unusable, an
+ * archive unreadable from its start; ERR says why), or _SIGNALLED + signal when interrupted
+ * (no temporary file is left). Changes the working directory to DEST.
  */
 int untar_extract(const struct untar_opts *o, char **archives, size_t narchives,
                   const struct untar_hooks *hooks, char *err, size_t errlen);
