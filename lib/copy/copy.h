@@ -30,7 +30,7 @@
 #define COPY_TMP_PREFIX ".pcopy-tmp."
 
 /* A copy is re-read for verification through mmap in windows of COPY_MAP_WINDOW bytes when
- * at least COPY_MAP_MIN bytes without holes are to be read (copy.c, rehash_copy). */
+ * at least COPY_MAP_MIN bytes without holes are to be read (data.c, rehash_copy). */
 #define COPY_MAP_MIN (UINT64_C(16) << 20)
 #define COPY_MAP_WINDOW (UINT64_C(16) << 20)
 
