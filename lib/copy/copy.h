@@ -173,6 +173,9 @@ struct copy_opts {
 	int fsync;      /* fsync each file before its rename, and re-read it from the storage */
 	int keep_owner; /* set uid/gid (root) */
 	int check;      /* --check: compare with the destination, change nothing */
+	/* Test hook, filled by cmd/ from PCOPY_TEST_SLOW_MS: each worker sleeps this many
+	 * milliseconds (modulo 1000) before each task, so tests can interrupt a run. */
+	long test_slow_ms;
 };
 
 /* Per-worker state. */
