@@ -324,6 +324,9 @@ static int pcopy_main(struct cli *cli)
 	ui.progress = !ui.quiet && (cli->force_progress || isatty(STDERR_FILENO));
 	opts->copy.need_hash = opts->manifest != NULL || ui.json;
 	opts->copy.keep_owner = geteuid() == 0;
+	/* Test hook: copy workers, here and on MPI ranks, sleep before each task. */
+	const char *slow = getenv("PCOPY_TEST_SLOW_MS");
+	opts->copy.test_slow_ms = slow != NULL ? atol(slow) : 0;
 
 	catch_signals();
 

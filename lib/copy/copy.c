@@ -1,17 +1,17 @@
 /*
- * copy: one task in a worker: data, holes, hash, verification, metadata, rename (see copy.h).
+ * copy: one task in a worker: the one-file copy flow (copy_run and the paths per type: the
+ * regular file's attempt, symlinks, special files), metadata, rename into place (see
+ * copy.h). The data path is in data.c, split parts in part.c, --check in check.c.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #ifdef HAVE_SYS_XATTR_H
@@ -20,28 +20,7 @@
 
 #include "fs/at.h"
 #include "common/compat.h"
-#include "copy/copy.h"
-
-/* Marks a source that changed under us (distinct from real I/O errors). */
-#define CHANGED_ERRNO ESTALE
-/* O_DIRECT reads (--fsync) use offsets, lengths and a buffer aligned to this: a multiple of
- * every logical block size Linux block devices have. */
-#define DIRECT_ALIGN 4096u
-
-/*
- * Where a worker lands when a page of a mapped copy cannot be brought in (an I/O error, or
- * the file shrank): SIGBUS during rehash_copy() becomes EIO there. NULL outside it, and then
- * SIGBUS does what it always does. Process-wide because signal handlers are.
- */
-static sigjmp_buf *volatile bus_landing;
-
-static void on_sigbus(int sig)
-{
-	if (bus_landing != NULL)
-		siglongjmp(*bus_landing, 1);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
+#include "copy/internal.h"
 
 int copy_ctx_init(struct copy_ctx *c, const struct copy_opts *opts, const struct copy_root *roots,
                   const struct names *names, volatile sig_atomic_t *stop, size_t bufsize)
@@ -64,7 +43,7 @@ int copy_ctx_init(struct copy_ctx *c, const struct copy_opts *opts, const struct
 	umask(0);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigbus;
+	sa.sa_handler = copy_on_sigbus;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGBUS, &sa, NULL);
 	/* Aligned for O_DIRECT reads (--fsync: rehash_direct). */
@@ -127,271 +106,6 @@ void copy_split_name(char *buf, size_t len, long parent, uint64_t id)
 	snprintf(buf, len, "%s%ld.s%llu", COPY_TMP_PREFIX, parent, (unsigned long long)id);
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n, off_t off)
-{
-	while (n > 0) {
-		ssize_t w = pwrite(fd, p, n, off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-		off += w;
-	}
-	return 0;
-}
-
-/* Next data extent at or after OFF in a sparse-aware walk; sets *END. 0, 1 (no more data), -1. */
-static int next_extent(int fd, off_t off, off_t size, off_t *start, off_t *end)
-{
-	off_t d = lseek(fd, off, SEEK_DATA);
-	if (d < 0)
-		return errno == ENXIO ? 1 : -1;
-	if (d >= size)
-		return 1;
-	off_t h = lseek(fd, d, SEEK_HOLE);
-	if (h < 0)
-		return -1;
-	*start = d;
-	*end = h < size ? h : size;
-	return 0;
-}
-
-/*
- * Read [FROM, TO) of IN; hash it into H (when not NULL) and write it to OUT at the same
- * offsets (when OUT >= 0). With SPARSE, holes are skipped (hashed as zeros, not written).
- * Every read starts at a multiple of ALIGN and asks for a multiple of it (1: any; O_DIRECT
- * wants DIRECT_ALIGN, and then the bytes outside the range are read and left).
- * Returns 0, or -1 with errno and *IN_FAULT = 1 when reading failed (0: writing failed).
- * A file shorter than TO gives CHANGED_ERRNO.
- */
-static int stream_aligned(struct copy_ctx *c, int in, int out, uint64_t from, uint64_t to,
-                          int sparse, struct hash_state *h, int *in_fault, uint64_t align)
-{
-	off_t pos = (off_t)from, fsize = (off_t)to;
-	*in_fault = 1;
-	while (pos < fsize) {
-		off_t start = pos, end = fsize;
-		if (sparse) {
-			int r = next_extent(in, pos, fsize, &start, &end);
-			if (r < 0) {
-				if (errno != EINVAL && errno != ENOTSUP)
-					return -1;
-				sparse = 0; /* no SEEK_DATA here: plain reads */
-				start = pos;
-				end = fsize;
-			} else if (r == 1) {
-				start = end = fsize;
-			}
-		}
-		if (h != NULL && start > pos)
-			hash_update_zeros(h, (uint64_t)(start - pos));
-		pos = start;
-		while (pos < end) {
-			if (*c->stop) {
-				errno = EINTR;
-				return -1;
-			}
-			off_t base = pos & ~(off_t)(align - 1);
-			off_t want =
-			    end - base < (off_t)c->bufsize ? end : base + (off_t)c->bufsize;
-			size_t len =
-			    (size_t)(want - base + (off_t)align - 1) & ~(size_t)(align - 1);
-			ssize_t n = pread(in, c->buf, len, base);
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				return -1;
-			}
-			if (n <= pos - base) {
-				errno = CHANGED_ERRNO;
-				return -1;
-			}
-			off_t got = base + n < want ? base + n : want;
-			const unsigned char *data = c->buf + (pos - base);
-			if (h != NULL)
-				hash_update(h, data, (size_t)(got - pos));
-			if (out >= 0 && write_all(out, data, (size_t)(got - pos), pos) != 0) {
-				*in_fault = 0;
-				return -1;
-			}
-			pos = got;
-		}
-	}
-	return 0;
-}
-
-/* stream_aligned with reads of any alignment: what every copy and plain re-read uses. */
-static int stream(struct copy_ctx *c, int in, int out, uint64_t from, uint64_t to, int sparse,
-                  struct hash_state *h, int *in_fault)
-{
-	return stream_aligned(c, in, out, from, to, sparse, h, in_fault, 1);
-}
-
-/* Hash LEN mapped bytes at P into H. Returns 0, or -1 with EIO when a page faulted. */
-static int hash_mapped(struct hash_state *h, const unsigned char *p, size_t len)
-{
-	sigjmp_buf landing;
-	if (sigsetjmp(landing, 1) != 0) {
-		bus_landing = NULL;
-		errno = EIO;
-		return -1;
-	}
-	bus_landing = &landing;
-	hash_update(h, p, len);
-	bus_landing = NULL;
-	return 0;
-}
-
-/*
- * Hash [FROM, TO) of OUT, a copy this worker wrote, into H: what stream() does for a re-read,
- * but a long range without holes is hashed through a read-only mapping of the page cache,
- * which saves copying it into the buffer (a quarter less work per byte of a big file on
- * tmpfs). A page that cannot be read (SIGBUS: an I/O error, or the file shrank under us)
- * ends it with EIO, as a failed read() would. Returns 0, or -1 with errno (CHANGED_ERRNO:
- * the copy is shorter than TO).
- */
-static int rehash_copy(struct copy_ctx *c, int out, uint64_t from, uint64_t to, int sparse,
-                       struct hash_state *h)
-{
-	int in_fault;
-	struct stat st;
-	if (sparse || to - from < COPY_MAP_MIN)
-		return stream(c, out, -1, from, to, sparse, h, &in_fault);
-	if (fstat(out, &st) != 0)
-		return -1;
-	if ((uint64_t)st.st_size < to) {
-		errno = CHANGED_ERRNO;
-		return -1;
-	}
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-	for (uint64_t pos = from; pos < to;) {
-		if (*c->stop) {
-			errno = EINTR;
-			return -1;
-		}
-		uint64_t base = pos & ~(page - 1);
-		uint64_t end = base + COPY_MAP_WINDOW < to ? base + COPY_MAP_WINDOW : to;
-		void *map =
-		    mmap(NULL, (size_t)(end - base), PROT_READ, MAP_SHARED, out, (off_t)base);
-		if (map == MAP_FAILED) /* no mapping here: read the rest */
-			return stream(c, out, -1, pos, to, 0, h, &in_fault);
-		int rc =
-		    hash_mapped(h, (const unsigned char *)map + (pos - base), (size_t)(end - pos));
-		munmap(map, (size_t)(end - base));
-		if (rc != 0)
-			return -1;
-		pos = end;
-	}
-	return 0;
-}
-
-/*
- * --fsync: hash [FROM, TO) of OUT, whose data the caller has synced, as the storage holds it.
- * A plain re-read (rehash_copy) is served from the page cache and so only proves what was
- * written to memory; with O_DIRECT the kernel reads the device. Returns 0, 1 when the file
- * system refuses O_DIRECT (nothing hashed: the caller re-reads through the cache and says
- * so), or -1 with errno.
- */
-static int rehash_direct(struct copy_ctx *c, int out, uint64_t from, uint64_t to, int sparse,
-                         struct hash_state *h)
-{
-	if (c->bufsize < DIRECT_ALIGN || c->bufsize % DIRECT_ALIGN != 0)
-		return 1;
-	int fl = fcntl(out, F_GETFL);
-	if (fl < 0)
-		return -1;
-	if (fcntl(out, F_SETFL, fl | O_DIRECT) != 0)
-		return errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP ? 1 : -1;
-	int in_fault;
-	int rc = stream_aligned(c, out, -1, from, to, sparse, h, &in_fault, DIRECT_ALIGN);
-	int e = errno;
-	/* A file system may take the flag and still refuse the reads. */
-	if (rc != 0 && e == EINVAL)
-		rc = 1;
-	fcntl(out, F_SETFL, fl);
-	errno = e;
-	return rc;
-}
-
-/*
- * Re-read [FROM, TO) of the copy OUT into H to verify it: from the storage with --fsync (the
- * caller synced it first) where the file system allows O_DIRECT, else from the page cache
- * (noting COPY_NOTE_NO_DIRECT in D when --fsync asked for more). Returns 0 or -1 with errno.
- */
-static int reread_copy(struct copy_ctx *c, int out, uint64_t from, uint64_t to, int sparse,
-                       struct hash_state *h, struct copy_done *d)
-{
-	hash_reset(h);
-	if (c->opts->fsync) {
-		int rc = rehash_direct(c, out, from, to, sparse, h);
-		if (rc <= 0)
-			return rc;
-		d->notes |= COPY_NOTE_NO_DIRECT;
-		hash_reset(h);
-	}
-	return rehash_copy(c, out, from, to, sparse, h);
-}
-
-int copy_hash_fd(struct copy_ctx *c, int fd, uint64_t size, int sparse, struct hash128 *out)
-{
-	int in_fault;
-	hash_reset(c->hs);
-	if (stream(c, fd, -1, 0, size, sparse, c->hs, &in_fault) != 0)
-		return -1;
-	*out = hash_digest(c->hs);
-	return 0;
-}
-
-/* Kernel copy of [FROM, SIZE) (no hashing). 0, 1 (not supported here: fall back), -1. */
-static int copy_kernel(struct copy_ctx *c, int in, int out, uint64_t from, uint64_t size,
-                       int *in_fault)
-{
-	uint64_t done = from;
-	*in_fault = 0;
-	if (from > 0 &&
-	    (lseek(in, (off_t)from, SEEK_SET) < 0 || lseek(out, (off_t)from, SEEK_SET) < 0))
-		return -1;
-	while (done < size) {
-		if (*c->stop) {
-			errno = EINTR;
-			return -1;
-		}
-		ssize_t n = compat_copy_range(
-		    in, out,
-		    (size_t)(size - done) < (1u << 30) ? (size_t)(size - done) : (1u << 30));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (done == from && (errno == ENOSYS || errno == EXDEV || errno == EINVAL ||
-			                     errno == EOPNOTSUPP))
-				return 1;
-			return -1;
-		}
-		if (n == 0) {
-			errno = CHANGED_ERRNO;
-			*in_fault = 1;
-			return -1;
-		}
-		done += (uint64_t)n;
-	}
-	return 0;
-}
-
-/* The source of the task at hand, for its xattrs: open (SRC >= 0) or by name. */
-static struct meta_node src_node(const struct copy_ctx *c, int src)
-{
-	return (struct meta_node){src, c->at.src_fd, c->at.src};
-}
-
-/* The destination entry NAME in the task's destination directory, open (FD >= 0) or not. */
-static struct meta_node dst_node(const struct copy_ctx *c, int fd, const char *name)
-{
-	return (struct meta_node){fd, c->at.dst_fd, name};
-}
-
 /*
  * Owner, xattrs, mode and times from ST and SRC onto the new copy FD (meta_apply's order).
  * It was created with ST's permission bits; a FRESH directory's new file already has the
@@ -404,25 +118,6 @@ static int apply_meta_fd(struct copy_ctx *c, int src, int fd, const struct stat 
 		flags |= META_OWNED;
 	struct meta_node s = src_node(c, src), d = dst_node(c, fd, NULL);
 	return meta_apply(&c->meta, &s, &d, st, flags);
-}
-
-static int same_mtime(const struct stat *st, const struct copy_task *t)
-{
-	return st->st_mtim.tv_sec == t->mtime_sec && st->st_mtim.tv_nsec == t->mtime_nsec;
-}
-
-static int stat_sparse(const struct stat *st)
-{
-	return st->st_size > 0 && (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size;
-}
-
-static void fail(struct copy_done *d, enum copy_stage stage, int err)
-{
-	d->status = err == CHANGED_ERRNO ? COPY_CHANGED : COPY_FAILED;
-	if (err == EINTR)
-		d->status = COPY_INTERRUPTED;
-	d->stage = stage;
-	d->err = err;
 }
 
 /*
@@ -475,7 +170,7 @@ static int place_copy(struct copy_ctx *c, int out, const char **tmp)
 static enum copy_stage verify_copy(struct copy_ctx *c, int out, uint64_t size, int sparse,
                                    struct hash128 h, struct copy_done *d)
 {
-	if (reread_copy(c, out, 0, size, sparse, c->hs, d) != 0)
+	if (copy_reread(c, out, 0, size, sparse, c->hs, d) != 0)
 		return errno == CHANGED_ERRNO ? STAGE_VERIFY : STAGE_VERIFY_READ;
 	if (!hash_equal(h, hash_digest(c->hs))) {
 		errno = EIO;
@@ -516,7 +211,7 @@ static int copy_data(struct copy_ctx *c, const struct copy_task *t, int src, con
 	}
 	if (rc == 1) {
 		hash_reset(c->hs);
-		rc = stream(c, src, out, 0, size, sparse, hashing ? c->hs : NULL, &in_fault);
+		rc = copy_stream(c, src, out, 0, size, sparse, hashing ? c->hs : NULL, &in_fault);
 		if (hashing)
 			h = hash_digest(c->hs);
 	}
@@ -541,7 +236,7 @@ static int copy_data(struct copy_ctx *c, const struct copy_task *t, int src, con
 		goto failed;
 	}
 	/* Without --fsync the copy is re-read from the page cache now; with it, once it is on
-	 * the storage, from there (reread_copy), so the metadata comes first. */
+	 * the storage, from there (copy_reread), so the metadata comes first. */
 	if (c->opts->verify && !c->opts->fsync && (stage = verify_copy(c, out, size, sparse, h, d)))
 		goto failed;
 	if (apply_meta_fd(c, src, out, sst, (t->flags & TASK_FRESH) != 0) != 0) {
@@ -702,172 +397,6 @@ static struct stat task_stat(const struct copy_task *t)
 	return st;
 }
 
-/* TASK_SPLIT: create the shared temporary file at full size for the parts to fill. */
-static void split_start(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
-{
-	const struct copy_place *r = &c->at;
-	char name[sizeof(c->tmp)];
-	copy_split_name(name, sizeof(name), c->ppid, COPY_ID_ENTRY(t->id));
-	unlinkat(r->dst_fd, name, 0); /* left by an attempt whose worker died */
-	int fd =
-	    openat(r->dst_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		fail(d, STAGE_CREATE, errno);
-		return;
-	}
-	if (ftruncate(fd, (off_t)t->size) != 0) {
-		int e = errno;
-		close(fd);
-		unlinkat(r->dst_fd, name, 0);
-		fail(d, STAGE_WRITE, e);
-		return;
-	}
-	close(fd);
-	d->status = COPY_SPLIT;
-}
-
-/* 1 when the open source no longer has the size and mtime the scan saw. */
-static int source_changed(int src, const struct copy_task *t)
-{
-	struct stat st;
-	return fstat(src, &st) != 0 || (uint64_t)st.st_size != t->size || !same_mtime(&st, t);
-}
-
-/* Open T's source and the shared temporary file of its split copy (NAME). 0 or -1 (D set). */
-static int open_split(struct copy_ctx *c, const struct copy_task *t, const char *name, int *src,
-                      int *out, struct copy_done *d)
-{
-	const struct copy_place *r = &c->at;
-	*src = openat(r->src_fd, r->src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (*src < 0) {
-		fail(d, STAGE_OPEN_SOURCE, errno);
-		return -1;
-	}
-	*out = openat(r->dst_fd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	if (*out < 0) {
-		fail(d, STAGE_CREATE, errno);
-		close(*src);
-		return -1;
-	}
-	if (!S_ISREG(t->mode) || source_changed(*src, t)) {
-		close(*src);
-		close(*out);
-		fail(d, STAGE_READ_SOURCE, CHANGED_ERRNO);
-		return -1;
-	}
-	return 0;
-}
-
-/* TASK_PART: copy one range of a split file, hash it, re-read and compare. */
-static void copy_part(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
-{
-	char name[sizeof(c->tmp)];
-	copy_split_name(name, sizeof(name), c->ppid, COPY_ID_ENTRY(t->id));
-	int src, out;
-	if (open_split(c, t, name, &src, &out, d) != 0)
-		return;
-	uint64_t from = t->part_off, to = t->part_off + t->part_len;
-	int sparse = (t->flags & TASK_SPARSE) != 0;
-	int in_fault = 0, rc = 1;
-	enum copy_stage stage = STAGE_NONE;
-	compat_sequential(src);
-	if (!c->opts->verify && !sparse)
-		rc = copy_kernel(c, src, out, from, to, &in_fault);
-	if (rc == 1) {
-		hash_reset(c->hs);
-		rc = stream(c, src, out, from, to, sparse, c->opts->verify ? c->hs : NULL,
-		            &in_fault);
-	}
-	if (rc != 0) {
-		stage = in_fault ? STAGE_READ_SOURCE : STAGE_WRITE;
-	} else if (c->opts->fsync && fdatasync(out) != 0) {
-		stage = STAGE_SYNC; /* --fsync: the part is re-read from the storage */
-	} else if (c->opts->verify) {
-		struct hash128 h = hash_digest(c->hs);
-		if (reread_copy(c, out, from, to, sparse, c->hs, d) != 0) {
-			stage = errno == CHANGED_ERRNO ? STAGE_VERIFY : STAGE_VERIFY_READ;
-		} else if (!hash_equal(h, hash_digest(c->hs))) {
-			errno = EIO;
-			stage = STAGE_VERIFY;
-		}
-	}
-	if (stage == STAGE_NONE && source_changed(src, t)) {
-		errno = CHANGED_ERRNO;
-		stage = STAGE_READ_SOURCE;
-	}
-	if (stage != STAGE_NONE) {
-		fail(d, stage, errno);
-	} else {
-		d->status = COPY_PART;
-		d->bytes = t->part_len;
-	}
-	close(src);
-	close(out);
-}
-
-/* A seal whose worker died after the rename: the copy is in place if it looks like it. */
-static int sealed_before(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
-{
-	const struct copy_place *r = &c->at;
-	struct stat st;
-	if (fstatat(r->dst_fd, r->dst, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size != t->size || !same_mtime(&st, t))
-		return 0;
-	int fd = openat(r->dst_fd, r->dst, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	int ok = !c->opts->need_hash ||
-	         copy_hash_fd(c, fd, t->size, (t->flags & TASK_SPARSE) != 0, &d->hash) == 0;
-	close(fd);
-	if (!ok)
-		return 0;
-	d->hashed = c->opts->need_hash;
-	d->status = COPY_COPIED;
-	d->bytes = t->size;
-	return 1;
-}
-
-/* TASK_SEAL: the parts are in; check the source, hash, metadata, rename into place. */
-static void copy_seal(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
-{
-	const struct copy_place *r = &c->at;
-	char name[sizeof(c->tmp)];
-	copy_split_name(name, sizeof(name), c->ppid, COPY_ID_ENTRY(t->id));
-	int src, out;
-	if (open_split(c, t, name, &src, &out, d) != 0) {
-		if (d->stage == STAGE_CREATE && d->err == ENOENT && sealed_before(c, t, d))
-			d->stage = STAGE_NONE, d->err = 0;
-		else if (d->stage != STAGE_CREATE)
-			unlinkat(r->dst_fd, name, 0);
-		return;
-	}
-	struct stat sst;
-	enum copy_stage stage = STAGE_NONE;
-	int sparse = (t->flags & TASK_SPARSE) != 0;
-	struct meta_node sn = src_node(c, src), dn = dst_node(c, out, NULL);
-	if (fstat(src, &sst) != 0)
-		stage = STAGE_READ_SOURCE;
-	else if (c->opts->need_hash && copy_hash_fd(c, out, t->size, sparse, &d->hash) != 0)
-		stage = STAGE_VERIFY_READ;
-	else if (meta_apply(&c->meta, &sn, &dn, &sst, 0) != 0) /* created 0600: mode in full */
-		stage = STAGE_METADATA;
-	else if (c->opts->fsync && fsync(out) != 0)
-		stage = STAGE_SYNC;
-	else if (renameat(r->dst_fd, name, r->dst_fd, r->dst) != 0)
-		stage = errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST ? STAGE_DEST_DIR
-		                                                                 : STAGE_RENAME;
-	if (stage != STAGE_NONE) {
-		fail(d, stage, errno);
-		unlinkat(r->dst_fd, name, 0);
-	} else {
-		d->status = COPY_COPIED;
-		d->bytes = t->size;
-		d->hashed = c->opts->need_hash;
-	}
-	close(src);
-	close(out);
-}
-
 static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
 {
 	const struct copy_place *r = &c->at;
@@ -924,7 +453,7 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 			break;
 		}
 		if (t->flags & TASK_SPLIT) {
-			split_start(c, t, d);
+			copy_split_start(c, t, d);
 			break;
 		}
 		if (sst.st_size > (off_t)c->bufsize)
@@ -1019,165 +548,6 @@ static void copy_special(struct copy_ctx *c, const struct copy_task *t, struct c
 		return;
 	}
 	unlinkat(r->dst_fd, tmp, 0);
-}
-
-int copy_quick_same(const struct stat *src, const struct stat *dst, int owner)
-{
-	return S_ISREG(src->st_mode) && S_ISREG(dst->st_mode) && src->st_size == dst->st_size &&
-	       src->st_mtim.tv_sec == dst->st_mtim.tv_sec &&
-	       src->st_mtim.tv_nsec == dst->st_mtim.tv_nsec &&
-	       (src->st_mode & 07777) == (dst->st_mode & 07777) &&
-	       (!owner || (src->st_uid == dst->st_uid && src->st_gid == dst->st_gid));
-}
-
-uint32_t copy_compare_stat(const struct stat *a, const struct stat *b, int owner)
-{
-	if ((a->st_mode & S_IFMT) != (b->st_mode & S_IFMT))
-		return DIFF_TYPE;
-	uint32_t diff = 0;
-	if (!S_ISLNK(a->st_mode) && (a->st_mode & 07777) != (b->st_mode & 07777))
-		diff |= DIFF_MODE;
-	if (owner && (a->st_uid != b->st_uid || a->st_gid != b->st_gid))
-		diff |= DIFF_OWNER;
-	if (a->st_mtim.tv_sec != b->st_mtim.tv_sec || a->st_mtim.tv_nsec != b->st_mtim.tv_nsec)
-		diff |= DIFF_TIMES;
-	if (S_ISREG(a->st_mode) && a->st_size != b->st_size)
-		diff |= DIFF_CONTENT;
-	if ((S_ISCHR(a->st_mode) || S_ISBLK(a->st_mode)) && a->st_rdev != b->st_rdev)
-		diff |= DIFF_DEVICE;
-	return diff;
-}
-
-uint32_t copy_compare_xattrs(struct meta_ctx *m, const struct meta_node *src,
-                             const struct meta_node *dst)
-{
-	unsigned what = 0;
-	if (meta_xattrs(m, src, dst, 0, &what) < 0)
-		return 0;
-	return (what & META_DIFF_XATTR ? DIFF_XATTR : 0) | (what & META_DIFF_ACL ? DIFF_ACL : 0);
-}
-
-/* 1 when A and B are names of the same inode in the destination tree (DST) or the source. */
-static int same_inode(const struct copy_linkname *a, const struct copy_linkname *b, int dst)
-{
-	return dst ? a->dst_dev == b->dst_dev && a->dst_ino == b->dst_ino
-	           : a->src_dev == b->src_dev && a->src_ino == b->src_ino;
-}
-
-/* Order names by their inode in one tree, then by ENTRY. */
-static int by_inode(const struct copy_linkname *a, const struct copy_linkname *b, int dst)
-{
-	uint64_t ad = dst ? a->dst_dev : a->src_dev, bd = dst ? b->dst_dev : b->src_dev;
-	uint64_t ai = dst ? a->dst_ino : a->src_ino, bi = dst ? b->dst_ino : b->src_ino;
-	if (ad != bd)
-		return ad < bd ? -1 : 1;
-	if (ai != bi)
-		return ai < bi ? -1 : 1;
-	return a->entry < b->entry ? -1 : a->entry > b->entry;
-}
-
-static int by_src(const void *a, const void *b)
-{
-	return by_inode(a, b, 0);
-}
-
-static int by_dst(const void *a, const void *b)
-{
-	return by_inode(a, b, 1);
-}
-
-/* Sorted by their inode in tree SIDE, mark each name that is not on the same inode in the
- * other tree as the first name of its group. */
-static void mark_split(struct copy_linkname *p, size_t n, int side)
-{
-	for (size_t i = 1, first = 0; i < n; i++) {
-		if (!same_inode(&p[i], &p[first], side))
-			first = i;
-		else if (!same_inode(&p[i], &p[first], !side))
-			p[i].differs = 1;
-	}
-}
-
-void copy_link_diffs(struct copy_linkname *p, size_t n)
-{
-	if (n < 2) /* nothing to group (and qsort wants a real array) */
-		return;
-	/* Names of one source inode must share one destination inode ... */
-	qsort(p, n, sizeof(*p), by_src);
-	mark_split(p, n, 0);
-	/* ... and names of one destination inode one source inode. */
-	qsort(p, n, sizeof(*p), by_dst);
-	mark_split(p, n, 1);
-}
-
-/* Compare regular file contents of the open SRC and the destination name DST. */
-static int contents_differ(struct copy_ctx *c, int src, const struct stat *sst,
-                           const struct stat *dst_st, struct copy_done *d)
-{
-	const struct copy_place *r = &c->at;
-	int dfd = openat(r->dst_fd, r->dst, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0)
-		return 1;
-	struct hash128 hs, hd;
-	int ok = copy_hash_fd(c, src, (uint64_t)sst->st_size, stat_sparse(sst), &hs) == 0;
-	if (ok) {
-		d->hash = hs;
-		d->hashed = 1;
-	}
-	ok = ok && copy_hash_fd(c, dfd, (uint64_t)dst_st->st_size, stat_sparse(dst_st), &hd) == 0;
-	close(dfd);
-	return !ok || !hash_equal(hs, hd);
-}
-
-/* --check for one entry. */
-static void copy_compare(struct copy_ctx *c, struct copy_done *d)
-{
-	const struct copy_place *r = &c->at;
-	const char *srcname = r->src;
-	struct stat sst, dst;
-	if (fstatat(r->src_fd, srcname, &sst, AT_SYMLINK_NOFOLLOW) != 0) {
-		fail(d, STAGE_OPEN_SOURCE, errno);
-		return;
-	}
-	d->bytes = S_ISREG(sst.st_mode) ? (uint64_t)sst.st_size : 0;
-	if (fstatat(r->dst_fd, r->dst, &dst, AT_SYMLINK_NOFOLLOW) != 0) {
-		d->diff = DIFF_MISSING;
-	} else {
-		d->diff = copy_compare_stat(&sst, &dst, c->opts->keep_owner);
-	}
-	if (d->diff & (DIFF_MISSING | DIFF_TYPE)) {
-		d->status = COPY_DIFFERENT;
-		return;
-	}
-	if (sst.st_nlink > 1 || dst.st_nlink > 1) { /* which names share it: see complete() */
-		d->notes |= COPY_NOTE_LINKS;
-		d->src_dev = sst.st_dev, d->src_ino = sst.st_ino;
-		d->dst_dev = dst.st_dev, d->dst_ino = dst.st_ino;
-	}
-	struct meta_node sn = src_node(c, -1), dn = dst_node(c, -1, r->dst);
-	d->diff |= copy_compare_xattrs(&c->meta, &sn, &dn);
-	if (S_ISREG(sst.st_mode) && !(d->diff & DIFF_CONTENT)) {
-		int src = openat(r->src_fd, srcname,
-		                 O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-		if (src < 0) {
-			fail(d, STAGE_OPEN_SOURCE, errno);
-			return;
-		}
-		if (contents_differ(c, src, &sst, &dst, d))
-			d->diff |= DIFF_CONTENT;
-		close(src);
-	} else if (S_ISLNK(sst.st_mode)) {
-		char a[PATH_MAX + 1], b[PATH_MAX + 1];
-		ssize_t na = readlinkat(r->src_fd, srcname, a, sizeof(a));
-		ssize_t nb = readlinkat(r->dst_fd, r->dst, b, sizeof(b));
-		if (na < 0) {
-			fail(d, STAGE_READ_LINK, errno);
-			return;
-		}
-		if (na != nb || memcmp(a, b, (size_t)na) != 0)
-			d->diff |= DIFF_LINK;
-	}
-	d->status = d->diff ? COPY_DIFFERENT : COPY_SKIPPED;
 }
 
 /* Open the parent directories of T's source and destination (see at.h) into c->at. */

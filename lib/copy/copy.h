@@ -30,7 +30,7 @@
 #define COPY_TMP_PREFIX ".pcopy-tmp."
 
 /* A copy is re-read for verification through mmap in windows of COPY_MAP_WINDOW bytes when
- * at least COPY_MAP_MIN bytes without holes are to be read (copy.c, rehash_copy). */
+ * at least COPY_MAP_MIN bytes without holes are to be read (data.c, rehash_copy). */
 #define COPY_MAP_MIN (UINT64_C(16) << 20)
 #define COPY_MAP_WINDOW (UINT64_C(16) << 20)
 
@@ -173,6 +173,9 @@ struct copy_opts {
 	int fsync;      /* fsync each file before its rename, and re-read it from the storage */
 	int keep_owner; /* set uid/gid (root) */
 	int check;      /* --check: compare with the destination, change nothing */
+	/* Test hook, filled by cmd/ from PCOPY_TEST_SLOW_MS: each worker sleeps this many
+	 * milliseconds (modulo 1000) before each task, so tests can interrupt a run. */
+	long test_slow_ms;
 };
 
 /* Per-worker state. */

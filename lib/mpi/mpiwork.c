@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "common/array.h"
+#include "copy/worker.h"
 #include "mpi/mpiwork.h"
 #include "common/path.h"
 
@@ -579,7 +580,8 @@ void mpiwork_drop(struct mpiwork *m)
 
 /* An agent's state. */
 struct serve {
-	struct run run;    /* opts.copy, croots, names and pool: what run_worker needs */
+	struct run run;                 /* opts.copy, croots, names and pool */
+	struct copy_worker_args worker; /* the pool's workers' ARG (points into RUN) */
 	dev_t *devs;       /* per root: this rank's st_dev of the source directory ... */
 	dev_t *lead_devs;  /* ... and rank 0's, reported in its place */
 	struct scan scan;  /* reads the directories asked for */
@@ -628,8 +630,12 @@ static int serve_setup(struct serve *s, volatile sig_atomic_t *interrupted, int3
 		free(buf);
 		return -1;
 	}
-	r->worker_tag = (long)rank << 22; /* above every Linux pid: never another rank's */
-	r->split_parent = (long)pid;
+	s->worker.opts = &r->opts.copy;
+	s->worker.roots = r->croots;
+	s->worker.names = &r->names;
+	s->worker.bufsize = COPY_WORKER_BUF;
+	s->worker.pid_tag = (long)rank << 22; /* above every Linux pid: never another rank's */
+	s->worker.split_parent = (long)pid;
 	for (uint32_t i = 0; i < nroots; i++) {
 		char *dev, *src, *dst;
 		r->croots[i].src_fd = r->croots[i].dst_fd = -1;
@@ -878,7 +884,7 @@ int mpiwork_serve(volatile sig_atomic_t *interrupted)
 	int jobs = s.run.opts.jobs > 0 ? s.run.opts.jobs : 1;
 	uint32_t cap = (uint32_t)(MPIWORK_CREDIT * jobs + 1);
 	if (failed[0] == 0 && pool_start(&s.run.pool, jobs, cap, sizeof(struct copy_task),
-	                                 sizeof(struct copy_done), run_worker, &s.run) == 0)
+	                                 sizeof(struct copy_done), copy_worker, &s.worker) == 0)
 		s.pool_up = 1;
 	int status = PCOPY_EXIT_OK;
 	if (s.pool_up) {

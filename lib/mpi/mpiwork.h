@@ -5,7 +5,7 @@
  * metadata, manifest, summary and exit status. mpiwork_lead() gives it a struct run_remote
  * through which the other ranks ("agents") take part of the work: each agent opens the same
  * roots (the file system is seen at the same paths on every node), runs a pool of -j worker
- * processes (run_worker, the single-node workers' code) on the tasks it is handed, reads the
+ * processes (copy_worker, the single-node workers' code) on the tasks it is handed, reads the
  * directories it is asked to list, and sends the completions and listings back. Agents decide
  * nothing, count nothing and print nothing.
  *

@@ -186,6 +186,25 @@ void pool_worker_signals(void (*handler)(int))
 	signal(SIGPIPE, SIG_IGN);
 }
 
+void pool_serve(struct pool *p, int index, volatile sig_atomic_t *stop, void *task, void *done,
+                void (*fn)(void *ctx, const void *task, void *done), void *ctx)
+{
+	volatile uint64_t *claim = &p->slots[index].claim;
+	while (!*stop) {
+		if (queue_pop(p->tasks, task, 1000, claim) != 0) {
+			if (errno == EPIPE || pool_orphaned(p))
+				return;
+			continue;
+		}
+		fn(ctx, task, done);
+		while (queue_push(p->done, done, 1000) != 0) {
+			if (errno == EPIPE || pool_orphaned(p))
+				return;
+		}
+		*claim = 0;
+	}
+}
+
 int pool_orphaned(const struct pool *p)
 {
 	return getppid() != p->parent;

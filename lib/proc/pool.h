@@ -8,11 +8,13 @@
  *
  * Every task and completion message starts with a uint64_t id (see queue_pop's claim).
  * A worker runs WORKER(ARG, index, claim) and exits with its return value; it must set
- * *claim back to 0 once the completion for its current task has been pushed.
+ * *claim back to 0 once the completion for its current task has been pushed (pool_serve
+ * does this for a worker that answers each task with one completion).
  */
 #ifndef PCOPY_POOL_H
 #define PCOPY_POOL_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -80,6 +82,14 @@ int pool_stop(struct pool *p, int grace_ms);
  * wait returns EINTR, and ignore SIGPIPE.
  */
 void pool_worker_signals(void (*handler)(int));
+
+/*
+ * In worker INDEX: pop a task into TASK, call FN(CTX, TASK, DONE), push the completion DONE
+ * and release the claim, until *STOP is set, the task queue closes (EPIPE) or the parent is
+ * gone. TASK and DONE are the caller's buffers of the pool's task and completion sizes.
+ */
+void pool_serve(struct pool *p, int index, volatile sig_atomic_t *stop, void *task, void *done,
+                void (*fn)(void *ctx, const void *task, void *done), void *ctx);
 
 /* In a worker: 1 when the parent that started the pool is gone. */
 int pool_orphaned(const struct pool *p);

@@ -32,7 +32,6 @@
 #define RUN_SPLIT_MIN (UINT64_C(256) << 20)
 #define RUN_PART_MIN (UINT64_C(64) << 20)
 #define RUN_MAX_PARTS 64
-#define RUN_IO_BUF (1u << 20)
 
 /* A non-directory entry. Parent only. */
 struct entry {
@@ -538,62 +537,6 @@ static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_exis
 		}
 	}
 	return 0;
-}
-
-/* ---- workers ---------------------------------------------------------------------------- */
-
-static volatile sig_atomic_t worker_stop;
-
-static void worker_signal(int sig)
-{
-	worker_stop = sig;
-}
-
-int run_worker(struct pool *p, void *arg, int index)
-{
-	struct run *r = arg;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = worker_signal; /* no SA_RESTART: waits return EINTR */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGCHLD, SIG_DFL);
-	struct copy_ctx ctx;
-	if (copy_ctx_init(&ctx, &r->opts.copy, r->croots, &r->names, &worker_stop, RUN_IO_BUF) != 0)
-		return 3;
-	ctx.pid += r->worker_tag;
-	if (r->split_parent != 0)
-		ctx.ppid = r->split_parent;
-	volatile uint64_t *claim = &p->slots[index].claim;
-	/* Test hook: slow every task down so tests can interrupt a run at a known point. */
-	const char *slow = getenv("PCOPY_TEST_SLOW_MS");
-	struct timespec delay = {0, 0};
-	if (slow != NULL)
-		delay.tv_nsec = (atol(slow) % 1000) * 1000000L;
-	while (!worker_stop) {
-		struct copy_task t;
-		if (queue_pop(p->tasks, &t, 1000, claim) != 0) {
-			if (errno == EPIPE || pool_orphaned(p))
-				break;
-			continue;
-		}
-		struct copy_done d;
-		if (delay.tv_nsec > 0)
-			nanosleep(&delay, NULL);
-		copy_run(&ctx, &t, &d);
-		while (queue_push(p->done, &d, 1000) != 0) {
-			if (errno == EPIPE || pool_orphaned(p))
-				goto out;
-		}
-		*claim = 0;
-	}
-out:
-	copy_ctx_free(&ctx);
-	/* Stopped by a signal while the parent goes on: exit so that it starts a replacement. */
-	return worker_stop && !pool_orphaned(p) ? 1 : 0;
 }
 
 /* ---- completions ---------------------------------------------------------------------- */
@@ -1513,8 +1456,12 @@ int run_execute(struct run *r)
 {
 	r->start = run_now();
 	int jobs = r->opts.jobs > 0 ? r->opts.jobs : 1;
+	r->worker.opts = &r->opts.copy;
+	r->worker.roots = r->croots;
+	r->worker.names = &r->names;
+	r->worker.bufsize = COPY_WORKER_BUF; /* pid_tag, split_parent: 0, the pool's own */
 	if (pool_start(&r->pool, jobs, RUN_QUEUE_CAP, sizeof(struct copy_task),
-	               sizeof(struct copy_done), run_worker, r) != 0) {
+	               sizeof(struct copy_done), copy_worker, &r->worker) != 0) {
 		run_fail(r, "cannot start %d worker processes: %s", jobs, strerror(errno));
 		return RUN_FATAL;
 	}

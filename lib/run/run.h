@@ -18,6 +18,7 @@
 #include "common/exit.h"
 #include "fs/at.h"
 #include "copy/copy.h"
+#include "copy/worker.h"
 #include "proc/pool.h"
 #include "report/progress.h"
 #include "fs/scan.h"
@@ -147,13 +148,12 @@ struct run {
 	struct at_cache dst_dirs;  /* the parent's open destination directories (at.h) */
 	struct at_cache link_dirs; /* the same for the first names of hard links */
 	struct pool pool;
+	struct copy_worker_args worker;  /* the pool's workers' ARG, filled by run_execute */
 	const struct run_remote *remote; /* set by the caller before run_execute, or NULL */
 	size_t remote_out;               /* tasks handed to REMOTE and not yet completed */
 	uint64_t local_bytes;            /* data of the tasks in the local pool (task_cost) */
 	uint64_t split_min, part_min;    /* files split into parts, and the smallest part */
-	long worker_tag;   /* added to worker pids in temporary names (ranks on other machines) */
-	long split_parent; /* pid in the names of split temporaries; 0: the pool's parent */
-	struct copy_linkname *lnames; /* --check: names with other links, compared at the end */
+	struct copy_linkname *lnames;    /* --check: names with other links, compared at the end */
 	size_t nlnames, lnames_cap;
 	int noted_direct;    /* the warning that O_DIRECT was refused has been given */
 	int manifest_fd;     /* --manifest FILE: an unnamed file in its directory, opened by
@@ -181,13 +181,6 @@ int run_execute(struct run *r);
 
 /* Free everything. */
 void run_free(struct run *r);
-
-/*
- * The body of a worker process of a pool whose ARG is a struct run with opts.copy, croots
- * and names set (run_execute's own pool, or an MPI rank's): take tasks and push completions
- * until the task queue closes or the pool's parent is gone. Returns the exit status.
- */
-int run_worker(struct pool *p, void *arg, int index);
 
 /* Monotonic clock in seconds. */
 double run_now(void);

@@ -54,6 +54,27 @@ static int worker(struct pool *p, void *arg, int index)
 	return 0;
 }
 
+/* The same as worker, through pool_serve. */
+static void serve_one(void *ctx, const void *task, void *done)
+{
+	(void)ctx;
+	const struct job *j = task;
+	if (j->crash && __sync_bool_compare_and_swap(crashed_once, 0, 1))
+		raise(SIGKILL);
+	struct result r = {j->id, (uint64_t)getpid()};
+	memcpy(done, &r, sizeof(r));
+}
+
+static int serve_worker(struct pool *p, void *arg, int index)
+{
+	(void)arg;
+	static volatile sig_atomic_t stop;
+	struct job j;
+	struct result r;
+	pool_serve(p, index, &stop, &j, &r, serve_one, NULL);
+	return 0;
+}
+
 struct lost {
 	struct pool *p;
 	int count;
@@ -69,12 +90,12 @@ static void on_lost(void *ctx, uint64_t claim, pid_t pid, int wstatus)
 	assert_int_equal(pool_submit(l->p, &j, 1000), 0);
 }
 
-static void run_pool(int crash_at)
+static void run_pool(int crash_at, pool_worker_fn fn)
 {
 	struct pool p;
 	crashed_once = mmap_shared_int();
-	assert_int_equal(
-	    pool_start(&p, 3, 8, sizeof(struct job), sizeof(struct result), worker, NULL), 0);
+	assert_int_equal(pool_start(&p, 3, 8, sizeof(struct job), sizeof(struct result), fn, NULL),
+	                 0);
 	assert_int_equal(pool_alive(&p), 3);
 	enum { N = 500 };
 	unsigned char seen[N + 1] = {0};
@@ -111,13 +132,21 @@ static void run_pool(int crash_at)
 static void test_every_task_once(void **state)
 {
 	(void)state;
-	run_pool(0);
+	run_pool(0, worker);
 }
 
 static void test_dead_worker_replaced(void **state)
 {
 	(void)state;
-	run_pool(77);
+	run_pool(77, worker);
+}
+
+/* pool_serve does the same: every task once, a task lost with its worker given again. */
+static void test_serve(void **state)
+{
+	(void)state;
+	run_pool(0, serve_worker);
+	run_pool(77, serve_worker);
 }
 
 /* 1 while PID is a live process (not gone, not a zombie). */
@@ -183,6 +212,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_every_task_once),
 	    cmocka_unit_test(test_dead_worker_replaced),
+	    cmocka_unit_test(test_serve),
 	    cmocka_unit_test(test_workers_leave_with_parent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,285 @@
+/*
+ * copy/data.c: the data path of a copy: streaming read, hash and write (holes skipped),
+ * the re-hash of a copy through mmap, the kernel copy (copy_file_range), and the O_DIRECT
+ * re-read that --fsync verifies against (see copy.h, internal.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/compat.h"
+#include "copy/internal.h"
+
+/*
+ * Where a worker lands when a page of a mapped copy cannot be brought in (an I/O error, or
+ * the file shrank): SIGBUS during rehash_copy() becomes EIO there. NULL outside it, and then
+ * SIGBUS does what it always does. Process-wide because signal handlers are.
+ */
+static sigjmp_buf *volatile bus_landing;
+
+void copy_on_sigbus(int sig)
+{
+	if (bus_landing != NULL)
+		siglongjmp(*bus_landing, 1);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static int write_all(int fd, const unsigned char *p, size_t n, off_t off)
+{
+	while (n > 0) {
+		ssize_t w = pwrite(fd, p, n, off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+		off += w;
+	}
+	return 0;
+}
+
+/* Next data extent at or after OFF in a sparse-aware walk; sets *END. 0, 1 (no more data), -1. */
+static int next_extent(int fd, off_t off, off_t size, off_t *start, off_t *end)
+{
+	off_t d = lseek(fd, off, SEEK_DATA);
+	if (d < 0)
+		return errno == ENXIO ? 1 : -1;
+	if (d >= size)
+		return 1;
+	off_t h = lseek(fd, d, SEEK_HOLE);
+	if (h < 0)
+		return -1;
+	*start = d;
+	*end = h < size ? h : size;
+	return 0;
+}
+
+/*
+ * Read [FROM, TO) of IN; hash it into H (when not NULL) and write it to OUT at the same
+ * offsets (when OUT >= 0). With SPARSE, holes are skipped (hashed as zeros, not written).
+ * Every read starts at a multiple of ALIGN and asks for a multiple of it (1: any; O_DIRECT
+ * wants DIRECT_ALIGN, and then the bytes outside the range are read and left).
+ * Returns 0, or -1 with errno and *IN_FAULT = 1 when reading failed (0: writing failed).
+ * A file shorter than TO gives CHANGED_ERRNO.
+ */
+static int stream_aligned(struct copy_ctx *c, int in, int out, uint64_t from, uint64_t to,
+                          int sparse, struct hash_state *h, int *in_fault, uint64_t align)
+{
+	off_t pos = (off_t)from, fsize = (off_t)to;
+	*in_fault = 1;
+	while (pos < fsize) {
+		off_t start = pos, end = fsize;
+		if (sparse) {
+			int r = next_extent(in, pos, fsize, &start, &end);
+			if (r < 0) {
+				if (errno != EINVAL && errno != ENOTSUP)
+					return -1;
+				sparse = 0; /* no SEEK_DATA here: plain reads */
+				start = pos;
+				end = fsize;
+			} else if (r == 1) {
+				start = end = fsize;
+			}
+		}
+		if (h != NULL && start > pos)
+			hash_update_zeros(h, (uint64_t)(start - pos));
+		pos = start;
+		while (pos < end) {
+			if (*c->stop) {
+				errno = EINTR;
+				return -1;
+			}
+			off_t base = pos & ~(off_t)(align - 1);
+			off_t want =
+			    end - base < (off_t)c->bufsize ? end : base + (off_t)c->bufsize;
+			size_t len =
+			    (size_t)(want - base + (off_t)align - 1) & ~(size_t)(align - 1);
+			ssize_t n = pread(in, c->buf, len, base);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				return -1;
+			}
+			if (n <= pos - base) {
+				errno = CHANGED_ERRNO;
+				return -1;
+			}
+			off_t got = base + n < want ? base + n : want;
+			const unsigned char *data = c->buf + (pos - base);
+			if (h != NULL)
+				hash_update(h, data, (size_t)(got - pos));
+			if (out >= 0 && write_all(out, data, (size_t)(got - pos), pos) != 0) {
+				*in_fault = 0;
+				return -1;
+			}
+			pos = got;
+		}
+	}
+	return 0;
+}
+
+/* stream_aligned with reads of any alignment: what every copy and plain re-read uses. */
+int copy_stream(struct copy_ctx *c, int in, int out, uint64_t from, uint64_t to, int sparse,
+                struct hash_state *h, int *in_fault)
+{
+	return stream_aligned(c, in, out, from, to, sparse, h, in_fault, 1);
+}
+
+/* Hash LEN mapped bytes at P into H. Returns 0, or -1 with EIO when a page faulted. */
+static int hash_mapped(struct hash_state *h, const unsigned char *p, size_t len)
+{
+	sigjmp_buf landing;
+	if (sigsetjmp(landing, 1) != 0) {
+		bus_landing = NULL;
+		errno = EIO;
+		return -1;
+	}
+	bus_landing = &landing;
+	hash_update(h, p, len);
+	bus_landing = NULL;
+	return 0;
+}
+
+/*
+ * Hash [FROM, TO) of OUT, a copy this worker wrote, into H: what copy_stream() does for a re-read,
+ * but a long range without holes is hashed through a read-only mapping of the page cache,
+ * which saves copying it into the buffer (a quarter less work per byte of a big file on
+ * tmpfs). A page that cannot be read (SIGBUS: an I/O error, or the file shrank under us)
+ * ends it with EIO, as a failed read() would. Returns 0, or -1 with errno (CHANGED_ERRNO:
+ * the copy is shorter than TO).
+ */
+static int rehash_copy(struct copy_ctx *c, int out, uint64_t from, uint64_t to, int sparse,
+                       struct hash_state *h)
+{
+	int in_fault;
+	struct stat st;
+	if (sparse || to - from < COPY_MAP_MIN)
+		return copy_stream(c, out, -1, from, to, sparse, h, &in_fault);
+	if (fstat(out, &st) != 0)
+		return -1;
+	if ((uint64_t)st.st_size < to) {
+		errno = CHANGED_ERRNO;
+		return -1;
+	}
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	for (uint64_t pos = from; pos < to;) {
+		if (*c->stop) {
+			errno = EINTR;
+			return -1;
+		}
+		uint64_t base = pos & ~(page - 1);
+		uint64_t end = base + COPY_MAP_WINDOW < to ? base + COPY_MAP_WINDOW : to;
+		void *map =
+		    mmap(NULL, (size_t)(end - base), PROT_READ, MAP_SHARED, out, (off_t)base);
+		if (map == MAP_FAILED) /* no mapping here: read the rest */
+			return copy_stream(c, out, -1, pos, to, 0, h, &in_fault);
+		int rc =
+		    hash_mapped(h, (const unsigned char *)map + (pos - base), (size_t)(end - pos));
+		munmap(map, (size_t)(end - base));
+		if (rc != 0)
+			return -1;
+		pos = end;
+	}
+	return 0;
+}
+
+/*
+ * --fsync: hash [FROM, TO) of OUT, whose data the caller has synced, as the storage holds it.
+ * A plain re-read (rehash_copy) is served from the page cache and so only proves what was
+ * written to memory; with O_DIRECT the kernel reads the device. Returns 0, 1 when the file
+ * system refuses O_DIRECT (nothing hashed: the caller re-reads through the cache and says
+ * so), or -1 with errno.
+ */
+static int rehash_direct(struct copy_ctx *c, int out, uint64_t from, uint64_t to, int sparse,
+                         struct hash_state *h)
+{
+	if (c->bufsize < DIRECT_ALIGN || c->bufsize % DIRECT_ALIGN != 0)
+		return 1;
+	int fl = fcntl(out, F_GETFL);
+	if (fl < 0)
+		return -1;
+	if (fcntl(out, F_SETFL, fl | O_DIRECT) != 0)
+		return errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP ? 1 : -1;
+	int in_fault;
+	int rc = stream_aligned(c, out, -1, from, to, sparse, h, &in_fault, DIRECT_ALIGN);
+	int e = errno;
+	/* A file system may take the flag and still refuse the reads. */
+	if (rc != 0 && e == EINVAL)
+		rc = 1;
+	fcntl(out, F_SETFL, fl);
+	errno = e;
+	return rc;
+}
+
+/*
+ * Re-read [FROM, TO) of the copy OUT into H to verify it: from the storage with --fsync (the
+ * caller synced it first) where the file system allows O_DIRECT, else from the page cache
+ * (noting COPY_NOTE_NO_DIRECT in D when --fsync asked for more). Returns 0 or -1 with errno.
+ */
+int copy_reread(struct copy_ctx *c, int out, uint64_t from, uint64_t to, int sparse,
+                struct hash_state *h, struct copy_done *d)
+{
+	hash_reset(h);
+	if (c->opts->fsync) {
+		int rc = rehash_direct(c, out, from, to, sparse, h);
+		if (rc <= 0)
+			return rc;
+		d->notes |= COPY_NOTE_NO_DIRECT;
+		hash_reset(h);
+	}
+	return rehash_copy(c, out, from, to, sparse, h);
+}
+
+int copy_hash_fd(struct copy_ctx *c, int fd, uint64_t size, int sparse, struct hash128 *out)
+{
+	int in_fault;
+	hash_reset(c->hs);
+	if (copy_stream(c, fd, -1, 0, size, sparse, c->hs, &in_fault) != 0)
+		return -1;
+	*out = hash_digest(c->hs);
+	return 0;
+}
+
+/* Kernel copy of [FROM, SIZE) (no hashing). 0, 1 (not supported here: fall back), -1. */
+int copy_kernel(struct copy_ctx *c, int in, int out, uint64_t from, uint64_t size, int *in_fault)
+{
+	uint64_t done = from;
+	*in_fault = 0;
+	if (from > 0 &&
+	    (lseek(in, (off_t)from, SEEK_SET) < 0 || lseek(out, (off_t)from, SEEK_SET) < 0))
+		return -1;
+	while (done < size) {
+		if (*c->stop) {
+			errno = EINTR;
+			return -1;
+		}
+		ssize_t n = compat_copy_range(
+		    in, out,
+		    (size_t)(size - done) < (1u << 30) ? (size_t)(size - done) : (1u << 30));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (done == from && (errno == ENOSYS || errno == EXDEV || errno == EINVAL ||
+			                     errno == EOPNOTSUPP))
+				return 1;
+			return -1;
+		}
+		if (n == 0) {
+			errno = CHANGED_ERRNO;
+			*in_fault = 1;
+			return -1;
+		}
+		done += (uint64_t)n;
+	}
+	return 0;
+}

@@ -1,0 +1,65 @@
+/*
+ * copy/worker: a copy worker process's loop (see worker.h).
+ *
+ * Process-wide side effects a worker takes on, once, when it starts (the pool forked it, so
+ * they touch no one else):
+ * - SIGTERM, SIGINT and SIGHUP set worker_stop (no SA_RESTART: waits return EINTR and the
+ *   file at hand is abandoned, its temporary file removed); SIGPIPE is ignored
+ *   (pool_worker_signals), SIGCHLD is back to its default (copy_worker);
+ * - umask(0) and a SIGBUS handler for mapped re-reads (copy_ctx_init, copy.c and data.c).
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+#include "copy/worker.h"
+
+static volatile sig_atomic_t worker_stop;
+
+static void worker_signal(int sig)
+{
+	worker_stop = sig;
+}
+
+/* A worker's state for serve_one. */
+struct worker {
+	struct copy_ctx ctx;
+	struct timespec delay; /* test hook: slept before each task */
+};
+
+/* One task for pool_serve. */
+static void serve_one(void *arg, const void *task, void *done)
+{
+	struct worker *w = arg;
+	if (w->delay.tv_nsec > 0)
+		nanosleep(&w->delay, NULL);
+	copy_run(&w->ctx, task, done);
+}
+
+int copy_worker(struct pool *p, void *arg, int index)
+{
+	const struct copy_worker_args *a = arg;
+	/* Signals: the stop handler for SIGTERM, SIGINT, SIGHUP; SIGPIPE ignored. */
+	pool_worker_signals(worker_signal);
+	/* Whatever disposition the parent gave SIGCHLD, the worker has the default. */
+	signal(SIGCHLD, SIG_DFL);
+	struct worker w;
+	/* umask(0) and the SIGBUS handler: see copy_ctx_init. */
+	if (copy_ctx_init(&w.ctx, a->opts, a->roots, a->names, &worker_stop, a->bufsize) != 0)
+		return 3;
+	w.ctx.pid += a->pid_tag;
+	if (a->split_parent != 0)
+		w.ctx.ppid = a->split_parent;
+	/* Test hook: slow every task down so tests can interrupt a run at a known point. */
+	w.delay = (struct timespec){0, 0};
+	if (a->opts->test_slow_ms != 0)
+		w.delay.tv_nsec = (a->opts->test_slow_ms % 1000) * 1000000L;
+	struct copy_task t;
+	struct copy_done d;
+	pool_serve(p, index, &worker_stop, &t, &d, serve_one, &w);
+	copy_ctx_free(&w.ctx);
+	/* Stopped by a signal while the parent goes on: exit so that it starts a replacement. */
+	return worker_stop && !pool_orphaned(p) ? 1 : 0;
+}
