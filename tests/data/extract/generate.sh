@@ -1,5 +1,5 @@
 #!/bin/bash
-# Makes the archives of tests/e2e/30_extract_conformance.sh. Run once, by hand, in this
+# Makes the archives of tests/e2e/extract/conformance.sh. Run once, by hand, in this
 # directory; the archives are committed, so that the test needs no zip, GNU tar or Python.
 # Needs: GNU tar, bsdtar, zip (Info-ZIP), python3.
 set -eu
@@ -142,7 +142,7 @@ touch -d '2011-02-03 04:05:06' "$w/secret.txt" "$w/plain.txt"
 mv "$w/enc.zip" zip-encrypted.zip
 ls -l
 
-# For tests/e2e/31_extract_faults.sh: a legitimate 8 TiB sparse member, whose holes take
+# For tests/e2e/extract/faults.sh: a legitimate 8 TiB sparse member, whose holes take
 # long enough to hash that a signal must stop it.
 python3 - <<'PY'
 import io, tarfile

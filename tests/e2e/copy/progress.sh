@@ -1,0 +1,22 @@
+#!/bin/bash
+# The progress line: redrawn on a terminal, absent otherwise unless --progress, silenced by -q.
+. "$(dirname "$0")/../../lib.sh"
+
+mkdir src && for i in $(seq 1 200); do head -c 20000 /dev/urandom >src/f$i; done
+"$PCOPY" src a 2>err.txt
+check "not a terminal: no redraw characters" [ ! -s err.txt ]
+"$PCOPY" --progress src b 2>err.txt
+check "--progress: carriage-return redraws" grep -q $'\r' err.txt
+check "--progress: percentage, files, throughput, ETA" grep -aq '100.0%  200/200 files .*/s  ETA' err.txt
+check "--progress: ends with a newline" [ "$(tail -c 1 err.txt | od -An -c | tr -d ' ')" = '\n' ]
+"$PCOPY" -q --progress src c 2>err.txt
+check "-q silences it" [ ! -s err.txt ]
+if command -v script >/dev/null; then
+	PCOPY_TEST_SLOW_MS=2 script -qfec "$PCOPY src d" typescript >/dev/null 2>&1
+	check "on a terminal: progress line drawn" grep -aq '100.0%  200/200 files' typescript
+	n=$(tr '\r' '\n' <typescript | grep -ac 'files')
+	check "redrawn several times but at most 10 per second ($n draws)" [ "$n" -ge 2 ] && [ "$n" -le 30 ]
+else
+	skip "script(1) not available for the terminal case"
+fi
+finish

@@ -1,0 +1,49 @@
+#!/bin/bash
+# The source turns a directory into a file or symlink, or a file into a directory. With
+# --delete the destination follows (rsync --delete replaces the directory tree); without it
+# a non-empty directory stays, reported, exit 1 (rsync: "cannot delete non-empty directory",
+# exit 23) and an empty one is replaced (as rsync does).
+. "$(dirname "$0")/../../lib.sh"
+
+mkdir -p src/d/deep src/e src/l src/big src/keep && echo x >src/d/deep/x && echo y >src/l/y
+echo f >src/f && echo g >src/keep/g && echo b >src/big/b
+"$PCOPY" -q src dst
+rsync -a src/ oracle/
+rm -rf src/d src/e src/l src/big src/f
+echo now-a-file >src/d
+ln -s somewhere src/e
+ln -s elsewhere src/l
+head -c $((3 << 20)) /dev/urandom >src/big
+mkdir -p src/f/inner && echo in >src/f/inner/z
+
+rc=0
+"$PCOPY" -q -j 2 src dst 2>err.txt || rc=$?
+check "without --delete: exit 1" [ "$rc" = 1 ]
+check "without --delete: the non-empty directory is reported by its destination path" \
+	grep -q "^pcopy: dst/d: .*--delete" err.txt
+check "... the other non-empty ones too" bash -c 'grep -q "^pcopy: dst/l: " err.txt && grep -q "^pcopy: dst/big: " err.txt'
+check "without --delete: the directory's data stays" [ -f dst/d/deep/x ] && [ -f dst/l/y ]
+check "without --delete: an empty directory is replaced" [ -L dst/e ] && [ "$(readlink dst/e)" = somewhere ]
+check "a file that became a directory is replaced" [ -f dst/f/inner/z ]
+check "the rest is copied" cmp -s src/keep/g dst/keep/g
+rsync -a src/ oracle/ >/dev/null 2>&1
+check "rsync without --delete keeps the same directories" \
+	bash -c '[ -d oracle/d ] && [ -d oracle/l ] && [ -L oracle/e ]'
+
+"$PCOPY" -n --delete src dst >dry.txt
+check "--dry-run --delete changes nothing" [ -f dst/d/deep/x ]
+
+rc=0
+PCOPY_TEST_SPLIT_MIN=$((1 << 20)) "$PCOPY" -q -j 2 --json --delete src dst >run.json 2>err.txt || rc=$?
+check "--delete: exit 0 (got $rc)" [ "$rc" = 0 ]
+check "--delete: no message" [ ! -s err.txt ]
+check "--delete: the directories were replaced" same_tree src dst
+check "--delete: reported as deleted" grep -q '"event":"deleted","path":"d"' run.json
+check "--delete: no temporary files" no_tmp dst
+rc=0
+"$PCOPY" -q --json --delete src dst >run2.json 2>&1 || rc=$?
+check "the next run: exit 0" [ "$rc" = 0 ]
+check "the next run copies nothing" grep -q '"event":"summary".*"copied":0,' run2.json
+rsync -a --delete src/ oracle/
+check "the same tree as rsync --delete" same_tree oracle dst
+finish

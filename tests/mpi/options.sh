@@ -1,0 +1,109 @@
+#!/bin/bash
+# pcopy-mpi -np 2 and pcopy, run on twin setups, agree: exit status, messages on stderr,
+# -v / --json / --check output (sorted: its order follows completions, in pcopy too) and the
+# resulting trees, through a first copy, incremental re-runs, --checksum, --delete, --check,
+# --dry-run, several sources, --exclude, --one-file-system and bad requests. --tar and
+# --extract are refused with exit 2.
+. "$(dirname "$0")/../lib.sh"
+use_mpi
+
+mkdir p
+make_tree p/src
+mkdir -p p/src/more/deep
+for f in $(seq 1 40); do echo "$f" >"p/src/more/deep/f$f"; done
+cp -a p m
+
+# in_both COMMAND: run the shell COMMAND in both setups.
+in_both() { (cd p && eval "$1") && (cd m && eval "$1"); }
+# same_run DESCRIPTION ARG...: pcopy ARG... in p, pcopy-mpi -np 2 ARG... in m; compare.
+same_run() {
+	local d=$1
+	shift
+	(cd p && "$PCOPY" "$@" >../p.out 2>../p.err; echo $? >../p.rc)
+	(cd m && mpi 2 "$@" >../m.out 2>../m.err; echo $? >../m.rc)
+	check "$d: same exit status ($(cat p.rc))" [ "$(cat p.rc)" = "$(cat m.rc)" ]
+	check "$d: same messages" [ "$(sort p.err)" = "$(sort m.err)" ]
+	if ! [ "$(sort p.err)" = "$(sort m.err)" ]; then diff <(sort p.err) <(sort m.err) | head -5; fi
+	check "$d: same output" [ "$(json_events p.out)" = "$(json_events m.out)" -a \
+		"$(json_summary p.out)" = "$(json_summary m.out)" ]
+}
+
+same_run "first copy, --json" -q --json src dst
+check "first copy: same trees" same_tree p/dst m/dst
+check "first copy: exact" same_tree m/src m/dst
+same_run "no-change re-run, --json" -q --json src dst
+check "no-change re-run copies nothing" grep -q '"copied":0,' m.out
+
+# A directory that cannot be made (its parent is immutable, which stops root too): the same
+# message and exit status, whichever rank tried to make it. Not every file system has chattr.
+if in_both 'mkdir -p src/more/newdir/in; echo x >src/more/newdir/in/f; chattr +i dst/more' 2>/dev/null; then
+	same_run "a directory that cannot be made" -q src dst
+	check "cannot make a directory: exit 1" [ "$(cat m.rc)" = 1 ]
+	check "cannot make a directory: pcopy's message" \
+		grep -qx 'pcopy: dst/more/newdir: cannot create directory: Operation not permitted' m.err
+	in_both 'chattr -i dst/more; rm -rf src/more/newdir'
+	same_run "after the immutable directory" -q src dst
+else
+	in_both 'chattr -i dst/more; rm -rf src/more/newdir' 2>/dev/null
+	skip "chattr +i is not supported here"
+fi
+
+in_both 'echo changed >src/plain.txt; echo new >src/more/new-file'
+same_run "incremental re-run, -v" -q -v src dst
+check "incremental: the changed file, its hard link and the new file only" \
+	[ "$(sort m.out | tr '\n' ' ')" = "more/new-file plain.txt sub/hardlink " ]
+check "incremental: exact" same_tree m/src m/dst
+
+# Same size and mtime, other content: only --checksum sees it.
+in_both 'printf "CHANGED\n" >src/plain.txt; touch -d "2001-01-01 00:00:00" src/plain.txt dst/plain.txt'
+same_run "size+mtime re-run" -q --json src dst
+check "size+mtime re-run leaves the file" [ "$(cat m/dst/plain.txt)" = "changed" ]
+same_run "--checksum re-run" -q --json --checksum src dst
+check "--checksum copies it" [ "$(cat m/dst/plain.txt)" = "CHANGED" ]
+
+in_both 'echo extra >dst/extra; mkdir -p dst/extra-dir/in; echo x >dst/extra-dir/in/x; rm src/more/deep/f7; touch -d 2001-01-01 src/more/deep'
+same_run "--delete -v" -q --delete -v src dst
+check "--delete: extra entries gone" [ ! -e m/dst/extra -a ! -e m/dst/extra-dir -a ! -e m/dst/more/deep/f7 ]
+check "--delete: exact" same_tree m/src m/dst
+check "--delete: same trees" same_tree p/dst m/dst
+
+same_run "--check, identical trees" --check src dst
+check "--check identical: exit 0" [ "$(cat m.rc)" = 0 ]
+in_both 'echo other >dst/more/deep/f3; touch -r src/more/deep/f3 dst/more/deep/f3; chmod 600 dst/-dash; rm dst/sub/zero-length; echo e >dst/extra'
+same_run "--check, different trees" --check src dst
+check "--check different: exit 1" [ "$(cat m.rc)" = 1 ]
+check "--check sees the content, mode, missing and extra" grep -qx 'content more/deep/f3' m.out &&
+	grep -qx 'extra extra' m.out && grep -qx 'missing sub/zero-length' m.out && grep -qx 'mode -dash' m.out
+same_run "--check --json" --check --json src dst
+
+in_both 'echo new >src/dry-new'
+same_run "--dry-run" -n src dst
+check "--dry-run creates nothing" [ ! -e m/dst/dry-new ]
+same_run "--manifest -" -q --manifest - src dst
+same_run "single file" -q src/plain.txt one-file
+check "single file copied" cmp -s m/src/plain.txt m/one-file
+
+in_both 'mkdir multi'
+same_run "several sources into a directory" -q -v src/sub src/more src/plain.txt multi
+check "several sources: each by its base name" same_tree m/src/sub m/multi/sub
+same_run "--exclude" -q -v --exclude 'deep' --exclude '*.bin' src excl
+check "--exclude: left out" [ ! -e m/excl/more/deep -a ! -e m/excl/sub/random.bin -a -e m/excl/sub/hardlink ]
+in_both 'mkdir multi2'
+same_run "--exclude anchored below several sources" -q --exclude '/more/deep/' --exclude 'deeper/' src/sub src/more multi2
+check "--exclude: '/more/deep/' and 'deeper/' left out" [ ! -e m/multi2/more/deep -a ! -e m/multi2/sub/deeper -a -e m/multi2/sub/hardlink ]
+same_run "--one-file-system" -q --one-file-system src onefs
+check "--one-file-system: same file system, all copied" same_tree m/src m/onefs
+
+same_run "nonexistent source" nope dst2
+check "nonexistent source: exit 2" [ "$(cat m.rc)" = 2 ]
+same_run "directory into itself" src src/inside
+same_run "unknown option" --bogus src dst
+same_run "bad -j" -j 0 src dst
+same_run "--help" --help
+(cd m && mpi 2 --tar a.tar src >../m.out 2>../m.err)
+check "--tar: exit 2" [ $? -eq 2 ]
+check "--tar: says it is not supported" grep -q "not supported by pcopy-mpi" m.err
+check "--tar: nothing written" [ ! -e m/a.tar ]
+(cd m && mpi 2 --extract a.tar x >../m.out 2>../m.err)
+check "--extract: exit 2" [ $? -eq 2 ]
+finish
