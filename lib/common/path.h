@@ -30,23 +30,6 @@ char *path_canonical(const char *p);
 int path_within(const char *child, const char *parent);
 
 /*
- * 1 when --exclude PATTERN matches REL, a path relative to the transfer root without a
- * leading slash (for a source copied by its name, that name is REL's first component), a
- * directory when IS_DIR, under rsync's PATTERN MATCHING RULES: a trailing '/' matches only
- * directories, a leading '/' anchors at the transfer root, a pattern without '/' or "**"
- * matches the last component, an unanchored one with '/' the last components; '*' and '?'
- * stay within a component, "**" crosses '/', "[...]" sets, '\' escapes (only when the
- * pattern has a wildcard), three trailing stars after "dir/" match dir itself too.
- */
-int path_match(const char *pattern, const char *rel, int is_dir);
-
-/*
- * 1 when one of the N PATTERNS matches PREFIX + REL (see path_match; PREFIX: "" or NULL, or
- * "name/" for a source copied by its name), or when memory for the path runs out.
- */
-int path_excluded(char *const *patterns, size_t n, const char *prefix, const char *rel, int is_dir);
-
-/*
  * Compare two paths relative to a copy root in the order the walk (scan.h) meets them: a
  * directory's entries in bytewise name order, then each subdirectory's contents in turn.
  * "d/z" (an entry of d) comes before "d/a/x" (inside d's subdirectory a). strcmp-like.

@@ -29,6 +29,7 @@
 #include "copy/worker.h"
 #include "mpi/mpiwork.h"
 #include "common/path.h"
+#include "select/select.h"
 
 #define MPIWORK_TAG 7
 #define MPIWORK_NAP_NS 200000L /* an idle agent's pause between looks at its inbox */
@@ -715,7 +716,7 @@ static int32_t serve_mkdir(struct serve *s, uint32_t root, const char *dir, cons
 	if (off == UINT64_MAX)
 		return -1;
 	const char *rel = names_get(&r->names, off), *leaf;
-	if (path_excluded(r->opts.excludes, r->opts.nexcludes, r->roots[root].prefix, rel, 1))
+	if (select_excluded(r->opts.excludes, r->opts.nexcludes, r->roots[root].prefix, rel, 1))
 		return -1;
 	int existed = 0;
 	int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);

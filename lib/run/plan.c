@@ -15,6 +15,7 @@
 
 #include "common/compat.h"
 #include "common/path.h"
+#include "select/select.h"
 #include "run/run.h"
 
 static int plan_fail(struct run *r, const char *fmt, ...)
@@ -290,7 +291,7 @@ static int source_excluded(const struct run *r, const struct plan_item *it)
 		return 0;
 	char *base = path_base(it->src);
 	int ex = base != NULL &&
-	         path_excluded(r->opts.excludes, r->opts.nexcludes, NULL, base, it->is_dir);
+	         select_excluded(r->opts.excludes, r->opts.nexcludes, NULL, base, it->is_dir);
 	free(base);
 	return ex;
 }

@@ -21,6 +21,7 @@
 #include "fs/inotab.h"
 #include "report/manifest.h"
 #include "common/path.h"
+#include "select/select.h"
 #include "run/run.h"
 #include "fs/tree.h"
 
@@ -236,7 +237,7 @@ static void emit_dst(struct run *r, uint32_t root, const char *rel, const char *
 /* --exclude: REL of ROOT, matched from the transfer root as rsync does (path.h). */
 static int excluded(const struct run *r, uint32_t root, const char *rel, int is_dir)
 {
-	return path_excluded(r->opts.excludes, r->opts.nexcludes, r->roots[root].prefix, rel,
+	return select_excluded(r->opts.excludes, r->opts.nexcludes, r->roots[root].prefix, rel,
 	                     is_dir);
 }
 

@@ -13,6 +13,7 @@
 
 #include "common/array.h"
 #include "common/path.h"
+#include "select/select.h"
 #include "tar/internal.h"
 
 /*
@@ -95,7 +96,7 @@ static int excluded(const struct tar *t, const char *apath, int is_dir)
 		rel += 3;
 	else if (rel[0] == '/')
 		rel++;
-	return path_excluded(t->o->excludes, t->o->nexcludes, NULL, rel, is_dir);
+	return select_excluded(t->o->excludes, t->o->nexcludes, NULL, rel, is_dir);
 }
 
 /*

@@ -1,4 +1,4 @@
-/* Unit tests for lib/common/path.c: trimming, base/dir names, joins, canonical forms, containment,
+/* Unit tests for lib/common/path.c and lib/select/select.c: trimming, base/dir names, joins, canonical forms, containment,
  * --exclude patterns. */
 #include "config.h"
 
@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "common/path.h"
+#include "select/select.h"
 
 static void check(char *got, const char *want)
 {
@@ -191,7 +192,7 @@ static void test_match(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(match_table) / sizeof(match_table[0]); i++) {
 		int got =
-		    path_match(match_table[i].pattern, match_table[i].path, match_table[i].is_dir);
+		    select_match(match_table[i].pattern, match_table[i].path, match_table[i].is_dir);
 		if (got != match_table[i].match)
 			fail_msg("pattern '%s' path '%s' dir %d: got %d", match_table[i].pattern,
 			         match_table[i].path, match_table[i].is_dir, got);
@@ -203,15 +204,15 @@ static void test_excluded_prefix(void **state)
 {
 	(void)state;
 	char *pats[] = {"/src/x", "*.o"};
-	assert_true(path_excluded(pats, 2, "src/", "x", 0));
-	assert_false(path_excluded(pats, 2, "", "x", 0));
-	assert_false(path_excluded(pats, 2, NULL, "src/y", 0));
-	assert_true(path_excluded(pats, 2, NULL, "d/y.o", 0));
-	assert_false(path_excluded(pats, 0, NULL, "d/y.o", 0));
+	assert_true(select_excluded(pats, 2, "src/", "x", 0));
+	assert_false(select_excluded(pats, 2, "", "x", 0));
+	assert_false(select_excluded(pats, 2, NULL, "src/y", 0));
+	assert_true(select_excluded(pats, 2, NULL, "d/y.o", 0));
+	assert_false(select_excluded(pats, 0, NULL, "d/y.o", 0));
 	char long_name[2000];
 	memset(long_name, 'a', sizeof(long_name) - 3);
 	memcpy(long_name + sizeof(long_name) - 3, ".o", 3);
-	assert_true(path_excluded(pats, 2, "src/", long_name, 0));
+	assert_true(select_excluded(pats, 2, "src/", long_name, 0));
 }
 
 int main(void)
