@@ -1,0 +1,368 @@
+/* mpi/agent.c: the service loop of ranks 1.. of pcopy-mpi (see mpiwork.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/array.h"
+#include "common/path.h"
+#include "copy/worker.h"
+#include "mpi/internal.h"
+#include "select/select.h"
+
+/* ---- agents -------------------------------------------------------------------------------- */
+
+/* An agent's state. */
+struct serve {
+	struct run run;                 /* opts.copy, croots, names and pool */
+	struct copy_worker_args worker; /* the pool's workers' ARG (points into RUN) */
+	dev_t *devs;       /* per root: this rank's st_dev of the source directory ... */
+	dev_t *lead_devs;  /* ... and rank 0's, reported in its place */
+	struct scan scan;  /* reads the directories asked for */
+	char **excludes;   /* --exclude patterns (run.opts points here) */
+	struct box out;    /* to rank 0 */
+	unsigned char *in; /* receive buffer */
+	size_t in_cap;
+	int stop, abandon; /* REC_STOP arrived; it said to abandon the tasks held */
+	int pool_up;       /* the pool was started */
+};
+
+/* Read the plan from rank 0 into S and open the roots. Returns 0, 1 when there is no plan
+ * (rank 0 refused the run), -1 when out of memory; a root that cannot be opened goes in
+ * FAILED (errno, 2 * root + 0 for source, 1 for destination). */
+static int serve_setup(struct serve *s, volatile sig_atomic_t *interrupted, int32_t failed[2])
+{
+	uint64_t n = 0;
+	MPI_Bcast(&n, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+	if (n == 0)
+		return 1;
+	unsigned char *buf = malloc(n);
+	if (buf == NULL)
+		return -1;
+	MPI_Bcast(buf, (int)n, MPI_BYTE, 0, MPI_COMM_WORLD);
+	struct run_opts o;
+	memset(&o, 0, sizeof(o));
+	int32_t jobs;
+	int64_t pid;
+	uint32_t nroots;
+	size_t pos = sizeof(o.copy) + sizeof(jobs) + sizeof(pid) + sizeof(nroots);
+	memcpy(&o.copy, buf, sizeof(o.copy));
+	memcpy(&jobs, buf + sizeof(o.copy), sizeof(jobs));
+	memcpy(&pid, buf + sizeof(o.copy) + sizeof(jobs), sizeof(pid));
+	memcpy(&nroots, buf + sizeof(o.copy) + sizeof(jobs) + sizeof(pid), sizeof(nroots));
+	o.jobs = jobs;
+	struct run_hooks hooks;
+	memset(&hooks, 0, sizeof(hooks));
+	struct run *r = &s->run;
+	int rank = 0;
+	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+	if (run_init(r, &o, &hooks, interrupted) != 0 ||
+	    (r->roots = calloc(nroots, sizeof(*r->roots))) == NULL ||
+	    (r->croots = calloc(nroots, sizeof(*r->croots))) == NULL ||
+	    (s->devs = calloc(nroots, sizeof(*s->devs))) == NULL ||
+	    (s->lead_devs = calloc(nroots, sizeof(*s->lead_devs))) == NULL) {
+		free(buf);
+		return -1;
+	}
+	s->worker.opts = &r->opts.copy;
+	s->worker.roots = r->croots;
+	s->worker.names = &r->names;
+	s->worker.bufsize = COPY_WORKER_BUF;
+	s->worker.pid_tag = (long)rank << 22; /* above every Linux pid: never another rank's */
+	s->worker.split_parent = (long)pid;
+	for (uint32_t i = 0; i < nroots; i++) {
+		char *dev, *src, *dst;
+		r->croots[i].src_fd = r->croots[i].dst_fd = -1;
+		r->nroots = i + 1;
+		if (wire_get_str(buf, n, &pos, &dev) | wire_get_str(buf, n, &pos, &src) |
+		    wire_get_str(buf, n, &pos, &dst)) {
+			free(dev), free(src), free(dst), free(buf);
+			return -1;
+		}
+		s->lead_devs[i] = dev ? (dev_t)strtoull(dev, NULL, 10) : 0;
+		struct stat st;
+		if (src != NULL &&
+		    (r->croots[i].src_fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 &&
+		    failed[0] == 0)
+			failed[0] = errno, failed[1] = (int32_t)(2 * i);
+		if (dst != NULL &&
+		    (r->croots[i].dst_fd = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 &&
+		    failed[0] == 0)
+			failed[0] = errno, failed[1] = (int32_t)(2 * i + 1);
+		if (r->croots[i].src_fd >= 0 && fstat(r->croots[i].src_fd, &st) == 0)
+			s->devs[i] = st.st_dev;
+		free(dev), free(src), free(dst);
+	}
+	char *count = NULL;
+	size_t nex = 0;
+	if (wire_get_str(buf, n, &pos, &count) == 0 && count != NULL)
+		nex = (size_t)strtoull(count, NULL, 10);
+	free(count);
+	if (nex > 0 && (s->excludes = calloc(nex, sizeof(*s->excludes))) == NULL) {
+		free(buf);
+		return -1;
+	}
+	for (size_t i = 0; i < nex; i++) {
+		if (wire_get_str(buf, n, &pos, &s->excludes[i]) != 0 || s->excludes[i] == NULL)
+			break;
+		r->opts.excludes = s->excludes;
+		r->opts.nexcludes = i + 1;
+	}
+	for (uint32_t i = 0; i < nroots; i++)
+		if (wire_get_str(buf, n, &pos, &r->roots[i].prefix) != 0)
+			break;
+	free(buf);
+	return 0;
+}
+
+/* Task T arrived with its paths at P (LENS[0] + LENS[1] bytes): hand it to the pool. */
+static int serve_task(struct serve *s, const unsigned char *p, size_t len)
+{
+	struct copy_task t;
+	uint32_t lens[2];
+	if (len < sizeof(t) + sizeof(lens))
+		return 0;
+	memcpy(&t, p, sizeof(t));
+	memcpy(lens, p + sizeof(t), sizeof(lens));
+	const char *names = (const char *)p + sizeof(t) + sizeof(lens);
+	if (t.root >= s->run.nroots || sizeof(t) + sizeof(lens) + lens[0] + lens[1] > len)
+		return 0;
+	t.src = names_add(&s->run.names, names, lens[0]);
+	t.dst = names_add(&s->run.names, names + lens[0], lens[1]);
+	if (t.src == UINT64_MAX || t.dst == UINT64_MAX)
+		return -1;
+	/* Rank 0 never gives more than the pool's queue holds. */
+	while (pool_submit(&s->run.pool, &t, 1000) != 0)
+		if (errno != ETIMEDOUT && errno != EINTR)
+			return -1;
+	return 0;
+}
+
+/* Make the destination twin of subdirectory NAME of DIR, as rank 0 would when planning DIR
+ * (walk_batch, add_dir): its outcome for scan_item.made, or -1 when rank 0 is to decide. */
+static int32_t serve_mkdir(struct serve *s, uint32_t root, const char *dir, const char *name)
+{
+	struct run *r = &s->run;
+	if (r->opts.copy.check || r->croots[root].dst_fd < 0)
+		return -1;
+	uint64_t off = scan_join(&r->names, dir, name);
+	if (off == UINT64_MAX)
+		return -1;
+	const char *rel = names_get(&r->names, off), *leaf;
+	if (select_excluded(r->opts.excludes, r->opts.nexcludes, r->roots[root].prefix, rel, 1))
+		return -1;
+	int existed = 0;
+	int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
+	int err = fd < 0 ? errno : tree_make_dir(fd, leaf, r->opts.copy.dry_run, &existed);
+	return (int32_t)(err << 1 | (existed != 0));
+}
+
+/* Read the directory asked for and queue its listing for rank 0. */
+static int serve_list(struct serve *s, const unsigned char *p, size_t len)
+{
+	struct {
+		uint64_t token;
+		uint32_t root, pad;
+	} head;
+	if (len < sizeof(head) + 1)
+		return 0;
+	memcpy(&head, p, sizeof(head));
+	const char *dir = (const char *)p + sizeof(head);
+	struct listed_head h = {head.token, 0, 0};
+	uint64_t off = names_add(&s->run.names, dir, strlen(dir));
+	if (off == UINT64_MAX)
+		return -1;
+	if (head.root >= s->run.nroots) {
+		h.err = EINVAL;
+	} else {
+		s->scan.root_fd = s->run.croots[head.root].src_fd;
+		s->scan.names = &s->run.names;
+		if (scan_read_dir(&s->scan, off) < 0)
+			h.err = s->scan.err;
+		else
+			h.n = (uint32_t)s->scan.nitems;
+	}
+	/* A directory that existed in the destination: rank 0 compares the two listings (for
+	 * --delete and stale temporary files); list the destination side here as well. */
+	struct tree_list dl = {NULL, 0, NULL};
+	uint32_t ndst = UINT32_MAX;
+	if (h.err == 0 && (head.token & SCAN_FLAG) && s->run.croots[head.root].dst_fd >= 0 &&
+	    tree_list(s->run.croots[head.root].dst_fd, dir, &dl) == 0)
+		ndst = (uint32_t)dl.n;
+	size_t total = sizeof(h) + sizeof(ndst);
+	for (uint32_t i = 0; i < h.n; i++)
+		total +=
+		    sizeof(struct stat) + 2 * sizeof(uint32_t) + strlen(s->scan.items[i].name) + 1;
+	for (size_t i = 0; i < dl.n; i++)
+		total += strlen(dl.names[i]) + 1;
+	size_t at = s->out.len + sizeof(struct rec);
+	if (wire_box_put(&s->out, REC_LISTED, &h, sizeof(h), NULL, 0) != 0 ||
+	    array_grow(&s->out.buf, &s->out.cap, at + total, 1) != 0) {
+		tree_list_free(&dl);
+		return -1;
+	}
+	unsigned char *q = s->out.buf + at + sizeof(h);
+	for (uint32_t i = 0; i < h.n; i++) {
+		struct scan_item *it = &s->scan.items[i];
+		uint32_t nlen = (uint32_t)strlen(it->name) + 1;
+		/* The same file system may have another device number here than on rank 0. */
+		if (it->st.st_dev == s->devs[head.root])
+			it->st.st_dev = s->lead_devs[head.root];
+		/* Subdirectories are made here: on a big tree, rank 0 would be the one process
+		 * making every directory. */
+		int32_t made =
+		    S_ISDIR(it->st.st_mode) ? serve_mkdir(s, head.root, dir, it->name) : -1;
+		memcpy(q, &it->st, sizeof(it->st));
+		memcpy(q + sizeof(it->st), &made, sizeof(made));
+		memcpy(q + sizeof(it->st) + sizeof(made), &nlen, sizeof(nlen));
+		memcpy(q + sizeof(it->st) + sizeof(made) + sizeof(nlen), it->name, nlen);
+		q += sizeof(it->st) + sizeof(made) + sizeof(nlen) + nlen;
+	}
+	memcpy(q, &ndst, sizeof(ndst));
+	q += sizeof(ndst);
+	for (size_t i = 0; i < dl.n; i++) {
+		size_t nlen = strlen(dl.names[i]) + 1;
+		memcpy(q, dl.names[i], nlen);
+		q += nlen;
+	}
+	tree_list_free(&dl);
+	struct rec r = {REC_LISTED, (uint32_t)total};
+	memcpy(s->out.buf + at - sizeof(r), &r, sizeof(r));
+	s->out.len = at + total;
+	return 0;
+}
+
+/* Handle one message from rank 0. */
+static int serve_message(struct serve *s, size_t n)
+{
+	size_t pos = 0;
+	struct rec h;
+	const unsigned char *p;
+	while ((p = wire_rec_next(s->in, n, &pos, &h)) != NULL) {
+		int rc = 0;
+		if (h.kind == REC_TASK)
+			rc = serve_task(s, p, h.len);
+		else if (h.kind == REC_LIST)
+			rc = serve_list(s, p, h.len);
+		else if (h.kind == REC_STOP && h.len == sizeof(int32_t)) {
+			int32_t how;
+			memcpy(&how, p, sizeof(how));
+			s->stop = 1;
+			s->abandon = how != 0;
+		}
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A worker died holding task CLAIM: rank 0 gives the task to another worker (its own). */
+static void serve_lost(void *ctx, uint64_t claim, pid_t pid, int wstatus)
+{
+	struct serve *s = ctx;
+	(void)pid;
+	(void)wstatus;
+	struct copy_done d = {.id = claim, .status = COPY_INTERRUPTED};
+	wire_box_put(&s->out, REC_DONE, &d, sizeof(d), NULL, 0);
+}
+
+/* The service loop: tasks in, completions and listings out, until told to stop. */
+static int serve_loop(struct serve *s, volatile sig_atomic_t *interrupted)
+{
+	double last_reap = 0;
+	int idle = 0; /* loops since the last that did something */
+	while (!s->stop && !*interrupted) {
+		int busy = 0, from = 0;
+		long n;
+		while (!s->stop && (n = wire_inbox(&s->in, &s->in_cap, 0, &from)) != 0) {
+			if (n < 0 || serve_message(s, (size_t)n) != 0)
+				return -1;
+			busy = 1;
+		}
+		struct copy_done d;
+		while (pool_next(&s->run.pool, &d, 0) == 0) {
+			if (wire_box_put(&s->out, REC_DONE, &d, sizeof(d), NULL, 0) != 0)
+				return -1;
+			busy = 1;
+		}
+		wire_box_flush(&s->out);
+		double now = run_now();
+		if (now - last_reap >= 0.05) {
+			last_reap = now;
+			if (pool_reap(&s->run.pool, serve_lost, s) < 0)
+				return -1;
+		}
+		/* Briefly right after work (rank 0 is likely to ask again at once), longer when
+		 * idle for a while. */
+		idle = busy ? 0 : idle + 1;
+		if (!busy) {
+			struct timespec nap = {0, idle < 50 ? MPIWORK_NAP_NS / 10 : MPIWORK_NAP_NS};
+			nanosleep(&nap, NULL);
+		}
+	}
+	return 0;
+}
+
+int mpiwork_serve(volatile sig_atomic_t *interrupted)
+{
+	struct serve s;
+	memset(&s, 0, sizeof(s));
+	s.out.req = MPI_REQUEST_NULL;
+	int32_t failed[2] = {0, 0};
+	int rc = serve_setup(&s, interrupted, failed);
+	if (rc == 1)
+		return PCOPY_EXIT_OK; /* rank 0 refused the run and says why */
+	if (rc < 0 && failed[0] == 0)
+		failed[0] = ENOMEM;
+	MPI_Gather(failed, 2, MPI_INT32_T, NULL, 0, MPI_INT32_T, 0, MPI_COMM_WORLD);
+	int jobs = s.run.opts.jobs > 0 ? s.run.opts.jobs : 1;
+	uint32_t cap = (uint32_t)(MPIWORK_CREDIT * jobs + 1);
+	if (failed[0] == 0 && pool_start(&s.run.pool, jobs, cap, sizeof(struct copy_task),
+	                                 sizeof(struct copy_done), copy_worker, &s.worker) == 0)
+		s.pool_up = 1;
+	int status = PCOPY_EXIT_OK;
+	if (s.pool_up) {
+		if (serve_loop(&s, interrupted) != 0)
+			status = PCOPY_EXIT_FATAL;
+	} else {
+		/* Nothing to offer: wait for rank 0 to end the run. */
+		status = PCOPY_EXIT_FATAL;
+		while (!s.stop && !*interrupted) {
+			int from;
+			long n = wire_inbox(&s.in, &s.in_cap, 0, &from);
+			if (n > 0)
+				serve_message(&s, (size_t)n);
+			else {
+				struct timespec nap = {0, 1000000L};
+				nanosleep(&nap, NULL);
+			}
+		}
+	}
+	if (s.pool_up) {
+		if (s.abandon || *interrupted || status != PCOPY_EXIT_OK)
+			pool_signal(&s.run.pool, SIGTERM);
+		pool_stop(&s.run.pool, 5000);
+	}
+	if (*interrupted) {
+		status = PCOPY_EXIT_SIGNALLED + *interrupted; /* the job is being torn down */
+	} else {
+		wire_box_put(&s.out, REC_BYE, NULL, 0, NULL, 0);
+		wire_box_drain(&s.out);
+	}
+	wire_box_free(&s.out);
+	scan_end(&s.scan);
+	free(s.in);
+	free(s.devs);
+	free(s.lead_devs);
+	for (size_t i = 0; i < s.run.opts.nexcludes; i++)
+		free(s.excludes[i]);
+	free(s.excludes);
+	run_free(&s.run);
+	return status;
+}

@@ -1,0 +1,408 @@
+/* mpi/lead.c: rank 0's side of pcopy-mpi, the struct run_remote over MPI (see mpiwork.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/array.h"
+#include "common/path.h"
+#include "copy/worker.h"
+#include "mpi/internal.h"
+#include "select/select.h"
+
+/* Rank 0's view of one agent. */
+struct agent {
+	struct box out;
+	size_t tasks;   /* outstanding */
+	uint64_t bytes; /* data of the outstanding tasks */
+	int lists;      /* listings asked and not yet back */
+	uint64_t *ids;  /* ids and costs of the outstanding tasks (TASKS of them) */
+	uint64_t *costs;
+};
+
+struct mpiwork {
+	struct agent *agents; /* ranks 1 .. nagents */
+	int nagents;
+	size_t credit;  /* tasks per agent */
+	uint64_t bytes; /* bytes per agent */
+	struct run_remote remote;
+	unsigned char *in; /* receive buffer */
+	size_t in_cap;
+	struct copy_done *done; /* completions received, not yet polled (FIFO) */
+	size_t done_head, ndone, done_cap;
+	unsigned char **lists; /* REC_LISTED payloads received and not yet used, each malloc'd */
+	size_t nlists, lists_cap;
+	unsigned char *shown;    /* the payload whose names the last listed() batch uses */
+	struct scan_item *items; /* that batch before scan_set sorts it */
+	size_t items_cap;
+	char **dnames; /* the destination names that came with it (pointing into SHOWN) */
+	size_t dnames_cap;
+	int byes; /* agents that said REC_BYE */
+};
+
+/* ---- rank 0: the remote ------------------------------------------------------------------- */
+
+/* The data a task moves, for the byte credit. */
+static uint64_t task_cost(const struct copy_task *t)
+{
+	return (t->flags & TASK_PART) ? t->part_len : t->size;
+}
+
+static int lead_take(void *ctx, const struct copy_task *t, const char *src, const char *dst)
+{
+	struct mpiwork *m = ctx;
+	uint64_t cost = task_cost(t);
+	struct agent *best = NULL;
+	for (int i = 0; i < m->nagents; i++) {
+		struct agent *a = &m->agents[i];
+		if (a->tasks >= m->credit || (a->tasks > 0 && a->bytes + cost > m->bytes))
+			continue;
+		if (best == NULL || a->bytes < best->bytes ||
+		    (a->bytes == best->bytes && a->tasks < best->tasks))
+			best = a;
+	}
+	if (best == NULL)
+		return 0;
+	uint32_t lens[2] = {(uint32_t)strlen(src), (uint32_t)strlen(dst)};
+	size_t at = best->out.len;
+	if (wire_box_put(&best->out, REC_TASK, t, sizeof(*t), lens, sizeof(lens)) != 0 ||
+	    array_grow(&best->out.buf, &best->out.cap, best->out.len + lens[0] + lens[1], 1) != 0)
+		return -1;
+	memcpy(best->out.buf + best->out.len, src, lens[0]);
+	memcpy(best->out.buf + best->out.len + lens[0], dst, lens[1]);
+	best->out.len += lens[0] + lens[1];
+	struct rec h;
+	memcpy(&h, best->out.buf + at, sizeof(h));
+	h.len += lens[0] + lens[1];
+	memcpy(best->out.buf + at, &h, sizeof(h));
+	best->ids[best->tasks] = t->id;
+	best->costs[best->tasks++] = cost;
+	best->bytes += cost;
+	return 1;
+}
+
+static int lead_flush(void *ctx)
+{
+	struct mpiwork *m = ctx;
+	for (int i = 0; i < m->nagents; i++)
+		wire_box_flush(&m->agents[i].out);
+	return 0;
+}
+
+/* Agent A finished task ID: give its credit back. */
+static void credit_back(struct agent *a, uint64_t id)
+{
+	for (size_t i = 0; i < a->tasks; i++) {
+		if (a->ids[i] != id)
+			continue;
+		a->bytes -= a->costs[i];
+		a->tasks--;
+		a->ids[i] = a->ids[a->tasks];
+		a->costs[i] = a->costs[a->tasks];
+		return;
+	}
+}
+
+/* Take in one agent message: completions and listings into their queues. */
+static int lead_absorb(struct mpiwork *m, struct agent *a, size_t n)
+{
+	size_t pos = 0;
+	struct rec h;
+	const unsigned char *p;
+	while ((p = wire_rec_next(m->in, n, &pos, &h)) != NULL) {
+		if (h.kind == REC_DONE && h.len == sizeof(struct copy_done)) {
+			if (m->done_head == m->ndone)
+				m->done_head = m->ndone = 0;
+			if (array_grow(&m->done, &m->done_cap, m->ndone + 1, sizeof(*m->done)) != 0)
+				return -1;
+			memcpy(&m->done[m->ndone], p, sizeof(*m->done));
+			credit_back(a, m->done[m->ndone++].id);
+		} else if (h.kind == REC_LISTED) {
+			unsigned char *copy = malloc(h.len);
+			if (copy == NULL || array_grow(&m->lists, &m->lists_cap, m->nlists + 1,
+			                               sizeof(*m->lists)) != 0) {
+				free(copy);
+				return -1;
+			}
+			memcpy(copy, p, h.len);
+			m->lists[m->nlists++] = copy;
+			a->lists--;
+		} else if (h.kind == REC_BYE) {
+			m->byes++;
+		}
+	}
+	return 0;
+}
+
+/* Receive every message waiting, and move the outboxes along. */
+static int lead_pump(struct mpiwork *m)
+{
+	long n;
+	int from = 0;
+	while ((n = wire_inbox(&m->in, &m->in_cap, MPI_ANY_SOURCE, &from)) != 0) {
+		if (n < 0 || from < 1 || from > m->nagents ||
+		    lead_absorb(m, &m->agents[from - 1], (size_t)n) != 0)
+			return -1;
+	}
+	return lead_flush(m);
+}
+
+static int lead_poll(void *ctx, struct copy_done *d)
+{
+	struct mpiwork *m = ctx;
+	if (m->done_head == m->ndone && lead_pump(m) != 0)
+		return -1;
+	if (m->done_head == m->ndone)
+		return 0;
+	*d = m->done[m->done_head++];
+	return 1;
+}
+
+static int lead_list(void *ctx, uint32_t root, uint64_t token, const char *dir)
+{
+	struct mpiwork *m = ctx;
+	struct agent *best = NULL;
+	for (int i = 0; i < m->nagents; i++)
+		if (m->agents[i].lists < MPIWORK_LISTS &&
+		    (best == NULL || m->agents[i].lists < best->lists))
+			best = &m->agents[i];
+	if (best == NULL)
+		return 0;
+	struct {
+		uint64_t token;
+		uint32_t root, pad;
+	} head = {token, root, 0};
+	if (wire_box_put(&best->out, REC_LIST, &head, sizeof(head), dir, strlen(dir) + 1) != 0)
+		return -1;
+	best->lists++;
+	wire_box_flush(&best->out);
+	return 1;
+}
+
+static int lead_listed(void *ctx, struct scan *s, struct tree_list *dst)
+{
+	struct mpiwork *m = ctx;
+	if (m->nlists == 0 && lead_pump(m) != 0)
+		return -1;
+	if (m->nlists == 0)
+		return 0;
+	unsigned char *found = m->lists[--m->nlists];
+	free(m->shown);
+	m->shown = found;
+	struct listed_head h;
+	memcpy(&h, m->shown, sizeof(h));
+	if (array_grow(&m->items, &m->items_cap, h.n, sizeof(*m->items)) != 0)
+		return -1;
+	unsigned char *p = m->shown + sizeof(h);
+	for (uint32_t i = 0; i < h.n; i++) {
+		uint32_t len;
+		int32_t made;
+		memcpy(&m->items[i].st, p, sizeof(struct stat));
+		memcpy(&made, p + sizeof(struct stat), sizeof(made));
+		memcpy(&len, p + sizeof(struct stat) + sizeof(made), sizeof(len));
+		m->items[i].made = made;
+		m->items[i].name =
+		    (const char *)p + sizeof(struct stat) + sizeof(made) + sizeof(len);
+		p += sizeof(struct stat) + sizeof(made) + sizeof(len) + len;
+	}
+	uint32_t ndst;
+	memcpy(&ndst, p, sizeof(ndst));
+	p += sizeof(ndst);
+	if (ndst != UINT32_MAX) {
+		if (array_grow(&m->dnames, &m->dnames_cap, (size_t)ndst + 1, sizeof(*m->dnames)) !=
+		    0)
+			return -1;
+		for (uint32_t i = 0; i < ndst; i++) {
+			m->dnames[i] = (char *)p;
+			p += strlen((char *)p) + 1;
+		}
+		dst->names = m->dnames;
+		dst->n = ndst;
+		dst->buf = NULL;
+	}
+	return scan_set(s, h.token, m->items, h.n, h.err) != 0 ? -1 : 1;
+}
+
+/* The plan, as the agents read it: copy options, -j, rank 0's pid, the roots. */
+static int plan_message(const struct run *r, unsigned char **buf, size_t *len)
+{
+	size_t cap = 0;
+	int32_t jobs = r->opts.jobs;
+	int64_t pid = (int64_t)getpid();
+	uint32_t nroots = (uint32_t)r->nroots;
+	*buf = NULL;
+	*len = sizeof(r->opts.copy) + sizeof(jobs) + sizeof(pid) + sizeof(nroots);
+	if (array_grow(buf, &cap, *len, 1) != 0)
+		return -1;
+	unsigned char *p = *buf;
+	memcpy(p, &r->opts.copy, sizeof(r->opts.copy));
+	memcpy(p += sizeof(r->opts.copy), &jobs, sizeof(jobs));
+	memcpy(p += sizeof(jobs), &pid, sizeof(pid));
+	memcpy(p + sizeof(pid), &nroots, sizeof(nroots));
+	for (size_t i = 0; i < r->nroots; i++) {
+		const struct run_root *rt = &r->roots[i];
+		/* Absolute paths: other ranks may start elsewhere. */
+		char *src = rt->src_dir ? realpath(rt->src_dir, NULL) : NULL;
+		char *dst =
+		    rt->dst_dir && r->croots[i].dst_fd >= 0 ? realpath(rt->dst_dir, NULL) : NULL;
+		char dev[32];
+		snprintf(dev, sizeof(dev), "%llu", (unsigned long long)rt->st.st_dev);
+		int rc = wire_put_str(buf, len, &cap, dev) | wire_put_str(buf, len, &cap, src) |
+		         wire_put_str(buf, len, &cap, dst);
+		free(src);
+		free(dst);
+		if (rc != 0)
+			return -1;
+	}
+	/* --exclude: the agents make destination directories, and not excluded ones. */
+	char count[32];
+	snprintf(count, sizeof(count), "%zu", r->opts.nexcludes);
+	if (wire_put_str(buf, len, &cap, count) != 0)
+		return -1;
+	for (size_t i = 0; i < r->opts.nexcludes; i++)
+		if (wire_put_str(buf, len, &cap, r->opts.excludes[i]) != 0)
+			return -1;
+	/* ... matched with each root's prefix ("name/" for a source copied by its name). */
+	for (size_t i = 0; i < r->nroots; i++)
+		if (wire_put_str(buf, len, &cap, r->roots[i].prefix) != 0)
+			return -1;
+	return 0;
+}
+
+/* Broadcast the plan (LEN 0: none). */
+static void send_plan(unsigned char *buf, size_t len)
+{
+	uint64_t n = len;
+	MPI_Bcast(&n, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+	if (n > 0)
+		MPI_Bcast(buf, (int)n, MPI_BYTE, 0, MPI_COMM_WORLD);
+}
+
+void mpiwork_refuse(void)
+{
+	send_plan(NULL, 0);
+}
+
+static void lead_free(struct mpiwork *m)
+{
+	for (int i = 0; i < m->nagents; i++) {
+		wire_box_free(&m->agents[i].out);
+		free(m->agents[i].ids);
+		free(m->agents[i].costs);
+	}
+	for (size_t i = 0; i < m->nlists; i++)
+		free(m->lists[i]);
+	free(m->lists);
+	free(m->agents);
+	free(m->in);
+	free(m->done);
+	free(m->shown);
+	free(m->items);
+	free(m->dnames);
+	free(m);
+}
+
+/* The agents' answers to the plan: 0 when all opened the roots, else ERR says who could not. */
+static int gather_ready(const struct run *r, int nranks, char *err, size_t errlen)
+{
+	int32_t mine[2] = {0, 0};
+	int32_t *all = calloc((size_t)nranks * 2, sizeof(*all));
+	if (all == NULL)
+		return -1;
+	MPI_Gather(mine, 2, MPI_INT32_T, all, 2, MPI_INT32_T, 0, MPI_COMM_WORLD);
+	int rc = 0;
+	for (int i = 1; i < nranks && rc == 0; i++) {
+		if (all[2 * i] == 0)
+			continue;
+		const struct run_root *rt = &r->roots[all[2 * i + 1] / 2];
+		snprintf(err, errlen, "rank %d cannot open '%s': %s", i,
+		         all[2 * i + 1] % 2 ? rt->dst_dir : rt->src_dir, strerror(all[2 * i]));
+		rc = -1;
+	}
+	free(all);
+	return rc;
+}
+
+struct mpiwork *mpiwork_lead(struct run *r, char *err, size_t errlen)
+{
+	int nranks = 1;
+	MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+	struct mpiwork *m = calloc(1, sizeof(*m));
+	unsigned char *plan = NULL;
+	size_t len = 0;
+	if (m == NULL || plan_message(r, &plan, &len) != 0) {
+		snprintf(err, errlen, "out of memory");
+		free(plan);
+		free(m);
+		mpiwork_refuse();
+		return NULL;
+	}
+	send_plan(plan, len);
+	free(plan);
+	m->nagents = nranks - 1;
+	int jobs = r->opts.jobs > 0 ? r->opts.jobs : 1;
+	m->credit = (size_t)MPIWORK_CREDIT * (size_t)jobs;
+	m->bytes = MPIWORK_BYTES * (uint64_t)jobs;
+	m->agents = calloc((size_t)nranks, sizeof(*m->agents));
+	int oom = m->agents == NULL;
+	for (int i = 0; !oom && i < m->nagents; i++) {
+		struct agent *a = &m->agents[i];
+		a->out.to = i + 1;
+		a->out.req = MPI_REQUEST_NULL;
+		a->ids = calloc(m->credit, sizeof(*a->ids));
+		a->costs = calloc(m->credit, sizeof(*a->costs));
+		oom = a->ids == NULL || a->costs == NULL;
+	}
+	int rc = gather_ready(r, nranks, err, errlen);
+	if (oom && rc == 0)
+		snprintf(err, errlen, "out of memory");
+	if (oom || rc != 0) {
+		mpiwork_end(m, 1);
+		return NULL;
+	}
+	if (m->nagents > 0) {
+		m->remote = (struct run_remote){.ctx = m,
+		                                .workers = m->nagents * jobs,
+		                                .local_cap = m->credit,
+		                                .local_bytes = m->bytes,
+		                                .take = lead_take,
+		                                .flush = lead_flush,
+		                                .poll = lead_poll,
+		                                .list = lead_list,
+		                                .listed = lead_listed};
+		r->remote = &m->remote;
+	}
+	return m;
+}
+
+void mpiwork_end(struct mpiwork *m, int abandon)
+{
+	if (m == NULL)
+		return;
+	int32_t how = abandon;
+	for (int i = 0; m->agents != NULL && i < m->nagents; i++)
+		wire_box_put(&m->agents[i].out, REC_STOP, &how, sizeof(how), NULL, 0);
+	/* Take in (and drop) what the agents still send until each has said goodbye, so that
+	 * no send is left waiting for a receiver. */
+	while (m->agents != NULL && m->byes < m->nagents) {
+		if (lead_pump(m) != 0)
+			break;
+		struct timespec nap = {0, MPIWORK_NAP_NS};
+		nanosleep(&nap, NULL);
+	}
+	for (int i = 0; m->agents != NULL && i < m->nagents; i++)
+		wire_box_drain(&m->agents[i].out);
+	lead_free(m);
+}
+
+void mpiwork_drop(struct mpiwork *m)
+{
+	if (m != NULL)
+		lead_free(m);
+}
