@@ -322,6 +322,8 @@ static int pcopy_main(struct cli *cli)
 	ui.progress = !ui.quiet && (cli->force_progress || isatty(STDERR_FILENO));
 	opts->copy.need_hash = opts->manifest != NULL || ui.json;
 	opts->copy.keep_owner = geteuid() == 0;
+	const char *split_min = getenv("PCOPY_TEST_SPLIT_MIN"); /* test hook */
+	opts->test_split_min = split_min != NULL ? strtoull(split_min, NULL, 10) : 0;
 
 	catch_signals();
 
