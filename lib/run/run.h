@@ -38,7 +38,9 @@ struct run_opts {
 	int one_fs;            /* --one-file-system */
 	char **excludes;       /* --exclude patterns */
 	size_t nexcludes;
-	const char *manifest; /* --manifest path, "-" for stdout, NULL for none */
+	const char *manifest;    /* --manifest path, "-" for stdout, NULL for none */
+	uint64_t test_split_min; /* PCOPY_TEST_SPLIT_MIN test hook (split files from this size on,
+	                            in parts of a quarter of it at least); under 4: default */
 };
 
 enum run_event_type {

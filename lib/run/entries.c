@@ -1,0 +1,283 @@
+/*
+ * run/entries: the entry tables of a run (non-directory entries, directories, hard links,
+ * files set aside by a remote walk) and the events that name their paths.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/array.h"
+#include "common/compat.h"
+#include "common/path.h"
+#include "select/select.h"
+#include "fs/at.h"
+#include "fs/inotab.h"
+#include "fs/tree.h"
+#include "report/manifest.h"
+#include "run/internal.h"
+
+/* ---- events ---------------------------------------------------------------------------- */
+
+/* Build "SRC_DISPLAY/REL" (or just SRC_DISPLAY for the root) for messages. */
+static char *src_path(const struct run *r, uint32_t root, const char *rel)
+{
+	const struct run_root *rt = &r->roots[root];
+	if (!rt->is_dir || strcmp(rel, ".") == 0)
+		return strdup(rt->src_display);
+	return path_join(rt->src_display, rel);
+}
+
+/* Build "DST_DISPLAY/REL" (or just DST_DISPLAY for the root or a file root) for messages. */
+static char *dst_path(const struct run *r, uint32_t root, const char *rel)
+{
+	const struct run_root *rt = &r->roots[root];
+	if (!rt->is_dir || strcmp(rel, ".") == 0)
+		return strdup(rt->dst_display);
+	return path_join(rt->dst_display, rel);
+}
+
+/* Path relative to the copy root: prefix + REL (the destination name for file roots). */
+static char *rel_path(const struct run *r, uint32_t root, const char *rel)
+{
+	const struct run_root *rt = &r->roots[root];
+	if (!rt->is_dir)
+		return strdup(rt->dst_name);
+	if (strcmp(rel, ".") == 0)
+		return strdup(rt->prefix[0] ? rt->prefix : ".");
+	size_t a = strlen(rt->prefix), b = strlen(rel);
+	char *s = malloc(a + b + 1);
+	if (s != NULL) {
+		memcpy(s, rt->prefix, a);
+		memcpy(s + a, rel, b + 1);
+	}
+	return s;
+}
+
+/* Report an event about REL of ROOT; ON_DEST: a failure on the destination's side, whose
+ * message names the destination path (as cp's "cannot create regular file 'DEST/x'"). */
+void run_emit_at(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
+                 uint64_t bytes, const struct hash128 *hash, const char *reason, int err,
+                 int on_dest)
+{
+	if (r->hooks.event == NULL)
+		return;
+	if (!r->hooks.all_events && (type == RUN_EV_COPIED || type == RUN_EV_SKIPPED ||
+	                             type == RUN_EV_UPDATED || type == RUN_EV_DELETED))
+		return;
+	char *path = rel_path(r, root, rel), *src = src_path(r, root, rel),
+	     *dst = dst_path(r, root, rel);
+	const char *s = src ? src : rel, *d = dst ? dst : rel;
+	struct run_event ev = {type, path ? path : rel, s, d, on_dest ? d : s, bytes, hash, reason,
+	                       err};
+	r->hooks.event(r->hooks.ctx, &ev);
+	free(path);
+	free(src);
+	free(dst);
+}
+
+/* An event whose message names the source path. */
+void run_emit(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
+              uint64_t bytes, const struct hash128 *hash, const char *reason, int err)
+{
+	run_emit_at(r, type, root, rel, bytes, hash, reason, err, 0);
+}
+
+/* A failure on the destination's side: its message names the destination path. */
+void run_emit_dst(struct run *r, uint32_t root, const char *rel, const char *reason, int err)
+{
+	run_emit_at(r, RUN_EV_FAILED, root, rel, 0, NULL, reason, err, 1);
+}
+
+/* ---- the walk (parent) ------------------------------------------------------------------- */
+
+/* --exclude: REL of ROOT, matched from the transfer root as rsync does (path.h). */
+int run_excluded(const struct run *r, uint32_t root, const char *rel, int is_dir)
+{
+	return select_excluded(r->opts.excludes, r->opts.nexcludes, r->roots[root].prefix, rel,
+	                       is_dir);
+}
+
+/*
+ * A remote walk plans directories in the order their listings come back, but which name of a
+ * set of hard links is copied (the others being linked to it) follows the walk order. So a
+ * file with other names waits until the walk is over and is then planned in the local walk's
+ * order (defer_flush): the same first names as pcopy, the same events. Returns 0 or -1.
+ */
+static int defer_link(struct run *r, uint32_t root, uint64_t src, uint64_t dst,
+                      const struct stat *st, int fresh)
+{
+	if (array_grow(&r->deferred, &r->deferred_cap, r->ndeferred + 1, sizeof(*r->deferred)) != 0)
+		return -1;
+	r->deferred[r->ndeferred++] =
+	    (struct deferred){names_get(&r->names, src), src, dst, root, fresh, *st};
+	return 0;
+}
+
+static int deferred_cmp(const void *pa, const void *pb)
+{
+	const struct deferred *a = pa, *b = pb;
+	if (a->root != b->root)
+		return a->root < b->root ? -1 : 1;
+	return path_walk_cmp(a->key, b->key);
+}
+
+/* The walk is over: plan the files set aside by defer_link(), in the walk's order. */
+int run_defer_flush(struct run *r)
+{
+	if (r->ndeferred > 1)
+		qsort(r->deferred, r->ndeferred, sizeof(*r->deferred), deferred_cmp);
+	r->deferring = 0;
+	for (size_t i = 0; i < r->ndeferred; i++) {
+		struct deferred *d = &r->deferred[i];
+		if (run_add_entry(r, d->root, d->src, d->dst, &d->st, d->fresh) != 0)
+			return -1;
+	}
+	r->ndeferred = 0;
+	return 0;
+}
+
+/* Record a non-directory entry (or a hard link to an earlier one). */
+int run_add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst, const struct stat *st,
+                  int fresh)
+{
+	if (r->deferring && st->st_nlink > 1 && !S_ISDIR(st->st_mode) && !S_ISSOCK(st->st_mode) &&
+	    !r->opts.copy.check)
+		return defer_link(r, root, src, dst, st, fresh);
+	r->stats.files++;
+	if (S_ISSOCK(st->st_mode)) {
+		r->stats.done++;
+		r->stats.warnings++;
+		run_emit(r, RUN_EV_WARNING, root, names_get(&r->names, src), 0, NULL,
+		         "socket skipped", 0);
+		return 0;
+	}
+	if (st->st_nlink > 1 && !S_ISDIR(st->st_mode) && !r->opts.copy.check) {
+		size_t first = inotab_find_or_add(r->inodes, st->st_dev, st->st_ino, r->nentries);
+		if (first != 0) {
+			if (array_grow(&r->links, &r->links_cap, r->nlinks + 1,
+			               sizeof(*r->links)) != 0)
+				return -1;
+			r->links[r->nlinks].path = dst;
+			r->links[r->nlinks].root = root;
+			r->links[r->nlinks].target = first - 1;
+			r->nlinks++;
+			return 0;
+		}
+	}
+	if (array_grow(&r->entries, &r->entries_cap, r->nentries + 1, sizeof(*r->entries)) != 0)
+		return -1;
+	struct entry *e = &r->entries[r->nentries];
+	memset(e, 0, sizeof(*e));
+	struct copy_task *t = &e->task;
+	t->id = r->nentries + 1;
+	t->src = src;
+	t->dst = dst;
+	t->size = S_ISREG(st->st_mode) ? (uint64_t)st->st_size : 0;
+	t->atime_sec = st->st_atim.tv_sec;
+	t->atime_nsec = (int32_t)st->st_atim.tv_nsec;
+	t->mtime_sec = st->st_mtim.tv_sec;
+	t->mtime_nsec = (int32_t)st->st_mtim.tv_nsec;
+	t->rdev = st->st_rdev;
+	t->mode = st->st_mode;
+	t->uid = st->st_uid;
+	t->gid = st->st_gid;
+	t->root = root;
+	t->flags = (fresh ? TASK_FRESH : 0) |
+	           (S_ISREG(st->st_mode) && st->st_nlink == 1 ? TASK_ALONE : 0) |
+	           (S_ISREG(st->st_mode) && st->st_size > 0 &&
+	                    (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size
+	                ? TASK_SPARSE
+	                : 0);
+	int workers = r->opts.jobs + (r->remote != NULL ? r->remote->workers : 0);
+	if (S_ISREG(st->st_mode) && t->size >= r->split_min && workers > 1 &&
+	    !r->opts.copy.dry_run && !r->opts.copy.check)
+		t->flags |= TASK_SPLIT;
+	r->nentries++;
+	r->stats.bytes_total += t->size;
+	return 0;
+}
+
+/* Names of the enum copy_diff bits, in bit order, as --check prints them. */
+static const char *const diff_names[] = {"missing", "type",   "content", "mode", "owner",   "times",
+                                         "link",    "device", "xattr",   "acl",  "hardlink"};
+
+/* One RUN_EV_DIFFERENT event per difference in DIFF. */
+void run_emit_diffs(struct run *r, uint32_t root, const char *rel, uint64_t bytes, uint32_t diff)
+{
+	r->stats.different++;
+	for (unsigned i = 0; i < sizeof(diff_names) / sizeof(diff_names[0]); i++)
+		if (diff & (1u << i))
+			run_emit(r, RUN_EV_DIFFERENT, root, rel, bytes, NULL, diff_names[i], 0);
+}
+
+/* --check: compare directory REL with its destination twin. Returns 1 to descend. */
+static int check_dir(struct run *r, uint32_t root, const char *rel, const struct stat *st,
+                     int *existed)
+{
+	struct stat dst;
+	uint32_t diff;
+	const char *leaf;
+	int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
+	if (fd < 0 || fstatat(fd, leaf, &dst, AT_SYMLINK_NOFOLLOW) != 0)
+		diff = DIFF_MISSING;
+	else
+		diff = copy_compare_stat(st, &dst, r->opts.copy.keep_owner);
+	*existed = !(diff & (DIFF_MISSING | DIFF_TYPE));
+	int s = *existed ? at_open_dir(r->croots[root].src_fd, rel, strlen(rel)) : -1;
+	if (s >= 0) {
+		struct meta_ctx m;
+		meta_ctx_init(&m, r->opts.copy.keep_owner);
+		struct meta_node sn = {s, -1, NULL}, dn = {-1, fd, leaf};
+		diff |= copy_compare_xattrs(&m, &sn, &dn);
+		close(s);
+	}
+	if (diff != 0)
+		run_emit_diffs(r, root, rel, 0, diff);
+	return *existed;
+}
+
+/* Record a directory and create it in the destination, unless a remote rank did (MADE: see
+ * struct scan_item). Returns 1 to descend, 0 not to. */
+int run_add_dir(struct run *r, uint32_t root, uint64_t path, const struct stat *st, int made,
+                int *existed)
+{
+	if (array_grow(&r->dirs, &r->dirs_cap, r->ndirs + 1, sizeof(*r->dirs)) != 0)
+		return 0;
+	struct dirrec *d = &r->dirs[r->ndirs++];
+	d->path = path;
+	d->root = root;
+	d->st = *st;
+	d->failed = 0;
+	r->stats.dirs++;
+	const char *rel = names_get(&r->names, path);
+	if (r->opts.copy.check)
+		return check_dir(r, root, rel, st, existed);
+	const char *leaf;
+	int err;
+	if (made >= 0) {
+		err = made >> 1;
+		*existed = made & 1;
+	} else {
+		int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
+		err = fd < 0 ? errno : tree_make_dir(fd, leaf, r->opts.copy.dry_run, existed);
+		/* A dry run makes no directories: below a missing one, everything is new. */
+		if (fd < 0 && r->opts.copy.dry_run &&
+		    (r->croots[root].dst_fd < 0 || err == ENOENT || err == EBADF)) {
+			err = 0;
+			*existed = 0;
+		}
+	}
+	if (err != 0) {
+		d->failed = 1;
+		r->stats.failed++;
+		run_emit_dst(r, root, rel, "cannot create directory", err);
+		return 0;
+	}
+	return 1;
+}

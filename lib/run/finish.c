@@ -1,0 +1,198 @@
+/*
+ * run/finish: what follows the copies: hard links, directory metadata deepest first, the
+ * manifest.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/array.h"
+#include "common/compat.h"
+#include "common/path.h"
+#include "fs/at.h"
+#include "fs/inotab.h"
+#include "fs/tree.h"
+#include "report/manifest.h"
+#include "run/internal.h"
+
+/* Link L's name to the copy of its first name, under a temporary name renamed over it. */
+static int link_one(struct run *r, const struct linkrec *l, const struct entry *t, size_t i)
+{
+	const char *first, *leaf;
+	int first_fd = at_parent(&r->link_dirs, r->croots[t->task.root].dst_fd,
+	                         names_get(&r->names, t->task.dst), &first);
+	int fd = first_fd < 0 ? -1
+	                      : at_parent(&r->dst_dirs, r->croots[l->root].dst_fd,
+	                                  names_get(&r->names, l->path), &leaf);
+	if (fd < 0)
+		return r->opts.copy.dry_run ? 0 : errno; /* a dry run: below a missing directory */
+	struct stat a, b;
+	if (fstatat(fd, leaf, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    fstatat(first_fd, first, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino &&
+	    a.st_dev == b.st_dev)
+		return -1; /* already linked */
+	if (r->opts.copy.dry_run)
+		return 0;
+	char tmp[64];
+	snprintf(tmp, sizeof(tmp), "%s%ld.link%zu", COPY_TMP_PREFIX, (long)getpid(), i);
+	if (linkat(first_fd, first, fd, tmp, 0) != 0)
+		return errno;
+	if (renameat(fd, tmp, fd, leaf) != 0) {
+		int err = errno;
+		unlinkat(fd, tmp, 0);
+		return err;
+	}
+	return 0;
+}
+
+/* Make the hard links recorded during the walk. */
+void run_make_links(struct run *r)
+{
+	for (size_t i = 0; i < r->nlinks; i++) {
+		struct linkrec *l = &r->links[i];
+		struct entry *t = &r->entries[l->target];
+		const char *rel = names_get(&r->names, l->path);
+		const struct hash128 *hash = t->hashed ? &t->hash : NULL;
+		r->stats.done++;
+		if (!t->done || (t->status != COPY_COPIED && t->status != COPY_SKIPPED &&
+		                 t->status != COPY_METADATA)) {
+			r->stats.failed++;
+			run_emit_dst(r, l->root, rel, "not linked: its first name was not copied",
+			             0);
+			continue;
+		}
+		int err = link_one(r, l, t, i);
+		if (err < 0) {
+			r->stats.skipped++;
+			run_emit(r, RUN_EV_SKIPPED, l->root, rel, 0, hash, NULL, 0);
+		} else if (err > 0) {
+			r->stats.failed++;
+			run_emit_dst(r, l->root, rel, "cannot create hard link", err);
+		} else {
+			r->stats.copied++;
+			run_emit(r, RUN_EV_COPIED, l->root, rel, 0, hash, NULL, 0);
+		}
+	}
+}
+
+/* Set one directory's owner, xattrs (default ACLs among them), mode and times on its open
+ * descriptor DFD, in meta_apply's order. */
+static int dir_metadata(struct run *r, const struct dirrec *d, int dfd, struct meta_ctx *m)
+{
+	const char *rel = names_get(&r->names, d->path);
+	int s = at_open_dir(r->croots[d->root].src_fd, rel, strlen(rel));
+	struct meta_node sn = {s, -1, NULL}, dn = {dfd, -1, NULL};
+	int rc = meta_apply(m, s >= 0 ? &sn : NULL, &dn, &d->st, 0);
+	int e = errno;
+	if (s >= 0)
+		close(s);
+	errno = e;
+	return rc;
+}
+
+/* Set directory xattrs, owner, mode and times, deepest first (after their contents). */
+void run_finish_dirs(struct run *r)
+{
+	struct meta_ctx m;
+	meta_ctx_init(&m, r->opts.copy.keep_owner);
+	for (size_t i = r->ndirs; i-- > 0;) {
+		struct dirrec *d = &r->dirs[i];
+		if (d->failed)
+			continue;
+		const char *rel = names_get(&r->names, d->path);
+		int dfd = at_open_dir(r->croots[d->root].dst_fd, rel, strlen(rel));
+		if (dfd < 0 || dir_metadata(r, d, dfd, &m) != 0) {
+			r->stats.failed++;
+			run_emit_dst(r, d->root, rel, "cannot set directory attributes", errno);
+		} else if (r->opts.copy.fsync && fsync(dfd) != 0) {
+			/* --fsync: the renames into this directory are on disk too */
+			r->stats.failed++;
+			run_emit_dst(r, d->root, rel, "cannot sync directory", errno);
+		}
+		if (dfd >= 0)
+			close(dfd);
+	}
+}
+
+/*
+ * Write LINES into the unnamed file run_plan opened, then name it: linked under a temporary
+ * name and renamed over the manifest's name, so that the name never holds a partial
+ * manifest. Returns 0, -1 with errno, or 1 when unnamed files cannot be named here (no
+ * /proc): the caller writes the manifest by name instead.
+ */
+static int write_unnamed_manifest(struct run *r, struct manifest_line *lines, size_t n)
+{
+	int fd = r->manifest_fd, by_proc = 0;
+	r->manifest_fd = -1;
+	FILE *f = fdopen(fd, "w");
+	if (f == NULL) {
+		close(fd);
+		return -1;
+	}
+	int rc = manifest_write(f, lines, n);
+	/* Complete (and with --fsync, on the storage) before it has any name. */
+	if (rc == 0 && (fflush(f) != 0 || ferror(f) || (r->opts.copy.fsync && fsync(fd) != 0)))
+		rc = -1;
+	char tmp[64];
+	/* pcopy's temporary prefix: a later run into this directory removes it if a kill
+	 * leaves it behind (extra_entry). */
+	snprintf(tmp, sizeof(tmp), "%s%ld.manifest", COPY_TMP_PREFIX, (long)getpid());
+	if (rc == 0 && compat_link_unnamed(fileno(f), r->manifest_dir, tmp, &by_proc) != 0)
+		rc = errno == EOPNOTSUPP ? 1 : -1;
+	if (rc == 0 && renameat(r->manifest_dir, tmp, r->manifest_dir, r->manifest_name) != 0) {
+		int e = errno;
+		unlinkat(r->manifest_dir, tmp, 0);
+		errno = e;
+		rc = -1;
+	}
+	int e = errno;
+	if (fclose(f) != 0 && rc == 0) {
+		e = errno;
+		rc = -1;
+	}
+	errno = e;
+	return rc;
+}
+
+/* Write the manifest of every regular file that is in place with a known hash. */
+int run_write_manifest(struct run *r)
+{
+	const char *path = r->opts.manifest;
+	size_t n = 0;
+	struct manifest_line *lines = malloc((r->nentries + r->nlinks + 1) * sizeof(*lines));
+	if (lines == NULL)
+		return run_fail(r, "out of memory for the manifest");
+	for (size_t i = 0; i < r->nentries; i++) {
+		struct entry *e = &r->entries[i];
+		if (!S_ISREG(e->task.mode) || !e->done || !e->hashed)
+			continue;
+		const struct run_root *rt = &r->roots[e->task.root];
+		lines[n].prefix = rt->prefix;
+		lines[n].path = names_get(&r->names, e->task.dst);
+		lines[n++].hash = e->hash;
+	}
+	for (size_t i = 0; i < r->nlinks; i++) {
+		struct entry *e = &r->entries[r->links[i].target];
+		if (!S_ISREG(e->task.mode) || !e->done || !e->hashed)
+			continue;
+		lines[n].prefix = r->roots[r->links[i].root].prefix;
+		lines[n].path = names_get(&r->names, r->links[i].path);
+		lines[n++].hash = e->hash;
+	}
+	int rc;
+	if (r->manifest_fd >= 0 && (rc = write_unnamed_manifest(r, lines, n)) != 1) {
+		/* written into the file run_plan opened (or failed: RC -1, errno) */
+	} else {
+		rc = manifest_save(path, lines, n, r->opts.copy.fsync); /* "-": stdout */
+	}
+	free(lines);
+	if (rc != 0)
+		return run_fail(r, "cannot write manifest '%s': %s", path, strerror(errno));
+	return 0;
+}

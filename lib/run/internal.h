@@ -1,0 +1,171 @@
+/*
+ * run/internal.h: what the phase files of lib/run share (not part of run.h's interface).
+ *
+ * A run goes through phases, each in its own file: plan.c (check the request, open the roots),
+ * walk.c (read the sources into the tables of entries.c), prune.c (the destination's extras),
+ * dispatch.c (hand tasks out, collect completions), split.c (big files in parts),
+ * complete.c (completions into counts and events), finish.c (links, directory metadata,
+ * manifest); run.c sequences them. All of it runs in the parent process.
+ */
+#ifndef PCOPY_RUN_INTERNAL_H
+#define PCOPY_RUN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "fs/scan.h"
+#include "fs/tree.h"
+#include "run/run.h"
+
+/* Tasks queued ahead of the workers, and entries scanned ahead of the queue. */
+#define RUN_QUEUE_CAP 1024
+#define RUN_BACKLOG 8192
+#define RUN_MAX_TRIES 3
+/* Files this big are copied in parts by several workers at once (see copy.h, TASK_SPLIT). */
+#define RUN_SPLIT_MIN (UINT64_C(256) << 20)
+#define RUN_PART_MIN (UINT64_C(64) << 20)
+#define RUN_MAX_PARTS 64
+
+/* A non-directory entry. Parent only. */
+struct entry {
+	struct copy_task task; /* as queued; task.id = index + 1 */
+	struct hash128 hash;   /* content hash, when HASHED */
+	uint8_t done;          /* a completion was accepted (duplicates are ignored) */
+	uint8_t split;         /* its COPY_SPLIT answer was accepted: its parts stand for it */
+	uint8_t hashed;
+	uint8_t status;   /* enum copy_status of the accepted completion */
+	uint8_t made_way; /* a directory in the way of its destination name was removed once */
+};
+
+/* A directory whose metadata is set after its contents. */
+struct dirrec {
+	uint64_t path; /* arena offset, relative to the root's fds */
+	uint32_t root;
+	uint8_t failed; /* could not be created: leave it alone */
+	struct stat st;
+};
+
+/* A hard link to make once its first name has been copied. */
+struct linkrec {
+	uint64_t path; /* arena offset of this name, relative to ROOT's destination */
+	uint32_t root; /* root this name belongs to (may differ from the first name's) */
+	size_t target; /* index of the entry holding the first name */
+};
+
+/* A file with other names, met in a walk whose listings are planned as they come back (a
+ * remote walk): set aside until the walk is over, see defer_link(). Parent only. */
+struct deferred {
+	const char *key; /* its source path, in the arena: the walk order (path_walk_cmp) */
+	uint64_t src, dst;
+	uint32_t root;
+	int fresh;
+	struct stat st;
+};
+
+/* A file being copied in parts. Parent only. */
+struct split {
+	size_t entry;    /* index in entries */
+	uint32_t nparts; /* parts of PART_LEN bytes (the last one shorter) */
+	uint64_t part_len;
+	uint64_t seen;     /* bit per part: its completion arrived */
+	uint64_t bytes;    /* bytes of the parts copied so far (progress) */
+	uint32_t handed;   /* parts 0 .. HANDED-1 were handed out (next_task) */
+	uint32_t inflight; /* parts handed to the pool and not yet completed */
+	int dead;          /* a part failed: the entry is failed, the temporary removed */
+};
+
+/* Walk state across roots. */
+struct walk {
+	uint32_t root;  /* root being walked */
+	int active;     /* a scan of ROOT is open */
+	int finished;   /* every root has been walked */
+	size_t listing; /* directories of ROOT whose listing was asked of the remote */
+	struct scan scan;
+};
+
+/* run.c */
+/* Set R->err from FMT; returns -1. */
+int run_fail(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* entries.c: the tables and the events */
+/* Report an event about REL of ROOT; ON_DEST: its message names the destination path. */
+void run_emit_at(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
+                 uint64_t bytes, const struct hash128 *hash, const char *reason, int err,
+                 int on_dest);
+/* An event whose message names the source path. */
+void run_emit(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
+              uint64_t bytes, const struct hash128 *hash, const char *reason, int err);
+/* A failure on the destination's side: its message names the destination path. */
+void run_emit_dst(struct run *r, uint32_t root, const char *rel, const char *reason, int err);
+/* One RUN_EV_DIFFERENT event per difference in DIFF (enum copy_diff bits). */
+void run_emit_diffs(struct run *r, uint32_t root, const char *rel, uint64_t bytes, uint32_t diff);
+/* 1 when --exclude excludes REL of ROOT. */
+int run_excluded(const struct run *r, uint32_t root, const char *rel, int is_dir);
+/* Record a non-directory entry (or a hard link to an earlier one). Returns 0 or -1. */
+int run_add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst, const struct stat *st,
+                  int fresh);
+/* The walk is over: plan the files a remote walk set aside, in walk order. Returns 0 or -1. */
+int run_defer_flush(struct run *r);
+/* Record a directory and create it in the destination (MADE: see struct scan_item).
+ * Returns 1 to descend, 0 not to. */
+int run_add_dir(struct run *r, uint32_t root, uint64_t path, const struct stat *st, int made,
+                int *existed);
+
+/* prune.c */
+/* Compare the destination's listing of the batch's directory (DST, or NULL: list it here)
+ * with the source batch S and clean up (or with --check report) the extras. */
+void run_prune_dest(struct run *r, uint32_t root, struct scan *s, const struct tree_list *dst);
+
+/* walk.c */
+/* Read the next directory (or file root) into the tables: 1 moved, 0 waiting, -1 fatal. */
+int run_walk_step(struct run *r, struct walk *w);
+
+/* split.c */
+/* Length of the parts of a split copy of SIZE bytes: at most RUN_MAX_PARTS parts, whole MiB,
+ * never under PART_MIN. */
+uint64_t run_part_len(uint64_t size, uint64_t part_min);
+/* Index in SPLITS of the split copy to take the next part from (parts left, the fewest in
+ * flight, the first such), or N when none has parts left. */
+size_t run_split_pick(const struct split *splits, size_t n);
+/* The split copy of entry index IDX, or NULL. */
+struct split *run_split_find(const struct run *r, size_t idx);
+/* 1 when task ID is a part of a split copy whose completion is still awaited. */
+int run_part_awaited(const struct run *r, uint64_t id);
+/* The task with id ID (a whole entry, one part of a split copy, or its seal) into *T. */
+void run_task_for(const struct run *r, uint64_t id, struct copy_task *t);
+/* Queue task ID ahead of new entries. Returns 0, or -1 when out of memory. */
+int run_queue_first(struct run *r, uint64_t id);
+/* Remove the shared temporary file of entry E's split copy. */
+void run_split_unlink(struct run *r, const struct entry *e);
+/* Record the split copy of entry E a worker answered COPY_SPLIT for. Returns 0 or -1. */
+int run_split_begin(struct run *r, struct entry *e);
+/* The completion D of a part: 1 when it ends the entry, 0 when absorbed (or a duplicate). */
+int run_split_part_done(struct run *r, const struct copy_done *d);
+
+/* dispatch.c */
+/* Scan, dispatch and collect until everything is done or interrupted. Returns 0 or -1. */
+int run_dispatch(struct run *r);
+/* Update the elapsed time and call the tick hook. */
+void run_tick(struct run *r);
+/* The data a task moves (the range of a part), for the balance between here and remote. */
+uint64_t run_task_cost(const struct copy_task *t);
+
+/* complete.c */
+/* Account for a finished task (WHY: the failure's reason, or NULL for D's own). */
+void run_complete(struct run *r, const struct copy_done *d, const char *why);
+/* pool_reap's callback: a worker died holding task CLAIM; retry it or fail it. */
+void run_lost_task(void *arg, uint64_t claim, pid_t pid, int wstatus);
+/* --check, once every entry is compared: report names linked differently. */
+void run_check_links(struct run *r);
+
+/* finish.c */
+/* Make the hard links recorded during the walk. */
+void run_make_links(struct run *r);
+/* Set directory metadata deepest first (after their contents). */
+void run_finish_dirs(struct run *r);
+/* Write the manifest. Returns 0, or -1 with R->err set. */
+int run_write_manifest(struct run *r);
+
+#endif

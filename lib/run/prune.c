@@ -1,0 +1,108 @@
+/*
+ * run/prune: what the destination has that the source has not: --delete, stale temporary
+ * files of an interrupted run, and --check's "extra" differences.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/array.h"
+#include "common/compat.h"
+#include "common/path.h"
+#include "fs/at.h"
+#include "fs/inotab.h"
+#include "fs/tree.h"
+#include "report/manifest.h"
+#include "run/internal.h"
+
+/* --delete inside an extra directory leaves excluded entries (and their parents) alone. */
+struct keep_ctx {
+	const struct run *r;
+	uint32_t root;
+};
+
+static int keep_excluded(void *ctx, const char *path, int is_dir)
+{
+	const struct keep_ctx *k = ctx;
+	return run_excluded(k->r, k->root, path, is_dir);
+}
+
+/* The destination has NAME in directory DIR that the source has not: clean it up. */
+static void extra_entry(struct run *r, uint32_t root, const char *dir, const char *name)
+{
+	uint64_t off = scan_join(&r->names, dir, name);
+	if (off == UINT64_MAX)
+		return;
+	const char *rel = names_get(&r->names, off);
+	const char *leaf;
+	int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
+	struct stat st; /* "dir/" patterns protect only directories */
+	int kept = r->opts.nexcludes && (r->opts.copy.check || r->opts.delete_extra) &&
+	           run_excluded(r, root, rel,
+	                        fd >= 0 && fstatat(fd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	                            S_ISDIR(st.st_mode));
+	if (r->opts.copy.check) {
+		if (!kept) {
+			r->stats.different++;
+			run_emit(r, RUN_EV_DIFFERENT, root, rel, 0, NULL, "extra", 0);
+		}
+		return;
+	}
+	if (copy_is_tmp_name(name)) {
+		if (!r->opts.copy.dry_run && fd >= 0)
+			unlinkat(fd, leaf, 0); /* left by an interrupted run */
+		return;
+	}
+	if (!r->opts.delete_extra || kept)
+		return;
+	r->stats.deleted++;
+	run_emit(r, RUN_EV_DELETED, root, rel, 0, NULL, NULL, 0);
+	if (!r->opts.copy.dry_run) {
+		struct keep_ctx kc = {r, root};
+		struct tree_keep keep = {keep_excluded, &kc};
+		int err = fd < 0
+		              ? errno
+		              : tree_remove_keep(fd, leaf, rel, r->opts.nexcludes ? &keep : NULL);
+		at_cache_drop(&r->dst_dirs); /* it may have been below what was removed */
+		if (err != 0) {
+			r->stats.failed++;
+			run_emit_dst(r, root, rel, "cannot delete", err);
+		}
+	}
+}
+
+/* Compare the destination directory's listing (DST, made by a remote rank, or NULL: list it
+ * here) with the source batch. */
+void run_prune_dest(struct run *r, uint32_t root, struct scan *s, const struct tree_list *dst)
+{
+	const char *dir = names_get(&r->names, s->dir);
+	struct tree_list list;
+	if (dst == NULL && tree_list(r->croots[root].dst_fd, dir, &list) != 0)
+		return;
+	const struct tree_list *l = dst != NULL ? dst : &list;
+	for (size_t i = 0; i < l->n; i++) {
+		const char *name = l->names[i];
+		size_t lo = 0, hi = s->nitems;
+		int found = 0;
+		while (lo < hi && !found) {
+			size_t mid = (lo + hi) / 2;
+			int c = strcmp(name, s->items[mid].name);
+			if (c == 0)
+				found = 1;
+			else if (c < 0)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		if (!found)
+			extra_entry(r, root, dir, name);
+	}
+	if (dst == NULL)
+		tree_list_free(&list);
+}

@@ -1,0 +1,151 @@
+/*
+ * run/walk: the parent's walk of the sources, one directory batch at a time, read here or
+ * listed by the remote, into the entry tables.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/array.h"
+#include "common/compat.h"
+#include "common/path.h"
+#include "fs/at.h"
+#include "fs/inotab.h"
+#include "fs/tree.h"
+#include "report/manifest.h"
+#include "run/internal.h"
+
+/* Handle the directory batch the walker just read for ROOT (DST: see prune_dest). */
+static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_existed,
+                      const struct tree_list *dst)
+{
+	const char *dir = names_get(&r->names, s->dir);
+	if (dir_existed)
+		run_prune_dest(r, root, s, dst);
+	for (size_t i = 0; i < s->nitems; i++) {
+		const struct scan_item *it = &s->items[i];
+		uint64_t off = scan_join(&r->names, dir, it->name);
+		if (off == UINT64_MAX)
+			return run_fail(r, "out of memory for path names");
+		const char *rel = names_get(&r->names, off);
+		if (r->opts.nexcludes && run_excluded(r, root, rel, S_ISDIR(it->st.st_mode)))
+			continue;
+		if (S_ISDIR(it->st.st_mode)) {
+			int existed = 0;
+			int other_fs = r->opts.one_fs && it->st.st_dev != r->roots[root].st.st_dev;
+			if (run_add_dir(r, root, off, &it->st, it->made, &existed) && !other_fs) {
+				/* Remember whether it existed: the walker visits it later. */
+				if (scan_descend(s, off | (existed ? SCAN_FLAG : 0)) != 0)
+					return run_fail(r, "out of memory");
+			}
+		} else if (run_add_entry(r, root, off, off, &it->st,
+		                         !dir_existed && !r->opts.copy.dry_run) != 0) {
+			return run_fail(r, "out of memory for the file table");
+		}
+	}
+	return 0;
+}
+
+/* A directory batch is in w->scan (read here or listed remotely, DST: see prune_dest):
+ * account for it. */
+static int walk_loaded(struct run *r, struct walk *w, int rc, const struct tree_list *dst)
+{
+	if (rc < 0) {
+		r->stats.failed++;
+		run_emit(r, RUN_EV_FAILED, w->root, names_get(&r->names, w->scan.dir), 0, NULL,
+		         "cannot read directory", w->scan.err);
+		return 1;
+	}
+	return walk_batch(r, w->root, &w->scan, w->scan.dir_flag, dst) != 0 ? -1 : 1;
+}
+
+/* The walk of a directory root whose directories the remote reads: ask for the listings of
+ * the directories known, plan from one that came back. Returns 1 (progress), 0 (waiting)
+ * or -1. Listings are planned as they come, in any order: see defer_link(). */
+static int walk_remote(struct run *r, struct walk *w)
+{
+	const struct run_remote *rm = r->remote;
+	int moved = 0;
+	uint64_t dir;
+	while (scan_peek(&w->scan, &dir)) {
+		int rc = rm->list(rm->ctx, w->root, dir, names_get(&r->names, dir & ~SCAN_FLAG));
+		if (rc < 0)
+			return run_fail(r, "cannot ask for a directory listing: %s",
+			                strerror(errno));
+		if (rc == 0)
+			break;
+		scan_drop(&w->scan);
+		w->listing++;
+		moved = 1;
+	}
+	struct tree_list dst = {NULL, 0, NULL};
+	int rc = rm->listed(rm->ctx, &w->scan, &dst);
+	if (rc < 0)
+		return run_fail(r, "cannot take in a directory listing: %s", strerror(errno));
+	if (rc > 0) {
+		w->listing--;
+		return walk_loaded(r, w, w->scan.err != 0 ? -1 : 1, dst.names ? &dst : NULL);
+	}
+	if (w->listing == 0 && !scan_peek(&w->scan, &dir)) {
+		scan_end(&w->scan);
+		w->active = 0;
+		w->root++;
+		return 1;
+	}
+	return moved;
+}
+
+/* Read the next directory (or the next file root) into the tables. Returns 1 when it moved,
+ * 0 when it waits for the remote, -1 on a fatal error. */
+int run_walk_step(struct run *r, struct walk *w)
+{
+	while (!w->active) {
+		if (w->root >= r->nroots) {
+			w->finished = 1;
+			r->stats.scanning = 0;
+			if (run_defer_flush(r) != 0)
+				return run_fail(r, "out of memory for the file table");
+			return 1;
+		}
+		struct run_root *rt = &r->roots[w->root];
+		if (!rt->is_dir) {
+			uint64_t s = names_add(&r->names, rt->src_name, strlen(rt->src_name));
+			uint64_t d = names_add(&r->names, rt->dst_name, strlen(rt->dst_name));
+			if (s == UINT64_MAX || d == UINT64_MAX ||
+			    run_add_entry(r, w->root, s, d, &rt->st, 0) != 0)
+				return run_fail(r, "out of memory");
+			w->root++;
+			return 1;
+		}
+		uint64_t top = names_add(&r->names, ".", 1);
+		int existed = 0;
+		if (top == UINT64_MAX)
+			return run_fail(r, "out of memory");
+		if (!run_add_dir(r, w->root, top, &rt->st, -1, &existed)) {
+			w->root++;
+			continue;
+		}
+		existed = existed && !rt->created;
+		if (scan_start(&w->scan, r->croots[w->root].src_fd, &r->names,
+		               top | (existed ? SCAN_FLAG : 0)) != 0)
+			return run_fail(r, "out of memory");
+		w->active = 1;
+		w->listing = 0;
+	}
+	if (r->remote != NULL && r->remote->list != NULL)
+		return walk_remote(r, w);
+	int rc = scan_next(&w->scan);
+	if (rc == 0) {
+		scan_end(&w->scan);
+		w->active = 0;
+		w->root++;
+		return 1;
+	}
+	return walk_loaded(r, w, rc, NULL);
+}
