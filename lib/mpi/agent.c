@@ -292,7 +292,7 @@ static int serve_loop(struct serve *s, volatile sig_atomic_t *interrupted)
 			busy = 1;
 		}
 		wire_box_flush(&s->out);
-		double now = run_now();
+		double now = clock_now();
 		if (now - last_reap >= 0.05) {
 			last_reap = now;
 			if (pool_reap(&s->run.pool, serve_lost, s) < 0)

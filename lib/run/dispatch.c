@@ -23,7 +23,7 @@
 
 void run_tick(struct run *r)
 {
-	r->stats.seconds = run_now() - r->start;
+	r->stats.seconds = clock_now() - r->start;
 	if (r->hooks.tick != NULL)
 		r->hooks.tick(r->hooks.ctx, &r->stats);
 }
@@ -217,7 +217,7 @@ int run_dispatch(struct run *r)
 				local_done(r, &d);
 			}
 		}
-		double now = run_now();
+		double now = clock_now();
 		if (now - last_reap >= 0.05) {
 			last_reap = now;
 			if (pool_reap(&r->pool, run_lost_task, r) < 0)
@@ -239,12 +239,12 @@ int run_dispatch(struct run *r)
 	r->pool.stopping = 1;
 	pool_signal(&r->pool, SIGTERM);
 	struct copy_done d;
-	double deadline = run_now() + 10;
+	double deadline = clock_now() + 10;
 	while (pool_alive(&r->pool) > 0) {
 		while (pool_next(&r->pool, &d, 20) == 0)
 			run_complete(r, &d, NULL);
 		pool_reap(&r->pool, NULL, NULL);
-		if (run_now() > deadline)
+		if (clock_now() > deadline)
 			pool_signal(&r->pool, SIGKILL);
 	}
 	while (pool_next(&r->pool, &d, 0) == 0)

@@ -21,13 +21,6 @@
 #include "fs/inotab.h"
 #include "run/internal.h"
 
-double run_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int run_fail(struct run *r, const char *fmt, ...)
 {
 	va_list ap;
@@ -100,7 +93,7 @@ void run_free(struct run *r)
 
 int run_execute(struct run *r)
 {
-	r->start = run_now();
+	r->start = clock_now();
 	int jobs = r->opts.jobs > 0 ? r->opts.jobs : 1;
 	r->worker.opts = &r->opts.copy;
 	r->worker.roots = r->croots;

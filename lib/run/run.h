@@ -17,6 +17,7 @@
 
 #include "common/exit.h"
 #include "fs/at.h"
+#include "common/clock.h"
 #include "copy/copy.h"
 #include "copy/worker.h"
 #include "proc/pool.h"
@@ -183,8 +184,5 @@ int run_execute(struct run *r);
 
 /* Free everything. */
 void run_free(struct run *r);
-
-/* Monotonic clock in seconds. */
-double run_now(void);
 
 #endif

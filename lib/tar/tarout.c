@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "common/exit.h"
-#include "run/run.h"
+#include "common/clock.h"
 #include "tar/internal.h"
 
 #define TAR_RING ((uint64_t)64 << 20) /* shared data ring: files read ahead by the workers */
@@ -192,7 +192,7 @@ static int drain(struct tar *t)
 
 static void tick(struct tar *t)
 {
-	t->stats.seconds = run_now() - t->start;
+	t->stats.seconds = clock_now() - t->start;
 	t->last_tick = t->stats.seconds;
 	if (t->h->tick != NULL)
 		t->h->tick(t->h->ctx, &t->stats);
@@ -213,7 +213,7 @@ static int pump(struct tar *t)
 			return 0;
 		if (did == 0 && collect(t, 50) < 0)
 			return -1;
-		if (run_now() - t->start - t->last_tick >= 0.1)
+		if (clock_now() - t->start - t->last_tick >= 0.1)
 			tick(t);
 	}
 	return -1;
@@ -371,7 +371,7 @@ static int write_archive(const struct tarout_opts *o, char **sources, size_t nso
 	t.nsources = nsources;
 	t.err = err;
 	t.errlen = errlen;
-	t.start = run_now();
+	t.start = clock_now();
 	int to_stdout = strcmp(o->archive, "-") == 0;
 	char *tmp = manifest_tmp_name(o->archive);
 	if (!to_stdout) /* what killed runs left: gigabytes, perhaps */

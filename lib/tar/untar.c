@@ -12,12 +12,12 @@
 
 #include "common/array.h"
 #include "common/exit.h"
-#include "run/run.h"
+#include "common/clock.h"
 #include "tar/internal.h"
 
 static void tick(struct untar *u)
 {
-	u->stats.seconds = run_now() - u->start;
+	u->stats.seconds = clock_now() - u->start;
 	u->last_tick = u->stats.seconds;
 	if (u->h->tick != NULL)
 		u->h->tick(u->h->ctx, &u->stats);
@@ -238,7 +238,7 @@ static enum step read_members(struct untar *u, struct archive *r)
 		members++;
 		enum step s = extract_member(u, r, e, h);
 		u->stats.bytes_done = (uint64_t)archive_filter_bytes(r, -1);
-		if (run_now() - u->start - u->last_tick >= 0.1)
+		if (clock_now() - u->start - u->last_tick >= 0.1)
 			tick(u);
 		if (s == STEP_STOP)
 			return s;
@@ -418,7 +418,7 @@ int untar_extract(const struct untar_opts *o, char **archives, size_t narchives,
 	u.h = hooks;
 	u.err = err;
 	u.errlen = errlen;
-	u.start = run_now();
+	u.start = clock_now();
 	int *fds = NULL;
 	int flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_ACL |
 	            ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
