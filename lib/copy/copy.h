@@ -82,6 +82,13 @@ struct copy_task {
  * the other names too. */
 #define TASK_ALONE 32u
 
+/* The data a task stands for (its range for a part, else the whole file): what dispatch
+ * balances the local pool and the MPI ranks by. */
+static inline uint64_t copy_task_cost(const struct copy_task *t)
+{
+	return (t->flags & TASK_PART) ? t->part_len : t->size;
+}
+
 enum copy_status {
 	COPY_COPIED = 1,  /* data written and verified (or would be, in a dry run) */
 	COPY_SKIPPED,     /* destination already up to date */

@@ -48,16 +48,10 @@ struct mpiwork {
 
 /* ---- rank 0: the remote ------------------------------------------------------------------- */
 
-/* The data a task moves, for the byte credit. */
-static uint64_t task_cost(const struct copy_task *t)
-{
-	return (t->flags & TASK_PART) ? t->part_len : t->size;
-}
-
 static int lead_take(void *ctx, const struct copy_task *t, const char *src, const char *dst)
 {
 	struct mpiwork *m = ctx;
-	uint64_t cost = task_cost(t);
+	uint64_t cost = copy_task_cost(t);
 	struct agent *best = NULL;
 	for (int i = 0; i < m->nagents; i++) {
 		struct agent *a = &m->agents[i];

@@ -28,18 +28,12 @@ void run_tick(struct run *r)
 		r->hooks.tick(r->hooks.ctx, &r->stats);
 }
 
-/* The data a task moves (the range of a part), for the balance between here and remote. */
-uint64_t run_task_cost(const struct copy_task *t)
-{
-	return (t->flags & TASK_PART) ? t->part_len : t->size;
-}
-
 /* Hand the next task to the remote if it has room, else to the local pool. Returns 1 when
  * it was taken, 0 when neither has room, -1 when the remote failed. */
 static int hand_out(struct run *r, const struct copy_task *t)
 {
 	const struct run_remote *rm = r->remote;
-	uint64_t cost = run_task_cost(t);
+	uint64_t cost = copy_task_cost(t);
 	if (rm != NULL) {
 		int rc = rm->take(rm->ctx, t, names_get(&r->names, t->src),
 		                  names_get(&r->names, t->dst));
@@ -68,7 +62,7 @@ static void local_done(struct run *r, const struct copy_done *d)
 		int part = kind > 0 && kind != COPY_ID_SEAL;
 		if (!part || run_part_awaited(r, d->id)) {
 			run_task_for(r, d->id, &t);
-			uint64_t cost = run_task_cost(&t);
+			uint64_t cost = copy_task_cost(&t);
 			r->local_bytes -= cost < r->local_bytes ? cost : r->local_bytes;
 		}
 	}

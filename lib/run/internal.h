@@ -149,8 +149,6 @@ int run_split_part_done(struct run *r, const struct copy_done *d);
 int run_dispatch(struct run *r);
 /* Update the elapsed time and call the tick hook. */
 void run_tick(struct run *r);
-/* The data a task moves (the range of a part), for the balance between here and remote. */
-uint64_t run_task_cost(const struct copy_task *t);
 
 /* complete.c */
 /* Account for a finished task (WHY: the failure's reason, or NULL for D's own). */

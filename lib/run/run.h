@@ -154,7 +154,7 @@ struct run {
 	struct copy_worker_args worker;  /* the pool's workers' ARG, filled by run_execute */
 	const struct run_remote *remote; /* set by the caller before run_execute, or NULL */
 	size_t remote_out;               /* tasks handed to REMOTE and not yet completed */
-	uint64_t local_bytes;            /* data of the tasks in the local pool (task_cost) */
+	uint64_t local_bytes;            /* data of the tasks in the local pool (copy_task_cost) */
 	uint64_t split_min, part_min;    /* files split into parts, and the smallest part */
 	struct copy_linkname *lnames;    /* --check: names with other links, compared at the end */
 	size_t nlnames, lnames_cap;

@@ -66,12 +66,12 @@ static void test_task_cost(void **state)
 	struct copy_task t;
 	memset(&t, 0, sizeof(t));
 	t.size = 1000;
-	assert_int_equal(run_task_cost(&t), 1000);
+	assert_int_equal(copy_task_cost(&t), 1000);
 	t.flags = TASK_PART;
 	t.part_len = 300;
-	assert_int_equal(run_task_cost(&t), 300);
+	assert_int_equal(copy_task_cost(&t), 300);
 	t.flags = TASK_SEAL;
-	assert_int_equal(run_task_cost(&t), 1000);
+	assert_int_equal(copy_task_cost(&t), 1000);
 }
 
 int main(void)
