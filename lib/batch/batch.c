@@ -23,11 +23,12 @@
 #include <unistd.h>
 
 #include "batch/joblog.h"
+#include "common/clock.h"
+#include "report/progress.h"
 
 extern char **environ;
 
-#define KILL_GRACE 2.0    /* seconds between SIGTERM and SIGKILL */
-#define DRAW_INTERVAL 0.1 /* progress is ticked at most 10 times a second */
+#define KILL_GRACE 2.0 /* seconds between SIGTERM and SIGKILL */
 
 /* Where each input command stands; the order matters only for --keep-order printing. */
 enum batch_cmd_state {
@@ -50,13 +51,6 @@ static void on_signal(int sig)
 	if (wake_fd >= 0)
 		(void)!write(wake_fd, "x", 1);
 	errno = saved;
-}
-
-static double now_mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static double now_wall(void)
@@ -247,7 +241,7 @@ static int job_start(struct batch *b, struct batch_slot *s, size_t i)
 	s->spool_err = 0;
 	s->received = 0;
 	s->start_wall = now_wall();
-	s->start_mono = now_mono();
+	s->start_mono = clock_now();
 	s->kill_stage = 0;
 	b->state[i] = CMD_RUNNING;
 	b->running++;
@@ -268,7 +262,7 @@ static void tick(struct batch *b, int final)
 	struct batch_counts c = batch_counts(b);
 	if (b->hooks.tick != NULL)
 		b->hooks.tick(b->hooks.ctx, &c, final);
-	b->last_tick = now_mono();
+	b->last_tick = clock_now();
 }
 
 /* --keep-order: hand over every held output whose predecessors are all done or skipped.
@@ -292,7 +286,7 @@ static void job_record(struct batch *b, const struct batch_slot *s, int status)
 {
 	struct batch_result r = {.seq = b->seq[s->cmd],
 	                         .command = b->cmds[s->cmd],
-	                         .runtime = now_mono() - s->start_mono,
+	                         .runtime = clock_now() - s->start_mono,
 	                         .signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0,
 	                         .exitval = WIFEXITED(status) ? WEXITSTATUS(status) : 0,
 	                         .spool_err = s->spool_err};
@@ -426,7 +420,7 @@ static int poll_wait_ms(const struct batch *b, double now)
 	if (b->stop_sig && b->kill_at > 0)
 		wake = earlier(wake, b->kill_at);
 	if (b->opts.progress)
-		wake = earlier(wake, b->last_tick + DRAW_INTERVAL);
+		wake = earlier(wake, b->last_tick + PROGRESS_TICK);
 	if (isinf(wake))
 		return -1;
 	double ms = (wake - now) * 1000 + 1; /* round up: waking early would spin */
@@ -483,7 +477,7 @@ void batch_run(struct batch *b)
 				if (b->slots[i].pid > 0 && b->slots[i].pipes[k] >= 0)
 					b->pfds[nfds++] =
 					    (struct pollfd){b->slots[i].pipes[k], POLLIN, 0};
-		int n = poll(b->pfds, nfds, poll_wait_ms(b, now_mono()));
+		int n = poll(b->pfds, nfds, poll_wait_ms(b, clock_now()));
 		if (n > 0 && b->pfds[0].revents != 0) {
 			char buf[256];
 			while (read(b->wake[0], buf, sizeof(buf)) > 0)
@@ -492,11 +486,11 @@ void batch_run(struct batch *b)
 		for (nfds_t j = 1; n > 0 && j < nfds; j++)
 			if (b->pfds[j].revents != 0)
 				pipes_ready(b, b->pfds[j].fd);
-		double now = now_mono();
+		double now = clock_now();
 		check_interrupt(b, now);
 		reap(b);
 		check_timeouts(b, now);
-		if (b->opts.progress && now - b->last_tick >= DRAW_INTERVAL)
+		if (b->opts.progress && now - b->last_tick >= PROGRESS_TICK)
 			tick(b, 0);
 	}
 	if (got_signal && !b->stop_sig)

@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* Seconds between two progress hooks (run, --tar, --extract, pbatch): at most 10 a second. */
+#define PROGRESS_TICK 0.1
+
 /* Counters of a run, kept by the parent (run.c) and read by the caller. */
 struct stats {
 	uint64_t files;        /* non-directory entries found so far */

@@ -220,7 +220,7 @@ int run_dispatch(struct run *r)
 			if (pool_alive(&r->pool) == 0)
 				return run_fail(r, "every worker process has exited");
 		}
-		if (now - last_tick >= 0.1) {
+		if (now - last_tick >= PROGRESS_TICK) {
 			last_tick = now;
 			run_tick(r);
 		}

@@ -213,7 +213,7 @@ static int pump(struct tar *t)
 			return 0;
 		if (did == 0 && collect(t, 50) < 0)
 			return -1;
-		if (clock_now() - t->start - t->last_tick >= 0.1)
+		if (clock_now() - t->start - t->last_tick >= PROGRESS_TICK)
 			tick(t);
 	}
 	return -1;

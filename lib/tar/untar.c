@@ -238,7 +238,7 @@ static enum step read_members(struct untar *u, struct archive *r)
 		members++;
 		enum step s = extract_member(u, r, e, h);
 		u->stats.bytes_done = (uint64_t)archive_filter_bytes(r, -1);
-		if (clock_now() - u->start - u->last_tick >= 0.1)
+		if (clock_now() - u->start - u->last_tick >= PROGRESS_TICK)
 			tick(u);
 		if (s == STEP_STOP)
 			return s;
