@@ -89,21 +89,10 @@ const char *copy_stage_text(enum copy_stage stage)
 	return "error";
 }
 
-int copy_is_tmp_name(const char *name)
-{
-	return strncmp(name, COPY_TMP_PREFIX, sizeof(COPY_TMP_PREFIX) - 1) == 0;
-}
-
-/* Build ".pcopy-tmp.<pid>.<n>" in c->tmp (a name in the destination's directory). */
+/* This worker's next temporary name, in c->tmp (a name in the destination's directory). */
 static const char *tmp_name(struct copy_ctx *c)
 {
-	snprintf(c->tmp, sizeof(c->tmp), "%s%ld.%lu", COPY_TMP_PREFIX, c->pid, ++c->counter);
-	return c->tmp;
-}
-
-void copy_split_name(char *buf, size_t len, long parent, uint64_t id)
-{
-	snprintf(buf, len, "%s%ld.s%llu", COPY_TMP_PREFIX, parent, (unsigned long long)id);
+	return tmpname_counter(c->tmp, sizeof(c->tmp), c->pid, ++c->counter);
 }
 
 /*

@@ -18,7 +18,7 @@ void copy_split_start(struct copy_ctx *c, const struct copy_task *t, struct copy
 {
 	const struct copy_place *r = &c->at;
 	char name[sizeof(c->tmp)];
-	copy_split_name(name, sizeof(name), c->ppid, COPY_ID_ENTRY(t->id));
+	tmpname_split(name, sizeof(name), c->ppid, COPY_ID_ENTRY(t->id));
 	unlinkat(r->dst_fd, name, 0); /* left by an attempt whose worker died */
 	int fd =
 	    openat(r->dst_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -73,7 +73,7 @@ static int open_split(struct copy_ctx *c, const struct copy_task *t, const char 
 void copy_part(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
 {
 	char name[sizeof(c->tmp)];
-	copy_split_name(name, sizeof(name), c->ppid, COPY_ID_ENTRY(t->id));
+	tmpname_split(name, sizeof(name), c->ppid, COPY_ID_ENTRY(t->id));
 	int src, out;
 	if (open_split(c, t, name, &src, &out, d) != 0)
 		return;
@@ -143,7 +143,7 @@ void copy_seal(struct copy_ctx *c, const struct copy_task *t, struct copy_done *
 {
 	const struct copy_place *r = &c->at;
 	char name[sizeof(c->tmp)];
-	copy_split_name(name, sizeof(name), c->ppid, COPY_ID_ENTRY(t->id));
+	tmpname_split(name, sizeof(name), c->ppid, COPY_ID_ENTRY(t->id));
 	int src, out;
 	if (open_split(c, t, name, &src, &out, d) != 0) {
 		if (d->stage == STAGE_CREATE && d->err == ENOENT && sealed_before(c, t, d))

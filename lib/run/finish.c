@@ -15,6 +15,7 @@
 #include "common/array.h"
 #include "common/compat.h"
 #include "common/path.h"
+#include "common/tmpname.h"
 #include "fs/at.h"
 #include "fs/inotab.h"
 #include "fs/tree.h"
@@ -39,8 +40,8 @@ static int link_one(struct run *r, const struct linkrec *l, const struct entry *
 		return -1; /* already linked */
 	if (r->opts.copy.dry_run)
 		return 0;
-	char tmp[64];
-	snprintf(tmp, sizeof(tmp), "%s%ld.link%zu", COPY_TMP_PREFIX, (long)getpid(), i);
+	char tmp[TMPNAME_SIZE];
+	tmpname_tag(tmp, sizeof(tmp), (long)getpid(), "link%zu", i);
 	if (linkat(first_fd, first, fd, tmp, 0) != 0)
 		return errno;
 	if (renameat(fd, tmp, fd, leaf) != 0) {
@@ -139,10 +140,10 @@ static int write_unnamed_manifest(struct run *r, struct manifest_line *lines, si
 	/* Complete (and with --fsync, on the storage) before it has any name. */
 	if (rc == 0 && (fflush(f) != 0 || ferror(f) || (r->opts.copy.fsync && fsync(fd) != 0)))
 		rc = -1;
-	char tmp[64];
-	/* pcopy's temporary prefix: a later run into this directory removes it if a kill
+	char tmp[TMPNAME_SIZE];
+	/* pcopy's temporary name: a later run into this directory removes it if a kill
 	 * leaves it behind (extra_entry). */
-	snprintf(tmp, sizeof(tmp), "%s%ld.manifest", COPY_TMP_PREFIX, (long)getpid());
+	tmpname_tag(tmp, sizeof(tmp), (long)getpid(), "manifest");
 	if (rc == 0 && compat_link_unnamed(fileno(f), r->manifest_dir, tmp, &by_proc) != 0)
 		rc = errno == EOPNOTSUPP ? 1 : -1;
 	if (rc == 0 && renameat(r->manifest_dir, tmp, r->manifest_dir, r->manifest_name) != 0) {
