@@ -109,12 +109,13 @@ static int contents_differ(struct copy_ctx *c, int src, const struct stat *sst,
 	if (dfd < 0)
 		return 1;
 	struct hash128 hs, hd;
-	int ok = copy_hash_fd(c, src, (uint64_t)sst->st_size, stat_sparse(sst), &hs) == 0;
+	int ok = copy_hash_fd(c, src, (uint64_t)sst->st_size, stat_sparse(sst), &hs) == DATA_OK;
 	if (ok) {
 		d->hash = hs;
 		d->hashed = 1;
 	}
-	ok = ok && copy_hash_fd(c, dfd, (uint64_t)dst_st->st_size, stat_sparse(dst_st), &hd) == 0;
+	ok = ok &&
+	     copy_hash_fd(c, dfd, (uint64_t)dst_st->st_size, stat_sparse(dst_st), &hd) == DATA_OK;
 	close(dfd);
 	return !ok || !hash_equal(hs, hd);
 }

@@ -255,10 +255,4 @@ void copy_link_diffs(struct copy_linkname *p, size_t n);
 /* Human text for a failed stage ("cannot open", ...). */
 const char *copy_stage_text(enum copy_stage stage);
 
-/*
- * Hash the regular file open at FD (SIZE bytes, holes skipped with SEEK_DATA when SPARSE),
- * using BUF. Returns 0, or -1 with errno. Used for --checksum and manifests of skipped files.
- */
-int copy_hash_fd(struct copy_ctx *c, int fd, uint64_t size, int sparse, struct hash128 *out);
-
 #endif
