@@ -190,12 +190,12 @@ static enum data_result copy_data(struct copy_ctx *c, const struct copy_task *t,
 	const struct copy_place *r = &c->at;
 	uint64_t size = (uint64_t)sst->st_size;
 	const char *tmp;
-	int out = create_copy(c, t, sst->st_mode & 0777, size, absent, &tmp);
+	int out = create_copy(c, t, meta_create_mode(sst), size, absent, &tmp);
 	if (out < 0) {
 		fail(d, STAGE_CREATE, errno);
 		return DATA_ERROR;
 	}
-	int sparse = stat_sparse(sst);
+	int sparse = meta_sparse(sst);
 	int hashing = c->opts->verify || c->opts->need_hash;
 	int in_fault = 0;
 	enum data_result res = DATA_UNSUPPORTED; /* no kernel copy (yet) */
@@ -298,7 +298,7 @@ static void hash_skipped(struct copy_ctx *c, const struct stat *dst_st, struct c
 	int dfd = openat(c->at.dst_fd, c->at.dst, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	enum data_result res = dfd < 0 ? DATA_ERROR
 	                               : copy_hash_fd(c, dfd, (uint64_t)dst_st->st_size,
-	                                              stat_sparse(dst_st), &d->hash);
+	                                              meta_sparse(dst_st), &d->hash);
 	if (res == DATA_OK)
 		d->hashed = 1;
 	else
@@ -321,7 +321,7 @@ static void fix_metadata(struct copy_ctx *c, int src, int fd, const struct stat 
 	struct meta_node s = src_node(c, src), n = dst_node(c, fd, c->at.dst);
 	int differs = (c->opts->keep_owner && !owner_same) ||
 	              (!(flags & META_LINK) &&
-	               (dst_st->st_mode & 07777) != meta_mode(&c->meta, sst, owner_kept)) ||
+	               meta_perm(dst_st->st_mode) != meta_mode(&c->meta, sst, owner_kept)) ||
 	              (times && (dst_st->st_mtim.tv_sec != sst->st_mtim.tv_sec ||
 	                         dst_st->st_mtim.tv_nsec != sst->st_mtim.tv_nsec));
 	if (!differs) {
@@ -361,9 +361,9 @@ static int up_to_date(struct copy_ctx *c, int src, const struct stat *sst,
 		if (dfd < 0)
 			return 0;
 		struct hash128 hs, hd;
-		int ok = copy_hash_fd(c, src, (uint64_t)sst->st_size, stat_sparse(sst), &hs) ==
+		int ok = copy_hash_fd(c, src, (uint64_t)sst->st_size, meta_sparse(sst), &hs) ==
 		             DATA_OK &&
-		         copy_hash_fd(c, dfd, (uint64_t)dst_st->st_size, stat_sparse(dst_st),
+		         copy_hash_fd(c, dfd, (uint64_t)dst_st->st_size, meta_sparse(dst_st),
 		                      &hd) == DATA_OK;
 		close(dfd);
 		if (!ok || !hash_equal(hs, hd))

@@ -105,11 +105,6 @@ static inline int same_mtime(const struct stat *st, const struct copy_task *t)
 	return st->st_mtim.tv_sec == t->mtime_sec && st->st_mtim.tv_nsec == t->mtime_nsec;
 }
 
-static inline int stat_sparse(const struct stat *st)
-{
-	return st->st_size > 0 && (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size;
-}
-
 /* The task failed at STAGE with ERR (EINTR: it was told to stop). */
 static inline void fail(struct copy_done *d, enum copy_stage stage, int err)
 {

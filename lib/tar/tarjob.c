@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #endif
 
+#include "fs/meta.h"
 #include "tar/tarjob.h"
 
 int tarjob_init(struct tarjob *j, uint64_t ring_size)
@@ -67,7 +68,7 @@ static int is_rich(int fd, const struct stat *st)
 	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && ((unsigned long)flags & ~quiet) != 0)
 		return 1;
 #endif
-	return S_ISREG(st->st_mode) && st->st_size > 0 && st->st_blocks * 512 < st->st_size;
+	return meta_sparse(st);
 }
 
 /* What read_all came to. */
