@@ -121,7 +121,8 @@ static inline void changed(struct copy_done *d, enum copy_stage stage)
 	d->err = 0;
 }
 
-/* A data-path call at STAGE came to RES (not DATA_OK): the task failed, or its file changed. */
+/* The task stopped at STAGE: its file changed when RES is DATA_CHANGED, else it failed with
+ * errno. */
 static inline void fail_data(struct copy_done *d, enum copy_stage stage, enum data_result res)
 {
 	if (res == DATA_CHANGED)

@@ -149,6 +149,7 @@ void copy_seal(struct copy_ctx *c, const struct copy_task *t, struct copy_done *
 	struct stat sst;
 	int sparse = (t->flags & TASK_SPARSE) != 0;
 	enum data_result res = DATA_OK;
+	/* Created 0600 (copy_split_start): copy_install's flags 0 set the mode in full. */
 	if (fstat(src, &sst) != 0) {
 		fail(d, STAGE_READ_SOURCE, errno);
 		unlinkat(r->dst_fd, name, 0);
@@ -156,8 +157,7 @@ void copy_seal(struct copy_ctx *c, const struct copy_task *t, struct copy_done *
 	           (res = copy_hash_fd(c, out, t->size, sparse, &d->hash)) != DATA_OK) {
 		fail_data(d, STAGE_VERIFY_READ, res);
 		unlinkat(r->dst_fd, name, 0);
-	} else if (copy_install(c, src, out, name, &sst, 0, d) ==
-	           0) { /* created 0600: mode in full */
+	} else if (copy_install(c, src, out, name, &sst, 0, d) == 0) {
 		d->status = COPY_COPIED;
 		d->bytes = t->size;
 		d->hashed = c->opts->need_hash;
