@@ -1,7 +1,6 @@
 /* path: command-line path strings (see path.h). */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>

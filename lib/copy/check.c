@@ -16,7 +16,7 @@ int copy_quick_same(const struct stat *src, const struct stat *dst, int owner)
 	return S_ISREG(src->st_mode) && S_ISREG(dst->st_mode) && src->st_size == dst->st_size &&
 	       src->st_mtim.tv_sec == dst->st_mtim.tv_sec &&
 	       src->st_mtim.tv_nsec == dst->st_mtim.tv_nsec &&
-	       (src->st_mode & 07777) == (dst->st_mode & 07777) &&
+	       meta_perm(src->st_mode) == meta_perm(dst->st_mode) &&
 	       (!owner || (src->st_uid == dst->st_uid && src->st_gid == dst->st_gid));
 }
 
@@ -25,7 +25,7 @@ uint32_t copy_compare_stat(const struct stat *a, const struct stat *b, int owner
 	if ((a->st_mode & S_IFMT) != (b->st_mode & S_IFMT))
 		return DIFF_TYPE;
 	uint32_t diff = 0;
-	if (!S_ISLNK(a->st_mode) && (a->st_mode & 07777) != (b->st_mode & 07777))
+	if (!S_ISLNK(a->st_mode) && meta_perm(a->st_mode) != meta_perm(b->st_mode))
 		diff |= DIFF_MODE;
 	if (owner && (a->st_uid != b->st_uid || a->st_gid != b->st_gid))
 		diff |= DIFF_OWNER;
@@ -109,12 +109,13 @@ static int contents_differ(struct copy_ctx *c, int src, const struct stat *sst,
 	if (dfd < 0)
 		return 1;
 	struct hash128 hs, hd;
-	int ok = copy_hash_fd(c, src, (uint64_t)sst->st_size, stat_sparse(sst), &hs) == 0;
+	int ok = copy_hash_fd(c, src, (uint64_t)sst->st_size, meta_sparse(sst), &hs) == DATA_OK;
 	if (ok) {
 		d->hash = hs;
 		d->hashed = 1;
 	}
-	ok = ok && copy_hash_fd(c, dfd, (uint64_t)dst_st->st_size, stat_sparse(dst_st), &hd) == 0;
+	ok = ok &&
+	     copy_hash_fd(c, dfd, (uint64_t)dst_st->st_size, meta_sparse(dst_st), &hd) == DATA_OK;
 	close(dfd);
 	return !ok || !hash_equal(hs, hd);
 }

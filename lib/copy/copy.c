@@ -89,21 +89,10 @@ const char *copy_stage_text(enum copy_stage stage)
 	return "error";
 }
 
-int copy_is_tmp_name(const char *name)
-{
-	return strncmp(name, COPY_TMP_PREFIX, sizeof(COPY_TMP_PREFIX) - 1) == 0;
-}
-
-/* Build ".pcopy-tmp.<pid>.<n>" in c->tmp (a name in the destination's directory). */
+/* This worker's next temporary name, in c->tmp (a name in the destination's directory). */
 static const char *tmp_name(struct copy_ctx *c)
 {
-	snprintf(c->tmp, sizeof(c->tmp), "%s%ld.%lu", COPY_TMP_PREFIX, c->pid, ++c->counter);
-	return c->tmp;
-}
-
-void copy_split_name(char *buf, size_t len, long parent, uint64_t id)
-{
-	snprintf(buf, len, "%s%ld.s%llu", COPY_TMP_PREFIX, parent, (unsigned long long)id);
+	return tmpname_counter(c->tmp, sizeof(c->tmp), c->pid, ++c->counter);
 }
 
 /*
@@ -118,6 +107,30 @@ static int apply_meta_fd(struct copy_ctx *c, int src, int fd, const struct stat 
 		flags |= META_OWNED;
 	struct meta_node s = src_node(c, src), d = dst_node(c, fd, NULL);
 	return meta_apply(&c->meta, &s, &d, st, flags);
+}
+
+enum copy_stage copy_install_stage(int err, enum copy_stage other)
+{
+	return err == EISDIR || err == ENOTEMPTY || err == EEXIST ? STAGE_DEST_DIR : other;
+}
+
+int copy_install(struct copy_ctx *c, int src, int fd, const char *tmp, const struct stat *sst,
+                 unsigned flags, struct copy_done *d)
+{
+	const struct copy_place *r = &c->at;
+	struct meta_node sn = src_node(c, src), dn = dst_node(c, fd, fd >= 0 ? NULL : tmp);
+	enum copy_stage stage = STAGE_NONE;
+	if (meta_apply(&c->meta, &sn, &dn, sst, flags) != 0)
+		stage = STAGE_METADATA;
+	else if (fd >= 0 && c->opts->fsync && fsync(fd) != 0)
+		stage = STAGE_SYNC;
+	else if (renameat(r->dst_fd, tmp, r->dst_fd, r->dst) != 0)
+		stage = copy_install_stage(errno, STAGE_RENAME);
+	if (stage == STAGE_NONE)
+		return 0;
+	fail(d, stage, errno);
+	unlinkat(r->dst_fd, tmp, 0);
+	return -1;
 }
 
 /*
@@ -165,57 +178,44 @@ static int place_copy(struct copy_ctx *c, int out, const char **tmp)
 	return renameat(r->dst_fd, *tmp, r->dst_fd, r->dst);
 }
 
-/* Re-read the whole copy OUT and compare its hash with H, the source's. Returns STAGE_NONE,
- * or the stage that failed with errno set. */
-static enum copy_stage verify_copy(struct copy_ctx *c, int out, uint64_t size, int sparse,
-                                   struct hash128 h, struct copy_done *d)
-{
-	if (copy_reread(c, out, 0, size, sparse, c->hs, d) != 0)
-		return errno == CHANGED_ERRNO ? STAGE_VERIFY : STAGE_VERIFY_READ;
-	if (!hash_equal(h, hash_digest(c->hs))) {
-		errno = EIO;
-		return STAGE_VERIFY;
-	}
-	return STAGE_NONE;
-}
-
 /*
  * One attempt at copying the open regular file SRC (fstat SST) to DST via a temporary or
- * unnamed file (ABSENT: the destination name is known to be free). Returns 0 (D filled:
- * copied), -1 (D filled: failed), or CHANGED_ERRNO's positive value when the source changed
- * during the copy and another attempt may succeed.
+ * unnamed file (ABSENT: the destination name is known to be free). Returns DATA_OK (D filled:
+ * copied), DATA_ERROR (D filled: failed, or the copy changed during its verification), or
+ * DATA_CHANGED when the source changed during the copy and another attempt may succeed.
  */
-static int copy_data(struct copy_ctx *c, const struct copy_task *t, int src, const struct stat *sst,
-                     int absent, struct copy_done *d)
+static enum data_result copy_data(struct copy_ctx *c, const struct copy_task *t, int src,
+                                  const struct stat *sst, int absent, struct copy_done *d)
 {
 	const struct copy_place *r = &c->at;
 	uint64_t size = (uint64_t)sst->st_size;
 	const char *tmp;
-	int out = create_copy(c, t, sst->st_mode & 0777, size, absent, &tmp);
+	int out = create_copy(c, t, meta_create_mode(sst), size, absent, &tmp);
 	if (out < 0) {
 		fail(d, STAGE_CREATE, errno);
-		return -1;
+		return DATA_ERROR;
 	}
-	int sparse = stat_sparse(sst);
+	int sparse = meta_sparse(sst);
 	int hashing = c->opts->verify || c->opts->need_hash;
-	int in_fault = 0, rc = 1;
+	int in_fault = 0;
+	enum data_result res = DATA_UNSUPPORTED; /* no kernel copy (yet) */
 	struct hash128 h = {0, 0};
 	enum copy_stage stage = STAGE_NONE;
 
 	/* copy_file_range refused once between this root's file systems: do not ask again. */
 	uint64_t root_bit = t->root < 64 ? UINT64_C(1) << t->root : 0;
 	if (!hashing && !sparse && !(c->no_kernel_copy & root_bit)) {
-		rc = copy_kernel(c, src, out, 0, size, &in_fault);
-		if (rc == 1)
+		res = copy_kernel(c, src, out, 0, size, &in_fault);
+		if (res == DATA_UNSUPPORTED)
 			c->no_kernel_copy |= root_bit;
 	}
-	if (rc == 1) {
+	if (res == DATA_UNSUPPORTED) {
 		hash_reset(c->hs);
-		rc = copy_stream(c, src, out, 0, size, sparse, hashing ? c->hs : NULL, &in_fault);
+		res = copy_stream(c, src, out, 0, size, sparse, hashing ? c->hs : NULL, &in_fault);
 		if (hashing)
 			h = hash_digest(c->hs);
 	}
-	if (rc != 0) {
+	if (res != DATA_OK) {
 		stage = in_fault ? STAGE_READ_SOURCE : STAGE_WRITE;
 		goto failed;
 	}
@@ -231,13 +231,14 @@ static int copy_data(struct copy_ctx *c, const struct copy_task *t, int src, con
 	}
 	if (after.st_size != sst->st_size || after.st_mtim.tv_sec != sst->st_mtim.tv_sec ||
 	    after.st_mtim.tv_nsec != sst->st_mtim.tv_nsec) {
-		errno = CHANGED_ERRNO;
+		res = DATA_CHANGED;
 		stage = STAGE_READ_SOURCE;
 		goto failed;
 	}
 	/* Without --fsync the copy is re-read from the page cache now; with it, once it is on
 	 * the storage, from there (copy_reread), so the metadata comes first. */
-	if (c->opts->verify && !c->opts->fsync && (stage = verify_copy(c, out, size, sparse, h, d)))
+	if (c->opts->verify && !c->opts->fsync &&
+	    (res = copy_verify(c, out, 0, size, sparse, h, d, &stage)) != DATA_OK)
 		goto failed;
 	if (apply_meta_fd(c, src, out, sst, (t->flags & TASK_FRESH) != 0) != 0) {
 		stage = STAGE_METADATA;
@@ -247,7 +248,8 @@ static int copy_data(struct copy_ctx *c, const struct copy_task *t, int src, con
 		stage = STAGE_SYNC;
 		goto failed;
 	}
-	if (c->opts->verify && c->opts->fsync && (stage = verify_copy(c, out, size, sparse, h, d)))
+	if (c->opts->verify && c->opts->fsync &&
+	    (res = copy_verify(c, out, 0, size, sparse, h, d, &stage)) != DATA_OK)
 		goto failed;
 	int unnamed = tmp == NULL;
 	if (place_copy(c, out, &tmp) != 0) {
@@ -258,9 +260,8 @@ static int copy_data(struct copy_ctx *c, const struct copy_task *t, int src, con
 			close(out);
 			return copy_data(c, t, src, sst, 0, d);
 		}
-		stage = (errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST) ? STAGE_DEST_DIR
-		        : unnamed && tmp == NULL                                   ? STAGE_LINK
-		                                                                   : STAGE_RENAME;
+		stage =
+		    copy_install_stage(errno, unnamed && tmp == NULL ? STAGE_LINK : STAGE_RENAME);
 		goto failed;
 	}
 	close(out);
@@ -268,16 +269,20 @@ static int copy_data(struct copy_ctx *c, const struct copy_task *t, int src, con
 	d->bytes = size;
 	d->hash = h;
 	d->hashed = hashing;
-	return 0;
+	return DATA_OK;
 failed:;
+	/* RES is DATA_CHANGED when a file changed under us; else STAGE failed with errno. */
 	int e = errno;
 	close(out);
 	if (tmp != NULL)
 		unlinkat(r->dst_fd, tmp, 0);
-	if (e == CHANGED_ERRNO && stage != STAGE_VERIFY)
-		return CHANGED_ERRNO;
-	fail(d, stage, e);
-	return -1;
+	if (res != DATA_CHANGED)
+		fail(d, stage, e);
+	else if (stage != STAGE_VERIFY)
+		return DATA_CHANGED; /* the source: another attempt may do */
+	else
+		changed(d, stage); /* the copy, while it was verified */
+	return DATA_ERROR;
 }
 
 /*
@@ -291,11 +296,13 @@ static void hash_skipped(struct copy_ctx *c, const struct stat *dst_st, struct c
 	if (!c->opts->need_hash || d->hashed)
 		return;
 	int dfd = openat(c->at.dst_fd, c->at.dst, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	if (dfd >= 0 &&
-	    copy_hash_fd(c, dfd, (uint64_t)dst_st->st_size, stat_sparse(dst_st), &d->hash) == 0)
+	enum data_result res = dfd < 0 ? DATA_ERROR
+	                               : copy_hash_fd(c, dfd, (uint64_t)dst_st->st_size,
+	                                              meta_sparse(dst_st), &d->hash);
+	if (res == DATA_OK)
 		d->hashed = 1;
 	else
-		fail(d, STAGE_VERIFY_READ, errno);
+		fail_data(d, STAGE_VERIFY_READ, res);
 	if (dfd >= 0)
 		close(dfd);
 }
@@ -314,7 +321,7 @@ static void fix_metadata(struct copy_ctx *c, int src, int fd, const struct stat 
 	struct meta_node s = src_node(c, src), n = dst_node(c, fd, c->at.dst);
 	int differs = (c->opts->keep_owner && !owner_same) ||
 	              (!(flags & META_LINK) &&
-	               (dst_st->st_mode & 07777) != meta_mode(&c->meta, sst, owner_kept)) ||
+	               meta_perm(dst_st->st_mode) != meta_mode(&c->meta, sst, owner_kept)) ||
 	              (times && (dst_st->st_mtim.tv_sec != sst->st_mtim.tv_sec ||
 	                         dst_st->st_mtim.tv_nsec != sst->st_mtim.tv_nsec));
 	if (!differs) {
@@ -354,9 +361,10 @@ static int up_to_date(struct copy_ctx *c, int src, const struct stat *sst,
 		if (dfd < 0)
 			return 0;
 		struct hash128 hs, hd;
-		int ok =
-		    copy_hash_fd(c, src, (uint64_t)sst->st_size, stat_sparse(sst), &hs) == 0 &&
-		    copy_hash_fd(c, dfd, (uint64_t)dst_st->st_size, stat_sparse(dst_st), &hd) == 0;
+		int ok = copy_hash_fd(c, src, (uint64_t)sst->st_size, meta_sparse(sst), &hs) ==
+		             DATA_OK &&
+		         copy_hash_fd(c, dfd, (uint64_t)dst_st->st_size, meta_sparse(dst_st),
+		                      &hd) == DATA_OK;
 		close(dfd);
 		if (!ok || !hash_equal(hs, hd))
 			return 0;
@@ -439,7 +447,7 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 			break;
 		}
 		if (!S_ISREG(sst.st_mode)) {
-			fail(d, STAGE_OPEN_SOURCE, CHANGED_ERRNO);
+			changed(d, STAGE_OPEN_SOURCE);
 			break;
 		}
 		if (have_dst && up_to_date(c, src, &sst, &dst_st, d)) {
@@ -458,10 +466,9 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 		}
 		if (sst.st_size > (off_t)c->bufsize)
 			compat_sequential(src);
-		int rc = copy_data(c, t, src, &sst, absent, d);
-		if (rc != CHANGED_ERRNO)
+		if (copy_data(c, t, src, &sst, absent, d) != DATA_CHANGED)
 			break;
-		fail(d, STAGE_READ_SOURCE, CHANGED_ERRNO);
+		changed(d, STAGE_READ_SOURCE);
 	}
 	close(src);
 }
@@ -499,16 +506,7 @@ static void copy_symlink(struct copy_ctx *c, const struct copy_task *t, struct c
 	}
 	/* A link's owner is kept where it can be; its xattrs (trusted.*, security.*: Linux
 	 * allows no user.* on links) and times as for any entry. */
-	struct meta_node sn = src_node(c, -1), dn = dst_node(c, -1, tmp);
-	if (meta_apply(&c->meta, &sn, &dn, &sst, META_LINK) != 0) {
-		fail(d, STAGE_METADATA, errno);
-	} else if (renameat(r->dst_fd, tmp, r->dst_fd, dst) != 0) {
-		fail(d, errno == EISDIR || errno == ENOTEMPTY ? STAGE_DEST_DIR : STAGE_RENAME,
-		     errno);
-	} else {
-		return;
-	}
-	unlinkat(r->dst_fd, tmp, 0);
+	copy_install(c, -1, -1, tmp, &sst, META_LINK, d);
 }
 
 /* FIFOs and device nodes. */
@@ -538,16 +536,7 @@ static void copy_special(struct copy_ctx *c, const struct copy_task *t, struct c
 		fail(d, STAGE_CREATE, errno);
 		return;
 	}
-	struct meta_node sn = src_node(c, -1), dn = dst_node(c, -1, tmp);
-	if (meta_apply(&c->meta, &sn, &dn, &sst, 0) != 0) {
-		fail(d, STAGE_METADATA, errno);
-	} else if (renameat(r->dst_fd, tmp, r->dst_fd, dst) != 0) {
-		fail(d, errno == EISDIR || errno == ENOTEMPTY ? STAGE_DEST_DIR : STAGE_RENAME,
-		     errno);
-	} else {
-		return;
-	}
-	unlinkat(r->dst_fd, tmp, 0);
+	copy_install(c, -1, -1, tmp, &sst, 0, d);
 }
 
 /* Open the parent directories of T's source and destination (see at.h) into c->at. */

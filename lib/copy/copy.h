@@ -4,7 +4,7 @@
  * what it wrote, carry over the metadata, and rename the verified temporary file into place.
  *
  * A destination name never holds partial data: the data goes to a temporary name
- * (COPY_TMP_PREFIX...) in the destination directory, which is renamed over the final name
+ * (tmpname.h) in the destination directory, which is renamed over the final name
  * only after verification. A small file whose destination name is free is written as an
  * unnamed file (O_TMPFILE) instead and linked under its name once verified: one directory
  * operation instead of a create and a rename, and nothing to clean up after a crash.
@@ -25,9 +25,7 @@
 #include "common/hash.h"
 #include "fs/meta.h"
 #include "common/shm.h"
-
-/* Temporary files are named COPY_TMP_PREFIX<pid>.<counter>; stale ones are recognised by it. */
-#define COPY_TMP_PREFIX ".pcopy-tmp."
+#include "common/tmpname.h"
 
 /* A copy is re-read for verification through mmap in windows of COPY_MAP_WINDOW bytes when
  * at least COPY_MAP_MIN bytes without holes are to be read (data.c, rehash_copy). */
@@ -70,7 +68,7 @@ struct copy_task {
 #define TASK_SPARSE 2u /* fewer blocks allocated than its size: look for holes */
 /* A big file is copied in parts by several workers at once. The first worker to look at it
  * (TASK_SPLIT) decides whether it needs copying; if so it only creates the shared temporary
- * file (copy_split_name) at full size and answers COPY_SPLIT. The parent then queues one
+ * file (tmpname_split) at full size and answers COPY_SPLIT. The parent then queues one
  * TASK_PART per range, each copied, hashed and verified on its own (COPY_PART), and when all
  * are in, one TASK_SEAL that checks the source did not change, hashes the whole copy when a
  * hash is wanted (the standard whole-file XXH3-128), sets metadata and renames it. */
@@ -199,10 +197,10 @@ struct copy_ctx {
 	long ppid;             /* the parent's pid, for the temporary names of split copies */
 	uid_t euid;            /* this worker's ids, for deciding what to chown */
 	gid_t egid;
-	char tmp[sizeof(COPY_TMP_PREFIX) + 48]; /* temporary name */
-	struct at_cache src_dirs, dst_dirs;     /* open parent directories */
-	struct copy_place at;                   /* the task at hand */
-	struct meta_ctx meta;                   /* owner, xattrs, mode, times (meta.h) */
+	char tmp[TMPNAME_SIZE];             /* temporary name */
+	struct at_cache src_dirs, dst_dirs; /* open parent directories */
+	struct copy_place at;               /* the task at hand */
+	struct meta_ctx meta;               /* owner, xattrs, mode, times (meta.h) */
 	uint64_t no_kernel_copy; /* bit per root (< 64): copy_file_range is not supported there */
 	uint64_t no_unnamed;     /* bit per root (< 64): O_TMPFILE is not supported there */
 	int link_by_proc;        /* unnamed files are linked through /proc/self/fd (compat.h) */
@@ -256,18 +254,5 @@ void copy_link_diffs(struct copy_linkname *p, size_t n);
 
 /* Human text for a failed stage ("cannot open", ...). */
 const char *copy_stage_text(enum copy_stage stage);
-
-/* The name (in its destination directory) of the temporary file that the parts of the split
- * copy of entry ID share, made by the parent process PARENT. */
-void copy_split_name(char *buf, size_t len, long parent, uint64_t id);
-
-/* 1 when NAME (a final path component) is one of pcopy's temporary names. */
-int copy_is_tmp_name(const char *name);
-
-/*
- * Hash the regular file open at FD (SIZE bytes, holes skipped with SEEK_DATA when SPARSE),
- * using BUF. Returns 0, or -1 with errno. Used for --checksum and manifests of skipped files.
- */
-int copy_hash_fd(struct copy_ctx *c, int fd, uint64_t size, int sparse, struct hash128 *out);
 
 #endif

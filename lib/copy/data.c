@@ -69,11 +69,12 @@ static int next_extent(int fd, off_t off, off_t size, off_t *start, off_t *end)
  * offsets (when OUT >= 0). With SPARSE, holes are skipped (hashed as zeros, not written).
  * Every read starts at a multiple of ALIGN and asks for a multiple of it (1: any; O_DIRECT
  * wants DIRECT_ALIGN, and then the bytes outside the range are read and left).
- * Returns 0, or -1 with errno and *IN_FAULT = 1 when reading failed (0: writing failed).
- * A file shorter than TO gives CHANGED_ERRNO.
+ * Returns DATA_OK, DATA_CHANGED (IN ends before TO), or DATA_ERROR with errno and
+ * *IN_FAULT = 1 when reading failed (0: writing failed).
  */
-static int stream_aligned(struct copy_ctx *c, int in, int out, uint64_t from, uint64_t to,
-                          int sparse, struct hash_state *h, int *in_fault, uint64_t align)
+static enum data_result stream_aligned(struct copy_ctx *c, int in, int out, uint64_t from,
+                                       uint64_t to, int sparse, struct hash_state *h, int *in_fault,
+                                       uint64_t align)
 {
 	off_t pos = (off_t)from, fsize = (off_t)to;
 	*in_fault = 1;
@@ -83,7 +84,7 @@ static int stream_aligned(struct copy_ctx *c, int in, int out, uint64_t from, ui
 			int r = next_extent(in, pos, fsize, &start, &end);
 			if (r < 0) {
 				if (errno != EINVAL && errno != ENOTSUP)
-					return -1;
+					return DATA_ERROR;
 				sparse = 0; /* no SEEK_DATA here: plain reads */
 				start = pos;
 				end = fsize;
@@ -97,7 +98,7 @@ static int stream_aligned(struct copy_ctx *c, int in, int out, uint64_t from, ui
 		while (pos < end) {
 			if (*c->stop) {
 				errno = EINTR;
-				return -1;
+				return DATA_ERROR;
 			}
 			off_t base = pos & ~(off_t)(align - 1);
 			off_t want =
@@ -108,29 +109,27 @@ static int stream_aligned(struct copy_ctx *c, int in, int out, uint64_t from, ui
 			if (n < 0) {
 				if (errno == EINTR)
 					continue;
-				return -1;
+				return DATA_ERROR;
 			}
-			if (n <= pos - base) {
-				errno = CHANGED_ERRNO;
-				return -1;
-			}
+			if (n <= pos - base)
+				return DATA_CHANGED;
 			off_t got = base + n < want ? base + n : want;
 			const unsigned char *data = c->buf + (pos - base);
 			if (h != NULL)
 				hash_update(h, data, (size_t)(got - pos));
 			if (out >= 0 && write_all(out, data, (size_t)(got - pos), pos) != 0) {
 				*in_fault = 0;
-				return -1;
+				return DATA_ERROR;
 			}
 			pos = got;
 		}
 	}
-	return 0;
+	return DATA_OK;
 }
 
 /* stream_aligned with reads of any alignment: what every copy and plain re-read uses. */
-int copy_stream(struct copy_ctx *c, int in, int out, uint64_t from, uint64_t to, int sparse,
-                struct hash_state *h, int *in_fault)
+enum data_result copy_stream(struct copy_ctx *c, int in, int out, uint64_t from, uint64_t to,
+                             int sparse, struct hash_state *h, int *in_fault)
 {
 	return stream_aligned(c, in, out, from, to, sparse, h, in_fault, 1);
 }
@@ -155,27 +154,25 @@ static int hash_mapped(struct hash_state *h, const unsigned char *p, size_t len)
  * but a long range without holes is hashed through a read-only mapping of the page cache,
  * which saves copying it into the buffer (a quarter less work per byte of a big file on
  * tmpfs). A page that cannot be read (SIGBUS: an I/O error, or the file shrank under us)
- * ends it with EIO, as a failed read() would. Returns 0, or -1 with errno (CHANGED_ERRNO:
- * the copy is shorter than TO).
+ * ends it with EIO, as a failed read() would. Returns DATA_OK, DATA_CHANGED (the copy is
+ * shorter than TO), or DATA_ERROR with errno.
  */
-static int rehash_copy(struct copy_ctx *c, int out, uint64_t from, uint64_t to, int sparse,
-                       struct hash_state *h)
+static enum data_result rehash_copy(struct copy_ctx *c, int out, uint64_t from, uint64_t to,
+                                    int sparse, struct hash_state *h)
 {
 	int in_fault;
 	struct stat st;
 	if (sparse || to - from < COPY_MAP_MIN)
 		return copy_stream(c, out, -1, from, to, sparse, h, &in_fault);
 	if (fstat(out, &st) != 0)
-		return -1;
-	if ((uint64_t)st.st_size < to) {
-		errno = CHANGED_ERRNO;
-		return -1;
-	}
+		return DATA_ERROR;
+	if ((uint64_t)st.st_size < to)
+		return DATA_CHANGED;
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	for (uint64_t pos = from; pos < to;) {
 		if (*c->stop) {
 			errno = EINTR;
-			return -1;
+			return DATA_ERROR;
 		}
 		uint64_t base = pos & ~(page - 1);
 		uint64_t end = base + COPY_MAP_WINDOW < to ? base + COPY_MAP_WINDOW : to;
@@ -187,81 +184,100 @@ static int rehash_copy(struct copy_ctx *c, int out, uint64_t from, uint64_t to, 
 		    hash_mapped(h, (const unsigned char *)map + (pos - base), (size_t)(end - pos));
 		munmap(map, (size_t)(end - base));
 		if (rc != 0)
-			return -1;
+			return DATA_ERROR;
 		pos = end;
 	}
-	return 0;
+	return DATA_OK;
 }
 
 /*
  * --fsync: hash [FROM, TO) of OUT, whose data the caller has synced, as the storage holds it.
  * A plain re-read (rehash_copy) is served from the page cache and so only proves what was
- * written to memory; with O_DIRECT the kernel reads the device. Returns 0, 1 when the file
- * system refuses O_DIRECT (nothing hashed: the caller re-reads through the cache and says
- * so), or -1 with errno.
+ * written to memory; with O_DIRECT the kernel reads the device. Returns DATA_OK,
+ * DATA_UNSUPPORTED when the file system refuses O_DIRECT (nothing hashed: the caller re-reads
+ * through the cache and says so), DATA_CHANGED, or DATA_ERROR with errno.
  */
-static int rehash_direct(struct copy_ctx *c, int out, uint64_t from, uint64_t to, int sparse,
-                         struct hash_state *h)
+static enum data_result rehash_direct(struct copy_ctx *c, int out, uint64_t from, uint64_t to,
+                                      int sparse, struct hash_state *h)
 {
 	if (c->bufsize < DIRECT_ALIGN || c->bufsize % DIRECT_ALIGN != 0)
-		return 1;
+		return DATA_UNSUPPORTED;
 	int fl = fcntl(out, F_GETFL);
 	if (fl < 0)
-		return -1;
+		return DATA_ERROR;
 	if (fcntl(out, F_SETFL, fl | O_DIRECT) != 0)
-		return errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP ? 1 : -1;
+		return errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP ? DATA_UNSUPPORTED
+		                                                                  : DATA_ERROR;
 	int in_fault;
-	int rc = stream_aligned(c, out, -1, from, to, sparse, h, &in_fault, DIRECT_ALIGN);
+	enum data_result res =
+	    stream_aligned(c, out, -1, from, to, sparse, h, &in_fault, DIRECT_ALIGN);
 	int e = errno;
 	/* A file system may take the flag and still refuse the reads. */
-	if (rc != 0 && e == EINVAL)
-		rc = 1;
+	if (res == DATA_ERROR && e == EINVAL)
+		res = DATA_UNSUPPORTED;
 	fcntl(out, F_SETFL, fl);
 	errno = e;
-	return rc;
+	return res;
 }
 
 /*
  * Re-read [FROM, TO) of the copy OUT into H to verify it: from the storage with --fsync (the
  * caller synced it first) where the file system allows O_DIRECT, else from the page cache
- * (noting COPY_NOTE_NO_DIRECT in D when --fsync asked for more). Returns 0 or -1 with errno.
+ * (noting COPY_NOTE_NO_DIRECT in D when --fsync asked for more).
  */
-int copy_reread(struct copy_ctx *c, int out, uint64_t from, uint64_t to, int sparse,
-                struct hash_state *h, struct copy_done *d)
+enum data_result copy_reread(struct copy_ctx *c, int out, uint64_t from, uint64_t to, int sparse,
+                             struct hash_state *h, struct copy_done *d)
 {
 	hash_reset(h);
 	if (c->opts->fsync) {
-		int rc = rehash_direct(c, out, from, to, sparse, h);
-		if (rc <= 0)
-			return rc;
+		enum data_result res = rehash_direct(c, out, from, to, sparse, h);
+		if (res != DATA_UNSUPPORTED)
+			return res;
 		d->notes |= COPY_NOTE_NO_DIRECT;
 		hash_reset(h);
 	}
 	return rehash_copy(c, out, from, to, sparse, h);
 }
 
-int copy_hash_fd(struct copy_ctx *c, int fd, uint64_t size, int sparse, struct hash128 *out)
+enum data_result copy_verify(struct copy_ctx *c, int out, uint64_t from, uint64_t to, int sparse,
+                             struct hash128 h, struct copy_done *d, enum copy_stage *stage)
+{
+	enum data_result res = copy_reread(c, out, from, to, sparse, c->hs, d);
+	if (res != DATA_OK) {
+		*stage = res == DATA_CHANGED ? STAGE_VERIFY : STAGE_VERIFY_READ;
+		return res;
+	}
+	if (!hash_equal(h, hash_digest(c->hs))) {
+		errno = EIO;
+		*stage = STAGE_VERIFY;
+		return DATA_ERROR;
+	}
+	return DATA_OK;
+}
+
+enum data_result copy_hash_fd(struct copy_ctx *c, int fd, uint64_t size, int sparse,
+                              struct hash128 *out)
 {
 	int in_fault;
 	hash_reset(c->hs);
-	if (copy_stream(c, fd, -1, 0, size, sparse, c->hs, &in_fault) != 0)
-		return -1;
-	*out = hash_digest(c->hs);
-	return 0;
+	enum data_result res = copy_stream(c, fd, -1, 0, size, sparse, c->hs, &in_fault);
+	if (res == DATA_OK)
+		*out = hash_digest(c->hs);
+	return res;
 }
 
-/* Kernel copy of [FROM, SIZE) (no hashing). 0, 1 (not supported here: fall back), -1. */
-int copy_kernel(struct copy_ctx *c, int in, int out, uint64_t from, uint64_t size, int *in_fault)
+enum data_result copy_kernel(struct copy_ctx *c, int in, int out, uint64_t from, uint64_t size,
+                             int *in_fault)
 {
 	uint64_t done = from;
 	*in_fault = 0;
 	if (from > 0 &&
 	    (lseek(in, (off_t)from, SEEK_SET) < 0 || lseek(out, (off_t)from, SEEK_SET) < 0))
-		return -1;
+		return DATA_ERROR;
 	while (done < size) {
 		if (*c->stop) {
 			errno = EINTR;
-			return -1;
+			return DATA_ERROR;
 		}
 		ssize_t n = compat_copy_range(
 		    in, out,
@@ -271,15 +287,14 @@ int copy_kernel(struct copy_ctx *c, int in, int out, uint64_t from, uint64_t siz
 				continue;
 			if (done == from && (errno == ENOSYS || errno == EXDEV || errno == EINVAL ||
 			                     errno == EOPNOTSUPP))
-				return 1;
-			return -1;
+				return DATA_UNSUPPORTED;
+			return DATA_ERROR;
 		}
 		if (n == 0) {
-			errno = CHANGED_ERRNO;
 			*in_fault = 1;
-			return -1;
+			return DATA_CHANGED;
 		}
 		done += (uint64_t)n;
 	}
-	return 0;
+	return DATA_OK;
 }

@@ -14,8 +14,18 @@
 
 #include "copy/copy.h"
 
-/* Marks a source that changed under us (distinct from real I/O errors). */
-#define CHANGED_ERRNO ESTALE
+/*
+ * What a call of the data path came to. A file that ends before the range asked for changed
+ * under us (it was truncated): not an I/O error, and the caller says what it means (the
+ * source: try again, or COPY_CHANGED; the copy: its verification failed).
+ */
+enum data_result {
+	DATA_OK,          /* the whole range was read (and written) */
+	DATA_CHANGED,     /* the file ended before the range did */
+	DATA_ERROR,       /* a call failed: errno says why (*IN_FAULT: reading, else writing) */
+	DATA_UNSUPPORTED, /* the file system refuses the kernel copy or O_DIRECT: nothing done */
+};
+
 /* O_DIRECT reads (--fsync) use offsets, lengths and a buffer aligned to this: a multiple of
  * every logical block size Linux block devices have. */
 #define DIRECT_ALIGN 4096u
@@ -25,14 +35,42 @@
 /* SIGBUS handler copy_ctx_init installs: turns a fault in a mapped re-read into EIO. */
 void copy_on_sigbus(int sig);
 /* Read [FROM, TO) of IN, hash it into H (when not NULL), write it to OUT (when >= 0).
- * 0, or -1 with errno and *IN_FAULT (1: reading failed, 0: writing). */
-int copy_stream(struct copy_ctx *c, int in, int out, uint64_t from, uint64_t to, int sparse,
-                struct hash_state *h, int *in_fault);
-/* Re-read [FROM, TO) of the copy OUT into H (O_DIRECT with --fsync). 0 or -1 with errno. */
-int copy_reread(struct copy_ctx *c, int out, uint64_t from, uint64_t to, int sparse,
-                struct hash_state *h, struct copy_done *d);
-/* Kernel copy of [FROM, SIZE) (no hashing). 0, 1 (not supported here: fall back), -1. */
-int copy_kernel(struct copy_ctx *c, int in, int out, uint64_t from, uint64_t size, int *in_fault);
+ * DATA_OK, DATA_CHANGED, or DATA_ERROR with errno and *IN_FAULT (1: reading, 0: writing). */
+enum data_result copy_stream(struct copy_ctx *c, int in, int out, uint64_t from, uint64_t to,
+                             int sparse, struct hash_state *h, int *in_fault);
+/* Re-read [FROM, TO) of the copy OUT into H (O_DIRECT with --fsync). DATA_OK, DATA_CHANGED,
+ * or DATA_ERROR with errno. */
+enum data_result copy_reread(struct copy_ctx *c, int out, uint64_t from, uint64_t to, int sparse,
+                             struct hash_state *h, struct copy_done *d);
+/* Re-read [FROM, TO) of the copy OUT and compare its hash with H, the source's. DATA_OK, or
+ * the stage that failed in *STAGE: DATA_CHANGED (STAGE_VERIFY), DATA_ERROR with errno (EIO and
+ * STAGE_VERIFY: the hashes differ; else STAGE_VERIFY_READ). */
+enum data_result copy_verify(struct copy_ctx *c, int out, uint64_t from, uint64_t to, int sparse,
+                             struct hash128 h, struct copy_done *d, enum copy_stage *stage);
+/* Kernel copy of [FROM, SIZE) (no hashing): DATA_OK, DATA_UNSUPPORTED (fall back),
+ * DATA_CHANGED (IN is shorter), or DATA_ERROR with errno and *IN_FAULT. */
+enum data_result copy_kernel(struct copy_ctx *c, int in, int out, uint64_t from, uint64_t size,
+                             int *in_fault);
+/* Hash the regular file open at FD (SIZE bytes, holes skipped with SEEK_DATA when SPARSE) into
+ * *OUT: for --checksum, --check and the hashes of files not copied. DATA_OK, DATA_CHANGED, or
+ * DATA_ERROR with errno. */
+enum data_result copy_hash_fd(struct copy_ctx *c, int fd, uint64_t size, int sparse,
+                              struct hash128 *out);
+
+/* copy.c */
+
+/*
+ * Put the new entry TMP (in the task's destination directory) in place: its metadata from SST
+ * (xattrs from SRC, open or -1: by name; meta_apply with FLAGS) set on FD, or on TMP by name
+ * when FD < 0; FD fsynced with --fsync; TMP renamed over the final name. Returns 0, or -1
+ * with D filled (see copy_install_stage) and TMP removed.
+ */
+int copy_install(struct copy_ctx *c, int src, int fd, const char *tmp, const struct stat *sst,
+                 unsigned flags, struct copy_done *d);
+/* The stage at which putting a new entry under its final name failed with ERR: a directory
+ * holds the name (EISDIR; ENOTEMPTY or EEXIST: a non-empty one) gives STAGE_DEST_DIR, for
+ * which the parent makes way (run's complete.c); any other error OTHER. */
+enum copy_stage copy_install_stage(int err, enum copy_stage other);
 
 /* part.c */
 
@@ -67,18 +105,30 @@ static inline int same_mtime(const struct stat *st, const struct copy_task *t)
 	return st->st_mtim.tv_sec == t->mtime_sec && st->st_mtim.tv_nsec == t->mtime_nsec;
 }
 
-static inline int stat_sparse(const struct stat *st)
-{
-	return st->st_size > 0 && (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size;
-}
-
+/* The task failed at STAGE with ERR (EINTR: it was told to stop). */
 static inline void fail(struct copy_done *d, enum copy_stage stage, int err)
 {
-	d->status = err == CHANGED_ERRNO ? COPY_CHANGED : COPY_FAILED;
-	if (err == EINTR)
-		d->status = COPY_INTERRUPTED;
+	d->status = err == EINTR ? COPY_INTERRUPTED : COPY_FAILED;
 	d->stage = stage;
 	d->err = err;
+}
+
+/* The file changed while it was being copied (seen at STAGE): not recorded as copied. */
+static inline void changed(struct copy_done *d, enum copy_stage stage)
+{
+	d->status = COPY_CHANGED;
+	d->stage = stage;
+	d->err = 0;
+}
+
+/* The task stopped at STAGE: its file changed when RES is DATA_CHANGED, else it failed with
+ * errno. */
+static inline void fail_data(struct copy_done *d, enum copy_stage stage, enum data_result res)
+{
+	if (res == DATA_CHANGED)
+		changed(d, stage);
+	else
+		fail(d, stage, errno);
 }
 
 #endif

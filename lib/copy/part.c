@@ -18,7 +18,7 @@ void copy_split_start(struct copy_ctx *c, const struct copy_task *t, struct copy
 {
 	const struct copy_place *r = &c->at;
 	char name[sizeof(c->tmp)];
-	copy_split_name(name, sizeof(name), c->ppid, COPY_ID_ENTRY(t->id));
+	tmpname_split(name, sizeof(name), c->ppid, COPY_ID_ENTRY(t->id));
 	unlinkat(r->dst_fd, name, 0); /* left by an attempt whose worker died */
 	int fd =
 	    openat(r->dst_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -63,7 +63,7 @@ static int open_split(struct copy_ctx *c, const struct copy_task *t, const char 
 	if (!S_ISREG(t->mode) || source_changed(*src, t)) {
 		close(*src);
 		close(*out);
-		fail(d, STAGE_READ_SOURCE, CHANGED_ERRNO);
+		changed(d, STAGE_READ_SOURCE);
 		return -1;
 	}
 	return 0;
@@ -73,41 +73,35 @@ static int open_split(struct copy_ctx *c, const struct copy_task *t, const char 
 void copy_part(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
 {
 	char name[sizeof(c->tmp)];
-	copy_split_name(name, sizeof(name), c->ppid, COPY_ID_ENTRY(t->id));
+	tmpname_split(name, sizeof(name), c->ppid, COPY_ID_ENTRY(t->id));
 	int src, out;
 	if (open_split(c, t, name, &src, &out, d) != 0)
 		return;
 	uint64_t from = t->part_off, to = t->part_off + t->part_len;
 	int sparse = (t->flags & TASK_SPARSE) != 0;
-	int in_fault = 0, rc = 1;
+	int in_fault = 0;
+	enum data_result res = DATA_UNSUPPORTED; /* no kernel copy (yet) */
 	enum copy_stage stage = STAGE_NONE;
 	compat_sequential(src);
 	if (!c->opts->verify && !sparse)
-		rc = copy_kernel(c, src, out, from, to, &in_fault);
-	if (rc == 1) {
+		res = copy_kernel(c, src, out, from, to, &in_fault);
+	if (res == DATA_UNSUPPORTED) {
 		hash_reset(c->hs);
-		rc = copy_stream(c, src, out, from, to, sparse, c->opts->verify ? c->hs : NULL,
-		                 &in_fault);
+		res = copy_stream(c, src, out, from, to, sparse, c->opts->verify ? c->hs : NULL,
+		                  &in_fault);
 	}
-	if (rc != 0) {
+	if (res != DATA_OK)
 		stage = in_fault ? STAGE_READ_SOURCE : STAGE_WRITE;
-	} else if (c->opts->fsync && fdatasync(out) != 0) {
+	else if (c->opts->fsync && fdatasync(out) != 0)
 		stage = STAGE_SYNC; /* --fsync: the part is re-read from the storage */
-	} else if (c->opts->verify) {
-		struct hash128 h = hash_digest(c->hs);
-		if (copy_reread(c, out, from, to, sparse, c->hs, d) != 0) {
-			stage = errno == CHANGED_ERRNO ? STAGE_VERIFY : STAGE_VERIFY_READ;
-		} else if (!hash_equal(h, hash_digest(c->hs))) {
-			errno = EIO;
-			stage = STAGE_VERIFY;
-		}
-	}
+	else if (c->opts->verify)
+		res = copy_verify(c, out, from, to, sparse, hash_digest(c->hs), d, &stage);
 	if (stage == STAGE_NONE && source_changed(src, t)) {
-		errno = CHANGED_ERRNO;
+		res = DATA_CHANGED;
 		stage = STAGE_READ_SOURCE;
 	}
 	if (stage != STAGE_NONE) {
-		fail(d, stage, errno);
+		fail_data(d, stage, res);
 	} else {
 		d->status = COPY_PART;
 		d->bytes = t->part_len;
@@ -128,7 +122,7 @@ static int sealed_before(struct copy_ctx *c, const struct copy_task *t, struct c
 	if (fd < 0)
 		return 0;
 	int ok = !c->opts->need_hash ||
-	         copy_hash_fd(c, fd, t->size, (t->flags & TASK_SPARSE) != 0, &d->hash) == 0;
+	         copy_hash_fd(c, fd, t->size, (t->flags & TASK_SPARSE) != 0, &d->hash) == DATA_OK;
 	close(fd);
 	if (!ok)
 		return 0;
@@ -143,7 +137,7 @@ void copy_seal(struct copy_ctx *c, const struct copy_task *t, struct copy_done *
 {
 	const struct copy_place *r = &c->at;
 	char name[sizeof(c->tmp)];
-	copy_split_name(name, sizeof(name), c->ppid, COPY_ID_ENTRY(t->id));
+	tmpname_split(name, sizeof(name), c->ppid, COPY_ID_ENTRY(t->id));
 	int src, out;
 	if (open_split(c, t, name, &src, &out, d) != 0) {
 		if (d->stage == STAGE_CREATE && d->err == ENOENT && sealed_before(c, t, d))
@@ -153,24 +147,17 @@ void copy_seal(struct copy_ctx *c, const struct copy_task *t, struct copy_done *
 		return;
 	}
 	struct stat sst;
-	enum copy_stage stage = STAGE_NONE;
 	int sparse = (t->flags & TASK_SPARSE) != 0;
-	struct meta_node sn = src_node(c, src), dn = dst_node(c, out, NULL);
-	if (fstat(src, &sst) != 0)
-		stage = STAGE_READ_SOURCE;
-	else if (c->opts->need_hash && copy_hash_fd(c, out, t->size, sparse, &d->hash) != 0)
-		stage = STAGE_VERIFY_READ;
-	else if (meta_apply(&c->meta, &sn, &dn, &sst, 0) != 0) /* created 0600: mode in full */
-		stage = STAGE_METADATA;
-	else if (c->opts->fsync && fsync(out) != 0)
-		stage = STAGE_SYNC;
-	else if (renameat(r->dst_fd, name, r->dst_fd, r->dst) != 0)
-		stage = errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST ? STAGE_DEST_DIR
-		                                                                 : STAGE_RENAME;
-	if (stage != STAGE_NONE) {
-		fail(d, stage, errno);
+	enum data_result res = DATA_OK;
+	/* Created 0600 (copy_split_start): copy_install's flags 0 set the mode in full. */
+	if (fstat(src, &sst) != 0) {
+		fail(d, STAGE_READ_SOURCE, errno);
 		unlinkat(r->dst_fd, name, 0);
-	} else {
+	} else if (c->opts->need_hash &&
+	           (res = copy_hash_fd(c, out, t->size, sparse, &d->hash)) != DATA_OK) {
+		fail_data(d, STAGE_VERIFY_READ, res);
+		unlinkat(r->dst_fd, name, 0);
+	} else if (copy_install(c, src, out, name, &sst, 0, d) == 0) {
 		d->status = COPY_COPIED;
 		d->bytes = t->size;
 		d->hashed = c->opts->need_hash;

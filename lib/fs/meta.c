@@ -44,11 +44,27 @@ void meta_ctx_free(struct meta_ctx *m)
 	m->home = -1;
 }
 
+mode_t meta_perm(mode_t mode)
+{
+	return mode & 07777;
+}
+
+mode_t meta_create_mode(const struct stat *st)
+{
+	return st->st_mode & 0777;
+}
+
 mode_t meta_mode(const struct meta_ctx *m, const struct stat *st, int owner_kept)
 {
 	if (owner_kept || (st->st_uid == m->euid && st->st_gid == m->egid))
-		return st->st_mode & 07777;
-	return st->st_mode & 01777;
+		return meta_perm(st->st_mode);
+	return meta_perm(st->st_mode) & ~(mode_t)(S_ISUID | S_ISGID);
+}
+
+int meta_sparse(const struct stat *st)
+{
+	return S_ISREG(st->st_mode) && st->st_size > 0 &&
+	       (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size;
 }
 
 #if defined(HAVE_FLISTXATTR) && defined(HAVE_FGETXATTR) && defined(HAVE_FSETXATTR)
@@ -326,7 +342,7 @@ int meta_apply(struct meta_ctx *m, const struct meta_node *src, const struct met
 		/* A user's read-only file takes no user.* xattr: open it to its owner for the
 		 * time being; the mode below is set in any case. */
 		if (errno != EACCES || m->euid == 0 || link ||
-		    node_chmod(dst, (st->st_mode & 0777) | S_IRUSR | S_IWUSR) != 0 ||
+		    node_chmod(dst, meta_create_mode(st) | S_IRUSR | S_IWUSR) != 0 ||
 		    meta_xattrs(m, src, dst, 1, &what) < 0)
 			return -1;
 		forced = 1;
@@ -334,8 +350,8 @@ int meta_apply(struct meta_ctx *m, const struct meta_node *src, const struct met
 	/* 3. The mode: set-id bits after chown, group bits after an ACL rewrote them. */
 	if (!link) {
 		mode_t mode = meta_mode(m, st, owner_kept);
-		if ((!(flags & META_MODE_SET) || (mode & 07000) != 0 || (what & META_DIFF_ACL) ||
-		     forced) &&
+		if ((!(flags & META_MODE_SET) || mode != meta_create_mode(st) ||
+		     (what & META_DIFF_ACL) || forced) &&
 		    node_chmod(dst, mode) != 0)
 			return -1;
 	}

@@ -43,7 +43,7 @@ struct meta_ctx {
 
 /* meta_apply FLAGS */
 #define META_OWNED 1u    /* DST was just created and already has ST's owner: no chown */
-#define META_MODE_SET 2u /* DST was just created with ST's permission bits (set-id aside) */
+#define META_MODE_SET 2u /* DST was just created with meta_create_mode(ST) */
 #define META_LINK 4u     /* DST is a symbolic link: no mode */
 
 /* meta_xattrs *WHAT bits */
@@ -77,8 +77,19 @@ int meta_apply(struct meta_ctx *m, const struct meta_node *src, const struct met
 int meta_xattrs(struct meta_ctx *m, const struct meta_node *src, const struct meta_node *dst,
                 int apply, unsigned *what);
 
-/* The permission bits to give a copy of ST: the set-id bits only when the copy keeps the
- * owner (OWNER_KEPT) or the source is the caller's own, as cp does. */
+/*
+ * The mode rule, in three parts. meta_perm: the permission bits of MODE (rwx for all three,
+ * set-id and sticky), what modes are compared and set by. meta_create_mode: the bits a new
+ * copy of ST is created with, rwx only: the others wait for meta_apply, after the owner.
+ * meta_mode: the permission bits a copy of ST ends with, the set-id bits only when the copy
+ * keeps the owner (OWNER_KEPT) or the source is the caller's own, as cp does.
+ */
+mode_t meta_perm(mode_t mode);
+mode_t meta_create_mode(const struct stat *st);
 mode_t meta_mode(const struct meta_ctx *m, const struct stat *st, int owner_kept);
+
+/* 1 when ST (lstat data) is a regular file with fewer blocks than its size: it has holes,
+ * worth finding with SEEK_DATA and keeping in a copy or an archive. */
+int meta_sparse(const struct stat *st);
 
 #endif

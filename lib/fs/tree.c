@@ -11,6 +11,7 @@
 
 #include "common/array.h"
 #include "fs/at.h"
+#include "fs/meta.h"
 #include "common/path.h"
 #include "fs/tree.h"
 
@@ -47,7 +48,7 @@ static int make_dir_in(int fd, const char *rel, int dry_run, int *existed)
 			 * end of the run (as rsync does). */
 			if (!dry_run && (st.st_mode & S_IRWXU) != S_IRWXU && geteuid() != 0 &&
 			    st.st_uid == geteuid())
-				(void)fchmodat(fd, rel, (st.st_mode & 07777) | S_IRWXU, 0);
+				(void)fchmodat(fd, rel, meta_perm(st.st_mode) | S_IRWXU, 0);
 			return 0;
 		}
 		if (dry_run)

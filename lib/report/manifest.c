@@ -12,8 +12,7 @@
 
 #include "report/manifest.h"
 #include "common/path.h"
-
-#define TMP_INFIX ".pcopy-tmp."
+#include "common/tmpname.h"
 
 /* Compare PREFIX+PATH of two lines bytewise without building the strings. */
 static int line_cmp(const void *a, const void *b)
@@ -84,24 +83,7 @@ int manifest_write(FILE *out, struct manifest_line *lines, size_t n)
 
 char *manifest_tmp_name(const char *name)
 {
-	size_t n = strlen(name) + sizeof(TMP_INFIX) + 24;
-	char *tmp = malloc(n);
-	if (tmp != NULL)
-		snprintf(tmp, n, "%s" TMP_INFIX "%ld", name, (long)getpid());
-	return tmp;
-}
-
-/* The pid in D_NAME when it is BASE.pcopy-tmp.PID, else 0. */
-static pid_t tmp_pid(const char *d_name, const char *base)
-{
-	size_t b = strlen(base), k = strlen(TMP_INFIX);
-	if (strncmp(d_name, base, b) != 0 || strncmp(d_name + b, TMP_INFIX, k) != 0)
-		return 0;
-	const char *digits = d_name + b + k;
-	if (digits[0] < '1' || digits[0] > '9' || strlen(digits) > 9 ||
-	    strspn(digits, "0123456789") != strlen(digits))
-		return 0;
-	return (pid_t)strtol(digits, NULL, 10);
+	return tmpname_beside(name, (long)getpid());
 }
 
 void manifest_tmp_clean(const char *name)
@@ -110,7 +92,7 @@ void manifest_tmp_clean(const char *name)
 	DIR *d = dir != NULL && base != NULL ? opendir(dir) : NULL;
 	struct dirent *de;
 	while (d != NULL && (de = readdir(d)) != NULL) {
-		pid_t pid = tmp_pid(de->d_name, base);
+		pid_t pid = (pid_t)tmpname_beside_pid(de->d_name, base);
 		struct stat st;
 		/* Only a process that is gone (ESRCH; EPERM means it runs as someone else) and
 		 * only a regular file: never what a running pcopy is still writing. */

@@ -32,7 +32,8 @@ int manifest_write(FILE *out, struct manifest_line *lines, size_t n);
 int manifest_save(const char *path, struct manifest_line *lines, size_t n, int sync);
 
 /* The temporary name this process writes NAME under until it is complete:
- * "NAME.pcopy-tmp.PID" (malloc'd; NULL when out of memory). --tar names its archive so too. */
+ * tmpname_beside(NAME, its pid) (malloc'd; NULL when out of memory). --tar names its archive
+ * so too. */
 char *manifest_tmp_name(const char *name);
 
 /*

@@ -15,6 +15,7 @@
 #include "common/array.h"
 #include "common/compat.h"
 #include "common/path.h"
+#include "common/tmpname.h"
 #include "fs/at.h"
 #include "fs/inotab.h"
 #include "fs/tree.h"
@@ -243,13 +244,11 @@ static void remove_worker_tmp(struct run *r, const struct copy_task *t, pid_t pi
 {
 	const char *dst = names_get(&r->names, t->dst);
 	const char *slash = strrchr(dst, '/');
-	char prefix[64];
-	snprintf(prefix, sizeof(prefix), "%s%ld.", COPY_TMP_PREFIX, (long)pid);
 	int dfd = at_open_dir(r->croots[t->root].dst_fd, dst, slash ? (size_t)(slash - dst) : 0);
 	struct tree_list list;
 	if (dfd >= 0 && tree_list_at(dfd, &list) == 0) {
 		for (size_t i = 0; i < list.n; i++)
-			if (strncmp(list.names[i], prefix, strlen(prefix)) == 0)
+			if (tmpname_pid(list.names[i]) == (long)pid)
 				unlinkat(dfd, list.names[i], 0);
 		tree_list_free(&list);
 	}

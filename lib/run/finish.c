@@ -15,14 +15,23 @@
 #include "common/array.h"
 #include "common/compat.h"
 #include "common/path.h"
+#include "common/tmpname.h"
 #include "fs/at.h"
 #include "fs/inotab.h"
 #include "fs/tree.h"
 #include "report/manifest.h"
 #include "run/internal.h"
 
+/* What link_one came to. */
+enum link_result {
+	LINK_MADE,    /* linked (or, in a dry run, would be) */
+	LINK_ALREADY, /* the name is a link to the first name's copy already */
+	LINK_FAILED,  /* errno says why */
+};
+
 /* Link L's name to the copy of its first name, under a temporary name renamed over it. */
-static int link_one(struct run *r, const struct linkrec *l, const struct entry *t, size_t i)
+static enum link_result link_one(struct run *r, const struct linkrec *l, const struct entry *t,
+                                 size_t i)
 {
 	const char *first, *leaf;
 	int first_fd = at_parent(&r->link_dirs, r->croots[t->task.root].dst_fd,
@@ -30,25 +39,26 @@ static int link_one(struct run *r, const struct linkrec *l, const struct entry *
 	int fd = first_fd < 0 ? -1
 	                      : at_parent(&r->dst_dirs, r->croots[l->root].dst_fd,
 	                                  names_get(&r->names, l->path), &leaf);
-	if (fd < 0)
-		return r->opts.copy.dry_run ? 0 : errno; /* a dry run: below a missing directory */
+	if (fd < 0) /* a dry run: below a missing directory */
+		return r->opts.copy.dry_run ? LINK_MADE : LINK_FAILED;
 	struct stat a, b;
 	if (fstatat(fd, leaf, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    fstatat(first_fd, first, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino &&
 	    a.st_dev == b.st_dev)
-		return -1; /* already linked */
+		return LINK_ALREADY;
 	if (r->opts.copy.dry_run)
-		return 0;
-	char tmp[64];
-	snprintf(tmp, sizeof(tmp), "%s%ld.link%zu", COPY_TMP_PREFIX, (long)getpid(), i);
+		return LINK_MADE;
+	char tmp[TMPNAME_SIZE];
+	tmpname_tag(tmp, sizeof(tmp), (long)getpid(), "link%zu", i);
 	if (linkat(first_fd, first, fd, tmp, 0) != 0)
-		return errno;
+		return LINK_FAILED;
 	if (renameat(fd, tmp, fd, leaf) != 0) {
 		int err = errno;
 		unlinkat(fd, tmp, 0);
-		return err;
+		errno = err;
+		return LINK_FAILED;
 	}
-	return 0;
+	return LINK_MADE;
 }
 
 /* Make the hard links recorded during the walk. */
@@ -67,13 +77,13 @@ void run_make_links(struct run *r)
 			             0);
 			continue;
 		}
-		int err = link_one(r, l, t, i);
-		if (err < 0) {
+		enum link_result res = link_one(r, l, t, i);
+		if (res == LINK_ALREADY) {
 			r->stats.skipped++;
 			run_emit(r, RUN_EV_SKIPPED, l->root, rel, 0, hash, NULL, 0);
-		} else if (err > 0) {
+		} else if (res == LINK_FAILED) {
 			r->stats.failed++;
-			run_emit_dst(r, l->root, rel, "cannot create hard link", err);
+			run_emit_dst(r, l->root, rel, "cannot create hard link", errno);
 		} else {
 			r->stats.copied++;
 			run_emit(r, RUN_EV_COPIED, l->root, rel, 0, hash, NULL, 0);
@@ -139,10 +149,10 @@ static int write_unnamed_manifest(struct run *r, struct manifest_line *lines, si
 	/* Complete (and with --fsync, on the storage) before it has any name. */
 	if (rc == 0 && (fflush(f) != 0 || ferror(f) || (r->opts.copy.fsync && fsync(fd) != 0)))
 		rc = -1;
-	char tmp[64];
-	/* pcopy's temporary prefix: a later run into this directory removes it if a kill
+	char tmp[TMPNAME_SIZE];
+	/* pcopy's temporary name: a later run into this directory removes it if a kill
 	 * leaves it behind (extra_entry). */
-	snprintf(tmp, sizeof(tmp), "%s%ld.manifest", COPY_TMP_PREFIX, (long)getpid());
+	tmpname_tag(tmp, sizeof(tmp), (long)getpid(), "manifest");
 	if (rc == 0 && compat_link_unnamed(fileno(f), r->manifest_dir, tmp, &by_proc) != 0)
 		rc = errno == EOPNOTSUPP ? 1 : -1;
 	if (rc == 0 && renameat(r->manifest_dir, tmp, r->manifest_dir, r->manifest_name) != 0) {

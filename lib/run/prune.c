@@ -15,6 +15,7 @@
 #include "common/array.h"
 #include "common/compat.h"
 #include "common/path.h"
+#include "common/tmpname.h"
 #include "fs/at.h"
 #include "fs/inotab.h"
 #include "fs/tree.h"
@@ -54,7 +55,7 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 		}
 		return;
 	}
-	if (copy_is_tmp_name(name)) {
+	if (tmpname_is(name)) {
 		if (!r->opts.copy.dry_run && fd >= 0)
 			unlinkat(fd, leaf, 0); /* left by an interrupted run */
 		return;

@@ -15,6 +15,7 @@
 #include "common/array.h"
 #include "common/compat.h"
 #include "common/path.h"
+#include "common/tmpname.h"
 #include "fs/at.h"
 #include "fs/inotab.h"
 #include "fs/tree.h"
@@ -92,9 +93,9 @@ int run_queue_first(struct run *r, uint64_t id)
 /* Remove the shared temporary file of entry E's split copy. */
 void run_split_unlink(struct run *r, const struct entry *e)
 {
-	char name[64];
+	char name[TMPNAME_SIZE];
 	const char *leaf;
-	copy_split_name(name, sizeof(name), (long)getpid(), e->task.id);
+	tmpname_split(name, sizeof(name), (long)getpid(), e->task.id);
 	int fd = at_parent(&r->dst_dirs, r->croots[e->task.root].dst_fd,
 	                   names_get(&r->names, e->task.dst), &leaf);
 	if (fd >= 0)

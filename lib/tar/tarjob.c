@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #endif
 
+#include "fs/meta.h"
 #include "tar/tarjob.h"
 
 int tarjob_init(struct tarjob *j, uint64_t ring_size)
@@ -67,22 +68,29 @@ static int is_rich(int fd, const struct stat *st)
 	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && ((unsigned long)flags & ~quiet) != 0)
 		return 1;
 #endif
-	return S_ISREG(st->st_mode) && st->st_size > 0 && st->st_blocks * 512 < st->st_size;
+	return meta_sparse(st);
 }
 
-/* Read SIZE bytes of FD into OUT and hash them. Returns 0, or -1 with errno (ESTALE: short). */
-static int read_all(struct tarjob_item *it, int fd, unsigned char *out, uint64_t size,
-                    volatile sig_atomic_t *stop)
+/* What read_all came to. */
+enum read_result {
+	READ_OK,      /* all of it read and hashed */
+	READ_CHANGED, /* the file ended early: it is shorter than when it was found */
+	READ_ERROR,   /* errno says why */
+};
+
+/* Read SIZE bytes of FD into OUT and hash them into IT. */
+static enum read_result read_all(struct tarjob_item *it, int fd, unsigned char *out, uint64_t size,
+                                 volatile sig_atomic_t *stop)
 {
 	struct hash_state *h = hash_new();
 	if (h == NULL)
-		return -1;
+		return READ_ERROR;
 	uint64_t pos = 0;
-	int rc = 0;
-	while (pos < size && rc == 0) {
+	enum read_result res = READ_OK;
+	while (pos < size) {
 		if (stop != NULL && *stop) {
 			errno = EINTR;
-			rc = -1;
+			res = READ_ERROR;
 			break;
 		}
 		size_t want = size - pos < (1u << 20) ? (size_t)(size - pos) : (1u << 20);
@@ -90,18 +98,18 @@ static int read_all(struct tarjob_item *it, int fd, unsigned char *out, uint64_t
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			if (n == 0)
-				errno = ESTALE; /* shorter than when it was found */
-			rc = -1;
+			res = n == 0 ? READ_CHANGED : READ_ERROR;
 			break;
 		}
 		hash_update(h, out + pos, (size_t)n);
 		pos += (uint64_t)n;
 	}
-	if (rc == 0)
+	if (res == READ_OK)
 		it->hash = hash_digest(h);
+	int e = errno;
 	hash_free(h);
-	return rc;
+	errno = e;
+	return res;
 }
 
 static int same_version(const struct stat *a, const struct stat *b)
@@ -123,13 +131,14 @@ static void read_member(struct tarjob *j, struct tarjob_item *it, int fd, uint64
 		struct stat before = it->st;
 		if ((uint64_t)before.st_size > room)
 			return; /* no longer fits the room it was given */
-		int rc = read_all(it, fd, j->ring + it->data, (uint64_t)before.st_size, stop);
-		if ((rc != 0 && errno != ESTALE) || fstat(fd, &it->st) != 0) {
+		enum read_result res =
+		    read_all(it, fd, j->ring + it->data, (uint64_t)before.st_size, stop);
+		if (res == READ_ERROR || fstat(fd, &it->st) != 0) {
 			it->status = TARJOB_FAILED;
 			it->err = errno;
 			return;
 		}
-		if (rc == 0 && same_version(&before, &it->st)) {
+		if (res == READ_OK && same_version(&before, &it->st)) {
 			it->status = TARJOB_OK;
 			return;
 		}

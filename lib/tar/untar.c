@@ -13,6 +13,7 @@
 #include "common/array.h"
 #include "common/exit.h"
 #include "common/clock.h"
+#include "fs/meta.h"
 #include "tar/internal.h"
 
 static void tick(struct untar *u)
@@ -287,7 +288,7 @@ static void set_dir_meta(struct untar *u, int fd, struct archive_entry *e, const
 	if (u->o->keep_owner &&
 	    fchown(fd, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e)) != 0)
 		err = errno;
-	if (fchmod(fd, archive_entry_perm(e) & 07777) != 0 && err == 0)
+	if (fchmod(fd, meta_perm(archive_entry_perm(e))) != 0 && err == 0)
 		err = errno;
 	struct timespec ts[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}};
 	if (archive_entry_atime_is_set(e))

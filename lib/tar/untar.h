@@ -9,7 +9,7 @@
  * last one found safe, much cheaper than libarchive's check of every component of every
  * member), and a symlink where a directory member goes is replaced, not followed.
  *
- * A regular file is written under a temporary name (COPY_TMP_PREFIX...) beside its final
+ * A regular file is written under a temporary name (tmpname.h) beside its final
  * name while its data is hashed; every write's result counts, and what was written is read
  * back (its data extents, holes are never written) before it is renamed into place (with a
  * manifest, only when its hash matches). Directory times and modes are set after their

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/array.h"
+#include "fs/meta.h"
 #include "tar/internal.h"
 
 /* Holes are hashed this many zeros at a time, so that a signal stops a long run of them. */
@@ -129,10 +130,10 @@ static int read_back(struct untar *u, const char *path, int64_t size)
 	struct stat st;
 	int unreadable = 0; /* a member of mode 0200 or 0: made readable for a moment, as owner */
 	if (fd < 0 && errno == EACCES && fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(st.st_mode) && fchmodat(dfd, leaf, (st.st_mode & 07777) | S_IRUSR, 0) == 0) {
+	    S_ISREG(st.st_mode) && fchmodat(dfd, leaf, meta_perm(st.st_mode) | S_IRUSR, 0) == 0) {
 		unreadable = 1;
 		fd = openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 || fchmod(fd, st.st_mode & 07777) != 0) {
+		if (fd < 0 || fchmod(fd, meta_perm(st.st_mode)) != 0) {
 			untar_member_failed(u, path, "cannot read back what was written", errno);
 			if (fd >= 0)
 				close(fd);

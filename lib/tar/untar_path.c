@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "copy/copy.h"
+#include "common/tmpname.h"
 #include "tar/internal.h"
 
 const char *untar_safe_path(const char *path)
@@ -56,16 +56,19 @@ int untar_unlink_at(struct untar *u, const char *path)
 	return dfd < 0 ? -1 : unlinkat(dfd, leaf, 0);
 }
 
-/* "<dir of PATH>/.pcopy-tmp.<pid>.<n>" into u->tmp. */
+/* "<dir of PATH>/" and this process's next temporary name (tmpname.h) into u->tmp. */
 int untar_tmp_name(struct untar *u, const char *path)
 {
 	const char *slash = strrchr(path, '/');
-	int dirlen = slash ? (int)(slash - path) + 1 : 0;
+	size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+	char name[TMPNAME_SIZE];
+	tmpname_counter(name, sizeof(name), u->pid, ++u->counter);
 	free(u->tmp);
-	u->tmp = malloc((size_t)dirlen + sizeof(COPY_TMP_PREFIX) + 48);
+	u->tmp = malloc(dirlen + strlen(name) + 1);
 	if (u->tmp == NULL)
 		return -1;
-	sprintf(u->tmp, "%.*s%s%ld.%lu", dirlen, path, COPY_TMP_PREFIX, u->pid, ++u->counter);
+	memcpy(u->tmp, path, dirlen);
+	strcpy(u->tmp + dirlen, name);
 	return 0;
 }
 
@@ -135,7 +138,7 @@ int untar_make_parents(struct untar *u, const char *path)
 int untar_has_tmp_name(const char *path)
 {
 	for (const char *p = path; p != NULL; p = strchr(p, '/'), p = p ? p + 1 : NULL)
-		if (copy_is_tmp_name(p))
+		if (tmpname_is(p))
 			return 1;
 	return 0;
 }

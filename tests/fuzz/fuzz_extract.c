@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "copy/copy.h"
+#include "common/tmpname.h"
 #include "fuzz.h"
 #include "tar/untar.h"
 
@@ -51,7 +51,7 @@ static int tmp_found;
 static int find_tmp(const char *path, const struct stat *st, int type, struct FTW *f)
 {
 	(void)st, (void)type;
-	if (copy_is_tmp_name(path + f->base))
+	if (tmpname_is(path + f->base))
 		tmp_found = 1;
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* Unit tests for lib/copy/copy.c: one task at a time, in this process, against a scratch tree. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "common/tmpname.h"
 #include "copy/copy.h"
 
 static char root[] = "/tmp/pcopy-copy-XXXXXX";
@@ -176,14 +178,32 @@ static void test_dest_is_directory(void **state)
 	run_task(&t, &d);
 	assert_int_equal(d.status, COPY_FAILED);
 	assert_int_equal(d.stage, STAGE_DEST_DIR);
+	/* A symlink and a FIFO meet a directory in their way the same way (copy_install). */
+	assert_int_equal(symlinkat("t", croot.src_fd, "dl"), 0);
+	assert_int_equal(mkfifoat(croot.src_fd, "df", 0600), 0);
+	const char *in_way[] = {"dl", "df"};
+	for (int i = 0; i < 2; i++) {
+		char sub[16];
+		snprintf(sub, sizeof(sub), "%s/sub", in_way[i]);
+		mkdirat(croot.dst_fd, in_way[i], 0755);
+		mkdirat(croot.dst_fd, sub, 0755);
+		t = task_for(in_way[i], (uint64_t)(7 + i));
+		run_task(&t, &d);
+		assert_int_equal(d.status, COPY_FAILED);
+		assert_int_equal(d.stage, STAGE_DEST_DIR);
+	}
+	/* No temporary is left behind. */
+	DIR *dir = fdopendir(dup(croot.dst_fd));
+	assert_non_null(dir);
+	struct dirent *de;
+	while ((de = readdir(dir)) != NULL)
+		assert_false(tmpname_is(de->d_name));
+	closedir(dir);
 }
 
-static void test_tmp_names(void **state)
+static void test_stage_text(void **state)
 {
 	(void)state;
-	assert_true(copy_is_tmp_name(".pcopy-tmp.123.4"));
-	assert_false(copy_is_tmp_name("pcopy-tmp.123.4"));
-	assert_false(copy_is_tmp_name(".pcopy"));
 	assert_string_equal(copy_stage_text(STAGE_VERIFY),
 	                    "verification failed: the copy's hash differs from the source's");
 }
@@ -261,7 +281,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_copy_then_skip),    cmocka_unit_test(test_large_multi_buffer),
 	    cmocka_unit_test(test_missing_source),    cmocka_unit_test(test_symlink_and_fifo),
-	    cmocka_unit_test(test_dest_is_directory), cmocka_unit_test(test_tmp_names),
+	    cmocka_unit_test(test_dest_is_directory), cmocka_unit_test(test_stage_text),
 	    cmocka_unit_test(test_compare_logic),     cmocka_unit_test(test_link_diffs),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
