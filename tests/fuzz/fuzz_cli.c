@@ -105,9 +105,9 @@ static void check_pcopy(char **argv, int argc)
 			           a.operands[i] == b.operands[i]);
 		FUZZ_CHECK(o->jobs >= 1 && o->jobs <= CLI_MAX_JOBS);
 		FUZZ_CHECK(memcmp(&o->copy, &b.opts.copy, sizeof(o->copy)) == 0);
-		FUZZ_CHECK(o->nexcludes == b.opts.nexcludes && o->nexcludes < (size_t)argc);
-		for (size_t i = 0; i < o->nexcludes; i++)
-			FUZZ_CHECK(in_args(o->excludes[i], argv + 1, argc - 1));
+		FUZZ_CHECK(o->select == &a.select && a.select.top.n == b.select.top.n);
+		for (size_t i = 0; i < a.select.top.n; i++)
+			FUZZ_CHECK(strcmp(a.select.top.v[i].pattern, b.select.top.v[i].pattern) == 0);
 		FUZZ_CHECK(o->manifest == NULL || in_args(o->manifest, argv + 1, argc - 1));
 		FUZZ_CHECK(same_string(o->manifest, b.opts.manifest));
 		FUZZ_CHECK(same_string(a.tar.archive, b.tar.archive));
