@@ -22,12 +22,12 @@
 struct serve {
 	struct run run;                 /* opts.copy, croots, names and pool */
 	struct copy_worker_args worker; /* the pool's workers' ARG (points into RUN) */
-	dev_t *devs;       /* per root: this rank's st_dev of the source directory ... */
-	dev_t *lead_devs;  /* ... and rank 0's, reported in its place */
-	struct scan scan;  /* reads the directories asked for */
+	dev_t *devs;                /* per root: this rank's st_dev of the source directory ... */
+	dev_t *lead_devs;           /* ... and rank 0's, reported in its place */
+	struct scan scan;           /* reads the directories asked for */
 	struct select_rules select; /* --exclude, --filter rules (run.opts points here) */
-	struct box out;    /* to rank 0 */
-	unsigned char *in; /* receive buffer */
+	struct box out;             /* to rank 0 */
+	unsigned char *in;          /* receive buffer */
 	size_t in_cap;
 	int stop, abandon; /* REC_STOP arrived; it said to abandon the tasks held */
 	int pool_up;       /* the pool was started */

@@ -343,8 +343,9 @@ struct mpiwork *mpiwork_lead(struct run *r, char *err, size_t errlen)
 	if (select_has_dir_merge(r->opts.select)) {
 		/* The agents make directories from listings read in any order: no place for
 		 * per-directory rules. */
-		snprintf(err, errlen, "dir-merge filter rules are not supported by pcopy-mpi; use "
-		                      "pcopy");
+		snprintf(err, errlen,
+		         "dir-merge filter rules are not supported by pcopy-mpi; use "
+		         "pcopy");
 		mpiwork_refuse();
 		return NULL;
 	}

@@ -290,9 +290,9 @@ static int source_excluded(const struct run *r, const struct plan_item *it)
 	if (!select_any(r->opts.select) || (it->is_dir && !it->into))
 		return 0;
 	char *base = path_base(it->src);
-	int ex = base != NULL && (select_excluded(r->opts.select, NULL, base, it->is_dir) ||
-	                          select_size_skipped(r->opts.select, it->st.st_mode,
-	                                              it->st.st_size));
+	int ex =
+	    base != NULL && (select_excluded(r->opts.select, NULL, base, it->is_dir) ||
+	                     select_size_skipped(r->opts.select, it->st.st_mode, it->st.st_size));
 	free(base);
 	return ex;
 }

@@ -79,9 +79,7 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 	if (!r->opts.copy.dry_run) {
 		struct keep_ctx kc = {r, root};
 		struct tree_keep keep = {keep_excluded, &kc};
-		int err = fd < 0
-		              ? errno
-		              : tree_remove_keep(fd, leaf, rel, protect ? &keep : NULL);
+		int err = fd < 0 ? errno : tree_remove_keep(fd, leaf, rel, protect ? &keep : NULL);
 		at_cache_drop(&r->dst_dirs); /* it may have been below what was removed */
 		if (err != 0) {
 			r->stats.failed++;

@@ -62,8 +62,7 @@ static void list_free(struct select_list *l)
 }
 
 /* Append a rule with a copy of PATTERN. Returns 0 or -1 (ENOMEM). */
-static int list_push(struct select_list *l, enum select_kind kind, int negate,
-                     const char *pattern)
+static int list_push(struct select_list *l, enum select_kind kind, int negate, const char *pattern)
 {
 	char *copy = strdup(pattern);
 	if (copy == NULL || array_grow(&l->v, &l->cap, l->n + 1, sizeof(*l->v)) != 0) {
@@ -103,8 +102,8 @@ static int parse_filter(const char *text, struct parsed *p)
 	static const struct {
 		const char *name;
 		char letter;
-	} names[] = {{"exclude", '-'}, {"include", '+'},   {"merge", '.'},
-	             {"dir-merge", ':'}, {"clear", '!'}};
+	} names[] = {
+	    {"exclude", '-'}, {"include", '+'}, {"merge", '.'}, {"dir-merge", ':'}, {"clear", '!'}};
 	const char *s = text, *mods = NULL;
 	char letter = 0;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && letter == 0; i++) {
@@ -136,7 +135,9 @@ static int parse_filter(const char *text, struct parsed *p)
 		return -1; /* no pattern */
 	p->arg = s + 1;
 	p->what = letter == '.' ? PARSED_MERGE : PARSED_RULE;
-	p->kind = letter == '-' ? SELECT_EXCLUDE : letter == '+' ? SELECT_INCLUDE : SELECT_DIR_MERGE;
+	p->kind = letter == '-'   ? SELECT_EXCLUDE
+	          : letter == '+' ? SELECT_INCLUDE
+	                          : SELECT_DIR_MERGE;
 	return 0;
 }
 
@@ -197,8 +198,7 @@ static int read_all(int fd, char **buf)
 	return -1;
 }
 
-static int add_rule(struct select_rules *s, const char *text, enum select_syntax syntax,
-                    int depth);
+static int add_rule(struct select_rules *s, const char *text, enum select_syntax syntax, int depth);
 
 /*
  * The lines of file NAME (opened at ATFD; "-" from standard input when STDIN_OK) into LINE
@@ -206,11 +206,11 @@ static int add_rule(struct select_rules *s, const char *text, enum select_syntax
  * them. Returns 0, 1 when it does not exist and MISSING_OK, or -1 (the message kept).
  */
 static int each_line(struct select_rules *s, int atfd, const char *name, const char *shown,
-                     int missing_ok, int (*line)(struct select_rules *, char *, void *),
-                     void *ctx)
+                     int missing_ok, int (*line)(struct select_rules *, char *, void *), void *ctx)
 {
-	int fd = strcmp(name, "-") == 0 && atfd == AT_FDCWD ? STDIN_FILENO
-	                                                     : openat(atfd, name, O_RDONLY | O_CLOEXEC);
+	int fd = strcmp(name, "-") == 0 && atfd == AT_FDCWD
+	             ? STDIN_FILENO
+	             : openat(atfd, name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && missing_ok)
 		return 1;
 	char *buf;
@@ -246,8 +246,7 @@ static int file_line(struct select_rules *s, char *text, void *ctx)
 	return add_rule(s, text, f->syntax, f->depth);
 }
 
-static int add_file(struct select_rules *s, const char *file, enum select_syntax syntax,
-                    int depth)
+static int add_file(struct select_rules *s, const char *file, enum select_syntax syntax, int depth)
 {
 	if (depth > MERGE_DEPTH_MAX)
 		return fail(s, ELOOP, "%s: merge files nested too deep", file);
@@ -255,8 +254,7 @@ static int add_file(struct select_rules *s, const char *file, enum select_syntax
 	return each_line(s, AT_FDCWD, file, file, 0, file_line, &f);
 }
 
-static int add_rule(struct select_rules *s, const char *text, enum select_syntax syntax,
-                    int depth)
+static int add_rule(struct select_rules *s, const char *text, enum select_syntax syntax, int depth)
 {
 	struct parsed p;
 	if (parse(text, syntax, &p) != 0)
@@ -270,7 +268,8 @@ static int add_rule(struct select_rules *s, const char *text, enum select_syntax
 		return add_file(s, p.arg, SELECT_FILTER, depth + 1);
 	const char *arg = p.arg;
 	if (p.kind == SELECT_DIR_MERGE && (arg = merge_name(p.arg)) == NULL)
-		return fail(s, EINVAL, "bad filter rule '%s': a dir-merge file is a plain name", text);
+		return fail(s, EINVAL, "bad filter rule '%s': a dir-merge file is a plain name",
+		            text);
 	if (list_push(&s->top, p.kind, p.negate, arg) != 0)
 		return fail(s, ENOMEM, "out of memory");
 	s->nmerge += p.kind == SELECT_DIR_MERGE;
@@ -435,7 +434,8 @@ static int read_frame(struct select_rules *s, int atfd, const char *dir, struct 
 			snprintf(at, ld + ln + 2, "%s/%s", dir, name);
 			snprintf(shown, lf + ln + 2, "%s%s%s", f->dir, lf ? "/" : "", name);
 			struct dir_ctx d = {&f->lists[k], f->dir, shown};
-			rc = each_line(s, atfd, strcmp(dir, ".") == 0 ? name : at, shown, 1, dir_line, &d);
+			rc = each_line(s, atfd, strcmp(dir, ".") == 0 ? name : at, shown, 1,
+			               dir_line, &d);
 		} else {
 			fail(s, ENOMEM, "out of memory");
 		}

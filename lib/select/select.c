@@ -258,8 +258,7 @@ static int match_list(const struct select_rules *s, const struct select_list *li
 	return -1;
 }
 
-int select_excluded(const struct select_rules *s, const char *prefix, const char *rel,
-                    int is_dir)
+int select_excluded(const struct select_rules *s, const char *prefix, const char *rel, int is_dir)
 {
 	if (s == NULL || s->top.n == 0)
 		return 0;

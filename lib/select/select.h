@@ -48,10 +48,10 @@ struct select_frame {
 
 /* How a run selects. Zero it, then add rules; select_free() when done. */
 struct select_rules {
-	struct select_list top; /* the rules in command-line order */
-	size_t nmerge;           /* how many of them are dir-merge rules */
-	int64_t min_size;        /* --min-size: regular files smaller are skipped; 0: none */
-	int64_t max_size;        /* --max-size: regular files larger are skipped; -1: none */
+	struct select_list top;      /* the rules in command-line order */
+	size_t nmerge;               /* how many of them are dir-merge rules */
+	int64_t min_size;            /* --min-size: regular files smaller are skipped; 0: none */
+	int64_t max_size;            /* --max-size: regular files larger are skipped; -1: none */
 	struct select_frame *frames; /* the walk's current directory and its ancestors, deepest
 	                                last (only with dir-merge rules) */
 	size_t nframes, frames_cap;
@@ -61,9 +61,9 @@ struct select_rules {
 /* How a rule's text is read: a --filter RULE, or an --exclude / --include PATTERN (which may
  * start with "- " or "+ " to say which, or be "!" to clear the list, as rsync's). */
 enum select_syntax {
-	SELECT_FILTER,       /* --filter, a merge file's line: "+ PAT", "dir-merge NAME", ... */
-	SELECT_AS_EXCLUDE,   /* --exclude, --exclude-from's line */
-	SELECT_AS_INCLUDE,   /* --include, --include-from's line */
+	SELECT_FILTER,     /* --filter, a merge file's line: "+ PAT", "dir-merge NAME", ... */
+	SELECT_AS_EXCLUDE, /* --exclude, --exclude-from's line */
+	SELECT_AS_INCLUDE, /* --include, --include-from's line */
 };
 
 /* An empty rule set: everything is taken. */
@@ -122,8 +122,7 @@ void select_leave_dir(struct select_rules *s);
  * root, a directory when IS_DIR): the first rule that matches decides, none takes it. Also 1
  * when memory for the path runs out. S NULL: 0.
  */
-int select_excluded(const struct select_rules *s, const char *prefix, const char *rel,
-                    int is_dir);
+int select_excluded(const struct select_rules *s, const char *prefix, const char *rel, int is_dir);
 
 /* 1 when --max-size / --min-size leave out an entry of MODE and SIZE (regular files only). */
 int select_size_skipped(const struct select_rules *s, mode_t mode, int64_t size);

@@ -107,7 +107,8 @@ static void check_pcopy(char **argv, int argc)
 		FUZZ_CHECK(memcmp(&o->copy, &b.opts.copy, sizeof(o->copy)) == 0);
 		FUZZ_CHECK(o->select == &a.select && a.select.top.n == b.select.top.n);
 		for (size_t i = 0; i < a.select.top.n; i++)
-			FUZZ_CHECK(strcmp(a.select.top.v[i].pattern, b.select.top.v[i].pattern) == 0);
+			FUZZ_CHECK(strcmp(a.select.top.v[i].pattern, b.select.top.v[i].pattern) ==
+			           0);
 		FUZZ_CHECK(o->manifest == NULL || in_args(o->manifest, argv + 1, argc - 1));
 		FUZZ_CHECK(same_string(o->manifest, b.opts.manifest));
 		FUZZ_CHECK(same_string(a.tar.archive, b.tar.archive));

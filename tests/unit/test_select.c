@@ -38,8 +38,8 @@ static void test_rule_syntax(void **state)
 	(void)state;
 	struct select_rules s;
 	select_init(&s);
-	static const char *const good[] = {"- *.o",      "+ keep.o",     "exclude tmp/",
-	                                   "include a/", "-! */",        "+_x y",
+	static const char *const good[] = {"- *.o",       "+ keep.o",     "exclude tmp/",
+	                                   "include a/",  "-! */",        "+_x y",
 	                                   "exclude,! b", "dir-merge .f", ": /.rsync-filter"};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		assert_int_equal(select_add(&s, good[i], SELECT_FILTER), 0);
@@ -54,8 +54,8 @@ static void test_rule_syntax(void **state)
 	assert_true(s.top.v[6].negate && s.top.v[6].kind == SELECT_EXCLUDE);
 	assert_string_equal(s.top.v[7].pattern, ".f");
 	assert_string_equal(s.top.v[8].pattern, ".rsync-filter");
-	static const char *const bad[] = {"bogus", "-", "- ",       "+x y",     "hide *.o",
-	                                  "!x",    "",  ": a/b",     ". ",       ": ..",
+	static const char *const bad[] = {"bogus", "-",         "- ",      "+x y",   "hide *.o",
+	                                  "!x",    "",          ": a/b",   ". ",     ": ..",
 	                                  "-!! x", "merge,! f", "clear x", "exclude"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		errno = 0;
@@ -104,8 +104,8 @@ static void test_files(void **state)
 	char path[512], cwd[512];
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	assert_int_equal(chdir(scratch), 0);
-	write_lines("ex.list", (const char *const[]){"# comment", "; comment", "", "*.o",
-	                                            "+ keep.o", NULL});
+	write_lines("ex.list",
+	            (const char *const[]){"# comment", "; comment", "", "*.o", "+ keep.o", NULL});
 	write_lines("m.rules", (const char *const[]){"- *.tmp", ". m2.rules", NULL});
 	write_lines("m2.rules", (const char *const[]){"+ *.c", "- *", NULL});
 	write_lines("loop.rules", (const char *const[]){"merge loop.rules", NULL});
@@ -159,9 +159,9 @@ static void test_dir_merge(void **state)
 	assert_false(select_excluded(&s, NULL, "keep.log", 0)); /* before the dir-merge rule */
 	assert_true(select_excluded(&s, NULL, "x.c", 0));
 	assert_int_equal(select_enter_dir(&s, fd, "a", NULL), 0);
-	assert_false(select_excluded(&s, NULL, "a/x.o", 0));   /* a's "+ *.o" first */
-	assert_true(select_excluded(&s, NULL, "a/x.log", 0));  /* inherited from t */
-	assert_true(select_excluded(&s, NULL, "a/b/x", 0));    /* "/b/x" anchored at a */
+	assert_false(select_excluded(&s, NULL, "a/x.o", 0));  /* a's "+ *.o" first */
+	assert_true(select_excluded(&s, NULL, "a/x.log", 0)); /* inherited from t */
+	assert_true(select_excluded(&s, NULL, "a/b/x", 0));   /* "/b/x" anchored at a */
 	assert_false(select_excluded(&s, NULL, "b/x", 0));
 	assert_int_equal(select_enter_dir(&s, fd, "a/b", NULL), 0);
 	assert_true(select_excluded(&s, NULL, "a/b/y.o", 0)); /* the nearest file wins */
@@ -189,9 +189,9 @@ static void test_sizes(void **state)
 	static const struct {
 		const char *text;
 		int64_t want;
-	} good[] = {{"0", 0},        {"1", 1},           {"1000", 1000},       {"1b", 1},
-	            {"1k", 1024},    {"1K", 1024},       {"1kb", 1000},        {"1KiB", 1024},
-	            {"1.5k", 1536},  {"1k+1", 1025},     {"1k-1", 1023},       {"1m", 1048576},
+	} good[] = {{"0", 0},         {"1", 1},           {"1000", 1000},        {"1b", 1},
+	            {"1k", 1024},     {"1K", 1024},       {"1kb", 1000},         {"1KiB", 1024},
+	            {"1.5k", 1536},   {"1k+1", 1025},     {"1k-1", 1023},        {"1m", 1048576},
 	            {"1MB", 1000000}, {"2g", 2147483648}, {"1t", 1099511627776}, {".5k", 512}};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		int64_t v = -7;
