@@ -191,9 +191,16 @@ int select_match(const char *pattern, const char *rel, int is_dir)
 	if (len == 0 || rel[0] == '\0')
 		return 0;
 	int dir_only = len > 1 && pattern[len - 1] == '/';
-	char *pat = strndup(pattern, len - (size_t)dir_only);
-	if (pat == NULL)
-		return 0;
+	/* Without its trailing '/': a copy only then, on the stack when it fits (this runs for
+	 * every entry and rule of a walk). */
+	char buf[256], *pat = (char *)pattern;
+	if (dir_only) {
+		pat = len <= sizeof(buf) ? buf : malloc(len);
+		if (pat == NULL)
+			return 0;
+		memcpy(pat, pattern, len - 1);
+		pat[len - 1] = '\0';
+	}
 	const char *p = pat;
 	int anchored = *p == '/';
 	size_t slashes = 0;
@@ -231,7 +238,8 @@ int select_match(const char *pattern, const char *rel, int is_dir)
 		m = match_text(p, wildcards, anchored, slashes, star2 != NULL, star2_prefix, text);
 	}
 out:
-	free(pat);
+	if (pat != pattern && pat != buf)
+		free(pat);
 	return m;
 }
 
