@@ -234,8 +234,7 @@ static int tar_main(struct tarout_opts *tar, struct ui *ui, const struct run_opt
 	}
 	tar->manifest = opts->manifest;
 	tar->jobs = opts->jobs;
-	tar->excludes = opts->excludes;
-	tar->nexcludes = opts->nexcludes;
+	tar->select = opts->select;
 	tar->one_fs = opts->one_fs;
 	tar->fsync = opts->copy.fsync;
 	tar->interrupted = &interrupted;

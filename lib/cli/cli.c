@@ -16,13 +16,20 @@ enum {
 	OPT_CHECK = 256,
 	OPT_COMPRESS,
 	OPT_DELETE,
+	OPT_DELETE_EXCLUDED,
 	OPT_EXCLUDE,
+	OPT_EXCLUDE_FROM,
 	OPT_EXTRACT,
+	OPT_FILTER,
 	OPT_FORCE,
 	OPT_FSYNC,
 	OPT_HELP,
+	OPT_INCLUDE,
+	OPT_INCLUDE_FROM,
 	OPT_JSON,
 	OPT_MANIFEST,
+	OPT_MAX_SIZE,
+	OPT_MIN_SIZE,
 	OPT_NO_VERIFY,
 	OPT_PROGRESS,
 	OPT_STATS,
@@ -40,15 +47,22 @@ static const struct option longopts[] = {
     {"checksum", no_argument, NULL, 'c'},
     {"compress", required_argument, NULL, OPT_COMPRESS},
     {"delete", no_argument, NULL, OPT_DELETE},
+    {"delete-excluded", no_argument, NULL, OPT_DELETE_EXCLUDED},
     {"dry-run", no_argument, NULL, 'n'},
     {"exclude", required_argument, NULL, OPT_EXCLUDE},
+    {"exclude-from", required_argument, NULL, OPT_EXCLUDE_FROM},
     {"extract", no_argument, NULL, OPT_EXTRACT},
+    {"filter", required_argument, NULL, OPT_FILTER},
     {"force", no_argument, NULL, OPT_FORCE},
     {"fsync", no_argument, NULL, OPT_FSYNC},
     {"help", no_argument, NULL, OPT_HELP},
+    {"include", required_argument, NULL, OPT_INCLUDE},
+    {"include-from", required_argument, NULL, OPT_INCLUDE_FROM},
     {"jobs", required_argument, NULL, 'j'},
     {"json", no_argument, NULL, OPT_JSON},
     {"manifest", required_argument, NULL, OPT_MANIFEST},
+    {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+    {"min-size", required_argument, NULL, OPT_MIN_SIZE},
     {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
     {"one-file-system", no_argument, NULL, 'x'},
     {"progress", no_argument, NULL, OPT_PROGRESS},
@@ -82,8 +96,16 @@ const char cli_help_text[] =
     "                         print one line per difference, exit 1 when they differ\n"
     "  -c, --checksum         re-runs compare content hashes, not size and mtime\n"
     "      --delete           remove from DEST what SOURCE no longer has\n"
+    "      --delete-excluded  --delete, and remove excluded entries from DEST too\n"
     "  -n, --dry-run          list what would be copied or deleted; change nothing\n"
     "      --exclude PATTERN  skip paths matching PATTERN (rsync rules; repeatable)\n"
+    "      --include PATTERN  take paths matching PATTERN (first matching rule wins)\n"
+    "      --exclude-from FILE  --exclude each line of FILE ('-': stdin)\n"
+    "      --include-from FILE  --include each line of FILE ('-': stdin)\n"
+    "      --filter RULE      an rsync filter rule: '- PATTERN', '+ PATTERN',\n"
+    "                         'merge FILE', 'dir-merge NAME' (per-directory rules)\n"
+    "      --max-size SIZE    skip files larger than SIZE (K M G suffixes, as rsync)\n"
+    "      --min-size SIZE    skip files smaller than SIZE\n"
     "      --force            copy every file, even those that look up to date\n"
     "      --fsync            sync each file to disk before renaming it into place, and\n"
     "                         each directory once its contents are in place\n"
@@ -147,6 +169,22 @@ void cli_rejected_option(struct cli_reason *why, int c, char **argv, const char 
 	}
 }
 
+/* A selection option C with OPTARG: a rule, a file of them, a size limit. */
+static enum cli_action take_select(struct cli *cli, int c)
+{
+	struct select_rules *s = &cli->select;
+	int rc;
+	switch (c) {
+	case OPT_EXCLUDE: rc = select_add(s, optarg, SELECT_AS_EXCLUDE); break;
+	case OPT_INCLUDE: rc = select_add(s, optarg, SELECT_AS_INCLUDE); break;
+	case OPT_FILTER: rc = select_add(s, optarg, SELECT_FILTER); break;
+	case OPT_EXCLUDE_FROM: rc = select_add_file(s, optarg, SELECT_AS_EXCLUDE); break;
+	case OPT_INCLUDE_FROM: rc = select_add_file(s, optarg, SELECT_AS_INCLUDE); break;
+	default: rc = select_set_size(s, c == OPT_MAX_SIZE, optarg); break;
+	}
+	return rc == 0 ? CLI_RUN : usage(cli, select_error(s), "");
+}
+
 /* Set one option from getopt_long's C and OPTARG; returns CLI_RUN or what stops parsing. */
 static enum cli_action take_option(struct cli *cli, int c, char **argv)
 {
@@ -165,7 +203,14 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 	case 'v': cli->verbose = 1; break;
 	case 'x': o->one_fs = 1; break;
 	case OPT_DELETE: o->delete_extra = 1; break;
-	case OPT_EXCLUDE: o->excludes[o->nexcludes++] = optarg; break;
+	case OPT_DELETE_EXCLUDED: o->delete_extra = o->delete_excluded = 1; break;
+	case OPT_EXCLUDE:
+	case OPT_EXCLUDE_FROM:
+	case OPT_FILTER:
+	case OPT_INCLUDE:
+	case OPT_INCLUDE_FROM:
+	case OPT_MAX_SIZE:
+	case OPT_MIN_SIZE: return take_select(cli, c);
 	case OPT_FORCE: o->copy.force = 1; break;
 	case OPT_FSYNC: o->copy.fsync = 1; break;
 	case OPT_JSON: cli->json = 1; break;
@@ -254,9 +299,8 @@ enum cli_action cli_parse(struct cli *cli, int argc, char **argv, int ncpu)
 	memset(cli, 0, sizeof(*cli));
 	cli->opts.copy.verify = 1;
 	cli->opts.jobs = ncpu > 0 ? ncpu : 1;
-	cli->opts.excludes = calloc((size_t)argc + 1, sizeof(char *));
-	if (cli->opts.excludes == NULL)
-		return usage(cli, "out of memory", "");
+	select_init(&cli->select);
+	cli->opts.select = &cli->select;
 	optind = 0; /* glibc: a full reset, so parsing may run again */
 	opterr = 0;
 	int c;
@@ -275,6 +319,6 @@ enum cli_action cli_parse(struct cli *cli, int argc, char **argv, int ncpu)
 
 void cli_free(struct cli *cli)
 {
-	free(cli->opts.excludes);
-	cli->opts.excludes = NULL;
+	select_free(&cli->select);
+	cli->opts.select = NULL;
 }

@@ -32,7 +32,8 @@ struct cli_reason {
 
 struct cli {
 	enum cli_action action;
-	struct run_opts opts;        /* copy options (excludes point into argv) */
+	struct run_opts opts;        /* copy options (opts.select points to select) */
+	struct select_rules select;  /* --exclude, --include, --filter, --max-size ... */
 	struct tarout_opts tar;      /* --tar, --compress (archive == NULL: not archiving) */
 	int extract;                 /* --extract: operands are ARCHIVE... DEST */
 	int jobs_set;                /* -j was given (else the default depends on the mode) */

@@ -22,12 +22,12 @@
 struct serve {
 	struct run run;                 /* opts.copy, croots, names and pool */
 	struct copy_worker_args worker; /* the pool's workers' ARG (points into RUN) */
-	dev_t *devs;       /* per root: this rank's st_dev of the source directory ... */
-	dev_t *lead_devs;  /* ... and rank 0's, reported in its place */
-	struct scan scan;  /* reads the directories asked for */
-	char **excludes;   /* --exclude patterns (run.opts points here) */
-	struct box out;    /* to rank 0 */
-	unsigned char *in; /* receive buffer */
+	dev_t *devs;                /* per root: this rank's st_dev of the source directory ... */
+	dev_t *lead_devs;           /* ... and rank 0's, reported in its place */
+	struct scan scan;           /* reads the directories asked for */
+	struct select_rules select; /* --exclude, --filter rules (run.opts points here) */
+	struct box out;             /* to rank 0 */
+	unsigned char *in;          /* receive buffer */
 	size_t in_cap;
 	int stop, abandon; /* REC_STOP arrived; it said to abandon the tasks held */
 	int pool_up;       /* the pool was started */
@@ -104,15 +104,20 @@ static int serve_setup(struct serve *s, volatile sig_atomic_t *interrupted, int3
 	if (wire_get_str(buf, n, &pos, &count) == 0 && count != NULL)
 		nex = (size_t)strtoull(count, NULL, 10);
 	free(count);
-	if (nex > 0 && (s->excludes = calloc(nex, sizeof(*s->excludes))) == NULL) {
-		free(buf);
-		return -1;
-	}
+	select_init(&s->select);
+	r->opts.select = &s->select;
 	for (size_t i = 0; i < nex; i++) {
-		if (wire_get_str(buf, n, &pos, &s->excludes[i]) != 0 || s->excludes[i] == NULL)
+		char *rule = NULL;
+		int rc = wire_get_str(buf, n, &pos, &rule);
+		if (rc == 0 && rule != NULL && select_add(&s->select, rule, SELECT_FILTER) != 0 &&
+		    errno == ENOMEM) {
+			free(rule);
+			free(buf);
+			return -1;
+		}
+		free(rule);
+		if (rc != 0 || rule == NULL)
 			break;
-		r->opts.excludes = s->excludes;
-		r->opts.nexcludes = i + 1;
 	}
 	for (uint32_t i = 0; i < nroots; i++)
 		if (wire_get_str(buf, n, &pos, &r->roots[i].prefix) != 0)
@@ -155,7 +160,7 @@ static int32_t serve_mkdir(struct serve *s, uint32_t root, const char *dir, cons
 	if (off == UINT64_MAX)
 		return -1;
 	const char *rel = names_get(&r->names, off), *leaf;
-	if (select_excluded(r->opts.excludes, r->opts.nexcludes, r->roots[root].prefix, rel, 1))
+	if (select_excluded(r->opts.select, r->roots[root].prefix, rel, 1))
 		return -1;
 	int existed = 0;
 	int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
@@ -360,9 +365,7 @@ int mpiwork_serve(volatile sig_atomic_t *interrupted)
 	free(s.in);
 	free(s.devs);
 	free(s.lead_devs);
-	for (size_t i = 0; i < s.run.opts.nexcludes; i++)
-		free(s.excludes[i]);
-	free(s.excludes);
+	select_free(&s.select);
 	run_free(&s.run);
 	return status;
 }

@@ -254,14 +254,27 @@ static int plan_message(const struct run *r, unsigned char **buf, size_t *len)
 		if (rc != 0)
 			return -1;
 	}
-	/* --exclude: the agents make destination directories, and not excluded ones. */
+	/* --exclude, --filter: the agents make destination directories, and not excluded ones;
+	 * the rules go as "+ PATTERN" / "- PATTERN" (dir-merge is refused in mpiwork_lead). */
+	const struct select_list *rules = r->opts.select != NULL ? &r->opts.select->top : NULL;
+	size_t nrules = rules != NULL ? rules->n : 0;
 	char count[32];
-	snprintf(count, sizeof(count), "%zu", r->opts.nexcludes);
+	snprintf(count, sizeof(count), "%zu", nrules);
 	if (wire_put_str(buf, len, &cap, count) != 0)
 		return -1;
-	for (size_t i = 0; i < r->opts.nexcludes; i++)
-		if (wire_put_str(buf, len, &cap, r->opts.excludes[i]) != 0)
+	for (size_t i = 0; i < nrules; i++) {
+		const struct select_rule *rule = &rules->v[i];
+		size_t lp = strlen(rule->pattern);
+		char *text = malloc(lp + 4);
+		if (text == NULL)
 			return -1;
+		snprintf(text, lp + 4, "%c%s %s", rule->kind == SELECT_INCLUDE ? '+' : '-',
+		         rule->negate ? "!" : "", rule->pattern);
+		int rc = wire_put_str(buf, len, &cap, text);
+		free(text);
+		if (rc != 0)
+			return -1;
+	}
 	/* ... matched with each root's prefix ("name/" for a source copied by its name). */
 	for (size_t i = 0; i < r->nroots; i++)
 		if (wire_put_str(buf, len, &cap, r->roots[i].prefix) != 0)
@@ -327,6 +340,15 @@ struct mpiwork *mpiwork_lead(struct run *r, char *err, size_t errlen)
 {
 	int nranks = 1;
 	MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+	if (select_has_dir_merge(r->opts.select)) {
+		/* The agents make directories from listings read in any order: no place for
+		 * per-directory rules. */
+		snprintf(err, errlen,
+		         "dir-merge filter rules are not supported by pcopy-mpi; use "
+		         "pcopy");
+		mpiwork_refuse();
+		return NULL;
+	}
 	struct mpiwork *m = calloc(1, sizeof(*m));
 	unsigned char *plan = NULL;
 	size_t len = 0;

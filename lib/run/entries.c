@@ -96,11 +96,10 @@ void run_emit_dst(struct run *r, uint32_t root, const char *rel, const char *rea
 
 /* ---- the walk (parent) ------------------------------------------------------------------- */
 
-/* --exclude: REL of ROOT, matched from the transfer root as rsync does (path.h). */
+/* --exclude, --filter: REL of ROOT, matched from the transfer root as rsync does. */
 int run_excluded(const struct run *r, uint32_t root, const char *rel, int is_dir)
 {
-	return select_excluded(r->opts.excludes, r->opts.nexcludes, r->roots[root].prefix, rel,
-	                       is_dir);
+	return select_excluded(r->opts.select, r->roots[root].prefix, rel, is_dir);
 }
 
 /*

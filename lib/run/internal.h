@@ -101,7 +101,7 @@ void run_emit(struct run *r, enum run_event_type type, uint32_t root, const char
 void run_emit_dst(struct run *r, uint32_t root, const char *rel, const char *reason, int err);
 /* One RUN_EV_DIFFERENT event per difference in DIFF (enum copy_diff bits). */
 void run_emit_diffs(struct run *r, uint32_t root, const char *rel, uint64_t bytes, uint32_t diff);
-/* 1 when --exclude excludes REL of ROOT. */
+/* 1 when --exclude, --filter ... leave out REL of ROOT (a directory when IS_DIR). */
 int run_excluded(const struct run *r, uint32_t root, const char *rel, int is_dir);
 /* Record a non-directory entry (or a hard link to an earlier one). Returns 0 or -1. */
 int run_add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst, const struct stat *st,

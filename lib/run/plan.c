@@ -287,11 +287,12 @@ static int plan_check(struct run *r, const char *src, const char *dest)
  */
 static int source_excluded(const struct run *r, const struct plan_item *it)
 {
-	if (r->opts.nexcludes == 0 || (it->is_dir && !it->into))
+	if (!select_any(r->opts.select) || (it->is_dir && !it->into))
 		return 0;
 	char *base = path_base(it->src);
-	int ex = base != NULL &&
-	         select_excluded(r->opts.excludes, r->opts.nexcludes, NULL, base, it->is_dir);
+	int ex =
+	    base != NULL && (select_excluded(r->opts.select, NULL, base, it->is_dir) ||
+	                     select_size_skipped(r->opts.select, it->st.st_mode, it->st.st_size));
 	free(base);
 	return ex;
 }

@@ -34,6 +34,16 @@ static int keep_excluded(void *ctx, const char *path, int is_dir)
 	return run_excluded(k->r, k->root, path, is_dir);
 }
 
+/* 1 when the rules leave out source entry IT of directory DIR (not for lack of memory). */
+static int excluded_twin(const struct run *r, uint32_t root, const char *dir,
+                         const struct scan_item *it)
+{
+	char *rel = strcmp(dir, ".") == 0 ? strdup(it->name) : path_join(dir, it->name);
+	int ex = rel != NULL && run_excluded(r, root, rel, S_ISDIR(it->st.st_mode));
+	free(rel);
+	return ex;
+}
+
 /* The destination has NAME in directory DIR that the source has not: clean it up. */
 static void extra_entry(struct run *r, uint32_t root, const char *dir, const char *name)
 {
@@ -44,7 +54,9 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 	const char *leaf;
 	int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
 	struct stat st; /* "dir/" patterns protect only directories */
-	int kept = r->opts.nexcludes && (r->opts.copy.check || r->opts.delete_extra) &&
+	/* --delete-excluded: excluded entries are no longer protected */
+	int protect = !r->opts.delete_excluded && select_any(r->opts.select);
+	int kept = protect && (r->opts.copy.check || r->opts.delete_extra) &&
 	           run_excluded(r, root, rel,
 	                        fd >= 0 && fstatat(fd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	                            S_ISDIR(st.st_mode));
@@ -67,9 +79,7 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 	if (!r->opts.copy.dry_run) {
 		struct keep_ctx kc = {r, root};
 		struct tree_keep keep = {keep_excluded, &kc};
-		int err = fd < 0
-		              ? errno
-		              : tree_remove_keep(fd, leaf, rel, r->opts.nexcludes ? &keep : NULL);
+		int err = fd < 0 ? errno : tree_remove_keep(fd, leaf, rel, protect ? &keep : NULL);
 		at_cache_drop(&r->dst_dirs); /* it may have been below what was removed */
 		if (err != 0) {
 			r->stats.failed++;
@@ -90,18 +100,19 @@ void run_prune_dest(struct run *r, uint32_t root, struct scan *s, const struct t
 	for (size_t i = 0; i < l->n; i++) {
 		const char *name = l->names[i];
 		size_t lo = 0, hi = s->nitems;
-		int found = 0;
-		while (lo < hi && !found) {
+		const struct scan_item *twin = NULL;
+		while (lo < hi && twin == NULL) {
 			size_t mid = (lo + hi) / 2;
 			int c = strcmp(name, s->items[mid].name);
 			if (c == 0)
-				found = 1;
+				twin = &s->items[mid];
 			else if (c < 0)
 				hi = mid;
 			else
 				lo = mid + 1;
 		}
-		if (!found)
+		/* --delete-excluded: what the rules leave out goes, even when the source has it. */
+		if (twin == NULL || (r->opts.delete_excluded && excluded_twin(r, root, dir, twin)))
 			extra_entry(r, root, dir, name);
 	}
 	if (dst == NULL)

@@ -24,6 +24,7 @@
 #include "report/progress.h"
 #include "fs/scan.h"
 #include "common/shm.h"
+#include "select/select.h"
 
 /* Exit statuses: the commands' one set (common/exit.h). The RUN_* names are kept for run.c
  * only; new code names PCOPY_EXIT_*. */
@@ -37,8 +38,10 @@ struct run_opts {
 	struct copy_opts copy; /* what workers do per file */
 	int delete_extra;      /* --delete */
 	int one_fs;            /* --one-file-system */
-	char **excludes;       /* --exclude patterns */
-	size_t nexcludes;
+	/* --exclude, --filter, --max-size ...: what is taken (NULL: everything); the walk
+	 * stacks dir-merge rules in it. */
+	struct select_rules *select;
+	int delete_excluded;     /* --delete-excluded: --delete removes excluded entries too */
 	const char *manifest;    /* --manifest path, "-" for stdout, NULL for none */
 	uint64_t test_split_min; /* PCOPY_TEST_SPLIT_MIN test hook (split files from this size on,
 	                            in parts of a quarter of it at least); under 4: default */

@@ -26,6 +26,9 @@ static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_exis
                       const struct tree_list *dst)
 {
 	const char *dir = names_get(&r->names, s->dir);
+	/* dir-merge: this directory's filter files, before its entries are matched. */
+	if (select_enter_dir(r->opts.select, r->croots[root].src_fd, dir, r->roots[root].prefix))
+		return run_fail(r, "%s", select_error(r->opts.select));
 	if (dir_existed)
 		run_prune_dest(r, root, s, dst);
 	for (size_t i = 0; i < s->nitems; i++) {
@@ -34,7 +37,9 @@ static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_exis
 		if (off == UINT64_MAX)
 			return run_fail(r, "out of memory for path names");
 		const char *rel = names_get(&r->names, off);
-		if (r->opts.nexcludes && run_excluded(r, root, rel, S_ISDIR(it->st.st_mode)))
+		if (select_any(r->opts.select) &&
+		    (run_excluded(r, root, rel, S_ISDIR(it->st.st_mode)) ||
+		     select_size_skipped(r->opts.select, it->st.st_mode, it->st.st_size)))
 			continue;
 		if (S_ISDIR(it->st.st_mode)) {
 			int existed = 0;

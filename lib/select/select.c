@@ -1,6 +1,7 @@
 /*
- * select: which entries a run takes (see select.h). The matcher follows rsync's PATTERN
- * MATCHING RULES, which rsync's users already know.
+ * select: the matcher (see select.h): one pattern against one path, with rsync's PATTERN
+ * MATCHING RULES, which rsync's users already know, and a rule list against a path. The
+ * rules themselves are built in rules.c.
  */
 #include "config.h"
 
@@ -190,9 +191,16 @@ int select_match(const char *pattern, const char *rel, int is_dir)
 	if (len == 0 || rel[0] == '\0')
 		return 0;
 	int dir_only = len > 1 && pattern[len - 1] == '/';
-	char *pat = strndup(pattern, len - (size_t)dir_only);
-	if (pat == NULL)
-		return 0;
+	/* Without its trailing '/': a copy only then, on the stack when it fits (this runs for
+	 * every entry and rule of a walk). */
+	char buf[256], *pat = (char *)pattern;
+	if (dir_only) {
+		pat = len <= sizeof(buf) ? buf : malloc(len);
+		if (pat == NULL)
+			return 0;
+		memcpy(pat, pattern, len - 1);
+		pat[len - 1] = '\0';
+	}
 	const char *p = pat;
 	int anchored = *p == '/';
 	size_t slashes = 0;
@@ -230,14 +238,37 @@ int select_match(const char *pattern, const char *rel, int is_dir)
 		m = match_text(p, wildcards, anchored, slashes, star2 != NULL, star2_prefix, text);
 	}
 out:
-	free(pat);
+	if (pat != pattern && pat != buf)
+		free(pat);
 	return m;
 }
 
-int select_excluded(char *const *patterns, size_t n, const char *prefix, const char *rel,
-                    int is_dir)
+/* The rules of LIST against FULL: 1 excluded, 0 included, -1 no rule matched. The k-th
+ * dir-merge rule stands for the k-th lists of the stacked frames, deepest first. */
+static int match_list(const struct select_rules *s, const struct select_list *list,
+                      const char *full, int is_dir, size_t *merge)
 {
-	if (n == 0)
+	for (size_t i = 0; i < list->n; i++) {
+		const struct select_rule *rule = &list->v[i];
+		if (rule->kind == SELECT_DIR_MERGE) {
+			size_t k = (*merge)++;
+			for (size_t f = s->nframes; f-- > 0;) {
+				size_t none = 0; /* per-directory files hold no dir-merge rules */
+				int m = match_list(s, &s->frames[f].lists[k], full, is_dir, &none);
+				if (m >= 0)
+					return m;
+			}
+			continue;
+		}
+		if (select_match(rule->pattern, full, is_dir) != rule->negate)
+			return rule->kind == SELECT_EXCLUDE;
+	}
+	return -1;
+}
+
+int select_excluded(const struct select_rules *s, const char *prefix, const char *rel, int is_dir)
+{
+	if (s == NULL || s->top.n == 0)
 		return 0;
 	char buf[512], *full = (char *)rel;
 	size_t lp = prefix != NULL ? strlen(prefix) : 0, lr = strlen(rel);
@@ -248,10 +279,9 @@ int select_excluded(char *const *patterns, size_t n, const char *prefix, const c
 		memcpy(full, prefix, lp);
 		memcpy(full + lp, rel, lr + 1);
 	}
-	int m = 0;
-	for (size_t i = 0; i < n && !m; i++)
-		m = select_match(patterns[i], full, is_dir);
+	size_t merge = 0;
+	int m = match_list(s, &s->top, full, is_dir, &merge);
 	if (full != rel && full != buf)
 		free(full);
-	return m;
+	return m == 1;
 }

@@ -24,6 +24,7 @@
 
 #include "common/hash.h"
 #include "report/progress.h"
+#include "select/select.h"
 
 struct tarout_hooks {
 	/* A member was written; HASH is the content hash of a regular file (else NULL). */
@@ -39,12 +40,12 @@ struct tarout_hooks {
 };
 
 struct tarout_opts {
-	const char *archive;   /* file name, or "-" for an uncompressed tar on stdout */
-	const char *compress;  /* "gzip", "bzip2", "xz", "zstd", "lz4", "none"; NULL: by suffix */
-	const char *manifest;  /* write an xxh128sum manifest of member paths here, or NULL */
-	int jobs;              /* worker processes */
-	char *const *excludes; /* --exclude patterns, matched against paths below each source */
-	size_t nexcludes;
+	const char *archive;  /* file name, or "-" for an uncompressed tar on stdout */
+	const char *compress; /* "gzip", "bzip2", "xz", "zstd", "lz4", "none"; NULL: by suffix */
+	const char *manifest; /* write an xxh128sum manifest of member paths here, or NULL */
+	int jobs;             /* worker processes */
+	/* What is archived, matched against paths below each source (NULL: everything). */
+	struct select_rules *select;
 	int one_fs; /* --one-file-system: do not descend into other file systems */
 	int fsync;  /* --fsync: the archive and manifest reach the disk before they are renamed */
 	volatile sig_atomic_t *interrupted; /* set by the caller's signal handler */

@@ -52,6 +52,21 @@ static char *member_base(const char *source)
 }
 
 /*
+ * --exclude: member APATH ("src/sub/file") as rsync matches it for rsync -a src dest/; a
+ * source without a name of its own (".", "..", "/") is its contents there, as for rsync.
+ */
+static const char *transfer_path(const char *apath)
+{
+	if (strcmp(apath, ".") == 0 || strcmp(apath, "..") == 0)
+		return ""; /* the transfer root itself */
+	if (strncmp(apath, "./", 2) == 0)
+		return apath + 2;
+	if (strncmp(apath, "../", 3) == 0)
+		return apath + 3;
+	return apath + (apath[0] == '/');
+}
+
+/*
  * Open directory NAME in DIRFD (member PATH) and make it the innermost of the walk. Returns
  * 0, or -1 when it cannot be read (reported: its contents are missing from the archive).
  */
@@ -68,6 +83,13 @@ static int walk_enter(struct tar *t, int dirfd, const char *name, uint64_t path,
 		tree_list_free(&d.l);
 		return -1;
 	}
+	if (select_enter_dir(t->o->select, fd, ".", transfer_path(apath)) != 0) {
+		/* A per-directory filter file that cannot be read or parsed. */
+		tar_entry_failed(t, apath, select_error(t->o->select), 0);
+		close(fd);
+		tree_list_free(&d.l);
+		return -1;
+	}
 	if (d.l.n > 1)
 		qsort(d.l.names, d.l.n, sizeof(*d.l.names), name_cmp);
 	t->stack[t->depth++] = d;
@@ -77,26 +99,17 @@ static int walk_enter(struct tar *t, int dirfd, const char *name, uint64_t path,
 void tarwalk_leave(struct tar *t)
 {
 	struct tar_dir *d = &t->stack[--t->depth];
+	select_leave_dir(t->o->select);
 	close(d->fd);
 	tree_list_free(&d->l);
 }
 
-/*
- * --exclude: member APATH ("src/sub/file") as rsync matches it for rsync -a src dest/; a
- * source without a name of its own (".", "..", "/") is its contents there, as for rsync.
- */
-static int excluded(const struct tar *t, const char *apath, int is_dir)
+/* --exclude, --filter, --max-size ... (the transfer root itself is never left out). */
+static int excluded(const struct tar *t, const char *apath, const struct stat *st)
 {
-	const char *rel = apath;
-	if (strcmp(rel, ".") == 0 || strcmp(rel, "..") == 0)
-		return 0; /* the transfer root itself */
-	if (strncmp(rel, "./", 2) == 0)
-		rel += 2;
-	else if (strncmp(rel, "../", 3) == 0)
-		rel += 3;
-	else if (rel[0] == '/')
-		rel++;
-	return select_excluded(t->o->excludes, t->o->nexcludes, NULL, rel, is_dir);
+	const char *rel = transfer_path(apath);
+	return rel[0] != '\0' && (select_excluded(t->o->select, NULL, rel, S_ISDIR(st->st_mode)) ||
+	                          select_size_skipped(t->o->select, st->st_mode, st->st_size));
 }
 
 /*
@@ -146,7 +159,7 @@ int tarwalk_next(struct tar *t)
 			continue;
 		}
 		/* The source itself too: rsync -a --exclude src src d/ leaves src out. */
-		if (excluded(t, apath, S_ISDIR(it->st.st_mode))) {
+		if (excluded(t, apath, &it->st)) {
 			free(apath);
 			continue;
 		}

@@ -91,6 +91,19 @@ check "--exclude: left out" [ ! -e m/excl/more/deep -a ! -e m/excl/sub/random.bi
 in_both 'mkdir multi2'
 same_run "--exclude anchored below several sources" -q --exclude '/more/deep/' --exclude 'deeper/' src/sub src/more multi2
 check "--exclude: '/more/deep/' and 'deeper/' left out" [ ! -e m/multi2/more/deep -a ! -e m/multi2/sub/deeper -a -e m/multi2/sub/hardlink ]
+# Filter rules and size limits: the agents make the directories the rules take, only those.
+same_run "--filter, --include, --max-size" -q -v --include 'more/' --include 'deep/' \
+	--filter '- /more/deep/f1*' --filter '+ */' --filter '-! *[0-9]' --max-size 2 src filt
+check "--filter: what the rules take" [ -e m/filt/more/deep/f2 -a ! -e m/filt/more/deep/f10 \
+	-a ! -e m/filt/more/deep/f1 -a ! -e m/filt/plain.txt -a -d m/filt/empty ]
+in_both 'mkdir -p del/gone && : >del/gone/x.bin && : >del/keep.bin'
+same_run "--delete-excluded" -q --delete-excluded --exclude '*.bin' --exclude 'gone/' src del
+check "--delete-excluded: excluded entries removed" [ ! -e m/del/keep.bin -a ! -e m/del/gone ]
+printf '%s\n' '- *.bin' >m/rules
+(cd m && mpi 2 --filter ': rules' src dm >../m.out 2>../m.err)
+check "dir-merge: exit 2" [ $? -eq 2 ]
+check "dir-merge: says it is not supported" \
+	grep -q "^pcopy: dir-merge filter rules are not supported by pcopy-mpi; use pcopy$" m.err
 same_run "--one-file-system" -q --one-file-system src onefs
 check "--one-file-system: same file system, all copied" same_tree m/src m/onefs
 

@@ -49,7 +49,7 @@ static void test_defaults(void **state)
 	assert_false(cli.opts.copy.checksum || cli.opts.copy.dry_run || cli.opts.copy.check ||
 	             cli.opts.copy.force || cli.opts.copy.fsync);
 	assert_false(cli.opts.delete_extra || cli.opts.one_fs);
-	assert_int_equal(cli.opts.nexcludes, 0);
+	assert_false(select_any(cli.opts.select));
 	assert_null(cli.opts.manifest);
 	assert_null(cli.tar.archive);
 	assert_false(cli.quiet || cli.verbose || cli.json || cli.stats || cli.force_progress);
@@ -72,9 +72,10 @@ static void test_options(void **state)
 	assert_true(o->copy.checksum && o->copy.dry_run && o->one_fs && o->delete_extra &&
 	            o->copy.force && o->copy.fsync && !o->copy.verify);
 	assert_true(cli.quiet && cli.verbose && cli.stats && cli.force_progress && cli.json);
-	assert_int_equal(o->nexcludes, 2);
-	assert_string_equal(o->excludes[0], "*.o");
-	assert_string_equal(o->excludes[1], "tmp");
+	assert_int_equal(o->select->top.n, 2);
+	assert_string_equal(o->select->top.v[0].pattern, "*.o");
+	assert_string_equal(o->select->top.v[1].pattern, "tmp");
+	assert_int_equal(o->select->top.v[1].kind, SELECT_EXCLUDE);
 	assert_int_equal(cli.noperands, 3);
 	assert_string_equal(cli.operands[2], "c");
 	cli_free(&cli);

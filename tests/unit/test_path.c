@@ -203,16 +203,22 @@ static void test_match(void **state)
 static void test_excluded_prefix(void **state)
 {
 	(void)state;
-	char *pats[] = {"/src/x", "*.o"};
-	assert_true(select_excluded(pats, 2, "src/", "x", 0));
-	assert_false(select_excluded(pats, 2, "", "x", 0));
-	assert_false(select_excluded(pats, 2, NULL, "src/y", 0));
-	assert_true(select_excluded(pats, 2, NULL, "d/y.o", 0));
-	assert_false(select_excluded(pats, 0, NULL, "d/y.o", 0));
+	struct select_rules pats, none;
+	select_init(&pats);
+	select_init(&none);
+	assert_int_equal(select_add(&pats, "/src/x", SELECT_AS_EXCLUDE), 0);
+	assert_int_equal(select_add(&pats, "*.o", SELECT_AS_EXCLUDE), 0);
+	assert_true(select_excluded(&pats, "src/", "x", 0));
+	assert_false(select_excluded(&pats, "", "x", 0));
+	assert_false(select_excluded(&pats, NULL, "src/y", 0));
+	assert_true(select_excluded(&pats, NULL, "d/y.o", 0));
+	assert_false(select_excluded(&none, NULL, "d/y.o", 0));
+	assert_false(select_excluded(NULL, NULL, "d/y.o", 0));
 	char long_name[2000];
 	memset(long_name, 'a', sizeof(long_name) - 3);
 	memcpy(long_name + sizeof(long_name) - 3, ".o", 3);
-	assert_true(select_excluded(pats, 2, "src/", long_name, 0));
+	assert_true(select_excluded(&pats, "src/", long_name, 0));
+	select_free(&pats);
 }
 
 int main(void)

@@ -79,16 +79,20 @@ struct walked {
 	int failed;
 };
 
-static void walk(const char *source, char *const *excludes, size_t nexcludes, struct walked *w)
+static void walk(const char *source, const char *const *excludes, size_t nexcludes,
+                 struct walked *w)
 {
+	struct select_rules rules;
+	select_init(&rules);
+	for (size_t i = 0; i < nexcludes; i++)
+		assert_int_equal(select_add(&rules, excludes[i], SELECT_AS_EXCLUDE), 0);
 	static volatile sig_atomic_t interrupted;
 	char src[512];
 	snprintf(src, sizeof(src), "%s/%s", scratch, source);
 	char *sources[] = {src};
 	struct tarout_opts o;
 	memset(&o, 0, sizeof(o));
-	o.excludes = excludes;
-	o.nexcludes = nexcludes;
+	o.select = &rules;
 	o.interrupted = &interrupted;
 	struct tarout_hooks h;
 	memset(&h, 0, sizeof(h));
@@ -129,6 +133,7 @@ static void walk(const char *source, char *const *excludes, size_t nexcludes, st
 	free(t.slots);
 	free(t.links);
 	inotab_free(&t.inodes);
+	select_free(&rules);
 }
 
 static void walked_free(struct walked *w)
@@ -187,7 +192,7 @@ static void test_hard_links(void **state)
 static void test_excluded(void **state)
 {
 	(void)state;
-	char *excludes[] = {"a", "c"};
+	const char *const excludes[] = {"a", "c"};
 	static const char *const want[] = {"src", "src/.hidden", "src/C", "src/b", "src/hl"};
 	struct walked w;
 	walk("src", excludes, 2, &w);
