@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Times pcopy against cp -a, rsync -a, rsync -a -H, a tar pipe and mpifileutils' dcp.
 #
-#   tests/bench/compare.sh [-r REPS] [-w disk|tmpfs|both] [-t TOOL,...] [-J "J..."] [-o OUTFILE] CORPUS...
+#   tests/bench/compare.sh [-r REPS] [-w disk|tmpfs|both] [-t TOOL,...] [-J "J..."] [-o OUTFILE]
+#                          [-T TSVFILE] [-p PLOTDIR] CORPUS...
 #   CORPUS: kernel small large sparse (built by shared/bench/corpus.sh if missing)
 #   -t: only these tools (ids: pcopy pcopy_base pcopy_nv cp cp_sum rsync rsync_h tar dcp)
 #   -J: the -j curve instead: pcopy (verified) at each -j in the list, and cp -a
+#   -o: also append the tables to OUTFILE as markdown
+#   -T: also append every tool's times to TSVFILE, one row each (columns in write_tsv)
+#   -p: -T PLOTDIR/bench.tsv, then draw PLOTDIR/*.svg from it with tests/bench/plot.sh
+#       (needs gnuplot; without it the TSV is still written)
 #
 # Environment:
 #   BENCH_DIR  where the corpora live on disk (default /var/tmp/pcopy-bench); disk-run
@@ -43,6 +48,8 @@ repo=$(cd "$here/../.." && pwd)
 reps=5
 where=both
 outfile=
+tsvfile=
+plotdir=
 bench_dir=${BENCH_DIR:-/var/tmp/pcopy-bench}
 tmpfs_dir=${TMPFS_DIR:-/dev/shm/pcopy-bench}
 cold=${COLD:-0}
@@ -180,13 +187,15 @@ wait_inode_reuse() {
 
 parse_args() {
 	local opt
-	while getopts 'r:w:t:J:o:h' opt; do
+	while getopts 'r:w:t:J:o:T:p:h' opt; do
 		case $opt in
 		r) reps=$OPTARG ;;
 		w) where=$OPTARG ;;
 		t) only_tools=$OPTARG ;;
 		J) jcurve=$OPTARG ;;
 		o) outfile=$OPTARG ;;
+		T) tsvfile=$OPTARG ;;
+		p) plotdir=$OPTARG ;;
 		*) usage ;;
 		esac
 	done
@@ -205,6 +214,15 @@ parse_args() {
 	if [ -n "$outfile" ]; then
 		outfile=$(realpath -m -- "$outfile")
 		touch -- "$outfile" || die "cannot write $outfile"
+	fi
+	if [ -n "$plotdir" ]; then
+		mkdir -p -- "$plotdir" || die "cannot make $plotdir"
+		plotdir=$(realpath -- "$plotdir")
+		[ -n "$tsvfile" ] || tsvfile=$plotdir/bench.tsv
+	fi
+	if [ -n "$tsvfile" ]; then
+		tsvfile=$(realpath -m -- "$tsvfile")
+		touch -- "$tsvfile" || die "cannot write $tsvfile"
 	fi
 	if [ "$cold" = 1 ] && ! { : >/proc/sys/vm/drop_caches; } 2>/dev/null; then
 		# Better to refuse than to label warm-cache numbers as cold.
@@ -351,6 +369,10 @@ print_header() {
 			echo
 			printf -- '- %s\n' "${header[@]}"
 		} >>"$outfile"
+	fi
+	if [ -n "$tsvfile" ]; then
+		[ -s "$tsvfile" ] || printf 'series\tcorpus\twhere\ttool\tlabel\tmedian_s\tmin_s\tmax_s\truns_s\n' >"$tsvfile"
+		printf '# %s\n' "${header[@]}" >>"$tsvfile"
 	fi
 }
 
@@ -616,6 +638,7 @@ print_table() {
 	[ ${#below[@]} -eq 0 ] || printf '%s\n' "${below[@]}"
 	echo
 
+	[ -z "$tsvfile" ] || write_tsv "$name" "$loc"
 	[ -n "$outfile" ] || return 0
 	{
 		printf '\n### %s\n\n' "$title"
@@ -629,6 +652,20 @@ print_table() {
 		done
 		[ ${#below[@]} -eq 0 ] || { echo; printf -- '- %s\n' "${below[@]}"; }
 	} >>"$outfile"
+}
+
+# Appends a row per tool of the table just printed to $tsvfile, tab-separated: series
+# ("tools", or "jcurve" under -J), corpus, where (disk or tmpfs), tool id, label, median,
+# min and max seconds, and every run's seconds separated by spaces. The medians and
+# minimums are print_table's m[] and lo[]. tests/bench/plot.sh draws these rows.
+write_tsv() {
+	local name=$1 loc=$2 id series=tools max
+	[ -z "$jcurve" ] || series=jcurve
+	for id in "${ctools[@]}"; do
+		max=$(tr ' ' '\n' <<<"${times[$name/$loc/$id]}" | grep . | sort -g | tail -n 1)
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$series" "$name" "$loc" "$id" "${label[$id]}" \
+			"${m[$id]}" "${lo[$id]}" "$max" "${times[$name/$loc/$id]% }"
+	done >>"$tsvfile"
 }
 
 # ---- main -----------------------------------------------------------------------------
@@ -663,6 +700,10 @@ main() {
 		done
 	done
 	[ "$where" = disk ] || ! [ -d "$tmpfs_dir" ] || note "tmpfs corpus copies are kept in $tmpfs_dir (rm -rf it to free the memory)"
+	if [ -n "$plotdir" ]; then
+		bash "$here/plot.sh" -o "$plotdir" "$tsvfile" ||
+			note "warning: no plots drawn; the figures are in $tsvfile"
+	fi
 }
 
 main "$@"
