@@ -16,7 +16,7 @@
 #include "common/compat.h"
 #include "common/path.h"
 #include "select/select.h"
-#include "run/run.h"
+#include "run/internal.h"
 
 static int plan_fail(struct run *r, const char *fmt, ...)
 {
@@ -357,5 +357,7 @@ int run_plan(struct run *r, char **sources, size_t nsources, const char *dest)
 	if (items != NULL)
 		plan_items_free(items, nsources);
 	free(auto_dest);
+	if (rc == 0)
+		run_set_phase(r, RUN_PHASE_PLANNED);
 	return rc;
 }

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -20,6 +21,12 @@
 #include "fs/at.h"
 #include "fs/inotab.h"
 #include "run/internal.h"
+
+void run_set_phase(struct run *r, enum run_phase to)
+{
+	assert(to > r->phase);
+	r->phase = to;
+}
 
 int run_fail(struct run *r, const char *fmt, ...)
 {
@@ -91,9 +98,10 @@ void run_free(struct run *r)
 	names_free(&r->names);
 }
 
-int run_execute(struct run *r)
+/* Start the pool, walk and copy until every task is done, stop the pool. Returns 0, or
+ * RUN_FATAL with R->err set. */
+static int run_copy(struct run *r)
 {
-	r->start = clock_now();
 	int jobs = r->opts.jobs > 0 ? r->opts.jobs : 1;
 	r->worker.opts = &r->opts.copy;
 	r->worker.roots = r->croots;
@@ -104,17 +112,22 @@ int run_execute(struct run *r)
 		run_fail(r, "cannot start %d worker processes: %s", jobs, strerror(errno));
 		return RUN_FATAL;
 	}
+	run_set_phase(r, RUN_PHASE_WALK);
 	int rc = run_dispatch(r);
+	if (rc == 0 && *r->interrupted) {
+		run_set_phase(r, RUN_PHASE_STOP);
+		run_abandon(r);
+	}
 	if (rc != 0)
 		pool_signal(&r->pool,
 		            SIGTERM); /* fatal: abandon what is queued, not work through it */
 	pool_stop(&r->pool, 5000);
-	if (rc != 0)
-		return RUN_FATAL;
-	if (*r->interrupted) {
-		run_tick(r);
-		return RUN_SIGNALLED + *r->interrupted;
-	}
+	return rc != 0 ? RUN_FATAL : 0;
+}
+
+/* Links, directory metadata, manifest: the tree as the copy leaves it. */
+static int run_finish(struct run *r)
+{
 	if (!r->opts.copy.check)
 		run_make_links(r);
 	else
@@ -128,4 +141,19 @@ int run_execute(struct run *r)
 	if (*r->interrupted) /* arrived while links, directories or the manifest were done */
 		return RUN_SIGNALLED + *r->interrupted;
 	return r->stats.failed > 0 || r->stats.different > 0 ? RUN_PARTIAL : RUN_OK;
+}
+
+int run_execute(struct run *r)
+{
+	r->start = clock_now();
+	int rc = run_copy(r);
+	if (rc == 0 && *r->interrupted) {
+		run_tick(r);
+		rc = RUN_SIGNALLED + *r->interrupted;
+	} else if (rc == 0) {
+		run_set_phase(r, RUN_PHASE_FINISH);
+		rc = run_finish(r);
+	}
+	run_set_phase(r, RUN_PHASE_OVER);
+	return rc;
 }

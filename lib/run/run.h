@@ -117,6 +117,17 @@ struct run_remote {
 	int (*listed)(void *ctx, struct scan *s, struct tree_list *dst);
 };
 
+/* The phases of a run, in order (run_set_phase() only moves forward). */
+enum run_phase {
+	RUN_PHASE_NEW,     /* run_init done */
+	RUN_PHASE_PLANNED, /* run_plan succeeded: roots open */
+	RUN_PHASE_WALK,    /* run_execute: walking the sources while tasks are copied */
+	RUN_PHASE_DRAIN,   /* the walk is over: completing the tasks handed out */
+	RUN_PHASE_STOP,    /* interrupted: the workers abandon their tasks */
+	RUN_PHASE_FINISH,  /* hard links, directory metadata, manifest */
+	RUN_PHASE_OVER,    /* run_execute returned */
+};
+
 struct entry;
 struct dirrec;
 struct linkrec;
@@ -125,6 +136,7 @@ struct inotab;
 struct split;
 
 struct run {
+	enum run_phase phase; /* set by run_set_phase() (run.c, and walk.c at the walk's end) */
 	struct run_opts opts;
 	struct run_hooks hooks;
 	volatile sig_atomic_t *interrupted; /* set to a signal number by the caller's handler */
@@ -140,7 +152,6 @@ struct run {
 	size_t nlinks, links_cap;
 	struct deferred *deferred; /* remote walk: files with other names, planned at its end */
 	size_t ndeferred, deferred_cap;
-	int deferring;        /* add_entry sets such files aside (remote walk in progress) */
 	struct split *splits; /* files being copied in parts */
 	size_t nsplits, splits_cap;
 	struct copy_task *pending; /* seals to queue before new entries (FIFO) */

@@ -101,6 +101,11 @@ static int walk_remote(struct run *r, struct walk *w)
 	return moved;
 }
 
+int run_walk_deferring(const struct run *r)
+{
+	return r->phase == RUN_PHASE_WALK && r->remote != NULL && r->remote->list != NULL;
+}
+
 /* Read the next directory (or the next file root) into the tables. Returns 1 when it moved,
  * 0 when it waits for the remote, -1 on a fatal error. */
 int run_walk_step(struct run *r, struct walk *w)
@@ -109,6 +114,7 @@ int run_walk_step(struct run *r, struct walk *w)
 		if (w->root >= r->nroots) {
 			w->finished = 1;
 			r->stats.scanning = 0;
+			run_set_phase(r, RUN_PHASE_DRAIN);
 			if (run_defer_flush(r) != 0)
 				return run_fail(r, "out of memory for the file table");
 			return 1;
