@@ -14,9 +14,10 @@
  * fewest bytes outstanding, so ranks that finish sooner get more. The parts of a split big
  * file are ordinary tasks and so spread over the ranks. Directory listings: at most
  * MPIWORK_LISTS asked of an agent at a time; the agents do all the reading of directories,
- * and rank 0 plans from the listings as they come (run.c: walk_remote, defer_link). The agent
- * that lists a directory also makes its subdirectories in the destination and, for one that
- * existed, lists its destination twin, so that rank 0 does neither for the whole tree.
+ * and rank 0 plans from the listings as they come (walk_remote in run/walk.c, defer_link in
+ * run/entries.c). The agent that lists a directory also makes its subdirectories in the
+ * destination and, for one that existed, lists its destination twin, so that rank 0 does
+ * neither for the whole tree.
  *
  * A rank that dies ends the job (MPI_ERRORS_ARE_FATAL, mpirun's default): what was copied is
  * in place, temporary files are removed by the next run, as after a killed pcopy.

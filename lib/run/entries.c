@@ -136,7 +136,7 @@ int run_excluded(const struct run *r, uint32_t root, const char *rel, int is_dir
  * A remote walk plans directories in the order their listings come back, but which name of a
  * set of hard links is copied (the others being linked to it) follows the walk order. So a
  * file with other names waits until the walk is over and is then planned in the local walk's
- * order (defer_flush): the same first names as pcopy, the same events. Returns 0 or -1.
+ * order (run_defer_flush): the same first names as pcopy, the same events. Returns 0 or -1.
  */
 static int defer_link(struct run *r, uint32_t root, uint64_t src, uint64_t dst,
                       const struct stat *st, int fresh)

@@ -79,7 +79,8 @@ struct linkrec {
 };
 
 /* A file with other names, met in a walk whose listings are planned as they come back (a
- * remote walk): set aside until the walk is over, see defer_link(). Parent only. */
+ * remote walk): set aside until the walk is over, see defer_link() in entries.c. Parent
+ * only. */
 struct deferred {
 	const char *key; /* its source path, in the arena: the walk order (path_walk_cmp) */
 	uint64_t src, dst;

@@ -21,7 +21,7 @@
 #include "report/manifest.h"
 #include "run/internal.h"
 
-/* Handle the directory batch the walker just read for ROOT (DST: see prune_dest). */
+/* Handle the directory batch the walker just read for ROOT (DST: see run_prune_dest). */
 static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_existed,
                       const struct tree_list *dst)
 {
@@ -52,7 +52,7 @@ static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_exis
 	return 0;
 }
 
-/* A directory batch is in w->scan (read here or listed remotely, DST: see prune_dest):
+/* A directory batch is in w->scan (read here or listed remotely, DST: see run_prune_dest):
  * account for it. */
 static int walk_loaded(struct run *r, struct walk *w, int rc, const struct tree_list *dst)
 {
@@ -67,7 +67,7 @@ static int walk_loaded(struct run *r, struct walk *w, int rc, const struct tree_
 
 /* The walk of a directory root whose directories the remote reads: ask for the listings of
  * the directories known, plan from one that came back. Returns 1 (progress), 0 (waiting)
- * or -1. Listings are planned as they come, in any order: see defer_link(). */
+ * or -1. Listings are planned as they come, in any order: see defer_link() in entries.c. */
 static int walk_remote(struct run *r, struct walk *w)
 {
 	const struct run_remote *rm = r->remote;
