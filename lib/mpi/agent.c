@@ -22,12 +22,12 @@
 struct serve {
 	struct run run;                 /* opts.copy, croots, names and pool */
 	struct copy_worker_args worker; /* the pool's workers' ARG (points into RUN) */
-	dev_t *devs;       /* per root: this rank's st_dev of the source directory ... */
-	dev_t *lead_devs;  /* ... and rank 0's, reported in its place */
-	struct scan scan;  /* reads the directories asked for */
-	char **excludes;   /* --exclude patterns (run.opts points here) */
-	struct box out;    /* to rank 0 */
-	unsigned char *in; /* receive buffer */
+	dev_t *devs;         /* per root: this rank's st_dev of the source directory ... */
+	dev_t *lead_devs;    /* ... and rank 0's, reported in its place */
+	struct listdir list; /* the directory asked for, both sides */
+	char **excludes;     /* --exclude patterns (run.opts points here) */
+	struct box out;      /* to rank 0 */
+	unsigned char *in;   /* receive buffer */
 	size_t in_cap;
 	int stop, abandon; /* REC_STOP arrived; it said to abandon the tasks held */
 	int pool_up;       /* the pool was started */
@@ -175,41 +175,31 @@ static int serve_list(struct serve *s, const unsigned char *p, size_t len)
 	memcpy(&head, p, sizeof(head));
 	const char *dir = (const char *)p + sizeof(head);
 	struct listed_head h = {head.token, 0, 0};
-	uint64_t off = names_add(&s->run.names, dir, strlen(dir));
-	if (off == UINT64_MAX)
-		return -1;
-	if (head.root >= s->run.nroots) {
-		h.err = EINVAL;
-	} else {
-		s->scan.root_fd = s->run.croots[head.root].src_fd;
-		s->scan.names = &s->run.names;
-		if (scan_read_dir(&s->scan, off) < 0)
-			h.err = s->scan.err;
-		else
-			h.n = (uint32_t)s->scan.nitems;
-	}
+	struct listdir *l = &s->list;
 	/* A directory that existed in the destination: rank 0 compares the two listings (for
 	 * --delete and stale temporary files); list the destination side here as well. */
-	struct tree_list dl = {NULL, 0, NULL};
-	uint32_t ndst = UINT32_MAX;
-	if (h.err == 0 && (head.token & SCAN_FLAG) && s->run.croots[head.root].dst_fd >= 0 &&
-	    tree_list(s->run.croots[head.root].dst_fd, dir, &dl) == 0)
-		ndst = (uint32_t)dl.n;
+	if (head.root >= s->run.nroots)
+		h.err = EINVAL;
+	else if (listdir_read(l, s->run.croots[head.root].src_fd,
+	                      head.token & SCAN_FLAG ? s->run.croots[head.root].dst_fd : -1,
+	                      dir) != 0)
+		h.err = l->err;
+	else
+		h.n = (uint32_t)l->nitems;
+	const struct tree_list *dl = &l->dst;
+	uint32_t ndst = h.err == 0 && l->dst_listed ? (uint32_t)dl->n : UINT32_MAX;
 	size_t total = sizeof(h) + sizeof(ndst);
 	for (uint32_t i = 0; i < h.n; i++)
-		total +=
-		    sizeof(struct stat) + 2 * sizeof(uint32_t) + strlen(s->scan.items[i].name) + 1;
-	for (size_t i = 0; i < dl.n; i++)
-		total += strlen(dl.names[i]) + 1;
+		total += sizeof(struct stat) + 2 * sizeof(uint32_t) + strlen(l->items[i].name) + 1;
+	for (uint32_t i = 0; ndst != UINT32_MAX && i < ndst; i++)
+		total += strlen(dl->names[i]) + 1;
 	size_t at = s->out.len + sizeof(struct rec);
 	if (wire_box_put(&s->out, REC_LISTED, &h, sizeof(h), NULL, 0) != 0 ||
-	    array_grow(&s->out.buf, &s->out.cap, at + total, 1) != 0) {
-		tree_list_free(&dl);
+	    array_grow(&s->out.buf, &s->out.cap, at + total, 1) != 0)
 		return -1;
-	}
 	unsigned char *q = s->out.buf + at + sizeof(h);
 	for (uint32_t i = 0; i < h.n; i++) {
-		struct scan_item *it = &s->scan.items[i];
+		struct scan_item *it = &l->items[i];
 		uint32_t nlen = (uint32_t)strlen(it->name) + 1;
 		/* The same file system may have another device number here than on rank 0. */
 		if (it->st.st_dev == s->devs[head.root])
@@ -226,12 +216,11 @@ static int serve_list(struct serve *s, const unsigned char *p, size_t len)
 	}
 	memcpy(q, &ndst, sizeof(ndst));
 	q += sizeof(ndst);
-	for (size_t i = 0; i < dl.n; i++) {
-		size_t nlen = strlen(dl.names[i]) + 1;
-		memcpy(q, dl.names[i], nlen);
+	for (uint32_t i = 0; ndst != UINT32_MAX && i < ndst; i++) {
+		size_t nlen = strlen(dl->names[i]) + 1;
+		memcpy(q, dl->names[i], nlen);
 		q += nlen;
 	}
-	tree_list_free(&dl);
 	struct rec r = {REC_LISTED, (uint32_t)total};
 	memcpy(s->out.buf + at - sizeof(r), &r, sizeof(r));
 	s->out.len = at + total;
@@ -356,7 +345,7 @@ int mpiwork_serve(volatile sig_atomic_t *interrupted)
 		wire_box_drain(&s.out);
 	}
 	wire_box_free(&s.out);
-	scan_end(&s.scan);
+	listdir_free(&s.list);
 	free(s.in);
 	free(s.devs);
 	free(s.lead_devs);

@@ -141,8 +141,9 @@ int run_add_dir(struct run *r, uint32_t root, uint64_t path, const struct stat *
                 int *existed);
 
 /* prune.c */
-/* Compare the destination's listing of the batch's directory (DST, or NULL: list it here)
- * with the source batch S and clean up (or with --check report) the extras. */
+/* Compare the destination's listing of the batch's directory (DST: as listdir_read or the
+ * remote listed it, or NULL: list it here) with the source batch S and clean up (or with
+ * --check report) the extras. */
 void run_prune_dest(struct run *r, uint32_t root, struct scan *s, const struct tree_list *dst);
 
 /* walk.c */

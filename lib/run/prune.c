@@ -89,11 +89,11 @@ void run_prune_dest(struct run *r, uint32_t root, struct scan *s, const struct t
 	const struct tree_list *l = dst != NULL ? dst : &list;
 	for (size_t i = 0; i < l->n; i++) {
 		const char *name = l->names[i];
-		size_t lo = 0, hi = s->nitems;
+		size_t lo = 0, hi = s->batch.nitems;
 		int found = 0;
 		while (lo < hi && !found) {
 			size_t mid = (lo + hi) / 2;
-			int c = strcmp(name, s->items[mid].name);
+			int c = strcmp(name, s->batch.items[mid].name);
 			if (c == 0)
 				found = 1;
 			else if (c < 0)

@@ -28,8 +28,8 @@ static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_exis
 	const char *dir = names_get(&r->names, s->dir);
 	if (dir_existed)
 		run_prune_dest(r, root, s, dst);
-	for (size_t i = 0; i < s->nitems; i++) {
-		const struct scan_item *it = &s->items[i];
+	for (size_t i = 0; i < s->batch.nitems; i++) {
+		const struct scan_item *it = &s->batch.items[i];
 		uint64_t off = scan_join(&r->names, dir, it->name);
 		if (off == UINT64_MAX)
 			return run_fail(r, "out of memory for path names");
@@ -138,8 +138,8 @@ int run_walk_step(struct run *r, struct walk *w)
 			continue;
 		}
 		existed = existed && !rt->created;
-		if (scan_start(&w->scan, r->croots[w->root].src_fd, &r->names,
-		               top | (existed ? SCAN_FLAG : 0)) != 0)
+		if (scan_start(&w->scan, r->croots[w->root].src_fd, r->croots[w->root].dst_fd,
+		               &r->names, top | (existed ? SCAN_FLAG : 0)) != 0)
 			return run_fail(r, "out of memory");
 		w->active = 1;
 		w->listing = 0;
@@ -153,5 +153,6 @@ int run_walk_step(struct run *r, struct walk *w)
 		w->root++;
 		return 1;
 	}
-	return walk_loaded(r, w, rc, NULL);
+	/* listdir_read listed the destination side too (of a directory that existed there). */
+	return walk_loaded(r, w, rc, w->scan.batch.dst_listed ? &w->scan.batch.dst : NULL);
 }
