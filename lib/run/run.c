@@ -98,6 +98,17 @@ void run_free(struct run *r)
 	names_free(&r->names);
 }
 
+void run_share(const struct run *r, struct run_share *out)
+{
+	*out = (struct run_share){&r->opts.copy, r->opts.jobs,     r->nroots,        r->roots,
+	                          r->croots,     r->opts.excludes, r->opts.nexcludes};
+}
+
+void run_set_remote(struct run *r, const struct run_remote *remote)
+{
+	r->remote = remote;
+}
+
 /* Start the pool, walk and copy until every task is done, stop the pool. Returns 0, or
  * RUN_FATAL with R->err set. */
 static int run_copy(struct run *r)
@@ -107,8 +118,7 @@ static int run_copy(struct run *r)
 	r->worker.roots = r->croots;
 	r->worker.names = &r->names;
 	r->worker.bufsize = COPY_WORKER_BUF; /* pid_tag, split_parent: 0, the pool's own */
-	if (pool_start(&r->pool, jobs, RUN_QUEUE_CAP, sizeof(struct copy_task),
-	               sizeof(struct copy_done), copy_worker, &r->worker) != 0) {
+	if (copy_pool_start(&r->pool, jobs, RUN_QUEUE_CAP, &r->worker) != 0) {
 		run_fail(r, "cannot start %d worker processes: %s", jobs, strerror(errno));
 		return RUN_FATAL;
 	}

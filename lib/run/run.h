@@ -163,7 +163,7 @@ struct run {
 	struct at_cache link_dirs; /* the same for the first names of hard links */
 	struct pool pool;
 	struct copy_worker_args worker;  /* the pool's workers' ARG, filled by run_execute */
-	const struct run_remote *remote; /* set by the caller before run_execute, or NULL */
+	const struct run_remote *remote; /* set by run_set_remote before run_execute, or NULL */
 	size_t remote_out;               /* tasks handed to REMOTE and not yet completed */
 	uint64_t local_bytes;            /* data of the tasks in the local pool (copy_task_cost) */
 	uint64_t split_min, part_min;    /* files split into parts, and the smallest part */
@@ -189,6 +189,24 @@ int run_init(struct run *r, const struct run_opts *opts, const struct run_hooks 
  * -1 with R->err set (the caller exits PCOPY_EXIT_FATAL).
  */
 int run_plan(struct run *r, char **sources, size_t nsources, const char *dest);
+
+/* What another process needs to take part in a run (pcopy-mpi's agents, mpiwork.h): the
+ * copy options, -j, the roots and --exclude. It points into the run. */
+struct run_share {
+	const struct copy_opts *copy;
+	int jobs;
+	size_t nroots;
+	const struct run_root *roots;   /* src_dir, dst_dir, st.st_dev, prefix */
+	const struct copy_root *croots; /* dst_fd < 0: no destination directory is open */
+	char *const *excludes;
+	size_t nexcludes;
+};
+
+/* After run_plan: what R shares with other processes, into *OUT. */
+void run_share(const struct run *r, struct run_share *out);
+
+/* Before run_execute: let REMOTE take part in R's run (NULL: local only). */
+void run_set_remote(struct run *r, const struct run_remote *remote);
 
 /* Do the copy. Returns the exit status (PCOPY_EXIT_*, common/exit.h). */
 int run_execute(struct run *r);
