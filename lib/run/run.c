@@ -3,8 +3,10 @@
  * the other files of lib/run (internal.h lists them): plan (plan.c), then dispatch
  * (dispatch.c: the walk, walk.c and prune.c, feeding tasks while split.c and complete.c
  * account for their completions), then hard links, directory metadata and the manifest
- * (finish.c). This file holds the run's life cycle and the sequence; workers (copy/worker.c)
- * carry out the tasks with copy_run().
+ * (finish.c). This file holds the run's life cycle and the sequence, and sets the phase
+ * (enum run_phase) as it goes: PLANNED (plan.c), WALK, DRAIN (walk.c, when the walk is
+ * over), STOP when interrupted, FINISH, OVER. Workers (copy/worker.c) carry out the tasks
+ * with copy_run().
  */
 #include "config.h"
 
