@@ -63,3 +63,9 @@ int copy_worker(struct pool *p, void *arg, int index)
 	/* Stopped by a signal while the parent goes on: exit so that it starts a replacement. */
 	return worker_stop && !pool_orphaned(p) ? 1 : 0;
 }
+
+int copy_pool_start(struct pool *p, int n, uint32_t cap, struct copy_worker_args *args)
+{
+	return pool_start(p, n, cap, sizeof(struct copy_task), sizeof(struct copy_done),
+	                  copy_worker, args);
+}

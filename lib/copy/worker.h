@@ -34,4 +34,8 @@ struct copy_worker_args {
  */
 int copy_worker(struct pool *p, void *arg, int index);
 
+/* Start pool P of N copy workers (copy_worker) with room for CAP tasks; ARGS must stay in
+ * place while the pool runs. Returns 0, or -1 with errno as pool_start. */
+int copy_pool_start(struct pool *p, int n, uint32_t cap, struct copy_worker_args *args);
+
 #endif

@@ -11,10 +11,11 @@
 #include "fs/at.h"
 #include "fs/scan.h"
 
-int scan_start(struct scan *s, int root_fd, struct names *names, uint64_t root_path)
+int scan_start(struct scan *s, int root_fd, int dst_fd, struct names *names, uint64_t root_path)
 {
 	memset(s, 0, sizeof(*s));
 	s->root_fd = root_fd;
+	s->dst_fd = dst_fd;
 	s->names = names;
 	if (array_grow(&s->stack, &s->stack_cap, 1, sizeof(*s->stack)) != 0)
 		return -1;
@@ -30,36 +31,6 @@ int scan_descend(struct scan *s, uint64_t path)
 	return 0;
 }
 
-static int item_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct scan_item *)a)->name, ((const struct scan_item *)b)->name);
-}
-
-/* Read every entry of the open directory DFD, with its lstat, into the batch. */
-static int scan_read(struct scan *s, int dfd)
-{
-	s->nitems = 0;
-	tree_list_free(&s->list);
-	if (tree_list_at(dfd, &s->list) != 0 ||
-	    array_grow(&s->items, &s->items_cap, s->list.n, sizeof(*s->items)) != 0)
-		return -1;
-	for (size_t i = 0; i < s->list.n; i++) {
-		struct scan_item *it = &s->items[s->nitems];
-		it->name = s->list.names[i];
-		it->made = -1;
-		if (fstatat(dfd, it->name, &it->st, AT_SYMLINK_NOFOLLOW) != 0) {
-			if (errno == ENOENT)
-				continue; /* vanished since readdir: nothing to copy */
-			s->nitems = 0;
-			return -1;
-		}
-		s->nitems++;
-	}
-	if (s->nitems > 1) /* an empty directory may leave ITEMS NULL: no qsort(NULL) */
-		qsort(s->items, s->nitems, sizeof(*s->items), item_cmp);
-	return 0;
-}
-
 int scan_next(struct scan *s)
 {
 	/* Subdirectories chosen for the previous batch go on the stack in reverse, so the first
@@ -68,7 +39,7 @@ int scan_next(struct scan *s)
 		return -1;
 	while (s->npending > 0)
 		s->stack[s->depth++] = s->pending[--s->npending];
-	s->nitems = 0;
+	s->batch.nitems = 0;
 	if (s->depth == 0)
 		return 0;
 	return scan_read_dir(s, s->stack[--s->depth]);
@@ -98,33 +69,27 @@ int scan_set(struct scan *s, uint64_t dir, const struct scan_item *items, size_t
 	s->dir = dir & ~SCAN_FLAG;
 	s->dir_flag = (dir & SCAN_FLAG) != 0;
 	s->err = err;
-	s->nitems = 0;
-	if (array_grow(&s->items, &s->items_cap, n, sizeof(*s->items)) != 0)
+	struct listdir *l = &s->batch;
+	l->nitems = 0;
+	l->err = err;
+	l->dst_listed = 0;
+	if (array_grow(&l->items, &l->items_cap, n, sizeof(*l->items)) != 0)
 		return -1;
 	if (n == 0)
 		return 0;
-	memcpy(s->items, items, n * sizeof(*items));
-	s->nitems = n;
-	qsort(s->items, s->nitems, sizeof(*s->items), item_cmp);
+	memcpy(l->items, items, n * sizeof(*items));
+	l->nitems = n;
+	listdir_sort(l->items, l->nitems);
 	return 0;
 }
 
 int scan_read_dir(struct scan *s, uint64_t dir)
 {
-	s->nitems = 0;
-	s->dir = dir;
-	s->dir_flag = (s->dir & SCAN_FLAG) != 0;
-	s->dir &= ~SCAN_FLAG;
-	s->err = 0;
-	const char *path = names_get(s->names, s->dir);
-	int fd = at_open_dir(s->root_fd, path, strlen(path));
-	if (fd < 0) {
-		s->err = errno;
-		return -1;
-	}
-	int rc = scan_read(s, fd);
-	s->err = rc != 0 ? errno : 0;
-	close(fd);
+	s->dir = dir & ~SCAN_FLAG;
+	s->dir_flag = (dir & SCAN_FLAG) != 0;
+	int rc = listdir_read(&s->batch, s->root_fd, s->dir_flag ? s->dst_fd : -1,
+	                      names_get(s->names, s->dir));
+	s->err = s->batch.err;
 	return rc != 0 ? -1 : 1;
 }
 
@@ -132,8 +97,7 @@ void scan_end(struct scan *s)
 {
 	free(s->stack);
 	free(s->pending);
-	free(s->items);
-	tree_list_free(&s->list);
+	listdir_free(&s->batch);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -7,6 +7,8 @@
  * manifest expect: each directory right after its parent's entries, siblings in name order.
  * Only one directory is open at a time, so the walk needs O(depth) descriptors (one).
  * Paths are kept in the shared name arena, relative to the root descriptor ("." is the root).
+ * Each directory is read with listdir_read() (listdir.h), with its destination twin when the
+ * walk was given a destination and the directory was flagged (SCAN_FLAG) as existing there.
  */
 #ifndef PCOPY_SCAN_H
 #define PCOPY_SCAN_H
@@ -16,40 +18,36 @@
 #include <sys/stat.h>
 
 #include "common/shm.h"
+#include "fs/listdir.h"
 #include "fs/tree.h"
-
-struct scan_item {
-	const char *name; /* entry name inside the directory (no slash), NUL-terminated */
-	struct stat st;   /* lstat of the entry */
-	int made; /* a directory whose destination twin the process that read the listing made
-	             already (pcopy-mpi): errno << 1 | existed; -1 otherwise (scan_next) */
-};
 
 struct scan {
 	int root_fd;             /* directory the paths are relative to */
+	int dst_fd;              /* the destination root, whose twins of flagged directories are
+	                            listed too; -1: none */
 	struct names *names;     /* arena holding directory paths */
 	uint64_t *stack;         /* directories still to visit (arena offsets), top = last */
 	size_t depth, stack_cap; /* used and allocated length of STACK */
 	uint64_t *pending;       /* subdirectories chosen while handling the current batch */
 	size_t npending, pending_cap;
-	struct scan_item *items; /* the current batch */
-	size_t nitems, items_cap;
-	struct tree_list list; /* names of the current batch (ITEMS point into it) */
-	uint64_t dir;          /* arena offset of the directory of the current batch */
-	int dir_flag;          /* SCAN_FLAG was set on it when it was handed to scan_descend */
-	int err;               /* errno of the last failed directory, 0 if none */
+	struct listdir batch; /* the current batch: batch.items, batch.nitems; batch.dst */
+	uint64_t dir;         /* arena offset of the directory of the current batch */
+	int dir_flag;         /* SCAN_FLAG was set on it when it was handed to scan_descend */
+	int err;              /* errno of the last failed directory, 0 if none */
 };
 
 /* A bit of the path values given to scan_descend() that the walker carries to s->dir_flag. */
 #define SCAN_FLAG ((uint64_t)1 << 63)
 
-/* Start a walk of the tree below ROOT_FD whose first directory is at arena offset ROOT_PATH. */
-int scan_start(struct scan *s, int root_fd, struct names *names, uint64_t root_path);
+/* Start a walk of the tree below ROOT_FD whose first directory is at arena offset ROOT_PATH;
+ * DST_FD >= 0: the destination root, whose twins of directories flagged SCAN_FLAG are listed
+ * into s->batch.dst. Returns 0, or -1 when out of memory. */
+int scan_start(struct scan *s, int root_fd, int dst_fd, struct names *names, uint64_t root_path);
 
 /*
- * Read the next directory. Returns 1 with s->dir, s->items and s->nitems set; 0 when the
- * walk is over; -1 when the directory could not be read (s->dir names it, s->err says why;
- * the walk can go on with the next call).
+ * Read the next directory. Returns 1 with s->dir and s->batch set; 0 when the walk is over;
+ * -1 when the directory could not be read (s->dir names it, s->err says why; the walk can
+ * go on with the next call).
  */
 int scan_next(struct scan *s);
 
@@ -74,8 +72,9 @@ int scan_read_dir(struct scan *s, uint64_t dir);
 
 /*
  * Make the N entries at ITEMS, read elsewhere, the batch of directory DIR (SCAN_FLAG
- * allowed), sorted by name; their names must stay valid until the next batch. ERR not 0:
- * the directory could not be read (s->err). Returns 0, or -1 when out of memory.
+ * allowed), sorted by name, without a destination side; their names must stay valid until
+ * the next batch. ERR not 0: the directory could not be read (s->err). Returns 0, or -1 when
+ * out of memory.
  */
 int scan_set(struct scan *s, uint64_t dir, const struct scan_item *items, size_t n, int err);
 

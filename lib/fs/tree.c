@@ -75,6 +75,13 @@ int tree_make_dir(int fd, const char *rel, int dry_run, int *existed)
 	return done_parent(fd, pfd, make_dir_in(pfd, leaf, dry_run, existed));
 }
 
+int tree_make_dir_below(struct at_cache *c, int root, const char *rel, int dry_run, int *existed)
+{
+	const char *leaf;
+	int fd = at_parent(c, root, rel, &leaf);
+	return fd < 0 ? errno : tree_make_dir(fd, leaf, dry_run, existed);
+}
+
 int tree_list_at(int dfd, struct tree_list *out)
 {
 	memset(out, 0, sizeof(*out));

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "fs/at.h"
+
 /* Names of one directory (without "." and ".."), unsorted. */
 struct tree_list {
 	char **names;
@@ -23,6 +25,10 @@ struct tree_list {
  * DRY_RUN, only report whether it exists. Returns 0, or an errno value.
  */
 int tree_make_dir(int fd, const char *rel, int dry_run, int *existed);
+
+/* tree_make_dir() of REL below ROOT, its parent opened through cache C (at.h). Returns 0, or
+ * an errno value (of opening the parent, or of tree_make_dir). */
+int tree_make_dir_below(struct at_cache *c, int root, const char *rel, int dry_run, int *existed);
 
 /* List the open directory DFD (which stays open). Returns 0, or -1 with errno. */
 int tree_list_at(int dfd, struct tree_list *out);

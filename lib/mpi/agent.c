@@ -18,16 +18,24 @@
 
 /* ---- agents -------------------------------------------------------------------------------- */
 
-/* An agent's state. */
+/* An agent's state: what rank 0's plan gave (copy options, roots, --exclude), the pool and
+ * the arena of the tasks' paths. No struct run: an agent decides and counts nothing. */
 struct serve {
-	struct run run;                 /* opts.copy, croots, names and pool */
-	struct copy_worker_args worker; /* the pool's workers' ARG (points into RUN) */
-	dev_t *devs;                /* per root: this rank's st_dev of the source directory ... */
-	dev_t *lead_devs;           /* ... and rank 0's, reported in its place */
-	struct scan scan;           /* reads the directories asked for */
-	struct select_rules select; /* --exclude, --filter rules (run.opts points here) */
-	struct box out;             /* to rank 0 */
-	unsigned char *in;          /* receive buffer */
+	struct copy_opts copy;          /* what workers do per file, as rank 0 sent them */
+	int jobs;                       /* -j: workers in the pool */
+	struct copy_root *roots;        /* per root: its descriptors, opened here (-1: none) */
+	char **prefixes;                /* per root: what --exclude matches paths after */
+	uint32_t nroots;                /* roots opened (or tried) */
+	struct names names;             /* the arena the tasks' paths are put in */
+	struct at_cache dst_dirs;       /* destination directories opened here (serve_mkdir) */
+	struct pool pool;               /* -j copy workers */
+	struct copy_worker_args worker; /* the pool's workers' ARG (points into the above) */
+	dev_t *devs;         /* per root: this rank's st_dev of the source directory ... */
+	dev_t *lead_devs;    /* ... and rank 0's, reported in its place */
+	struct listdir list; /* the directory asked for, both sides */
+	struct select_rules select; /* --exclude, --filter rules, as rank 0 sent them */
+	struct box out;    /* to rank 0 */
+	unsigned char *in; /* receive buffer */
 	size_t in_cap;
 	int stop, abandon; /* REC_STOP arrived; it said to abandon the tasks held */
 	int pool_up;       /* the pool was started */
@@ -36,7 +44,7 @@ struct serve {
 /* Read the plan from rank 0 into S and open the roots. Returns 0, 1 when there is no plan
  * (rank 0 refused the run), -1 when out of memory; a root that cannot be opened goes in
  * FAILED (errno, 2 * root + 0 for source, 1 for destination). */
-static int serve_setup(struct serve *s, volatile sig_atomic_t *interrupted, int32_t failed[2])
+static int serve_setup(struct serve *s, int32_t failed[2])
 {
 	uint64_t n = 0;
 	MPI_Bcast(&n, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
@@ -46,40 +54,36 @@ static int serve_setup(struct serve *s, volatile sig_atomic_t *interrupted, int3
 	if (buf == NULL)
 		return -1;
 	MPI_Bcast(buf, (int)n, MPI_BYTE, 0, MPI_COMM_WORLD);
-	struct run_opts o;
-	memset(&o, 0, sizeof(o));
 	int32_t jobs;
 	int64_t pid;
 	uint32_t nroots;
-	size_t pos = sizeof(o.copy) + sizeof(jobs) + sizeof(pid) + sizeof(nroots);
-	memcpy(&o.copy, buf, sizeof(o.copy));
-	memcpy(&jobs, buf + sizeof(o.copy), sizeof(jobs));
-	memcpy(&pid, buf + sizeof(o.copy) + sizeof(jobs), sizeof(pid));
-	memcpy(&nroots, buf + sizeof(o.copy) + sizeof(jobs) + sizeof(pid), sizeof(nroots));
-	o.jobs = jobs;
-	struct run_hooks hooks;
-	memset(&hooks, 0, sizeof(hooks));
-	struct run *r = &s->run;
+	size_t pos = sizeof(s->copy) + sizeof(jobs) + sizeof(pid) + sizeof(nroots);
+	memcpy(&s->copy, buf, sizeof(s->copy));
+	memcpy(&jobs, buf + sizeof(s->copy), sizeof(jobs));
+	memcpy(&pid, buf + sizeof(s->copy) + sizeof(jobs), sizeof(pid));
+	memcpy(&nroots, buf + sizeof(s->copy) + sizeof(jobs) + sizeof(pid), sizeof(nroots));
+	s->jobs = jobs;
 	int rank = 0;
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-	if (run_init(r, &o, &hooks, interrupted) != 0 ||
-	    (r->roots = calloc(nroots, sizeof(*r->roots))) == NULL ||
-	    (r->croots = calloc(nroots, sizeof(*r->croots))) == NULL ||
+	if (names_init(&s->names, (size_t)1 << 36) != 0 ||
+	    (s->prefixes = calloc(nroots, sizeof(*s->prefixes))) == NULL ||
+	    (s->roots = calloc(nroots, sizeof(*s->roots))) == NULL ||
 	    (s->devs = calloc(nroots, sizeof(*s->devs))) == NULL ||
 	    (s->lead_devs = calloc(nroots, sizeof(*s->lead_devs))) == NULL) {
 		free(buf);
 		return -1;
 	}
-	s->worker.opts = &r->opts.copy;
-	s->worker.roots = r->croots;
-	s->worker.names = &r->names;
+	s->worker.opts = &s->copy;
+	s->worker.roots = s->roots;
+	s->worker.names = &s->names;
 	s->worker.bufsize = COPY_WORKER_BUF;
 	s->worker.pid_tag = (long)rank << 22; /* above every Linux pid: never another rank's */
 	s->worker.split_parent = (long)pid;
 	for (uint32_t i = 0; i < nroots; i++) {
 		char *dev, *src, *dst;
-		r->croots[i].src_fd = r->croots[i].dst_fd = -1;
-		r->nroots = i + 1;
+		struct copy_root *cr = &s->roots[i];
+		cr->src_fd = cr->dst_fd = -1;
+		s->nroots = i + 1;
 		if (wire_get_str(buf, n, &pos, &dev) | wire_get_str(buf, n, &pos, &src) |
 		    wire_get_str(buf, n, &pos, &dst)) {
 			free(dev), free(src), free(dst), free(buf);
@@ -88,14 +92,14 @@ static int serve_setup(struct serve *s, volatile sig_atomic_t *interrupted, int3
 		s->lead_devs[i] = dev ? (dev_t)strtoull(dev, NULL, 10) : 0;
 		struct stat st;
 		if (src != NULL &&
-		    (r->croots[i].src_fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 &&
+		    (cr->src_fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 &&
 		    failed[0] == 0)
 			failed[0] = errno, failed[1] = (int32_t)(2 * i);
 		if (dst != NULL &&
-		    (r->croots[i].dst_fd = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 &&
+		    (cr->dst_fd = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 &&
 		    failed[0] == 0)
 			failed[0] = errno, failed[1] = (int32_t)(2 * i + 1);
-		if (r->croots[i].src_fd >= 0 && fstat(r->croots[i].src_fd, &st) == 0)
+		if (cr->src_fd >= 0 && fstat(cr->src_fd, &st) == 0)
 			s->devs[i] = st.st_dev;
 		free(dev), free(src), free(dst);
 	}
@@ -105,7 +109,6 @@ static int serve_setup(struct serve *s, volatile sig_atomic_t *interrupted, int3
 		nex = (size_t)strtoull(count, NULL, 10);
 	free(count);
 	select_init(&s->select);
-	r->opts.select = &s->select;
 	for (size_t i = 0; i < nex; i++) {
 		char *rule = NULL;
 		int rc = wire_get_str(buf, n, &pos, &rule);
@@ -120,10 +123,30 @@ static int serve_setup(struct serve *s, volatile sig_atomic_t *interrupted, int3
 			break;
 	}
 	for (uint32_t i = 0; i < nroots; i++)
-		if (wire_get_str(buf, n, &pos, &r->roots[i].prefix) != 0)
+		if (wire_get_str(buf, n, &pos, &s->prefixes[i]) != 0)
 			break;
 	free(buf);
 	return 0;
+}
+
+/* Free what serve_setup took, closing the roots. */
+static void serve_free(struct serve *s)
+{
+	for (uint32_t i = 0; i < s->nroots; i++) {
+		if (s->roots[i].src_fd >= 0)
+			close(s->roots[i].src_fd);
+		if (s->roots[i].dst_fd >= 0)
+			close(s->roots[i].dst_fd);
+	}
+	for (uint32_t i = 0; s->prefixes != NULL && i < s->nroots; i++)
+		free(s->prefixes[i]);
+	select_free(&s->select);
+	free(s->prefixes);
+	free(s->roots);
+	free(s->devs);
+	free(s->lead_devs);
+	at_cache_free(&s->dst_dirs);
+	names_free(&s->names);
 }
 
 /* Task T arrived with its paths at P (LENS[0] + LENS[1] bytes): hand it to the pool. */
@@ -136,35 +159,35 @@ static int serve_task(struct serve *s, const unsigned char *p, size_t len)
 	memcpy(&t, p, sizeof(t));
 	memcpy(lens, p + sizeof(t), sizeof(lens));
 	const char *names = (const char *)p + sizeof(t) + sizeof(lens);
-	if (t.root >= s->run.nroots || sizeof(t) + sizeof(lens) + lens[0] + lens[1] > len)
+	if (t.root >= s->nroots || sizeof(t) + sizeof(lens) + lens[0] + lens[1] > len)
 		return 0;
-	t.src = names_add(&s->run.names, names, lens[0]);
-	t.dst = names_add(&s->run.names, names + lens[0], lens[1]);
+	t.src = names_add(&s->names, names, lens[0]);
+	t.dst = names_add(&s->names, names + lens[0], lens[1]);
 	if (t.src == UINT64_MAX || t.dst == UINT64_MAX)
 		return -1;
 	/* Rank 0 never gives more than the pool's queue holds. */
-	while (pool_submit(&s->run.pool, &t, 1000) != 0)
+	while (pool_submit(&s->pool, &t, 1000) != 0)
 		if (errno != ETIMEDOUT && errno != EINTR)
 			return -1;
 	return 0;
 }
 
 /* Make the destination twin of subdirectory NAME of DIR, as rank 0 would when planning DIR
- * (walk_batch, add_dir): its outcome for scan_item.made, or -1 when rank 0 is to decide. */
+ * (walk_batch in run/walk.c, run_add_dir): its outcome for scan_item.made, or -1 when rank 0
+ * is to decide. */
 static int32_t serve_mkdir(struct serve *s, uint32_t root, const char *dir, const char *name)
 {
-	struct run *r = &s->run;
-	if (r->opts.copy.check || r->croots[root].dst_fd < 0)
+	if (s->copy.check || s->roots[root].dst_fd < 0)
 		return -1;
-	uint64_t off = scan_join(&r->names, dir, name);
+	uint64_t off = scan_join(&s->names, dir, name);
 	if (off == UINT64_MAX)
 		return -1;
-	const char *rel = names_get(&r->names, off), *leaf;
-	if (select_excluded(r->opts.select, r->roots[root].prefix, rel, 1))
+	const char *rel = names_get(&s->names, off);
+	if (select_excluded(&s->select, s->prefixes[root], rel, 1))
 		return -1;
 	int existed = 0;
-	int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
-	int err = fd < 0 ? errno : tree_make_dir(fd, leaf, r->opts.copy.dry_run, &existed);
+	int err = tree_make_dir_below(&s->dst_dirs, s->roots[root].dst_fd, rel, s->copy.dry_run,
+	                              &existed);
 	return (int32_t)(err << 1 | (existed != 0));
 }
 
@@ -180,41 +203,30 @@ static int serve_list(struct serve *s, const unsigned char *p, size_t len)
 	memcpy(&head, p, sizeof(head));
 	const char *dir = (const char *)p + sizeof(head);
 	struct listed_head h = {head.token, 0, 0};
-	uint64_t off = names_add(&s->run.names, dir, strlen(dir));
-	if (off == UINT64_MAX)
-		return -1;
-	if (head.root >= s->run.nroots) {
-		h.err = EINVAL;
-	} else {
-		s->scan.root_fd = s->run.croots[head.root].src_fd;
-		s->scan.names = &s->run.names;
-		if (scan_read_dir(&s->scan, off) < 0)
-			h.err = s->scan.err;
-		else
-			h.n = (uint32_t)s->scan.nitems;
-	}
+	struct listdir *l = &s->list;
 	/* A directory that existed in the destination: rank 0 compares the two listings (for
 	 * --delete and stale temporary files); list the destination side here as well. */
-	struct tree_list dl = {NULL, 0, NULL};
-	uint32_t ndst = UINT32_MAX;
-	if (h.err == 0 && (head.token & SCAN_FLAG) && s->run.croots[head.root].dst_fd >= 0 &&
-	    tree_list(s->run.croots[head.root].dst_fd, dir, &dl) == 0)
-		ndst = (uint32_t)dl.n;
+	if (head.root >= s->nroots)
+		h.err = EINVAL;
+	else if (listdir_read(l, s->roots[head.root].src_fd,
+	                      head.token & SCAN_FLAG ? s->roots[head.root].dst_fd : -1, dir) != 0)
+		h.err = l->err;
+	else
+		h.n = (uint32_t)l->nitems;
+	const struct tree_list *dl = &l->dst;
+	uint32_t ndst = h.err == 0 && l->dst_listed ? (uint32_t)dl->n : UINT32_MAX;
 	size_t total = sizeof(h) + sizeof(ndst);
 	for (uint32_t i = 0; i < h.n; i++)
-		total +=
-		    sizeof(struct stat) + 2 * sizeof(uint32_t) + strlen(s->scan.items[i].name) + 1;
-	for (size_t i = 0; i < dl.n; i++)
-		total += strlen(dl.names[i]) + 1;
+		total += sizeof(struct stat) + 2 * sizeof(uint32_t) + strlen(l->items[i].name) + 1;
+	for (uint32_t i = 0; ndst != UINT32_MAX && i < ndst; i++)
+		total += strlen(dl->names[i]) + 1;
 	size_t at = s->out.len + sizeof(struct rec);
 	if (wire_box_put(&s->out, REC_LISTED, &h, sizeof(h), NULL, 0) != 0 ||
-	    array_grow(&s->out.buf, &s->out.cap, at + total, 1) != 0) {
-		tree_list_free(&dl);
+	    array_grow(&s->out.buf, &s->out.cap, at + total, 1) != 0)
 		return -1;
-	}
 	unsigned char *q = s->out.buf + at + sizeof(h);
 	for (uint32_t i = 0; i < h.n; i++) {
-		struct scan_item *it = &s->scan.items[i];
+		struct scan_item *it = &l->items[i];
 		uint32_t nlen = (uint32_t)strlen(it->name) + 1;
 		/* The same file system may have another device number here than on rank 0. */
 		if (it->st.st_dev == s->devs[head.root])
@@ -231,12 +243,11 @@ static int serve_list(struct serve *s, const unsigned char *p, size_t len)
 	}
 	memcpy(q, &ndst, sizeof(ndst));
 	q += sizeof(ndst);
-	for (size_t i = 0; i < dl.n; i++) {
-		size_t nlen = strlen(dl.names[i]) + 1;
-		memcpy(q, dl.names[i], nlen);
+	for (uint32_t i = 0; ndst != UINT32_MAX && i < ndst; i++) {
+		size_t nlen = strlen(dl->names[i]) + 1;
+		memcpy(q, dl->names[i], nlen);
 		q += nlen;
 	}
-	tree_list_free(&dl);
 	struct rec r = {REC_LISTED, (uint32_t)total};
 	memcpy(s->out.buf + at - sizeof(r), &r, sizeof(r));
 	s->out.len = at + total;
@@ -291,7 +302,7 @@ static int serve_loop(struct serve *s, volatile sig_atomic_t *interrupted)
 			busy = 1;
 		}
 		struct copy_done d;
-		while (pool_next(&s->run.pool, &d, 0) == 0) {
+		while (pool_next(&s->pool, &d, 0) == 0) {
 			if (wire_box_put(&s->out, REC_DONE, &d, sizeof(d), NULL, 0) != 0)
 				return -1;
 			busy = 1;
@@ -300,7 +311,7 @@ static int serve_loop(struct serve *s, volatile sig_atomic_t *interrupted)
 		double now = clock_now();
 		if (now - last_reap >= 0.05) {
 			last_reap = now;
-			if (pool_reap(&s->run.pool, serve_lost, s) < 0)
+			if (pool_reap(&s->pool, serve_lost, s) < 0)
 				return -1;
 		}
 		/* Briefly right after work (rank 0 is likely to ask again at once), longer when
@@ -320,16 +331,16 @@ int mpiwork_serve(volatile sig_atomic_t *interrupted)
 	memset(&s, 0, sizeof(s));
 	s.out.req = MPI_REQUEST_NULL;
 	int32_t failed[2] = {0, 0};
-	int rc = serve_setup(&s, interrupted, failed);
+	at_cache_init(&s.dst_dirs);
+	int rc = serve_setup(&s, failed);
 	if (rc == 1)
 		return PCOPY_EXIT_OK; /* rank 0 refused the run and says why */
 	if (rc < 0 && failed[0] == 0)
 		failed[0] = ENOMEM;
 	MPI_Gather(failed, 2, MPI_INT32_T, NULL, 0, MPI_INT32_T, 0, MPI_COMM_WORLD);
-	int jobs = s.run.opts.jobs > 0 ? s.run.opts.jobs : 1;
+	int jobs = s.jobs > 0 ? s.jobs : 1;
 	uint32_t cap = (uint32_t)(MPIWORK_CREDIT * jobs + 1);
-	if (failed[0] == 0 && pool_start(&s.run.pool, jobs, cap, sizeof(struct copy_task),
-	                                 sizeof(struct copy_done), copy_worker, &s.worker) == 0)
+	if (failed[0] == 0 && copy_pool_start(&s.pool, jobs, cap, &s.worker) == 0)
 		s.pool_up = 1;
 	int status = PCOPY_EXIT_OK;
 	if (s.pool_up) {
@@ -351,8 +362,8 @@ int mpiwork_serve(volatile sig_atomic_t *interrupted)
 	}
 	if (s.pool_up) {
 		if (s.abandon || *interrupted || status != PCOPY_EXIT_OK)
-			pool_signal(&s.run.pool, SIGTERM);
-		pool_stop(&s.run.pool, 5000);
+			pool_signal(&s.pool, SIGTERM);
+		pool_stop(&s.pool, 5000);
 	}
 	if (*interrupted) {
 		status = PCOPY_EXIT_SIGNALLED + *interrupted; /* the job is being torn down */
@@ -361,11 +372,8 @@ int mpiwork_serve(volatile sig_atomic_t *interrupted)
 		wire_box_drain(&s.out);
 	}
 	wire_box_free(&s.out);
-	scan_end(&s.scan);
+	listdir_free(&s.list);
 	free(s.in);
-	free(s.devs);
-	free(s.lead_devs);
-	select_free(&s.select);
-	run_free(&s.run);
+	serve_free(&s);
 	return status;
 }

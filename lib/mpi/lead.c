@@ -224,27 +224,27 @@ static int lead_listed(void *ctx, struct scan *s, struct tree_list *dst)
 }
 
 /* The plan, as the agents read it: copy options, -j, rank 0's pid, the roots. */
-static int plan_message(const struct run *r, unsigned char **buf, size_t *len)
+static int plan_message(const struct run_share *sh, unsigned char **buf, size_t *len)
 {
 	size_t cap = 0;
-	int32_t jobs = r->opts.jobs;
+	int32_t jobs = sh->jobs;
 	int64_t pid = (int64_t)getpid();
-	uint32_t nroots = (uint32_t)r->nroots;
+	uint32_t nroots = (uint32_t)sh->nroots;
 	*buf = NULL;
-	*len = sizeof(r->opts.copy) + sizeof(jobs) + sizeof(pid) + sizeof(nroots);
+	*len = sizeof(*sh->copy) + sizeof(jobs) + sizeof(pid) + sizeof(nroots);
 	if (array_grow(buf, &cap, *len, 1) != 0)
 		return -1;
 	unsigned char *p = *buf;
-	memcpy(p, &r->opts.copy, sizeof(r->opts.copy));
-	memcpy(p += sizeof(r->opts.copy), &jobs, sizeof(jobs));
+	memcpy(p, sh->copy, sizeof(*sh->copy));
+	memcpy(p += sizeof(*sh->copy), &jobs, sizeof(jobs));
 	memcpy(p += sizeof(jobs), &pid, sizeof(pid));
 	memcpy(p + sizeof(pid), &nroots, sizeof(nroots));
-	for (size_t i = 0; i < r->nroots; i++) {
-		const struct run_root *rt = &r->roots[i];
+	for (size_t i = 0; i < sh->nroots; i++) {
+		const struct run_root *rt = &sh->roots[i];
 		/* Absolute paths: other ranks may start elsewhere. */
 		char *src = rt->src_dir ? realpath(rt->src_dir, NULL) : NULL;
 		char *dst =
-		    rt->dst_dir && r->croots[i].dst_fd >= 0 ? realpath(rt->dst_dir, NULL) : NULL;
+		    rt->dst_dir && sh->croots[i].dst_fd >= 0 ? realpath(rt->dst_dir, NULL) : NULL;
 		char dev[32];
 		snprintf(dev, sizeof(dev), "%llu", (unsigned long long)rt->st.st_dev);
 		int rc = wire_put_str(buf, len, &cap, dev) | wire_put_str(buf, len, &cap, src) |
@@ -256,7 +256,7 @@ static int plan_message(const struct run *r, unsigned char **buf, size_t *len)
 	}
 	/* --exclude, --filter: the agents make destination directories, and not excluded ones;
 	 * the rules go as "+ PATTERN" / "- PATTERN" (dir-merge is refused in mpiwork_lead). */
-	const struct select_list *rules = r->opts.select != NULL ? &r->opts.select->top : NULL;
+	const struct select_list *rules = sh->select != NULL ? &sh->select->top : NULL;
 	size_t nrules = rules != NULL ? rules->n : 0;
 	char count[32];
 	snprintf(count, sizeof(count), "%zu", nrules);
@@ -276,8 +276,8 @@ static int plan_message(const struct run *r, unsigned char **buf, size_t *len)
 			return -1;
 	}
 	/* ... matched with each root's prefix ("name/" for a source copied by its name). */
-	for (size_t i = 0; i < r->nroots; i++)
-		if (wire_put_str(buf, len, &cap, r->roots[i].prefix) != 0)
+	for (size_t i = 0; i < sh->nroots; i++)
+		if (wire_put_str(buf, len, &cap, sh->roots[i].prefix) != 0)
 			return -1;
 	return 0;
 }
@@ -316,7 +316,7 @@ static void lead_free(struct mpiwork *m)
 }
 
 /* The agents' answers to the plan: 0 when all opened the roots, else ERR says who could not. */
-static int gather_ready(const struct run *r, int nranks, char *err, size_t errlen)
+static int gather_ready(const struct run_share *sh, int nranks, char *err, size_t errlen)
 {
 	int32_t mine[2] = {0, 0};
 	int32_t *all = calloc((size_t)nranks * 2, sizeof(*all));
@@ -327,7 +327,7 @@ static int gather_ready(const struct run *r, int nranks, char *err, size_t errle
 	for (int i = 1; i < nranks && rc == 0; i++) {
 		if (all[2 * i] == 0)
 			continue;
-		const struct run_root *rt = &r->roots[all[2 * i + 1] / 2];
+		const struct run_root *rt = &sh->roots[all[2 * i + 1] / 2];
 		snprintf(err, errlen, "rank %d cannot open '%s': %s", i,
 		         all[2 * i + 1] % 2 ? rt->dst_dir : rt->src_dir, strerror(all[2 * i]));
 		rc = -1;
@@ -340,7 +340,9 @@ struct mpiwork *mpiwork_lead(struct run *r, char *err, size_t errlen)
 {
 	int nranks = 1;
 	MPI_Comm_size(MPI_COMM_WORLD, &nranks);
-	if (select_has_dir_merge(r->opts.select)) {
+	struct run_share sh;
+	run_share(r, &sh);
+	if (select_has_dir_merge(sh.select)) {
 		/* The agents make directories from listings read in any order: no place for
 		 * per-directory rules. */
 		snprintf(err, errlen,
@@ -352,7 +354,7 @@ struct mpiwork *mpiwork_lead(struct run *r, char *err, size_t errlen)
 	struct mpiwork *m = calloc(1, sizeof(*m));
 	unsigned char *plan = NULL;
 	size_t len = 0;
-	if (m == NULL || plan_message(r, &plan, &len) != 0) {
+	if (m == NULL || plan_message(&sh, &plan, &len) != 0) {
 		snprintf(err, errlen, "out of memory");
 		free(plan);
 		free(m);
@@ -362,7 +364,7 @@ struct mpiwork *mpiwork_lead(struct run *r, char *err, size_t errlen)
 	send_plan(plan, len);
 	free(plan);
 	m->nagents = nranks - 1;
-	int jobs = r->opts.jobs > 0 ? r->opts.jobs : 1;
+	int jobs = sh.jobs > 0 ? sh.jobs : 1;
 	m->credit = (size_t)MPIWORK_CREDIT * (size_t)jobs;
 	m->bytes = MPIWORK_BYTES * (uint64_t)jobs;
 	m->agents = calloc((size_t)nranks, sizeof(*m->agents));
@@ -375,7 +377,7 @@ struct mpiwork *mpiwork_lead(struct run *r, char *err, size_t errlen)
 		a->costs = calloc(m->credit, sizeof(*a->costs));
 		oom = a->ids == NULL || a->costs == NULL;
 	}
-	int rc = gather_ready(r, nranks, err, errlen);
+	int rc = gather_ready(&sh, nranks, err, errlen);
 	if (oom && rc == 0)
 		snprintf(err, errlen, "out of memory");
 	if (oom || rc != 0) {
@@ -392,7 +394,7 @@ struct mpiwork *mpiwork_lead(struct run *r, char *err, size_t errlen)
 		                                .poll = lead_poll,
 		                                .list = lead_list,
 		                                .listed = lead_listed};
-		r->remote = &m->remote;
+		run_set_remote(r, &m->remote);
 	}
 	return m;
 }

@@ -14,9 +14,15 @@
  * fewest bytes outstanding, so ranks that finish sooner get more. The parts of a split big
  * file are ordinary tasks and so spread over the ranks. Directory listings: at most
  * MPIWORK_LISTS asked of an agent at a time; the agents do all the reading of directories,
- * and rank 0 plans from the listings as they come (run.c: walk_remote, defer_link). The agent
- * that lists a directory also makes its subdirectories in the destination and, for one that
- * existed, lists its destination twin, so that rank 0 does neither for the whole tree.
+ * and rank 0 plans from the listings as they come (walk_remote in run/walk.c, defer_link in
+ * run/entries.c). The agent that lists a directory also makes its subdirectories in the
+ * destination and, for one that existed, lists its destination twin, so that rank 0 does
+ * neither for the whole tree.
+ *
+ * The seam with lib/run is run.h's, two structs wide: struct run_share (what rank 0's run tells
+ * the agents: copy options, -j, roots, --exclude) and struct run_remote (what the run asks of
+ * them); lead.c reads no field of struct run, and an agent has none: it keeps the copy options,
+ * the roots' descriptors, the name arena and its pool (copy_pool_start) itself.
  *
  * A rank that dies ends the job (MPI_ERRORS_ARE_FATAL, mpirun's default): what was copied is
  * in place, temporary files are removed by the next run, as after a killed pcopy.
@@ -42,7 +48,8 @@ void mpiwork_finalize(void);
 
 /*
  * Rank 0, after run_plan() succeeded: send the plan of R (roots, copy options, -j) to the
- * other ranks and wait until each has opened the roots; with other ranks, set R->remote.
+ * other ranks (run_share) and wait until each has opened the roots; with other ranks, give R
+ * its remote (run_set_remote).
  * Returns the state to pass to mpiwork_end(), or NULL with ERR set (the run is fatal; the
  * agents have been told to stop).
  */

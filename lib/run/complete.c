@@ -134,7 +134,7 @@ void run_complete(struct run *r, const struct copy_done *d, const char *why)
 		return;
 	struct entry *e = &r->entries[idx - 1];
 	int part = kind > 0 && kind != COPY_ID_SEAL;
-	if ((e->done || (kind == 0 && e->split)) && !part)
+	if ((e->state == ENTRY_DONE || (kind == 0 && entry_is_split(e))) && !part)
 		return; /* a task re-queued after a worker death finished twice */
 	/* A worker stopped by a signal of its own (not our interrupt): give the task to another. */
 	if (d->status == COPY_INTERRUPTED && !*r->interrupted && ++e->task.tries < RUN_MAX_TRIES) {
@@ -150,7 +150,7 @@ void run_complete(struct run *r, const struct copy_done *d, const char *why)
 		why = "workers were stopped by signals while copying it";
 	}
 	if (part) {
-		if (!run_split_part_done(r, d) || e->done)
+		if (!run_split_part_done(r, d) || e->state == ENTRY_DONE)
 			return;
 	} else {
 		r->outstanding--;
@@ -159,7 +159,7 @@ void run_complete(struct run *r, const struct copy_done *d, const char *why)
 		return;
 	struct copy_done no_room;
 	if (d->status == COPY_SPLIT) {
-		e->split = 1;
+		entry_set_state(e, ENTRY_SPLIT);
 		if (run_split_begin(r, e) == 0)
 			return;
 		no_room = (struct copy_done){
@@ -174,11 +174,11 @@ void run_complete(struct run *r, const struct copy_done *d, const char *why)
 		if (err == 0) {
 			/* Try again from the start; a split copy's parts had counted their bytes.
 			 */
-			if (e->split)
+			if (entry_is_split(e))
 				r->stats.bytes_done -= e->task.size < r->stats.bytes_done
 				                           ? e->task.size
 				                           : r->stats.bytes_done;
-			e->split = 0;
+			entry_set_state(e, ENTRY_QUEUED);
 			if (run_queue_first(r, e->task.id) == 0)
 				return;
 			err = ENOMEM;
@@ -191,7 +191,7 @@ void run_complete(struct run *r, const struct copy_done *d, const char *why)
 		}
 		d = &in_way;
 	}
-	e->done = 1;
+	entry_set_state(e, ENTRY_DONE);
 	e->status = (uint8_t)d->status;
 	if (d->notes != 0)
 		take_notes(r, e, d);
@@ -268,9 +268,10 @@ void run_lost_task(void *arg, uint64_t claim, pid_t pid, int wstatus)
 		remove_worker_tmp(r, &e->task, pid);
 	uint32_t kind = COPY_ID_KIND(claim);
 	int part = kind > 0 && kind != COPY_ID_SEAL;
-	if (part ? !run_part_awaited(r, claim) : e->done || (kind == 0 && e->split))
+	if (part ? !run_part_awaited(r, claim)
+	         : e->state == ENTRY_DONE || (kind == 0 && entry_is_split(e)))
 		return; /* its completion arrived before the worker died */
-	if (!e->done && ++e->task.tries < RUN_MAX_TRIES && !*r->interrupted) {
+	if (e->state != ENTRY_DONE && ++e->task.tries < RUN_MAX_TRIES && !*r->interrupted) {
 		struct copy_task t;
 		run_task_for(r, claim, &t);
 		if (pool_submit(&r->pool, &t, 1000) == 0)

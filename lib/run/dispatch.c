@@ -75,9 +75,9 @@ static void local_done(struct run *r, const struct copy_done *d)
  * time, each from the split copy with the fewest parts being copied: two workers writing
  * into the same file take turns on its inode lock, so with several big files each worker is
  * better off in a file of its own (a single big file still gets every worker). Nothing
- * changes until handed() says the task was taken.
+ * changes until run_handed() says the task was taken.
  */
-static int next_task(struct run *r, struct copy_task *t, struct split **split)
+int run_next_task(struct run *r, struct copy_task *t, struct split **split)
 {
 	if (r->pending_head < r->npending) {
 		*t = r->pending[r->pending_head];
@@ -96,8 +96,8 @@ static int next_task(struct run *r, struct copy_task *t, struct split **split)
 	return 2;
 }
 
-/* The task next_task() gave (KIND, SPLIT) was taken by the pool. */
-static void handed(struct run *r, int kind, struct split *split)
+/* The task run_next_task() gave (KIND, SPLIT) was taken by the pool. */
+void run_handed(struct run *r, int kind, struct split *split)
 {
 	if (kind == 1) {
 		r->pending_head++;
@@ -123,7 +123,7 @@ static int feed(struct run *r, size_t *next)
 	while (r->outstanding < RUN_QUEUE_CAP) {
 		struct copy_task first;
 		struct split *split = NULL;
-		int kind = next_task(r, &first, &split);
+		int kind = run_next_task(r, &first, &split);
 		if (kind == 0 && *next == r->nentries)
 			break;
 		const struct copy_task *t = kind ? &first : &r->entries[*next].task;
@@ -133,9 +133,9 @@ static int feed(struct run *r, size_t *next)
 		if (rc == 0)
 			break;
 		if (kind)
-			handed(r, kind, split);
+			run_handed(r, kind, split);
 		else
-			(*next)++;
+			entry_set_state(&r->entries[(*next)++], ENTRY_QUEUED);
 		r->outstanding++;
 	}
 	if (r->remote != NULL && r->remote->flush(r->remote->ctx) != 0)
@@ -159,7 +159,8 @@ static int collect_remote(struct run *r)
 	return got;
 }
 
-/* Scan, dispatch and collect until everything is done or the run is interrupted. */
+/* Scan, dispatch and collect until everything is done or the run is interrupted (then
+ * run_abandon). */
 int run_dispatch(struct run *r)
 {
 	struct walk w;
@@ -167,7 +168,6 @@ int run_dispatch(struct run *r)
 	size_t next = 0;
 	double last_tick = 0, last_reap = 0;
 	r->stats.scanning = 1;
-	r->deferring = r->remote != NULL && r->remote->list != NULL;
 	while (!*r->interrupted) {
 		int walked = 0;
 		if (feed(r, &next) != 0)
@@ -227,9 +227,12 @@ int run_dispatch(struct run *r)
 	}
 	if (w.active)
 		scan_end(&w.scan);
-	if (!*r->interrupted)
-		return 0;
-	/* Interrupted: workers abandon their files (removing their temporary files). */
+	return 0;
+}
+
+/* Interrupted: the workers abandon their files (removing their temporary files). */
+void run_abandon(struct run *r)
+{
 	r->pool.stopping = 1;
 	pool_signal(&r->pool, SIGTERM);
 	struct copy_done d;
@@ -245,7 +248,6 @@ int run_dispatch(struct run *r)
 		run_complete(r, &d, NULL);
 	/* The shared temporary files of split copies are the parent's to remove. */
 	for (size_t i = 0; i < r->nentries; i++)
-		if ((r->entries[i].task.flags & TASK_SPLIT) && !r->entries[i].done)
+		if ((r->entries[i].task.flags & TASK_SPLIT) && r->entries[i].state != ENTRY_DONE)
 			run_split_unlink(r, &r->entries[i]);
-	return 0;
 }

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -94,6 +95,34 @@ void run_emit_dst(struct run *r, uint32_t root, const char *rel, const char *rea
 	run_emit_at(r, RUN_EV_FAILED, root, rel, 0, NULL, reason, err, 1);
 }
 
+/* ---- entry states ---------------------------------------------------------------------- */
+
+int entry_state_legal(enum entry_state from, enum entry_state to)
+{
+	switch (to) {
+	case ENTRY_PLANNED: return 0; /* only where an entry starts */
+	case ENTRY_QUEUED:
+		return from == ENTRY_PLANNED || from == ENTRY_QUEUED || from == ENTRY_SPLIT ||
+		       from == ENTRY_SEALING;
+	case ENTRY_SPLIT: return from == ENTRY_QUEUED;
+	case ENTRY_SEALING: return from == ENTRY_SPLIT;
+	case ENTRY_DONE:
+		return from == ENTRY_QUEUED || from == ENTRY_SPLIT || from == ENTRY_SEALING;
+	}
+	return 0;
+}
+
+void entry_set_state(struct entry *e, enum entry_state to)
+{
+	assert(entry_state_legal((enum entry_state)e->state, to));
+	e->state = (uint8_t)to;
+}
+
+int entry_is_split(const struct entry *e)
+{
+	return e->state == ENTRY_SPLIT || e->state == ENTRY_SEALING;
+}
+
 /* ---- the walk (parent) ------------------------------------------------------------------- */
 
 /* --exclude, --filter: REL of ROOT, matched from the transfer root as rsync does. */
@@ -106,7 +135,7 @@ int run_excluded(const struct run *r, uint32_t root, const char *rel, int is_dir
  * A remote walk plans directories in the order their listings come back, but which name of a
  * set of hard links is copied (the others being linked to it) follows the walk order. So a
  * file with other names waits until the walk is over and is then planned in the local walk's
- * order (defer_flush): the same first names as pcopy, the same events. Returns 0 or -1.
+ * order (run_defer_flush): the same first names as pcopy, the same events. Returns 0 or -1.
  */
 static int defer_link(struct run *r, uint32_t root, uint64_t src, uint64_t dst,
                       const struct stat *st, int fresh)
@@ -131,7 +160,6 @@ int run_defer_flush(struct run *r)
 {
 	if (r->ndeferred > 1)
 		qsort(r->deferred, r->ndeferred, sizeof(*r->deferred), deferred_cmp);
-	r->deferring = 0;
 	for (size_t i = 0; i < r->ndeferred; i++) {
 		struct deferred *d = &r->deferred[i];
 		if (run_add_entry(r, d->root, d->src, d->dst, &d->st, d->fresh) != 0)
@@ -145,8 +173,8 @@ int run_defer_flush(struct run *r)
 int run_add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst, const struct stat *st,
                   int fresh)
 {
-	if (r->deferring && st->st_nlink > 1 && !S_ISDIR(st->st_mode) && !S_ISSOCK(st->st_mode) &&
-	    !r->opts.copy.check)
+	if (run_walk_deferring(r) && st->st_nlink > 1 && !S_ISDIR(st->st_mode) &&
+	    !S_ISSOCK(st->st_mode) && !r->opts.copy.check)
 		return defer_link(r, root, src, dst, st, fresh);
 	r->stats.files++;
 	if (S_ISSOCK(st->st_mode)) {
@@ -172,7 +200,7 @@ int run_add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst, cons
 	if (array_grow(&r->entries, &r->entries_cap, r->nentries + 1, sizeof(*r->entries)) != 0)
 		return -1;
 	struct entry *e = &r->entries[r->nentries];
-	memset(e, 0, sizeof(*e));
+	memset(e, 0, sizeof(*e)); /* ENTRY_PLANNED */
 	struct copy_task *t = &e->task;
 	t->id = r->nentries + 1;
 	t->src = src;

@@ -70,8 +70,9 @@ void run_make_links(struct run *r)
 		const char *rel = names_get(&r->names, l->path);
 		const struct hash128 *hash = t->hashed ? &t->hash : NULL;
 		r->stats.done++;
-		if (!t->done || (t->status != COPY_COPIED && t->status != COPY_SKIPPED &&
-		                 t->status != COPY_METADATA)) {
+		if (t->state != ENTRY_DONE ||
+		    (t->status != COPY_COPIED && t->status != COPY_SKIPPED &&
+		     t->status != COPY_METADATA)) {
 			r->stats.failed++;
 			run_emit_dst(r, l->root, rel, "not linked: its first name was not copied",
 			             0);
@@ -180,7 +181,7 @@ int run_write_manifest(struct run *r)
 		return run_fail(r, "out of memory for the manifest");
 	for (size_t i = 0; i < r->nentries; i++) {
 		struct entry *e = &r->entries[i];
-		if (!S_ISREG(e->task.mode) || !e->done || !e->hashed)
+		if (!S_ISREG(e->task.mode) || e->state != ENTRY_DONE || !e->hashed)
 			continue;
 		const struct run_root *rt = &r->roots[e->task.root];
 		lines[n].prefix = rt->prefix;
@@ -189,7 +190,7 @@ int run_write_manifest(struct run *r)
 	}
 	for (size_t i = 0; i < r->nlinks; i++) {
 		struct entry *e = &r->entries[r->links[i].target];
-		if (!S_ISREG(e->task.mode) || !e->done || !e->hashed)
+		if (!S_ISREG(e->task.mode) || e->state != ENTRY_DONE || !e->hashed)
 			continue;
 		lines[n].prefix = r->roots[r->links[i].root].prefix;
 		lines[n].path = names_get(&r->names, r->links[i].path);

@@ -5,7 +5,9 @@
  * walk.c (read the sources into the tables of entries.c), prune.c (the destination's extras),
  * dispatch.c (hand tasks out, collect completions), split.c (big files in parts),
  * complete.c (completions into counts and events), finish.c (links, directory metadata,
- * manifest); run.c sequences them. All of it runs in the parent process.
+ * manifest); run.c sequences them, moving struct run's phase (enum run_phase, run.h) with
+ * run_set_phase(). Each non-directory entry's life is an enum entry_state below, moved by
+ * entry_set_state() alone. All of it runs in the parent process.
  */
 #ifndef PCOPY_RUN_INTERNAL_H
 #define PCOPY_RUN_INTERNAL_H
@@ -28,16 +30,40 @@
 #define RUN_PART_MIN (UINT64_C(64) << 20)
 #define RUN_MAX_PARTS 64
 
-/* A non-directory entry. Parent only. */
+/*
+ * Where a non-directory entry is in its life (entry_set_state() is the one place that moves
+ * it; entry_state_legal() lists the moves):
+ *
+ *   PLANNED --hand out--> QUEUED --COPY_SPLIT--> SPLIT --all parts in--> SEALING
+ *                           ^  |                   |                        |
+ *                           |  +-------------------+------------------------+--> DONE
+ *                           +-- queued again whole (a directory was in the way, or no
+ *                               memory for the split record) from QUEUED, SPLIT or SEALING
+ */
+enum entry_state {
+	ENTRY_PLANNED, /* in the table; its task not handed out yet */
+	ENTRY_QUEUED,  /* its whole-file task is handed out (or queued first to be, again) */
+	ENTRY_SPLIT,   /* a worker answered COPY_SPLIT: its parts (struct split) stand for it */
+	ENTRY_SEALING, /* every part is in; its TASK_SEAL is queued */
+	ENTRY_DONE,    /* a completion was accepted (later duplicates are ignored) */
+};
+
+/* A non-directory entry. Parent only; 128 bytes (about a million per 128 MiB). */
 struct entry {
 	struct copy_task task; /* as queued; task.id = index + 1 */
 	struct hash128 hash;   /* content hash, when HASHED */
-	uint8_t done;          /* a completion was accepted (duplicates are ignored) */
-	uint8_t split;         /* its COPY_SPLIT answer was accepted: its parts stand for it */
-	uint8_t hashed;
-	uint8_t status;   /* enum copy_status of the accepted completion */
-	uint8_t made_way; /* a directory in the way of its destination name was removed once */
+	uint8_t state;         /* enum entry_state; changed by entry_set_state() only */
+	uint8_t status;        /* enum copy_status of the accepted completion (DONE) */
+	uint8_t hashed;        /* HASH holds the content hash of the file in place */
+	uint8_t made_way;      /* a directory in the way of its destination name was removed once */
 };
+
+/* 1 when an entry may go from state FROM to state TO. */
+int entry_state_legal(enum entry_state from, enum entry_state to);
+/* Move E to state TO (asserts that the move is legal). */
+void entry_set_state(struct entry *e, enum entry_state to);
+/* 1 when E's parts stand for it (SPLIT or SEALING): a whole-file completion is stale. */
+int entry_is_split(const struct entry *e);
 
 /* A directory whose metadata is set after its contents. */
 struct dirrec {
@@ -55,7 +81,8 @@ struct linkrec {
 };
 
 /* A file with other names, met in a walk whose listings are planned as they come back (a
- * remote walk): set aside until the walk is over, see defer_link(). Parent only. */
+ * remote walk): set aside until the walk is over, see defer_link() in entries.c. Parent
+ * only. */
 struct deferred {
 	const char *key; /* its source path, in the arena: the walk order (path_walk_cmp) */
 	uint64_t src, dst;
@@ -71,7 +98,7 @@ struct split {
 	uint64_t part_len;
 	uint64_t seen;     /* bit per part: its completion arrived */
 	uint64_t bytes;    /* bytes of the parts copied so far (progress) */
-	uint32_t handed;   /* parts 0 .. HANDED-1 were handed out (next_task) */
+	uint32_t handed;   /* parts 0 .. HANDED-1 were handed out (run_next_task) */
 	uint32_t inflight; /* parts handed to the pool and not yet completed */
 	int dead;          /* a part failed: the entry is failed, the temporary removed */
 };
@@ -86,6 +113,8 @@ struct walk {
 };
 
 /* run.c */
+/* Move R to phase TO (asserts that phases only go forward). */
+void run_set_phase(struct run *r, enum run_phase to);
 /* Set R->err from FMT; returns -1. */
 int run_fail(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -114,11 +143,15 @@ int run_add_dir(struct run *r, uint32_t root, uint64_t path, const struct stat *
                 int *existed);
 
 /* prune.c */
-/* Compare the destination's listing of the batch's directory (DST, or NULL: list it here)
- * with the source batch S and clean up (or with --check report) the extras. */
+/* Compare the destination's listing of the batch's directory (DST: as listdir_read or the
+ * remote listed it, or NULL: list it here) with the source batch S and clean up (or with
+ * --check report) the extras. */
 void run_prune_dest(struct run *r, uint32_t root, struct scan *s, const struct tree_list *dst);
 
 /* walk.c */
+/* 1 while a remote walk is in progress: files with other names are set aside (see
+ * run_add_entry, run_defer_flush). */
+int run_walk_deferring(const struct run *r);
 /* Read the next directory (or file root) into the tables: 1 moved, 0 waiting, -1 fatal. */
 int run_walk_step(struct run *r, struct walk *w);
 
@@ -147,6 +180,14 @@ int run_split_part_done(struct run *r, const struct copy_done *d);
 /* dispatch.c */
 /* Scan, dispatch and collect until everything is done or interrupted. Returns 0 or -1. */
 int run_dispatch(struct run *r);
+/* The next task to hand out before new entries, into *T: a seal or an entry queued again (1),
+ * a part of the split copy *SPLIT (2), or none (0). Changes nothing (see run_handed). */
+int run_next_task(struct run *r, struct copy_task *t, struct split **split);
+/* The task run_next_task() gave (KIND, SPLIT) was taken. */
+void run_handed(struct run *r, int kind, struct split *split);
+/* Interrupted: stop the workers, take in their last completions, remove the temporaries of
+ * split copies. */
+void run_abandon(struct run *r);
 /* Update the elapsed time and call the tick hook. */
 void run_tick(struct run *r);
 

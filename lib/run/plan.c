@@ -16,7 +16,7 @@
 #include "common/compat.h"
 #include "common/path.h"
 #include "select/select.h"
-#include "run/run.h"
+#include "run/internal.h"
 
 static int plan_fail(struct run *r, const char *fmt, ...)
 {
@@ -204,11 +204,11 @@ static int open_root(struct run *r, size_t i, const struct plan_item *it)
 /*
  * --manifest FILE: prove before anything is copied that FILE can be written, so that no run
  * copies a whole tree and then fails on its manifest (exit 2 would then be a lie). An
- * unnamed file is opened in FILE's directory now and named at the end (write_manifest); it
- * is invisible meanwhile, even to --delete when FILE is inside the destination. Where the
- * file system has no unnamed files, the directory's permissions are checked instead. A
- * directory that does not exist yet is fine only when it is a destination directory this
- * run creates (ITEMS). Returns 0, or -1 with R->err set.
+ * unnamed file is opened in FILE's directory now and named at the end (run_write_manifest
+ * in finish.c); it is invisible meanwhile, even to --delete when FILE is inside the
+ * destination. Where the file system has no unnamed files, the directory's permissions are
+ * checked instead. A directory that does not exist yet is fine only when it is a
+ * destination directory this run creates (ITEMS). Returns 0, or -1 with R->err set.
  */
 static int plan_manifest(struct run *r, const struct plan_item *items, size_t n)
 {
@@ -358,5 +358,7 @@ int run_plan(struct run *r, char **sources, size_t nsources, const char *dest)
 	if (items != NULL)
 		plan_items_free(items, nsources);
 	free(auto_dest);
+	if (rc == 0)
+		run_set_phase(r, RUN_PHASE_PLANNED);
 	return rc;
 }

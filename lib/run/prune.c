@@ -99,13 +99,13 @@ void run_prune_dest(struct run *r, uint32_t root, struct scan *s, const struct t
 	const struct tree_list *l = dst != NULL ? dst : &list;
 	for (size_t i = 0; i < l->n; i++) {
 		const char *name = l->names[i];
-		size_t lo = 0, hi = s->nitems;
+		size_t lo = 0, hi = s->batch.nitems;
 		const struct scan_item *twin = NULL;
 		while (lo < hi && twin == NULL) {
 			size_t mid = (lo + hi) / 2;
-			int c = strcmp(name, s->items[mid].name);
+			int c = strcmp(name, s->batch.items[mid].name);
 			if (c == 0)
-				twin = &s->items[mid];
+				twin = &s->batch.items[mid];
 			else if (c < 0)
 				hi = mid;
 			else

@@ -3,11 +3,14 @@
  * the other files of lib/run (internal.h lists them): plan (plan.c), then dispatch
  * (dispatch.c: the walk, walk.c and prune.c, feeding tasks while split.c and complete.c
  * account for their completions), then hard links, directory metadata and the manifest
- * (finish.c). This file holds the run's life cycle and the sequence; workers (copy/worker.c)
- * carry out the tasks with copy_run().
+ * (finish.c). This file holds the run's life cycle and the sequence, and sets the phase
+ * (enum run_phase) as it goes: PLANNED (plan.c), WALK, DRAIN (walk.c, when the walk is
+ * over), STOP when interrupted, FINISH, OVER. Workers (copy/worker.c) carry out the tasks
+ * with copy_run().
  */
 #include "config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -20,6 +23,12 @@
 #include "fs/at.h"
 #include "fs/inotab.h"
 #include "run/internal.h"
+
+void run_set_phase(struct run *r, enum run_phase to)
+{
+	assert(to > r->phase);
+	r->phase = to;
+}
 
 int run_fail(struct run *r, const char *fmt, ...)
 {
@@ -91,30 +100,46 @@ void run_free(struct run *r)
 	names_free(&r->names);
 }
 
-int run_execute(struct run *r)
+void run_share(const struct run *r, struct run_share *out)
 {
-	r->start = clock_now();
+	*out = (struct run_share){&r->opts.copy, r->opts.jobs,     r->nroots,        r->roots,
+	                          r->croots,     r->opts.select};
+}
+
+void run_set_remote(struct run *r, const struct run_remote *remote)
+{
+	r->remote = remote;
+}
+
+/* Start the pool, walk and copy until every task is done, stop the pool. Returns 0, or
+ * RUN_FATAL with R->err set. */
+static int run_copy(struct run *r)
+{
 	int jobs = r->opts.jobs > 0 ? r->opts.jobs : 1;
 	r->worker.opts = &r->opts.copy;
 	r->worker.roots = r->croots;
 	r->worker.names = &r->names;
 	r->worker.bufsize = COPY_WORKER_BUF; /* pid_tag, split_parent: 0, the pool's own */
-	if (pool_start(&r->pool, jobs, RUN_QUEUE_CAP, sizeof(struct copy_task),
-	               sizeof(struct copy_done), copy_worker, &r->worker) != 0) {
+	if (copy_pool_start(&r->pool, jobs, RUN_QUEUE_CAP, &r->worker) != 0) {
 		run_fail(r, "cannot start %d worker processes: %s", jobs, strerror(errno));
 		return RUN_FATAL;
 	}
+	run_set_phase(r, RUN_PHASE_WALK);
 	int rc = run_dispatch(r);
+	if (rc == 0 && *r->interrupted) {
+		run_set_phase(r, RUN_PHASE_STOP);
+		run_abandon(r);
+	}
 	if (rc != 0)
 		pool_signal(&r->pool,
 		            SIGTERM); /* fatal: abandon what is queued, not work through it */
 	pool_stop(&r->pool, 5000);
-	if (rc != 0)
-		return RUN_FATAL;
-	if (*r->interrupted) {
-		run_tick(r);
-		return RUN_SIGNALLED + *r->interrupted;
-	}
+	return rc != 0 ? RUN_FATAL : 0;
+}
+
+/* Links, directory metadata, manifest: the tree as the copy leaves it. */
+static int run_finish(struct run *r)
+{
 	if (!r->opts.copy.check)
 		run_make_links(r);
 	else
@@ -128,4 +153,19 @@ int run_execute(struct run *r)
 	if (*r->interrupted) /* arrived while links, directories or the manifest were done */
 		return RUN_SIGNALLED + *r->interrupted;
 	return r->stats.failed > 0 || r->stats.different > 0 ? RUN_PARTIAL : RUN_OK;
+}
+
+int run_execute(struct run *r)
+{
+	r->start = clock_now();
+	int rc = run_copy(r);
+	if (rc == 0 && *r->interrupted) {
+		run_tick(r);
+		rc = RUN_SIGNALLED + *r->interrupted;
+	} else if (rc == 0) {
+		run_set_phase(r, RUN_PHASE_FINISH);
+		rc = run_finish(r);
+	}
+	run_set_phase(r, RUN_PHASE_OVER);
+	return rc;
 }

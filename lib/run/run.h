@@ -120,6 +120,17 @@ struct run_remote {
 	int (*listed)(void *ctx, struct scan *s, struct tree_list *dst);
 };
 
+/* The phases of a run, in order (run_set_phase() only moves forward). */
+enum run_phase {
+	RUN_PHASE_NEW,     /* run_init done */
+	RUN_PHASE_PLANNED, /* run_plan succeeded: roots open */
+	RUN_PHASE_WALK,    /* run_execute: walking the sources while tasks are copied */
+	RUN_PHASE_DRAIN,   /* the walk is over: completing the tasks handed out */
+	RUN_PHASE_STOP,    /* interrupted: the workers abandon their tasks */
+	RUN_PHASE_FINISH,  /* hard links, directory metadata, manifest */
+	RUN_PHASE_OVER,    /* run_execute returned */
+};
+
 struct entry;
 struct dirrec;
 struct linkrec;
@@ -128,6 +139,7 @@ struct inotab;
 struct split;
 
 struct run {
+	enum run_phase phase; /* set by run_set_phase() (run.c, and walk.c at the walk's end) */
 	struct run_opts opts;
 	struct run_hooks hooks;
 	volatile sig_atomic_t *interrupted; /* set to a signal number by the caller's handler */
@@ -143,7 +155,6 @@ struct run {
 	size_t nlinks, links_cap;
 	struct deferred *deferred; /* remote walk: files with other names, planned at its end */
 	size_t ndeferred, deferred_cap;
-	int deferring;        /* add_entry sets such files aside (remote walk in progress) */
 	struct split *splits; /* files being copied in parts */
 	size_t nsplits, splits_cap;
 	struct copy_task *pending; /* seals to queue before new entries (FIFO) */
@@ -155,7 +166,7 @@ struct run {
 	struct at_cache link_dirs; /* the same for the first names of hard links */
 	struct pool pool;
 	struct copy_worker_args worker;  /* the pool's workers' ARG, filled by run_execute */
-	const struct run_remote *remote; /* set by the caller before run_execute, or NULL */
+	const struct run_remote *remote; /* set by run_set_remote before run_execute, or NULL */
 	size_t remote_out;               /* tasks handed to REMOTE and not yet completed */
 	uint64_t local_bytes;            /* data of the tasks in the local pool (copy_task_cost) */
 	uint64_t split_min, part_min;    /* files split into parts, and the smallest part */
@@ -181,6 +192,23 @@ int run_init(struct run *r, const struct run_opts *opts, const struct run_hooks 
  * -1 with R->err set (the caller exits PCOPY_EXIT_FATAL).
  */
 int run_plan(struct run *r, char **sources, size_t nsources, const char *dest);
+
+/* What another process needs to take part in a run (pcopy-mpi's agents, mpiwork.h): the
+ * copy options, -j, the roots and --exclude. It points into the run. */
+struct run_share {
+	const struct copy_opts *copy;
+	int jobs;
+	size_t nroots;
+	const struct run_root *roots;   /* src_dir, dst_dir, st.st_dev, prefix */
+	const struct copy_root *croots; /* dst_fd < 0: no destination directory is open */
+	const struct select_rules *select; /* --exclude, --filter, size limits (NULL: none) */
+};
+
+/* After run_plan: what R shares with other processes, into *OUT. */
+void run_share(const struct run *r, struct run_share *out);
+
+/* Before run_execute: let REMOTE take part in R's run (NULL: local only). */
+void run_set_remote(struct run *r, const struct run_remote *remote);
 
 /* Do the copy. Returns the exit status (PCOPY_EXIT_*, common/exit.h). */
 int run_execute(struct run *r);

@@ -29,7 +29,7 @@ uint64_t run_part_len(uint64_t size, uint64_t part_min)
 }
 
 /* Parts go one worker's worth at a time, each from the split copy with the fewest parts being
- * copied (see next_task in dispatch.c). */
+ * copied (see run_next_task in dispatch.c). */
 size_t run_split_pick(const struct split *splits, size_t n)
 {
 	size_t best = n;
@@ -110,11 +110,11 @@ int run_split_begin(struct run *r, struct entry *e)
 	uint64_t size = e->task.size;
 	uint64_t len = run_part_len(size, r->part_min);
 	uint64_t nparts = (size + len - 1) / len;
-	/* The parts are handed out from the record as workers become free (next_task). */
+	/* The parts are handed out from the record as workers become free (run_next_task). */
 	if (array_grow(&r->splits, &r->splits_cap, r->nsplits + 1, sizeof(*r->splits)) != 0) {
 		run_split_unlink(r, e);
 		e->task.flags &= ~TASK_SPLIT; /* copy it whole instead */
-		e->split = 0;
+		entry_set_state(e, ENTRY_QUEUED);
 		return run_queue_first(r, e->task.id);
 	}
 	struct split *s = &r->splits[r->nsplits++];
@@ -156,9 +156,13 @@ int run_split_part_done(struct run *r, const struct copy_done *d)
 		ends = 1;
 	}
 	int all = s->seen == (s->nparts == 64 ? ~UINT64_C(0) : (UINT64_C(1) << s->nparts) - 1);
-	if (all && !s->dead && run_queue_first(r, COPY_ID(e->task.id, COPY_ID_SEAL)) != 0) {
-		run_split_unlink(r, e);
-		ends = 1;
+	if (all && !s->dead) {
+		if (run_queue_first(r, COPY_ID(e->task.id, COPY_ID_SEAL)) == 0) {
+			entry_set_state(e, ENTRY_SEALING);
+		} else {
+			run_split_unlink(r, e);
+			ends = 1;
+		}
 	}
 	if (all)
 		*s = r->splits[--r->nsplits];

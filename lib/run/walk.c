@@ -21,7 +21,7 @@
 #include "report/manifest.h"
 #include "run/internal.h"
 
-/* Handle the directory batch the walker just read for ROOT (DST: see prune_dest). */
+/* Handle the directory batch the walker just read for ROOT (DST: see run_prune_dest). */
 static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_existed,
                       const struct tree_list *dst)
 {
@@ -31,8 +31,8 @@ static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_exis
 		return run_fail(r, "%s", select_error(r->opts.select));
 	if (dir_existed)
 		run_prune_dest(r, root, s, dst);
-	for (size_t i = 0; i < s->nitems; i++) {
-		const struct scan_item *it = &s->items[i];
+	for (size_t i = 0; i < s->batch.nitems; i++) {
+		const struct scan_item *it = &s->batch.items[i];
 		uint64_t off = scan_join(&r->names, dir, it->name);
 		if (off == UINT64_MAX)
 			return run_fail(r, "out of memory for path names");
@@ -57,7 +57,7 @@ static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_exis
 	return 0;
 }
 
-/* A directory batch is in w->scan (read here or listed remotely, DST: see prune_dest):
+/* A directory batch is in w->scan (read here or listed remotely, DST: see run_prune_dest):
  * account for it. */
 static int walk_loaded(struct run *r, struct walk *w, int rc, const struct tree_list *dst)
 {
@@ -72,7 +72,7 @@ static int walk_loaded(struct run *r, struct walk *w, int rc, const struct tree_
 
 /* The walk of a directory root whose directories the remote reads: ask for the listings of
  * the directories known, plan from one that came back. Returns 1 (progress), 0 (waiting)
- * or -1. Listings are planned as they come, in any order: see defer_link(). */
+ * or -1. Listings are planned as they come, in any order: see defer_link() in entries.c. */
 static int walk_remote(struct run *r, struct walk *w)
 {
 	const struct run_remote *rm = r->remote;
@@ -106,6 +106,11 @@ static int walk_remote(struct run *r, struct walk *w)
 	return moved;
 }
 
+int run_walk_deferring(const struct run *r)
+{
+	return r->phase == RUN_PHASE_WALK && r->remote != NULL && r->remote->list != NULL;
+}
+
 /* Read the next directory (or the next file root) into the tables. Returns 1 when it moved,
  * 0 when it waits for the remote, -1 on a fatal error. */
 int run_walk_step(struct run *r, struct walk *w)
@@ -114,6 +119,7 @@ int run_walk_step(struct run *r, struct walk *w)
 		if (w->root >= r->nroots) {
 			w->finished = 1;
 			r->stats.scanning = 0;
+			run_set_phase(r, RUN_PHASE_DRAIN);
 			if (run_defer_flush(r) != 0)
 				return run_fail(r, "out of memory for the file table");
 			return 1;
@@ -137,8 +143,8 @@ int run_walk_step(struct run *r, struct walk *w)
 			continue;
 		}
 		existed = existed && !rt->created;
-		if (scan_start(&w->scan, r->croots[w->root].src_fd, &r->names,
-		               top | (existed ? SCAN_FLAG : 0)) != 0)
+		if (scan_start(&w->scan, r->croots[w->root].src_fd, r->croots[w->root].dst_fd,
+		               &r->names, top | (existed ? SCAN_FLAG : 0)) != 0)
 			return run_fail(r, "out of memory");
 		w->active = 1;
 		w->listing = 0;
@@ -152,5 +158,6 @@ int run_walk_step(struct run *r, struct walk *w)
 		w->root++;
 		return 1;
 	}
-	return walk_loaded(r, w, rc, NULL);
+	/* listdir_read listed the destination side too (of a directory that existed there). */
+	return walk_loaded(r, w, rc, w->scan.batch.dst_listed ? &w->scan.batch.dst : NULL);
 }

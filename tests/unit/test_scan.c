@@ -60,7 +60,7 @@ static void test_order(void **state)
 	assert_int_equal(names_init(&n, (size_t)1 << 24), 0);
 	int fd = open(root, O_RDONLY | O_DIRECTORY);
 	struct scan s;
-	assert_int_equal(scan_start(&s, fd, &n, names_add(&n, ".", 1) | SCAN_FLAG), 0);
+	assert_int_equal(scan_start(&s, fd, -1, &n, names_add(&n, ".", 1) | SCAN_FLAG), 0);
 	char seen[2048] = "";
 	int batches = 0;
 	while (scan_next(&s) == 1) {
@@ -68,11 +68,12 @@ static void test_order(void **state)
 		if (batches == 0)
 			assert_int_equal(s.dir_flag, 1);
 		batches++;
-		for (size_t i = 0; i < s.nitems; i++) {
-			uint64_t off = scan_join(&n, dir, s.items[i].name);
+		for (size_t i = 0; i < s.batch.nitems; i++) {
+			uint64_t off = scan_join(&n, dir, s.batch.items[i].name);
 			strcat(seen, names_get(&n, off));
 			strcat(seen, "|");
-			if (S_ISDIR(s.items[i].st.st_mode) && strcmp(s.items[i].name, "skip") != 0)
+			if (S_ISDIR(s.batch.items[i].st.st_mode) &&
+			    strcmp(s.batch.items[i].name, "skip") != 0)
 				assert_int_equal(scan_descend(&s, off), 0);
 		}
 	}
@@ -90,7 +91,7 @@ static void test_missing_dir(void **state)
 	assert_int_equal(names_init(&n, (size_t)1 << 24), 0);
 	int fd = open(root, O_RDONLY | O_DIRECTORY);
 	struct scan s;
-	assert_int_equal(scan_start(&s, fd, &n, names_add(&n, "nope", 4)), 0);
+	assert_int_equal(scan_start(&s, fd, -1, &n, names_add(&n, "nope", 4)), 0);
 	assert_int_equal(scan_next(&s), -1);
 	assert_int_equal(s.err, ENOENT);
 	assert_int_equal(scan_next(&s), 0);
@@ -111,7 +112,8 @@ static void test_remote_walk(void **state)
 	memset(&reader, 0, sizeof(reader));
 	reader.root_fd = fd;
 	reader.names = &n;
-	assert_int_equal(scan_start(&s, fd, &n, names_add(&n, ".", 1) | SCAN_FLAG), 0);
+	reader.dst_fd = -1;
+	assert_int_equal(scan_start(&s, fd, -1, &n, names_add(&n, ".", 1) | SCAN_FLAG), 0);
 	uint64_t dir;
 	int batches = 0;
 	char seen[2048] = "";
@@ -121,19 +123,20 @@ static void test_remote_walk(void **state)
 		assert_int_equal(reader.dir_flag, (dir & SCAN_FLAG) != 0);
 		/* Loaded in reverse: scan_set sorts. */
 		struct scan_item items[16];
-		size_t k = reader.nitems;
+		size_t k = reader.batch.nitems;
 		assert_true(k <= 16);
 		for (size_t i = 0; i < k; i++)
-			items[i] = reader.items[k - 1 - i];
+			items[i] = reader.batch.items[k - 1 - i];
 		assert_int_equal(scan_set(&s, dir, items, k, 0), 0);
 		assert_int_equal(s.dir_flag, batches == 0);
 		batches++;
 		const char *d = names_get(&n, s.dir);
-		for (size_t i = 0; i < s.nitems; i++) {
-			uint64_t off = scan_join(&n, d, s.items[i].name);
+		for (size_t i = 0; i < s.batch.nitems; i++) {
+			uint64_t off = scan_join(&n, d, s.batch.items[i].name);
 			strcat(seen, names_get(&n, off));
 			strcat(seen, "|");
-			if (S_ISDIR(s.items[i].st.st_mode) && strcmp(s.items[i].name, "skip") != 0)
+			if (S_ISDIR(s.batch.items[i].st.st_mode) &&
+			    strcmp(s.batch.items[i].name, "skip") != 0)
 				assert_int_equal(scan_descend(&s, off), 0);
 		}
 	}

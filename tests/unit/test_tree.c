@@ -63,6 +63,31 @@ static void test_make_dir(void **state)
 	assert_int_equal(tree_make_dir(rfd, "missing/parent", 0, &existed), ENOENT);
 }
 
+static void test_make_dir_below(void **state)
+{
+	(void)state;
+	struct at_cache c;
+	at_cache_init(&c);
+	int existed = -1;
+	assert_int_equal(tree_make_dir_below(&c, rfd, "b", 0, &existed), 0);
+	assert_int_equal(existed, 0);
+	/* Deeper names: the parent is opened through the cache. */
+	assert_int_equal(tree_make_dir_below(&c, rfd, "b/c", 0, &existed), 0);
+	assert_int_equal(tree_make_dir_below(&c, rfd, "b/c/d", 0, &existed), 0);
+	assert_int_equal(existed, 0);
+	assert_int_equal(tree_make_dir_below(&c, rfd, "b/c", 0, &existed), 0);
+	assert_int_equal(existed, 1);
+	struct stat st;
+	assert_int_equal(fstatat(rfd, "b/c/d", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	/* A parent that is missing is its errno; one that is a symlink is never followed. */
+	assert_int_equal(tree_make_dir_below(&c, rfd, "nope/x", 0, &existed), ENOENT);
+	assert_int_equal(symlinkat("b", rfd, "via"), 0);
+	assert_int_not_equal(tree_make_dir_below(&c, rfd, "via/x", 0, &existed), 0);
+	assert_int_equal(fstatat(rfd, "b/x", &st, AT_SYMLINK_NOFOLLOW), -1);
+	at_cache_free(&c);
+}
+
 static void test_list_and_remove(void **state)
 {
 	(void)state;
@@ -131,6 +156,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_make_dir),
+	    cmocka_unit_test(test_make_dir_below),
 	    cmocka_unit_test(test_list_and_remove),
 	    cmocka_unit_test(test_remove_keep),
 	};

@@ -1,0 +1,51 @@
+/*
+ * listdir: one directory of a walk, read on both sides at once: the source directory's
+ * entries with their lstat data, sorted by name, and the names of its twin in the
+ * destination (what the destination has that the source has not is found by comparing the
+ * two). It is the unit of a parallel walk: anyone holding the roots' descriptors can read any
+ * directory of the tree with it, in any order, and hand the records on. The parent's walk
+ * (scan.h, run/walk.c) and an MPI rank asked for a listing (mpi/agent.c) both read with it.
+ * It touches nothing but the two directories and the struct listdir.
+ */
+#ifndef PCOPY_LISTDIR_H
+#define PCOPY_LISTDIR_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+
+#include "fs/tree.h"
+
+/* An entry of a source directory. */
+struct scan_item {
+	const char *name; /* entry name inside the directory (no slash), NUL-terminated */
+	struct stat st;   /* lstat of the entry */
+	int made; /* a directory whose destination twin the process that read the listing made
+	             already (pcopy-mpi): errno << 1 | existed; -1 otherwise (listdir_read) */
+};
+
+/* One directory, both sides. Zero it before the first listdir_read. */
+struct listdir {
+	struct scan_item *items; /* the source directory's entries, sorted bytewise by name */
+	size_t nitems, items_cap;
+	struct tree_list src; /* the names ITEMS point into */
+	struct tree_list dst; /* the destination twin's names, unsorted, when DST_LISTED */
+	int dst_listed;       /* DST holds the twin's names (else not asked, or not listable) */
+	int err;              /* errno when the source directory could not be read, else 0 */
+};
+
+/*
+ * Read directory DIR ("." for the root) below SRC_FD into L (entries that vanish between
+ * readdir and lstat are left out), then, with DST_FD >= 0, the names of DIR below DST_FD. What
+ * L held before is dropped. Returns 0, or -1 with L->err set when the source directory could
+ * not be read (the destination is then not listed); a destination twin that cannot be listed
+ * only leaves L->dst_listed 0.
+ */
+int listdir_read(struct listdir *l, int src_fd, int dst_fd, const char *dir);
+
+/* Sort the N items of L by name (for items filled in by other means). */
+void listdir_sort(struct scan_item *items, size_t n);
+
+/* Free what L holds (it can be read into again). */
+void listdir_free(struct listdir *l);
+
+#endif
