@@ -48,7 +48,9 @@ static int make_dir_in(int fd, const char *rel, int dry_run, int *existed)
 			 * end of the run (as rsync does). */
 			if (!dry_run && (st.st_mode & S_IRWXU) != S_IRWXU && geteuid() != 0 &&
 			    st.st_uid == geteuid())
-				(void)fchmodat(fd, rel, meta_perm(st.st_mode) | S_IRWXU, 0);
+				if (fchmodat(fd, rel, meta_perm(st.st_mode) | S_IRWXU, 0) != 0) {
+					/* not fatal: writing inside then fails and says why */
+				}
 			return 0;
 		}
 		if (dry_run)

@@ -19,6 +19,7 @@
 #include "select/select.h"
 #include "fs/at.h"
 #include "fs/inotab.h"
+#include "fs/meta.h"
 #include "fs/tree.h"
 #include "report/manifest.h"
 #include "run/internal.h"
@@ -217,10 +218,7 @@ int run_add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst, cons
 	t->root = root;
 	t->flags = (fresh ? TASK_FRESH : 0) |
 	           (S_ISREG(st->st_mode) && st->st_nlink == 1 ? TASK_ALONE : 0) |
-	           (S_ISREG(st->st_mode) && st->st_size > 0 &&
-	                    (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size
-	                ? TASK_SPARSE
-	                : 0);
+	           (meta_sparse(st) ? TASK_SPARSE : 0);
 	int workers = r->opts.jobs + (r->remote != NULL ? r->remote->workers : 0);
 	if (S_ISREG(st->st_mode) && t->size >= r->split_min && workers > 1 &&
 	    !r->opts.copy.dry_run && !r->opts.copy.check)
