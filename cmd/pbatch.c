@@ -17,7 +17,7 @@
 #include "batch/batch.h"
 #include "cli/batchcli.h"
 #include "common/exit.h"
-#include "report/progress.h"
+#include "report/json.h"
 
 /* What the hooks need: the options that shape rendering and the screen's state. */
 struct ui {
@@ -116,10 +116,7 @@ static void on_finished(void *ctx, const struct batch_result *r)
 	}
 	if (u->json) {
 		clear_line(u);
-		printf("{\"event\":\"job\",\"seq\":%zu,\"command\":", r->seq);
-		progress_json_string(stdout, r->command);
-		printf(",\"exit\":%d,\"signal\":%d,\"runtime\":%.3f}\n", r->exitval, r->signal,
-		       r->runtime);
+		json_job(stdout, r->seq, r->command, r->exitval, r->signal, r->runtime);
 		out_check(u);
 	}
 }
@@ -219,8 +216,7 @@ int main(int argc, char **argv)
 	batch_run(&b);
 
 	if (u.json)
-		printf("{\"event\":\"summary\",\"jobs\":%zu,\"failed\":%zu,\"skipped\":%zu}\n",
-		       b.finished, b.failed, b.ncmds - b.finished);
+		json_batch_summary(stdout, b.finished, b.failed, b.ncmds - b.finished);
 	int status = b.stop_sig ? PCOPY_EXIT_SIGNALLED + b.stop_sig
 	             : b.failed > 0 || b.finished + b.skipped < b.ncmds ? PCOPY_EXIT_PARTIAL
 	                                                                : PCOPY_EXIT_OK;

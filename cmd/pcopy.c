@@ -23,6 +23,9 @@
 
 #include "cli/cli.h"
 #include "common/exit.h"
+#include "report/json.h"
+#include "report/progress.h"
+#include "report/stats.h"
 #ifdef PCOPY_MPI
 #include "mpi/mpiwork.h"
 #endif
@@ -117,17 +120,9 @@ static void on_event(void *ctx, const struct run_event *ev)
 			fprintf(stderr, "pcopy: %s: %s\n", ev->where, ev->reason);
 	}
 	if (ui->json) {
-		char hex[HASH_HEX_LEN + 1];
-		if (ev->hash != NULL)
-			hash_hex(*ev->hash, hex);
-		char err[256] = "";
-		if (ev->reason != NULL)
-			snprintf(err, sizeof(err), "%s%s%s", ev->reason, ev->err ? ": " : "",
-			         ev->err ? strerror(ev->err) : "");
 		int diff = ev->type == RUN_EV_DIFFERENT;
-		progress_json_event(stdout, event_name(ev->type), ev->path, ev->bytes,
-		                    ev->hash ? hex : NULL, diff ? ev->reason : NULL,
-		                    ev->reason && !diff ? err : NULL);
+		json_event(stdout, event_name(ev->type), ev->path, ev->bytes, ev->hash,
+		           diff ? ev->reason : NULL, diff ? NULL : ev->reason, ev->err);
 		return;
 	}
 	if (ev->type == RUN_EV_DIFFERENT) {
@@ -175,14 +170,10 @@ static void on_member(void *ctx, const char *path, uint64_t bytes, const struct 
 {
 	struct tar_ui *tu = ctx;
 	struct ui *ui = tu->ui;
-	if (ui->json) {
-		char hex[HASH_HEX_LEN + 1];
-		if (hash != NULL)
-			hash_hex(*hash, hex);
-		progress_json_event(stdout, tu->event, path, bytes, hash ? hex : NULL, NULL, NULL);
-	} else if (ui->verbose) {
+	if (ui->json)
+		json_event(stdout, tu->event, path, bytes, hash, NULL, NULL, 0);
+	else if (ui->verbose)
 		out_line(ui, "%s\n", path);
-	}
 }
 
 static void on_tar_failed(void *ctx, const char *path, const char *reason, int err)
@@ -193,8 +184,8 @@ static void on_tar_failed(void *ctx, const char *path, const char *reason, int e
 		fprintf(stderr, "pcopy: %s: %s: %s\n", path, reason, strerror(err));
 	else
 		fprintf(stderr, "pcopy: %s: %s\n", path, reason);
-	if (ui->json)
-		progress_json_event(stdout, "failed", path, 0, NULL, NULL, reason);
+	if (ui->json) /* the reason alone: --tar's events never had ERR's text */
+		json_event(stdout, "failed", path, 0, NULL, NULL, reason, 0);
 }
 
 static void on_tar_note(void *ctx, const char *path, const char *text)
@@ -266,13 +257,9 @@ static void on_extract_failed(void *ctx, const char *archive, const char *path, 
 		fprintf(stderr, "%s: %s\n", reason, strerror(err));
 	else
 		fprintf(stderr, "%s\n", reason);
-	if (ui->json) {
-		char why[1024];
-		snprintf(why, sizeof(why), "%s%s%s", reason, err ? ": " : "",
-		         err ? strerror(err) : "");
-		progress_json_event(stdout, "failed", path != NULL ? path : archive, 0, NULL, NULL,
-		                    why);
-	}
+	if (ui->json)
+		json_event(stdout, "failed", path != NULL ? path : archive, 0, NULL, NULL, reason,
+		           err);
 }
 
 /* pcopy --extract ARCHIVE... DEST: extract archives, verifying against a manifest if given. */
@@ -300,9 +287,9 @@ static int tar_end(struct ui *ui, const struct stats *last, int status, const ch
 	if (status >= PCOPY_EXIT_SIGNALLED)
 		fprintf(stderr, "pcopy: interrupted; %s\n", interrupted_note);
 	if (ui->stats)
-		progress_stats(ui->json || stdout_taken ? stderr : stdout, last);
+		stats_write(ui->json || stdout_taken ? stderr : stdout, last);
 	if (ui->json)
-		progress_json_summary(stdout, last, status);
+		json_summary(stdout, last, status);
 	return status;
 }
 
@@ -390,9 +377,9 @@ static int pcopy_main(struct cli *cli)
 		        (unsigned long long)r.stats.copied, (unsigned long long)r.stats.skipped,
 		        (unsigned long long)r.stats.failed);
 	if (ui.stats)
-		progress_stats(ui.json || manifest_stdout ? stderr : stdout, &r.stats);
+		stats_write(ui.json || manifest_stdout ? stderr : stdout, &r.stats);
 	if (ui.json)
-		progress_json_summary(stdout, &r.stats, status);
+		json_summary(stdout, &r.stats, status);
 	run_free(&r);
 	return status;
 }
