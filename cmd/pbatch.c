@@ -4,7 +4,7 @@
  * The engine is lib/batch/batch.h (slots, spools, timeouts, the joblog); this file parses
  * the command line (lib/cli/batchcli.h), renders what the engine reports through its hooks
  * (commands' kept output, --tag, --json events, the progress line, messages) and picks the
- * exit status.
+ * exit status. The progress line and stdout's closing are cmd/ui.c's, shared with pcopy.
  */
 #include "config.h"
 
@@ -17,15 +17,16 @@
 #include "batch/batch.h"
 #include "cli/batchcli.h"
 #include "common/exit.h"
-#include "report/progress.h"
+#include "report/json.h"
+#include "ui.h"
 
 /* What the hooks need: the options that shape rendering and the screen's state. */
-struct ui {
+struct pbatch_ui {
 	int tag, json, progress;
 	const char *tmp_dir; /* named in the message for a spool that cannot be written */
 	FILE *out;           /* where command output goes: stdout, or stderr with --json */
 	int at_start[2];     /* the last piece of each stream ended a line (--tag) */
-	int line_shown;      /* a progress line is on the screen */
+	struct ui_line line; /* the progress line, on stderr */
 	int out_err;         /* errno of the first failed write to our stdout, 0 if none */
 };
 
@@ -35,16 +36,8 @@ static void fatal(const char *what, const char *why)
 	exit(PCOPY_EXIT_FATAL);
 }
 
-static void clear_line(struct ui *u)
-{
-	if (u->line_shown) {
-		fputs("\r\033[K", stderr);
-		u->line_shown = 0;
-	}
-}
-
 /* Our stdout's first write error, kept for the exit status (GNU close_stdout's rule). */
-static void out_check(struct ui *u)
+static void out_check(struct pbatch_ui *u)
 {
 	if (fflush(stdout) != 0 && u->out_err == 0)
 		u->out_err = errno;
@@ -55,24 +48,22 @@ static void out_check(struct ui *u)
 /* The progress line; FINAL ends it with a newline. */
 static void on_tick(void *ctx, const struct batch_counts *c, int final)
 {
-	struct ui *u = ctx;
+	struct pbatch_ui *u = ctx;
 	size_t done = c->finished + c->skipped;
 	unsigned pct = c->ncmds ? (unsigned)(done * 100 / c->ncmds) : 100;
-	fprintf(stderr, "\r%u%% %zu/%zu done, %zu running, %zu failed\033[K", pct, done, c->ncmds,
-	        c->running, c->failed);
-	fflush(stderr);
-	u->line_shown = 1;
-	if (final) {
-		fputs("\n", stderr);
-		u->line_shown = 0;
-	}
+	char text[160];
+	snprintf(text, sizeof(text), "%u%% %zu/%zu done, %zu running, %zu failed", pct, done,
+	         c->ncmds, c->running, c->failed);
+	ui_line_draw(&u->line, text);
+	if (final)
+		ui_line_end(&u->line);
 }
 
 static void on_output_begin(void *ctx)
 {
-	struct ui *u = ctx;
+	struct pbatch_ui *u = ctx;
 	if (u->progress)
-		clear_line(u);
+		ui_line_clear(&u->line);
 	u->at_start[0] = u->at_start[1] = 1;
 }
 
@@ -80,7 +71,7 @@ static void on_output_begin(void *ctx)
  * a tab start every line. */
 static void on_output(void *ctx, const char *command, int stream, const char *data, size_t n)
 {
-	struct ui *u = ctx;
+	struct pbatch_ui *u = ctx;
 	FILE *to[2] = {u->out, stderr};
 	FILE *f = to[stream];
 	if (to[stream] != to[!stream])
@@ -100,7 +91,7 @@ static void on_output(void *ctx, const char *command, int stream, const char *da
 
 static void on_output_end(void *ctx)
 {
-	struct ui *u = ctx;
+	struct pbatch_ui *u = ctx;
 	fflush(stderr);
 	out_check(u);
 }
@@ -108,18 +99,15 @@ static void on_output_end(void *ctx)
 /* A finished command: say when its output was lost, and the --json event. */
 static void on_finished(void *ctx, const struct batch_result *r)
 {
-	struct ui *u = ctx;
+	struct pbatch_ui *u = ctx;
 	if (r->spool_err != 0) {
-		clear_line(u);
+		ui_line_clear(&u->line);
 		fprintf(stderr, "pbatch: %s: cannot keep the output of '%s': %s\n", u->tmp_dir,
 		        r->command, strerror(r->spool_err));
 	}
 	if (u->json) {
-		clear_line(u);
-		printf("{\"event\":\"job\",\"seq\":%zu,\"command\":", r->seq);
-		progress_json_string(stdout, r->command);
-		printf(",\"exit\":%d,\"signal\":%d,\"runtime\":%.3f}\n", r->exitval, r->signal,
-		       r->runtime);
+		ui_line_clear(&u->line);
+		json_job(stdout, r->seq, r->command, r->exitval, r->signal, r->runtime);
 		out_check(u);
 	}
 }
@@ -128,24 +116,6 @@ static void on_start_failed(void *ctx, const char *what, int err)
 {
 	(void)ctx;
 	fprintf(stderr, "pbatch: %s: %s\n", what, strerror(err));
-}
-
-/*
- * Flush and close stdout at exit, as GNU coreutils' close_stdout does: a write error there
- * (ERR: one seen earlier) is said on stderr and makes the exit status 1. Returns 0 or -1.
- */
-static int stdout_close(int err)
-{
-	if (fflush(stdout) != 0 && err == 0)
-		err = errno;
-	if (ferror(stdout) && err == 0)
-		err = EIO;
-	if (fclose(stdout) != 0 && err == 0 && errno != EBADF)
-		err = errno;
-	if (err == 0)
-		return 0;
-	fprintf(stderr, "pbatch: write error: %s\n", strerror(err));
-	return -1;
 }
 
 /* Where spools are made: $TMPDIR, or /tmp when it is unset or empty. */
@@ -164,21 +134,22 @@ int main(int argc, char **argv)
 	case CLI_HELP:
 		fputs(batchcli_usage_text, stdout);
 		fputs(batchcli_help_text, stdout);
-		return stdout_close(0) != 0 ? PCOPY_EXIT_PARTIAL : PCOPY_EXIT_OK;
+		return ui_exit("pbatch", PCOPY_EXIT_OK, 0);
 	case CLI_VERSION:
 		printf("pbatch %s\n", PACKAGE_VERSION);
-		return stdout_close(0) != 0 ? PCOPY_EXIT_PARTIAL : PCOPY_EXIT_OK;
+		return ui_exit("pbatch", PCOPY_EXIT_OK, 0);
 	case CLI_USAGE:
 		fprintf(stderr, "pbatch: %s%s\n", cli.why.msg, cli.why.arg);
 		fputs(batchcli_usage_text, stderr);
 		fputs("Try 'pbatch --help' for more information.\n", stderr);
 		return PCOPY_EXIT_FATAL;
 	}
-	struct ui u = {.tag = cli.tag,
-	               .json = cli.json,
-	               .progress = !cli.quiet && (cli.force_progress || isatty(STDERR_FILENO)),
-	               .tmp_dir = spool_dir(),
-	               .out = cli.json ? stderr : stdout};
+	struct pbatch_ui u = {.tag = cli.tag,
+	                      .json = cli.json,
+	                      .progress =
+	                          !cli.quiet && (cli.force_progress || isatty(STDERR_FILENO)),
+	                      .tmp_dir = spool_dir(),
+	                      .out = cli.json ? stderr : stdout};
 	struct batch_opts opts = {.jobs = cli.jobs,
 	                          .keep_order = cli.keep_order,
 	                          .resume = cli.resume,
@@ -219,14 +190,12 @@ int main(int argc, char **argv)
 	batch_run(&b);
 
 	if (u.json)
-		printf("{\"event\":\"summary\",\"jobs\":%zu,\"failed\":%zu,\"skipped\":%zu}\n",
-		       b.finished, b.failed, b.ncmds - b.finished);
+		json_batch_summary(stdout, b.finished, b.failed, b.ncmds - b.finished);
 	int status = b.stop_sig ? PCOPY_EXIT_SIGNALLED + b.stop_sig
 	             : b.failed > 0 || b.finished + b.skipped < b.ncmds ? PCOPY_EXIT_PARTIAL
 	                                                                : PCOPY_EXIT_OK;
 	out_check(&u);
-	if (stdout_close(u.out_err) != 0 && status == PCOPY_EXIT_OK)
-		status = PCOPY_EXIT_PARTIAL;
+	status = ui_exit("pbatch", status, u.out_err);
 	batch_free(&b);
 	return status;
 }

@@ -1,7 +1,7 @@
 /*
  * cli: pcopy's command line, parsed and checked into a struct cli.
  *
- * cli_parse() never prints and never exits, so cmd/pcopy.c decides what to say and the
+ * cli_parse() never prints and never exits, so the command (cmd/) decides what to say and the
  * fuzz target in tests/fuzz/ can call it millions of times. Every rejected combination
  * leaves its reason in cli->why, one line (exit status 2 for the caller).
  */

@@ -336,12 +336,11 @@ static int gather_ready(const struct run_share *sh, int nranks, char *err, size_
 	return rc;
 }
 
-struct mpiwork *mpiwork_lead(struct run *r, char *err, size_t errlen)
+struct mpiwork *mpiwork_lead(const struct run_share *share, char *err, size_t errlen)
 {
 	int nranks = 1;
 	MPI_Comm_size(MPI_COMM_WORLD, &nranks);
-	struct run_share sh;
-	run_share(r, &sh);
+	const struct run_share sh = *share;
 	if (select_has_dir_merge(sh.select)) {
 		/* The agents make directories from listings read in any order: no place for
 		 * per-directory rules. */
@@ -394,9 +393,13 @@ struct mpiwork *mpiwork_lead(struct run *r, char *err, size_t errlen)
 		                                .poll = lead_poll,
 		                                .list = lead_list,
 		                                .listed = lead_listed};
-		run_set_remote(r, &m->remote);
 	}
 	return m;
+}
+
+const struct run_remote *mpiwork_remote(const struct mpiwork *m)
+{
+	return m->nagents > 0 ? &m->remote : NULL;
 }
 
 void mpiwork_end(struct mpiwork *m, int abandon)

@@ -20,9 +20,9 @@
  * neither for the whole tree.
  *
  * The seam with lib/run is run.h's, two structs wide: struct run_share (what rank 0's run tells
- * the agents: copy options, -j, roots, --exclude) and struct run_remote (what the run asks of
- * them); lead.c reads no field of struct run, and an agent has none: it keeps the copy options,
- * the roots' descriptors, the name arena and its pool (copy_pool_start) itself.
+ * the agents: copy options, -j, roots, rules) and struct run_remote (what the run asks of
+ * them); lib/mpi never sees a struct run. An agent keeps the copy options, the roots'
+ * descriptors, the name arena and its pool (copy_pool_start) itself.
  *
  * A rank that dies ends the job (MPI_ERRORS_ARE_FATAL, mpirun's default): what was copied is
  * in place, temporary files are removed by the next run, as after a killed pcopy.
@@ -47,13 +47,15 @@ int mpiwork_init(int *argc, char ***argv, int *rank, int *nranks);
 void mpiwork_finalize(void);
 
 /*
- * Rank 0, after run_plan() succeeded: send the plan of R (roots, copy options, -j) to the
- * other ranks (run_share) and wait until each has opened the roots; with other ranks, give R
- * its remote (run_set_remote).
+ * Rank 0, after run_plan() succeeded: send the plan SHARE (run_share: roots, copy options,
+ * -j, rules) to the other ranks and wait until each has opened the roots.
  * Returns the state to pass to mpiwork_end(), or NULL with ERR set (the run is fatal; the
  * agents have been told to stop).
  */
-struct mpiwork *mpiwork_lead(struct run *r, char *err, size_t errlen);
+struct mpiwork *mpiwork_lead(const struct run_share *share, char *err, size_t errlen);
+
+/* The remote to give the run (run_set_remote) before run_execute; NULL with no other ranks. */
+const struct run_remote *mpiwork_remote(const struct mpiwork *m);
 
 /* Rank 0, when there is no plan to send (run_init or run_plan failed): let the agents go. */
 void mpiwork_refuse(void);

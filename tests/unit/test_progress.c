@@ -1,4 +1,4 @@
-/* Unit tests for lib/report/progress.c: the progress line, byte units, JSON escaping, summaries. */
+/* Unit tests for lib/report/progress.c: the progress line and byte units. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -12,17 +12,6 @@
 #include <cmocka.h>
 
 #include "report/progress.h"
-
-/* Run FN into a memory stream and return what it wrote (caller frees). */
-static char *capture(void (*fn)(FILE *, const void *), const void *arg)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	fn(f, arg);
-	fclose(f);
-	return buf;
-}
 
 static void test_line(void **state)
 {
@@ -83,83 +72,12 @@ static void test_bytes(void **state)
 	assert_string_equal(b, "2.5 GB");
 }
 
-static void json_str(FILE *f, const void *arg)
-{
-	progress_json_string(f, arg);
-}
-
-static void test_json_escaping(void **state)
-{
-	(void)state;
-	char *s = capture(json_str, "a\"b\\c\nd\te\x01");
-	assert_string_equal(s, "\"a\\\"b\\\\c\\nd\\te\\u0001\"");
-	free(s);
-	s = capture(json_str, "caf\xc3\xa9");
-	assert_string_equal(s, "\"caf\xc3\xa9\"");
-	free(s);
-	s = capture(json_str, "bad\xff\xc3");
-	assert_string_equal(s, "\"bad\\u00ff\\u00c3\"");
-	free(s);
-	s = capture(json_str, "\xed\xa0\x80"); /* a UTF-16 surrogate is not valid UTF-8 */
-	assert_string_equal(s, "\"\\u00ed\\u00a0\\u0080\"");
-	free(s);
-}
-
-static void event(FILE *f, const void *arg)
-{
-	(void)arg;
-	progress_json_event(f, "copied", "d/f", 12, "00112233445566778899aabbccddeeff", NULL, NULL);
-	progress_json_event(f, "failed", "x", 0, NULL, NULL, "cannot open: Permission denied");
-	progress_json_event(f, "different", "y", 3, NULL, "content", NULL);
-}
-
-static void test_json_event(void **state)
-{
-	(void)state;
-	char *s = capture(event, NULL);
-	assert_string_equal(
-	    s, "{\"event\":\"copied\",\"path\":\"d/f\",\"bytes\":12,"
-	       "\"hash\":\"00112233445566778899aabbccddeeff\"}\n"
-	       "{\"event\":\"failed\",\"path\":\"x\",\"bytes\":0,"
-	       "\"error\":\"cannot open: Permission denied\"}\n"
-	       "{\"event\":\"different\",\"path\":\"y\",\"bytes\":3,\"what\":\"content\"}\n");
-	free(s);
-}
-
-static void summary(FILE *f, const void *arg)
-{
-	progress_stats(f, arg);
-	progress_json_summary(f, arg, 1);
-}
-
-static void test_summaries(void **state)
-{
-	(void)state;
-	struct stats st = {0};
-	st.files = 9;
-	st.copied = 7;
-	st.skipped = 1;
-	st.failed = 1;
-	st.bytes_total = 100;
-	st.bytes_copied = 90;
-	st.seconds = 1;
-	char *s = capture(summary, &st);
-	assert_non_null(strstr(s, "\ncopied: 7\n"));
-	assert_non_null(strstr(s, "\nskipped: 1\n"));
-	assert_non_null(strstr(s, "\nfailed: 1\n"));
-	assert_non_null(strstr(s, "throughput: 90 B/s\n"));
-	assert_non_null(strstr(s, "{\"event\":\"summary\",\"files\":9,"));
-	assert_non_null(strstr(s, "\"copied\":7,\"skipped\":1,\"failed\":1,"));
-	assert_non_null(strstr(s, "\"exit\":1}\n"));
-	free(s);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_line),       cmocka_unit_test(test_line_edges),
-	    cmocka_unit_test(test_bytes),      cmocka_unit_test(test_json_escaping),
-	    cmocka_unit_test(test_json_event), cmocka_unit_test(test_summaries),
+	    cmocka_unit_test(test_line),
+	    cmocka_unit_test(test_line_edges),
+	    cmocka_unit_test(test_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

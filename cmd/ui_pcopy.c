@@ -1,0 +1,319 @@
+/*
+ * ui_pcopy: pcopy's and pcopy-mpi's setting up and rendering of a run, --tar and --extract
+ * (see ui.h).
+ */
+#include "config.h"
+
+#include <langinfo.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/exit.h"
+#include "report/json.h"
+#include "report/progress.h"
+#include "report/stats.h"
+#include "ui.h"
+
+/* ---- setting up ------------------------------------------------------------------------- */
+
+volatile sig_atomic_t ui_interrupted;
+
+static void on_signal(int sig)
+{
+	ui_interrupted = sig;
+}
+
+void ui_catch_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/*
+ * Member names in zip, rar, lha and pax archives are converted by libarchive to the locale's
+ * character set, so it must be set (LC_CTYPE only: numbers in --json stay C). In the C or
+ * POSIX locale (no LANG, as in most scripts and CI) no non-ASCII name could be converted, and
+ * file names are bytes to the kernel anyway: take them as UTF-8 then.
+ */
+void ui_set_ctype(void)
+{
+	setlocale(LC_CTYPE, ""); /* when it fails (an unknown LANG), it stays "C" */
+	if (strcmp(nl_langinfo(CODESET), "ANSI_X3.4-1968") == 0)
+		setlocale(LC_CTYPE, "C.UTF-8"); /* when that fails too, names stay ASCII only */
+}
+
+int ui_parse(struct cli *cli, int argc, char **argv, int *status)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	switch (cli_parse(cli, argc, argv, ncpu > 0 ? (int)ncpu : 1)) {
+	case CLI_RUN: return 1;
+	case CLI_HELP:
+		fputs(cli_usage_text, stdout);
+		fputs(cli_help_text, stdout);
+		*status = ui_exit("pcopy", PCOPY_EXIT_OK, 0);
+		break;
+	case CLI_VERSION:
+		printf("pcopy %s\n", PACKAGE_VERSION);
+		*status = ui_exit("pcopy", PCOPY_EXIT_OK, 0);
+		break;
+	case CLI_USAGE:
+		fprintf(stderr, "pcopy: %s%s\n", cli->why.msg, cli->why.arg);
+		fputs(cli_usage_text, stderr);
+		fputs("Try 'pcopy --help' for more information.\n", stderr);
+		*status = PCOPY_EXIT_FATAL;
+		break;
+	}
+	cli_free(cli);
+	return 0;
+}
+
+void ui_options(struct cli *cli)
+{
+	struct run_opts *opts = &cli->opts;
+	opts->copy.need_hash = opts->manifest != NULL || cli->json;
+	opts->copy.keep_owner = geteuid() == 0;
+	/* Test hook: copy workers, here and on MPI ranks, sleep before each task. */
+	const char *slow = getenv("PCOPY_TEST_SLOW_MS");
+	opts->copy.test_slow_ms = slow != NULL ? atol(slow) : 0;
+	const char *split_min = getenv("PCOPY_TEST_SPLIT_MIN"); /* test hook */
+	opts->test_split_min = split_min != NULL ? strtoull(split_min, NULL, 10) : 0;
+}
+
+void ui_init(struct ui *ui, const struct cli *cli)
+{
+	memset(ui, 0, sizeof(*ui));
+	ui->verbose = cli->verbose;
+	ui->json = cli->json;
+	ui->stats = cli->stats;
+	const struct run_opts *opts = &cli->opts;
+	int manifest_stdout = opts->manifest != NULL && strcmp(opts->manifest, "-") == 0;
+	int tar_stdout = cli->tar.archive != NULL && strcmp(cli->tar.archive, "-") == 0;
+	ui->stdout_taken = manifest_stdout || tar_stdout;
+	ui->out = ui->stdout_taken ? stderr : stdout;
+	ui->out_shared = ui->out == stderr || isatty(STDOUT_FILENO);
+	ui->dry_run = opts->copy.dry_run;
+	ui->progress = !cli->quiet && (cli->force_progress || isatty(STDERR_FILENO));
+}
+
+/* ---- the screen ------------------------------------------------------------------------- */
+
+/* Draw the progress line for ST (kept in UI->last to draw it again). */
+static void draw(struct ui *ui, const struct stats *st)
+{
+	if (st != &ui->last)
+		ui->last = *st;
+	char line[256];
+	progress_line(line, sizeof(line), st, &ui->pct_shown);
+	ui_line_draw(&ui->line, line);
+}
+
+/*
+ * Print a line on UI->out. On the terminal that shows the progress line, the line is cleared
+ * first and drawn again after, so the text never runs on from the progress text.
+ */
+static void out_line(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void out_line(struct ui *ui, const char *fmt, ...)
+{
+	int redraw = ui->line.shown && ui->out_shared;
+	if (redraw)
+		ui_line_clear(&ui->line);
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(ui->out, fmt, ap);
+	va_end(ap);
+	if (redraw) {
+		fflush(ui->out);
+		draw(ui, &ui->last);
+	}
+}
+
+/* "pcopy: WHERE: REASON[: strerror(ERR)]" on stderr, the progress line out of the way. */
+static void message(struct ui *ui, const char *where, const char *reason, int err)
+{
+	ui_line_clear(&ui->line);
+	if (err != 0)
+		fprintf(stderr, "pcopy: %s: %s: %s\n", where, reason, strerror(err));
+	else
+		fprintf(stderr, "pcopy: %s: %s\n", where, reason);
+}
+
+static void on_tick(void *ctx, const struct stats *st)
+{
+	struct ui *ui = ctx;
+	if (ui->progress && st->seconds - ui->last_draw >= PROGRESS_TICK) {
+		ui->last_draw = st->seconds;
+		draw(ui, st);
+	}
+}
+
+/* The progress line's last state and a newline after it, once the run is over. */
+static void end_line(struct ui *ui, const struct stats *st)
+{
+	if (ui->progress) {
+		draw(ui, st);
+		ui_line_end(&ui->line);
+	}
+}
+
+/* ---- a run ------------------------------------------------------------------------------ */
+
+static const char *event_name(enum run_event_type t)
+{
+	switch (t) {
+	case RUN_EV_COPIED: return "copied";
+	case RUN_EV_SKIPPED: return "skipped";
+	case RUN_EV_UPDATED: return "updated";
+	case RUN_EV_DELETED: return "deleted";
+	case RUN_EV_FAILED: return "failed";
+	case RUN_EV_WARNING: return "warning";
+	case RUN_EV_DIFFERENT: return "different";
+	}
+	return "event";
+}
+
+static void on_event(void *ctx, const struct run_event *ev)
+{
+	struct ui *ui = ctx;
+	if (ev->type == RUN_EV_FAILED || ev->type == RUN_EV_WARNING)
+		message(ui, ev->where, ev->reason, ev->err);
+	if (ui->json) {
+		int diff = ev->type == RUN_EV_DIFFERENT;
+		json_event(stdout, event_name(ev->type), ev->path, ev->bytes, ev->hash,
+		           diff ? ev->reason : NULL, diff ? NULL : ev->reason, ev->err);
+		return;
+	}
+	if (ev->type == RUN_EV_DIFFERENT) {
+		out_line(ui, "%s %s\n", ev->reason, ev->path);
+		return;
+	}
+	if (!(ui->verbose || ui->dry_run))
+		return;
+	if (ev->type == RUN_EV_COPIED)
+		out_line(ui, "%s\n", ev->path);
+	else if (ev->type == RUN_EV_DELETED)
+		out_line(ui, "deleting %s\n", ev->path);
+	else if (ev->type == RUN_EV_UPDATED && ui->verbose)
+		out_line(ui, "%s (attributes)\n", ev->path);
+}
+
+int ui_run_start(struct run *r, struct ui *ui, const struct cli *cli)
+{
+	struct run_hooks hooks = {on_event, on_tick, ui, ui->verbose || ui->json || ui->dry_run};
+	size_t nargs = cli->noperands;
+	const char *dest = nargs >= 2 ? cli->operands[nargs - 1] : NULL;
+	size_t nsources = nargs >= 2 ? nargs - 1 : 1;
+	if (run_init(r, &cli->opts, &hooks, &ui_interrupted) != 0 ||
+	    run_plan(r, cli->operands, nsources, dest) != 0)
+		return -1;
+	return 0;
+}
+
+int ui_run_end(struct ui *ui, const struct run *r, int status)
+{
+	end_line(ui, &r->stats);
+	if (status == PCOPY_EXIT_FATAL)
+		fprintf(stderr, "pcopy: %s\n", r->err);
+	if (status == PCOPY_EXIT_PARTIAL && r->err[0] != '\0') {
+		fprintf(stderr, "pcopy: %s\n", r->err); /* --manifest - could not be written */
+		clearerr(stdout);                       /* said once, not again at exit */
+	}
+	if (status >= PCOPY_EXIT_SIGNALLED)
+		fprintf(stderr,
+		        "pcopy: interrupted after %llu of %llu entries (copied %llu, skipped %llu, "
+		        "failed %llu); run the same command again to finish\n",
+		        (unsigned long long)r->stats.done, (unsigned long long)r->stats.files,
+		        (unsigned long long)r->stats.copied, (unsigned long long)r->stats.skipped,
+		        (unsigned long long)r->stats.failed);
+	if (ui->stats)
+		stats_write(ui->json || ui->stdout_taken ? stderr : stdout, &r->stats);
+	if (ui->json)
+		json_summary(stdout, &r->stats, status);
+	return status;
+}
+
+/* ---- --tar and --extract ---------------------------------------------------------------- */
+
+static void on_member(void *ctx, const char *path, uint64_t bytes, const struct hash128 *hash)
+{
+	struct ui *ui = ctx;
+	if (ui->json)
+		json_event(stdout, ui->member, path, bytes, hash, NULL, NULL, 0);
+	else if (ui->verbose)
+		out_line(ui, "%s\n", path);
+}
+
+static void on_tar_failed(void *ctx, const char *path, const char *reason, int err)
+{
+	struct ui *ui = ctx;
+	message(ui, path, reason, err);
+	if (ui->json) /* the reason alone: --tar's events never had ERR's text */
+		json_event(stdout, "failed", path, 0, NULL, NULL, reason, 0);
+}
+
+static void on_tar_note(void *ctx, const char *path, const char *text)
+{
+	message(ctx, path, text, 0);
+}
+
+static void on_tar_tick(void *ctx, const struct stats *st)
+{
+	struct ui *ui = ctx;
+	ui->final = *st;
+	on_tick(ui, st);
+}
+
+struct tarout_hooks ui_tar_hooks(struct ui *ui)
+{
+	ui->member = "archived";
+	return (struct tarout_hooks){on_member, on_tar_failed, on_tar_note, on_tar_tick, ui};
+}
+
+/* A member of an --extract archive failed: "pcopy: ARCHIVE: MEMBER: reason[: error]". */
+static void on_extract_failed(void *ctx, const char *archive, const char *path, const char *reason,
+                              int err)
+{
+	struct ui *ui = ctx;
+	ui_line_clear(&ui->line);
+	fputs("pcopy: ", stderr);
+	if (archive != NULL)
+		fprintf(stderr, "%s: ", archive);
+	if (path != NULL)
+		fprintf(stderr, "%s: ", path);
+	if (err != 0)
+		fprintf(stderr, "%s: %s\n", reason, strerror(err));
+	else
+		fprintf(stderr, "%s\n", reason);
+	if (ui->json)
+		json_event(stdout, "failed", path != NULL ? path : archive, 0, NULL, NULL, reason,
+		           err);
+}
+
+struct untar_hooks ui_untar_hooks(struct ui *ui)
+{
+	ui->member = "extracted";
+	return (struct untar_hooks){on_member, on_extract_failed, on_tar_tick, ui};
+}
+
+int ui_tar_end(struct ui *ui, int status, const char *err, const char *interrupted_note)
+{
+	end_line(ui, &ui->final);
+	if (status == PCOPY_EXIT_FATAL)
+		fprintf(stderr, "pcopy: %s\n", err[0] ? err : "fatal error");
+	if (status >= PCOPY_EXIT_SIGNALLED)
+		fprintf(stderr, "pcopy: interrupted; %s\n", interrupted_note);
+	if (ui->stats)
+		stats_write(ui->json || ui->stdout_taken ? stderr : stdout, &ui->final);
+	if (ui->json)
+		json_summary(stdout, &ui->final, status);
+	return status;
+}
