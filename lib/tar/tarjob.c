@@ -171,12 +171,11 @@ void tarjob_run(struct tarjob *j, struct tarjob_item *it, volatile sig_atomic_t 
 		close(fd);
 		return;
 	}
-	uint64_t room = (uint64_t)it->st.st_size; /* the walk's size: what the ring holds for it */
 	it->st = st;
 	it->rich = is_rich(fd, &st);
 	it->status = TARJOB_OK;
 	if (type == S_IFREG && it->data != TARJOB_NO_DATA)
-		read_member(j, it, fd, room, stop);
+		read_member(j, it, fd, it->room, stop);
 #ifdef HAVE_POSIX_FADVISE
 	else if (type == S_IFREG)
 		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED); /* the writer reads it next */

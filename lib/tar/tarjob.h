@@ -34,13 +34,14 @@ enum tarjob_status {
 };
 
 /*
- * One member in the window. The parent writes PATH, ROOT, DATA and ST before it queues the
+ * One member in the window. The parent writes PATH, ROOT, DATA, ROOM and ST before it queues the
  * task holding the slot; the worker writes ST, HASH, STATUS, ERR and RICH before it pushes the
  * task's completion. The queues' locks order those writes before the other side's reads.
  */
 struct tarjob_item {
 	uint64_t path;  /* arena offset of the member path, relative to roots[ROOT] */
 	uint64_t data;  /* byte offset of its room in the data ring, or TARJOB_NO_DATA */
+	uint64_t room;  /* bytes of room at DATA: the walk's size (ST changes when it is read) */
 	uint32_t root;  /* index into tarjob.roots */
 	int32_t status; /* enum tarjob_status; 0 while not done */
 	int32_t err;    /* errno for TARJOB_FAILED */

@@ -55,6 +55,7 @@ static int ring_reserve(struct tar *t, struct tarjob_item *it, struct tar_slot *
 		return -1;
 	t->ring_head += skip;
 	it->data = t->ring_head % TAR_RING;
+	it->room = (uint64_t)it->st.st_size;
 	t->ring_head += n;
 	s->ring_end = t->ring_head;
 	return 0;

@@ -20,4 +20,23 @@ for sig in TERM KILL; do
 		bash -c "tar -C x-$sig -xf $sig.tar && diff -r src x-$sig/src"
 	check "worker SIG$sig: every file in the manifest" [ "$(wc -l <"$sig.txt")" -eq 300 ]
 done
+
+# A file that grew after the walk, in the task of a worker that dies after reading it: the
+# next worker must read it into the room the walk gave it, not the grown size (which would
+# spill into the next members' room), so it is left out as changed and the rest is intact.
+mkdir grow
+for i in $(seq 0 7); do echo "member $i" >"grow/a$i"; done
+PCOPY_TEST_SLOW_MS=500 "$PCOPY" -q -j 1 --tar grow.tar --manifest grow.txt grow 2>grow.err &
+pid=$!
+sleep 0.5
+head -c 1000 /dev/urandom >>grow/a1
+sleep 2
+kill -KILL "$(pgrep -P $pid | head -1)"
+wait $pid
+rc=$?
+check "grown, then its worker killed: exit 1 (got $rc)" [ $rc -eq 1 ]
+check "grown, then its worker killed: reported as changed" grep -q "^pcopy: grow/a1: changed" grow.err
+mkdir x-grow
+check "grown, then its worker killed: the other members intact" \
+	bash -c "tar -C x-grow -xf grow.tar && rm grow/a1 && diff -r grow x-grow/grow"
 finish
