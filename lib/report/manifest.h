@@ -31,6 +31,22 @@ int manifest_write(FILE *out, struct manifest_line *lines, size_t n);
  */
 int manifest_save(const char *path, struct manifest_line *lines, size_t n, int sync);
 
+/* What manifest_save_unnamed did. */
+enum manifest_saved {
+	MANIFEST_SAVED,   /* the manifest is in place */
+	MANIFEST_FAILED,  /* errno says why; no temporary left, the old manifest untouched */
+	MANIFEST_BY_NAME  /* unnamed files cannot be named here (no /proc): use manifest_save */
+};
+
+/*
+ * manifest_save for a manifest whose file was opened beforehand: FD is an unnamed file open
+ * for writing in directory DIR (compat_open_unnamed), NAME its name there. The same save:
+ * complete (and fsynced when SYNC) before it has a name, then named ".pcopy-tmp.PID.manifest"
+ * in DIR (tmpname.h), renamed over NAME, DIR synced when SYNC. FD is closed in every case.
+ */
+enum manifest_saved manifest_save_unnamed(int fd, int dir, const char *name,
+                                          struct manifest_line *lines, size_t n, int sync);
+
 /* The temporary name this process writes NAME under until it is complete:
  * tmpname_beside(NAME, its pid) (malloc'd; NULL when out of memory). --tar names its archive
  * so too. */
