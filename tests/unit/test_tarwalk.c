@@ -79,12 +79,17 @@ struct walked {
 	int failed;
 };
 
-static void walk(const char *source, char *const *excludes, size_t nexcludes, struct walked *w)
+static void walk_sources(const char *const *rel, size_t nsources, char *const *excludes,
+                         size_t nexcludes, struct walked *w)
 {
 	static volatile sig_atomic_t interrupted;
-	char src[512];
-	snprintf(src, sizeof(src), "%s/%s", scratch, source);
-	char *sources[] = {src};
+	char src[4][512];
+	char *sources[4];
+	assert_true(nsources <= 4);
+	for (size_t i = 0; i < nsources; i++) {
+		snprintf(src[i], sizeof(src[i]), "%s/%s", scratch, rel[i]);
+		sources[i] = src[i];
+	}
 	struct tarout_opts o;
 	memset(&o, 0, sizeof(o));
 	o.excludes = excludes;
@@ -98,7 +103,7 @@ static void walk(const char *source, char *const *excludes, size_t nexcludes, st
 	t.o = &o;
 	t.h = &h;
 	t.sources = sources;
-	t.nsources = 1;
+	t.nsources = nsources;
 	t.err = err;
 	t.errlen = sizeof(err);
 	t.slots = calloc(TARJOB_WINDOW, sizeof(*t.slots));
@@ -129,6 +134,11 @@ static void walk(const char *source, char *const *excludes, size_t nexcludes, st
 	free(t.slots);
 	free(t.links);
 	inotab_free(&t.inodes);
+}
+
+static void walk(const char *source, char *const *excludes, size_t nexcludes, struct walked *w)
+{
+	walk_sources(&source, 1, excludes, nexcludes, w);
 }
 
 static void walked_free(struct walked *w)
@@ -209,6 +219,27 @@ static void test_dotdot_source(void **state)
 	walked_free(&w);
 }
 
+/* Several sources: each whole, in the order given (not sorted); names compare as unsigned
+ * bytes, so a UTF-8 name comes after every ASCII one. */
+static void test_order_sources(void **state)
+{
+	(void)state;
+	make_dir("s2");
+	make_file("s2/\xc3\xa9");
+	make_file("s2/z");
+	make_file("s2/Z");
+	make_file("s2/~");
+	static const char *const sources[] = {"src/a/y", "s2", "src/b"};
+	static const char *const want[] = {
+	    "y", "y/x", "s2", "s2/Z", "s2/z", "s2/~", "s2/\xc3\xa9", "b",
+	};
+	struct walked w;
+	walk_sources(sources, 3, NULL, 0, &w);
+	check_order(&w, want, sizeof(want) / sizeof(want[0]));
+	assert_int_equal(w.failed, 0);
+	walked_free(&w);
+}
+
 static void test_compression_for(void **state)
 {
 	(void)state;
@@ -238,9 +269,13 @@ static void test_compression_valid(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_order),           cmocka_unit_test(test_hard_links),
-	    cmocka_unit_test(test_excluded),        cmocka_unit_test(test_dotdot_source),
-	    cmocka_unit_test(test_compression_for), cmocka_unit_test(test_compression_valid),
+	    cmocka_unit_test(test_order),
+	    cmocka_unit_test(test_hard_links),
+	    cmocka_unit_test(test_excluded),
+	    cmocka_unit_test(test_dotdot_source),
+	    cmocka_unit_test(test_order_sources),
+	    cmocka_unit_test(test_compression_for),
+	    cmocka_unit_test(test_compression_valid),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
