@@ -43,7 +43,8 @@ struct scan {
 /* A bit of the path values given to scan_descend() that the walker carries to s->dir_flag. */
 #define SCAN_FLAG ((uint64_t)1 << 63)
 
-/* Start a walk of the tree below ROOT_FD whose first directory is at arena offset ROOT_PATH. */
+/* Start a walk of the tree below ROOT_FD whose first directory is at arena offset ROOT_PATH.
+ * Returns 0, or -1 (ENOMEM). */
 int scan_start(struct scan *s, int root_fd, struct names *names, uint64_t root_path);
 
 /*
@@ -53,7 +54,8 @@ int scan_start(struct scan *s, int root_fd, struct names *names, uint64_t root_p
  */
 int scan_next(struct scan *s);
 
-/* Visit the subdirectory at arena offset PATH after the current batch (call in name order). */
+/* Visit the subdirectory at arena offset PATH after the current batch (call in name order).
+ * Returns 0, or -1 (ENOMEM). */
 int scan_descend(struct scan *s, uint64_t path);
 
 /*

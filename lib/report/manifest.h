@@ -4,8 +4,12 @@
  * One line per file, "<32 hex>  <path>", sorted bytewise by path. A path holding a newline
  * or a backslash is written the way GNU coreutils' *sum tools write it: the line starts with
  * a backslash and the name has "\\" for a backslash, "\n" for a newline and "\r" for a
- * carriage return (xxhsum 0.8.1
- * cannot check such lines; everything else checks with `xxh128sum -c`).
+ * carriage return (xxhsum 0.8.1 cannot check such lines; everything else checks with
+ * `xxh128sum -c`).
+ *
+ * Copy mode and --tar save a manifest through the one save here, all or nothing: the file
+ * is complete before it has a name, then named NAME.pcopy-tmp.PID beside NAME and renamed
+ * over it; the temporaries a killed run left are removed by the next save of that name.
  */
 #ifndef PCOPY_MANIFEST_H
 #define PCOPY_MANIFEST_H
