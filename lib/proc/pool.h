@@ -69,6 +69,9 @@ int pool_next(struct pool *p, void *done, int timeout_ms);
 int pool_reap(struct pool *p, void (*lost)(void *ctx, uint64_t claim, pid_t pid, int wstatus),
               void *ctx);
 
+/* Number of tasks queued and not yet taken by a worker (a snapshot). */
+uint32_t pool_queued(struct pool *p);
+
 /* Number of worker processes still running. */
 int pool_alive(const struct pool *p);
 

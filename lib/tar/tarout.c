@@ -126,7 +126,7 @@ static int fill(struct tar *t)
 			return -1;
 	}
 	t->stats.scanning = !t->walked;
-	if (t->scanned > t->submitted && (t->walked || queue_count(t->pool.tasks) == 0)) {
+	if (t->scanned > t->submitted && (t->walked || pool_queued(&t->pool) == 0)) {
 		if (submit_pending(t) != 0)
 			return -1;
 		did = 1;
