@@ -87,10 +87,16 @@ char *manifest_tmp_name(const char *name)
 	return tmpname_beside(name, (long)getpid());
 }
 
-void manifest_tmp_clean(const char *name)
+/* manifest_tmp_clean for NAME, a name in directory DIR (AT_FDCWD: a path). */
+static void tmp_clean_at(int dir, const char *name)
 {
-	char *dir = path_dir(name), *base = path_base(name);
-	DIR *d = dir != NULL && base != NULL ? opendir(dir) : NULL;
+	char *parent = path_dir(name), *base = path_base(name);
+	int fd = parent != NULL && base != NULL
+	             ? openat(dir, parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+	             : -1;
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (d == NULL && fd >= 0)
+		close(fd);
 	struct dirent *de;
 	while (d != NULL && (de = readdir(d)) != NULL) {
 		pid_t pid = (pid_t)tmpname_beside_pid(de->d_name, base);
@@ -105,8 +111,13 @@ void manifest_tmp_clean(const char *name)
 	}
 	if (d != NULL)
 		closedir(d);
-	free(dir);
+	free(parent);
 	free(base);
+}
+
+void manifest_tmp_clean(const char *name)
+{
+	tmp_clean_at(AT_FDCWD, name);
 }
 
 /* fsync the directory holding NAME, a name in DIR (AT_FDCWD: a path). 0, or -1 with errno. */
@@ -129,14 +140,16 @@ int manifest_sync_dir(const char *name)
 }
 
 /*
- * The one save: write LINES into F, make it complete (and with SYNC on the storage), give
- * it the temporary name TMP in DIR when it is unnamed (FD_UNNAMED >= 0; else it was created
- * under TMP), rename TMP over NAME, and with SYNC sync DIR. F is closed; on failure TMP is
- * removed. Returns 0, 1 when an unnamed file cannot be named here, or -1 with errno.
+ * The one save: remove the temporaries killed runs left beside NAME in DIR, write LINES into
+ * F, make it complete (and with SYNC on the storage), give it the temporary name TMP in DIR
+ * when it is unnamed (FD_UNNAMED >= 0; else it was created under TMP), rename TMP over NAME,
+ * and with SYNC sync DIR. F is closed; on failure TMP is removed. Returns 0, 1 when an
+ * unnamed file cannot be named here, or -1 with errno.
  */
 static int save(FILE *f, int fd_unnamed, int dir, const char *tmp, const char *name,
                 struct manifest_line *lines, size_t n, int sync)
 {
+	tmp_clean_at(dir, name);
 	int rc = manifest_write(f, lines, n);
 	if (rc == 0 && sync && fsync(fileno(f)) != 0)
 		rc = -1;
@@ -161,7 +174,6 @@ int manifest_save(const char *path, struct manifest_line *lines, size_t n, int s
 {
 	if (strcmp(path, "-") == 0)
 		return manifest_write(stdout, lines, n);
-	manifest_tmp_clean(path);
 	char *tmp = manifest_tmp_name(path);
 	if (tmp == NULL)
 		return -1;

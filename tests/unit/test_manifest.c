@@ -253,7 +253,8 @@ static int save_in_child(const char *dir, rlim_t limit, int unnamed)
 }
 
 /* A save writes a new file and renames it over the manifest: a hard link to the old manifest
- * keeps the old text, and no temporary is left. By name and into an unnamed file alike. */
+ * keeps the old text, and no temporary is left, not even a killed run's. By name and into an
+ * unnamed file alike. */
 static void test_save_renames_over(void **state)
 {
 	(void)state;
@@ -261,6 +262,9 @@ static void test_save_renames_over(void **state)
 		char dir[] = "/tmp/pcopy-unit-manifest.XXXXXX";
 		old_manifest(dir);
 		ino_t old = inode_of(dir, "m.txt");
+		char stale[256];
+		snprintf(stale, sizeof(stale), "m.txt.pcopy-tmp.%ld", (long)dead_pid());
+		touch(dir, stale); /* a killed run's: removed by either save */
 		int rc = save_in_child(dir, 0, unnamed);
 		if (rc == 99) {
 			remove_dir(dir);
