@@ -8,8 +8,9 @@
  * `xxh128sum -c`).
  *
  * Copy mode and --tar save a manifest through the one save here, all or nothing: the file
- * is complete before it has a name, then named NAME.pcopy-tmp.PID beside NAME and renamed
- * over it; the temporaries a killed run left are removed by the next save of that name.
+ * is complete before it has a name, then given a temporary name (tmpname.h: NAME.pcopy-tmp.PID
+ * beside NAME, or .pcopy-tmp.PID.manifest for a file opened unnamed) and renamed over NAME;
+ * the NAME.pcopy-tmp.PID temporaries a killed run left are removed by the next save.
  */
 #ifndef PCOPY_MANIFEST_H
 #define PCOPY_MANIFEST_H
