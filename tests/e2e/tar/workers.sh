@@ -9,8 +9,9 @@ for i in $(seq 300); do echo "file $i" >"src/f$i"; done
 for sig in TERM KILL; do
 	PCOPY_TEST_SLOW_MS=5 "$PCOPY" -q -j 2 --tar "$sig.tar" --manifest "$sig.txt" src 2>"$sig.err" &
 	pid=$!
-	sleep 0.5
-	kill -$sig "$(pgrep -P $pid | head -1)"
+	for i in $(seq 100); do worker=$(pgrep -P $pid | head -1) && [ -n "$worker" ] && break; sleep 0.05; done
+	sleep 0.3 # 300 members at 5 ms each on two workers: under way
+	kill -$sig "$worker"
 	wait $pid
 	rc=$?
 	check "worker SIG$sig: exit 0 (got $rc)" [ $rc -eq 0 ]
@@ -28,10 +29,13 @@ mkdir grow
 for i in $(seq 0 7); do echo "member $i" >"grow/a$i"; done
 PCOPY_TEST_SLOW_MS=500 "$PCOPY" -q -j 1 --tar grow.tar --manifest grow.txt grow 2>grow.err &
 pid=$!
-sleep 0.5
+# The walk is done as soon as the workers run; the worker takes a member every 0.5 s: the
+# directory at 0.5 s, a0 at 1, a1 at 1.5. Grow a1 before that, kill the worker after it.
+for i in $(seq 100); do worker=$(pgrep -P $pid | head -1) && [ -n "$worker" ] && break; sleep 0.05; done
+sleep 0.3
 head -c 1000 /dev/urandom >>grow/a1
-sleep 2
-kill -KILL "$(pgrep -P $pid | head -1)"
+sleep 1.9
+kill -KILL "$worker"
 wait $pid
 rc=$?
 check "grown, then its worker killed: exit 1 (got $rc)" [ $rc -eq 1 ]
