@@ -38,9 +38,9 @@ int manifest_save(const char *path, struct manifest_line *lines, size_t n, int s
 
 /* What manifest_save_unnamed did. */
 enum manifest_saved {
-	MANIFEST_SAVED,   /* the manifest is in place */
-	MANIFEST_FAILED,  /* errno says why; no temporary left, the old manifest untouched */
-	MANIFEST_BY_NAME  /* unnamed files cannot be named here (no /proc): use manifest_save */
+	MANIFEST_SAVED,  /* the manifest is in place */
+	MANIFEST_FAILED, /* errno says why; no temporary left, the old manifest untouched */
+	MANIFEST_BY_NAME /* unnamed files cannot be named here (no /proc): use manifest_save */
 };
 
 /*

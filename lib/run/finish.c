@@ -154,15 +154,16 @@ int run_write_manifest(struct run *r)
 		lines[n].path = names_get(&r->names, r->links[i].path);
 		lines[n++].hash = e->hash;
 	}
-	/* Into the unnamed file run_plan opened, where it can be named; else by name. */
+	/* Into the unnamed file run_plan opened, where it can be named (the save closes it);
+	 * else by name ("-": stdout). */
 	enum manifest_saved rc = MANIFEST_BY_NAME;
 	if (r->manifest_fd >= 0)
-		rc = manifest_save_unnamed(r->manifest_fd, r->manifest_dir, r->manifest_name, lines, n,
-		                           r->opts.copy.fsync);
-	r->manifest_fd = -1; /* closed */
-	if (rc == MANIFEST_BY_NAME) /* "-": stdout */
+		rc = manifest_save_unnamed(r->manifest_fd, r->manifest_dir, r->manifest_name, lines,
+		                           n, r->opts.copy.fsync);
+	r->manifest_fd = -1;
+	if (rc == MANIFEST_BY_NAME)
 		rc = manifest_save(path, lines, n, r->opts.copy.fsync) == 0 ? MANIFEST_SAVED
-		                                                             : MANIFEST_FAILED;
+		                                                            : MANIFEST_FAILED;
 	free(lines);
 	if (rc != MANIFEST_SAVED)
 		return run_fail(r, "cannot write manifest '%s': %s", path, strerror(errno));
