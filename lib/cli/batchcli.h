@@ -28,8 +28,8 @@ extern const char batchcli_help_text[];
 
 /*
  * Parse ARGC/ARGV into BC (jobs default to NCPU, kept within 1 to CLI_MAX_JOBS). Returns
- * BC->action; on CLI_USAGE, BC->why says why. getopt state is reset, so it
- * may be called again. Nothing is allocated.
+ * BC->action; on CLI_USAGE, BC->why says why. getopt state is reset, so it may be called
+ * again. Nothing is allocated.
  */
 enum cli_action batchcli_parse(struct batchcli *bc, int argc, char **argv, int ncpu);
 

@@ -36,8 +36,7 @@ int names_init(struct names *n, size_t capacity);
 /* Release the arena. */
 void names_free(struct names *n);
 
-/* Append the LEN bytes at S plus a NUL. Returns the offset, or UINT64_MAX (errno ENOMEM) when full.
- */
+/* Append the LEN bytes at S plus a NUL. Returns the offset, or UINT64_MAX (ENOMEM) when full. */
 uint64_t names_add(struct names *n, const char *s, size_t len);
 
 /* The name stored at OFF. */

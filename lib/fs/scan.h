@@ -41,7 +41,7 @@ struct scan {
 
 /* Start a walk of the tree below ROOT_FD whose first directory is at arena offset ROOT_PATH;
  * DST_FD >= 0: the destination root, whose twins of directories flagged SCAN_FLAG are listed
- * into s->batch.dst. Returns 0, or -1 when out of memory. */
+ * into s->batch.dst. Returns 0, or -1 (ENOMEM). */
 int scan_start(struct scan *s, int root_fd, int dst_fd, struct names *names, uint64_t root_path);
 
 /*
@@ -51,7 +51,8 @@ int scan_start(struct scan *s, int root_fd, int dst_fd, struct names *names, uin
  */
 int scan_next(struct scan *s);
 
-/* Visit the subdirectory at arena offset PATH after the current batch (call in name order). */
+/* Visit the subdirectory at arena offset PATH after the current batch (call in name order).
+ * Returns 0, or -1 (ENOMEM). */
 int scan_descend(struct scan *s, uint64_t path);
 
 /*

@@ -120,6 +120,11 @@ int pool_reap(struct pool *p, void (*lost)(void *ctx, uint64_t claim, pid_t pid,
 	return deaths;
 }
 
+uint32_t pool_queued(struct pool *p)
+{
+	return queue_count(p->tasks);
+}
+
 int pool_alive(const struct pool *p)
 {
 	int n = 0;

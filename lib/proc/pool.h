@@ -1,15 +1,20 @@
 /*
  * pool: a fixed pool of forked worker processes fed through shared-memory queues.
  *
- * Interface: pool_start(n) forks n workers; pool_submit() puts a task in the task queue
+ * Parent side: pool_start(n) forks n workers; pool_submit() puts a task in the task queue
  * (blocking while it is full); pool_next() takes a completion; pool_reap() notices workers
  * that died, hands back the task each was holding and starts a replacement; pool_stop()
  * closes the task queue, lets the workers finish and waits for them.
  *
- * Every task and completion message starts with a uint64_t id (see queue_pop's claim).
- * A worker runs WORKER(ARG, index, claim) and exits with its return value; it must set
- * *claim back to 0 once the completion for its current task has been pushed (pool_serve
- * does this for a worker that answers each task with one completion).
+ * Worker side: each worker process runs WORKER(pool, ARG, index) and exits with its return
+ * value. It sets up its own state and hands its loop to pool_serve(), which takes one task at
+ * a time, keeps the slot's claim (the id of the task it holds, for pool_reap) and answers
+ * each task with one completion. Users of the pool (copy workers, --tar's read-ahead, the MPI
+ * agents' local pools) go through these functions only: nobody else touches the queues or
+ * the slots' fields.
+ *
+ * Every task and completion message starts with a uint64_t id, never 0 (see queue_pop's
+ * claim).
  */
 #ifndef PCOPY_POOL_H
 #define PCOPY_POOL_H
@@ -64,6 +69,9 @@ int pool_next(struct pool *p, void *done, int timeout_ms);
 int pool_reap(struct pool *p, void (*lost)(void *ctx, uint64_t claim, pid_t pid, int wstatus),
               void *ctx);
 
+/* Number of tasks queued and not yet taken by a worker (a snapshot). */
+uint32_t pool_queued(struct pool *p);
+
 /* Number of worker processes still running. */
 int pool_alive(const struct pool *p);
 
@@ -86,7 +94,8 @@ void pool_worker_signals(void (*handler)(int));
 /*
  * In worker INDEX: pop a task into TASK, call FN(CTX, TASK, DONE), push the completion DONE
  * and release the claim, until *STOP is set, the task queue closes (EPIPE) or the parent is
- * gone. TASK and DONE are the caller's buffers of the pool's task and completion sizes.
+ * gone. TASK and DONE are the caller's buffers of the pool's task and completion sizes. A
+ * task under way when *STOP is set is still answered: FN says in DONE how far it got.
  */
 void pool_serve(struct pool *p, int index, volatile sig_atomic_t *stop, void *task, void *done,
                 void (*fn)(void *ctx, const void *task, void *done), void *ctx);

@@ -32,8 +32,7 @@ struct queue {
 	unsigned char slots[]; /* capacity * msg_size bytes */
 };
 
-/* Create a queue of CAPACITY messages of MSG_SIZE bytes in shared memory. NULL + errno on failure.
- */
+/* Create a queue of CAPACITY messages of MSG_SIZE bytes in shared memory. NULL with errno. */
 struct queue *queue_create(uint32_t capacity, uint32_t msg_size);
 
 /* Unmap a queue. No process may use it afterwards. */

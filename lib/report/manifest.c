@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "report/manifest.h"
+#include "common/compat.h"
 #include "common/path.h"
 #include "common/tmpname.h"
 
@@ -86,10 +87,16 @@ char *manifest_tmp_name(const char *name)
 	return tmpname_beside(name, (long)getpid());
 }
 
-void manifest_tmp_clean(const char *name)
+/* manifest_tmp_clean for NAME, a name in directory DIR (AT_FDCWD: a path). */
+static void tmp_clean_at(int dir, const char *name)
 {
-	char *dir = path_dir(name), *base = path_base(name);
-	DIR *d = dir != NULL && base != NULL ? opendir(dir) : NULL;
+	char *parent = path_dir(name), *base = path_base(name);
+	int fd = parent != NULL && base != NULL
+	             ? openat(dir, parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+	             : -1;
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (d == NULL && fd >= 0)
+		close(fd);
 	struct dirent *de;
 	while (d != NULL && (de = readdir(d)) != NULL) {
 		pid_t pid = (pid_t)tmpname_beside_pid(de->d_name, base);
@@ -104,19 +111,61 @@ void manifest_tmp_clean(const char *name)
 	}
 	if (d != NULL)
 		closedir(d);
-	free(dir);
+	free(parent);
 	free(base);
 }
 
-int manifest_sync_dir(const char *name)
+void manifest_tmp_clean(const char *name)
 {
-	char *dir = path_dir(name);
-	int fd = dir != NULL ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	tmp_clean_at(AT_FDCWD, name);
+}
+
+/* fsync the directory holding NAME, a name in DIR (AT_FDCWD: a path). 0, or -1 with errno. */
+static int sync_dir_at(int dir, const char *name)
+{
+	char *parent = path_dir(name);
+	int fd = parent != NULL ? openat(dir, parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	int rc = fd >= 0 && fsync(fd) == 0 ? 0 : -1;
 	int e = errno;
 	if (fd >= 0)
 		close(fd);
-	free(dir);
+	free(parent);
+	errno = e;
+	return rc;
+}
+
+int manifest_sync_dir(const char *name)
+{
+	return sync_dir_at(AT_FDCWD, name);
+}
+
+/*
+ * The one save: remove the temporaries killed runs left beside NAME in DIR, write LINES into
+ * F, make it complete (and with SYNC on the storage), give it the temporary name TMP in DIR
+ * when it is unnamed (FD_UNNAMED >= 0; else it was created under TMP), rename TMP over NAME,
+ * and with SYNC sync DIR. F is closed; on failure TMP is removed. Returns 0, 1 when an
+ * unnamed file cannot be named here, or -1 with errno.
+ */
+static int save(FILE *f, int fd_unnamed, int dir, const char *tmp, const char *name,
+                struct manifest_line *lines, size_t n, int sync)
+{
+	tmp_clean_at(dir, name);
+	int rc = manifest_write(f, lines, n);
+	if (rc == 0 && sync && fsync(fileno(f)) != 0)
+		rc = -1;
+	int by_proc = 0;
+	if (rc == 0 && fd_unnamed >= 0 && compat_link_unnamed(fd_unnamed, dir, tmp, &by_proc) != 0)
+		rc = errno == EOPNOTSUPP ? 1 : -1;
+	int named = fd_unnamed < 0 || rc == 0;
+	if (fclose(f) != 0 && rc == 0)
+		rc = -1;
+	if (rc == 0 && renameat(dir, tmp, dir, name) != 0)
+		rc = -1;
+	if (rc == 0 && sync && sync_dir_at(dir, name) != 0)
+		rc = -1;
+	int e = errno;
+	if (rc != 0 && named)
+		unlinkat(dir, tmp, 0);
 	errno = e;
 	return rc;
 }
@@ -125,27 +174,40 @@ int manifest_save(const char *path, struct manifest_line *lines, size_t n, int s
 {
 	if (strcmp(path, "-") == 0)
 		return manifest_write(stdout, lines, n);
-	manifest_tmp_clean(path);
 	char *tmp = manifest_tmp_name(path);
 	if (tmp == NULL)
 		return -1;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	int rc = f == NULL ? -1 : manifest_write(f, lines, n);
-	if (rc == 0 && sync && fsync(fileno(f)) != 0)
-		rc = -1;
-	if (f != NULL ? fclose(f) != 0 : fd >= 0 && close(fd) != 0)
-		rc = -1;
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = -1;
-	if (rc == 0 && sync && manifest_sync_dir(path) != 0)
-		rc = -1;
-	int e = errno;
-	if (rc != 0)
+	int rc = -1;
+	if (f != NULL) {
+		rc = save(f, -1, AT_FDCWD, tmp, path, lines, n, sync);
+	} else if (fd >= 0) {
+		int e = errno;
+		close(fd);
 		unlink(tmp);
+		errno = e;
+	}
 	free(tmp);
-	errno = e;
 	return rc;
+}
+
+enum manifest_saved manifest_save_unnamed(int fd, int dir, const char *name,
+                                          struct manifest_line *lines, size_t n, int sync)
+{
+	/* Named in the directory as pcopy's own temporaries are (tmpname.h), which a later run
+	 * removes from a destination tree. */
+	char tmp[TMPNAME_SIZE];
+	tmpname_tag(tmp, sizeof(tmp), (long)getpid(), "manifest");
+	FILE *f = fdopen(fd, "w");
+	if (f == NULL) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return MANIFEST_FAILED;
+	}
+	int rc = save(f, fd, dir, tmp, name, lines, n, sync);
+	return rc == 0 ? MANIFEST_SAVED : rc > 0 ? MANIFEST_BY_NAME : MANIFEST_FAILED;
 }
 
 int manifest_parse_line(const char *line, struct hash128 *hash, char *path, size_t path_len)

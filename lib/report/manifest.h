@@ -4,8 +4,13 @@
  * One line per file, "<32 hex>  <path>", sorted bytewise by path. A path holding a newline
  * or a backslash is written the way GNU coreutils' *sum tools write it: the line starts with
  * a backslash and the name has "\\" for a backslash, "\n" for a newline and "\r" for a
- * carriage return (xxhsum 0.8.1
- * cannot check such lines; everything else checks with `xxh128sum -c`).
+ * carriage return (xxhsum 0.8.1 cannot check such lines; everything else checks with
+ * `xxh128sum -c`).
+ *
+ * Copy mode and --tar save a manifest through the one save here, all or nothing: the file
+ * is complete before it has a name, then given a temporary name (tmpname.h: NAME.pcopy-tmp.PID
+ * beside NAME, or .pcopy-tmp.PID.manifest for a file opened unnamed) and renamed over NAME;
+ * the NAME.pcopy-tmp.PID temporaries a killed run left are removed by the next save.
  */
 #ifndef PCOPY_MANIFEST_H
 #define PCOPY_MANIFEST_H
@@ -30,6 +35,22 @@ int manifest_write(FILE *out, struct manifest_line *lines, size_t n);
  * renamed over PATH. PATH "-" is stdout. Returns 0, or -1 with errno (no temporary left).
  */
 int manifest_save(const char *path, struct manifest_line *lines, size_t n, int sync);
+
+/* What manifest_save_unnamed did. */
+enum manifest_saved {
+	MANIFEST_SAVED,  /* the manifest is in place */
+	MANIFEST_FAILED, /* errno says why; no temporary left, the old manifest untouched */
+	MANIFEST_BY_NAME /* unnamed files cannot be named here (no /proc): use manifest_save */
+};
+
+/*
+ * manifest_save for a manifest whose file was opened beforehand: FD is an unnamed file open
+ * for writing in directory DIR (compat_open_unnamed), NAME its name there. The same save:
+ * complete (and fsynced when SYNC) before it has a name, then named ".pcopy-tmp.PID.manifest"
+ * in DIR (tmpname.h), renamed over NAME, DIR synced when SYNC. FD is closed in every case.
+ */
+enum manifest_saved manifest_save_unnamed(int fd, int dir, const char *name,
+                                          struct manifest_line *lines, size_t n, int sync);
 
 /* The temporary name this process writes NAME under until it is complete:
  * tmpname_beside(NAME, its pid) (malloc'd; NULL when out of memory). --tar names its archive

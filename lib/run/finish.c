@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "common/array.h"
-#include "common/compat.h"
 #include "common/path.h"
 #include "common/tmpname.h"
 #include "fs/at.h"
@@ -131,46 +130,6 @@ void run_finish_dirs(struct run *r)
 	}
 }
 
-/*
- * Write LINES into the unnamed file run_plan opened, then name it: linked under a temporary
- * name and renamed over the manifest's name, so that the name never holds a partial
- * manifest. Returns 0, -1 with errno, or 1 when unnamed files cannot be named here (no
- * /proc): the caller writes the manifest by name instead.
- */
-static int write_unnamed_manifest(struct run *r, struct manifest_line *lines, size_t n)
-{
-	int fd = r->manifest_fd, by_proc = 0;
-	r->manifest_fd = -1;
-	FILE *f = fdopen(fd, "w");
-	if (f == NULL) {
-		close(fd);
-		return -1;
-	}
-	int rc = manifest_write(f, lines, n);
-	/* Complete (and with --fsync, on the storage) before it has any name. */
-	if (rc == 0 && (fflush(f) != 0 || ferror(f) || (r->opts.copy.fsync && fsync(fd) != 0)))
-		rc = -1;
-	char tmp[TMPNAME_SIZE];
-	/* pcopy's temporary name: a later run into this directory removes it if a kill
-	 * leaves it behind (extra_entry). */
-	tmpname_tag(tmp, sizeof(tmp), (long)getpid(), "manifest");
-	if (rc == 0 && compat_link_unnamed(fileno(f), r->manifest_dir, tmp, &by_proc) != 0)
-		rc = errno == EOPNOTSUPP ? 1 : -1;
-	if (rc == 0 && renameat(r->manifest_dir, tmp, r->manifest_dir, r->manifest_name) != 0) {
-		int e = errno;
-		unlinkat(r->manifest_dir, tmp, 0);
-		errno = e;
-		rc = -1;
-	}
-	int e = errno;
-	if (fclose(f) != 0 && rc == 0) {
-		e = errno;
-		rc = -1;
-	}
-	errno = e;
-	return rc;
-}
-
 /* Write the manifest of every regular file that is in place with a known hash. */
 int run_write_manifest(struct run *r)
 {
@@ -196,14 +155,18 @@ int run_write_manifest(struct run *r)
 		lines[n].path = names_get(&r->names, r->links[i].path);
 		lines[n++].hash = e->hash;
 	}
-	int rc;
-	if (r->manifest_fd >= 0 && (rc = write_unnamed_manifest(r, lines, n)) != 1) {
-		/* written into the file run_plan opened (or failed: RC -1, errno) */
-	} else {
-		rc = manifest_save(path, lines, n, r->opts.copy.fsync); /* "-": stdout */
-	}
+	/* Into the unnamed file run_plan opened, where it can be named (the save closes it);
+	 * else by name ("-": stdout). */
+	enum manifest_saved rc = MANIFEST_BY_NAME;
+	if (r->manifest_fd >= 0)
+		rc = manifest_save_unnamed(r->manifest_fd, r->manifest_dir, r->manifest_name, lines,
+		                           n, r->opts.copy.fsync);
+	r->manifest_fd = -1;
+	if (rc == MANIFEST_BY_NAME)
+		rc = manifest_save(path, lines, n, r->opts.copy.fsync) == 0 ? MANIFEST_SAVED
+		                                                            : MANIFEST_FAILED;
 	free(lines);
-	if (rc != 0)
+	if (rc != MANIFEST_SAVED)
 		return run_fail(r, "cannot write manifest '%s': %s", path, strerror(errno));
 	return 0;
 }

@@ -53,7 +53,7 @@ struct tar_slot {
 	uint64_t
 	    ring_end;   /* ring position after its room: the ring is free up to here once written */
 	uint32_t batch; /* at the first member of a task: how many members the task has */
-	uint32_t tries; /* at the first member of a task: workers that died holding it */
+	uint32_t tries; /* at the first member of a task: times it came back unfinished */
 	int unread;     /* a directory the walk could not read (reported then, not again) */
 	int ready;      /* its task is complete */
 };

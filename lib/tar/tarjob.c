@@ -171,12 +171,11 @@ void tarjob_run(struct tarjob *j, struct tarjob_item *it, volatile sig_atomic_t 
 		close(fd);
 		return;
 	}
-	uint64_t room = (uint64_t)it->st.st_size; /* the walk's size: what the ring holds for it */
 	it->st = st;
 	it->rich = is_rich(fd, &st);
 	it->status = TARJOB_OK;
 	if (type == S_IFREG && it->data != TARJOB_NO_DATA)
-		read_member(j, it, fd, room, stop);
+		read_member(j, it, fd, it->room, stop);
 #ifdef HAVE_POSIX_FADVISE
 	else if (type == S_IFREG)
 		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED); /* the writer reads it next */
@@ -191,30 +190,34 @@ static void worker_signal(int sig)
 	worker_stop = sig;
 }
 
+/* A worker's state for serve_batch. */
+struct worker {
+	struct tarjob *job;
+	struct timespec delay; /* test hook: slept before each member */
+};
+
+/* One task for pool_serve: prepare its members in order, or as many as a stop leaves time for. */
+static void serve_batch(void *arg, const void *task, void *done)
+{
+	struct worker *w = arg;
+	const struct tarjob_task *t = task;
+	for (uint32_t i = 0; i < t->count && !worker_stop; i++) {
+		if (w->delay.tv_nsec > 0)
+			nanosleep(&w->delay, NULL);
+		tarjob_run(w->job, tarjob_item(w->job, t->first + i), &worker_stop);
+	}
+	*(struct tarjob_done *)done = (struct tarjob_done){t->id, worker_stop != 0};
+}
+
 int tarjob_worker(struct pool *p, void *arg, int index)
 {
-	struct tarjob *j = arg;
+	/* Signals: the stop handler for SIGTERM, SIGINT, SIGHUP; SIGPIPE ignored. */
 	pool_worker_signals(worker_signal);
-	volatile uint64_t *claim = &p->slots[index].claim;
 	/* Test hook, as for copies: slow every member down so tests can interrupt a run. */
-	struct timespec delay = {0, (j->slow_ms % 1000) * 1000000L};
-	while (!worker_stop) {
-		struct tarjob_task t;
-		if (queue_pop(p->tasks, &t, 1000, claim) != 0) {
-			if (errno == EPIPE || pool_orphaned(p))
-				break;
-			continue;
-		}
-		for (uint32_t i = 0; i < t.count && !worker_stop; i++) {
-			if (delay.tv_nsec > 0)
-				nanosleep(&delay, NULL);
-			tarjob_run(j, tarjob_item(j, t.first + i), &worker_stop);
-		}
-		struct tarjob_done d = {t.id};
-		while (!worker_stop && queue_push(p->done, &d, 1000) != 0)
-			if (errno == EPIPE || pool_orphaned(p))
-				return 0;
-		*claim = 0;
-	}
+	struct worker w = {arg, {0, (((struct tarjob *)arg)->slow_ms % 1000) * 1000000L}};
+	struct tarjob_task t;
+	struct tarjob_done d;
+	pool_serve(p, index, &worker_stop, &t, &d, serve_batch, &w);
+	/* Stopped by a signal while the parent goes on: exit so that it starts a replacement. */
 	return worker_stop && !pool_orphaned(p) ? 1 : 0;
 }

@@ -34,13 +34,14 @@ enum tarjob_status {
 };
 
 /*
- * One member in the window. The parent writes PATH, ROOT, DATA and ST before it queues the
+ * One member in the window. The parent writes PATH, ROOT, DATA, ROOM and ST before it queues the
  * task holding the slot; the worker writes ST, HASH, STATUS, ERR and RICH before it pushes the
  * task's completion. The queues' locks order those writes before the other side's reads.
  */
 struct tarjob_item {
 	uint64_t path;  /* arena offset of the member path, relative to roots[ROOT] */
 	uint64_t data;  /* byte offset of its room in the data ring, or TARJOB_NO_DATA */
+	uint64_t room;  /* bytes of room at DATA: the walk's size (ST changes when it is read) */
 	uint32_t root;  /* index into tarjob.roots */
 	int32_t status; /* enum tarjob_status; 0 while not done */
 	int32_t err;    /* errno for TARJOB_FAILED */
@@ -54,12 +55,13 @@ struct tarjob_task {
 	uint64_t id; /* FIRST + 1 (never 0, see pool.h) */
 	uint64_t first;
 	uint32_t count;
-	uint32_t tries; /* times it was handed to a worker that died */
+	uint32_t tries; /* times it came back unfinished (its worker died or was stopped) */
 };
 
-/* A completion: the task with this id is done. */
+/* A completion: the task with this id is done, or was cut short and must be queued again. */
 struct tarjob_done {
 	uint64_t id;
+	uint32_t interrupted; /* 1: the worker was told to stop first; some members may be undone */
 };
 
 /* What the workers share with the writer; set up before the pool starts. */
@@ -86,7 +88,11 @@ static inline struct tarjob_item *tarjob_item(struct tarjob *j, uint64_t seq)
 	return &j->items[seq % TARJOB_WINDOW];
 }
 
-/* Body of a worker process (pool_worker_fn; ARG is the struct tarjob). */
+/*
+ * Body of a worker process (pool_worker_fn; ARG is the struct tarjob): serves tasks through
+ * pool_serve until the queue closes or a signal stops it (then it answers its task as
+ * interrupted and exits 1 so that the parent starts a replacement).
+ */
 int tarjob_worker(struct pool *p, void *arg, int index);
 
 /*

@@ -55,6 +55,7 @@ static int ring_reserve(struct tar *t, struct tarjob_item *it, struct tar_slot *
 		return -1;
 	t->ring_head += skip;
 	it->data = t->ring_head % TAR_RING;
+	it->room = (uint64_t)it->st.st_size;
 	t->ring_head += n;
 	s->ring_end = t->ring_head;
 	return 0;
@@ -125,7 +126,7 @@ static int fill(struct tar *t)
 			return -1;
 	}
 	t->stats.scanning = !t->walked;
-	if (t->scanned > t->submitted && (t->walked || queue_count(t->pool.tasks) == 0)) {
+	if (t->scanned > t->submitted && (t->walked || pool_queued(&t->pool) == 0)) {
 		if (submit_pending(t) != 0)
 			return -1;
 		did = 1;
@@ -140,13 +141,9 @@ static void mark_ready(struct tar *t, uint64_t first)
 		t->slots[(first + i) % TARJOB_WINDOW].ready = 1;
 }
 
-/* A worker died holding task CLAIM: queue it again, or after three deaths give up on it. */
-static void lost(void *ctx, uint64_t claim, pid_t pid, int wstatus)
+/* The task at FIRST was not finished: queue it again, or after three tries give up on it. */
+static void retry(struct tar *t, uint64_t first)
 {
-	struct tar *t = ctx;
-	(void)pid;
-	(void)wstatus;
-	uint64_t first = claim - 1;
 	struct tar_slot *s = &t->slots[first % TARJOB_WINDOW];
 	if (++s->tries < 3 && submit(t, first, s->batch) == 0)
 		return;
@@ -160,13 +157,24 @@ static void lost(void *ctx, uint64_t claim, pid_t pid, int wstatus)
 	mark_ready(t, first);
 }
 
+/* A worker died holding task CLAIM. */
+static void lost(void *ctx, uint64_t claim, pid_t pid, int wstatus)
+{
+	(void)pid;
+	(void)wstatus;
+	retry(ctx, claim - 1);
+}
+
 /* Take completions, waiting up to TIMEOUT_MS for the first. Returns 1 when any came. */
 static int collect(struct tar *t, int timeout_ms)
 {
 	int did = 0;
 	struct tarjob_done d;
 	while (pool_next(&t->pool, &d, did ? 0 : timeout_ms) == 0) {
-		mark_ready(t, d.id - 1);
+		if (!d.interrupted)
+			mark_ready(t, d.id - 1);
+		else if (!*t->o->interrupted)
+			retry(t, d.id - 1); /* a worker was stopped, not the run */
 		did = 1;
 	}
 	if (pool_reap(&t->pool, lost, t) < 0)

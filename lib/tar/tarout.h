@@ -56,8 +56,8 @@ struct tarout_opts {
 /*
  * Archive NSOURCES SOURCES. Returns an exit status (common/exit.h): PCOPY_EXIT_OK (all
  * archived), _PARTIAL (some entries failed), _FATAL (the archive could not be written; ERR
- * says why), or _SIGNALLED + signal when interrupted (no archive
- * is left under the final name).
+ * says why), or _SIGNALLED + signal when interrupted (no archive is left under the final
+ * name).
  */
 int tarout_write(const struct tarout_opts *o, char **sources, size_t nsources,
                  const struct tarout_hooks *hooks, char *err, size_t errlen);

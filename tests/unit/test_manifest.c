@@ -1,20 +1,26 @@
 /* Unit tests for lib/report/manifest.c: sorting, the xxh128sum format, escaping and parsing, the
- * all-or-nothing save and the cleanup of temporaries that killed runs left. */
+ * all-or-nothing save (by name, for --tar and copy mode, and into an unnamed file, copy mode's
+ * usual way) and the cleanup of temporaries that killed runs left. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "common/compat.h"
 #include "report/manifest.h"
 
 static char *write_lines(struct manifest_line *lines, size_t n)
@@ -161,6 +167,187 @@ static void test_save_and_clean(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A scratch directory with an old manifest m.txt ("old\n") and a hard link to it, keep. */
+static void old_manifest(char *dir)
+{
+	assert_non_null(mkdtemp(dir));
+	char p[4096], q[4096];
+	snprintf(p, sizeof(p), "%s/m.txt", dir);
+	snprintf(q, sizeof(q), "%s/keep", dir);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("old\n", f);
+	fclose(f);
+	assert_int_equal(link(p, q), 0);
+}
+
+/* The first line of DIR/NAME, or "" when it cannot be read. */
+static const char *first_line(const char *dir, const char *name)
+{
+	static char line[256];
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	line[0] = '\0';
+	FILE *f = fopen(p, "r");
+	if (f != NULL) {
+		if (fgets(line, sizeof(line), f) == NULL)
+			line[0] = '\0';
+		fclose(f);
+	}
+	return line;
+}
+
+static ino_t inode_of(const char *dir, const char *name)
+{
+	char p[4096];
+	struct stat st;
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	assert_int_equal(stat(p, &st), 0);
+	return st.st_ino;
+}
+
+/* Nothing named *.pcopy-tmp.* in DIR. */
+static int no_temporary(const char *dir)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "ls -A '%s' | grep -q 'pcopy-tmp'", dir);
+	return system(cmd) != 0;
+}
+
+static void remove_dir(const char *dir)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static struct manifest_line two[] = {{"", "b", {1, 2}}, {"", "a", {1, 2}}};
+
+/* Save TWO as DIR/m.txt in a child process that may write no more than LIMIT bytes to a
+ * file (RLIMIT_FSIZE; 0: no limit), by name or (UNNAMED) into an unnamed file. Returns what
+ * the save returned (manifest_save's 0 / -1, or enum manifest_saved), or 99 when an unnamed
+ * file cannot be had here. */
+static int save_in_child(const char *dir, rlim_t limit, int unnamed)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		signal(SIGXFSZ, SIG_IGN); /* a write past the limit fails with EFBIG instead */
+		struct rlimit rl = {limit, limit};
+		if (limit != 0 && setrlimit(RLIMIT_FSIZE, &rl) != 0)
+			_exit(98);
+		char p[4096];
+		snprintf(p, sizeof(p), "%s/m.txt", dir);
+		if (!unnamed)
+			_exit(manifest_save(p, two, 2, 1) == 0 ? 0 : 1);
+		int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		int fd = dfd >= 0 ? compat_open_unnamed(dfd, 0666) : -1;
+		if (fd < 0)
+			_exit(99);
+		_exit((int)manifest_save_unnamed(fd, dfd, "m.txt", two, 2, 1));
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/* A save writes a new file and renames it over the manifest: a hard link to the old manifest
+ * keeps the old text, and no temporary is left, not even a killed run's. By name and into an
+ * unnamed file alike. */
+static void test_save_renames_over(void **state)
+{
+	(void)state;
+	for (int unnamed = 0; unnamed < 2; unnamed++) {
+		char dir[] = "/tmp/pcopy-unit-manifest.XXXXXX";
+		old_manifest(dir);
+		ino_t old = inode_of(dir, "m.txt");
+		char stale[256];
+		snprintf(stale, sizeof(stale), "m.txt.pcopy-tmp.%ld", (long)dead_pid());
+		touch(dir, stale); /* a killed run's: removed by either save */
+		int rc = save_in_child(dir, 0, unnamed);
+		if (rc == 99) {
+			remove_dir(dir);
+			continue; /* no unnamed files on this file system */
+		}
+		assert_int_equal(rc, unnamed ? MANIFEST_SAVED : 0);
+		assert_string_equal(first_line(dir, "m.txt"),
+		                    "00000000000000010000000000000002  a\n");
+		assert_string_equal(first_line(dir, "keep"), "old\n");
+		assert_true(inode_of(dir, "m.txt") != old);
+		assert_true(no_temporary(dir));
+		remove_dir(dir);
+	}
+}
+
+/* The save writes under NAME.pcopy-tmp.PID: with that name taken (here by a directory) it
+ * fails, and leaves both the old manifest and what holds the name alone. */
+static void test_save_uses_its_temporary(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/pcopy-unit-manifest.XXXXXX";
+	old_manifest(dir);
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/m.txt", dir);
+	char *tmp = manifest_tmp_name(p);
+	assert_non_null(tmp);
+	char want[4200];
+	snprintf(want, sizeof(want), "%s.pcopy-tmp.%ld", p, (long)getpid());
+	assert_string_equal(tmp, want);
+	assert_int_equal(mkdir(tmp, 0755), 0);
+	errno = 0;
+	assert_int_equal(manifest_save(p, two, 2, 0), -1);
+	assert_int_equal(errno, EISDIR);
+	assert_string_equal(first_line(dir, "m.txt"), "old\n");
+	struct stat st;
+	assert_int_equal(stat(tmp, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	free(tmp);
+	remove_dir(dir);
+}
+
+/* A save that fails while writing (the file size limit) leaves the old manifest as it was and
+ * no temporary. By name and into an unnamed file alike. */
+static void test_failed_save_keeps_old(void **state)
+{
+	(void)state;
+	for (int unnamed = 0; unnamed < 2; unnamed++) {
+		char dir[] = "/tmp/pcopy-unit-manifest.XXXXXX";
+		old_manifest(dir);
+		int rc = save_in_child(dir, 10, unnamed);
+		if (rc == 99) {
+			remove_dir(dir);
+			continue;
+		}
+		assert_int_equal(rc, unnamed ? MANIFEST_FAILED : 1);
+		assert_string_equal(first_line(dir, "m.txt"), "old\n");
+		assert_true(no_temporary(dir));
+		remove_dir(dir);
+	}
+}
+
+/* The cleanup removes only regular files: a dead run's name on a directory or a symbolic
+ * link stays. */
+static void test_clean_regular_only(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/pcopy-unit-manifest.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	pid_t dead = dead_pid();
+	char p[4096], d[4200], l[4200];
+	snprintf(p, sizeof(p), "%s/m.txt", dir);
+	snprintf(d, sizeof(d), "%s.pcopy-tmp.%ld", p, (long)dead);
+	assert_int_equal(mkdir(d, 0755), 0);
+	pid_t dead2 = dead_pid();
+	snprintf(l, sizeof(l), "%s.pcopy-tmp.%ld", p, (long)dead2);
+	assert_int_equal(symlink("m.txt", l), 0);
+	manifest_tmp_clean(p);
+	struct stat st;
+	assert_int_equal(lstat(d, &st), 0);
+	assert_int_equal(lstat(l, &st), 0);
+	remove_dir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -168,6 +355,10 @@ int main(void)
 	    cmocka_unit_test(test_escaped_names),
 	    cmocka_unit_test(test_parse),
 	    cmocka_unit_test(test_save_and_clean),
+	    cmocka_unit_test(test_save_renames_over),
+	    cmocka_unit_test(test_save_uses_its_temporary),
+	    cmocka_unit_test(test_failed_save_keeps_old),
+	    cmocka_unit_test(test_clean_regular_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,18 +1,121 @@
-/* Unit tests for lib/fs/meta.c: the mode rule (which permission bits a copy is created with
- * and ends with) and the sparse test. */
+/*
+ * Unit tests for lib/fs/meta.c: the mode rule (which permission bits a copy is created with
+ * and ends with), the sparse test, and the order meta_apply sets metadata in (owner, then
+ * xattrs with capabilities and ACLs among them, then mode, then times) and what that order
+ * keeps.
+ *
+ * The calls that set metadata are wrapped at link time (-Wl,--wrap, see Makefile.am): while
+ * `recording` is on, each call is noted as a step and succeeds without touching the file, so
+ * the order shows whatever the user running the test may do. Otherwise the wrappers pass the
+ * call through, and the real-file tests check what the order is for: the set-user-ID bit and
+ * a file capability survive an owner change (root only), and the times are the source's after
+ * everything else was set.
+ */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef HAVE_SYS_XATTR_H
+#include <sys/xattr.h>
+#endif
 
 #include <cmocka.h>
 
 #include "fs/meta.h"
+
+enum step { STEP_OWNER = 1, STEP_XATTR, STEP_MODE, STEP_TIMES };
+
+static int recording;       /* 1: note each setting call and fake its success */
+static enum step steps[64]; /* the calls noted, in order */
+static size_t nsteps;
+
+static int note(enum step s)
+{
+	if (nsteps < sizeof(steps) / sizeof(steps[0]))
+		steps[nsteps++] = s;
+	return 0;
+}
+
+/* The wrapped calls (-Wl,--wrap=NAME makes meta.c's NAME calls these). */
+int __real_fchown(int fd, uid_t uid, gid_t gid);
+int __real_fchownat(int dir, const char *name, uid_t uid, gid_t gid, int flags);
+int __real_fchmod(int fd, mode_t mode);
+int __real_fchmodat(int dir, const char *name, mode_t mode, int flags);
+int __real_futimens(int fd, const struct timespec ts[2]);
+int __real_utimensat(int dir, const char *name, const struct timespec ts[2], int flags);
+int __real_fsetxattr(int fd, const char *name, const void *val, size_t size, int flags);
+int __real_lsetxattr(const char *path, const char *name, const void *val, size_t size, int flags);
+int __real_fremovexattr(int fd, const char *name);
+int __real_lremovexattr(const char *path, const char *name);
+int __wrap_fchown(int fd, uid_t uid, gid_t gid);
+int __wrap_fchownat(int dir, const char *name, uid_t uid, gid_t gid, int flags);
+int __wrap_fchmod(int fd, mode_t mode);
+int __wrap_fchmodat(int dir, const char *name, mode_t mode, int flags);
+int __wrap_futimens(int fd, const struct timespec ts[2]);
+int __wrap_utimensat(int dir, const char *name, const struct timespec ts[2], int flags);
+int __wrap_fsetxattr(int fd, const char *name, const void *val, size_t size, int flags);
+int __wrap_lsetxattr(const char *path, const char *name, const void *val, size_t size, int flags);
+int __wrap_fremovexattr(int fd, const char *name);
+int __wrap_lremovexattr(const char *path, const char *name);
+
+int __wrap_fchown(int fd, uid_t uid, gid_t gid)
+{
+	return recording ? note(STEP_OWNER) : __real_fchown(fd, uid, gid);
+}
+
+int __wrap_fchownat(int dir, const char *name, uid_t uid, gid_t gid, int flags)
+{
+	return recording ? note(STEP_OWNER) : __real_fchownat(dir, name, uid, gid, flags);
+}
+
+int __wrap_fchmod(int fd, mode_t mode)
+{
+	return recording ? note(STEP_MODE) : __real_fchmod(fd, mode);
+}
+
+int __wrap_fchmodat(int dir, const char *name, mode_t mode, int flags)
+{
+	return recording ? note(STEP_MODE) : __real_fchmodat(dir, name, mode, flags);
+}
+
+int __wrap_futimens(int fd, const struct timespec ts[2])
+{
+	return recording ? note(STEP_TIMES) : __real_futimens(fd, ts);
+}
+
+int __wrap_utimensat(int dir, const char *name, const struct timespec ts[2], int flags)
+{
+	return recording ? note(STEP_TIMES) : __real_utimensat(dir, name, ts, flags);
+}
+
+int __wrap_fsetxattr(int fd, const char *name, const void *val, size_t size, int flags)
+{
+	return recording ? note(STEP_XATTR) : __real_fsetxattr(fd, name, val, size, flags);
+}
+
+int __wrap_lsetxattr(const char *path, const char *name, const void *val, size_t size, int flags)
+{
+	return recording ? note(STEP_XATTR) : __real_lsetxattr(path, name, val, size, flags);
+}
+
+int __wrap_fremovexattr(int fd, const char *name)
+{
+	return recording ? note(STEP_XATTR) : __real_fremovexattr(fd, name);
+}
+
+int __wrap_lremovexattr(const char *path, const char *name)
+{
+	return recording ? note(STEP_XATTR) : __real_lremovexattr(path, name);
+}
 
 static struct stat file(mode_t mode, uid_t uid, gid_t gid)
 {
@@ -64,11 +167,287 @@ static void test_sparse(void **state)
 	assert_false(meta_sparse(&st));
 }
 
+static char scratch[] = "/tmp/test_meta.XXXXXX";
+static int dirfd_ = -1;
+
+static int setup(void **state)
+{
+	(void)state;
+	if (mkdtemp(scratch) == NULL)
+		return -1;
+	dirfd_ = open(scratch, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return dirfd_ >= 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[600];
+	close(dirfd_);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", scratch);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Create NAME in the scratch directory (mode 0644, "data"), open for reading and writing. */
+static int make_file(const char *name)
+{
+	unlinkat(dirfd_, name, 0);
+	int fd = openat(dirfd_, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "data", 4), 4);
+	assert_int_equal(fchmod(fd, 0644), 0); /* whatever the umask */
+	return fd;
+}
+
+/* Give FD the xattr user.pcopy-test. Returns 0, or -1 when the file system has none. */
+static int give_user_xattr(int fd)
+{
+#ifdef HAVE_FSETXATTR
+	return fsetxattr(fd, "user.pcopy-test", "v", 1, 0);
+#else
+	(void)fd;
+	errno = ENOTSUP;
+	return -1;
+#endif
+}
+
+/* The source's lstat data for meta_apply: another owner, set-user-ID, old times. */
+static struct stat source_stat(int fd)
+{
+	struct stat st;
+	assert_int_equal(fstat(fd, &st), 0);
+	st.st_uid += 1000;
+	st.st_gid += 1000;
+	st.st_mode = S_IFREG | 04755;
+	st.st_atim = (struct timespec){1000000000, 123456789};
+	st.st_mtim = (struct timespec){1000000001, 987654321};
+	return st;
+}
+
+/* Run meta_apply with the setting calls recorded instead of made. */
+static int apply_recorded(struct meta_ctx *m, const struct meta_node *src,
+                          const struct meta_node *dst, const struct stat *st, unsigned flags)
+{
+	nsteps = 0;
+	recording = 1;
+	int rc = meta_apply(m, src, dst, st, flags);
+	recording = 0;
+	return rc;
+}
+
+/* The steps noted are owner (when WITH_OWNER), at least one xattr, mode (when WITH_MODE),
+ * times: in that order, times once and last. */
+static void check_order(int with_owner, int with_mode)
+{
+	size_t i = 0;
+	if (with_owner) {
+		assert_true(nsteps > i);
+		assert_int_equal(steps[i], STEP_OWNER);
+		i++;
+	}
+	assert_true(nsteps > i);
+	assert_int_equal(steps[i], STEP_XATTR);
+	while (i < nsteps && steps[i] == STEP_XATTR)
+		i++;
+	if (with_mode) {
+		assert_true(nsteps > i);
+		assert_int_equal(steps[i], STEP_MODE);
+		i++;
+	}
+	assert_int_equal(nsteps, i + 1);
+	assert_int_equal(steps[i], STEP_TIMES);
+}
+
+/* Through descriptors: owner, xattrs, mode, times. */
+static void test_order_fd(void **state)
+{
+	(void)state;
+	int s = make_file("src"), d = make_file("dst");
+	if (give_user_xattr(s) != 0) {
+		close(s);
+		close(d);
+		skip(); /* no user xattrs here: nothing to put between owner and mode */
+	}
+	struct stat st = source_stat(s);
+	struct meta_ctx m;
+	meta_ctx_init(&m, 1);
+	struct meta_node src = {s, dirfd_, "src"}, dst = {d, dirfd_, "dst"};
+	assert_int_equal(apply_recorded(&m, &src, &dst, &st, 0), 0);
+	check_order(1, 1);
+	close(s);
+	close(d);
+}
+
+/* Through names (symbolic links and files not opened): the same order. */
+static void test_order_name(void **state)
+{
+	(void)state;
+	int s = make_file("src"), d = make_file("dst");
+	if (give_user_xattr(s) != 0) {
+		close(s);
+		close(d);
+		skip();
+	}
+	struct stat st = source_stat(s);
+	close(s);
+	close(d);
+	struct meta_ctx m;
+	meta_ctx_init(&m, 1);
+	struct meta_node src = {-1, dirfd_, "src"}, dst = {-1, dirfd_, "dst"};
+	assert_int_equal(apply_recorded(&m, &src, &dst, &st, 0), 0);
+	check_order(1, 1);
+	/* The same with the working directory as the way to names (meta_ctx_home). */
+	assert_int_equal(meta_ctx_home(&m), 0);
+	assert_int_equal(apply_recorded(&m, &src, &dst, &st, 0), 0);
+	check_order(1, 1);
+	meta_ctx_free(&m);
+}
+
+/* A new copy that has the owner and the plain mode already: only what is missing is set,
+ * still in order; a set-id bit is set again after the xattrs; a link gets no mode. */
+static void test_order_flags(void **state)
+{
+	(void)state;
+	int s = make_file("src"), d = make_file("dst");
+	if (give_user_xattr(s) != 0) {
+		close(s);
+		close(d);
+		skip();
+	}
+	struct stat st = source_stat(s);
+	struct meta_ctx m;
+	meta_ctx_init(&m, 1);
+	struct meta_node src = {s, dirfd_, "src"}, dst = {d, dirfd_, "dst"};
+	assert_int_equal(apply_recorded(&m, &src, &dst, &st, META_OWNED | META_MODE_SET), 0);
+	check_order(0, 1); /* 04755: the set-user-ID bit comes after the xattrs */
+	st.st_mode = S_IFREG | 0755;
+	assert_int_equal(apply_recorded(&m, &src, &dst, &st, META_OWNED | META_MODE_SET), 0);
+	check_order(0, 0);
+	struct meta_node byname = {-1, dirfd_, "dst"};
+	assert_int_equal(apply_recorded(&m, &src, &byname, &st, META_LINK), 0);
+	check_order(1, 0);
+	close(s);
+	close(d);
+}
+
+/* Without xattrs to copy the order is owner, mode, times; with keep_owner off, no owner. */
+static void test_order_plain(void **state)
+{
+	(void)state;
+	int d = make_file("dst");
+	struct stat st = source_stat(d);
+	struct meta_ctx m;
+	meta_ctx_init(&m, 1);
+	struct meta_node dst = {d, dirfd_, "dst"};
+	assert_int_equal(apply_recorded(&m, NULL, &dst, &st, 0), 0);
+	assert_int_equal(nsteps, 3);
+	assert_int_equal(steps[0], STEP_OWNER);
+	assert_int_equal(steps[1], STEP_MODE);
+	assert_int_equal(steps[2], STEP_TIMES);
+	meta_ctx_init(&m, 0);
+	assert_int_equal(apply_recorded(&m, NULL, &dst, &st, 0), 0);
+	assert_int_equal(nsteps, 2);
+	assert_int_equal(steps[0], STEP_MODE);
+	assert_int_equal(steps[1], STEP_TIMES);
+	close(d);
+}
+
+/* Real files: the set-user-ID and set-group-ID bits survive the owner change (chown clears
+ * them, so the mode must come after it). Root only. */
+static void test_setid_survives_owner(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	int d = make_file("dst");
+	struct stat st = source_stat(d);
+	st.st_mode = S_IFREG | 06755;
+	struct meta_ctx m;
+	meta_ctx_init(&m, 1);
+	struct meta_node dst = {d, dirfd_, "dst"};
+	assert_int_equal(meta_apply(&m, NULL, &dst, &st, 0), 0);
+	struct stat got;
+	assert_int_equal(fstat(d, &got), 0);
+	assert_int_equal(got.st_uid, st.st_uid);
+	assert_int_equal(got.st_gid, st.st_gid);
+	assert_int_equal(got.st_mode & 07777, 06755);
+	close(d);
+}
+
+/* Real files: a file capability survives the owner change (chown removes security.capability,
+ * so the xattrs must come after it). Root only, where the file system keeps capabilities. */
+static void test_capability_survives_owner(void **state)
+{
+	(void)state;
+#ifdef HAVE_FSETXATTR
+	if (geteuid() != 0)
+		skip();
+	int s = make_file("src"), d = make_file("dst");
+	/* struct vfs_cap_data, revision 2: cap_net_raw (13) permitted and effective. */
+	uint32_t cap[5] = {0x02000000u | 1u, 1u << 13, 0, 0, 0};
+	if (fsetxattr(s, "security.capability", cap, sizeof(cap), 0) != 0) {
+		close(s);
+		close(d);
+		skip();
+	}
+	struct stat st = source_stat(s);
+	st.st_mode = S_IFREG | 0755;
+	struct meta_ctx m;
+	meta_ctx_init(&m, 1);
+	struct meta_node src = {s, dirfd_, "src"}, dst = {d, dirfd_, "dst"};
+	assert_int_equal(meta_apply(&m, &src, &dst, &st, 0), 0);
+	uint32_t got[5] = {0};
+	assert_int_equal(fgetxattr(d, "security.capability", got, sizeof(got)), sizeof(cap));
+	assert_memory_equal(got, cap, sizeof(cap));
+	struct stat now;
+	assert_int_equal(fstat(d, &now), 0);
+	assert_int_equal(now.st_uid, st.st_uid);
+	close(s);
+	close(d);
+#else
+	(void)state;
+	skip();
+#endif
+}
+
+/* Real files: after xattrs and mode were set, the times are still the source's, to the
+ * nanosecond, for a file and for a name reached through its directory. */
+static void test_times_last(void **state)
+{
+	(void)state;
+	int s = make_file("src"), d = make_file("dst");
+	(void)give_user_xattr(s); /* if it can: one more thing set before the times */
+	struct stat st = source_stat(s);
+	struct meta_ctx m;
+	meta_ctx_init(&m, 0);
+	for (int byname = 0; byname < 2; byname++) {
+		struct meta_node src = {s, dirfd_, "src"};
+		struct meta_node dst = {byname ? -1 : d, dirfd_, "dst"};
+		assert_int_equal(meta_apply(&m, &src, &dst, &st, 0), 0);
+		struct stat got;
+		assert_int_equal(fstat(d, &got), 0);
+		assert_int_equal(got.st_mtim.tv_sec, st.st_mtim.tv_sec);
+		assert_int_equal(got.st_mtim.tv_nsec, st.st_mtim.tv_nsec);
+		assert_int_equal(got.st_atim.tv_sec, st.st_atim.tv_sec);
+		assert_int_equal(got.st_atim.tv_nsec, st.st_atim.tv_nsec);
+		assert_int_equal(got.st_mode & 07777, meta_mode(&m, &st, 0));
+	}
+	close(s);
+	close(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_mode_rule),
 	    cmocka_unit_test(test_sparse),
+	    cmocka_unit_test(test_order_fd),
+	    cmocka_unit_test(test_order_name),
+	    cmocka_unit_test(test_order_flags),
+	    cmocka_unit_test(test_order_plain),
+	    cmocka_unit_test(test_setid_survives_owner),
+	    cmocka_unit_test(test_capability_survives_owner),
+	    cmocka_unit_test(test_times_last),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

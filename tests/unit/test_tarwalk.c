@@ -79,17 +79,21 @@ struct walked {
 	int failed;
 };
 
-static void walk(const char *source, const char *const *excludes, size_t nexcludes,
-                 struct walked *w)
+static void walk_sources(const char *const *rel, size_t nsources, const char *const *excludes,
+                         size_t nexcludes, struct walked *w)
 {
 	struct select_rules rules;
 	select_init(&rules);
 	for (size_t i = 0; i < nexcludes; i++)
 		assert_int_equal(select_add(&rules, excludes[i], SELECT_AS_EXCLUDE), 0);
 	static volatile sig_atomic_t interrupted;
-	char src[512];
-	snprintf(src, sizeof(src), "%s/%s", scratch, source);
-	char *sources[] = {src};
+	char src[4][512];
+	char *sources[4];
+	assert_true(nsources <= 4);
+	for (size_t i = 0; i < nsources; i++) {
+		snprintf(src[i], sizeof(src[i]), "%s/%s", scratch, rel[i]);
+		sources[i] = src[i];
+	}
 	struct tarout_opts o;
 	memset(&o, 0, sizeof(o));
 	o.select = &rules;
@@ -102,7 +106,7 @@ static void walk(const char *source, const char *const *excludes, size_t nexclud
 	t.o = &o;
 	t.h = &h;
 	t.sources = sources;
-	t.nsources = 1;
+	t.nsources = nsources;
 	t.err = err;
 	t.errlen = sizeof(err);
 	t.slots = calloc(TARJOB_WINDOW, sizeof(*t.slots));
@@ -134,6 +138,12 @@ static void walk(const char *source, const char *const *excludes, size_t nexclud
 	free(t.links);
 	inotab_free(&t.inodes);
 	select_free(&rules);
+}
+
+static void walk(const char *source, const char *const *excludes, size_t nexcludes,
+                 struct walked *w)
+{
+	walk_sources(&source, 1, excludes, nexcludes, w);
 }
 
 static void walked_free(struct walked *w)
@@ -214,6 +224,27 @@ static void test_dotdot_source(void **state)
 	walked_free(&w);
 }
 
+/* Several sources: each whole, in the order given (not sorted); names compare as unsigned
+ * bytes, so a UTF-8 name comes after every ASCII one. */
+static void test_order_sources(void **state)
+{
+	(void)state;
+	make_dir("s2");
+	make_file("s2/\xc3\xa9");
+	make_file("s2/z");
+	make_file("s2/Z");
+	make_file("s2/~");
+	static const char *const sources[] = {"src/a/y", "s2", "src/b"};
+	static const char *const want[] = {
+	    "y", "y/x", "s2", "s2/Z", "s2/z", "s2/~", "s2/\xc3\xa9", "b",
+	};
+	struct walked w;
+	walk_sources(sources, 3, NULL, 0, &w);
+	check_order(&w, want, sizeof(want) / sizeof(want[0]));
+	assert_int_equal(w.failed, 0);
+	walked_free(&w);
+}
+
 static void test_compression_for(void **state)
 {
 	(void)state;
@@ -243,9 +274,13 @@ static void test_compression_valid(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_order),           cmocka_unit_test(test_hard_links),
-	    cmocka_unit_test(test_excluded),        cmocka_unit_test(test_dotdot_source),
-	    cmocka_unit_test(test_compression_for), cmocka_unit_test(test_compression_valid),
+	    cmocka_unit_test(test_order),
+	    cmocka_unit_test(test_hard_links),
+	    cmocka_unit_test(test_excluded),
+	    cmocka_unit_test(test_dotdot_source),
+	    cmocka_unit_test(test_order_sources),
+	    cmocka_unit_test(test_compression_for),
+	    cmocka_unit_test(test_compression_valid),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
