@@ -152,6 +152,11 @@ static void pool_collect(struct pool *p)
 	}
 }
 
+void pool_hold(struct pool *p)
+{
+	p->stopping = 1;
+}
+
 int pool_stop(struct pool *p, int grace_ms)
 {
 	int rc = 0;

@@ -44,7 +44,7 @@ struct pool {
 	pool_worker_fn worker;   /* body of each worker process */
 	void *arg;               /* passed to WORKER */
 	pid_t parent;            /* pid of the process that started the pool */
-	int stopping;            /* parent only: set by pool_stop, no more replacements */
+	int stopping;            /* parent only: pool_hold/pool_stop, no more replacements */
 };
 
 /*
@@ -77,6 +77,9 @@ int pool_alive(const struct pool *p);
 
 /* Send SIG to every worker. */
 void pool_signal(struct pool *p, int sig);
+
+/* Lost workers are no longer replaced from now on (an interrupted run winding down). */
+void pool_hold(struct pool *p);
 
 /*
  * Close the task queue, wait up to GRACE_MS for the workers to finish what they hold and

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Counters of a run, kept by the parent (run.c) and read by the caller. */
+/* Counters of a run, kept by the parent (lib/run, lib/tar) and read by the caller. */
 struct stats {
 	uint64_t files;        /* non-directory entries found so far */
 	uint64_t dirs;         /* directories found so far */

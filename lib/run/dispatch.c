@@ -19,6 +19,7 @@
 #include "fs/inotab.h"
 #include "fs/tree.h"
 #include "report/manifest.h"
+#include "report/progress.h"
 #include "run/internal.h"
 
 void run_tick(struct run *r)
@@ -233,7 +234,7 @@ int run_dispatch(struct run *r)
 /* Interrupted: the workers abandon their files (removing their temporary files). */
 void run_abandon(struct run *r)
 {
-	r->pool.stopping = 1;
+	pool_hold(&r->pool);
 	pool_signal(&r->pool, SIGTERM);
 	struct copy_done d;
 	double deadline = clock_now() + 10;

@@ -21,7 +21,7 @@
 #include "copy/copy.h"
 #include "copy/worker.h"
 #include "proc/pool.h"
-#include "report/progress.h"
+#include "report/stats.h"
 #include "fs/scan.h"
 #include "common/shm.h"
 #include "select/select.h"

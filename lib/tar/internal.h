@@ -190,7 +190,7 @@ struct untar {
 	size_t ndeep, deep_cap;
 	int damaged;    /* the current member had a warning (reported) */
 	int counted;    /* the current member is counted as failed already */
-	char msg[1024]; /* libarchive's last message, cleaned (why_msg) */
+	char msg[1024]; /* libarchive's last message, cleaned (untar_why_msg) */
 	struct stats stats;
 	double start, last_tick;
 	int failed;

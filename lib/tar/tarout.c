@@ -394,7 +394,7 @@ static int write_archive(const struct tarout_opts *o, char **sources, size_t nso
 	int status;
 	if (*o->interrupted) {
 		status = PCOPY_EXIT_SIGNALLED + *o->interrupted;
-		/* Close (not archive_write_fail, after which libarchive frees no filter state);
+		/* Close (not archive_write_fail(), after which libarchive frees no filter state);
 		 * the temporary archive is removed below. */
 		if (t.a != NULL)
 			(void)archive_write_close(t.a);

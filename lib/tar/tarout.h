@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "common/hash.h"
-#include "report/progress.h"
+#include "report/stats.h"
 #include "select/select.h"
 
 struct tarout_hooks {

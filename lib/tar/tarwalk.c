@@ -40,7 +40,7 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The member name of SOURCE itself: its base name, "." for ".." (see open_roots). */
+/* The member name of SOURCE itself: its base name, "." for ".." (see tarwalk_open_roots). */
 static char *member_base(const char *source)
 {
 	char *base = path_base(source);

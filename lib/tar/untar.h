@@ -34,7 +34,7 @@
 #include <stdint.h>
 
 #include "common/hash.h"
-#include "report/progress.h"
+#include "report/stats.h"
 
 /* The largest member extracted: 256 TiB (its holes alone take XXH3 about 20 minutes). */
 #define UNTAR_MAX_SIZE ((int64_t)1 << 48)
