@@ -18,13 +18,14 @@ enum {
 	OPT_DELETE,
 	OPT_DELETE_EXCLUDED,
 	OPT_EXCLUDE,
+	OPT_EXISTING,
 	OPT_EXCLUDE_FROM,
 	OPT_EXTRACT,
 	OPT_FILTER,
 	OPT_FORCE,
 	OPT_FSYNC,
-	OPT_HELP,
 	OPT_INCLUDE,
+	OPT_IGNORE_EXISTING,
 	OPT_INCLUDE_FROM,
 	OPT_JSON,
 	OPT_MANIFEST,
@@ -32,6 +33,7 @@ enum {
 	OPT_MIN_SIZE,
 	OPT_NO_VERIFY,
 	OPT_PROGRESS,
+	OPT_SIZE_ONLY,
 	OPT_STATS,
 	OPT_TAR,
 	OPT_VERIFY_MANIFEST,
@@ -39,7 +41,9 @@ enum {
 };
 
 /* ':' first: a missing argument is told apart from an unknown option. */
-static const char shortopts[] = ":cj:nqvx";
+/* -a and rsync's -rlptgoDHAX: what pcopy always does, accepted from habit (HABIT). */
+static const char shortopts[] = ":ADHPXacghj:lnopqrtuvx";
+static const char habit_opts[] = "ADHXagloprt";
 
 /* Sorted by long name. */
 static const struct option longopts[] = {
@@ -51,11 +55,13 @@ static const struct option longopts[] = {
     {"dry-run", no_argument, NULL, 'n'},
     {"exclude", required_argument, NULL, OPT_EXCLUDE},
     {"exclude-from", required_argument, NULL, OPT_EXCLUDE_FROM},
+    {"existing", no_argument, NULL, OPT_EXISTING},
     {"extract", no_argument, NULL, OPT_EXTRACT},
     {"filter", required_argument, NULL, OPT_FILTER},
     {"force", no_argument, NULL, OPT_FORCE},
     {"fsync", no_argument, NULL, OPT_FSYNC},
-    {"help", no_argument, NULL, OPT_HELP},
+    {"help", no_argument, NULL, 'h'},
+    {"ignore-existing", no_argument, NULL, OPT_IGNORE_EXISTING},
     {"include", required_argument, NULL, OPT_INCLUDE},
     {"include-from", required_argument, NULL, OPT_INCLUDE_FROM},
     {"jobs", required_argument, NULL, 'j'},
@@ -67,8 +73,10 @@ static const struct option longopts[] = {
     {"one-file-system", no_argument, NULL, 'x'},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"quiet", no_argument, NULL, 'q'},
+    {"size-only", no_argument, NULL, OPT_SIZE_ONLY},
     {"stats", no_argument, NULL, OPT_STATS},
     {"tar", required_argument, NULL, OPT_TAR},
+    {"update", no_argument, NULL, 'u'},
     {"verbose", no_argument, NULL, 'v'},
     {"verify-manifest", required_argument, NULL, OPT_VERIFY_MANIFEST},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -107,6 +115,10 @@ const char cli_help_text[] =
     "      --max-size SIZE    skip files larger than SIZE (K M G suffixes, as rsync)\n"
     "      --min-size SIZE    skip files smaller than SIZE\n"
     "      --force            copy every file, even those that look up to date\n"
+    "  -u, --update           keep files that are newer in DEST (mtime)\n"
+    "      --ignore-existing  leave every file DEST already has as it is\n"
+    "      --existing         create nothing new in DEST: only update what it has\n"
+    "      --size-only        same size means up to date, whatever the mtime\n"
     "      --fsync            sync each file to disk before renaming it into place, and\n"
     "                         each directory once its contents are in place\n"
     "  -j, --jobs N           use N worker processes (default: online CPUs; with --tar,\n"
@@ -119,7 +131,9 @@ const char cli_help_text[] =
     "  -q, --quiet            no progress line\n"
     "      --stats            print a summary at the end\n"
     "  -v, --verbose          list each file copied\n"
-    "      --help             show this help\n"
+    "  -P                     --progress (pcopy never keeps partial files)\n"
+    "  -a, -rlptgoDHAX        rsync's: accepted, as pcopy always does what they ask\n"
+    "  -h, --help             show this help\n"
     "      --version          show the version\n"
     "\n"
     "Exit status: 0 done, 1 some files failed, 2 usage or fatal error, 130/143 interrupted.\n";
@@ -202,6 +216,11 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 	case 'q': cli->quiet = 1; break;
 	case 'v': cli->verbose = 1; break;
 	case 'x': o->one_fs = 1; break;
+	case 'u': o->copy.update = 1; break;
+	case 'P': cli->force_progress = 1; break;
+	case OPT_EXISTING: o->copy.existing = 1; break;
+	case OPT_IGNORE_EXISTING: o->copy.ignore_existing = 1; break;
+	case OPT_SIZE_ONLY: o->copy.size_only = 1; break;
 	case OPT_DELETE: o->delete_extra = 1; break;
 	case OPT_DELETE_EXCLUDED: o->delete_extra = o->delete_excluded = 1; break;
 	case OPT_EXCLUDE:
@@ -234,9 +253,13 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 			return usage(cli, "--verify-manifest needs a file name", "");
 		cli->verify_manifest = optarg;
 		break;
-	case OPT_HELP: return cli->action = CLI_HELP;
+	case 'h': return cli->action = CLI_HELP;
 	case OPT_VERSION: return cli->action = CLI_VERSION;
-	default: cli_rejected_option(&cli->why, c, argv, shortopts); return cli->action = CLI_USAGE;
+	default:
+		if (c > 0 && c < 256 && strchr(habit_opts, c) != NULL)
+			break; /* -a, -r, -l ...: what pcopy does anyway */
+		cli_rejected_option(&cli->why, c, argv, shortopts);
+		return cli->action = CLI_USAGE;
 	}
 	return CLI_RUN;
 }

@@ -370,8 +370,8 @@ static int up_to_date(struct copy_ctx *c, int src, const struct stat *sst,
 			return 0;
 		d->hash = hs;
 		d->hashed = 1;
-	} else if (dst_st->st_mtim.tv_sec != sst->st_mtim.tv_sec ||
-	           dst_st->st_mtim.tv_nsec != sst->st_mtim.tv_nsec) {
+	} else if (!c->opts->size_only && (dst_st->st_mtim.tv_sec != sst->st_mtim.tv_sec ||
+	                                   dst_st->st_mtim.tv_nsec != sst->st_mtim.tv_nsec)) {
 		return 0;
 	}
 	d->status = COPY_SKIPPED;
@@ -382,7 +382,7 @@ static int up_to_date(struct copy_ctx *c, int src, const struct stat *sst,
 	    c->opts->dry_run
 	        ? -1
 	        : openat(r->dst_fd, dst, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	fix_metadata(c, src, fd, sst, dst_st, c->opts->checksum, 0, d);
+	fix_metadata(c, src, fd, sst, dst_st, c->opts->checksum || c->opts->size_only, 0, d);
 	if (fd >= 0)
 		close(fd);
 	return 1;
@@ -405,6 +405,41 @@ static struct stat task_stat(const struct copy_task *t)
 	return st;
 }
 
+/*
+ * -u, --ignore-existing, --existing: 1 when the destination's entry is to be left as it is,
+ * whatever the source has: it is ABSENT (the name is free), or has lstat data DST (NULL: it
+ * could not be read). SRC: the source's; REGULAR: it is a regular file (-u is for those).
+ */
+static int left_alone(const struct copy_opts *o, uint32_t flags, int absent, const struct stat *dst,
+                      const struct stat *src, int regular)
+{
+	if (flags & TASK_MADE_WAY)
+		return 0; /* a directory held the name: it was existing, and is gone */
+	if (absent)
+		return o->existing;
+	if (o->ignore_existing)
+		return 1;
+	/* Newer in whole seconds, as rsync -u compares them. */
+	return o->update && regular && dst != NULL && S_ISREG(dst->st_mode) &&
+	       dst->st_mtim.tv_sec > src->st_mtim.tv_sec;
+}
+
+/* Whether an existing destination must be looked at even with --force. */
+static int policy_looks(const struct copy_opts *o)
+{
+	return o->update || o->ignore_existing || o->existing;
+}
+
+/* A task left alone by left_alone(): skipped, with the hash of what DEST holds if wanted. */
+static void leave_alone(struct copy_ctx *c, const struct copy_task *t, int absent,
+                        const struct stat *dst_st, struct copy_done *d)
+{
+	d->status = COPY_SKIPPED;
+	d->bytes = absent ? 0 : t->size;
+	if (!absent && dst_st != NULL && S_ISREG(dst_st->st_mode))
+		hash_skipped(c, dst_st, d);
+}
+
 static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
 {
 	const struct copy_place *r = &c->at;
@@ -412,15 +447,22 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 	const char *dst = r->dst;
 	struct stat dst_st;
 	int have_dst = 0, absent = (t->flags & TASK_FRESH) != 0;
-	if (!c->opts->force && !absent) {
+	if ((!c->opts->force || policy_looks(c->opts)) && !absent) {
 		have_dst = fstatat(r->dst_fd, dst, &dst_st, AT_SYMLINK_NOFOLLOW) == 0;
 		absent = !have_dst && errno == ENOENT;
-		/* A link the source broke: a fresh copy under a temporary name, renamed over
-		 * this name only, parts it from the other names (see TASK_ALONE). */
-		if (have_dst && (t->flags & TASK_ALONE) && S_ISREG(dst_st.st_mode) &&
-		    dst_st.st_nlink > 1)
-			have_dst = 0;
 	}
+	if (policy_looks(c->opts)) {
+		struct stat scanned = task_stat(t);
+		if (left_alone(c->opts, t->flags, absent, have_dst ? &dst_st : NULL, &scanned, 1)) {
+			leave_alone(c, t, absent, have_dst ? &dst_st : NULL, d);
+			return;
+		}
+	}
+	/* A link the source broke: a fresh copy under a temporary name, renamed over this name
+	 * only, parts it from the other names (see TASK_ALONE). */
+	if (c->opts->force ||
+	    (have_dst && (t->flags & TASK_ALONE) && S_ISREG(dst_st.st_mode) && dst_st.st_nlink > 1))
+		have_dst = 0;
 	/* The cheap case first: same size, mtime and metadata as scanned, no hash wanted. */
 	if (have_dst && !c->opts->checksum && !c->opts->need_hash) {
 		struct stat scanned = task_stat(t);
@@ -473,6 +515,22 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 	close(src);
 }
 
+/* left_alone() for a symbolic link or special file T (SST: its source), which is then
+ * skipped (D filled). Returns 1 when it is. */
+static int other_left_alone(struct copy_ctx *c, const struct copy_task *t, const struct stat *sst,
+                            struct copy_done *d)
+{
+	if (!policy_looks(c->opts))
+		return 0;
+	struct stat st;
+	int have = fstatat(c->at.dst_fd, c->at.dst, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	int absent = (t->flags & TASK_FRESH) || (!have && errno == ENOENT);
+	if (!left_alone(c->opts, t->flags, absent, have ? &st : NULL, sst, 0))
+		return 0;
+	d->status = COPY_SKIPPED;
+	return 1;
+}
+
 static void copy_symlink(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
 {
 	const struct copy_place *r = &c->at;
@@ -486,6 +544,8 @@ static void copy_symlink(struct copy_ctx *c, const struct copy_task *t, struct c
 	target[n] = '\0';
 	d->bytes = 0;
 	struct stat st, sst = task_stat(t);
+	if (other_left_alone(c, t, &sst, d))
+		return;
 	if (!c->opts->force && fstatat(r->dst_fd, dst, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISLNK(st.st_mode) && same_mtime(&st, t)) {
 		ssize_t m = readlinkat(r->dst_fd, dst, old, sizeof(old) - 1);
@@ -521,6 +581,8 @@ static void copy_special(struct copy_ctx *c, const struct copy_task *t, struct c
 	}
 	struct stat st, sst = task_stat(t);
 	sst.st_rdev = (dev_t)t->rdev;
+	if (other_left_alone(c, t, &sst, d))
+		return;
 	if (!c->opts->force && fstatat(r->dst_fd, dst, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    (st.st_mode & S_IFMT) == type && st.st_rdev == (dev_t)t->rdev && same_mtime(&st, t)) {
 		/* The same node: its owner, mode and xattrs may still differ. */

@@ -79,6 +79,9 @@ struct copy_task {
  * source broke a hard link since) is copied anew, never updated in place, which would change
  * the other names too. */
 #define TASK_ALONE 32u
+/* The parent removed a directory that held the destination name (make_way) and queued the
+ * task again: for --existing the name counts as taken. */
+#define TASK_MADE_WAY 64u
 
 /* The data a task stands for (its range for a part, else the whole file): what dispatch
  * balances the local pool and the MPI ranks by. */
@@ -178,6 +181,11 @@ struct copy_opts {
 	int fsync;      /* fsync each file before its rename, and re-read it from the storage */
 	int keep_owner; /* set uid/gid (root) */
 	int check;      /* --check: compare with the destination, change nothing */
+	/* What to do with what the destination already has (rsync's options of the same names):
+	 * UPDATE (-u) keeps a regular file whose destination twin is newer (mtime), IGNORE_EXISTING
+	 * leaves every existing non-directory alone, EXISTING creates nothing (files and
+	 * directories), SIZE_ONLY takes a regular file of the same size as up to date. */
+	int update, ignore_existing, existing, size_only;
 	/* Test hook, filled by cmd/ from PCOPY_TEST_SLOW_MS: each worker sleeps this many
 	 * milliseconds (modulo 1000) before each task, so tests can interrupt a run. */
 	long test_slow_ms;

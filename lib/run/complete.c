@@ -179,6 +179,7 @@ void run_complete(struct run *r, const struct copy_done *d, const char *why)
 				                           ? e->task.size
 				                           : r->stats.bytes_done;
 			entry_set_state(e, ENTRY_QUEUED);
+			e->task.flags |= TASK_MADE_WAY; /* the name was not free: --existing */
 			if (run_queue_first(r, e->task.id) == 0)
 				return;
 			err = ENOMEM;

@@ -267,6 +267,16 @@ static int check_dir(struct run *r, uint32_t root, const char *rel, const struct
 	return *existed;
 }
 
+int run_dir_policy(const struct copy_opts *o, int fd, const char *leaf)
+{
+	struct stat st;
+	if (!o->existing && !o->ignore_existing)
+		return 0;
+	if (fstatat(fd, leaf, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT && o->existing ? RUN_DIR_LEFT : 0;
+	return o->ignore_existing && !S_ISDIR(st.st_mode) ? RUN_DIR_LEFT : 0;
+}
+
 /* Record a directory and create it in the destination, unless a remote rank did (MADE: see
  * struct scan_item). Returns 1 to descend, 0 not to. */
 int run_add_dir(struct run *r, uint32_t root, uint64_t path, const struct stat *st, int made,
@@ -290,13 +300,21 @@ int run_add_dir(struct run *r, uint32_t root, uint64_t path, const struct stat *
 		*existed = made & 1;
 	} else {
 		int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
-		err = fd < 0 ? errno : tree_make_dir(fd, leaf, r->opts.copy.dry_run, existed);
+		err = fd < 0 ? errno : run_dir_policy(&r->opts.copy, fd, leaf);
+		if (err == 0)
+			err = tree_make_dir(fd, leaf, r->opts.copy.dry_run, existed);
 		/* A dry run makes no directories: below a missing one, everything is new. */
 		if (fd < 0 && r->opts.copy.dry_run &&
 		    (r->croots[root].dst_fd < 0 || err == ENOENT || err == EBADF)) {
 			err = 0;
 			*existed = 0;
 		}
+	}
+	if (err == RUN_DIR_LEFT) {
+		/* --existing, --ignore-existing: not made, not entered, not counted */
+		r->ndirs--;
+		r->stats.dirs--;
+		return 0;
 	}
 	if (err != 0) {
 		d->failed = 1;

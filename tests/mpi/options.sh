@@ -107,6 +107,15 @@ check "dir-merge: says it is not supported" \
 same_run "--one-file-system" -q --one-file-system src onefs
 check "--one-file-system: same file system, all copied" same_tree m/src m/onefs
 
+# What DEST already has (#15): the ranks decide like pcopy, directories among it.
+in_both 'mkdir -p pol/more && echo newer >pol/plain.txt && touch -d 2037-01-01 pol/plain.txt'
+same_run "-u --existing" -q -v -u --existing src pol
+check "-u --existing: the newer file kept, nothing new made" \
+	[ "$(cat m/pol/plain.txt)" = newer -a ! -e m/pol/sub -a -d m/pol/more -a ! -e m/pol/more/deep -a ! -e m/pol/empty ]
+same_run "--ignore-existing --size-only" -q -v --ignore-existing --size-only src pol
+check "--ignore-existing: the rest made, plain.txt kept" \
+	[ "$(cat m/pol/plain.txt)" = newer -a -d m/pol/sub -a -d m/pol/empty ]
+
 same_run "nonexistent source" nope dst2
 check "nonexistent source: exit 2" [ "$(cat m.rc)" = 2 ]
 same_run "directory into itself" src src/inside

@@ -106,6 +106,35 @@ static void test_options(void **state)
 	cli_free(&cli);
 }
 
+/* What to do with what DEST has (#15), and rsync's letters typed from habit. */
+static void test_policy(void **state)
+{
+	(void)state;
+	struct cli cli;
+	assert_int_equal(parse(&cli, "-u --existing --ignore-existing --size-only a b"), CLI_RUN);
+	const struct copy_opts *c = &cli.opts.copy;
+	assert_true(c->update && c->existing && c->ignore_existing && c->size_only);
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--update a b"), CLI_RUN);
+	assert_true(cli.opts.copy.update && !cli.opts.copy.existing);
+	cli_free(&cli);
+	/* -a and -rlptgoDHAX change nothing; -P is --progress; -c, -n, -x keep their meaning. */
+	struct cli plain;
+	assert_int_equal(parse(&plain, "a b"), CLI_RUN);
+	assert_int_equal(parse(&cli, "-a -rlptgoDHAX -avHAX a b"), CLI_RUN);
+	assert_memory_equal(&cli.opts.copy, &plain.opts.copy, sizeof(plain.opts.copy));
+	assert_true(cli.verbose && !cli.force_progress);
+	cli_free(&cli);
+	cli_free(&plain);
+	assert_int_equal(parse(&cli, "-aPcnx a b"), CLI_RUN);
+	assert_true(cli.force_progress && cli.opts.copy.checksum && cli.opts.copy.dry_run &&
+	            cli.opts.one_fs);
+	cli_free(&cli);
+	/* -h is not rsync's --human-readable but --help. */
+	assert_int_equal(parse(&cli, "-h a b"), CLI_HELP);
+	cli_free(&cli);
+}
+
 static void test_help_version(void **state)
 {
 	(void)state;
@@ -258,6 +287,7 @@ int main(void)
 	    cmocka_unit_test(test_help_version), cmocka_unit_test(test_usage_errors),
 	    cmocka_unit_test(test_parse_again),  cmocka_unit_test(test_long_argument),
 	    cmocka_unit_test(test_extract),      cmocka_unit_test(test_tar),
+	    cmocka_unit_test(test_policy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
