@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +16,8 @@
 /* Long-only options. */
 enum {
 	OPT_CHECK = 256,
+	OPT_CHMOD,
+	OPT_CHOWN,
 	OPT_COMPRESS,
 	OPT_DELETE,
 	OPT_DELETE_EXCLUDED,
@@ -31,7 +35,14 @@ enum {
 	OPT_MANIFEST,
 	OPT_MAX_SIZE,
 	OPT_MIN_SIZE,
+	OPT_NO_ACLS,
+	OPT_NO_GROUP,
+	OPT_NO_OWNER,
+	OPT_NO_PERMS,
+	OPT_NO_TIMES,
 	OPT_NO_VERIFY,
+	OPT_NO_XATTRS,
+	OPT_NUMERIC_IDS,
 	OPT_PROGRESS,
 	OPT_SIZE_ONLY,
 	OPT_STATS,
@@ -49,6 +60,8 @@ static const char habit_opts[] = "ADHXagloprt";
 static const struct option longopts[] = {
     {"check", no_argument, NULL, OPT_CHECK},
     {"checksum", no_argument, NULL, 'c'},
+    {"chmod", required_argument, NULL, OPT_CHMOD},
+    {"chown", required_argument, NULL, OPT_CHOWN},
     {"compress", required_argument, NULL, OPT_COMPRESS},
     {"delete", no_argument, NULL, OPT_DELETE},
     {"delete-excluded", no_argument, NULL, OPT_DELETE_EXCLUDED},
@@ -69,7 +82,14 @@ static const struct option longopts[] = {
     {"manifest", required_argument, NULL, OPT_MANIFEST},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {"min-size", required_argument, NULL, OPT_MIN_SIZE},
+    {"no-acls", no_argument, NULL, OPT_NO_ACLS},
+    {"no-group", no_argument, NULL, OPT_NO_GROUP},
+    {"no-owner", no_argument, NULL, OPT_NO_OWNER},
+    {"no-perms", no_argument, NULL, OPT_NO_PERMS},
+    {"no-times", no_argument, NULL, OPT_NO_TIMES},
     {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
+    {"no-xattrs", no_argument, NULL, OPT_NO_XATTRS},
+    {"numeric-ids", no_argument, NULL, OPT_NUMERIC_IDS},
     {"one-file-system", no_argument, NULL, 'x'},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"quiet", no_argument, NULL, 'q'},
@@ -131,6 +151,15 @@ const char cli_help_text[] =
     "  -q, --quiet            no progress line\n"
     "      --stats            print a summary at the end\n"
     "  -v, --verbose          list each file copied\n"
+    "      --no-perms         keep the modes DEST has; new files: SOURCE's less umask\n"
+    "      --no-owner         keep the owners DEST has; new files: pcopy's (as root)\n"
+    "      --no-group         keep the groups DEST has; new files: pcopy's\n"
+    "      --no-times         do not copy modification times\n"
+    "      --no-xattrs        do not copy extended attributes (other than ACLs)\n"
+    "      --no-acls          do not copy POSIX ACLs\n"
+    "      --numeric-ids      accepted: owners are always kept by number\n"
+    "      --chmod CHMOD      change modes on the way (rsync's: D755,F644, u+w, Dg+s)\n"
+    "      --chown USER:GROUP  copies owned by USER and GROUP (as root)\n"
     "  -P                     --progress (pcopy never keeps partial files)\n"
     "  -a, -rlptgoDHAX        rsync's: accepted, as pcopy always does what they ask\n"
     "  -h, --help             show this help\n"
@@ -199,6 +228,88 @@ static enum cli_action take_select(struct cli *cli, int c)
 	return rc == 0 ? CLI_RUN : usage(cli, select_error(s), "");
 }
 
+int cli_parse_chown(const char *s, struct meta_policy *p)
+{
+	const char *colon = strchr(s, ':');
+	size_t ulen = colon != NULL ? (size_t)(colon - s) : strlen(s);
+	char user[256];
+	if (ulen >= sizeof(user) || (ulen == 0 && (colon == NULL || colon[1] == '\0')))
+		return -1;
+	memcpy(user, s, ulen);
+	user[ulen] = '\0';
+	char *end;
+	unsigned chown = 0;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	if (ulen > 0) {
+		struct passwd *pw = getpwnam(user);
+		unsigned long v = strtoul(user, &end, 10);
+		if (pw != NULL)
+			uid = pw->pw_uid;
+		else if (*end == '\0' && user[0] >= '0' && user[0] <= '9' && v < (uid_t)-1)
+			uid = (uid_t)v;
+		else
+			return -1;
+		chown |= 1;
+	}
+	if (colon != NULL && colon[1] != '\0') {
+		struct group *gr = getgrnam(colon + 1);
+		unsigned long v = strtoul(colon + 1, &end, 10);
+		if (gr != NULL)
+			gid = gr->gr_gid;
+		else if (*end == '\0' && colon[1] >= '0' && colon[1] <= '9' && v < (gid_t)-1)
+			gid = (gid_t)v;
+		else
+			return -1;
+		chown |= 2;
+	}
+	p->chown = chown;
+	p->uid = uid;
+	p->gid = gid;
+	return 0;
+}
+
+/* --no-perms ..., --chmod, --chown: what copies take of their source's metadata. */
+static enum cli_action take_meta(struct cli *cli, int c)
+{
+	struct meta_policy *p = &cli->opts.copy.policy;
+	switch (c) {
+	case OPT_NO_ACLS: p->drop |= META_KEEP_ACLS; break;
+	case OPT_NO_GROUP: p->drop |= META_KEEP_GROUP; break;
+	case OPT_NO_OWNER: p->drop |= META_KEEP_OWNER; break;
+	case OPT_NO_PERMS: p->drop |= META_KEEP_PERMS; break;
+	case OPT_NO_TIMES: p->drop |= META_KEEP_TIMES; break;
+	case OPT_NO_XATTRS: p->drop |= META_KEEP_XATTRS; break;
+	case OPT_NUMERIC_IDS: break; /* owners are kept by number: see the man page */
+	case OPT_CHMOD:
+		if (meta_chmod_parse(p, optarg) != 0)
+			return usage(
+			    cli, errno == E2BIG ? "too many --chmod rules: " : "invalid --chmod: ",
+			    optarg);
+		break;
+	default:
+		if (cli_parse_chown(optarg, p) != 0)
+			return usage(cli, "--chown: no such user or group (USER:GROUP): ", optarg);
+		break;
+	}
+	return CLI_RUN;
+}
+
+/* The META_KEEP_* bits that rsync's letter C asks to keep. */
+static unsigned habit_keeps(int c)
+{
+	switch (c) {
+	case 'a': return META_KEEP_PERMS | META_KEEP_OWNER | META_KEEP_GROUP | META_KEEP_TIMES;
+	case 'p': return META_KEEP_PERMS;
+	case 'o': return META_KEEP_OWNER;
+	case 'g': return META_KEEP_GROUP;
+	case 't': return META_KEEP_TIMES;
+	case 'X': return META_KEEP_XATTRS;
+	case 'A': return META_KEEP_ACLS;
+	default: return 0;
+	}
+}
+
 /* Set one option from getopt_long's C and OPTARG; returns CLI_RUN or what stops parsing. */
 static enum cli_action take_option(struct cli *cli, int c, char **argv)
 {
@@ -230,6 +341,15 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 	case OPT_INCLUDE_FROM:
 	case OPT_MAX_SIZE:
 	case OPT_MIN_SIZE: return take_select(cli, c);
+	case OPT_CHMOD:
+	case OPT_CHOWN:
+	case OPT_NO_ACLS:
+	case OPT_NO_GROUP:
+	case OPT_NO_OWNER:
+	case OPT_NO_PERMS:
+	case OPT_NO_TIMES:
+	case OPT_NO_XATTRS:
+	case OPT_NUMERIC_IDS: return take_meta(cli, c);
 	case OPT_FORCE: o->copy.force = 1; break;
 	case OPT_FSYNC: o->copy.fsync = 1; break;
 	case OPT_JSON: cli->json = 1; break;
@@ -256,8 +376,12 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 	case 'h': return cli->action = CLI_HELP;
 	case OPT_VERSION: return cli->action = CLI_VERSION;
 	default:
-		if (c > 0 && c < 256 && strchr(habit_opts, c) != NULL)
-			break; /* -a, -r, -l ...: what pcopy does anyway */
+		if (c > 0 && c < 256 && strchr(habit_opts, c) != NULL) {
+			/* -a, -r, -l ...: what pcopy does anyway, and as rsync's, they undo
+			 * a --no-perms ... given before them */
+			o->copy.policy.drop &= ~habit_keeps(c);
+			break;
+		}
 		cli_rejected_option(&cli->why, c, argv, shortopts);
 		return cli->action = CLI_USAGE;
 	}

@@ -38,6 +38,7 @@ int copy_ctx_init(struct copy_ctx *c, const struct copy_opts *opts, const struct
 	at_cache_init(&c->src_dirs);
 	at_cache_init(&c->dst_dirs);
 	meta_ctx_init(&c->meta, opts->keep_owner);
+	c->meta.policy = &opts->policy;
 	meta_ctx_home(&c->meta); /* without it, names are reached through /proc */
 	/* Copies are created with their final permission bits (see meta_apply: META_MODE_SET). */
 	umask(0);
@@ -382,7 +383,9 @@ static int up_to_date(struct copy_ctx *c, int src, const struct stat *sst,
 	    c->opts->dry_run
 	        ? -1
 	        : openat(r->dst_fd, dst, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	fix_metadata(c, src, fd, sst, dst_st, c->opts->checksum || c->opts->size_only, 0, d);
+	int times =
+	    (c->opts->checksum || c->opts->size_only) && meta_keeps(&c->meta, META_KEEP_TIMES);
+	fix_metadata(c, src, fd, sst, dst_st, times, 0, d);
 	if (fd >= 0)
 		close(fd);
 	return 1;
@@ -424,10 +427,12 @@ static int left_alone(const struct copy_opts *o, uint32_t flags, int absent, con
 	       dst->st_mtim.tv_sec > src->st_mtim.tv_sec;
 }
 
-/* Whether an existing destination must be looked at even with --force. */
+/* Whether an existing destination must be looked at even with --force: it decides whether
+ * the file is copied, or what metadata the copy gets. */
 static int policy_looks(const struct copy_opts *o)
 {
-	return o->update || o->ignore_existing || o->existing;
+	return o->update || o->ignore_existing || o->existing ||
+	       (o->policy.drop & (META_KEEP_PERMS | META_KEEP_OWNER | META_KEEP_GROUP));
 }
 
 /* A task left alone by left_alone(): skipped, with the hash of what DEST holds if wanted. */
@@ -451,6 +456,8 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 		have_dst = fstatat(r->dst_fd, dst, &dst_st, AT_SYMLINK_NOFOLLOW) == 0;
 		absent = !have_dst && errno == ENOENT;
 	}
+	/* The entry the copy updates or replaces: what --no-perms ... keep from it. */
+	const struct stat *old = have_dst ? &dst_st : NULL;
 	if (policy_looks(c->opts)) {
 		struct stat scanned = task_stat(t);
 		if (left_alone(c->opts, t->flags, absent, have_dst ? &dst_st : NULL, &scanned, 1)) {
@@ -466,6 +473,7 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 	/* The cheap case first: same size, mtime and metadata as scanned, no hash wanted. */
 	if (have_dst && !c->opts->checksum && !c->opts->need_hash) {
 		struct stat scanned = task_stat(t);
+		meta_want(&c->meta, &scanned, old);
 		struct meta_node sn = src_node(c, -1), dn = dst_node(c, -1, dst);
 		if (copy_quick_same(&scanned, &dst_st, c->opts->keep_owner) &&
 		    meta_xattrs(&c->meta, &sn, &dn, 0, NULL) == 0) {
@@ -488,6 +496,7 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 			fail(d, STAGE_OPEN_SOURCE, errno);
 			break;
 		}
+		meta_want(&c->meta, &sst, old);
 		if (!S_ISREG(sst.st_mode)) {
 			changed(d, STAGE_OPEN_SOURCE);
 			break;
@@ -546,8 +555,9 @@ static void copy_symlink(struct copy_ctx *c, const struct copy_task *t, struct c
 	struct stat st, sst = task_stat(t);
 	if (other_left_alone(c, t, &sst, d))
 		return;
-	if (!c->opts->force && fstatat(r->dst_fd, dst, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISLNK(st.st_mode) && same_mtime(&st, t)) {
+	int have = fstatat(r->dst_fd, dst, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	meta_want(&c->meta, &sst, have ? &st : NULL);
+	if (!c->opts->force && have && S_ISLNK(st.st_mode) && same_mtime(&st, t)) {
 		ssize_t m = readlinkat(r->dst_fd, dst, old, sizeof(old) - 1);
 		if (m == n && memcmp(old, target, (size_t)n) == 0) {
 			/* The same link: its owner and xattrs may still differ. */
@@ -583,8 +593,10 @@ static void copy_special(struct copy_ctx *c, const struct copy_task *t, struct c
 	sst.st_rdev = (dev_t)t->rdev;
 	if (other_left_alone(c, t, &sst, d))
 		return;
-	if (!c->opts->force && fstatat(r->dst_fd, dst, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    (st.st_mode & S_IFMT) == type && st.st_rdev == (dev_t)t->rdev && same_mtime(&st, t)) {
+	int have = fstatat(r->dst_fd, dst, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	meta_want(&c->meta, &sst, have ? &st : NULL);
+	if (!c->opts->force && have && (st.st_mode & S_IFMT) == type &&
+	    st.st_rdev == (dev_t)t->rdev && same_mtime(&st, t)) {
 		/* The same node: its owner, mode and xattrs may still differ. */
 		d->status = COPY_SKIPPED;
 		fix_metadata(c, -1, -1, &sst, &st, 0, 0, d);

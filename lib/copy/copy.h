@@ -186,6 +186,7 @@ struct copy_opts {
 	 * leaves every existing non-directory alone, EXISTING creates nothing (files and
 	 * directories), SIZE_ONLY takes a regular file of the same size as up to date. */
 	int update, ignore_existing, existing, size_only;
+	struct meta_policy policy; /* --no-perms ..., --chmod, --chown (meta.h); zero: as is */
 	/* Test hook, filled by cmd/ from PCOPY_TEST_SLOW_MS: each worker sleeps this many
 	 * milliseconds (modulo 1000) before each task, so tests can interrupt a run. */
 	long test_slow_ms;

@@ -111,6 +111,7 @@ void run_finish_dirs(struct run *r)
 {
 	struct meta_ctx m;
 	meta_ctx_init(&m, r->opts.copy.keep_owner);
+	m.policy = &r->opts.copy.policy;
 	for (size_t i = r->ndirs; i-- > 0;) {
 		struct dirrec *d = &r->dirs[i];
 		if (d->failed)

@@ -115,6 +115,12 @@ check "-u --existing: the newer file kept, nothing new made" \
 same_run "--ignore-existing --size-only" -q -v --ignore-existing --size-only src pol
 check "--ignore-existing: the rest made, plain.txt kept" \
 	[ "$(cat m/pol/plain.txt)" = newer -a -d m/pol/sub -a -d m/pol/empty ]
+in_both 'cp -a src polm && chmod 600 polm/plain.txt'
+same_run "--no-perms --chmod --no-times" -q -v --no-perms --chmod Dg+s,F+r --no-times src polm
+check "--no-perms: the mode DEST had is kept" [ "$(stat -c %a m/polm/plain.txt)" = 600 ]
+check "--chmod: not where --no-perms keeps the mode DEST has" [ ! -g m/polm/more/deep ]
+same_run "--chmod" -q --chmod Dg+s,F+r src polm
+check "--chmod: directories g+s" [ -g m/polm/more/deep ]
 
 same_run "nonexistent source" nope dst2
 check "nonexistent source: exit 2" [ "$(cat m.rc)" = 2 ]

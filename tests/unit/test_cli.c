@@ -130,6 +130,36 @@ static void test_policy(void **state)
 	assert_true(cli.force_progress && cli.opts.copy.checksum && cli.opts.copy.dry_run &&
 	            cli.opts.one_fs);
 	cli_free(&cli);
+	/* What copies take: --no-*, --chmod, --chown; the letters undo a --no-* before them. */
+	assert_int_equal(parse(&cli, "--no-perms --no-owner --no-group --no-times --no-xattrs "
+	                             "--no-acls --numeric-ids --chmod D755,F644 --chown 0:0 a b"),
+	                 CLI_RUN);
+	const struct meta_policy *p = &cli.opts.copy.policy;
+	assert_int_equal(p->drop, META_KEEP_ALL);
+	assert_int_equal(p->nchmod, 2);
+	assert_true(p->chown == 3 && p->uid == 0 && p->gid == 0);
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--no-perms --no-times --no-acls -pA a b"), CLI_RUN);
+	assert_int_equal(cli.opts.copy.policy.drop, META_KEEP_TIMES);
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--no-perms --no-times -a a b"), CLI_RUN);
+	assert_int_equal(cli.opts.copy.policy.drop, 0);
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--chown root a b"), CLI_RUN);
+	assert_true(cli.opts.copy.policy.chown == 1 && cli.opts.copy.policy.uid == 0);
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--chown :0 a b"), CLI_RUN);
+	assert_true(cli.opts.copy.policy.chown == 2);
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--chmod u*x a b"), CLI_USAGE);
+	assert_string_equal(message(&cli), "invalid --chmod: u*x");
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--chown no-such-user-at-all a b"), CLI_USAGE);
+	assert_string_equal(message(&cli),
+	                    "--chown: no such user or group (USER:GROUP): no-such-user-at-all");
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--chown : a b"), CLI_USAGE);
+	cli_free(&cli);
 	/* -h is not rsync's --human-readable but --help. */
 	assert_int_equal(parse(&cli, "-h a b"), CLI_HELP);
 	cli_free(&cli);
