@@ -14,6 +14,8 @@
 # A new option is one more line; a new kind of argument, one more case in _pcopy_complete.
 
 _pcopy_options=(
+	'--backup -b       -         nompi'
+	'--backup-dir      file      nompi'
 	'--check           -'
 	'--checksum -c     -'
 	'--chmod           text'
@@ -51,6 +53,7 @@ _pcopy_options=(
 	'--quiet -q        -'
 	'--size-only       -'
 	'--stats           -'
+	'--suffix          text      nompi'
 	'--tar             file      nompi'
 	'--update -u       -'
 	'--verbose -v      -'

@@ -15,7 +15,8 @@
 
 /* Long-only options. */
 enum {
-	OPT_CHECK = 256,
+	OPT_BACKUP_DIR = 256,
+	OPT_CHECK,
 	OPT_CHMOD,
 	OPT_CHOWN,
 	OPT_COMPRESS,
@@ -46,6 +47,7 @@ enum {
 	OPT_PROGRESS,
 	OPT_SIZE_ONLY,
 	OPT_STATS,
+	OPT_SUFFIX,
 	OPT_TAR,
 	OPT_VERIFY_MANIFEST,
 	OPT_VERSION,
@@ -53,11 +55,13 @@ enum {
 
 /* ':' first: a missing argument is told apart from an unknown option. */
 /* -a and rsync's -rlptgoDHAX: what pcopy always does, accepted from habit (HABIT). */
-static const char shortopts[] = ":ADHPXacghj:lnopqrtuvx";
+static const char shortopts[] = ":ADHPXabcghj:lnopqrtuvx";
 static const char habit_opts[] = "ADHXagloprt";
 
 /* Sorted by long name. */
 static const struct option longopts[] = {
+    {"backup", no_argument, NULL, 'b'},
+    {"backup-dir", required_argument, NULL, OPT_BACKUP_DIR},
     {"check", no_argument, NULL, OPT_CHECK},
     {"checksum", no_argument, NULL, 'c'},
     {"chmod", required_argument, NULL, OPT_CHMOD},
@@ -95,6 +99,7 @@ static const struct option longopts[] = {
     {"quiet", no_argument, NULL, 'q'},
     {"size-only", no_argument, NULL, OPT_SIZE_ONLY},
     {"stats", no_argument, NULL, OPT_STATS},
+    {"suffix", required_argument, NULL, OPT_SUFFIX},
     {"tar", required_argument, NULL, OPT_TAR},
     {"update", no_argument, NULL, 'u'},
     {"verbose", no_argument, NULL, 'v'},
@@ -160,6 +165,9 @@ const char cli_help_text[] =
     "      --numeric-ids      accepted: owners are always kept by number\n"
     "      --chmod CHMOD      change modes on the way (rsync's: D755,F644, u+w, Dg+s)\n"
     "      --chown USER:GROUP  copies owned by USER and GROUP (as root)\n"
+    "  -b, --backup           move what a copy replaces or --delete removes to NAME~\n"
+    "      --suffix SUFFIX    --backup's suffix (default: ~; none with --backup-dir)\n"
+    "      --backup-dir DIR   --backup into DIR (relative: to DEST), on DEST's disk\n"
     "  -P                     --progress (pcopy never keeps partial files)\n"
     "  -a, -rlptgoDHAX        rsync's: accepted, as pcopy always does what they ask\n"
     "  -h, --help             show this help\n"
@@ -328,6 +336,14 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 	case 'v': cli->verbose = 1; break;
 	case 'x': o->one_fs = 1; break;
 	case 'u': o->copy.update = 1; break;
+	case 'b': o->copy.backup = 1; break;
+	case OPT_BACKUP_DIR:
+		if (optarg[0] == '\0')
+			return usage(cli, "--backup-dir needs a directory name", "");
+		o->copy.backup = 1; /* as rsync: --backup-dir implies --backup */
+		o->copy.backup_dir = optarg;
+		break;
+	case OPT_SUFFIX: o->copy.backup_suffix = optarg; break;
 	case 'P': cli->force_progress = 1; break;
 	case OPT_EXISTING: o->copy.existing = 1; break;
 	case OPT_IGNORE_EXISTING: o->copy.ignore_existing = 1; break;
@@ -407,6 +423,20 @@ static enum cli_action check_extract(struct cli *cli)
 	return CLI_RUN;
 }
 
+/* --backup's suffix, rsync's default when none was given ("~", or none with --backup-dir),
+ * and what rsync refuses of it. */
+static enum cli_action check_backup(struct cli *cli)
+{
+	struct copy_opts *c = &cli->opts.copy;
+	if (c->backup_suffix == NULL)
+		c->backup_suffix = c->backup_dir != NULL ? "" : "~";
+	if (strchr(c->backup_suffix, '/') != NULL)
+		return usage(cli, "--suffix cannot contain slashes: ", c->backup_suffix);
+	if (c->backup && c->backup_dir == NULL && c->backup_suffix[0] == '\0')
+		return usage(cli, "--suffix cannot be empty without --backup-dir", "");
+	return CLI_RUN;
+}
+
 /* The combinations of options and operands the man page rules out. */
 static enum cli_action check_combinations(struct cli *cli)
 {
@@ -414,6 +444,8 @@ static enum cli_action check_combinations(struct cli *cli)
 	const struct tarout_opts *t = &cli->tar;
 	if (cli->noperands < 1)
 		return usage(cli, "missing source operand", "");
+	if (check_backup(cli) != CLI_RUN)
+		return CLI_USAGE;
 	if (o->manifest != NULL && strcmp(o->manifest, "-") == 0 && cli->json)
 		return usage(cli, "--manifest - and --json both want stdout", "");
 	if (o->copy.dry_run && o->manifest != NULL)

@@ -37,6 +37,7 @@ int copy_ctx_init(struct copy_ctx *c, const struct copy_opts *opts, const struct
 	c->egid = getegid();
 	at_cache_init(&c->src_dirs);
 	at_cache_init(&c->dst_dirs);
+	c->backup_fd = -1;
 	meta_ctx_init(&c->meta, opts->keep_owner);
 	c->meta.policy = &opts->policy;
 	meta_ctx_home(&c->meta); /* without it, names are reached through /proc */
@@ -64,6 +65,9 @@ void copy_ctx_free(struct copy_ctx *c)
 	free(c->buf);
 	hash_free(c->hs);
 	meta_ctx_free(&c->meta);
+	if (c->backup_fd >= 0)
+		close(c->backup_fd);
+	c->backup_fd = -1;
 	at_cache_free(&c->src_dirs);
 	at_cache_free(&c->dst_dirs);
 	c->buf = NULL;
@@ -84,6 +88,7 @@ const char *copy_stage_text(enum copy_stage stage)
 	case STAGE_SYNC: return "cannot sync the copy";
 	case STAGE_RENAME: return "cannot rename the copy into place";
 	case STAGE_LINK: return "cannot link the copy into place";
+	case STAGE_BACKUP: return "cannot back up the old file";
 	case STAGE_DEST_DIR: return "cannot overwrite directory with non-directory";
 	case STAGE_NONE: break;
 	}
@@ -115,6 +120,35 @@ enum copy_stage copy_install_stage(int err, enum copy_stage other)
 	return err == EISDIR || err == ENOTEMPTY || err == EEXIST ? STAGE_DEST_DIR : other;
 }
 
+/* The --backup-dir of the task's root, open (made if missing), or -1 with errno. */
+static int backup_dir(struct copy_ctx *c)
+{
+	const struct copy_place *r = &c->at;
+	if (c->backup_fd >= 0 && c->backup_root == r->root)
+		return c->backup_fd;
+	if (c->backup_fd >= 0)
+		close(c->backup_fd);
+	c->backup_fd = tree_open_backup_dir(c->roots[r->root].dst_fd, c->opts->backup_dir);
+	c->backup_root = r->root;
+	return c->backup_fd;
+}
+
+int copy_backup_old(struct copy_ctx *c)
+{
+	const struct copy_place *r = &c->at;
+	struct stat st;
+	if (!c->opts->backup)
+		return 0;
+	if (fstatat(r->dst_fd, r->dst, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? 0 : -1;
+	if (S_ISDIR(st.st_mode))
+		return 0; /* not a backup's business: see make_way in lib/run/complete.c */
+	struct tree_backup b = {c->opts->backup_suffix, -1};
+	if (c->opts->backup_dir != NULL && (b.dir_fd = backup_dir(c)) < 0)
+		return -1;
+	return tree_backup(&b, r->dst_fd, r->dst, r->dst_path);
+}
+
 int copy_install(struct copy_ctx *c, int src, int fd, const char *tmp, const struct stat *sst,
                  unsigned flags, struct copy_done *d)
 {
@@ -125,6 +159,8 @@ int copy_install(struct copy_ctx *c, int src, int fd, const char *tmp, const str
 		stage = STAGE_METADATA;
 	else if (fd >= 0 && c->opts->fsync && fsync(fd) != 0)
 		stage = STAGE_SYNC;
+	else if (copy_backup_old(c) != 0)
+		stage = STAGE_BACKUP;
 	else if (renameat(r->dst_fd, tmp, r->dst_fd, r->dst) != 0)
 		stage = copy_install_stage(errno, STAGE_RENAME);
 	if (stage == STAGE_NONE)
@@ -159,11 +195,13 @@ static int create_copy(struct copy_ctx *c, const struct copy_task *t, mode_t mod
 /*
  * Put the verified copy OUT under the final name: rename the temporary name *TMP, or link an
  * unnamed file (*TMP NULL); should the name have been taken since, the unnamed file gets a
- * temporary name (*TMP, for the caller to remove on failure) that is renamed over it.
- * Returns 0, or -1 with errno.
+ * temporary name (*TMP, for the caller to remove on failure) that is renamed over it, after
+ * the old file went to its backup name with --backup. Returns 0, or -1 with errno and
+ * *STAGE set (STAGE_LINK, STAGE_BACKUP or STAGE_RENAME).
  */
-static int place_copy(struct copy_ctx *c, int out, const char **tmp)
+static int place_copy(struct copy_ctx *c, int out, const char **tmp, enum copy_stage *stage)
 {
+	*stage = STAGE_LINK;
 	const struct copy_place *r = &c->at;
 	if (*tmp == NULL) {
 		if (compat_link_unnamed(out, r->dst_fd, r->dst, &c->link_by_proc) == 0)
@@ -176,6 +214,11 @@ static int place_copy(struct copy_ctx *c, int out, const char **tmp)
 			return -1;
 		}
 	}
+	/* --backup: the old file moves only now, the new one verified and complete. */
+	*stage = STAGE_BACKUP;
+	if (copy_backup_old(c) != 0)
+		return -1;
+	*stage = STAGE_RENAME;
 	return renameat(r->dst_fd, *tmp, r->dst_fd, r->dst);
 }
 
@@ -253,7 +296,7 @@ static enum data_result copy_data(struct copy_ctx *c, const struct copy_task *t,
 	    (res = copy_verify(c, out, 0, size, sparse, h, d, &stage)) != DATA_OK)
 		goto failed;
 	int unnamed = tmp == NULL;
-	if (place_copy(c, out, &tmp) != 0) {
+	if (place_copy(c, out, &tmp, &stage) != 0) {
 		if (unnamed && tmp == NULL && errno == EOPNOTSUPP) {
 			/* Unnamed files cannot be linked by this process: named ones from now on.
 			 */
@@ -261,8 +304,8 @@ static enum data_result copy_data(struct copy_ctx *c, const struct copy_task *t,
 			close(out);
 			return copy_data(c, t, src, sst, 0, d);
 		}
-		stage =
-		    copy_install_stage(errno, unnamed && tmp == NULL ? STAGE_LINK : STAGE_RENAME);
+		if (stage != STAGE_BACKUP)
+			stage = copy_install_stage(errno, stage);
 		goto failed;
 	}
 	close(out);
@@ -623,7 +666,9 @@ static int find_place(struct copy_ctx *c, const struct copy_task *t, struct copy
 		fail(d, STAGE_OPEN_SOURCE, errno);
 		return -1;
 	}
-	p->dst_fd = at_parent(&c->dst_dirs, root->dst_fd, names_get(c->names, t->dst), &p->dst);
+	p->dst_path = names_get(c->names, t->dst);
+	p->root = t->root;
+	p->dst_fd = at_parent(&c->dst_dirs, root->dst_fd, p->dst_path, &p->dst);
 	if (p->dst_fd < 0 && c->opts->check && errno == ENOENT) {
 		d->status = COPY_DIFFERENT;
 		d->diff = DIFF_MISSING;

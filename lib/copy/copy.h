@@ -133,6 +133,7 @@ enum copy_stage {
 	STAGE_RENAME,
 	STAGE_DEST_DIR, /* the destination name is a directory */
 	STAGE_LINK,     /* an unnamed copy could not be given its name */
+	STAGE_BACKUP,   /* --backup: the old entry could not be moved to its backup name */
 };
 
 /* A completion, as a worker reports it. The first field must be the id. */
@@ -167,8 +168,10 @@ struct copy_root {
 struct copy_place {
 	int src_fd;      /* the source's directory */
 	const char *src; /* the source's name in it */
-	int dst_fd;      /* the destination's directory */
-	const char *dst; /* the destination's name in it */
+	int dst_fd;           /* the destination's directory */
+	const char *dst;      /* the destination's name in it */
+	const char *dst_path; /* the destination's path from its root's dst_fd */
+	uint32_t root;        /* the root pair (struct copy_root) */
 };
 
 /* What the worker is asked to do; set by the parent before the pool starts. */
@@ -187,6 +190,12 @@ struct copy_opts {
 	 * directories), SIZE_ONLY takes a regular file of the same size as up to date. */
 	int update, ignore_existing, existing, size_only;
 	struct meta_policy policy; /* --no-perms ..., --chmod, --chown (meta.h); zero: as is */
+	/* --backup: the entry a copy replaces is first moved to its backup name (tree_backup):
+	 * its name + BACKUP_SUFFIX, beside it or with BACKUP_DIR (relative: to the root's
+	 * destination) at its path below that. Pointers: pcopy-mpi refuses --backup. */
+	int backup;
+	const char *backup_suffix;
+	const char *backup_dir;
 	/* Test hook, filled by cmd/ from PCOPY_TEST_SLOW_MS: each worker sleeps this many
 	 * milliseconds (modulo 1000) before each task, so tests can interrupt a run. */
 	long test_slow_ms;
@@ -213,6 +222,8 @@ struct copy_ctx {
 	uint64_t no_kernel_copy; /* bit per root (< 64): copy_file_range is not supported there */
 	uint64_t no_unnamed;     /* bit per root (< 64): O_TMPFILE is not supported there */
 	int link_by_proc;        /* unnamed files are linked through /proc/self/fd (compat.h) */
+	int backup_fd;           /* --backup-dir open for root BACKUP_ROOT, or -1 */
+	uint32_t backup_root;
 };
 
 /* Prepare a worker's state. Returns 0, or -1 with errno. */

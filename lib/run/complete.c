@@ -46,7 +46,8 @@ static int stage_on_dest(int stage)
 	case STAGE_SYNC:
 	case STAGE_RENAME:
 	case STAGE_DEST_DIR:
-	case STAGE_LINK: return 1;
+	case STAGE_LINK:
+	case STAGE_BACKUP: return 1;
 	case STAGE_NONE:
 	case STAGE_OPEN_SOURCE:
 	case STAGE_READ_SOURCE:

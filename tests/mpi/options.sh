@@ -134,4 +134,9 @@ check "--tar: says it is not supported" grep -q "not supported by pcopy-mpi" m.e
 check "--tar: nothing written" [ ! -e m/a.tar ]
 (cd m && mpi 2 --extract a.tar x >../m.out 2>../m.err)
 check "--extract: exit 2" [ $? -eq 2 ]
+(cd m && mpi 2 --backup-dir bk src bkdst >../m.out 2>../m.err)
+check "--backup-dir: exit 2" [ $? -eq 2 ]
+check "--backup-dir: says it is not supported" \
+	grep -qx "pcopy: --backup is not supported by pcopy-mpi; use pcopy" m.err
+check "--backup-dir: nothing made" [ ! -e m/bkdst -a ! -e m/bk ]
 finish

@@ -160,6 +160,25 @@ static void test_policy(void **state)
 	cli_free(&cli);
 	assert_int_equal(parse(&cli, "--chown : a b"), CLI_USAGE);
 	cli_free(&cli);
+	/* --backup: rsync's default suffixes; --backup-dir implies --backup. */
+	assert_int_equal(parse(&cli, "-b a b"), CLI_RUN);
+	assert_true(cli.opts.copy.backup && cli.opts.copy.backup_dir == NULL);
+	assert_string_equal(cli.opts.copy.backup_suffix, "~");
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--backup-dir old a b"), CLI_RUN);
+	assert_true(cli.opts.copy.backup);
+	assert_string_equal(cli.opts.copy.backup_dir, "old");
+	assert_string_equal(cli.opts.copy.backup_suffix, "");
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--backup --suffix .bak a b"), CLI_RUN);
+	assert_string_equal(cli.opts.copy.backup_suffix, ".bak");
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--backup --suffix= a b"), CLI_USAGE);
+	assert_string_equal(message(&cli), "--suffix cannot be empty without --backup-dir");
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--backup --suffix=x/y a b"), CLI_USAGE);
+	assert_string_equal(message(&cli), "--suffix cannot contain slashes: x/y");
+	cli_free(&cli);
 	/* -h is not rsync's --human-readable but --help. */
 	assert_int_equal(parse(&cli, "-h a b"), CLI_HELP);
 	cli_free(&cli);
