@@ -166,8 +166,8 @@ struct copy_root {
 
 /* Where the task at hand lives: parent directories and final names (see at.h). */
 struct copy_place {
-	int src_fd;      /* the source's directory */
-	const char *src; /* the source's name in it */
+	int src_fd;           /* the source's directory */
+	const char *src;      /* the source's name in it */
 	int dst_fd;           /* the destination's directory */
 	const char *dst;      /* the destination's name in it */
 	const char *dst_path; /* the destination's path from its root's dst_fd */
