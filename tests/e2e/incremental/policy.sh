@@ -76,6 +76,17 @@ agree "-a -rlptgoDHAX" -- -a -rlptgoDHAX
 agree "--delete --existing" -- --delete --existing
 agree "-u -c" -- -u -c
 
+# Hard links: the second name is linked by the parent, under the same rules.
+mkdir -p hs ht && echo data >hs/a && ln hs/a hs/b && echo old >ht/b
+rm -rf p r && cp -a ht p && cp -a ht r
+"$PCOPY" -q --ignore-existing hs p && rsync -aHAX --ignore-existing hs/ r/
+check "--ignore-existing: a hard link's existing name is left, as rsync leaves it" \
+	[ "$(state_of p)" = "$(state_of r)" ]
+rm -rf p && cp -a ht p
+"$PCOPY" -q --existing hs p
+check "--existing: a hard link's missing first name is not made, and no error" \
+	[ $? -eq 0 ] && [ ! -e p/a ] && [ "$(cat p/b)" = old ]
+
 # What each option keeps, said plainly too.
 rm -rf p && cp -a seed p && "$PCOPY" -q -u src p
 check "-u keeps the newer file" [ "$(cat p/newer-in-dst)" = THREE ]
