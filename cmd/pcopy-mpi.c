@@ -29,6 +29,11 @@ static int lead_run(struct cli *cli)
 		                "pcopy\n");
 		return PCOPY_EXIT_FATAL;
 	}
+	if (cli->opts.copy.backup) {
+		mpiwork_refuse();
+		fprintf(stderr, "pcopy: --backup is not supported by pcopy-mpi; use pcopy\n");
+		return PCOPY_EXIT_FATAL;
+	}
 	struct run r;
 	if (ui_run_start(&r, &ui, cli) != 0) {
 		mpiwork_refuse();

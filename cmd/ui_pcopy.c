@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <signal.h>
@@ -57,11 +58,15 @@ int ui_parse(struct cli *cli, int argc, char **argv, int *status)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	switch (cli_parse(cli, argc, argv, ncpu > 0 ? (int)ncpu : 1)) {
 	case CLI_RUN: return 1;
-	case CLI_HELP:
-		fputs(cli_usage_text, stdout);
-		fputs(cli_help_text, stdout);
-		*status = ui_exit("pcopy", PCOPY_EXIT_OK, 0);
+	case CLI_HELP: {
+		/* The help is longer than stdio's buffer: a write may fail before ui_exit. */
+		int err =
+		    fputs(cli_usage_text, stdout) == EOF || fputs(cli_help_text, stdout) == EOF
+		        ? errno
+		        : 0;
+		*status = ui_exit("pcopy", PCOPY_EXIT_OK, err);
 		break;
+	}
 	case CLI_VERSION:
 		printf("pcopy %s\n", PACKAGE_VERSION);
 		*status = ui_exit("pcopy", PCOPY_EXIT_OK, 0);

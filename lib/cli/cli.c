@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,49 +15,70 @@
 
 /* Long-only options. */
 enum {
-	OPT_CHECK = 256,
+	OPT_BACKUP_DIR = 256,
+	OPT_CHECK,
+	OPT_CHMOD,
+	OPT_CHOWN,
 	OPT_COMPRESS,
 	OPT_DELETE,
 	OPT_DELETE_EXCLUDED,
 	OPT_EXCLUDE,
+	OPT_EXISTING,
 	OPT_EXCLUDE_FROM,
 	OPT_EXTRACT,
 	OPT_FILTER,
 	OPT_FORCE,
 	OPT_FSYNC,
-	OPT_HELP,
 	OPT_INCLUDE,
+	OPT_IGNORE_EXISTING,
 	OPT_INCLUDE_FROM,
 	OPT_JSON,
 	OPT_MANIFEST,
 	OPT_MAX_SIZE,
 	OPT_MIN_SIZE,
+	OPT_NO_ACLS,
+	OPT_NO_GROUP,
+	OPT_NO_OWNER,
+	OPT_NO_PERMS,
+	OPT_NO_TIMES,
 	OPT_NO_VERIFY,
+	OPT_NO_XATTRS,
+	OPT_NUMERIC_IDS,
 	OPT_PROGRESS,
+	OPT_SIZE_ONLY,
 	OPT_STATS,
+	OPT_SUFFIX,
 	OPT_TAR,
 	OPT_VERIFY_MANIFEST,
 	OPT_VERSION,
 };
 
 /* ':' first: a missing argument is told apart from an unknown option. */
-static const char shortopts[] = ":cj:nqvx";
+/* -a and rsync's -rlptgoDHAX: what pcopy always does, accepted from habit (HABIT). */
+static const char shortopts[] = ":ADHPXabcghj:lnopqrtuvx";
+static const char habit_opts[] = "ADHXagloprt";
 
 /* Sorted by long name. */
 static const struct option longopts[] = {
+    {"backup", no_argument, NULL, 'b'},
+    {"backup-dir", required_argument, NULL, OPT_BACKUP_DIR},
     {"check", no_argument, NULL, OPT_CHECK},
     {"checksum", no_argument, NULL, 'c'},
+    {"chmod", required_argument, NULL, OPT_CHMOD},
+    {"chown", required_argument, NULL, OPT_CHOWN},
     {"compress", required_argument, NULL, OPT_COMPRESS},
     {"delete", no_argument, NULL, OPT_DELETE},
     {"delete-excluded", no_argument, NULL, OPT_DELETE_EXCLUDED},
     {"dry-run", no_argument, NULL, 'n'},
     {"exclude", required_argument, NULL, OPT_EXCLUDE},
     {"exclude-from", required_argument, NULL, OPT_EXCLUDE_FROM},
+    {"existing", no_argument, NULL, OPT_EXISTING},
     {"extract", no_argument, NULL, OPT_EXTRACT},
     {"filter", required_argument, NULL, OPT_FILTER},
     {"force", no_argument, NULL, OPT_FORCE},
     {"fsync", no_argument, NULL, OPT_FSYNC},
-    {"help", no_argument, NULL, OPT_HELP},
+    {"help", no_argument, NULL, 'h'},
+    {"ignore-existing", no_argument, NULL, OPT_IGNORE_EXISTING},
     {"include", required_argument, NULL, OPT_INCLUDE},
     {"include-from", required_argument, NULL, OPT_INCLUDE_FROM},
     {"jobs", required_argument, NULL, 'j'},
@@ -63,12 +86,22 @@ static const struct option longopts[] = {
     {"manifest", required_argument, NULL, OPT_MANIFEST},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {"min-size", required_argument, NULL, OPT_MIN_SIZE},
+    {"no-acls", no_argument, NULL, OPT_NO_ACLS},
+    {"no-group", no_argument, NULL, OPT_NO_GROUP},
+    {"no-owner", no_argument, NULL, OPT_NO_OWNER},
+    {"no-perms", no_argument, NULL, OPT_NO_PERMS},
+    {"no-times", no_argument, NULL, OPT_NO_TIMES},
     {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
+    {"no-xattrs", no_argument, NULL, OPT_NO_XATTRS},
+    {"numeric-ids", no_argument, NULL, OPT_NUMERIC_IDS},
     {"one-file-system", no_argument, NULL, 'x'},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"quiet", no_argument, NULL, 'q'},
+    {"size-only", no_argument, NULL, OPT_SIZE_ONLY},
     {"stats", no_argument, NULL, OPT_STATS},
+    {"suffix", required_argument, NULL, OPT_SUFFIX},
     {"tar", required_argument, NULL, OPT_TAR},
+    {"update", no_argument, NULL, 'u'},
     {"verbose", no_argument, NULL, 'v'},
     {"verify-manifest", required_argument, NULL, OPT_VERIFY_MANIFEST},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -107,6 +140,10 @@ const char cli_help_text[] =
     "      --max-size SIZE    skip files larger than SIZE (K M G suffixes, as rsync)\n"
     "      --min-size SIZE    skip files smaller than SIZE\n"
     "      --force            copy every file, even those that look up to date\n"
+    "  -u, --update           keep files that are newer in DEST (mtime)\n"
+    "      --ignore-existing  leave every file DEST already has as it is\n"
+    "      --existing         create nothing new in DEST: only update what it has\n"
+    "      --size-only        same size means up to date, whatever the mtime\n"
     "      --fsync            sync each file to disk before renaming it into place, and\n"
     "                         each directory once its contents are in place\n"
     "  -j, --jobs N           use N worker processes (default: online CPUs; with --tar,\n"
@@ -119,7 +156,21 @@ const char cli_help_text[] =
     "  -q, --quiet            no progress line\n"
     "      --stats            print a summary at the end\n"
     "  -v, --verbose          list each file copied\n"
-    "      --help             show this help\n"
+    "      --no-perms         keep the modes DEST has; new files: SOURCE's less umask\n"
+    "      --no-owner         keep the owners DEST has; new files: pcopy's (as root)\n"
+    "      --no-group         keep the groups DEST has; new files: pcopy's\n"
+    "      --no-times         do not copy modification times\n"
+    "      --no-xattrs        do not copy extended attributes (other than ACLs)\n"
+    "      --no-acls          do not copy POSIX ACLs\n"
+    "      --numeric-ids      accepted: owners are always kept by number\n"
+    "      --chmod CHMOD      change modes on the way (rsync's: D755,F644, u+w, Dg+s)\n"
+    "      --chown USER:GROUP  copies owned by USER and GROUP (as root)\n"
+    "  -b, --backup           move what a copy replaces or --delete removes to NAME~\n"
+    "      --suffix SUFFIX    --backup's suffix (default: ~; none with --backup-dir)\n"
+    "      --backup-dir DIR   --backup into DIR (relative: to DEST), on DEST's disk\n"
+    "  -P                     --progress (pcopy never keeps partial files)\n"
+    "  -a, -rlptgoDHAX        rsync's: accepted, as pcopy always does what they ask\n"
+    "  -h, --help             show this help\n"
     "      --version          show the version\n"
     "\n"
     "Exit status: 0 done, 1 some files failed, 2 usage or fatal error, 130/143 interrupted.\n";
@@ -185,6 +236,88 @@ static enum cli_action take_select(struct cli *cli, int c)
 	return rc == 0 ? CLI_RUN : usage(cli, select_error(s), "");
 }
 
+int cli_parse_chown(const char *s, struct meta_policy *p)
+{
+	const char *colon = strchr(s, ':');
+	size_t ulen = colon != NULL ? (size_t)(colon - s) : strlen(s);
+	char user[256];
+	if (ulen >= sizeof(user) || (ulen == 0 && (colon == NULL || colon[1] == '\0')))
+		return -1;
+	memcpy(user, s, ulen);
+	user[ulen] = '\0';
+	char *end;
+	unsigned chown = 0;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	if (ulen > 0) {
+		struct passwd *pw = getpwnam(user);
+		unsigned long v = strtoul(user, &end, 10);
+		if (pw != NULL)
+			uid = pw->pw_uid;
+		else if (*end == '\0' && user[0] >= '0' && user[0] <= '9' && v < (uid_t)-1)
+			uid = (uid_t)v;
+		else
+			return -1;
+		chown |= 1;
+	}
+	if (colon != NULL && colon[1] != '\0') {
+		struct group *gr = getgrnam(colon + 1);
+		unsigned long v = strtoul(colon + 1, &end, 10);
+		if (gr != NULL)
+			gid = gr->gr_gid;
+		else if (*end == '\0' && colon[1] >= '0' && colon[1] <= '9' && v < (gid_t)-1)
+			gid = (gid_t)v;
+		else
+			return -1;
+		chown |= 2;
+	}
+	p->chown = chown;
+	p->uid = uid;
+	p->gid = gid;
+	return 0;
+}
+
+/* --no-perms ..., --chmod, --chown: what copies take of their source's metadata. */
+static enum cli_action take_meta(struct cli *cli, int c)
+{
+	struct meta_policy *p = &cli->opts.copy.policy;
+	switch (c) {
+	case OPT_NO_ACLS: p->drop |= META_KEEP_ACLS; break;
+	case OPT_NO_GROUP: p->drop |= META_KEEP_GROUP; break;
+	case OPT_NO_OWNER: p->drop |= META_KEEP_OWNER; break;
+	case OPT_NO_PERMS: p->drop |= META_KEEP_PERMS; break;
+	case OPT_NO_TIMES: p->drop |= META_KEEP_TIMES; break;
+	case OPT_NO_XATTRS: p->drop |= META_KEEP_XATTRS; break;
+	case OPT_NUMERIC_IDS: break; /* owners are kept by number: see the man page */
+	case OPT_CHMOD:
+		if (meta_chmod_parse(p, optarg) != 0)
+			return usage(
+			    cli, errno == E2BIG ? "too many --chmod rules: " : "invalid --chmod: ",
+			    optarg);
+		break;
+	default:
+		if (cli_parse_chown(optarg, p) != 0)
+			return usage(cli, "--chown: no such user or group (USER:GROUP): ", optarg);
+		break;
+	}
+	return CLI_RUN;
+}
+
+/* The META_KEEP_* bits that rsync's letter C asks to keep. */
+static unsigned habit_keeps(int c)
+{
+	switch (c) {
+	case 'a': return META_KEEP_PERMS | META_KEEP_OWNER | META_KEEP_GROUP | META_KEEP_TIMES;
+	case 'p': return META_KEEP_PERMS;
+	case 'o': return META_KEEP_OWNER;
+	case 'g': return META_KEEP_GROUP;
+	case 't': return META_KEEP_TIMES;
+	case 'X': return META_KEEP_XATTRS;
+	case 'A': return META_KEEP_ACLS;
+	default: return 0;
+	}
+}
+
 /* Set one option from getopt_long's C and OPTARG; returns CLI_RUN or what stops parsing. */
 static enum cli_action take_option(struct cli *cli, int c, char **argv)
 {
@@ -202,6 +335,19 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 	case 'q': cli->quiet = 1; break;
 	case 'v': cli->verbose = 1; break;
 	case 'x': o->one_fs = 1; break;
+	case 'u': o->copy.update = 1; break;
+	case 'b': o->copy.backup = 1; break;
+	case OPT_BACKUP_DIR:
+		if (optarg[0] == '\0')
+			return usage(cli, "--backup-dir needs a directory name", "");
+		o->copy.backup = 1; /* as rsync: --backup-dir implies --backup */
+		o->copy.backup_dir = optarg;
+		break;
+	case OPT_SUFFIX: o->copy.backup_suffix = optarg; break;
+	case 'P': cli->force_progress = 1; break;
+	case OPT_EXISTING: o->copy.existing = 1; break;
+	case OPT_IGNORE_EXISTING: o->copy.ignore_existing = 1; break;
+	case OPT_SIZE_ONLY: o->copy.size_only = 1; break;
 	case OPT_DELETE: o->delete_extra = 1; break;
 	case OPT_DELETE_EXCLUDED: o->delete_extra = o->delete_excluded = 1; break;
 	case OPT_EXCLUDE:
@@ -211,6 +357,15 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 	case OPT_INCLUDE_FROM:
 	case OPT_MAX_SIZE:
 	case OPT_MIN_SIZE: return take_select(cli, c);
+	case OPT_CHMOD:
+	case OPT_CHOWN:
+	case OPT_NO_ACLS:
+	case OPT_NO_GROUP:
+	case OPT_NO_OWNER:
+	case OPT_NO_PERMS:
+	case OPT_NO_TIMES:
+	case OPT_NO_XATTRS:
+	case OPT_NUMERIC_IDS: return take_meta(cli, c);
 	case OPT_FORCE: o->copy.force = 1; break;
 	case OPT_FSYNC: o->copy.fsync = 1; break;
 	case OPT_JSON: cli->json = 1; break;
@@ -234,9 +389,17 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 			return usage(cli, "--verify-manifest needs a file name", "");
 		cli->verify_manifest = optarg;
 		break;
-	case OPT_HELP: return cli->action = CLI_HELP;
+	case 'h': return cli->action = CLI_HELP;
 	case OPT_VERSION: return cli->action = CLI_VERSION;
-	default: cli_rejected_option(&cli->why, c, argv, shortopts); return cli->action = CLI_USAGE;
+	default:
+		if (c > 0 && c < 256 && strchr(habit_opts, c) != NULL) {
+			/* -a, -r, -l ...: what pcopy does anyway, and as rsync's, they undo
+			 * a --no-perms ... given before them */
+			o->copy.policy.drop &= ~habit_keeps(c);
+			break;
+		}
+		cli_rejected_option(&cli->why, c, argv, shortopts);
+		return cli->action = CLI_USAGE;
 	}
 	return CLI_RUN;
 }
@@ -260,6 +423,20 @@ static enum cli_action check_extract(struct cli *cli)
 	return CLI_RUN;
 }
 
+/* --backup's suffix, rsync's default when none was given ("~", or none with --backup-dir),
+ * and what rsync refuses of it. */
+static enum cli_action check_backup(struct cli *cli)
+{
+	struct copy_opts *c = &cli->opts.copy;
+	if (c->backup_suffix == NULL)
+		c->backup_suffix = c->backup_dir != NULL ? "" : "~";
+	if (strchr(c->backup_suffix, '/') != NULL)
+		return usage(cli, "--suffix cannot contain slashes: ", c->backup_suffix);
+	if (c->backup && c->backup_dir == NULL && c->backup_suffix[0] == '\0')
+		return usage(cli, "--suffix cannot be empty without --backup-dir", "");
+	return CLI_RUN;
+}
+
 /* The combinations of options and operands the man page rules out. */
 static enum cli_action check_combinations(struct cli *cli)
 {
@@ -267,6 +444,8 @@ static enum cli_action check_combinations(struct cli *cli)
 	const struct tarout_opts *t = &cli->tar;
 	if (cli->noperands < 1)
 		return usage(cli, "missing source operand", "");
+	if (check_backup(cli) != CLI_RUN)
+		return CLI_USAGE;
 	if (o->manifest != NULL && strcmp(o->manifest, "-") == 0 && cli->json)
 		return usage(cli, "--manifest - and --json both want stdout", "");
 	if (o->copy.dry_run && o->manifest != NULL)

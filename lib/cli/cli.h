@@ -67,6 +67,12 @@ int cli_parse_jobs(const char *s);
  */
 void cli_rejected_option(struct cli_reason *why, int c, char **argv, const char *optstring);
 
+/*
+ * --chown S (rsync's USER:GROUP, USER, USER: or :GROUP; names or numbers) into P. Returns 0,
+ * or -1 when S names no such user or group or is empty (P then unchanged).
+ */
+int cli_parse_chown(const char *s, struct meta_policy *p);
+
 /* Release what cli_parse() allocated. */
 void cli_free(struct cli *cli);
 

@@ -37,7 +37,9 @@ int copy_ctx_init(struct copy_ctx *c, const struct copy_opts *opts, const struct
 	c->egid = getegid();
 	at_cache_init(&c->src_dirs);
 	at_cache_init(&c->dst_dirs);
+	c->backup_fd = -1;
 	meta_ctx_init(&c->meta, opts->keep_owner);
+	c->meta.policy = &opts->policy;
 	meta_ctx_home(&c->meta); /* without it, names are reached through /proc */
 	/* Copies are created with their final permission bits (see meta_apply: META_MODE_SET). */
 	umask(0);
@@ -63,6 +65,9 @@ void copy_ctx_free(struct copy_ctx *c)
 	free(c->buf);
 	hash_free(c->hs);
 	meta_ctx_free(&c->meta);
+	if (c->backup_fd >= 0)
+		close(c->backup_fd);
+	c->backup_fd = -1;
 	at_cache_free(&c->src_dirs);
 	at_cache_free(&c->dst_dirs);
 	c->buf = NULL;
@@ -83,6 +88,7 @@ const char *copy_stage_text(enum copy_stage stage)
 	case STAGE_SYNC: return "cannot sync the copy";
 	case STAGE_RENAME: return "cannot rename the copy into place";
 	case STAGE_LINK: return "cannot link the copy into place";
+	case STAGE_BACKUP: return "cannot back up the old file";
 	case STAGE_DEST_DIR: return "cannot overwrite directory with non-directory";
 	case STAGE_NONE: break;
 	}
@@ -114,6 +120,35 @@ enum copy_stage copy_install_stage(int err, enum copy_stage other)
 	return err == EISDIR || err == ENOTEMPTY || err == EEXIST ? STAGE_DEST_DIR : other;
 }
 
+/* The --backup-dir of the task's root, open (made if missing), or -1 with errno. */
+static int backup_dir(struct copy_ctx *c)
+{
+	const struct copy_place *r = &c->at;
+	if (c->backup_fd >= 0 && c->backup_root == r->root)
+		return c->backup_fd;
+	if (c->backup_fd >= 0)
+		close(c->backup_fd);
+	c->backup_fd = tree_open_backup_dir(c->roots[r->root].dst_fd, c->opts->backup_dir);
+	c->backup_root = r->root;
+	return c->backup_fd;
+}
+
+int copy_backup_old(struct copy_ctx *c)
+{
+	const struct copy_place *r = &c->at;
+	struct stat st;
+	if (!c->opts->backup)
+		return 0;
+	if (fstatat(r->dst_fd, r->dst, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? 0 : -1;
+	if (S_ISDIR(st.st_mode))
+		return 0; /* not a backup's business: see make_way in lib/run/complete.c */
+	struct tree_backup b = {c->opts->backup_suffix, -1};
+	if (c->opts->backup_dir != NULL && (b.dir_fd = backup_dir(c)) < 0)
+		return -1;
+	return tree_backup(&b, r->dst_fd, r->dst, r->dst_path);
+}
+
 int copy_install(struct copy_ctx *c, int src, int fd, const char *tmp, const struct stat *sst,
                  unsigned flags, struct copy_done *d)
 {
@@ -124,6 +159,8 @@ int copy_install(struct copy_ctx *c, int src, int fd, const char *tmp, const str
 		stage = STAGE_METADATA;
 	else if (fd >= 0 && c->opts->fsync && fsync(fd) != 0)
 		stage = STAGE_SYNC;
+	else if (copy_backup_old(c) != 0)
+		stage = STAGE_BACKUP;
 	else if (renameat(r->dst_fd, tmp, r->dst_fd, r->dst) != 0)
 		stage = copy_install_stage(errno, STAGE_RENAME);
 	if (stage == STAGE_NONE)
@@ -158,11 +195,13 @@ static int create_copy(struct copy_ctx *c, const struct copy_task *t, mode_t mod
 /*
  * Put the verified copy OUT under the final name: rename the temporary name *TMP, or link an
  * unnamed file (*TMP NULL); should the name have been taken since, the unnamed file gets a
- * temporary name (*TMP, for the caller to remove on failure) that is renamed over it.
- * Returns 0, or -1 with errno.
+ * temporary name (*TMP, for the caller to remove on failure) that is renamed over it, after
+ * the old file went to its backup name with --backup. Returns 0, or -1 with errno and
+ * *STAGE set (STAGE_LINK, STAGE_BACKUP or STAGE_RENAME).
  */
-static int place_copy(struct copy_ctx *c, int out, const char **tmp)
+static int place_copy(struct copy_ctx *c, int out, const char **tmp, enum copy_stage *stage)
 {
+	*stage = STAGE_LINK;
 	const struct copy_place *r = &c->at;
 	if (*tmp == NULL) {
 		if (compat_link_unnamed(out, r->dst_fd, r->dst, &c->link_by_proc) == 0)
@@ -175,6 +214,11 @@ static int place_copy(struct copy_ctx *c, int out, const char **tmp)
 			return -1;
 		}
 	}
+	/* --backup: the old file moves only now, the new one verified and complete. */
+	*stage = STAGE_BACKUP;
+	if (copy_backup_old(c) != 0)
+		return -1;
+	*stage = STAGE_RENAME;
 	return renameat(r->dst_fd, *tmp, r->dst_fd, r->dst);
 }
 
@@ -252,7 +296,7 @@ static enum data_result copy_data(struct copy_ctx *c, const struct copy_task *t,
 	    (res = copy_verify(c, out, 0, size, sparse, h, d, &stage)) != DATA_OK)
 		goto failed;
 	int unnamed = tmp == NULL;
-	if (place_copy(c, out, &tmp) != 0) {
+	if (place_copy(c, out, &tmp, &stage) != 0) {
 		if (unnamed && tmp == NULL && errno == EOPNOTSUPP) {
 			/* Unnamed files cannot be linked by this process: named ones from now on.
 			 */
@@ -260,8 +304,8 @@ static enum data_result copy_data(struct copy_ctx *c, const struct copy_task *t,
 			close(out);
 			return copy_data(c, t, src, sst, 0, d);
 		}
-		stage =
-		    copy_install_stage(errno, unnamed && tmp == NULL ? STAGE_LINK : STAGE_RENAME);
+		if (stage != STAGE_BACKUP)
+			stage = copy_install_stage(errno, stage);
 		goto failed;
 	}
 	close(out);
@@ -370,8 +414,8 @@ static int up_to_date(struct copy_ctx *c, int src, const struct stat *sst,
 			return 0;
 		d->hash = hs;
 		d->hashed = 1;
-	} else if (dst_st->st_mtim.tv_sec != sst->st_mtim.tv_sec ||
-	           dst_st->st_mtim.tv_nsec != sst->st_mtim.tv_nsec) {
+	} else if (!c->opts->size_only && (dst_st->st_mtim.tv_sec != sst->st_mtim.tv_sec ||
+	                                   dst_st->st_mtim.tv_nsec != sst->st_mtim.tv_nsec)) {
 		return 0;
 	}
 	d->status = COPY_SKIPPED;
@@ -382,7 +426,9 @@ static int up_to_date(struct copy_ctx *c, int src, const struct stat *sst,
 	    c->opts->dry_run
 	        ? -1
 	        : openat(r->dst_fd, dst, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	fix_metadata(c, src, fd, sst, dst_st, c->opts->checksum, 0, d);
+	int times =
+	    (c->opts->checksum || c->opts->size_only) && meta_keeps(&c->meta, META_KEEP_TIMES);
+	fix_metadata(c, src, fd, sst, dst_st, times, 0, d);
 	if (fd >= 0)
 		close(fd);
 	return 1;
@@ -405,6 +451,43 @@ static struct stat task_stat(const struct copy_task *t)
 	return st;
 }
 
+/*
+ * -u, --ignore-existing, --existing: 1 when the destination's entry is to be left as it is,
+ * whatever the source has: it is ABSENT (the name is free), or has lstat data DST (NULL: it
+ * could not be read). SRC: the source's; REGULAR: it is a regular file (-u is for those).
+ */
+static int left_alone(const struct copy_opts *o, uint32_t flags, int absent, const struct stat *dst,
+                      const struct stat *src, int regular)
+{
+	if (flags & TASK_MADE_WAY)
+		return 0; /* a directory held the name: it was existing, and is gone */
+	if (absent)
+		return o->existing;
+	if (o->ignore_existing)
+		return 1;
+	/* Newer in whole seconds, as rsync -u compares them. */
+	return o->update && regular && dst != NULL && S_ISREG(dst->st_mode) &&
+	       dst->st_mtim.tv_sec > src->st_mtim.tv_sec;
+}
+
+/* Whether an existing destination must be looked at even with --force: it decides whether
+ * the file is copied, or what metadata the copy gets. */
+static int policy_looks(const struct copy_opts *o)
+{
+	return o->update || o->ignore_existing || o->existing ||
+	       (o->policy.drop & (META_KEEP_PERMS | META_KEEP_OWNER | META_KEEP_GROUP));
+}
+
+/* A task left alone by left_alone(): skipped, with the hash of what DEST holds if wanted. */
+static void leave_alone(struct copy_ctx *c, const struct copy_task *t, int absent,
+                        const struct stat *dst_st, struct copy_done *d)
+{
+	d->status = COPY_SKIPPED;
+	d->bytes = absent ? 0 : t->size;
+	if (!absent && dst_st != NULL && S_ISREG(dst_st->st_mode))
+		hash_skipped(c, dst_st, d);
+}
+
 static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
 {
 	const struct copy_place *r = &c->at;
@@ -412,18 +495,28 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 	const char *dst = r->dst;
 	struct stat dst_st;
 	int have_dst = 0, absent = (t->flags & TASK_FRESH) != 0;
-	if (!c->opts->force && !absent) {
+	if ((!c->opts->force || policy_looks(c->opts)) && !absent) {
 		have_dst = fstatat(r->dst_fd, dst, &dst_st, AT_SYMLINK_NOFOLLOW) == 0;
 		absent = !have_dst && errno == ENOENT;
-		/* A link the source broke: a fresh copy under a temporary name, renamed over
-		 * this name only, parts it from the other names (see TASK_ALONE). */
-		if (have_dst && (t->flags & TASK_ALONE) && S_ISREG(dst_st.st_mode) &&
-		    dst_st.st_nlink > 1)
-			have_dst = 0;
 	}
+	/* The entry the copy updates or replaces: what --no-perms ... keep from it. */
+	const struct stat *old = have_dst ? &dst_st : NULL;
+	if (policy_looks(c->opts)) {
+		struct stat scanned = task_stat(t);
+		if (left_alone(c->opts, t->flags, absent, have_dst ? &dst_st : NULL, &scanned, 1)) {
+			leave_alone(c, t, absent, have_dst ? &dst_st : NULL, d);
+			return;
+		}
+	}
+	/* A link the source broke: a fresh copy under a temporary name, renamed over this name
+	 * only, parts it from the other names (see TASK_ALONE). */
+	if (c->opts->force ||
+	    (have_dst && (t->flags & TASK_ALONE) && S_ISREG(dst_st.st_mode) && dst_st.st_nlink > 1))
+		have_dst = 0;
 	/* The cheap case first: same size, mtime and metadata as scanned, no hash wanted. */
 	if (have_dst && !c->opts->checksum && !c->opts->need_hash) {
 		struct stat scanned = task_stat(t);
+		meta_want(&c->meta, &scanned, old);
 		struct meta_node sn = src_node(c, -1), dn = dst_node(c, -1, dst);
 		if (copy_quick_same(&scanned, &dst_st, c->opts->keep_owner) &&
 		    meta_xattrs(&c->meta, &sn, &dn, 0, NULL) == 0) {
@@ -446,6 +539,7 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 			fail(d, STAGE_OPEN_SOURCE, errno);
 			break;
 		}
+		meta_want(&c->meta, &sst, old);
 		if (!S_ISREG(sst.st_mode)) {
 			changed(d, STAGE_OPEN_SOURCE);
 			break;
@@ -473,6 +567,22 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 	close(src);
 }
 
+/* left_alone() for a symbolic link or special file T (SST: its source), which is then
+ * skipped (D filled). Returns 1 when it is. */
+static int other_left_alone(struct copy_ctx *c, const struct copy_task *t, const struct stat *sst,
+                            struct copy_done *d)
+{
+	if (!policy_looks(c->opts))
+		return 0;
+	struct stat st;
+	int have = fstatat(c->at.dst_fd, c->at.dst, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	int absent = (t->flags & TASK_FRESH) || (!have && errno == ENOENT);
+	if (!left_alone(c->opts, t->flags, absent, have ? &st : NULL, sst, 0))
+		return 0;
+	d->status = COPY_SKIPPED;
+	return 1;
+}
+
 static void copy_symlink(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
 {
 	const struct copy_place *r = &c->at;
@@ -486,8 +596,11 @@ static void copy_symlink(struct copy_ctx *c, const struct copy_task *t, struct c
 	target[n] = '\0';
 	d->bytes = 0;
 	struct stat st, sst = task_stat(t);
-	if (!c->opts->force && fstatat(r->dst_fd, dst, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISLNK(st.st_mode) && same_mtime(&st, t)) {
+	if (other_left_alone(c, t, &sst, d))
+		return;
+	int have = fstatat(r->dst_fd, dst, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	meta_want(&c->meta, &sst, have ? &st : NULL);
+	if (!c->opts->force && have && S_ISLNK(st.st_mode) && same_mtime(&st, t)) {
 		ssize_t m = readlinkat(r->dst_fd, dst, old, sizeof(old) - 1);
 		if (m == n && memcmp(old, target, (size_t)n) == 0) {
 			/* The same link: its owner and xattrs may still differ. */
@@ -521,8 +634,12 @@ static void copy_special(struct copy_ctx *c, const struct copy_task *t, struct c
 	}
 	struct stat st, sst = task_stat(t);
 	sst.st_rdev = (dev_t)t->rdev;
-	if (!c->opts->force && fstatat(r->dst_fd, dst, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    (st.st_mode & S_IFMT) == type && st.st_rdev == (dev_t)t->rdev && same_mtime(&st, t)) {
+	if (other_left_alone(c, t, &sst, d))
+		return;
+	int have = fstatat(r->dst_fd, dst, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	meta_want(&c->meta, &sst, have ? &st : NULL);
+	if (!c->opts->force && have && (st.st_mode & S_IFMT) == type &&
+	    st.st_rdev == (dev_t)t->rdev && same_mtime(&st, t)) {
 		/* The same node: its owner, mode and xattrs may still differ. */
 		d->status = COPY_SKIPPED;
 		fix_metadata(c, -1, -1, &sst, &st, 0, 0, d);
@@ -549,7 +666,9 @@ static int find_place(struct copy_ctx *c, const struct copy_task *t, struct copy
 		fail(d, STAGE_OPEN_SOURCE, errno);
 		return -1;
 	}
-	p->dst_fd = at_parent(&c->dst_dirs, root->dst_fd, names_get(c->names, t->dst), &p->dst);
+	p->dst_path = names_get(c->names, t->dst);
+	p->root = t->root;
+	p->dst_fd = at_parent(&c->dst_dirs, root->dst_fd, p->dst_path, &p->dst);
 	if (p->dst_fd < 0 && c->opts->check && errno == ENOENT) {
 		d->status = COPY_DIFFERENT;
 		d->diff = DIFF_MISSING;

@@ -79,6 +79,9 @@ struct copy_task {
  * source broke a hard link since) is copied anew, never updated in place, which would change
  * the other names too. */
 #define TASK_ALONE 32u
+/* The parent removed a directory that held the destination name (make_way) and queued the
+ * task again: for --existing the name counts as taken. */
+#define TASK_MADE_WAY 64u
 
 /* The data a task stands for (its range for a part, else the whole file): what dispatch
  * balances the local pool and the MPI ranks by. */
@@ -130,6 +133,7 @@ enum copy_stage {
 	STAGE_RENAME,
 	STAGE_DEST_DIR, /* the destination name is a directory */
 	STAGE_LINK,     /* an unnamed copy could not be given its name */
+	STAGE_BACKUP,   /* --backup: the old entry could not be moved to its backup name */
 };
 
 /* A completion, as a worker reports it. The first field must be the id. */
@@ -162,10 +166,12 @@ struct copy_root {
 
 /* Where the task at hand lives: parent directories and final names (see at.h). */
 struct copy_place {
-	int src_fd;      /* the source's directory */
-	const char *src; /* the source's name in it */
-	int dst_fd;      /* the destination's directory */
-	const char *dst; /* the destination's name in it */
+	int src_fd;           /* the source's directory */
+	const char *src;      /* the source's name in it */
+	int dst_fd;           /* the destination's directory */
+	const char *dst;      /* the destination's name in it */
+	const char *dst_path; /* the destination's path from its root's dst_fd */
+	uint32_t root;        /* the root pair (struct copy_root) */
 };
 
 /* What the worker is asked to do; set by the parent before the pool starts. */
@@ -178,6 +184,18 @@ struct copy_opts {
 	int fsync;      /* fsync each file before its rename, and re-read it from the storage */
 	int keep_owner; /* set uid/gid (root) */
 	int check;      /* --check: compare with the destination, change nothing */
+	/* What to do with what the destination already has (rsync's options of the same names):
+	 * UPDATE (-u) keeps a regular file whose destination twin is newer (mtime), IGNORE_EXISTING
+	 * leaves every existing non-directory alone, EXISTING creates nothing (files and
+	 * directories), SIZE_ONLY takes a regular file of the same size as up to date. */
+	int update, ignore_existing, existing, size_only;
+	struct meta_policy policy; /* --no-perms ..., --chmod, --chown (meta.h); zero: as is */
+	/* --backup: the entry a copy replaces is first moved to its backup name (tree_backup):
+	 * its name + BACKUP_SUFFIX, beside it or with BACKUP_DIR (relative: to the root's
+	 * destination) at its path below that. Pointers: pcopy-mpi refuses --backup. */
+	int backup;
+	const char *backup_suffix;
+	const char *backup_dir;
 	/* Test hook, filled by cmd/ from PCOPY_TEST_SLOW_MS: each worker sleeps this many
 	 * milliseconds (modulo 1000) before each task, so tests can interrupt a run. */
 	long test_slow_ms;
@@ -204,6 +222,8 @@ struct copy_ctx {
 	uint64_t no_kernel_copy; /* bit per root (< 64): copy_file_range is not supported there */
 	uint64_t no_unnamed;     /* bit per root (< 64): O_TMPFILE is not supported there */
 	int link_by_proc;        /* unnamed files are linked through /proc/self/fd (compat.h) */
+	int backup_fd;           /* --backup-dir open for root BACKUP_ROOT, or -1 */
+	uint32_t backup_root;
 };
 
 /* Prepare a worker's state. Returns 0, or -1 with errno. */

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "copy/copy.h"
+#include "fs/tree.h"
 
 /*
  * What a call of the data path came to. A file that ends before the range asked for changed
@@ -71,6 +72,10 @@ int copy_install(struct copy_ctx *c, int src, int fd, const char *tmp, const str
  * holds the name (EISDIR; ENOTEMPTY or EEXIST: a non-empty one) gives STAGE_DEST_DIR, for
  * which the parent makes way (run's complete.c); any other error OTHER. */
 enum copy_stage copy_install_stage(int err, enum copy_stage other);
+
+/* --backup: move the destination entry of the task at hand (c->at), unless it is missing or
+ * a directory, to its backup name (tree_backup). Returns 0, or -1 with errno. */
+int copy_backup_old(struct copy_ctx *c);
 
 /* part.c */
 

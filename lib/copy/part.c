@@ -132,6 +132,14 @@ static int sealed_before(struct copy_ctx *c, const struct copy_task *t, struct c
 	return 1;
 }
 
+/* The metadata the sealed copy of SST is to get (meta_want), from the entry it replaces. */
+static void seal_want(struct copy_ctx *c, struct stat *sst)
+{
+	struct stat old;
+	int have = fstatat(c->at.dst_fd, c->at.dst, &old, AT_SYMLINK_NOFOLLOW) == 0;
+	meta_want(&c->meta, sst, have ? &old : NULL);
+}
+
 /* TASK_SEAL: the parts are in; check the source, hash, metadata, rename into place. */
 void copy_seal(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
 {
@@ -150,7 +158,10 @@ void copy_seal(struct copy_ctx *c, const struct copy_task *t, struct copy_done *
 	int sparse = (t->flags & TASK_SPARSE) != 0;
 	enum data_result res = DATA_OK;
 	/* Created 0600 (copy_split_start): copy_install's flags 0 set the mode in full. */
-	if (fstat(src, &sst) != 0) {
+	int got = fstat(src, &sst) == 0;
+	if (got)
+		seal_want(c, &sst);
+	if (!got) {
 		fail(d, STAGE_READ_SOURCE, errno);
 		unlinkat(r->dst_fd, name, 0);
 	} else if (c->opts->need_hash &&

@@ -29,6 +29,113 @@ void meta_ctx_init(struct meta_ctx *m, int keep_owner)
 	m->egid = getegid();
 	m->keep_owner = keep_owner;
 	m->home = -1;
+	m->umask = umask(0); /* read it: there is no other way */
+	umask(m->umask);
+}
+
+int meta_keeps(const struct meta_ctx *m, unsigned keep)
+{
+	return m->policy == NULL || (m->policy->drop & keep) == 0;
+}
+
+/* One --chmod item AT (up to a comma or the end) into *R. Returns the end, or NULL. */
+static const char *chmod_item(const char *at, struct meta_chmod_rule *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->kinds = META_CHMOD_FILES | META_CHMOD_DIRS;
+	if (*at == 'D' || *at == 'F')
+		r->kinds = *at++ == 'D' ? META_CHMOD_DIRS : META_CHMOD_FILES;
+	if (*at >= '0' && *at <= '7') {
+		unsigned v = 0;
+		for (; *at >= '0' && *at <= '7'; at++)
+			if ((v = v * 8 + (unsigned)(*at - '0')) > 07777)
+				return NULL;
+		r->op = '=';
+		r->who = 07777;
+		r->bits = (uint16_t)v;
+		return *at == ',' || *at == '\0' ? at : NULL;
+	}
+	for (; strchr("ugoa", *at) != NULL && *at != '\0'; at++)
+		r->who |= *at == 'u' ? 04700 : *at == 'g' ? 02070 : *at == 'o' ? 01007 : 07777;
+	if (r->who == 0)
+		r->who = 07777; /* as rsync: no umask is consulted */
+	if (*at != '+' && *at != '-' && *at != '=')
+		return NULL;
+	r->op = *at++;
+	for (; *at != ',' && *at != '\0'; at++) {
+		switch (*at) {
+		case 'r': r->bits |= 0444; break;
+		case 'w': r->bits |= 0222; break;
+		case 'x': r->bits |= 0111; break;
+		case 'X': r->cond_x = 1; break;
+		case 's': r->bits |= 06000; break;
+		case 't': r->bits |= 01000; break;
+		default: return NULL;
+		}
+	}
+	return at;
+}
+
+int meta_chmod_parse(struct meta_policy *p, const char *text)
+{
+	unsigned n = p->nchmod;
+	const char *at = text;
+	do {
+		if (n == META_CHMOD_MAX) {
+			errno = E2BIG;
+			return -1;
+		}
+		at = chmod_item(at, &p->chmod[n]);
+		if (at == NULL) {
+			errno = EINVAL;
+			return -1;
+		}
+		n++;
+	} while (*at++ == ',');
+	p->nchmod = n;
+	return 0;
+}
+
+mode_t meta_chmod_apply(const struct meta_policy *p, mode_t mode)
+{
+	mode_t perm = meta_perm(mode);
+	unsigned kind = S_ISDIR(mode) ? META_CHMOD_DIRS : META_CHMOD_FILES;
+	for (unsigned i = 0; i < p->nchmod; i++) {
+		const struct meta_chmod_rule *r = &p->chmod[i];
+		if (!(r->kinds & kind))
+			continue;
+		mode_t bits = r->bits;
+		/* X looks at the mode the rules started from, as rsync's does */
+		if (r->cond_x && (S_ISDIR(mode) || (mode & 0111)))
+			bits |= 0111;
+		bits &= r->who;
+		if (r->op == '+')
+			perm |= bits;
+		else if (r->op == '-')
+			perm &= ~bits;
+		else
+			perm = (perm & ~(mode_t)r->who) | bits;
+	}
+	return perm;
+}
+
+void meta_want(const struct meta_ctx *m, struct stat *st, const struct stat *old)
+{
+	const struct meta_policy *p = m->policy;
+	if (p == NULL)
+		return;
+	mode_t perm = meta_chmod_apply(p, st->st_mode);
+	if (p->drop & META_KEEP_PERMS)
+		perm = old != NULL ? meta_perm(old->st_mode) : perm & 0777 & ~m->umask;
+	st->st_mode = (st->st_mode & S_IFMT) | perm;
+	if (p->chown & 1)
+		st->st_uid = p->uid;
+	if (p->chown & 2)
+		st->st_gid = p->gid;
+	if (p->drop & META_KEEP_OWNER)
+		st->st_uid = old != NULL ? old->st_uid : m->euid;
+	if (p->drop & META_KEEP_GROUP)
+		st->st_gid = old != NULL ? old->st_gid : m->egid;
 }
 
 int meta_ctx_home(struct meta_ctx *m)
@@ -149,7 +256,9 @@ static int is_acl(const char *name)
  * but never set (security.*) does not make every re-run "update" the file. */
 static int wanted(const struct meta_ctx *m, const char *name)
 {
-	return m->euid == 0 || is_acl(name) || strncmp(name, "user.", 5) == 0;
+	if (is_acl(name))
+		return meta_keeps(m, META_KEEP_ACLS);
+	return meta_keeps(m, META_KEEP_XATTRS) && (m->euid == 0 || strncmp(name, "user.", 5) == 0);
 }
 
 static int unsupported(int err)
@@ -224,6 +333,28 @@ static ssize_t get_value(const struct meta_ctx *m, const struct meta_node *n, co
 	return node_get(m, n, name, *big, META_VALUE_MAX);
 }
 
+/*
+ * --chown: in the POSIX ACL xattr value VAL of LEN bytes (a 4-byte header, then 8-byte entries
+ * of tag, permissions and id, little-endian), give the named users and groups the owner and
+ * group P gives every copy, as rsync's --chown (a --usermap of every id) does.
+ */
+static void chown_acl(const struct meta_policy *p, char *val, ssize_t len)
+{
+	for (ssize_t at = 4; at + 8 <= len; at += 8) {
+		unsigned char *e = (unsigned char *)val + at;
+		unsigned tag = e[0] | (unsigned)e[1] << 8;
+		uint32_t id;
+		if (tag == 2 && (p->chown & 1)) /* ACL_USER */
+			id = (uint32_t)p->uid;
+		else if (tag == 8 && (p->chown & 2)) /* ACL_GROUP */
+			id = (uint32_t)p->gid;
+		else
+			continue;
+		for (int i = 0; i < 4; i++)
+			e[4 + i] = (unsigned char)(id >> (8 * i));
+	}
+}
+
 /* One name of SRC against DST: compare, and with APPLY set it. 0, 1 (differed) or -1. */
 static int sync_one(struct meta_ctx *m, const struct meta_node *src, const struct meta_node *dst,
                     const char *name, int apply, char *bufs[4])
@@ -232,6 +363,8 @@ static int sync_one(struct meta_ctx *m, const struct meta_node *src, const struc
 	ssize_t slen = get_value(m, src, name, bufs[0], &bufs[1], &sv);
 	if (slen < 0)
 		return errno == ENODATA ? 0 : -1; /* gone since it was listed */
+	if (m->policy != NULL && m->policy->chown != 0 && is_acl(name))
+		chown_acl(m->policy, sv, slen);
 	ssize_t dlen = get_value(m, dst, name, bufs[2], &bufs[3], &dv);
 	if (dlen < 0 && errno != ENODATA && !unsupported(errno))
 		return -1;
@@ -333,8 +466,14 @@ int meta_apply(struct meta_ctx *m, const struct meta_node *src, const struct met
 	/* 1. The owner: chown clears set-id bits and security.capability, so it goes first. A
 	 * refused chown is not an error: the copy then loses its set-id bits, as with cp. */
 	int owner_kept = (flags & META_OWNED) != 0;
+	/* Without --owner or --group (rsync's --no-owner, --no-group) that part stays as it is:
+	 * this process's on a new entry, the old one's on an entry fixed in place. */
+	uid_t uid = meta_keeps(m, META_KEEP_OWNER) ? st->st_uid : (uid_t)-1;
+	gid_t gid = meta_keeps(m, META_KEEP_GROUP) ? st->st_gid : (gid_t)-1;
+	if (uid == (uid_t)-1 && gid == (gid_t)-1)
+		owner_kept = 1;
 	if (!owner_kept && m->keep_owner)
-		owner_kept = node_chown(dst, st->st_uid, st->st_gid) == 0;
+		owner_kept = node_chown(dst, uid, gid) == 0;
 	/* 2. The xattrs, capabilities and ACLs among them, now that chown cannot remove them. */
 	unsigned what = 0;
 	int forced = 0;
@@ -356,6 +495,8 @@ int meta_apply(struct meta_ctx *m, const struct meta_node *src, const struct met
 			return -1;
 	}
 	/* 4. The times last: nothing after them may touch the entry. */
+	if (!meta_keeps(m, META_KEEP_TIMES))
+		return 0;
 	struct timespec ts[2] = {st->st_atim, st->st_mtim};
 	if (dst->fd >= 0)
 		return futimens(dst->fd, ts);

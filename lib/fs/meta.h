@@ -31,6 +31,39 @@ struct meta_node {
 	const char *name; /* its name in DIR */
 };
 
+/* What of the source's metadata a copy takes (meta_policy.keep): rsync -a's parts that its
+ * --no-perms, --no-owner, --no-group, --no-times, --no-xattrs and --no-acls turn off. */
+#define META_KEEP_PERMS 1u
+#define META_KEEP_OWNER 2u /* the user (as root) */
+#define META_KEEP_GROUP 4u /* the group (as root) */
+#define META_KEEP_TIMES 8u
+#define META_KEEP_XATTRS 16u /* extended attributes other than ACLs */
+#define META_KEEP_ACLS 32u
+#define META_KEEP_ALL 63u
+
+/* --chmod: rules applied in order to the source's permission bits (rsync's syntax). */
+#define META_CHMOD_MAX 32
+#define META_CHMOD_FILES 1u /* the rule is for non-directories ("F" or no prefix) */
+#define META_CHMOD_DIRS 2u  /* ... for directories ("D" or no prefix) */
+struct meta_chmod_rule {
+	uint8_t kinds;  /* META_CHMOD_* */
+	char op;        /* '+', '-', '=' (an octal mode is '=' with WHO 07777) */
+	uint8_t cond_x; /* 'X': the x bits only for a directory or a mode with some x bit */
+	uint16_t who;   /* the bits the rule may touch: u 04700, g 02070, o 01007, a 07777 */
+	uint16_t bits;  /* the bits it names (r 0444, w 0222, x 0111, s 06000, t 01000) */
+};
+
+/* What a copy takes from its source and how it is changed on the way: plain data (it travels
+ * to pcopy-mpi's ranks inside struct copy_opts). All zero: everything, as it is. */
+struct meta_policy {
+	unsigned drop;  /* META_KEEP_* bits of what is not taken (--no-perms ...) */
+	unsigned chown; /* --chown: 1 every copy gets UID, 2 GID (as root) */
+	uid_t uid;
+	gid_t gid;
+	unsigned nchmod; /* --chmod rules in CHMOD */
+	struct meta_chmod_rule chmod[META_CHMOD_MAX];
+};
+
 /* Who sets the metadata, and what they may set. */
 struct meta_ctx {
 	uid_t euid; /* this process's ids: set-id bits are kept when they own the copy */
@@ -39,6 +72,8 @@ struct meta_ctx {
 	int refused;    /* set when the destination refused an xattr (no support, EPERM) */
 	int home;       /* the working directory, to come back to after reaching a name from
 	                 * its directory (meta_ctx_home), or -1: names go through /proc */
+	const struct meta_policy *policy; /* what is taken (NULL: everything, unchanged) */
+	mode_t umask;                     /* the process's umask at meta_ctx_init (--no-perms) */
 };
 
 /* meta_apply FLAGS */
@@ -87,6 +122,28 @@ int meta_xattrs(struct meta_ctx *m, const struct meta_node *src, const struct me
 mode_t meta_perm(mode_t mode);
 mode_t meta_create_mode(const struct stat *st);
 mode_t meta_mode(const struct meta_ctx *m, const struct stat *st, int owner_kept);
+
+/* 1 when M keeps the metadata of kind KEEP (META_KEEP_* bit). */
+int meta_keeps(const struct meta_ctx *m, unsigned keep);
+
+/*
+ * Add the --chmod rules of TEXT (rsync's syntax: comma-separated items, each an optional D
+ * or F, then an octal mode or [ugoa]*[-+=][rwxXst]*) to P. Returns 0, or -1 (EINVAL: bad
+ * syntax, E2BIG: more than META_CHMOD_MAX rules in all), P then unchanged.
+ */
+int meta_chmod_parse(struct meta_policy *p, const char *text);
+
+/* The permission bits of a file of MODE (type and bits) after P's --chmod rules. */
+mode_t meta_chmod_apply(const struct meta_policy *p, mode_t mode);
+
+/*
+ * Turn the source's lstat data ST into what its copy is to end with under M's policy, where
+ * OLD (NULL: none) is the destination entry the copy updates or replaces: --chmod, --chown,
+ * and without META_KEEP_PERMS OLD's permission bits (a new entry: the source's, less the
+ * umask and the set-id and sticky bits), without META_KEEP_OWNER / _GROUP OLD's owner (a
+ * new entry: this process's), as rsync does. Times are left to meta_apply.
+ */
+void meta_want(const struct meta_ctx *m, struct stat *st, const struct stat *old);
 
 /* 1 when ST (lstat data) is a regular file with fewer blocks than its size: it has holes,
  * worth finding with SEEK_DATA and keeping in a copy or an archive. */

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -196,8 +197,15 @@ static int remove_in(int fd, const char *rel, const char *path, const struct tre
 	struct stat st;
 	if (fstatat(fd, rel, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return errno == ENOENT ? 0 : errno;
-	if (keep != NULL && keep->keep(keep->ctx, path, S_ISDIR(st.st_mode))) {
+	if (keep != NULL && keep->keep != NULL &&
+	    keep->keep(keep->ctx, path, S_ISDIR(st.st_mode))) {
 		*kept = 1;
+		return 0;
+	}
+	if (!S_ISDIR(st.st_mode) && keep != NULL && keep->backup != NULL) {
+		if (tree_backup(keep->backup, fd, rel, path) != 0)
+			return errno;
+		*kept |= keep->backup->dir_fd < 0; /* the backup is still in this directory */
 		return 0;
 	}
 	if (!S_ISDIR(st.st_mode))
@@ -228,4 +236,58 @@ int tree_remove_keep(int fd, const char *rel, const char *path, const struct tre
 int tree_remove(int fd, const char *rel)
 {
 	return tree_remove_keep(fd, rel, rel, NULL);
+}
+
+/* Make the directories above PATH below FD that are missing. Returns 0, or -1 with errno. */
+static int make_parents(int fd, char *path)
+{
+	for (char *p = strchr(path, '/'); p != NULL; p = strchr(p + 1, '/')) {
+		if (p == path || p[-1] == '/')
+			continue; /* the root of an absolute path, or "//" */
+		*p = '\0';
+		int rc = mkdirat(fd, path, 0755);
+		*p = '/';
+		if (rc != 0 && errno != EEXIST)
+			return -1;
+	}
+	return 0;
+}
+
+int tree_open_backup_dir(int fd, const char *dir)
+{
+	size_t n = strlen(dir);
+	char *path = malloc(n + 2);
+	if (path == NULL)
+		return -1;
+	memcpy(path, dir, n);
+	memcpy(path + n, "/", 2); /* so that make_parents makes DIR itself too */
+	int rc = make_parents(fd, path);
+	int e = errno;
+	free(path);
+	if (rc != 0) {
+		errno = e;
+		return -1;
+	}
+	return openat(fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+int tree_backup(const struct tree_backup *b, int fd, const char *name, const char *path)
+{
+	const char *base = b->dir_fd < 0 ? name : path;
+	size_t blen = strlen(base), slen = strlen(b->suffix);
+	char *to = malloc(blen + slen + 1);
+	if (to == NULL)
+		return -1;
+	memcpy(to, base, blen);
+	memcpy(to + blen, b->suffix, slen + 1);
+	int tofd = b->dir_fd < 0 ? fd : b->dir_fd;
+	int rc = 0;
+	if (b->dir_fd >= 0)
+		rc = make_parents(tofd, to);
+	if (rc == 0)
+		rc = renameat(fd, name, tofd, to);
+	int e = errno;
+	free(to);
+	errno = e;
+	return rc;
 }

@@ -42,16 +42,36 @@ void tree_list_free(struct tree_list *l);
 /* Remove REL below FD, recursively if it is a directory (never following symlinks). 0 or errno. */
 int tree_remove(int fd, const char *rel);
 
-/* What --delete must leave alone: KEEP(CTX, PATH, IS_DIR) is 1 for an excluded entry. */
+/* --backup: where the old version of an entry about to be replaced or deleted goes. */
+struct tree_backup {
+	const char *suffix; /* appended to its name ("" for none) */
+	int dir_fd;         /* --backup-dir, open: the entry goes to its path below it (parents
+	                     * made as needed); -1: beside the entry, under its name + SUFFIX */
+};
+
+/* Open --backup-dir DIR (relative: to FD), made with its parents if missing. Returns the
+ * descriptor, or -1 with errno. */
+int tree_open_backup_dir(int fd, const char *dir);
+
+/*
+ * Move NAME in directory FD, at PATH from the destination's root, to its backup name (see
+ * struct tree_backup), replacing an older backup there. Returns 0, or -1 with errno.
+ */
+int tree_backup(const struct tree_backup *b, int fd, const char *name, const char *path);
+
+/* What --delete must leave alone: KEEP(CTX, PATH, IS_DIR) is 1 for an excluded entry (KEEP
+ * NULL: none is); with BACKUP, what it removes is backed up instead (tree_backup). */
 struct tree_keep {
 	int (*keep)(void *ctx, const char *path, int is_dir);
 	void *ctx;
+	const struct tree_backup *backup;
 };
 
 /*
  * tree_remove(), except for the entries KEEP keeps (none when KEEP is NULL): REL is named
  * PATH to KEEP and what is below it PATH/NAME...; a directory holding a kept entry stays, as
- * rsync leaves it (not an error). 0 or errno.
+ * rsync leaves it (not an error), and so does one holding backups made beside their entries.
+ * 0 or errno.
  */
 int tree_remove_keep(int fd, const char *rel, const char *path, const struct tree_keep *keep);
 

@@ -186,8 +186,12 @@ static int32_t serve_mkdir(struct serve *s, uint32_t root, const char *dir, cons
 	if (select_excluded(&s->select, s->prefixes[root], rel, 1))
 		return -1;
 	int existed = 0;
-	int err = tree_make_dir_below(&s->dst_dirs, s->roots[root].dst_fd, rel, s->copy.dry_run,
-	                              &existed);
+	const char *leaf;
+	int fd = at_parent(&s->dst_dirs, s->roots[root].dst_fd, rel, &leaf);
+	int err = fd < 0 ? errno : run_dir_policy(&s->copy, fd, leaf);
+	if (err == 0)
+		err = tree_make_dir_below(&s->dst_dirs, s->roots[root].dst_fd, rel, s->copy.dry_run,
+		                          &existed);
 	return (int32_t)(err << 1 | (existed != 0));
 }
 

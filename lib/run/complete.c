@@ -46,7 +46,8 @@ static int stage_on_dest(int stage)
 	case STAGE_SYNC:
 	case STAGE_RENAME:
 	case STAGE_DEST_DIR:
-	case STAGE_LINK: return 1;
+	case STAGE_LINK:
+	case STAGE_BACKUP: return 1;
 	case STAGE_NONE:
 	case STAGE_OPEN_SOURCE:
 	case STAGE_READ_SOURCE:
@@ -179,6 +180,7 @@ void run_complete(struct run *r, const struct copy_done *d, const char *why)
 				                           ? e->task.size
 				                           : r->stats.bytes_done;
 			entry_set_state(e, ENTRY_QUEUED);
+			e->task.flags |= TASK_MADE_WAY; /* the name was not free: --existing */
 			if (run_queue_first(r, e->task.id) == 0)
 				return;
 			err = ENOMEM;

@@ -258,6 +258,7 @@ static int check_dir(struct run *r, uint32_t root, const char *rel, const struct
 	if (s >= 0) {
 		struct meta_ctx m;
 		meta_ctx_init(&m, r->opts.copy.keep_owner);
+		m.policy = &r->opts.copy.policy;
 		struct meta_node sn = {s, -1, NULL}, dn = {-1, fd, leaf};
 		diff |= copy_compare_xattrs(&m, &sn, &dn);
 		close(s);
@@ -265,6 +266,23 @@ static int check_dir(struct run *r, uint32_t root, const char *rel, const struct
 	if (diff != 0)
 		run_emit_diffs(r, root, rel, 0, diff);
 	return *existed;
+}
+
+/* --no-perms, --no-owner, --no-group: an existing directory keeps its own. */
+static int dir_wants_old(const struct run *r)
+{
+	return (r->opts.copy.policy.drop & (META_KEEP_PERMS | META_KEEP_OWNER | META_KEEP_GROUP)) !=
+	       0;
+}
+
+int run_dir_policy(const struct copy_opts *o, int fd, const char *leaf)
+{
+	struct stat st;
+	if (!o->existing && !o->ignore_existing)
+		return 0;
+	if (fstatat(fd, leaf, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT && o->existing ? RUN_DIR_LEFT : 0;
+	return o->ignore_existing && !S_ISDIR(st.st_mode) ? RUN_DIR_LEFT : 0;
 }
 
 /* Record a directory and create it in the destination, unless a remote rank did (MADE: see
@@ -285,12 +303,23 @@ int run_add_dir(struct run *r, uint32_t root, uint64_t path, const struct stat *
 		return check_dir(r, root, rel, st, existed);
 	const char *leaf;
 	int err;
+	struct stat old;
+	int have_old = 0;
 	if (made >= 0) {
 		err = made >> 1;
 		*existed = made & 1;
+		if (*existed && dir_wants_old(r)) {
+			int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
+			have_old = fd >= 0 && fstatat(fd, leaf, &old, AT_SYMLINK_NOFOLLOW) == 0;
+		}
 	} else {
 		int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
-		err = fd < 0 ? errno : tree_make_dir(fd, leaf, r->opts.copy.dry_run, existed);
+		err = fd < 0 ? errno : run_dir_policy(&r->opts.copy, fd, leaf);
+		/* What --no-perms ... keep of it, before tree_make_dir opens it up */
+		if (err == 0 && dir_wants_old(r))
+			have_old = fstatat(fd, leaf, &old, AT_SYMLINK_NOFOLLOW) == 0;
+		if (err == 0)
+			err = tree_make_dir(fd, leaf, r->opts.copy.dry_run, existed);
 		/* A dry run makes no directories: below a missing one, everything is new. */
 		if (fd < 0 && r->opts.copy.dry_run &&
 		    (r->croots[root].dst_fd < 0 || err == ENOENT || err == EBADF)) {
@@ -298,11 +327,27 @@ int run_add_dir(struct run *r, uint32_t root, uint64_t path, const struct stat *
 			*existed = 0;
 		}
 	}
+	if (err == RUN_DIR_LEFT) {
+		/* --existing, --ignore-existing: not made, not entered, not counted */
+		r->ndirs--;
+		r->stats.dirs--;
+		return 0;
+	}
 	if (err != 0) {
 		d->failed = 1;
 		r->stats.failed++;
 		run_emit_dst(r, root, rel, "cannot create directory", err);
 		return 0;
+	}
+	const struct meta_policy *p = &r->opts.copy.policy;
+	if (p->drop != 0 || p->chown != 0 || p->nchmod != 0) {
+		struct meta_ctx m;
+		meta_ctx_init(&m, r->opts.copy.keep_owner);
+		m.policy = p;
+		/* a root run_plan made is as new as the rest */
+		if (r->roots[root].created && strcmp(rel, ".") == 0)
+			have_old = 0;
+		meta_want(&m, &d->st, have_old && S_ISDIR(old.st_mode) ? &old : NULL);
 	}
 	return 1;
 }

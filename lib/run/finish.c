@@ -26,6 +26,7 @@ enum link_result {
 	LINK_MADE,    /* linked (or, in a dry run, would be) */
 	LINK_ALREADY, /* the name is a link to the first name's copy already */
 	LINK_FAILED,  /* errno says why */
+	LINK_LEFT,    /* --existing, --ignore-existing: left as it is */
 };
 
 /* Link L's name to the copy of its first name, under a temporary name renamed over it. */
@@ -41,10 +42,16 @@ static enum link_result link_one(struct run *r, const struct linkrec *l, const s
 	if (fd < 0) /* a dry run: below a missing directory */
 		return r->opts.copy.dry_run ? LINK_MADE : LINK_FAILED;
 	struct stat a, b;
-	if (fstatat(fd, leaf, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    fstatat(first_fd, first, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino &&
-	    a.st_dev == b.st_dev)
+	int have = fstatat(fd, leaf, &a, AT_SYMLINK_NOFOLLOW) == 0;
+	int have_first = fstatat(first_fd, first, &b, AT_SYMLINK_NOFOLLOW) == 0;
+	if (have && have_first && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
 		return LINK_ALREADY;
+	/* --ignore-existing leaves a name DEST has, --existing makes none; with --existing a
+	 * first name that was not made leaves nothing to link to (rsync would copy the data to
+	 * this name instead: see the man page). */
+	if ((r->opts.copy.ignore_existing && have) ||
+	    (r->opts.copy.existing && (!have || (!have_first && errno == ENOENT))))
+		return LINK_LEFT;
 	if (r->opts.copy.dry_run)
 		return LINK_MADE;
 	char tmp[TMPNAME_SIZE];
@@ -78,7 +85,7 @@ void run_make_links(struct run *r)
 			continue;
 		}
 		enum link_result res = link_one(r, l, t, i);
-		if (res == LINK_ALREADY) {
+		if (res == LINK_ALREADY || res == LINK_LEFT) {
 			r->stats.skipped++;
 			run_emit(r, RUN_EV_SKIPPED, l->root, rel, 0, hash, NULL, 0);
 		} else if (res == LINK_FAILED) {
@@ -111,6 +118,7 @@ void run_finish_dirs(struct run *r)
 {
 	struct meta_ctx m;
 	meta_ctx_init(&m, r->opts.copy.keep_owner);
+	m.policy = &r->opts.copy.policy;
 	for (size_t i = r->ndirs; i-- > 0;) {
 		struct dirrec *d = &r->dirs[i];
 		if (d->failed)

@@ -22,6 +22,26 @@
 #include "report/manifest.h"
 #include "run/internal.h"
 
+/*
+ * --backup: what --delete leaves alone, as rsync does: the backups made beside their files
+ * (names ending in the suffix) when there is no --backup-dir, and a relative --backup-dir
+ * itself (at PATH from the root).
+ */
+static int backup_kept(const struct run *r, const char *path, int is_dir)
+{
+	const struct copy_opts *o = &r->opts.copy;
+	if (!o->backup)
+		return 0;
+	if (o->backup_dir == NULL) {
+		size_t n = strlen(path), s = strlen(o->backup_suffix);
+		return !is_dir && s > 0 && n >= s && strcmp(path + n - s, o->backup_suffix) == 0;
+	}
+	size_t d = strlen(o->backup_dir);
+	while (d > 1 && o->backup_dir[d - 1] == '/')
+		d--;
+	return is_dir && strncmp(path, o->backup_dir, d) == 0 && path[d] == '\0';
+}
+
 /* --delete inside an extra directory leaves excluded entries (and their parents) alone. */
 struct keep_ctx {
 	const struct run *r;
@@ -31,7 +51,7 @@ struct keep_ctx {
 static int keep_excluded(void *ctx, const char *path, int is_dir)
 {
 	const struct keep_ctx *k = ctx;
-	return run_excluded(k->r, k->root, path, is_dir);
+	return run_excluded(k->r, k->root, path, is_dir) || backup_kept(k->r, path, is_dir);
 }
 
 /* 1 when the rules leave out source entry IT of directory DIR (not for lack of memory). */
@@ -42,6 +62,27 @@ static int excluded_twin(const struct run *r, uint32_t root, const char *dir,
 	int ex = rel != NULL && run_excluded(r, root, rel, S_ISDIR(it->st.st_mode));
 	free(rel);
 	return ex;
+}
+
+/*
+ * Remove LEAF in FD (REL from ROOT's destination) and what is below it, leaving what the
+ * rules exclude when PROTECT; with --backup, what would go is backed up instead, as rsync
+ * does. Returns 0 or an errno value.
+ */
+static int remove_extra(const struct run *r, uint32_t root, int fd, const char *leaf,
+                        const char *rel, int protect)
+{
+	const struct copy_opts *o = &r->opts.copy;
+	struct keep_ctx kc = {r, root};
+	struct tree_backup b = {o->backup_suffix, -1};
+	struct tree_keep keep = {keep_excluded, &kc, o->backup ? &b : NULL};
+	if (o->backup && o->backup_dir != NULL &&
+	    (b.dir_fd = tree_open_backup_dir(r->croots[root].dst_fd, o->backup_dir)) < 0)
+		return errno;
+	int err = tree_remove_keep(fd, leaf, rel, protect || o->backup ? &keep : NULL);
+	if (b.dir_fd >= 0)
+		close(b.dir_fd);
+	return err;
 }
 
 /* The destination has NAME in directory DIR that the source has not: clean it up. */
@@ -56,10 +97,11 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 	struct stat st; /* "dir/" patterns protect only directories */
 	/* --delete-excluded: excluded entries are no longer protected */
 	int protect = !r->opts.delete_excluded && select_any(r->opts.select);
-	int kept = protect && (r->opts.copy.check || r->opts.delete_extra) &&
-	           run_excluded(r, root, rel,
-	                        fd >= 0 && fstatat(fd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	                            S_ISDIR(st.st_mode));
+	int is_dir =
+	    fd >= 0 && fstatat(fd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+	int kept = (protect && (r->opts.copy.check || r->opts.delete_extra) &&
+	            run_excluded(r, root, rel, is_dir)) ||
+	           (r->opts.delete_extra && backup_kept(r, rel, is_dir));
 	if (r->opts.copy.check) {
 		if (!kept) {
 			r->stats.different++;
@@ -77,9 +119,7 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 	r->stats.deleted++;
 	run_emit(r, RUN_EV_DELETED, root, rel, 0, NULL, NULL, 0);
 	if (!r->opts.copy.dry_run) {
-		struct keep_ctx kc = {r, root};
-		struct tree_keep keep = {keep_excluded, &kc};
-		int err = fd < 0 ? errno : tree_remove_keep(fd, leaf, rel, protect ? &keep : NULL);
+		int err = fd < 0 ? errno : remove_extra(r, root, fd, leaf, rel, protect);
 		at_cache_drop(&r->dst_dirs); /* it may have been below what was removed */
 		if (err != 0) {
 			r->stats.failed++;

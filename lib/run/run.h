@@ -216,4 +216,14 @@ int run_execute(struct run *r);
 /* Free everything. */
 void run_free(struct run *r);
 
+/* What run_dir_policy() returns for a directory --existing or --ignore-existing leaves out
+ * (above every errno value, so that it travels like one in scan_item.made). */
+#define RUN_DIR_LEFT 4095
+/*
+ * --existing (the name is free) or --ignore-existing (it is not a directory) for the
+ * destination twin LEAF in FD of a source directory: RUN_DIR_LEFT when it is neither made nor
+ * entered, else 0. Shared by the walk here and pcopy-mpi's ranks.
+ */
+int run_dir_policy(const struct copy_opts *o, int fd, const char *leaf);
+
 #endif

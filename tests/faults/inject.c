@@ -24,10 +24,14 @@
  *   FAULT_NO_DIRECT=1                    fcntl(F_SETFL) with O_DIRECT fails with EINVAL, as
  *                                        on a file system without direct I/O (tmpfs before
  *                                        Linux 6.6)
+ *   FAULT_RENAME_KILL=TEXT               a renameat to a name containing TEXT, once done,
+ *                                        kills the process (SIGKILL), as a crash right
+ *                                        after it would
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -231,6 +235,17 @@ int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
 		}
 	}
 	return REAL("linkat", linkat_fn)(olddirfd, oldpath, newdirfd, newpath, flags);
+}
+
+typedef int (*renameat_fn)(int, const char *, int, const char *);
+
+int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
+{
+	int rc = REAL("renameat", renameat_fn)(olddirfd, oldpath, newdirfd, newpath);
+	const char *kill_at = getenv("FAULT_RENAME_KILL");
+	if (rc == 0 && kill_at != NULL && *kill_at != '\0' && strstr(newpath, kill_at) != NULL)
+		raise(SIGKILL);
+	return rc;
 }
 
 typedef void *(*mmap_fn)(void *, size_t, int, int, int, off_t);

@@ -107,6 +107,21 @@ check "dir-merge: says it is not supported" \
 same_run "--one-file-system" -q --one-file-system src onefs
 check "--one-file-system: same file system, all copied" same_tree m/src m/onefs
 
+# What DEST already has (#15): the ranks decide like pcopy, directories among it.
+in_both 'mkdir -p pol/more && echo newer >pol/plain.txt && touch -d 2037-01-01 pol/plain.txt'
+same_run "-u --existing" -q -v -u --existing src pol
+check "-u --existing: the newer file kept, nothing new made" \
+	[ "$(cat m/pol/plain.txt)" = newer -a ! -e m/pol/sub -a -d m/pol/more -a ! -e m/pol/more/deep -a ! -e m/pol/empty ]
+same_run "--ignore-existing --size-only" -q -v --ignore-existing --size-only src pol
+check "--ignore-existing: the rest made, plain.txt kept" \
+	[ "$(cat m/pol/plain.txt)" = newer -a -d m/pol/sub -a -d m/pol/empty ]
+in_both 'cp -a src polm && chmod 600 polm/plain.txt'
+same_run "--no-perms --chmod --no-times" -q -v --no-perms --chmod Dg+s,F+r --no-times src polm
+check "--no-perms: the mode DEST had is kept" [ "$(stat -c %a m/polm/plain.txt)" = 600 ]
+check "--chmod: not where --no-perms keeps the mode DEST has" [ ! -g m/polm/more/deep ]
+same_run "--chmod" -q --chmod Dg+s,F+r src polm
+check "--chmod: directories g+s" [ -g m/polm/more/deep ]
+
 same_run "nonexistent source" nope dst2
 check "nonexistent source: exit 2" [ "$(cat m.rc)" = 2 ]
 same_run "directory into itself" src src/inside
@@ -119,4 +134,9 @@ check "--tar: says it is not supported" grep -q "not supported by pcopy-mpi" m.e
 check "--tar: nothing written" [ ! -e m/a.tar ]
 (cd m && mpi 2 --extract a.tar x >../m.out 2>../m.err)
 check "--extract: exit 2" [ $? -eq 2 ]
+(cd m && mpi 2 --backup-dir bk src bkdst >../m.out 2>../m.err)
+check "--backup-dir: exit 2" [ $? -eq 2 ]
+check "--backup-dir: says it is not supported" \
+	grep -qx "pcopy: --backup is not supported by pcopy-mpi; use pcopy" m.err
+check "--backup-dir: nothing made" [ ! -e m/bkdst -a ! -e m/bk ]
 finish

@@ -106,6 +106,84 @@ static void test_options(void **state)
 	cli_free(&cli);
 }
 
+/* What to do with what DEST has (#15), and rsync's letters typed from habit. */
+static void test_policy(void **state)
+{
+	(void)state;
+	struct cli cli;
+	assert_int_equal(parse(&cli, "-u --existing --ignore-existing --size-only a b"), CLI_RUN);
+	const struct copy_opts *c = &cli.opts.copy;
+	assert_true(c->update && c->existing && c->ignore_existing && c->size_only);
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--update a b"), CLI_RUN);
+	assert_true(cli.opts.copy.update && !cli.opts.copy.existing);
+	cli_free(&cli);
+	/* -a and -rlptgoDHAX change nothing; -P is --progress; -c, -n, -x keep their meaning. */
+	struct cli plain;
+	assert_int_equal(parse(&plain, "a b"), CLI_RUN);
+	assert_int_equal(parse(&cli, "-a -rlptgoDHAX -avHAX a b"), CLI_RUN);
+	assert_memory_equal(&cli.opts.copy, &plain.opts.copy, sizeof(plain.opts.copy));
+	assert_true(cli.verbose && !cli.force_progress);
+	cli_free(&cli);
+	cli_free(&plain);
+	assert_int_equal(parse(&cli, "-aPcnx a b"), CLI_RUN);
+	assert_true(cli.force_progress && cli.opts.copy.checksum && cli.opts.copy.dry_run &&
+	            cli.opts.one_fs);
+	cli_free(&cli);
+	/* What copies take: --no-*, --chmod, --chown; the letters undo a --no-* before them. */
+	assert_int_equal(parse(&cli, "--no-perms --no-owner --no-group --no-times --no-xattrs "
+	                             "--no-acls --numeric-ids --chmod D755,F644 --chown 0:0 a b"),
+	                 CLI_RUN);
+	const struct meta_policy *p = &cli.opts.copy.policy;
+	assert_int_equal(p->drop, META_KEEP_ALL);
+	assert_int_equal(p->nchmod, 2);
+	assert_true(p->chown == 3 && p->uid == 0 && p->gid == 0);
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--no-perms --no-times --no-acls -pA a b"), CLI_RUN);
+	assert_int_equal(cli.opts.copy.policy.drop, META_KEEP_TIMES);
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--no-perms --no-times -a a b"), CLI_RUN);
+	assert_int_equal(cli.opts.copy.policy.drop, 0);
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--chown root a b"), CLI_RUN);
+	assert_true(cli.opts.copy.policy.chown == 1 && cli.opts.copy.policy.uid == 0);
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--chown :0 a b"), CLI_RUN);
+	assert_true(cli.opts.copy.policy.chown == 2);
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--chmod u*x a b"), CLI_USAGE);
+	assert_string_equal(message(&cli), "invalid --chmod: u*x");
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--chown no-such-user-at-all a b"), CLI_USAGE);
+	assert_string_equal(message(&cli),
+	                    "--chown: no such user or group (USER:GROUP): no-such-user-at-all");
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--chown : a b"), CLI_USAGE);
+	cli_free(&cli);
+	/* --backup: rsync's default suffixes; --backup-dir implies --backup. */
+	assert_int_equal(parse(&cli, "-b a b"), CLI_RUN);
+	assert_true(cli.opts.copy.backup && cli.opts.copy.backup_dir == NULL);
+	assert_string_equal(cli.opts.copy.backup_suffix, "~");
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--backup-dir old a b"), CLI_RUN);
+	assert_true(cli.opts.copy.backup);
+	assert_string_equal(cli.opts.copy.backup_dir, "old");
+	assert_string_equal(cli.opts.copy.backup_suffix, "");
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--backup --suffix .bak a b"), CLI_RUN);
+	assert_string_equal(cli.opts.copy.backup_suffix, ".bak");
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--backup --suffix= a b"), CLI_USAGE);
+	assert_string_equal(message(&cli), "--suffix cannot be empty without --backup-dir");
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--backup --suffix=x/y a b"), CLI_USAGE);
+	assert_string_equal(message(&cli), "--suffix cannot contain slashes: x/y");
+	cli_free(&cli);
+	/* -h is not rsync's --human-readable but --help. */
+	assert_int_equal(parse(&cli, "-h a b"), CLI_HELP);
+	cli_free(&cli);
+}
+
 static void test_help_version(void **state)
 {
 	(void)state;
@@ -258,6 +336,7 @@ int main(void)
 	    cmocka_unit_test(test_help_version), cmocka_unit_test(test_usage_errors),
 	    cmocka_unit_test(test_parse_again),  cmocka_unit_test(test_long_argument),
 	    cmocka_unit_test(test_extract),      cmocka_unit_test(test_tar),
+	    cmocka_unit_test(test_policy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

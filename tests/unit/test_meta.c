@@ -436,6 +436,103 @@ static void test_times_last(void **state)
 	close(d);
 }
 
+/* chmod_of TEXT MODE: the permission bits --chmod TEXT gives a file of MODE. */
+static mode_t chmod_of(const char *text, mode_t mode)
+{
+	struct meta_policy p;
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(meta_chmod_parse(&p, text), 0);
+	return meta_chmod_apply(&p, mode);
+}
+
+/* --chmod in rsync's syntax, checked against what rsync 3.x does with it. */
+static void test_chmod(void **state)
+{
+	(void)state;
+	assert_int_equal(chmod_of("D755,F644", S_IFDIR | 0700), 0755);
+	assert_int_equal(chmod_of("D755,F644", S_IFREG | 0700), 0644);
+	assert_int_equal(chmod_of("u+w", S_IFREG | 0444), 0644);
+	assert_int_equal(chmod_of("Dg+s", S_IFDIR | 0755), 02755);
+	assert_int_equal(chmod_of("Dg+s", S_IFREG | 0755), 0755);
+	assert_int_equal(chmod_of("o-rwx", S_IFREG | 0777), 0770);
+	assert_int_equal(chmod_of("go=", S_IFREG | 0777), 0700);
+	assert_int_equal(chmod_of("ug=rw,o=r", S_IFREG | 0), 0664);
+	assert_int_equal(chmod_of("+x", S_IFREG | 0600), 0711); /* no umask, as rsync */
+	/* X: x where the mode the rules started from had one, or for a directory. */
+	assert_int_equal(chmod_of("a-x,u+X", S_IFREG | 0751), 0740);
+	assert_int_equal(chmod_of("a-x,u+X", S_IFREG | 0640), 0640);
+	assert_int_equal(chmod_of("a+X", S_IFDIR | 0600), 0711);
+	assert_int_equal(chmod_of("u+s,+t", S_IFREG | 0755), 05755);
+	assert_int_equal(chmod_of("4750", S_IFREG | 0644), 04750);
+	assert_int_equal(chmod_of("F0", S_IFREG | 0644), 0);
+	/* Rules add up, over several --chmod. */
+	struct meta_policy p;
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(meta_chmod_parse(&p, "F600"), 0);
+	assert_int_equal(meta_chmod_parse(&p, "g+r"), 0);
+	assert_int_equal(p.nchmod, 2);
+	assert_int_equal(meta_chmod_apply(&p, S_IFREG | 0777), 0640);
+	/* Bad ones leave the rules as they were. */
+	static const char *const bad[] = {"",   "D",      "u",    "u*w", "u+q", "Du+w,",
+	                                  "88", "077777", "D7x9", "x+r", ",u+w"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(meta_chmod_parse(&p, bad[i]), -1);
+		assert_int_equal(p.nchmod, 2);
+	}
+	memset(&p, 0, sizeof(p));
+	for (int i = 0; i < META_CHMOD_MAX; i++)
+		assert_int_equal(meta_chmod_parse(&p, "u+r"), 0);
+	assert_int_equal(meta_chmod_parse(&p, "u+r"), -1);
+}
+
+/* meta_want: what --no-perms, --no-owner, --no-group and --chown leave a copy with. */
+static void test_want(void **state)
+{
+	(void)state;
+	struct meta_ctx m;
+	struct meta_policy p;
+	meta_ctx_init(&m, 1);
+	memset(&p, 0, sizeof(p));
+	m.policy = &p;
+	m.umask = 022;
+	m.euid = 0;
+	m.egid = 0;
+	struct stat src, old, st;
+	memset(&src, 0, sizeof(src));
+	memset(&old, 0, sizeof(old));
+	src.st_mode = S_IFREG | 04777;
+	src.st_uid = 10;
+	src.st_gid = 20;
+	old.st_mode = S_IFREG | 0600;
+	old.st_uid = 30;
+	old.st_gid = 40;
+	st = src;
+	meta_want(&m, &st, &old); /* nothing asked: as the source */
+	assert_int_equal(st.st_mode, S_IFREG | 04777);
+	assert_int_equal(st.st_uid, 10);
+	p.drop = META_KEEP_PERMS | META_KEEP_OWNER;
+	st = src;
+	meta_want(&m, &st, &old);
+	assert_int_equal(st.st_mode, S_IFREG | 0600); /* the old entry's */
+	assert_int_equal(st.st_uid, 30);
+	assert_int_equal(st.st_gid, 20);
+	st = src;
+	meta_want(&m, &st, NULL);
+	assert_int_equal(st.st_mode, S_IFREG | 0755); /* new: less umask and set-id bits */
+	assert_int_equal(st.st_uid, 0);
+	p.drop = 0;
+	p.chown = 2;
+	p.gid = 7;
+	st = src;
+	meta_want(&m, &st, &old);
+	assert_int_equal(st.st_uid, 10);
+	assert_int_equal(st.st_gid, 7);
+	assert_true(meta_keeps(&m, META_KEEP_TIMES));
+	p.drop = META_KEEP_TIMES;
+	assert_false(meta_keeps(&m, META_KEEP_TIMES));
+	meta_ctx_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -448,6 +545,8 @@ int main(void)
 	    cmocka_unit_test(test_setid_survives_owner),
 	    cmocka_unit_test(test_capability_survives_owner),
 	    cmocka_unit_test(test_times_last),
+	    cmocka_unit_test(test_chmod),
+	    cmocka_unit_test(test_want),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

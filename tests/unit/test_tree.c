@@ -152,6 +152,42 @@ static void test_remove_keep(void **state)
 	assert_int_equal(fstatat(rfd, "k", &st, 0), -1);
 }
 
+/* --backup: beside the entry with a suffix, or below a backup directory at its path. */
+static void test_backup(void **state)
+{
+	(void)state;
+	int existed;
+	struct stat st;
+	assert_int_equal(tree_make_dir(rfd, "b", 0, &existed), 0);
+	assert_int_equal(tree_make_dir(rfd, "b/d", 0, &existed), 0);
+	close(openat(rfd, "b/d/f", O_CREAT | O_WRONLY, 0644));
+	int dfd = openat(rfd, "b/d", O_RDONLY | O_DIRECTORY);
+	struct tree_backup beside = {"~", -1};
+	assert_int_equal(tree_backup(&beside, dfd, "f", "d/f"), 0);
+	assert_int_equal(fstatat(dfd, "f~", &st, 0), 0);
+	assert_int_equal(fstatat(dfd, "f", &st, 0), -1);
+	/* Into a backup directory made with its parents, at the entry's path. */
+	int bfd = tree_open_backup_dir(rfd, "b/deep/er");
+	assert_true(bfd >= 0);
+	struct tree_backup below = {".old", bfd};
+	assert_int_equal(tree_backup(&below, dfd, "f~", "d/f~"), 0);
+	assert_int_equal(fstatat(rfd, "b/deep/er/d/f~.old", &st, 0), 0);
+	/* Deleting with backups: the files move, the emptied directories go. */
+	close(openat(rfd, "b/d/g", O_CREAT | O_WRONLY, 0644));
+	struct tree_keep keep = {NULL, NULL, &below};
+	assert_int_equal(tree_remove_keep(rfd, "b/d", "d", &keep), 0);
+	assert_int_equal(fstatat(rfd, "b/deep/er/d/g.old", &st, 0), 0);
+	assert_int_equal(fstatat(rfd, "b/d", &st, 0), -1);
+	/* ... or stay renamed beside, and so does their directory. */
+	assert_int_equal(tree_make_dir(rfd, "b/e", 0, &existed), 0);
+	close(openat(rfd, "b/e/h", O_CREAT | O_WRONLY, 0644));
+	keep.backup = &beside;
+	assert_int_equal(tree_remove_keep(rfd, "b/e", "e", &keep), 0);
+	assert_int_equal(fstatat(rfd, "b/e/h~", &st, 0), 0);
+	close(bfd);
+	close(dfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +195,7 @@ int main(void)
 	    cmocka_unit_test(test_make_dir_below),
 	    cmocka_unit_test(test_list_and_remove),
 	    cmocka_unit_test(test_remove_keep),
+	    cmocka_unit_test(test_backup),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,96 @@
+#!/bin/bash
+# --backup, --suffix and --backup-dir (#15), with rsync as the oracle: what a copy replaces,
+# and with --delete what it removes, is kept under its backup name, and the tree ends as
+# `rsync -aHAX OPTS src/ dst/` leaves it (content, type, mode, size and mtime of every entry,
+# the backups among them). The old file moves only once the new one is complete and verified.
+. "$(dirname "$0")/../../lib.sh"
+
+# state_of DIR: one line per entry (path, type, mode, size, mtime, link target) and the
+# content's checksums. Directory mtimes are left out: rsync renames backups into a directory
+# after it set the directory's time (which then says when the backup was made), pcopy
+# before (the source's time, as without --backup).
+state_of() {
+	(cd "$1" && find . -mindepth 1 \( -type d -printf '%P %y %m\n' \) -o -printf '%P %y %m %s %T@ %l\n' | sort
+	 find . -type f | sort | xargs -r -d '\n' md5sum)
+}
+
+mkdir -p src/keep src/big
+echo new >src/changed && touch -d '2021-01-01 00:00:00' src/changed
+echo same >src/same && touch -d '2020-01-01 00:00:00' src/same
+echo new >src/keep/k && touch -d '2021-01-01 00:00:00' src/keep/k
+echo brand-new >src/added
+ln -s changed src/link && touch -h -d '2021-01-01 00:00:00' src/link
+head -c 300000 /dev/urandom >src/big/file && touch -d '2021-01-01 00:00:00' src/big/file
+touch -d '2020-02-02 00:00:00' src/keep src/big src
+
+mkdir -p seed/keep seed/gone/sub seed/big
+echo old >seed/changed && touch -d '2019-01-01 00:00:00' seed/changed
+echo same >seed/same && touch -d '2020-01-01 00:00:00' seed/same
+echo oldk >seed/keep/k && touch -d '2019-01-01 00:00:00' seed/keep/k
+echo g >seed/gone/g && echo s >seed/gone/sub/s && echo x >seed/extra
+echo y >seed/link
+echo q >seed/old~
+head -c 300000 /dev/urandom >seed/big/file && touch -d '2019-01-01 00:00:00' seed/big/file
+find seed -exec touch -h -d '2019-06-06 00:00:00' {} +
+touch -d '2019-01-01 00:00:00' seed/changed seed/keep/k seed/big/file
+
+# agree DESCRIPTION -- OPTION...: pcopy and rsync with OPTION... from seed agree.
+agree() {
+	local d=$1
+	shift 2
+	rm -rf p r && cp -a seed p && cp -a seed r
+	"$PCOPY" -q "$@" src p >out.txt 2>&1
+	local rc=$?
+	rsync -aHAX "$@" src/ r/ >/dev/null 2>&1
+	check "$d: exit 0 ($rc $(head -c 300 out.txt))" [ $rc -eq 0 ]
+	if [ "$(state_of p)" = "$(state_of r)" ]; then
+		pass "$d: the tree rsync makes"
+	else
+		fail "$d: the tree rsync makes"
+		diff <(state_of r) <(state_of p) | head -10
+	fi
+	check "$d: no temporary file left" no_tmp p
+}
+
+agree "--backup" -- --backup
+agree "-b" -- -b
+agree "--backup --suffix .bak" -- --backup --suffix .bak
+agree "--backup-dir BK" -- --backup-dir BK
+agree "--backup-dir BK --suffix .s" -- --backup-dir BK --suffix .s
+agree "-b --delete" -- -b --delete
+agree "-b --suffix=.bak --delete" -- -b --suffix=.bak --delete
+agree "--backup-dir BK --delete" -- --backup-dir BK --delete
+agree "--backup-dir BK --suffix .s --delete" -- --backup-dir BK --suffix .s --delete
+agree "--backup-dir deep/er/BK --delete" -- --backup-dir deep/er/BK --delete
+agree "-b -c" -- -b -c
+agree "-b --force" -- -b --force
+# A big file copied in parts by several workers is backed up by the worker that seals it.
+rm -rf p && cp -a seed p
+PCOPY_TEST_SPLIT_MIN=65536 "$PCOPY" -q -j 4 -b src p
+check "split copy: the old big file kept" cmp -s seed/big/file p/big/file~
+check "split copy: the new one in place" cmp -s src/big/file p/big/file
+
+# An absolute --backup-dir outside DEST.
+rm -rf p abs && cp -a seed p
+"$PCOPY" -q --backup-dir "$T/abs" --delete src p
+check "absolute --backup-dir: the replaced file" [ "$(cat abs/changed)" = old ]
+check "absolute --backup-dir: the deleted tree" [ "$(cat abs/gone/sub/s)" = s ]
+
+# A second run backs up again, over the older backup.
+rm -rf p && cp -a seed p
+"$PCOPY" -q -b src p && echo newer >src/changed && "$PCOPY" -q -b src p
+check "a second backup replaces the first" [ "$(cat p/changed~)" = new ]
+echo new >src/changed && touch -d '2021-01-01 00:00:00' src/changed
+
+# A dry run moves nothing.
+rm -rf p && cp -a seed p
+"$PCOPY" -n -b --delete src p >/dev/null
+check "-n -b: nothing moved" [ "$(state_of p)" = "$(state_of seed)" ]
+
+# Bad input: exit 2.
+"$PCOPY" -b --suffix '' src p 2>err.txt
+check "--suffix '' without --backup-dir: exit 2" [ $? -eq 2 ]
+check "--suffix '': says so" grep -qx 'pcopy: --suffix cannot be empty without --backup-dir' err.txt
+"$PCOPY" -b --suffix 'a/b' src p 2>err.txt
+check "--suffix with a slash: exit 2" [ $? -eq 2 ]
+finish
