@@ -38,6 +38,7 @@ _pcopy_options=(
 	'--jobs -j         text'
 	'--json            -'
 	'--manifest        file'
+	'--max-delete      text'
 	'--max-size        text'
 	'--min-size        text'
 	'--no-acls         -'

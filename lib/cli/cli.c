@@ -34,6 +34,7 @@ enum {
 	OPT_INCLUDE_FROM,
 	OPT_JSON,
 	OPT_MANIFEST,
+	OPT_MAX_DELETE,
 	OPT_MAX_SIZE,
 	OPT_MIN_SIZE,
 	OPT_NO_ACLS,
@@ -84,6 +85,7 @@ static const struct option longopts[] = {
     {"jobs", required_argument, NULL, 'j'},
     {"json", no_argument, NULL, OPT_JSON},
     {"manifest", required_argument, NULL, OPT_MANIFEST},
+    {"max-delete", required_argument, NULL, OPT_MAX_DELETE},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {"min-size", required_argument, NULL, OPT_MIN_SIZE},
     {"no-acls", no_argument, NULL, OPT_NO_ACLS},
@@ -130,6 +132,7 @@ const char cli_help_text[] =
     "  -c, --checksum         re-runs compare content hashes, not size and mtime\n"
     "      --delete           remove from DEST what SOURCE no longer has\n"
     "      --delete-excluded  --delete, and remove excluded entries from DEST too\n"
+    "      --max-delete N     delete at most N entries (the rest: a warning, exit 1)\n"
     "  -n, --dry-run          list what would be copied or deleted; change nothing\n"
     "      --exclude PATTERN  skip paths matching PATTERN (rsync rules; repeatable)\n"
     "      --include PATTERN  take paths matching PATTERN (first matching rule wins)\n"
@@ -374,6 +377,16 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 			return usage(cli, "--manifest needs a file name", "");
 		o->manifest = optarg;
 		break;
+	case OPT_MAX_DELETE: {
+		char *end;
+		errno = 0;
+		unsigned long long v = strtoull(optarg, &end, 10);
+		if (errno != 0 || end == optarg || *end != '\0' || optarg[0] == '-')
+			return usage(cli, "--max-delete takes a number of entries, not ", optarg);
+		o->max_delete_set = 1;
+		o->max_delete = v;
+		break;
+	}
 	case OPT_NO_VERIFY: o->copy.verify = 0; break;
 	case OPT_PROGRESS: cli->force_progress = 1; break;
 	case OPT_STATS: cli->stats = 1; break;

@@ -156,12 +156,43 @@ void tree_list_free(struct tree_list *l)
 static int remove_in(int fd, const char *name, const char *path, const struct tree_keep *keep,
                      int *kept);
 
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* remove_contents() in reverse order of the names (rsync's, for --max-delete). */
+static int remove_contents_sorted(int dfd, const char *path, const struct tree_keep *keep,
+                                  int *kept)
+{
+	struct tree_list l = {NULL, 0, NULL};
+	int err = tree_list_at(dfd, &l) != 0 ? errno : 0;
+	if (l.n > 0)
+		qsort(l.names, l.n, sizeof(*l.names), name_cmp);
+	for (size_t i = l.n; i-- > 0;) {
+		char *sub = path_join(path, l.names[i]);
+		int e = ENOMEM;
+		if (sub == NULL)
+			*kept = 1; /* not knowing what to keep, keep it */
+		else
+			e = remove_in(dfd, l.names[i], sub, keep, kept);
+		free(sub);
+		if (e != 0 && err == 0)
+			err = e;
+	}
+	tree_list_free(&l);
+	close(dfd);
+	return err;
+}
+
 /*
  * Remove everything inside the open directory DFD (PATH, for KEEP), except what KEEP keeps:
  * then *KEPT is set.
  */
 static int remove_contents(int dfd, const char *path, const struct tree_keep *keep, int *kept)
 {
+	if (keep != NULL && keep->spend != NULL)
+		return remove_contents_sorted(dfd, path, keep, kept);
 	DIR *d = fdopendir(dfd);
 	if (d == NULL) {
 		int e = errno;
@@ -202,21 +233,27 @@ static int remove_in(int fd, const char *rel, const char *path, const struct tre
 		*kept = 1;
 		return 0;
 	}
+	int spent = keep == NULL || keep->spend == NULL;
+	if (!S_ISDIR(st.st_mode) && !spent && !keep->spend(keep->ctx, path, 0)) {
+		*kept = 1;
+		return 0;
+	}
 	if (!S_ISDIR(st.st_mode) && keep != NULL && keep->backup != NULL) {
 		if (tree_backup(keep->backup, fd, rel, path) != 0)
 			return errno;
 		*kept |= keep->backup->dir_fd < 0; /* the backup is still in this directory */
 		return 0;
 	}
-	if (!S_ISDIR(st.st_mode))
+	if (!S_ISDIR(st.st_mode)) {
 		return unlinkat(fd, rel, 0) == 0 ? 0 : errno;
+	}
 	int dfd = openat(fd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return errno;
 	int inner = 0;
 	int err = remove_contents(dfd, path, keep, &inner);
 	/* A directory holding kept entries stays, as with rsync (not an error). */
-	if (inner)
+	if (inner || (!spent && !keep->spend(keep->ctx, path, 1)))
 		*kept = 1;
 	else if (unlinkat(fd, rel, AT_REMOVEDIR) != 0 && err == 0)
 		err = errno;

@@ -60,18 +60,22 @@ int tree_open_backup_dir(int fd, const char *dir);
 int tree_backup(const struct tree_backup *b, int fd, const char *name, const char *path);
 
 /* What --delete must leave alone: KEEP(CTX, PATH, IS_DIR) is 1 for an excluded entry (KEEP
- * NULL: none is); with BACKUP, what it removes is backed up instead (tree_backup). */
+ * NULL: none is; before a directory's contents); with BACKUP, what it removes is backed up
+ * instead (tree_backup); SPEND(CTX, PATH, IS_DIR), when not NULL, is asked right before
+ * each removal and is 0 to leave the entry (--max-delete). */
 struct tree_keep {
 	int (*keep)(void *ctx, const char *path, int is_dir);
 	void *ctx;
 	const struct tree_backup *backup;
+	int (*spend)(void *ctx, const char *path, int is_dir);
 };
 
 /*
  * tree_remove(), except for the entries KEEP keeps (none when KEEP is NULL): REL is named
  * PATH to KEEP and what is below it PATH/NAME...; a directory holding a kept entry stays, as
  * rsync leaves it (not an error), and so does one holding backups made beside their entries.
- * 0 or errno.
+ * With KEEP->spend, a directory's contents go in reverse order of their names, as
+ * rsync's. 0 or errno.
  */
 int tree_remove_keep(int fd, const char *rel, const char *path, const struct tree_keep *keep);
 

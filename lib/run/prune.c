@@ -44,14 +44,34 @@ static int backup_kept(const struct run *r, const char *path, int is_dir)
 
 /* --delete inside an extra directory leaves excluded entries (and their parents) alone. */
 struct keep_ctx {
-	const struct run *r;
+	struct run *r;
 	uint32_t root;
+	int protect; /* excluded entries stay */
 };
 
 static int keep_excluded(void *ctx, const char *path, int is_dir)
 {
 	const struct keep_ctx *k = ctx;
-	return run_excluded(k->r, k->root, path, is_dir) || backup_kept(k->r, path, is_dir);
+	return (k->protect && run_excluded(k->r, k->root, path, is_dir)) ||
+	       backup_kept(k->r, path, is_dir);
+}
+
+/* --max-delete: one more removal, if the limit allows it (else counted as skipped). */
+static int spend_delete(struct run *r)
+{
+	if (r->removed >= r->opts.max_delete) {
+		r->delete_skipped++;
+		return 0;
+	}
+	r->removed++;
+	return 1;
+}
+
+static int spend_one(void *ctx, const char *path, int is_dir)
+{
+	(void)path;
+	(void)is_dir;
+	return spend_delete(((struct keep_ctx *)ctx)->r);
 }
 
 /* 1 when the rules leave out source entry IT of directory DIR (not for lack of memory). */
@@ -67,22 +87,49 @@ static int excluded_twin(const struct run *r, uint32_t root, const char *dir,
 /*
  * Remove LEAF in FD (REL from ROOT's destination) and what is below it, leaving what the
  * rules exclude when PROTECT; with --backup, what would go is backed up instead, as rsync
- * does. Returns 0 or an errno value.
+ * does; under --max-delete, as far as the limit allows. Returns 0 or an errno value.
  */
-static int remove_extra(const struct run *r, uint32_t root, int fd, const char *leaf,
+static int remove_extra(struct run *r, uint32_t root, int fd, const char *leaf,
                         const char *rel, int protect)
 {
 	const struct copy_opts *o = &r->opts.copy;
-	struct keep_ctx kc = {r, root};
+	struct keep_ctx kc = {r, root, protect};
 	struct tree_backup b = {o->backup_suffix, -1};
-	struct tree_keep keep = {keep_excluded, &kc, o->backup ? &b : NULL};
+	struct tree_keep keep = {keep_excluded, &kc, o->backup ? &b : NULL,
+	                         r->opts.max_delete_set ? spend_one : NULL};
 	if (o->backup && o->backup_dir != NULL &&
 	    (b.dir_fd = tree_open_backup_dir(r->croots[root].dst_fd, o->backup_dir)) < 0)
 		return errno;
-	int err = tree_remove_keep(fd, leaf, rel, protect || o->backup ? &keep : NULL);
+	int err = tree_remove_keep(
+	    fd, leaf, rel, protect || o->backup || keep.spend != NULL ? &keep : NULL);
 	if (b.dir_fd >= 0)
 		close(b.dir_fd);
 	return err;
+}
+
+/* --delete of REL (LEAF in FD) under --max-delete: each entry removed counts, a directory
+ * once its contents are gone; what the limit leaves stays (and is counted as skipped). A dry
+ * run counts REL as one. */
+static void limited_delete(struct run *r, uint32_t root, const char *rel, int fd,
+                           const char *leaf, int protect)
+{
+	if (r->opts.copy.dry_run) {
+		if (spend_delete(r)) {
+			r->stats.deleted++;
+			run_emit(r, RUN_EV_DELETED, root, rel, 0, NULL, NULL, 0);
+		}
+		return;
+	}
+	struct stat st;
+	int err = fd < 0 ? errno : remove_extra(r, root, fd, leaf, rel, protect);
+	at_cache_drop(&r->dst_dirs); /* it may have been below what was removed */
+	if (err != 0) {
+		r->stats.failed++;
+		run_emit_dst(r, root, rel, "cannot delete", err);
+	} else if (fstatat(fd, leaf, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		r->stats.deleted++;
+		run_emit(r, RUN_EV_DELETED, root, rel, 0, NULL, NULL, 0);
+	}
 }
 
 /* The destination has NAME in directory DIR that the source has not: clean it up. */
@@ -116,6 +163,10 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 	}
 	if (!r->opts.delete_extra || kept)
 		return;
+	if (r->opts.max_delete_set) {
+		limited_delete(r, root, rel, fd, leaf, protect);
+		return;
+	}
 	r->stats.deleted++;
 	run_emit(r, RUN_EV_DELETED, root, rel, 0, NULL, NULL, 0);
 	if (!r->opts.copy.dry_run) {
@@ -128,6 +179,11 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 	}
 }
 
+static int name_desc(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)b, *(char *const *)a);
+}
+
 /* Compare the destination directory's listing (DST, made by a remote rank, or NULL: list it
  * here) with the source batch. */
 void run_prune_dest(struct run *r, uint32_t root, struct scan *s, const struct tree_list *dst)
@@ -137,8 +193,15 @@ void run_prune_dest(struct run *r, uint32_t root, struct scan *s, const struct t
 	if (dst == NULL && tree_list(r->croots[root].dst_fd, dir, &list) != 0)
 		return;
 	const struct tree_list *l = dst != NULL ? dst : &list;
-	for (size_t i = 0; i < l->n; i++) {
-		const char *name = l->names[i];
+	/* --max-delete: in reverse order of the names, as rsync (which ones the limit leaves) */
+	char **order = l->names;
+	if (r->opts.max_delete_set && l->n > 0 &&
+	    (order = malloc(l->n * sizeof(*order))) != NULL) {
+		memcpy(order, l->names, l->n * sizeof(*order));
+		qsort(order, l->n, sizeof(*order), name_desc);
+	}
+	for (size_t i = 0; order != NULL && i < l->n; i++) {
+		const char *name = order[i];
 		size_t lo = 0, hi = s->batch.nitems;
 		const struct scan_item *twin = NULL;
 		while (lo < hi && twin == NULL) {
@@ -155,6 +218,8 @@ void run_prune_dest(struct run *r, uint32_t root, struct scan *s, const struct t
 		if (twin == NULL || (r->opts.delete_excluded && excluded_twin(r, root, dir, twin)))
 			extra_entry(r, root, dir, name);
 	}
+	if (order != l->names)
+		free(order);
 	if (dst == NULL)
 		tree_list_free(&list);
 }

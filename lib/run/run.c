@@ -152,7 +152,15 @@ static int run_finish(struct run *r)
 	run_tick(r);
 	if (*r->interrupted) /* arrived while links, directories or the manifest were done */
 		return RUN_SIGNALLED + *r->interrupted;
-	return r->stats.failed > 0 || r->stats.different > 0 ? RUN_PARTIAL : RUN_OK;
+	if (r->delete_skipped > 0 && r->nroots > 0) {
+		char why[128];
+		snprintf(why, sizeof(why), "deletions stopped by --max-delete=%llu (%llu skipped)",
+		         (unsigned long long)r->opts.max_delete,
+		         (unsigned long long)r->delete_skipped);
+		run_emit_at(r, RUN_EV_WARNING, 0, ".", 0, NULL, why, 0, 1);
+	}
+	return r->stats.failed > 0 || r->stats.different > 0 || r->delete_skipped > 0 ? RUN_PARTIAL
+	                                                                              : RUN_OK;
 }
 
 int run_execute(struct run *r)

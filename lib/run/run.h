@@ -42,6 +42,9 @@ struct run_opts {
 	 * stacks dir-merge rules in it. */
 	struct select_rules *select;
 	int delete_excluded;     /* --delete-excluded: --delete removes excluded entries too */
+	int max_delete_set;      /* --max-delete N was given: at most MAX_DELETE removals, each
+	                            entry below a removed directory counted too */
+	uint64_t max_delete;
 	const char *manifest;    /* --manifest path, "-" for stdout, NULL for none */
 	uint64_t test_split_min; /* PCOPY_TEST_SPLIT_MIN test hook (split files from this size on,
 	                            in parts of a quarter of it at least); under 4: default */
@@ -172,6 +175,8 @@ struct run {
 	uint64_t split_min, part_min;    /* files split into parts, and the smallest part */
 	struct copy_linkname *lnames;    /* --check: names with other links, compared at the end */
 	size_t nlnames, lnames_cap;
+	uint64_t removed;        /* --max-delete: entries removed (or that would be) so far */
+	uint64_t delete_skipped; /* --max-delete: entries left for the limit */
 	int noted_direct;    /* the warning that O_DIRECT was refused has been given */
 	int manifest_fd;     /* --manifest FILE: an unnamed file in its directory, opened by
 	                        run_plan to prove it can be written; -1: written by name */
