@@ -202,9 +202,44 @@ int cli_parse_jobs(const char *s)
 	return (int)v;
 }
 
-void cli_rejected_option(struct cli_reason *why, int c, char **argv, const char *optstring)
+/* Word into WHY an ambiguous abbreviation ARG ("--ex", "--ex=x") of NAMES', as GNU
+   getopt does. Returns 0, or -1 when ARG abbreviates fewer than two of them. */
+static int ambiguous_option(struct cli_reason *why, const char *arg,
+                            const struct option *names)
+{
+	if (names == NULL || strncmp(arg, "--", 2) != 0)
+		return -1;
+	const char *name = arg + 2;
+	size_t n = strcspn(name, "=");
+	if (n == 0)
+		return -1;
+	size_t size = sizeof(why->text), len = 0;
+	int matches = 0;
+	int w = snprintf(why->text, size, "option '--%.*s' is ambiguous; possibilities:", (int)n,
+	                 name);
+	len = w < 0 ? 0 : (size_t)w < size ? (size_t)w : size - 1;
+	for (const struct option *o = names; o->name != NULL; o++) {
+		if (strncmp(o->name, name, n) != 0)
+			continue;
+		if (strlen(o->name) == n) /* an exact match wins: not ambiguous */
+			return -1;
+		matches++;
+		w = snprintf(why->text + len, size - len, " '--%s'", o->name);
+		len = w < 0 ? len : len + (size_t)w < size ? len + (size_t)w : size - 1;
+	}
+	if (matches < 2)
+		return -1;
+	why->msg = why->text;
+	why->arg = "";
+	return 0;
+}
+
+void cli_rejected_option(struct cli_reason *why, int c, char **argv, const char *optstring,
+                         const struct option *names)
 {
 	const char *arg = argv[optind - 1];
+	if (c == '?' && optopt == 0 && ambiguous_option(why, arg, names) == 0)
+		return;
 	/* optopt is 0 for an unknown or ambiguous long option, the option's value for a known
 	   one (a long-only option's enum, or the letter of its short form), and the letter
 	   for a short option. A letter that is not in OPTSTRING came from a short option, which
@@ -406,7 +441,7 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 			o->copy.policy.drop &= ~habit_keeps(c);
 			break;
 		}
-		cli_rejected_option(&cli->why, c, argv, shortopts);
+		cli_rejected_option(&cli->why, c, argv, shortopts, longopts);
 		return cli->action = CLI_USAGE;
 	}
 	return CLI_RUN;
