@@ -14,6 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <xxhash.h>
+
 #include "common/exit.h"
 #include "report/json.h"
 #include "report/progress.h"
@@ -53,7 +56,22 @@ void ui_set_ctype(void)
 		setlocale(LC_CTYPE, "C.UTF-8"); /* when that fails too, names stay ASCII only */
 }
 
-int ui_parse(struct cli *cli, int argc, char **argv, int *status)
+/* --version: PROG's version, then what it was built with, one line each. */
+static void print_version(const char *prog, const char *mpi)
+{
+	unsigned x = XXH_versionNumber();
+	printf("%s %s\n", prog, PACKAGE_VERSION);
+	printf("libarchive: %s\n", archive_version_details());
+	/* hash.c calls the shared libxxhash: the vector code of XXH3 is what that library was
+	   built with, which it does not tell. */
+	printf("xxHash: %u.%u.%u (XXH3-128 from the shared library, its own build's vector "
+	       "code)\n",
+	       x / 10000, x / 100 % 100, x % 100);
+	printf("MPI: %s\n", mpi != NULL ? mpi : "none (pcopy-mpi is the MPI build)");
+}
+
+int ui_parse(struct cli *cli, int argc, char **argv, int *status, const char *prog,
+             const char *mpi)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	switch (cli_parse(cli, argc, argv, ncpu > 0 ? (int)ncpu : 1)) {
@@ -68,7 +86,7 @@ int ui_parse(struct cli *cli, int argc, char **argv, int *status)
 		break;
 	}
 	case CLI_VERSION:
-		printf("pcopy %s\n", PACKAGE_VERSION);
+		print_version(prog, mpi);
 		*status = ui_exit("pcopy", PCOPY_EXIT_OK, 0);
 		break;
 	case CLI_USAGE:

@@ -1,6 +1,7 @@
 #!/bin/bash
 # --help fits an 80-column terminal: no line of pcopy's, pbatch's or pcopy-mpi's help is
-# wider than 80 characters.
+# wider than 80 characters. --version names the command and its version on its first line,
+# then what it was built with: libarchive, xxHash, MPI (Open MPI's version for pcopy-mpi).
 . "$(dirname "$0")/../../lib.sh"
 PBATCH=${PBATCH:-$TOP/pbatch}
 PCOPY_MPI=${PCOPY_MPI:-$TOP/pcopy-mpi}
@@ -21,5 +22,24 @@ if [ -x "$PCOPY_MPI" ]; then
 	check "pcopy-mpi --help fits 80 columns" fits80 "$PCOPY_MPI"
 else
 	skip "built without MPI"
+fi
+
+# version_says CMD NAME MPI: CMD --version starts "NAME N.N.N" and names libarchive, xxHash
+# and MPI (a line matching MPI).
+version_says() {
+	local out
+	out=$("$1" --version) || return 1
+	printf '%s\n' "$out" | head -1 | grep -qx "$2 [0-9][0-9.]*" &&
+		printf '%s\n' "$out" | grep -q '^libarchive: libarchive [0-9]' &&
+		printf '%s\n' "$out" | grep -q '^xxHash: [0-9]*\.[0-9]*\.[0-9]' &&
+		printf '%s\n' "$out" | grep -q "^MPI: $3" ||
+		{ echo "$1 --version said:"; printf '%s\n' "$out"; return 1; }
+}
+check "pcopy --version: version, libarchive, xxHash, no MPI" version_says "$PCOPY" pcopy none
+if [ -x "$PCOPY_MPI" ]; then
+	check "pcopy-mpi --version: pcopy-mpi, and its MPI library" \
+		version_says "$PCOPY_MPI" pcopy-mpi '[A-Za-z]'
+	check "pcopy-mpi --version does not say none" \
+		not bash -c '"$0" --version | grep -q "^MPI: none"' "$PCOPY_MPI"
 fi
 finish
