@@ -116,7 +116,9 @@ static enum cli_action take_option(struct batchcli *bc, int c, char **argv)
 		break;
 	case OPT_HELP: return bc->action = CLI_HELP;
 	case OPT_VERSION: return bc->action = CLI_VERSION;
-	default: cli_rejected_option(&bc->why, c, argv, shortopts, longopts); return bc->action = CLI_USAGE;
+	default:
+		cli_rejected_option(&bc->why, c, argv, shortopts, longopts);
+		return bc->action = CLI_USAGE;
 	}
 	return CLI_RUN;
 }

@@ -204,8 +204,7 @@ int cli_parse_jobs(const char *s)
 
 /* Word into WHY an ambiguous abbreviation ARG ("--ex", "--ex=x") of NAMES', as GNU
    getopt does. Returns 0, or -1 when ARG abbreviates fewer than two of them. */
-static int ambiguous_option(struct cli_reason *why, const char *arg,
-                            const struct option *names)
+static int ambiguous_option(struct cli_reason *why, const char *arg, const struct option *names)
 {
 	if (names == NULL || strncmp(arg, "--", 2) != 0)
 		return -1;
@@ -215,8 +214,8 @@ static int ambiguous_option(struct cli_reason *why, const char *arg,
 		return -1;
 	size_t size = sizeof(why->text), len = 0;
 	int matches = 0;
-	int w = snprintf(why->text, size, "option '--%.*s' is ambiguous; possibilities:", (int)n,
-	                 name);
+	int w =
+	    snprintf(why->text, size, "option '--%.*s' is ambiguous; possibilities:", (int)n, name);
 	len = w < 0 ? 0 : (size_t)w < size ? (size_t)w : size - 1;
 	for (const struct option *o = names; o->name != NULL; o++) {
 		if (strncmp(o->name, name, n) != 0)

@@ -284,8 +284,8 @@ static void test_abbreviations(void **state)
 	cli_free(&cli);
 	/* Many candidates, all on the one line. */
 	assert_int_equal(parse(&cli, "--n a b"), CLI_USAGE);
-	assert_true(strncmp(cli.why.msg, "option '--n' is ambiguous; possibilities: '--no-acls'",
-	                    53) == 0);
+	assert_true(
+	    strncmp(cli.why.msg, "option '--n' is ambiguous; possibilities: '--no-acls'", 53) == 0);
 	assert_true(strlen(cli.why.msg) < sizeof(cli.why.text));
 	cli_free(&cli);
 }
@@ -359,12 +359,11 @@ static void test_tar(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults),     cmocka_unit_test(test_options),
-	    cmocka_unit_test(test_help_version), cmocka_unit_test(test_usage_errors),
-	    cmocka_unit_test(test_parse_again),  cmocka_unit_test(test_long_argument),
-	    cmocka_unit_test(test_abbreviations),
-	    cmocka_unit_test(test_extract),      cmocka_unit_test(test_tar),
-	    cmocka_unit_test(test_policy),
+	    cmocka_unit_test(test_defaults),      cmocka_unit_test(test_options),
+	    cmocka_unit_test(test_help_version),  cmocka_unit_test(test_usage_errors),
+	    cmocka_unit_test(test_parse_again),   cmocka_unit_test(test_long_argument),
+	    cmocka_unit_test(test_abbreviations), cmocka_unit_test(test_extract),
+	    cmocka_unit_test(test_tar),           cmocka_unit_test(test_policy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

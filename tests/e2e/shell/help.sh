@@ -2,6 +2,7 @@
 # --help fits an 80-column terminal: no line of pcopy's, pbatch's or pcopy-mpi's help is
 # wider than 80 characters. --version names the command and its version on its first line,
 # then what it was built with: libarchive, xxHash, MPI (Open MPI's version for pcopy-mpi).
+# pcopy-mpi's help is its own: its name, and none of the options it refuses.
 . "$(dirname "$0")/../../lib.sh"
 PBATCH=${PBATCH:-$TOP/pbatch}
 PCOPY_MPI=${PCOPY_MPI:-$TOP/pcopy-mpi}
@@ -39,6 +40,15 @@ check "pcopy --version: version, libarchive, xxHash, no MPI" version_says "$PCOP
 if [ -x "$PCOPY_MPI" ]; then
 	check "pcopy-mpi --version: pcopy-mpi, and its MPI library" \
 		version_says "$PCOPY_MPI" pcopy-mpi '[A-Za-z]'
+	check "pcopy-mpi --help's usage names pcopy-mpi" \
+		bash -c '"$0" --help | head -1 | grep -q "^usage: pcopy-mpi \[OPTION\]"' "$PCOPY_MPI"
+	for o in --tar --compress --extract --verify-manifest --backup --suffix --backup-dir; do
+		check "pcopy-mpi --help does not offer $o, which it refuses" \
+			not bash -c '"$0" --help | grep -qE -- "$1( |\$)"' "$PCOPY_MPI" "$o"
+	done
+	check "pcopy-mpi --help still offers --check and --delete" \
+		bash -c '"$0" --help | grep -q -- "--check " && "$0" --help | grep -q -- "--delete "' \
+		"$PCOPY_MPI"
 	check "pcopy-mpi --version does not say none" \
 		not bash -c '"$0" --version | grep -q "^MPI: none"' "$PCOPY_MPI"
 fi
