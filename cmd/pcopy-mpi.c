@@ -9,6 +9,9 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
+
+#include <mpi.h>
 
 #include "cli/cli.h"
 #include "common/exit.h"
@@ -66,7 +69,13 @@ static int lead_main(int argc, char **argv)
 {
 	struct cli cli;
 	int status;
-	if (!ui_parse(&cli, argc, argv, &status))
+	/* The MPI library's name and version, up to its first comma ("Open MPI v4.1.6"). */
+	char mpi[MPI_MAX_LIBRARY_VERSION_STRING];
+	int len = 0;
+	if (MPI_Get_library_version(mpi, &len) != MPI_SUCCESS)
+		mpi[0] = '\0';
+	mpi[strcspn(mpi, ",\n")] = '\0';
+	if (!ui_parse(&cli, argc, argv, &status, "pcopy-mpi", mpi[0] != '\0' ? mpi : "unknown"))
 		return status;
 	/* -j is per rank; one worker each unless told otherwise (ranks usually fill the CPUs). */
 	if (!cli.jobs_set)

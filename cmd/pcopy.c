@@ -87,7 +87,7 @@ int main(int argc, char **argv)
 	ui_set_ctype();
 	struct cli cli;
 	int status;
-	if (!ui_parse(&cli, argc, argv, &status))
+	if (!ui_parse(&cli, argc, argv, &status, "pcopy", NULL))
 		return status;
 	status = ui_exit("pcopy", pcopy_main(&cli), 0);
 	cli_free(&cli);

@@ -64,9 +64,12 @@ void ui_set_ctype(void);
 /*
  * Parse pcopy's command line into CLI (-j defaults to the CPUs online). Returns 1 when there
  * is something to run (free CLI with cli_free()); else --help, --version or the usage error
- * has been answered, CLI freed, and it returns 0 with *STATUS the exit status.
+ * has been answered, CLI freed, and it returns 0 with *STATUS the exit status. PROG names
+ * the command in --version's first line ("PROG VERSION"); MPI, when not NULL, is the MPI
+ * library it was built with, for --version.
  */
-int ui_parse(struct cli *cli, int argc, char **argv, int *status);
+int ui_parse(struct cli *cli, int argc, char **argv, int *status, const char *prog,
+             const char *mpi);
 
 /*
  * Fill in the options the command line leaves to the command: hashes when something shows

@@ -14,6 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <xxhash.h>
+
 #include "common/exit.h"
 #include "report/json.h"
 #include "report/progress.h"
@@ -53,23 +56,82 @@ void ui_set_ctype(void)
 		setlocale(LC_CTYPE, "C.UTF-8"); /* when that fails too, names stay ASCII only */
 }
 
-int ui_parse(struct cli *cli, int argc, char **argv, int *status)
+/* The options pcopy-mpi refuses (cmd/pcopy-mpi.c, lib/mpi/lead.c): left out of its help. */
+static const char *const mpi_refuses[] = {
+    "--tar",    "--compress", "--extract",   "--verify-manifest",
+    "--backup", "--suffix",   "--backup-dir"};
+
+/* Whether LINE (of the help or usage text) is about an option pcopy-mpi refuses. */
+static int refused_by_mpi(const char *line, size_t len)
+{
+	for (size_t i = 0; i < sizeof(mpi_refuses) / sizeof(mpi_refuses[0]); i++) {
+		size_t n = strlen(mpi_refuses[i]);
+		for (const char *p = line; p + n <= line + len; p++)
+			if (memcmp(p, mpi_refuses[i], n) == 0 && (p[n] == ' ' || p[n] == '\n'))
+				return 1;
+	}
+	return 0;
+}
+
+/*
+ * Print the usage and help text as PROG's: "pcopy" in the usage lines is PROG, and for MPI
+ * the options it refuses (an option's line with those continuing it) are left out. Returns 0
+ * or an errno value.
+ */
+static int print_help(const char *prog, int mpi)
+{
+	for (const char *p = cli_usage_text; *p != '\0';) {
+		size_t len = strcspn(p, "\n") + 1;
+		const char *name = strstr(p, "pcopy ");
+		if (!(mpi && refused_by_mpi(p, len)) &&
+		    printf("%.*s%s%.*s", (int)(name - p), p, prog,
+		           (int)(len - (size_t)(name - p) - 5), name + 5) < 0)
+			return errno;
+		p += len;
+	}
+	int skipping = 0;
+	for (const char *p = cli_help_text; *p != '\0';) {
+		size_t len = strcspn(p, "\n") + 1;
+		/* An option's first line starts "  -"; its continuation lines, with 25 spaces. */
+		if (strncmp(p, "  -", 3) == 0 || strncmp(p, "      --", 8) == 0)
+			skipping = mpi && refused_by_mpi(p, strcspn(p + 6, " \n") + 6);
+		else if (strspn(p, " ") < 25)
+			skipping = 0;
+		if (!skipping && fwrite(p, 1, len, stdout) != len)
+			return errno;
+		p += len;
+	}
+	return 0;
+}
+
+/* --version: PROG's version, then what it was built with, one line each. */
+static void print_version(const char *prog, const char *mpi)
+{
+	unsigned x = XXH_versionNumber();
+	printf("%s %s\n", prog, PACKAGE_VERSION);
+	printf("libarchive: %s\n", archive_version_details());
+	/* hash.c calls the shared libxxhash: the vector code of XXH3 is what that library was
+	   built with, which it does not tell. */
+	printf("xxHash: %u.%u.%u (XXH3-128 from the shared library, its own build's vector "
+	       "code)\n",
+	       x / 10000, x / 100 % 100, x % 100);
+	printf("MPI: %s\n", mpi != NULL ? mpi : "none (pcopy-mpi is the MPI build)");
+}
+
+int ui_parse(struct cli *cli, int argc, char **argv, int *status, const char *prog, const char *mpi)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	switch (cli_parse(cli, argc, argv, ncpu > 0 ? (int)ncpu : 1)) {
 	case CLI_RUN: return 1;
 	case CLI_HELP: {
 		/* The help is longer than stdio's buffer: a write may fail before ui_exit. */
-		int err =
-		    fputs(cli_usage_text, stdout) == EOF || fputs(cli_help_text, stdout) == EOF
-		        ? errno
-		        : 0;
-		*status = ui_exit("pcopy", PCOPY_EXIT_OK, err);
+		int err = print_help(prog, mpi != NULL);
+		*status = ui_exit(prog, PCOPY_EXIT_OK, err);
 		break;
 	}
 	case CLI_VERSION:
-		printf("pcopy %s\n", PACKAGE_VERSION);
-		*status = ui_exit("pcopy", PCOPY_EXIT_OK, 0);
+		print_version(prog, mpi);
+		*status = ui_exit(prog, PCOPY_EXIT_OK, 0);
 		break;
 	case CLI_USAGE:
 		fprintf(stderr, "pcopy: %s%s\n", cli->why.msg, cli->why.arg);

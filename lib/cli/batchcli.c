@@ -49,18 +49,21 @@ static const struct option longopts[] = {
 const char batchcli_usage_text[] = "usage: pbatch [OPTION]... [FILE]\n";
 
 const char batchcli_help_text[] =
-    "Run the shell commands in FILE (default: standard input), one per line, on a fixed\n"
-    "pool of slots; print each command's output in one piece when it finishes.\n"
+    "Run the shell commands in FILE (default: standard input), one per line, on a\n"
+    "fixed pool of slots; print each command's output in one piece when it finishes.\n"
     "\n"
     "      --halt-on-error    start no new command after the first one fails\n"
-    "  -j, --jobs N           run up to N commands at once, 1 to 1024 (default: online CPUs)\n"
+    "  -j, --jobs N           run up to N commands at once, 1 to 1024 (default:\n"
+    "                         online CPUs)\n"
     "      --joblog FILE      write a GNU parallel format joblog to FILE\n"
-    "      --json             one JSON object per finished command and a summary on stdout;\n"
-    "                         command output goes to stderr\n"
+    "      --json             one JSON object per finished command and a summary on\n"
+    "                         stdout; command output goes to stderr\n"
     "      --keep-order       print outputs in input order\n"
-    "      --progress         show the progress line even when stderr is not a terminal\n"
+    "      --progress         show the progress line even when stderr is not a\n"
+    "                         terminal\n"
     "  -q, --quiet            no progress line\n"
-    "      --resume           skip commands the joblog records as succeeded; append to it\n"
+    "      --resume           skip commands the joblog records as succeeded; append\n"
+    "                         to it\n"
     "      --tag              prefix each output line with the command and a tab\n"
     "      --timeout SECONDS  kill a command's process group after SECONDS\n"
     "      --help             show this help\n"
@@ -113,7 +116,9 @@ static enum cli_action take_option(struct batchcli *bc, int c, char **argv)
 		break;
 	case OPT_HELP: return bc->action = CLI_HELP;
 	case OPT_VERSION: return bc->action = CLI_VERSION;
-	default: cli_rejected_option(&bc->why, c, argv, shortopts); return bc->action = CLI_USAGE;
+	default:
+		cli_rejected_option(&bc->why, c, argv, shortopts, longopts);
+		return bc->action = CLI_USAGE;
 	}
 	return CLI_RUN;
 }

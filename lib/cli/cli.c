@@ -120,15 +120,19 @@ const char cli_help_text[] =
     "Copy SOURCE to DEST (default: SOURCE-backup), or several SOURCEs into DIRECTORY,\n"
     "with a pool of worker processes that hash (XXH3-128) and verify every file.\n"
     "\n"
-    "      --tar ARCHIVE      write the SOURCEs into a pax archive ('-': tar on stdout);\n"
-    "                         compression by suffix (.tar.gz .tgz .tar.bz2 .tar.xz .tar.zst\n"
-    "                         .tar.lz4)\n"
-    "      --compress NAME    with --tar: gzip, bzip2, xz, zstd, lz4 or none, whatever the suffix\n"
-    "      --extract          extract the ARCHIVEs ('-': stdin) into DEST (created if missing)\n"
+    "      --tar ARCHIVE      write the SOURCEs into a pax archive ('-': tar on\n"
+    "                         stdout); compression by suffix (.tar.gz .tgz .tar.bz2\n"
+    "                         .tar.xz .tar.zst .tar.lz4)\n"
+    "      --compress NAME    with --tar: gzip, bzip2, xz, zstd, lz4 or none,\n"
+    "                         whatever the suffix\n"
+    "      --extract          extract the ARCHIVEs ('-': stdin) into DEST (created\n"
+    "                         if missing)\n"
     "      --verify-manifest FILE  with --extract: put a file in place only when its\n"
-    "                         XXH3-128 matches FILE's line for it; report what is missing\n"
-    "      --check            compare SOURCE and DEST (content and metadata), copy nothing;\n"
-    "                         print one line per difference, exit 1 when they differ\n"
+    "                         XXH3-128 matches FILE's line for it; report what is\n"
+    "                         missing\n"
+    "      --check            compare SOURCE and DEST (content and metadata), copy\n"
+    "                         nothing; print one line per difference, exit 1 when\n"
+    "                         they differ\n"
     "  -c, --checksum         re-runs compare content hashes, not size and mtime\n"
     "      --delete           remove from DEST what SOURCE no longer has\n"
     "      --delete-excluded  --delete, and remove excluded entries from DEST too\n"
@@ -147,15 +151,18 @@ const char cli_help_text[] =
     "      --ignore-existing  leave every file DEST already has as it is\n"
     "      --existing         create nothing new in DEST: only update what it has\n"
     "      --size-only        same size means up to date, whatever the mtime\n"
-    "      --fsync            sync each file to disk before renaming it into place, and\n"
-    "                         each directory once its contents are in place\n"
-    "  -j, --jobs N           use N worker processes (default: online CPUs; with --tar,\n"
-    "                         one fewer)\n"
-    "      --json             print one JSON object per event, and a summary, on stdout\n"
-    "      --manifest FILE    write an xxh128sum-format manifest to FILE ('-': stdout)\n"
+    "      --fsync            sync each file to disk before renaming it into place,\n"
+    "                         and each directory once its contents are in place\n"
+    "  -j, --jobs N           use N worker processes (default: online CPUs;\n"
+    "                         with --tar, one fewer)\n"
+    "      --json             print one JSON object per event, and a summary, on\n"
+    "                         stdout\n"
+    "      --manifest FILE    write an xxh128sum-format manifest to FILE ('-':\n"
+    "                         stdout)\n"
     "      --no-verify        do not re-read and hash what was written\n"
     "  -x, --one-file-system  do not descend into other file systems\n"
-    "      --progress         show the progress line even when stderr is not a terminal\n"
+    "      --progress         show the progress line even when stderr is not a\n"
+    "                         terminal\n"
     "  -q, --quiet            no progress line\n"
     "      --stats            print a summary at the end\n"
     "  -v, --verbose          list each file copied\n"
@@ -176,7 +183,8 @@ const char cli_help_text[] =
     "  -h, --help             show this help\n"
     "      --version          show the version\n"
     "\n"
-    "Exit status: 0 done, 1 some files failed, 2 usage or fatal error, 130/143 interrupted.\n";
+    "Exit status: 0 done, 1 some files failed, 2 usage or fatal error, 130/143\n"
+    "interrupted.\n";
 
 /* Record a usage error: MSG and ARG make the one line. Returns CLI_USAGE. */
 static enum cli_action usage(struct cli *cli, const char *msg, const char *arg)
@@ -197,9 +205,43 @@ int cli_parse_jobs(const char *s)
 	return (int)v;
 }
 
-void cli_rejected_option(struct cli_reason *why, int c, char **argv, const char *optstring)
+/* Word into WHY an ambiguous abbreviation ARG ("--ex", "--ex=x") of NAMES', as GNU
+   getopt does. Returns 0, or -1 when ARG abbreviates fewer than two of them. */
+static int ambiguous_option(struct cli_reason *why, const char *arg, const struct option *names)
+{
+	if (names == NULL || strncmp(arg, "--", 2) != 0)
+		return -1;
+	const char *name = arg + 2;
+	size_t n = strcspn(name, "=");
+	if (n == 0)
+		return -1;
+	size_t size = sizeof(why->text), len = 0;
+	int matches = 0;
+	int w =
+	    snprintf(why->text, size, "option '--%.*s' is ambiguous; possibilities:", (int)n, name);
+	len = w < 0 ? 0 : (size_t)w < size ? (size_t)w : size - 1;
+	for (const struct option *o = names; o->name != NULL; o++) {
+		if (strncmp(o->name, name, n) != 0)
+			continue;
+		if (strlen(o->name) == n) /* an exact match wins: not ambiguous */
+			return -1;
+		matches++;
+		w = snprintf(why->text + len, size - len, " '--%s'", o->name);
+		len = w < 0 ? len : len + (size_t)w < size ? len + (size_t)w : size - 1;
+	}
+	if (matches < 2)
+		return -1;
+	why->msg = why->text;
+	why->arg = "";
+	return 0;
+}
+
+void cli_rejected_option(struct cli_reason *why, int c, char **argv, const char *optstring,
+                         const struct option *names)
 {
 	const char *arg = argv[optind - 1];
+	if (c == '?' && optopt == 0 && ambiguous_option(why, arg, names) == 0)
+		return;
 	/* optopt is 0 for an unknown or ambiguous long option, the option's value for a known
 	   one (a long-only option's enum, or the letter of its short form), and the letter
 	   for a short option. A letter that is not in OPTSTRING came from a short option, which
@@ -411,7 +453,7 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 			o->copy.policy.drop &= ~habit_keeps(c);
 			break;
 		}
-		cli_rejected_option(&cli->why, c, argv, shortopts);
+		cli_rejected_option(&cli->why, c, argv, shortopts, longopts);
 		return cli->action = CLI_USAGE;
 	}
 	return CLI_RUN;

@@ -28,6 +28,7 @@ struct cli_reason {
 	const char *msg; /* a fixed text: "unknown option: ", "missing source operand" */
 	const char *arg; /* what it is about: "", an argument whole, or opt */
 	char opt[3];     /* a short option that arg names: "-x" */
+	char text[512];  /* msg when it is built: an ambiguous long option and its candidates */
 };
 
 struct cli {
@@ -59,13 +60,18 @@ enum cli_action cli_parse(struct cli *cli, int argc, char **argv, int ncpu);
 /* -j N (pcopy and pbatch): N when S is a whole number from 1 to CLI_MAX_JOBS, else 0. */
 int cli_parse_jobs(const char *s);
 
+struct option;
+
 /*
- * What getopt_long(..., OPTSTRING, ...) rejected when it returned C ('?' or ':', with opterr
- * 0), worded into WHY: "unknown option: ", "option needs an argument: " or "option takes no
- * argument: ", then the option as the user wrote it, the whole argument for a long option
- * ("--bogus", "--quiet=1") or "-x" for a short one, even in the middle of a cluster ("-qx").
+ * What getopt_long(..., OPTSTRING, NAMES, ...) rejected when it returned C ('?' or ':',
+ * with opterr 0), worded into WHY: "unknown option: ", "option needs an argument: " or
+ * "option takes no argument: ", then the option as the user wrote it, the whole argument for
+ * a long option ("--bogus", "--quiet=1") or "-x" for a short one, even in the middle of a
+ * cluster ("-qx"); or, for an abbreviation of several long options, GNU getopt's words:
+ * "option '--ex' is ambiguous; possibilities: '--exclude' '--exclude-from' '--extract'".
  */
-void cli_rejected_option(struct cli_reason *why, int c, char **argv, const char *optstring);
+void cli_rejected_option(struct cli_reason *why, int c, char **argv, const char *optstring,
+                         const struct option *names);
 
 /*
  * --chown S (rsync's USER:GROUP, USER, USER: or :GROUP; names or numbers) into P. Returns 0,

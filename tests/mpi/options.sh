@@ -127,7 +127,14 @@ check "nonexistent source: exit 2" [ "$(cat m.rc)" = 2 ]
 same_run "directory into itself" src src/inside
 same_run "unknown option" --bogus src dst
 same_run "bad -j" -j 0 src dst
-same_run "--help" --help
+# --help: pcopy's, once (rank 0's), under pcopy-mpi's name and without what it refuses.
+(cd m && mpi 2 --help >../m.out 2>../m.err; echo $? >../m.rc)
+check "--help: exit 0, nothing on stderr" [ "$(cat m.rc)" = 0 -a ! -s m.err ]
+check "--help: printed once, as pcopy-mpi's" [ "$(grep -c '^usage: pcopy-mpi ' m.out)" = 1 ]
+check "--help: no --tar" not grep -q -- '--tar ' m.out
+check "--help: the rest is pcopy's" \
+	bash -c 'diff <("$0" --help | grep -v -e "^usage" -e "^ " ) <(grep -v -e "^usage" -e "^ " m.out)' \
+	"$PCOPY"
 (cd m && mpi 2 --tar a.tar src >../m.out 2>../m.err)
 check "--tar: exit 2" [ $? -eq 2 ]
 check "--tar: says it is not supported" grep -q "not supported by pcopy-mpi" m.err

@@ -116,7 +116,8 @@ static void test_usage_errors(void **state)
 	    {"-qj", "option needs an argument: -j"},
 	    {"--quiet=1", "option takes no argument: --quiet=1"},
 	    {"--tag=1", "option takes no argument: --tag=1"},
-	    {"--j", "unknown option: --j"}, /* ambiguous: --jobs, --joblog, --json */
+	    {"--j", "option '--j' is ambiguous; possibilities: '--joblog' '--jobs' '--json'"},
+	    {"--jo=2", "option '--jo' is ambiguous; possibilities: '--joblog' '--jobs'"},
 	    {"a b", "too many operands: b"},
 	    {"a b c", "too many operands: b"},
 	    {"--resume", "--resume needs --joblog FILE"},

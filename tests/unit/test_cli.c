@@ -212,7 +212,12 @@ static void test_usage_errors(void **state)
 	    {"a -j", "option needs an argument: -j"},
 	    {"a --tar", "option needs an argument: --tar"},
 	    {"--bogus a", "unknown option: --bogus"},
-	    {"--che a b", "unknown option: --che"}, /* ambiguous: --check, --checksum */
+	    /* An abbreviation of several long options is called ambiguous, with them all. */
+	    {"--che a b", "option '--che' is ambiguous; possibilities: '--check' '--checksum'"},
+	    {"--ex x a b", "option '--ex' is ambiguous; possibilities: '--exclude' "
+	                   "'--exclude-from' '--existing' '--extract'"},
+	    {"--inc=x a b", "option '--inc' is ambiguous; possibilities: '--include' "
+	                    "'--include-from'"},
 	    {"-z a", "unknown option: -z"},
 	    {"-qz a", "unknown option: -z"},
 	    /* An option is named as written, wherever it stands in a cluster. */
@@ -263,6 +268,28 @@ static void test_parse_again(void **state)
 }
 
 /* A usage message names a long argument whole, however long. */
+/* An exact name wins over the longer names it abbreviates; a unique abbreviation works. */
+static void test_abbreviations(void **state)
+{
+	(void)state;
+	struct cli cli;
+	assert_int_equal(parse(&cli, "--check a b"), CLI_RUN);
+	assert_true(cli.opts.copy.check && !cli.opts.copy.checksum);
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--exclude x --include y a b"), CLI_RUN);
+	assert_int_equal(cli.select.top.n, 2);
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--checks --extrac a b"), CLI_RUN);
+	assert_true(cli.opts.copy.checksum && cli.extract);
+	cli_free(&cli);
+	/* Many candidates, all on the one line. */
+	assert_int_equal(parse(&cli, "--n a b"), CLI_USAGE);
+	assert_true(
+	    strncmp(cli.why.msg, "option '--n' is ambiguous; possibilities: '--no-acls'", 53) == 0);
+	assert_true(strlen(cli.why.msg) < sizeof(cli.why.text));
+	cli_free(&cli);
+}
+
 static void test_long_argument(void **state)
 {
 	(void)state;
@@ -332,11 +359,11 @@ static void test_tar(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults),     cmocka_unit_test(test_options),
-	    cmocka_unit_test(test_help_version), cmocka_unit_test(test_usage_errors),
-	    cmocka_unit_test(test_parse_again),  cmocka_unit_test(test_long_argument),
-	    cmocka_unit_test(test_extract),      cmocka_unit_test(test_tar),
-	    cmocka_unit_test(test_policy),
+	    cmocka_unit_test(test_defaults),      cmocka_unit_test(test_options),
+	    cmocka_unit_test(test_help_version),  cmocka_unit_test(test_usage_errors),
+	    cmocka_unit_test(test_parse_again),   cmocka_unit_test(test_long_argument),
+	    cmocka_unit_test(test_abbreviations), cmocka_unit_test(test_extract),
+	    cmocka_unit_test(test_tar),           cmocka_unit_test(test_policy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -68,6 +68,13 @@ same_opts() {
 }
 check "pcopy's completion offers exactly --help's options" same_opts pcopy "$PCOPY"
 check "pbatch's completion offers exactly --help's options" same_opts pbatch "$PBATCH"
+PCOPY_MPI=${PCOPY_MPI:-$TOP/pcopy-mpi}
+if [ -x "$PCOPY_MPI" ]; then
+	check "pcopy-mpi's completion offers exactly its --help's options" \
+		same_opts pcopy-mpi "$PCOPY_MPI"
+else
+	skip "built without MPI: pcopy-mpi's completion against its --help"
+fi
 
 # bash-completion's loader: each command's completion is found by its name in a directory
 # laid out as make install lays it out (one file, links for the other two).
