@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -88,6 +89,47 @@ static void plan_items_free(struct plan_item *it, size_t n)
 	free(it);
 }
 
+/* Whether directory PATH has entries: 1 yes, 0 empty, -1 cannot be read (errno). */
+static int dir_has_entries(const char *path)
+{
+	DIR *d = opendir(path);
+	if (d == NULL)
+		return -1;
+	int found = 0;
+	struct dirent *e;
+	errno = 0;
+	while (!found && (e = readdir(d)) != NULL)
+		found = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	int err = errno;
+	closedir(d);
+	if (!found && err != 0) {
+		errno = err;
+		return -1;
+	}
+	return found;
+}
+
+/*
+ * --delete from an empty or unreadable source directory into a target that has entries
+ * would empty the backup: an unmounted disk looks just like that. Refused unless --force
+ * (which with an empty source has nothing else to copy again). Returns 0, or -1 with R->err.
+ */
+static int check_empty_source(struct run *r, const struct plan_item *it)
+{
+	if (!r->opts.delete_extra || r->opts.copy.force)
+		return 0;
+	int src = dir_has_entries(it->src);
+	if (src > 0 || dir_has_entries(it->target) <= 0)
+		return 0;
+	if (src < 0)
+		return plan_fail(r, "refusing --delete: cannot read the source '%s': %s", it->src,
+		                 strerror(errno));
+	return plan_fail(r,
+	                 "refusing --delete: the source '%s' is empty and '%s' is not (an "
+	                 "unmounted disk?); --force empties it",
+	                 it->src, it->target);
+}
+
 /* Check one source. Returns 0, or -1 with R->err set. */
 static int check_source(struct run *r, const char *arg, const char *dest, int dest_is_dir,
                         size_t nsources, struct plan_item *it)
@@ -146,6 +188,8 @@ static int check_source(struct run *r, const char *arg, const char *dest, int de
 			rc = plan_fail(r, "cannot overwrite non-directory '%s' with directory '%s'",
 			               it->target, it->src);
 		free(real);
+		if (rc == 0 && exists && S_ISDIR(tst.st_mode))
+			rc = check_empty_source(r, it);
 	} else if (exists && S_ISDIR(tst.st_mode)) {
 		rc = plan_fail(r, "cannot overwrite directory '%s' with non-directory '%s'",
 		               it->target, it->src);
