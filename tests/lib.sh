@@ -101,6 +101,12 @@ use_mpi() {
 		echo "SKIP: mpirun not found (apt-get install openmpi-bin)"
 		exit 77
 	fi
+	mpi_env
+}
+
+# mpi_env: the environment pcopy-mpi runs in under the tests, also when a test runs it
+# without mpirun (--help, --version).
+mpi_env() {
 	# Root may run mpirun in CI containers; -q keeps mpirun's own notices off stderr so that
 	# pcopy-mpi's messages can be compared with pcopy's.
 	export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1

@@ -69,6 +69,7 @@ same_opts() {
 check "pcopy's completion offers exactly --help's options" same_opts pcopy "$PCOPY"
 check "pbatch's completion offers exactly --help's options" same_opts pbatch "$PBATCH"
 PCOPY_MPI=${PCOPY_MPI:-$TOP/pcopy-mpi}
+[ -x "$PCOPY_MPI" ] && mpi_env # Open MPI's allocations at exit, under the sanitizer pass
 if [ -x "$PCOPY_MPI" ]; then
 	check "pcopy-mpi's completion offers exactly its --help's options" \
 		same_opts pcopy-mpi "$PCOPY_MPI"

@@ -6,6 +6,7 @@
 . "$(dirname "$0")/../../lib.sh"
 PBATCH=${PBATCH:-$TOP/pbatch}
 PCOPY_MPI=${PCOPY_MPI:-$TOP/pcopy-mpi}
+[ -x "$PCOPY_MPI" ] && mpi_env # Open MPI's allocations at exit, under the sanitizer pass
 
 # fits80 CMD: CMD --help succeeds and prints no line over 80 characters.
 fits80() {
