@@ -102,6 +102,7 @@ static const struct option longopts[] = {
     {"one-file-system", no_argument, NULL, 'x'},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"quiet", no_argument, NULL, 'q'},
+    {"recursive", no_argument, NULL, 'r'},
     {"size-only", no_argument, NULL, OPT_SIZE_ONLY},
     {"stats", no_argument, NULL, OPT_STATS},
     {"suffix", required_argument, NULL, OPT_SUFFIX},
@@ -145,6 +146,10 @@ const char cli_help_text[] =
     "      --include PATTERN  take paths matching PATTERN (first matching rule wins)\n"
     "      --exclude-from FILE  --exclude each line of FILE ('-': stdin)\n"
     "      --include-from FILE  --include each line of FILE ('-': stdin)\n"
+    "      --files-from FILE  copy only the names in FILE ('-': stdin), with their\n"
+    "                         parent directories; 'dir/' also its contents\n"
+    "  -0, --from0            --files-from's names end with a NUL, not a newline\n"
+    "  -r, --recursive        with --files-from: copy everything below each name\n"
     "      --filter RULE      an rsync filter rule: '- PATTERN', '+ PATTERN',\n"
     "                         'merge FILE', 'dir-merge NAME' (per-directory rules)\n"
     "      --max-size SIZE    skip files larger than SIZE (K M G suffixes, as rsync)\n"
