@@ -155,27 +155,39 @@ int select_from_read(struct select_from *l, const char *file, int nul)
 	return 0;
 }
 
-/* What the name E says of REL. */
-static enum select_from_verdict decide_one(const struct select_from *l,
-                                           const struct select_from_name *e, const char *rel,
-                                           size_t rlen, int is_dir)
+/* PATH against the first KLEN bytes of KEY, as strcmp would; with SLASH, against those bytes
+ * and a '/' after them, a PATH with that prefix comparing equal. */
+static int cmp_key(const char *path, const char *key, size_t klen, int slash)
 {
-	size_t plen = strlen(e->path);
-	if (plen == rlen && memcmp(e->path, rel, rlen) == 0)
-		return is_dir && (l->recursive || e->contents) ? SELECT_FROM_DESCEND
-		                                                : SELECT_FROM_TAKE;
-	if (plen < rlen && (plen == 0 || (memcmp(e->path, rel, plen) == 0 && rel[plen] == '/'))) {
-		/* REL is below E. */
-		const char *rest = rel + plen + (plen > 0);
-		if (l->recursive)
-			return is_dir ? SELECT_FROM_DESCEND : SELECT_FROM_TAKE;
-		if (e->contents && strchr(rest, '/') == NULL)
-			return SELECT_FROM_TAKE;
-		return SELECT_FROM_SKIP;
+	int c = strncmp(path, key, klen);
+	if (c != 0)
+		return c;
+	if (!slash)
+		return path[klen] == '\0' ? 0 : 1;
+	unsigned char p = (unsigned char)path[klen];
+	return p < '/' ? -1 : p > '/' ? 1 : 0;
+}
+
+/* The first name of L not before KEY (see cmp_key); L->n when none. */
+static size_t lower_bound(const struct select_from *l, const char *key, size_t klen, int slash)
+{
+	size_t lo = 0, hi = l->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cmp_key(l->v[mid].path, key, klen, slash) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	if (rlen < plen && memcmp(e->path, rel, rlen) == 0 && e->path[rlen] == '/')
-		return SELECT_FROM_DESCEND; /* an implied parent of E */
-	return SELECT_FROM_SKIP;
+	return lo;
+}
+
+/* The name of L that is the first KLEN bytes of KEY, or NULL. */
+static const struct select_from_name *find(const struct select_from *l, const char *key,
+                                           size_t klen)
+{
+	size_t i = lower_bound(l, key, klen, 0);
+	return i < l->n && cmp_key(l->v[i].path, key, klen, 0) == 0 ? &l->v[i] : NULL;
 }
 
 enum select_from_verdict select_from_decide(const struct select_from *l, const char *rel,
@@ -186,11 +198,27 @@ enum select_from_verdict select_from_decide(const struct select_from *l, const c
 	if (strcmp(rel, ".") == 0)
 		rel = "";
 	size_t rlen = strlen(rel);
-	enum select_from_verdict best = SELECT_FROM_SKIP;
-	for (size_t i = 0; i < l->n && best != SELECT_FROM_DESCEND; i++) {
-		enum select_from_verdict v = decide_one(l, &l->v[i], rel, rlen, is_dir);
-		if (v > best)
-			best = v;
+	const struct select_from_name *e = find(l, rel, rlen);
+	if (e != NULL && is_dir && (l->recursive || e->contents))
+		return SELECT_FROM_DESCEND;
+	/* An implied parent: a name below it is listed. */
+	size_t i = lower_bound(l, rel, rlen, 1);
+	if (rlen > 0 && i < l->n && cmp_key(l->v[i].path, rel, rlen, 1) == 0)
+		return SELECT_FROM_DESCEND;
+	if (e != NULL)
+		return SELECT_FROM_TAKE;
+	/* Below a name: its parent's contents, or anything with -r. */
+	const char *slash = strrchr(rel, '/');
+	size_t parent = slash != NULL ? (size_t)(slash - rel) : 0;
+	e = find(l, rel, parent);
+	if (e != NULL && (e->contents || l->recursive))
+		return is_dir && l->recursive ? SELECT_FROM_DESCEND : SELECT_FROM_TAKE;
+	for (size_t k = parent; l->recursive && k > 0;) {
+		while (k > 0 && rel[k - 1] != '/')
+			k--;
+		k = k > 0 ? k - 1 : 0;
+		if (find(l, rel, k) != NULL)
+			return is_dir ? SELECT_FROM_DESCEND : SELECT_FROM_TAKE;
 	}
-	return best;
+	return SELECT_FROM_SKIP;
 }

@@ -92,6 +92,19 @@ static void test_decide(void **state)
 	assert_int_equal(select_from_decide(&l, "top", 0), SELECT_FROM_SKIP);
 	select_from_free(&l);
 
+	/* A directory listed alone and with a name below it: gone down into. */
+	select_from_init(&l);
+	const char both[] = "d\nd/e/v\nd-x\nd.y\n";
+	assert_int_equal(select_from_parse(&l, both, sizeof(both) - 1, 0), 0);
+	assert_int_equal(select_from_decide(&l, "d", 1), SELECT_FROM_DESCEND);
+	assert_int_equal(select_from_decide(&l, "d/e", 1), SELECT_FROM_DESCEND);
+	assert_int_equal(select_from_decide(&l, "d/e/v", 0), SELECT_FROM_TAKE);
+	assert_int_equal(select_from_decide(&l, "d/e/w", 0), SELECT_FROM_SKIP);
+	assert_int_equal(select_from_decide(&l, "d/u", 0), SELECT_FROM_SKIP);
+	assert_int_equal(select_from_decide(&l, "d-x", 0), SELECT_FROM_TAKE);
+	assert_int_equal(select_from_decide(&l, "d.y", 1), SELECT_FROM_TAKE);
+	select_from_free(&l);
+
 	/* "." takes the root's direct contents; no list takes everything. */
 	select_from_init(&l);
 	assert_int_equal(select_from_parse(&l, ".\n", 2, 0), 0);
