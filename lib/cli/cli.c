@@ -544,9 +544,8 @@ static enum cli_action check_combinations(struct cli *cli)
 		    "");
 	if (cli->files_from != NULL &&
 	    (o->delete_extra || t->archive != NULL || cli->extract || o->copy.check))
-		return usage(cli,
-		             "--files-from does not go with --delete, --tar, --extract or --check",
-		             "");
+		return usage(
+		    cli, "--files-from does not go with --delete, --tar, --extract or --check", "");
 	if (cli->files_from != NULL && cli->noperands > 2)
 		return usage(cli, "--files-from takes one SOURCE directory", "");
 	return check_extract(cli);

@@ -37,7 +37,10 @@ enum select_from_verdict {
 	SELECT_FROM_DESCEND, /* take it and go down into it (its entries are asked in turn) */
 };
 
+/* An empty list, not active: everything is taken. */
 void select_from_init(struct select_from *l);
+
+/* Release the names (L may be filled again). */
 void select_from_free(struct select_from *l);
 
 /*
