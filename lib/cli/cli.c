@@ -26,6 +26,7 @@ enum {
 	OPT_EXISTING,
 	OPT_EXCLUDE_FROM,
 	OPT_EXTRACT,
+	OPT_FILES_FROM,
 	OPT_FILTER,
 	OPT_FORCE,
 	OPT_FSYNC,
@@ -56,7 +57,7 @@ enum {
 
 /* ':' first: a missing argument is told apart from an unknown option. */
 /* -a and rsync's -rlptgoDHAX: what pcopy always does, accepted from habit (HABIT). */
-static const char shortopts[] = ":ADHPXabcghj:lnopqrtuvx";
+static const char shortopts[] = ":0ADHPXabcghj:lnopqrtuvx";
 static const char habit_opts[] = "ADHXagloprt";
 
 /* Sorted by long name. */
@@ -75,8 +76,10 @@ static const struct option longopts[] = {
     {"exclude-from", required_argument, NULL, OPT_EXCLUDE_FROM},
     {"existing", no_argument, NULL, OPT_EXISTING},
     {"extract", no_argument, NULL, OPT_EXTRACT},
+    {"files-from", required_argument, NULL, OPT_FILES_FROM},
     {"filter", required_argument, NULL, OPT_FILTER},
     {"force", no_argument, NULL, OPT_FORCE},
+    {"from0", no_argument, NULL, '0'},
     {"fsync", no_argument, NULL, OPT_FSYNC},
     {"help", no_argument, NULL, 'h'},
     {"ignore-existing", no_argument, NULL, OPT_IGNORE_EXISTING},
@@ -99,6 +102,7 @@ static const struct option longopts[] = {
     {"one-file-system", no_argument, NULL, 'x'},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"quiet", no_argument, NULL, 'q'},
+    {"recursive", no_argument, NULL, 'r'},
     {"size-only", no_argument, NULL, OPT_SIZE_ONLY},
     {"stats", no_argument, NULL, OPT_STATS},
     {"suffix", required_argument, NULL, OPT_SUFFIX},
@@ -142,6 +146,10 @@ const char cli_help_text[] =
     "      --include PATTERN  take paths matching PATTERN (first matching rule wins)\n"
     "      --exclude-from FILE  --exclude each line of FILE ('-': stdin)\n"
     "      --include-from FILE  --include each line of FILE ('-': stdin)\n"
+    "      --files-from FILE  copy only the names in FILE ('-': stdin), with their\n"
+    "                         parent directories; 'dir/' also its contents\n"
+    "  -0, --from0            --files-from's names end with a NUL, not a newline\n"
+    "  -r, --recursive        with --files-from: copy everything below each name\n"
     "      --filter RULE      an rsync filter rule: '- PATTERN', '+ PATTERN',\n"
     "                         'merge FILE', 'dir-merge NAME' (per-directory rules)\n"
     "      --max-size SIZE    skip files larger than SIZE (K M G suffixes, as rsync)\n"
@@ -412,6 +420,12 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 	case OPT_NO_TIMES:
 	case OPT_NO_XATTRS:
 	case OPT_NUMERIC_IDS: return take_meta(cli, c);
+	case OPT_FILES_FROM:
+		if (optarg[0] == '\0')
+			return usage(cli, "--files-from needs a file name", "");
+		cli->files_from = optarg;
+		break;
+	case '0': cli->from0 = 1; break;
 	case OPT_FORCE: o->copy.force = 1; break;
 	case OPT_FSYNC: o->copy.fsync = 1; break;
 	case OPT_JSON: cli->json = 1; break;
@@ -452,6 +466,8 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 			/* -a, -r, -l ...: what pcopy does anyway, and as rsync's, they undo
 			 * a --no-perms ... given before them */
 			o->copy.policy.drop &= ~habit_keeps(c);
+			if (c == 'r') /* with --files-from: everything below each name */
+				cli->from.recursive = 1;
 			break;
 		}
 		cli_rejected_option(&cli->why, c, argv, shortopts, longopts);
@@ -526,6 +542,12 @@ static enum cli_action check_combinations(struct cli *cli)
 		return usage(
 		    cli, "--tar - writes the archive to stdout: no --json or --manifest - with it",
 		    "");
+	if (cli->files_from != NULL &&
+	    (o->delete_extra || t->archive != NULL || cli->extract || o->copy.check))
+		return usage(
+		    cli, "--files-from does not go with --delete, --tar, --extract or --check", "");
+	if (cli->files_from != NULL && cli->noperands > 2)
+		return usage(cli, "--files-from takes one SOURCE directory", "");
 	return check_extract(cli);
 }
 
@@ -535,6 +557,7 @@ enum cli_action cli_parse(struct cli *cli, int argc, char **argv, int ncpu)
 	cli->opts.copy.verify = 1;
 	cli->opts.jobs = ncpu > 0 ? ncpu : 1;
 	select_init(&cli->select);
+	select_from_init(&cli->from);
 	cli->opts.select = &cli->select;
 	optind = 0; /* glibc: a full reset, so parsing may run again */
 	opterr = 0;
@@ -543,6 +566,11 @@ enum cli_action cli_parse(struct cli *cli, int argc, char **argv, int ncpu)
 		enum cli_action a = take_option(cli, c, argv);
 		if (a != CLI_RUN)
 			return a;
+	}
+	if (cli->files_from != NULL) {
+		if (select_from_read(&cli->from, cli->files_from, cli->from0) != 0)
+			return usage(cli, cli->from.err, "");
+		cli->opts.from = &cli->from;
 	}
 	cli->operands = argv + optind;
 	cli->noperands = (size_t)(argc - optind);
@@ -555,5 +583,7 @@ enum cli_action cli_parse(struct cli *cli, int argc, char **argv, int ncpu)
 void cli_free(struct cli *cli)
 {
 	select_free(&cli->select);
+	select_from_free(&cli->from);
 	cli->opts.select = NULL;
+	cli->opts.from = NULL;
 }

@@ -35,6 +35,9 @@ struct cli {
 	enum cli_action action;
 	struct run_opts opts;        /* copy options (opts.select points to select) */
 	struct select_rules select;  /* --exclude, --include, --filter, --max-size ... */
+	struct select_from from;     /* --files-from's names (opts.from points to it), -r */
+	const char *files_from;      /* --files-from FILE, or NULL */
+	int from0;                   /* -0, --from0: FILE's names are NUL-separated */
 	struct tarout_opts tar;      /* --tar, --compress (archive == NULL: not archiving) */
 	int extract;                 /* --extract: operands are ARCHIVE... DEST */
 	int jobs_set;                /* -j was given (else the default depends on the mode) */

@@ -24,6 +24,7 @@
 #include "report/stats.h"
 #include "fs/scan.h"
 #include "common/shm.h"
+#include "select/fromlist.h"
 #include "select/select.h"
 
 /* Exit statuses: the commands' one set (common/exit.h). The RUN_* names are kept for run.c
@@ -41,6 +42,8 @@ struct run_opts {
 	/* --exclude, --filter, --max-size ...: what is taken (NULL: everything); the walk
 	 * stacks dir-merge rules in it. */
 	struct select_rules *select;
+	/* --files-from: the names taken, with their parents (NULL or not active: all). */
+	const struct select_from *from;
 	int delete_excluded;     /* --delete-excluded: --delete removes excluded entries too */
 	int max_delete_set;      /* --max-delete N was given: at most MAX_DELETE removals, each
 	                            entry below a removed directory counted too */

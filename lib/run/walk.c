@@ -37,6 +37,10 @@ static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_exis
 		if (off == UINT64_MAX)
 			return run_fail(r, "out of memory for path names");
 		const char *rel = names_get(&r->names, off);
+		enum select_from_verdict from =
+		    select_from_decide(r->opts.from, rel, S_ISDIR(it->st.st_mode));
+		if (from == SELECT_FROM_SKIP)
+			continue;
 		if (select_any(r->opts.select) &&
 		    (run_excluded(r, root, rel, S_ISDIR(it->st.st_mode)) ||
 		     select_size_skipped(r->opts.select, it->st.st_mode, it->st.st_size)))
@@ -44,7 +48,8 @@ static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_exis
 		if (S_ISDIR(it->st.st_mode)) {
 			int existed = 0;
 			int other_fs = r->opts.one_fs && it->st.st_dev != r->roots[root].st.st_dev;
-			if (run_add_dir(r, root, off, &it->st, it->made, &existed) && !other_fs) {
+			if (run_add_dir(r, root, off, &it->st, it->made, &existed) && !other_fs &&
+			    from == SELECT_FROM_DESCEND) {
 				/* Remember whether it existed: the walker visits it later. */
 				if (scan_descend(s, off | (existed ? SCAN_FLAG : 0)) != 0)
 					return run_fail(r, "out of memory");

@@ -146,4 +146,10 @@ check "--backup-dir: exit 2" [ $? -eq 2 ]
 check "--backup-dir: says it is not supported" \
 	grep -qx "pcopy: --backup is not supported by pcopy-mpi; use pcopy" m.err
 check "--backup-dir: nothing made" [ ! -e m/bkdst -a ! -e m/bk ]
+printf 'a\n' >m/list
+(cd m && mpi 2 --files-from list src fdst >../m.out 2>../m.err)
+check "--files-from: exit 2" [ $? -eq 2 ]
+check "--files-from: says it is not supported" \
+	grep -qx "pcopy: --files-from is not supported by pcopy-mpi; use pcopy" m.err
+check "--files-from: nothing made" [ ! -e m/fdst ]
 finish

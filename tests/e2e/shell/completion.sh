@@ -58,8 +58,8 @@ check "pcopy-mpi does not offer --tar" eval '! comp pcopy-mpi --t | grep -q .'
 check "pcopy-mpi offers --check" offers pcopy-mpi --chec "=>" --check --checksum
 
 # The options offered are those --help lists, no more, no fewer.
-help_opts() { "$1" --help | grep -oE '^ +(-[a-zA-Z], )?--[a-z-]+' | tr -d ' ,' | tr , '\n' |
-	sed 's/^\(-[a-zA-Z]\)\(--\)/\1\n\2/' | sort; }
+help_opts() { "$1" --help | grep -oE '^ +(-[a-zA-Z0-9], )?--[a-z0-9-]+' | tr -d ' ,' | tr , '\n' |
+	sed 's/^\(-[a-zA-Z0-9]\)\(--\)/\1\n\2/' | sort; }
 same_opts() {
 	local help offered
 	help=$(help_opts "$2")
