@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pbatch: run a batch of shell commands on a fixed pool of process slots.
  *

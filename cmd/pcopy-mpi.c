@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pcopy-mpi: pcopy over the ranks of an MPI job (./configure --with-mpi; run under mpirun).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ui: what all three commands share (see ui.h): the progress line and stdout's closing.
  * pcopy's and pcopy-mpi's rendering is in ui_pcopy.c, so that pbatch links none of it.

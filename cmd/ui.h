@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ui: what the commands show and how they end, written once for pcopy, pcopy-mpi and pbatch.
  *

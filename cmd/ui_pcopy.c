@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ui_pcopy: pcopy's and pcopy-mpi's setting up and rendering of a run, --tar and --extract
  * (see ui.h).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # bash completion for pcopy, pcopy-mpi and pbatch.                -*- shell-script -*-
 #
 # Self-contained: it needs bash 4 and nothing from the bash-completion package. make install

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # Shared helpers for the end-to-end, fault and MPI tests (tests/e2e/FEATURE/*.sh,
 # tests/faults/*.sh, tests/mpi/*.sh). Each test sources this file, gets its own scratch
 # directory ($T), and compares trees with independent oracles (rsync, diff, stat).

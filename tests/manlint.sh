@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # The man pages must be clean under mandoc -Tlint at warning level (style habit 8). Style
 # notes are left out: "referenced manual not found: Xr rsync 1" only says that the machine
 # running the test has no rsync page installed (a fresh Debian has none), not that ours is

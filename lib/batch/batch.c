@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * batch: the engine of pbatch (see batch.h). Slots, spools, spawning, timeouts, reaping,
  * the joblog and the state of each command live here (a command's output in spool.c);

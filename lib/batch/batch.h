@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * batch: pbatch's engine, a batch of shell commands run on a fixed pool of process slots.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * batch internal: what batch.c and spool.c share, and nobody else: the slot record and the
  * spool functions. Not part of the engine's interface (batch.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* joblog: reading and writing GNU parallel format joblogs (see joblog.h). */
 #include "config.h"
 

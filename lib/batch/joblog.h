@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * joblog: pbatch's record of finished jobs, in GNU parallel's --joblog format.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * batch spool: a command's output, from its two pipes into an unlinked spool file as
  * records (a byte for the stream, 4 for the length, the data) and back out to the output

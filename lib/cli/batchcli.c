@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * batchcli: pbatch's command line (see batchcli.h). The option table is the one place
  * options are named; the checks after getopt_long are the combinations pbatch(1) rules out.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * batchcli: pbatch's command line, parsed and checked into a struct batchcli.
  *

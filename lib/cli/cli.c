@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cli: pcopy's command line (see cli.h). The option table is the one place options are
  * named; the checks after getopt_long are the combinations the man page rules out.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cli: pcopy's command line, parsed and checked into a struct cli.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* array: growable arrays (see array.h). */
 #include "config.h"
 

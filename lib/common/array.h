@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * array: the growable arrays every parent-side table uses (entries, directories, names).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* clock: the monotonic clock (see clock.h). */
 #include "config.h"
 

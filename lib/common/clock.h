@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * clock: the monotonic clock pcopy times its runs, progress ticks and timeouts with.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* compat: portability fallbacks behind configure's HAVE_* probes (see compat.h). */
 #include "config.h"
 

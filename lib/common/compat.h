@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * compat: the few things that differ between systems, chosen by configure probes.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * exit: the exit statuses of pcopy (copy, --tar, --extract, --check) and pbatch, in one place.
  *

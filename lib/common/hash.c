@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* hash: XXH3-128 through libxxhash, with xxh128sum's text form (see hash.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * hash: XXH3-128 digests as pcopy records and prints them.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* path: command-line path strings (see path.h). */
 #include "config.h"
 

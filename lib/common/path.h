@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * path: string handling for the paths named on the command line.
  * Paths inside a tree are relative names handled with *at() calls; this is only for the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* shm: shared anonymous mappings and the append-only name arena (see shm.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tmpname: pcopy's temporary names (see tmpname.h). */
 #include "config.h"
 

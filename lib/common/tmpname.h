@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tmpname: every temporary name pcopy puts on disk, built and recognised in one place.
  *

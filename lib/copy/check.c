@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * copy/check.c: --check's comparison of one entry with its copy (type, mode, owner, times,
  * size, device, xattrs, ACLs, contents, link target) and of hard-link groups (see copy.h).

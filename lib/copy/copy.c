@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * copy: one task in a worker: the one-file copy flow (copy_run and the paths per type: the
  * regular file's attempt, symlinks, special files), metadata, rename into place (see

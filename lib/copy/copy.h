@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * copy: what a worker does with one task: copy one non-directory entry (regular file with
  * its holes, symlink, FIFO, device node), hash what it read with XXH3-128, re-read and hash

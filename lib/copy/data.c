@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * copy/data.c: the data path of a copy: streaming read, hash and write (holes skipped),
  * the re-hash of a copy through mmap, the kernel copy (copy_file_range), and the O_DIRECT

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * copy/internal.h: what the files of lib/copy share and nobody else uses: copy.c (one
  * file's copy: copy_run, the per-type paths, rename into place), data.c (the data path:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * copy/part.c: a big file copied in parts by several workers (see copy.h: TASK_SPLIT): the
  * shared temporary file, one part's copy and verification, and the seal that renames it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * copy/worker: a copy worker process's loop (see worker.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * copy/worker: the body of a copy worker process: take copy tasks from a pool (pool.h), run
  * each with copy_run() and push its completion, until the task queue closes, the pool's

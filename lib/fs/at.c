@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* at: parent directory descriptors for long relative paths (see at.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * at: directory descriptors for paths relative to a root, so that every *at() call gets a
  * parent directory descriptor and a single name.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* inotab: (dev, ino) -> first entry, open addressing (see inotab.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * inotab: a hash table from (dev, ino) to the first entry seen with that inode, so that
  * later names of a multiply linked file become hard links to it (copies and --tar alike).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* listdir: one directory of a walk, source and destination side together (see listdir.h). */
 #include "config.h"
 

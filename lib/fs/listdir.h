@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * listdir: one directory of a walk, read on both sides at once: the source directory's
  * entries with their lstat data, sorted by name, and the names of its twin in the

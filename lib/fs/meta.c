@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * meta: owner, xattrs, mode and times of one entry, compared and set in order (see meta.h).
  */

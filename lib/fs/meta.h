@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * meta: the metadata of one entry besides its data (owner, extended attributes and with them
  * POSIX ACLs and file capabilities, permission bits, times): compared, and set in the one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* scan: depth-first, name-sorted directory walker for the parent process (see scan.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * scan: walk a source tree one directory at a time, depth first, names sorted.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tree: destination directory operations for the parent (see tree.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tree: operations on the destination tree done by the parent: creating directories,
  * listing them, and removing what --delete removes. All relative to a directory descriptor,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mpi/agent.c: the service loop of ranks 1.. of pcopy-mpi (see mpiwork.h). */
 #include "config.h"
 

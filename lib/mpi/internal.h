@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mpi/internal.h: what the files of lib/mpi share: the wire format (records gathered into
  * one MPI_BYTE message per send, see wire.c) and its helpers. lead.c is rank 0's side (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mpi/lead.c: rank 0's side of pcopy-mpi, the struct run_remote over MPI (see mpiwork.h). */
 #include "config.h"
 

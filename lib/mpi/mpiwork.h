@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mpiwork: the ranks of pcopy-mpi (built with ./configure --with-mpi only).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mpi/wire.c: MPI start and end, and the wire format of pcopy-mpi (see mpiwork.h). Rank 0's
  * side is lead.c, the agents' agent.c; the record kinds below say who writes and who reads

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pool: fixed pool of forked workers over shared-memory queues (see pool.h). */
 #include "config.h"
 

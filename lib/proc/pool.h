@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pool: a fixed pool of forked worker processes fed through shared-memory queues.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* queue: bounded shared-memory FIFO for tasks and completions (see queue.h). */
 #include "config.h"
 

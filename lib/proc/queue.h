@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * queue: a bounded FIFO of fixed-size messages in shared memory, used across processes.
  *

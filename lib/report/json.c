@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* json: --json lines (see json.h). */
 #include "config.h"
 

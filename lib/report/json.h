@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * json: the --json lines of pcopy and pbatch, one JSON object a line.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* manifest: writing and reading xxh128sum-format manifests (see manifest.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * manifest: the xxh128sum-compatible list of every regular file and its XXH3-128 hash.
  *

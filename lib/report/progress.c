@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* progress: the progress line (see progress.h). */
 #include "config.h"
 

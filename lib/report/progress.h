@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * progress: the redrawn progress line pcopy shows about a run, and how often it is drawn.
  * Formatting only: the caller decides where and when to write. The counts it shows are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* stats: the --stats summary (see stats.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * stats: the counts of a run (copy, --check, --tar, --extract), kept by lib/ and read by the
  * command, and their --stats summary. Formatting only: the caller says where it goes.

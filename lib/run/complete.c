@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * run/complete: completions into counts and events: retries, workers that died, directories
  * in the way, --check's hard-link differences.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * run/dispatch: the main loop: walk, hand tasks to the pool (and the remote), collect their
  * completions, and drain on an interrupt.

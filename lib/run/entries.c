@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * run/entries: the entry tables of a run (non-directory entries, directories, hard links,
  * files set aside by a remote walk) and the events that name their paths.

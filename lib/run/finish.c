@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * run/finish: what follows the copies: hard links, directory metadata deepest first, the
  * manifest.

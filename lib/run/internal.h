@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * run/internal.h: what the phase files of lib/run share (not part of run.h's interface).
  *

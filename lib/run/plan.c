@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * run_plan (see run.h): turn the command's sources and destination into roots. Every check
  * is made before anything is created, so a refused request leaves no trace.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * run/prune: what the destination has that the source has not: --delete, stale temporary
  * files of an interrupted run, and --check's "extra" differences.

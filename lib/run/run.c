@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * run: one pcopy run in the parent (see run.h), as a sequence of phases whose code lives in
  * the other files of lib/run (internal.h lists them): plan (plan.c), then dispatch

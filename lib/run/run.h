@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * run: one pcopy run, from the command's sources and destination to the final counts.
  *

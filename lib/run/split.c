@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * run/split: big files copied in parts by several workers at once (TASK_SPLIT): the split
  * records, the tasks of their parts and seals, and their completions.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * run/walk: the parent's walk of the sources, one directory batch at a time, read here or
  * listed by the remote, into the entry tables.

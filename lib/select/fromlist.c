@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * select/fromlist: --files-from's names (see fromlist.h).
  */

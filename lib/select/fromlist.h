@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * select/fromlist: --files-from's list of names, with rsync's meaning, answering for each
  * path of the walk (relative to the transfer root) whether it is taken, and whether the walk

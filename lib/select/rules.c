@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * select/rules: the rule list (see select.h): rsync's filter rule syntax, filter files,
  * the per-directory rules of dir-merge and the size limits. select.c matches.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * select: the matcher (see select.h): one pattern against one path, with rsync's PATTERN
  * MATCHING RULES, which rsync's users already know, and a rule list against a path. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * select: which entries of a source tree a run takes, decided from their path relative to
  * the transfer root, with rsync's meaning: an ordered list of filter rules (--exclude,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* compress: the compression --tar uses, by name or by the archive's suffix (see tarout.h). */
 #include "config.h"
 

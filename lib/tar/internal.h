@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The tar module's internals, shared by its files and by nothing outside lib/tar/ (the unit
  * tests excepted). The public interfaces are tarout.h (--tar), untar.h (--extract) and

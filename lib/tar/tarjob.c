@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tarjob: the members of a --tar run as workers prepare them (see tarjob.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tarjob: the work --tar hands to the worker pool, and what a worker does with it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tarmember: writing one member of a --tar archive: its header (from the worker's fstat, or
  * libarchive's disk reader for rich ones), its data (from the ring, or streamed by the writer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tarout: pax archives through libarchive (see tarout.h). */
 #include "config.h"
 

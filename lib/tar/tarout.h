@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tarout: write sources into a pax tar archive through libarchive (pcopy --tar).
  *

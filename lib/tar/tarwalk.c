@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tarwalk: the sources' entries in archive order (see tarout.h): depth-first, names sorted
  * within a directory, each directory followed by its contents; excluded entries, sockets and

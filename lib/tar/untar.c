@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* untar: verified extraction of tar archives (see untar.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * untar: extract tar archives into a directory (pcopy --extract), optionally checking every
  * regular file against an xxh128sum manifest.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * untar_file: writing one member of an --extract: a regular file under a temporary name,
  * hashed as written, read back and verified before it is renamed into place; anything else

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * untar_path: member names (untar_safe_path, pcopy's temporary names) and DEST-relative paths
  * of any length, resolved through directory descriptors (at.h), never through a symlink.

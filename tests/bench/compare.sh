@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Times pcopy against cp -a, rsync -a, rsync -a -H, a tar pipe and mpifileutils' dcp.
 #
 #   tests/bench/compare.sh [-r REPS] [-w disk|tmpfs|both] [-t TOOL,...] [-J "J..."] [-o OUTFILE]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # Helpers shared by the scripts in tests/bench: messages, usage, versions of what is timed,
 # medians and ratios. Sourced, not run: the caller has set -euo pipefail and LC_ALL=C.
 # shellcheck shell=bash

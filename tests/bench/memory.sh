@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Peak memory of pcopy on a tree of many empty files, and whether copying overlaps the walk.
 #
 #   tests/bench/memory.sh [-n FILES] [-d FILES_PER_DIR] [-j N] [-i MS]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Times pcopy-mpi under mpirun against single-node pcopy on the kernel corpus.
 #
 #   tests/bench/mpi.sh [-r REPS] [-w disk|tmpfs|both]

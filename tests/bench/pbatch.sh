@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Times pbatch against xargs -P and GNU parallel on a batch of no-op commands.
 #
 #   tests/bench/pbatch.sh [-n JOBS] [-r REPS]     (defaults: -n 5000 -r 3)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Draws what compare.sh -T or -p writes: seconds per corpus for each tool, and the -j curve.
 #
 #   tests/bench/plot.sh [-o DIR] [-f svg|png|both] [-t SUBTITLE] TSVFILE...

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Profiles pcopy on the benchmark corpora: where its time goes (parent, workers, kernel).
 #
 #   tests/bench/profile.sh [-j N] [-p PCOPY_OPTIONS] [-w tmpfs|disk] [-r RUNS] [-F HZ] [-n TOP] [-c] CORPUS...

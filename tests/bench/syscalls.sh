@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Counts the system calls pcopy and cp -a make per file (strace -c -f), and how they name files.
 #
 #   tests/bench/syscalls.sh [-n FILES] [-j N] [-A] [SOURCE_DIR]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Times pcopy --tar and --extract against GNU tar and bsdtar on the kernel corpus.
 #
 #   tests/bench/tar.sh [-r REPS] [-w disk|tmpfs|both]

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # --backup's two renames (#15): the old file to its backup name, then the verified new one
 # over the final name. A worker killed between the two leaves the old file whole under its
 # backup name; the run gives the file to another worker, which finds the name free and

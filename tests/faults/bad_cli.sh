@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Every invalid command line: exactly one "pcopy: ..." line saying why, the usage, exit 2,
 # and nothing created or changed.
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Bad days: a full destination (a real small tmpfs), a source file that keeps changing while
 # it is copied, a file swapped for a FIFO, sources that vanish mid-run. No final name may
 # ever hold partial or unverified data, and no temporary file may stay behind.

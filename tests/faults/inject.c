@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * inject: an LD_PRELOAD library for the fault tests. It makes reads and writes of regular
  * files fail, or corrupts written data, the way a bad disk or a full quota would, so the

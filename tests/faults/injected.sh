@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Disk errors injected with an LD_PRELOAD library (tests/faults/inject.c): a quota that runs
 # out (EDQUOT), a source with a bad sector (EIO on read), a copy that cannot be read back,
 # and a destination that silently corrupts what is written. Each time: a clear message naming

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The parent stopped at several points of a copy of a few hundred MiB and thousands of files:
 # SIGKILL (no chance to clean up), SIGINT and SIGTERM (clean stop). At the moment it stops,
 # every final name must already hold a complete, correct file; no worker may outlive it; and

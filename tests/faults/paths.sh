@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Hostile paths: a tree deeper than PATH_MAX with 255-byte names, and destinations holding
 # symlinks that point outside them, placed before the run or swapped in during it. Nothing
 # may be written outside DEST, and deep trees copy exactly (GNU tar is the oracle there:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A file that kills every worker that touches it (here: a watcher SIGKILLs any worker that
 # has it open; the fault library makes its reads slow, so the watcher always sees it) must
 # not make the run loop forever: after a few tries it is failed with a message, the workers

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # SIGINT / SIGTERM stop the run: temporary files removed, exit 130 / 143, and running the
 # same command again finishes the job. A worker killed mid-run is replaced and its file
 # copied; a parent killed with SIGKILL leaves no workers behind and a re-run completes.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Small files are written unnamed (O_TMPFILE) and linked under their name once verified; big
 # ones under a temporary name. Each way must fall back cleanly: a file system without
 # O_TMPFILE, a process that may not link by descriptor (linkat AT_EMPTY_PATH), and a name

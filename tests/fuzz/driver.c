@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * driver: a main() for the fuzz targets, so that they build with any C compiler.
  *

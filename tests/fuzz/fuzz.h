@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz: what the fuzz targets in tests/fuzz/ share.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Fuzz target: the command lines of pcopy (lib/cli/cli.c) and pbatch (lib/cli/batchcli.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Fuzz target: pcopy --extract (lib/tar/untar.c) on arbitrary archive bytes.
  *

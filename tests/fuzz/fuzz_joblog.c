@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Fuzz target: GNU parallel joblogs as pbatch --resume reads them (lib/batch/joblog.c).
  *

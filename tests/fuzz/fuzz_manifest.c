@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Fuzz target: xxh128sum manifest lines (lib/report/manifest.c).
  *

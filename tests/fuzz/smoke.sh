@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Smoke run of the fuzz targets (part of make check): each target, built with the plain
 # driver, runs over its seed corpus and a fixed set of mutations of each seed. Seconds, not
 # a fuzzing campaign: that is make fuzz.

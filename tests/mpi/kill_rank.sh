@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A rank killed with SIGKILL in the middle of a copy: mpirun ends the whole job with a
 # message naming the rank and a non-zero status (MPI_ERRORS_ARE_FATAL, the default), and the
 # same command run again completes the copy exactly and leaves no temporary file, as after a

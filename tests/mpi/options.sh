@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # pcopy-mpi -np 2 and pcopy, run on twin setups, agree: exit status, messages on stderr,
 # -v / --json / --check output (sorted: its order follows completions, in pcopy too) and the
 # resulting trees, through a first copy, incremental re-runs, --checksum, --delete, --check,

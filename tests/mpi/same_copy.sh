@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # pcopy-mpi on 1, 2 and 4 ranks makes the same exact copy, the same manifest and the same
 # --json events as pcopy on the same tree: odd names, hard links (also across directories),
 # sparse files, FIFOs, symlinks, times, modes, owners, many files in many directories (listed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for lib/common/array.c: growth keeps contents and never shrinks. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for lib/batch/batch.c: commands run on slots, reported through the hooks, and
  * recorded in the joblog; --keep-order and --resume. */
 #include "config.h"

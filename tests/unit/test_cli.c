@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for lib/cli/cli.c: pcopy's options, operands, defaults and usage errors. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for lib/copy/copy.c: one task at a time, in this process, against a scratch tree. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for lib/select/fromlist.c: --files-from's names cleaned as rsync does, comments
  * and separators, and what the list says of each path of a walk. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for lib/common/hash.c: agreement with xxh128sum's known values, streaming, parsing. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for lib/batch/joblog.c: parsing lines, reading a joblog, writing lines, Seq lookup. */
 #include "config.h"
 

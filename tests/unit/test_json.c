@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Unit tests for lib/report/json.c: JSON escaping of the names files really have (newlines,
  * backslashes, control characters, bytes that are not UTF-8) and the --json lines of pcopy

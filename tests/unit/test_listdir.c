@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for lib/fs/listdir.c: one directory, source and destination side together. */
 #include "config.h"
 

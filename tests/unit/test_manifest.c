@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for lib/report/manifest.c: sorting, the xxh128sum format, escaping and parsing, the
  * all-or-nothing save (by name, for --tar and copy mode, and into an unnamed file, copy mode's
  * usual way) and the cleanup of temporaries that killed runs left. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Unit tests for lib/fs/meta.c: the mode rule (which permission bits a copy is created with
  * and ends with), the sparse test, and the order meta_apply sets metadata in (owner, then

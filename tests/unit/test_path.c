@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for lib/common/path.c and lib/select/select.c: trimming, base/dir names, joins, canonical forms, containment,
  * --exclude patterns. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for lib/proc/pool.c: a fixed pool does every task once, and replaces dead workers. */
 #include "config.h"
 

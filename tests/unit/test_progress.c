@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for lib/report/progress.c: the progress line and byte units. */
 #include "config.h"
 

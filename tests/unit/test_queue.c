@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for lib/proc/queue.c: FIFO order, bounds, timeouts, close, and many processes. */
 #include "config.h"
 

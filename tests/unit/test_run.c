@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for lib/run's decisions: part sizing of split copies, which split copy the next
  * part comes from, the cost a task counts for in the local/remote balance, the moves of an
  * entry's state and what dispatch hands out next. */

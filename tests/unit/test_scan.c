@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for lib/fs/scan.c: depth-first, name-sorted order and chosen descents. */
 #include "config.h"
 

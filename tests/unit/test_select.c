@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for lib/select/rules.c: rule syntax, filter files, first match wins, dir-merge
  * inheritance and anchoring, size limits and rsync's size units. (The pattern matcher
  * itself: test_path.c.) */

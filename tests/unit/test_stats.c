@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for lib/report/stats.c: the --stats summary. */
 #include "config.h"
 

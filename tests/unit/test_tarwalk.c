@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Unit tests for lib/tar/tarwalk.c and compress.c: the order --tar puts members in (depth-first,
  * names sorted bytewise within a directory, each directory followed by its contents), what it

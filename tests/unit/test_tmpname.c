@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for lib/common/tmpname.c: the exact bytes of every temporary name (earlier and
  * later runs depend on them), and telling temporaries and their pids from other names. */
 #include "config.h"

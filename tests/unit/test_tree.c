@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for lib/fs/tree.c: making, listing and removing destination entries. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for lib/tar/untar.c: which member paths are extracted, and under what name. */
 #include "config.h"
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Makes the archives of tests/e2e/extract/conformance.sh. Run once, by hand, in this
 # directory; the archives are committed, so that the test needs no zip, GNU tar or Python.
 # Needs: GNU tar, bsdtar, zip (Info-ZIP), python3.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A 1 GiB file of random data is copied exactly, and its manifest hash is xxh128sum's. Files
 # of 256 MiB and more are copied in parts by several workers at once: the parts, a sparse
 # big file, an interrupted split copy and a worker killed in the middle of one.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A failure in the destination names the destination path (as cp's "cannot create regular
 # file 'DEST/x'"); a failure in the source names the source path.
 . "$(dirname "$0")/../../lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Where things land: SOURCE-backup, new DEST, existing DEST (sync), several sources into a
 # directory, single files, and -- ending the options.
 . "$(dirname "$0")/../../lib.sh"

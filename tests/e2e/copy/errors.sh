@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Bad requests exit 2 with one clear message and create nothing; a file that cannot be read
 # is reported as "pcopy: PATH: reason", the rest is copied, and the exit status is 1.
 . "$(dirname "$0")/../../lib.sh"

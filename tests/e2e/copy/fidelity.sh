@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Everything cp -a keeps: extended attributes and ACLs, ownership and set-id bits (as root),
 # device nodes (as root), sockets skipped with a warning, --one-file-system.
 . "$(dirname "$0")/../../lib.sh"

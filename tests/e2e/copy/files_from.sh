@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # --files-from FILE means what it means to rsync 3.5: for several lists (files in nested
 # directories, "dir" against "dir/" and -r, ".", comments and CRs, a leading "/", -0 from
 # stdin), pcopy --files-from=F SRC DEST makes the tree of rsync -aHAX --files-from=F SRC/

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Rule lists mean what they mean to rsync: --include, --exclude, --exclude-from,
 # --include-from and --filter ("+", "-", "merge", ".", "!", "-!"), first matching rule wins,
 # in the order given. For each rule set, pcopy and rsync -a copy the same tree, delete and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # dir-merge (": NAME"): per-directory rule files as rsync reads them. A directory's file
 # applies to everything below it, its rules go in front of those inherited from its parents,
 # all of them at the place of the dir-merge rule among the others, and a leading '/' in a

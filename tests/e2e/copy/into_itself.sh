@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A destination inside its own source is refused (exit 2, nothing created) however it is
 # reached: by path, through a symlink, or through a bind mount of the source (which no path
 # comparison can see: the ancestors' device and inode numbers give it away), as GNU cp does.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # 20,000 small files in 200 directories: exact with one worker and with eight, every file
 # counted once.
 . "$(dirname "$0")/../../lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # --exclude patterns mean what they mean to rsync (rsync(1) PATTERN MATCHING RULES): for each
 # pattern, pcopy and rsync -a copy the same tree the same way, leave the same entries of a
 # populated destination alone under --delete, and --tar archives what rsync would send.

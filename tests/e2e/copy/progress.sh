@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The progress line: redrawn on a terminal, absent otherwise unless --progress, silenced by -q.
 . "$(dirname "$0")/../../lib.sh"
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A user who is not root re-runs a copy of a tree with r-x directories: pcopy makes such a
 # destination directory writable while it works inside it and gives it back its mode at the
 # end, as rsync -a does. Before, every re-run failed inside it with "Permission denied".

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # --max-size and --min-size as rsync reads them (K/M/G in 1024s, KB/MB in 1000s, KiB, a
 # fraction, "+1"/"-1"), for regular files only: pcopy copies the tree rsync -a copies, and a
 # file the limits skip is neither copied nor deleted from DEST (--delete, --delete-excluded).

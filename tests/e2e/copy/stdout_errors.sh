@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A write error on standard output is never silent: pcopy and pbatch say
 # "write error: No space left on device" (or what went wrong) on stderr and exit 1, as GNU
 # coreutils do (1, not 2: the files may be in place already). /dev/full fails every write.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # On a terminal, the -v names (stdout) and the progress line (stderr) share the screen: each
 # name is printed on a line of its own, never run on from the progress text (the line is
 # cleared first and drawn again after). Runs pcopy under script(1) and replays the raw bytes

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A fresh copy of an awkward tree is exact: content, names, links, hard links, FIFOs,
 # holes, modes and nanosecond times (rsync -c -H and diff as oracles).
 . "$(dirname "$0")/../../lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The source turns a directory into a file or symlink, or a file into a directory. With
 # --delete the destination follows (rsync --delete replaces the directory tree); without it
 # a non-empty directory stays, reported, exit 1 (rsync: "cannot delete non-empty directory",

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # --extract against bsdtar on archives nobody here wrote by hand: GNU tar, bsdtar (tar.gz,
 # cpio, 7-Zip), Info-ZIP and Python's tarfile and zipfile, with "./" members, non-ASCII names,
 # damaged members (bad CRC, data past its size, truncated, a broken header, encrypted, an

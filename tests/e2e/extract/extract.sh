@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # --extract: archives from pcopy --tar, GNU tar and bsdtar come back exactly (rsync -c -H -X);
 # --verify-manifest puts only matching files in place; hostile member paths write nothing
 # outside DEST; an interrupted extraction leaves no temporary file.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # --extract when things go wrong around it: a full file system (every write counts; nothing
 # half written or full of zeros reaches its final name, with or without --verify-manifest),
 # signals while a huge sparse member's holes are hashed (exit 130/143, no temporary file),

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # --backup, --suffix and --backup-dir (#15), with rsync as the oracle: what a copy replaces,
 # and with --delete what it removes, is kept under its backup name, and the tree ends as
 # `rsync -aHAX OPTS src/ dst/` leaves it (content, type, mode, size and mtime of every entry,

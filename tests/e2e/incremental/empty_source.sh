@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # --delete from an empty or unreadable source directory into a backup that has files is
 # refused (an unmounted disk looks just like that): exit 2, the message names both, nothing
 # is removed. --force empties it as asked; an empty source into an empty or new target,

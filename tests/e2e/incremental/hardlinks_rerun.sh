@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Hard links that the source breaks or makes between runs. A name that the source gave a file
 # of its own must get one in the destination too: before, a metadata fix on the inode both
 # destination names shared changed the other name as well, and each run "fixed" one name,

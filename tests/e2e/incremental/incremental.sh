@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Re-runs: nothing copied when nothing changed; only what changed is copied; --checksum
 # catches a same-size, same-mtime change that the quick check cannot; --force copies all;
 # metadata-only changes are applied; --delete and --dry-run.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # --max-delete N: at most N entries removed by --delete (each entry below a removed directory
 # counts), the same tree rsync -aHAX --delete --max-delete=N leaves; the rest is kept, a
 # warning says so and the exit status is 1 (rsync: 25).

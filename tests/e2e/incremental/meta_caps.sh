@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A re-run where only the owner changed (#13 §2): chown(2) clears the set-user-ID bit and
 # removes security.capability, so pcopy sets the owner first and then the xattrs, the mode
 # and the times again; --check sees a capability the copy lost. Needs root and setcap

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # xattrs on symbolic links (trusted.*, as root: Linux refuses user.* there) are copied, kept
 # up to date by re-runs and compared by --check, as cp -a and rsync -aX do (#13 §2); so is a
 # link's owner.

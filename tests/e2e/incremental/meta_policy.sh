@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # What metadata a copy takes (#15), with rsync as the oracle: --no-perms, --no-owner,
 # --no-group, --no-times, --no-xattrs, --no-acls, --numeric-ids, --chmod and --chown. For each,
 # `pcopy OPTS src dst` and `rsync -aHAX OPTS src/ dst/` run on twin copies of a destination

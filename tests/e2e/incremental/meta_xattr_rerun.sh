@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Re-runs bring xattrs and ACLs in line on files whose size and mtime did not change, as
 # rsync -aAX does (#13 §2), removing those the source no longer has; --check reports
 # xattr, ACL and hard-link differences. Mode and owner changes alone are applied too.

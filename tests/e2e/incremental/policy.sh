@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # What to do with what DEST already has (#15), with rsync as the oracle: for each option,
 # `pcopy OPTS src dst` and `rsync -aHAX OPTS src/ dst/` run on twin copies of the same
 # half-stale destination, and the two trees must agree by content, type, mode, size, mtime

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # End-to-end tests for pbatch: concurrency, output grouping and order, --tag, the joblog
 # format (checked against GNU parallel when it is installed), --resume, --timeout,
 # --halt-on-error, --json, signals and exit statuses. Runs in a scratch dir (tests/lib.sh).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # pbatch keeps each command's stdout and stderr apart, as GNU parallel does: grouped per
 # command, each on the stream it was written to (--tag on both); output larger than a pipe
 # holds and background processes do not stall it; a spool that cannot be written (a full

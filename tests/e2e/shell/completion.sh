@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The shell completions (completions/): in a plain bash, with nothing of the bash-completion
 # package, pcopy and pbatch complete their options, --compress's names and file arguments;
 # the options offered are exactly those --help lists; bash-completion's loader finds the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # --help fits an 80-column terminal: no line of pcopy's, pbatch's or pcopy-mpi's help is
 # wider than 80 characters. --version names the command and its version on its first line,
 # then what it was built with: libarchive, xxHash, MPI (Open MPI's version for pcopy-mpi).

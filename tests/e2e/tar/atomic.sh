@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # --tar --manifest: the archive and its manifest appear together or not at all. Both are
 # written under temporary names (NAME.pcopy-tmp.PID) and renamed at the end, the manifest
 # first; when anything fails before that, the previous pair stays as it was. A run that was

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # --tar keeps what bsdtar keeps, in a form both GNU tar and bsdtar read silently:
 # - the access and default ACLs of directories (SCHILY.acl.access / SCHILY.acl.default),
 #   as of files;

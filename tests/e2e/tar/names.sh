@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # --tar, the smaller breaks:
 # - a source named `..` (or ending in `/..`): member names never start with `../`; like GNU
 #   tar, the leading `..` is dropped (members `./`, `./NAME`...), with a note on stderr;

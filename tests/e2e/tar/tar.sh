@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # --tar: a pax archive through libarchive that GNU tar and bsdtar both restore exactly
 # (hard links, symlinks, sparse files, xattrs, times, odd names), compression by suffix,
 # stdout mode, a manifest of member paths, and no archive under the final name when

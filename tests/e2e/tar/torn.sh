@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # --tar: a file over 16 MiB is streamed into the archive by the writer itself, so when it is
 # rewritten while it is read, its torn data is already in the archive. Nothing may vouch for
 # it: it is reported and counted as failed, gets no "archived" event and no manifest line,

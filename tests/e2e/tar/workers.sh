@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # --tar with a read-ahead worker stopped or killed in the middle: the task it held is handed
 # to another worker and the archive is whole, as in copy mode (tests/faults/signals.sh).
 . "$(dirname "$0")/../../lib.sh"

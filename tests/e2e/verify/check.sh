@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # --check compares two trees by content (XXH3-128) and metadata without copying: one line
 # per difference, exit 0 when identical, 1 when they differ.
 . "$(dirname "$0")/../../lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # --manifest FILE that cannot be written is refused before anything is copied (exit 2 means
 # nothing was created); one that can is written at the end, also inside a destination the run
 # creates, and a run that fails or is interrupted leaves no half-written manifest.

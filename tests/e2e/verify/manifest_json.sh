@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # --manifest is xxh128sum-compatible and sorted; --json and --stats report what happened.
 . "$(dirname "$0")/../../lib.sh"
 

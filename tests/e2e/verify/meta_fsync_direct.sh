@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # --fsync re-reads each copy from the storage (#13 §5): the data is synced, then read back
 # with O_DIRECT, so the verification covers the disk and not only the page cache. Odd
 # sizes, sparse files, files past the 16 MiB mapping threshold and split copies still come

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A manifest line is a fact about DEST (#13 §2): the hash of a file skipped as up to date is
 # that of the data DEST holds under its name, even when the source changed in a way the
 # quick check does not see (same size and mtime) or while the run went on.
