@@ -33,6 +33,22 @@ same_tree() {
 	return 0
 }
 
+# names_types DIR: every path below DIR with its type (find's %y), one per line, sorted.
+names_types() { (cd "$1" && find . -mindepth 1 -printf '%P %y\n' | LC_ALL=C sort); }
+
+# same_text WHAT WANT GOT: pass when the two texts are equal, else fail and show how.
+same_text() {
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1"
+		diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | head -10
+	fi
+}
+
+# same_list WHAT DIR1 DIR2: the two trees list the same names and types.
+same_list() { same_text "$1" "$(names_types "$2")" "$(names_types "$3")"; }
+
 # Nanosecond times and modes of every entry, for comparing two trees exactly. Directory
 # atimes are left out: listing a directory (this very find) updates them.
 times_of() {

@@ -14,19 +14,6 @@ for f in a.c a.o a/x.c a/b/y.o a/b/c/z.c a/b/c/keep top/f.c top/sub/g.h top/sub/
 	printf '%s\n' "$f" >"src/$f"
 done
 
-list() { (cd "$1" && find . -mindepth 1 -printf '%P %y\n' | LC_ALL=C sort); }
-
-# same_text WHAT WANT GOT: pass when the two listings are equal, else fail and show how.
-same_text() {
-	if [ "$2" = "$3" ]; then
-		pass "$1"
-	else
-		fail "$1"
-		diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | head -10
-	fi
-}
-same_list() { same_text "$1" "$(list "$2")" "$(list "$3")"; }
-
 # A destination with the source and more, so --delete has something to delete or keep.
 populate() {
 	mkdir -p "$1"

@@ -28,17 +28,6 @@ printf '%s\n' '- z/' '+ f.tmp' '- *.c' >src/deep/x/.rsync-filter
 printf '%s\n' '- *.c' '- *.tmp' >src/.pcopy-filter
 printf '%s\n' '+ *.c' >src/other/.pcopy-filter
 
-list() { (cd "$1" && find . -mindepth 1 -printf '%P %y\n' | LC_ALL=C sort); }
-same_text() {
-	if [ "$2" = "$3" ]; then
-		pass "$1"
-	else
-		fail "$1"
-		diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | head -10
-	fi
-}
-same_list() { same_text "$1" "$(list "$2")" "$(list "$3")"; }
-
 populate() {
 	mkdir -p "$1"
 	cp -a src/. "$1"/

@@ -27,21 +27,6 @@ PATTERNS=(
 	'f' '/foo' 'cachefile' 'nothing' '*' '/'
 )
 
-list() { (cd "$1" && find . -mindepth 1 -printf '%P %y\n' | LC_ALL=C sort); }
-
-# same_text WHAT WANT GOT: pass when the two listings are equal, else fail and show how.
-same_text() {
-	if [ "$2" = "$3" ]; then
-		pass "$1"
-	else
-		fail "$1"
-		diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | head -10
-	fi
-}
-
-# same_list WHAT RSYNC-DIR PCOPY-DIR: the two trees list the same names and types.
-same_list() { same_text "$1" "$(list "$2")" "$(list "$3")"; }
-
 # A destination with what the source has and more: extra files and directories named like
 # the patterns, so --delete has something to delete or to leave alone.
 populate() {

@@ -14,17 +14,6 @@ head -c 10 /dev/zero >src/d/e/small
 ln -s f1048577 src/link
 mkfifo src/fifo
 
-list() { (cd "$1" && find . -mindepth 1 -printf '%P %y\n' | LC_ALL=C sort); }
-same_text() {
-	if [ "$2" = "$3" ]; then
-		pass "$1"
-	else
-		fail "$1"
-		diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | head -10
-	fi
-}
-same_list() { same_text "$1" "$(list "$2")" "$(list "$3")"; }
-
 LIMITS=(
 	"--max-size 0" "--max-size 1" "--max-size 1000" "--max-size 1k" "--max-size 1K"
 	"--max-size 1kb" "--max-size 1KB" "--max-size 1KiB" "--max-size 1.5k" "--max-size 1k+1"
