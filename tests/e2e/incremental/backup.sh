@@ -44,12 +44,7 @@ agree() {
 	local rc=$?
 	rsync -aHAX "$@" src/ r/ >/dev/null 2>&1
 	check "$d: exit 0 ($rc $(head -c 300 out.txt))" [ $rc -eq 0 ]
-	if [ "$(state_of p)" = "$(state_of r)" ]; then
-		pass "$d: the tree rsync makes"
-	else
-		fail "$d: the tree rsync makes"
-		diff <(state_of r) <(state_of p) | head -10
-	fi
+	same_text "$d: the tree rsync makes" "$(state_of r)" "$(state_of p)"
 	check "$d: no temporary file left" no_tmp p
 }
 

@@ -71,12 +71,7 @@ agree() {
 	local rc=$?
 	rsync -aHAX "$@" src/ r/ >/dev/null 2>&1
 	check "$d: exit 0 ($rc $(head -c 200 out.txt))" [ $rc -eq 0 ]
-	if [ "$(state_of p $how)" = "$(state_of r $how)" ]; then
-		pass "$d: the tree rsync makes"
-	else
-		fail "$d: the tree rsync makes"
-		diff <(state_of r $how) <(state_of p $how) | head -10
-	fi
+	same_text "$d: the tree rsync makes" "$(state_of r $how)" "$(state_of p $how)"
 	# A re-run changes nothing more, as rsync's does not.
 	"$PCOPY" -q "$@" src p >/dev/null 2>&1
 	rsync -aHAX "$@" src/ r/ >/dev/null 2>&1
