@@ -40,6 +40,7 @@ _pcopy_options=(
 	'--include-from    file'
 	'--jobs -j         text'
 	'--json            -'
+	'--json-progress   -'
 	'--manifest        file'
 	'--max-delete      text'
 	'--max-size        text'

@@ -35,6 +35,7 @@ enum {
 	OPT_IGNORE_EXISTING,
 	OPT_INCLUDE_FROM,
 	OPT_JSON,
+	OPT_JSON_PROGRESS,
 	OPT_MANIFEST,
 	OPT_MAX_DELETE,
 	OPT_MAX_SIZE,
@@ -88,6 +89,7 @@ static const struct option longopts[] = {
     {"include-from", required_argument, NULL, OPT_INCLUDE_FROM},
     {"jobs", required_argument, NULL, 'j'},
     {"json", no_argument, NULL, OPT_JSON},
+    {"json-progress", no_argument, NULL, OPT_JSON_PROGRESS},
     {"manifest", required_argument, NULL, OPT_MANIFEST},
     {"max-delete", required_argument, NULL, OPT_MAX_DELETE},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
@@ -167,6 +169,7 @@ const char cli_help_text[] =
     "                         with --tar, one fewer)\n"
     "      --json             print one JSON object per event, and a summary, on\n"
     "                         stdout\n"
+    "      --json-progress    --json, and a progress event every second\n"
     "      --manifest FILE    write an xxh128sum-format manifest to FILE ('-':\n"
     "                         stdout)\n"
     "      --no-verify        do not re-read and hash what was written\n"
@@ -430,6 +433,7 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 	case OPT_FORCE: o->copy.force = 1; break;
 	case OPT_FSYNC: o->copy.fsync = 1; break;
 	case OPT_JSON: cli->json = 1; break;
+	case OPT_JSON_PROGRESS: cli->json = cli->json_progress = 1; break;
 	case OPT_MANIFEST:
 		if (optarg[0] == '\0')
 			return usage(cli, "--manifest needs a file name", "");

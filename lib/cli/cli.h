@@ -45,6 +45,7 @@ struct cli {
 	const char *verify_manifest; /* --verify-manifest FILE, or NULL */
 	int quiet, verbose, json, stats;
 	int force_progress; /* --progress */
+	int json_progress;  /* --json-progress (sets JSON too) */
 	char **operands;    /* SOURCE... [DEST], pointing into argv */
 	size_t noperands;
 	struct cli_reason why; /* CLI_USAGE: what is wrong */

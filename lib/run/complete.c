@@ -64,7 +64,8 @@ static void take_notes(struct run *r, struct entry *e, const struct copy_done *d
 		r->noted_direct = 1;
 		r->stats.warnings++;
 		run_emit(
-		    r, RUN_EV_WARNING, e->task.root, names_get(&r->names, e->task.src), 0, NULL,
+		    r, RUN_EV_WARNING, e->task.root, names_get(&r->names, e->task.src),
+		    e->task.mode, 0, NULL,
 		    "--fsync: the destination file system refuses O_DIRECT, so copies there are "
 		    "re-read from the page cache after fsync, not from the storage",
 		    0);
@@ -96,7 +97,7 @@ void run_check_links(struct run *r)
 		if (e->status != COPY_DIFFERENT) /* counted once per entry */
 			r->stats.different++;
 		run_emit(r, RUN_EV_DIFFERENT, e->task.root, names_get(&r->names, e->task.src),
-		         e->task.size, NULL, "hardlink", 0);
+		         e->task.mode, e->task.size, NULL, "hardlink", 0);
 	}
 }
 
@@ -122,7 +123,7 @@ static int make_way(struct run *r, const struct entry *e)
 	at_cache_drop(&r->dst_dirs); /* it may have been below what was removed */
 	if (err == 0) {
 		r->stats.deleted++;
-		run_emit(r, RUN_EV_DELETED, e->task.root, rel, 0, NULL, NULL, 0);
+		run_emit(r, RUN_EV_DELETED, e->task.root, rel, S_IFDIR, 0, NULL, NULL, 0);
 	}
 	return err;
 }
@@ -214,28 +215,28 @@ void run_complete(struct run *r, const struct copy_done *d, const char *why)
 		r->stats.copied++;
 		r->stats.bytes_done += progress;
 		r->stats.bytes_copied += d->bytes;
-		run_emit(r, RUN_EV_COPIED, e->task.root, rel, d->bytes, h, NULL, 0);
+		run_emit(r, RUN_EV_COPIED, e->task.root, rel, e->task.mode, d->bytes, h, NULL, 0);
 		break;
 	case COPY_SKIPPED:
 	case COPY_METADATA:
 		r->stats.skipped++;
 		r->stats.bytes_done += progress;
 		run_emit(r, d->status == COPY_SKIPPED ? RUN_EV_SKIPPED : RUN_EV_UPDATED,
-		         e->task.root, rel, e->task.size, h, NULL, 0);
+		         e->task.root, rel, e->task.mode, e->task.size, h, NULL, 0);
 		break;
 	case COPY_DIFFERENT:
 		r->stats.bytes_done += progress;
-		run_emit_diffs(r, e->task.root, rel, d->bytes, d->diff);
+		run_emit_diffs(r, e->task.root, rel, e->task.mode, d->bytes, d->diff);
 		break;
 	case COPY_UNSUPPORTED:
 		r->stats.warnings++;
-		run_emit(r, RUN_EV_WARNING, e->task.root, rel, 0, NULL, status_reason(d, &e->task),
-		         0);
+		run_emit(r, RUN_EV_WARNING, e->task.root, rel, e->task.mode, 0, NULL,
+		         status_reason(d, &e->task), 0);
 		break;
 	default:
 		r->stats.failed++;
 		r->stats.bytes_done += progress;
-		run_emit_at(r, RUN_EV_FAILED, e->task.root, rel, 0, NULL,
+		run_emit_at(r, RUN_EV_FAILED, e->task.root, rel, e->task.mode, 0, NULL,
 		            why ? why : status_reason(d, &e->task),
 		            d->status == COPY_CHANGED ? 0 : d->err, on_dest || d == &in_way);
 		break;

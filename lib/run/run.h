@@ -75,6 +75,8 @@ struct run_event {
 	const struct hash128 *hash; /* NULL when not computed */
 	const char *reason;         /* FAILED / WARNING: what went wrong */
 	int err;                    /* errno for FAILED, 0 if none */
+	unsigned mode;              /* the entry's st_mode (its type bits), 0 when unknown */
+	int hardlink;               /* the name was made as a hard link to another's file */
 };
 
 struct run_hooks {
