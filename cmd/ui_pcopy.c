@@ -331,11 +331,13 @@ int ui_run_end(struct ui *ui, const struct run *r, int status)
 
 /* ---- --tar and --extract ---------------------------------------------------------------- */
 
-static void on_member(void *ctx, const char *path, uint64_t bytes, const struct hash128 *hash)
+static void on_member(void *ctx, const char *path, unsigned mode, int hardlink, uint64_t bytes,
+                      const struct hash128 *hash)
 {
 	struct ui *ui = ctx;
 	if (ui->json)
-		json_event(stdout, ui->member, path, NULL, bytes, hash, NULL, NULL, 0);
+		json_event(stdout, ui->member, path, json_type(mode, hardlink), bytes, hash, NULL,
+		           NULL, 0);
 	else if (ui->verbose)
 		out_line(ui, "%s\n", path);
 }
