@@ -144,7 +144,6 @@ void progress_init(struct progress *p)
 {
 	progress_rate_init(&p->bytes, PROGRESS_WINDOW);
 	progress_rate_init(&p->files, PROGRESS_WINDOW);
-	p->pct_shown = 0;
 }
 
 void progress_update(struct progress *p, const struct stats *st)
@@ -170,7 +169,7 @@ double progress_eta(const struct progress *p, const struct stats *st)
 	return -1;
 }
 
-size_t progress_line(char *buf, size_t len, struct progress *p, const struct stats *st,
+size_t progress_line(char *buf, size_t len, const struct progress *p, const struct stats *st,
                      size_t width)
 {
 	double pct;
@@ -181,9 +180,6 @@ size_t progress_line(char *buf, size_t len, struct progress *p, const struct sta
 		                : (st->scanning ? 0 : 100);
 	if (pct > 100.0)
 		pct = 100.0;
-	if (pct < p->pct_shown)
-		pct = p->pct_shown;
-	p->pct_shown = pct;
 
 	enum { PCT, BYTES, FILES, RATE, ETA, NFIELDS };
 	char f[NFIELDS][FIELD_MAX];

@@ -46,12 +46,10 @@ void progress_rate_add(struct progress_rate *r, double seconds, double value);
  * second. */
 double progress_rate_get(const struct progress_rate *r);
 
-/* What pcopy's line keeps between two draws. */
+/* What pcopy's line keeps between two draws: the recent history of the counts. */
 struct progress {
 	struct progress_rate bytes; /* bytes_done */
 	struct progress_rate files; /* done (entries) */
-	double pct_shown; /* while the walk still finds bytes the ratio can dip: the line holds
-	                     the highest percentage shown instead of going back */
 };
 
 /* Start P for a new run. */
@@ -71,10 +69,11 @@ double progress_eta(const struct progress *p, const struct stats *st);
  * Format the progress line into BUF (LEN bytes, NUL-terminated, no newline), at most WIDTH
  * columns (0: no limit): percentage of bytes, bytes done / total (IEC units), entries
  * done/total, the current rate and the ETA, in that order; "+" after a total while the walk
- * still finds entries. Short of width, the entries go first, then the bytes, the rate and the
- * ETA. Returns the length.
+ * still finds entries (the percentage is of what has been found, and may go back as the walk
+ * finds more: a true ratio next to the totals it is of). Short of width, the entries go first, then
+ * the bytes, the rate and the ETA. Returns the length.
  */
-size_t progress_line(char *buf, size_t len, struct progress *p, const struct stats *st,
+size_t progress_line(char *buf, size_t len, const struct progress *p, const struct stats *st,
                      size_t width);
 
 /*
