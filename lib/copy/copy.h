@@ -253,6 +253,15 @@ int copy_quick_same(const struct stat *src, const struct stat *dst, int owner);
  */
 uint32_t copy_compare_stat(const struct stat *src, const struct stat *dst, int owner);
 
+/*
+ * --check's comparison: copy_compare_stat of DST with what a copy of SRC ends with under M's
+ * policy (meta_want: --chmod, --chown, --no-perms/-owner/-group keep DST's own), times left
+ * out under --no-times. What a copy with the same options would leave as it is, --check
+ * does not report.
+ */
+uint32_t copy_compare_want(const struct meta_ctx *m, const struct stat *src, const struct stat *dst,
+                           int owner);
+
 /* The enum copy_diff bits (DIFF_XATTR, DIFF_ACL) for how the xattrs of SRC and DST differ,
  * as M compares them. Returns them, or 0 when they cannot be read. */
 uint32_t copy_compare_xattrs(struct meta_ctx *m, const struct meta_node *src,
