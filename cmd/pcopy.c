@@ -9,11 +9,8 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -58,39 +55,10 @@ static int extract_main(struct cli *cli, struct ui *ui)
 	                  "files already in place stay; run the same command again to finish");
 }
 
-/* --files-from: SOURCE must be a directory (-1 when not, said); the names it lacks are said,
- * one line each, *MISSING set when there is one. */
-static int files_from_check(const struct cli *cli, int *missing)
-{
-	const char *src = cli->operands[0];
-	struct stat st;
-	int rc = stat(src, &st);
-	if (rc != 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "pcopy: --files-from needs a directory SOURCE: %s: %s\n", src,
-		        rc != 0 ? strerror(errno) : "not a directory");
-		return -1;
-	}
-	int fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	for (size_t i = 0; fd >= 0 && i < cli->from.n; i++) {
-		const char *name = cli->from.v[i].path;
-		if (name[0] != '\0' && fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-			fprintf(stderr, "pcopy: %s%s%s: %s\n", src,
-			        src[strlen(src) - 1] == '/' ? "" : "/", name, strerror(errno));
-			*missing = 1;
-		}
-	}
-	if (fd >= 0)
-		close(fd);
-	return 0;
-}
-
 /* pcopy SOURCE... DEST, or SOURCE alone (SOURCE-backup): copy, or --check. */
 static int copy_main(struct cli *cli, struct ui *ui)
 {
 	struct run r;
-	int missing = 0;
-	if (cli->opts.from != NULL && files_from_check(cli, &missing) != 0)
-		return PCOPY_EXIT_FATAL;
 	if (ui_run_start(&r, ui, cli) != 0) {
 		fprintf(stderr, "pcopy: %s\n", r.err);
 		run_free(&r);
@@ -98,8 +66,6 @@ static int copy_main(struct cli *cli, struct ui *ui)
 	}
 	int status = ui_run_end(ui, &r, run_execute(&r));
 	run_free(&r);
-	if (missing && status == PCOPY_EXIT_OK)
-		status = PCOPY_EXIT_PARTIAL;
 	return status;
 }
 
