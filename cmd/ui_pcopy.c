@@ -324,8 +324,8 @@ static void on_tar_failed(void *ctx, const char *path, const char *reason, int e
 {
 	struct ui *ui = ctx;
 	message(ui, path, reason, err);
-	if (ui->json) /* the reason alone: --tar's events never had ERR's text */
-		json_event(stdout, "failed", path, 0, NULL, NULL, reason, 0);
+	if (ui->json)
+		json_event(stdout, "failed", path, 0, NULL, NULL, reason, err);
 }
 
 static void on_tar_note(void *ctx, const char *path, const char *text)
