@@ -19,6 +19,7 @@
 #include <xxhash.h>
 
 #include "common/exit.h"
+#include "common/hash.h"
 #include "report/json.h"
 #include "report/progress.h"
 #include "report/stats.h"
@@ -111,11 +112,8 @@ static void print_version(const char *prog, const char *mpi)
 	unsigned x = XXH_versionNumber();
 	printf("%s %s\n", prog, PACKAGE_VERSION);
 	printf("libarchive: %s\n", archive_version_details());
-	/* hash.c calls the shared libxxhash: the vector code of XXH3 is what that library was
-	   built with, which it does not tell. */
-	printf("xxHash: %u.%u.%u (XXH3-128 from the shared library, its own build's vector "
-	       "code)\n",
-	       x / 10000, x / 100 % 100, x % 100);
+	printf("xxHash: %u.%u.%u (XXH3-128: %s)\n", x / 10000, x / 100 % 100, x % 100,
+	       hash_code_path());
 	printf("MPI: %s\n", mpi != NULL ? mpi : "none (pcopy-mpi is the MPI build)");
 }
 
