@@ -75,6 +75,22 @@ static int refused_by_mpi(const char *line, size_t len)
 	return 0;
 }
 
+/* The usage lines as PROG's ("pcopy" in them is PROG), to OUT; for MPI without those of
+ * the modes it refuses. Returns 0, or -1 with errno. */
+static int print_usage(FILE *out, const char *prog, int mpi)
+{
+	for (const char *p = cli_usage_text; *p != '\0';) {
+		size_t len = strcspn(p, "\n") + 1;
+		const char *name = strstr(p, "pcopy ");
+		if (!(mpi && refused_by_mpi(p, len)) &&
+		    fprintf(out, "%.*s%s%.*s", (int)(name - p), p, prog,
+		            (int)(len - (size_t)(name - p) - 5), name + 5) < 0)
+			return -1;
+		p += len;
+	}
+	return 0;
+}
+
 /*
  * Print the usage and help text as PROG's: "pcopy" in the usage lines is PROG, and for MPI
  * the options it refuses (an option's line with those continuing it) are left out. Returns 0
@@ -82,15 +98,8 @@ static int refused_by_mpi(const char *line, size_t len)
  */
 static int print_help(const char *prog, int mpi)
 {
-	for (const char *p = cli_usage_text; *p != '\0';) {
-		size_t len = strcspn(p, "\n") + 1;
-		const char *name = strstr(p, "pcopy ");
-		if (!(mpi && refused_by_mpi(p, len)) &&
-		    printf("%.*s%s%.*s", (int)(name - p), p, prog,
-		           (int)(len - (size_t)(name - p) - 5), name + 5) < 0)
-			return errno;
-		p += len;
-	}
+	if (print_usage(stdout, prog, mpi) != 0)
+		return errno;
 	int skipping = 0;
 	for (const char *p = cli_help_text; *p != '\0';) {
 		size_t len = strcspn(p, "\n") + 1;
@@ -134,8 +143,8 @@ int ui_parse(struct cli *cli, int argc, char **argv, int *status, const char *pr
 		break;
 	case CLI_USAGE:
 		fprintf(stderr, "pcopy: %s%s\n", cli->why.msg, cli->why.arg);
-		fputs(cli_usage_text, stderr);
-		fputs("Try 'pcopy --help' for more information.\n", stderr);
+		print_usage(stderr, prog, mpi != NULL);
+		fprintf(stderr, "Try '%s --help' for more information.\n", prog);
 		*status = PCOPY_EXIT_FATAL;
 		break;
 	}

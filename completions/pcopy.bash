@@ -69,7 +69,7 @@ _pcopy_compress='gzip bzip2 xz zstd lz4 none'
 
 _pbatch_options=(
 	'--halt-on-error   -'
-	'--help            -'
+	'--help -h         -'
 	'--joblog          file'
 	'--jobs -j         text'
 	'--json            -'
