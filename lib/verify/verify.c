@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * verify: --verify-manifest FILE DIR in the parent (see verify.h): read the manifest, look
+ * each name up, hand the regular files to the pool largest first, take the hashes back and
+ * report every verdict in manifest order as soon as those before it are known; then, with
+ * --unlisted, what else DIR holds. The workers are vworker.c's.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/array.h"
+#include "common/clock.h"
+#include "common/exit.h"
+#include "fs/at.h"
+#include "report/progress.h"
+#include "verify/internal.h"
+
+/* A name to hash, and its size: what the order is sorted by. */
+struct verify_order {
+	uint64_t size;
+	size_t idx;
+};
+
+/* A directory --unlisted's walk could not read, reported after the unlisted files. */
+struct verify_walk_error {
+	char *path;
+	int err;
+};
+
+/* Everything about one check. Parent only. */
+struct verify {
+	const struct verify_opts *o;
+	const struct verify_hooks *h;
+	struct verify_counts *counts;
+	struct stats *st;
+	struct names names;
+	struct verify_list list;
+	struct verify_share share;
+	struct pool pool;
+	int pooled;
+	struct verify_order *order;     /* the names to hash, largest first */
+	size_t norder;                  /* how many */
+	size_t handed;                  /* ORDER[0 .. HANDED-1] were handed out */
+	size_t outstanding;             /* handed out, not answered */
+	size_t reported;                /* names 0 .. REPORTED-1 were reported */
+	struct verify_walk_error *werr; /* --unlisted: directories that could not be read */
+	size_t nwerr, werr_cap;
+	double start, last_tick, last_reap;
+	int fatal;
+	char *err;
+	size_t errlen;
+};
+
+static void tick(struct verify *v, int force)
+{
+	double now = clock_now();
+	if (!force && now - v->last_tick < PROGRESS_TICK)
+		return;
+	v->last_tick = now;
+	v->st->seconds = now - v->start;
+	if (v->h->tick != NULL)
+		v->h->tick(v->h->ctx, v->st);
+}
+
+/* DIR/NAME for a message (a static buffer: one at a time). */
+static const char *shown_path(struct verify *v, const char *name)
+{
+	static char buf[8192];
+	const char *dir = v->o->dir;
+	size_t n = strlen(dir);
+	snprintf(buf, sizeof(buf), "%s%s%s", dir, n > 0 && dir[n - 1] == '/' ? "" : "/", name);
+	return buf;
+}
+
+/* Count and report verdict R. */
+static void report(struct verify *v, struct verify_result *r)
+{
+	struct verify_counts *c = v->counts;
+	switch (r->verdict) {
+	case VERIFY_OK: c->verified++; break;
+	case VERIFY_CHANGED: c->changed++; break;
+	case VERIFY_MISSING: c->missing++; break;
+	case VERIFY_NOT_REGULAR: c->not_regular++; break;
+	case VERIFY_UNREADABLE: c->unreadable++; break;
+	case VERIFY_UNLISTED: c->unlisted++; break;
+	}
+	if (v->h->result != NULL)
+		v->h->result(v->h->ctx, r);
+}
+
+/* Report the names whose verdicts are known and follow the last reported, in order. */
+static void report_ready(struct verify *v)
+{
+	while (v->reported < v->list.n && v->list.v[v->reported].verdict != 0) {
+		const struct verify_name *n = &v->list.v[v->reported++];
+		int hashed = n->verdict == VERIFY_OK || n->verdict == VERIFY_CHANGED;
+		struct verify_result r = {n->verdict,
+		                          n->shown,
+		                          shown_path(v, n->shown),
+		                          hashed ? n->size : 0,
+		                          hashed ? &n->got : NULL,
+		                          n->reading ? "cannot read" : "cannot open",
+		                          n->err};
+		v->counts->names++;
+		report(v, &r);
+	}
+}
+
+/* Look every name up below DIR: its size, or its verdict when it is no regular file. */
+static void look_up(struct verify *v)
+{
+	struct at_cache dirs;
+	at_cache_init(&dirs);
+	for (size_t i = 0; i < v->list.n && !*v->o->interrupted; i++) {
+		struct verify_name *n = &v->list.v[i];
+		const char *leaf;
+		struct stat st;
+		int dir = at_parent(&dirs, v->share.root, names_get(&v->names, n->name), &leaf);
+		if (dir < 0 || fstatat(dir, leaf, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			/* Through a symlink: ELOOP; through a file: ENOTDIR. */
+			if (errno == ENOENT || errno == ENOTDIR)
+				n->verdict = VERIFY_MISSING;
+			else if (errno == ELOOP)
+				n->verdict = VERIFY_NOT_REGULAR;
+			else
+				v->order[v->norder++] =
+				    (struct verify_order){0, i}; /* the worker says */
+		} else if (!S_ISREG(st.st_mode)) {
+			n->verdict = VERIFY_NOT_REGULAR;
+		} else {
+			n->size = (uint64_t)st.st_size;
+			v->st->bytes_total += n->size;
+			v->order[v->norder++] = (struct verify_order){n->size, i};
+		}
+		v->st->files++;
+		if (n->verdict != 0)
+			v->st->done++;
+	}
+	at_cache_free(&dirs);
+}
+
+/* Largest first, then in manifest order. */
+static int by_size(const void *a, const void *b)
+{
+	const struct verify_order *x = a, *y = b;
+	if (x->size != y->size)
+		return x->size > y->size ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static void take(struct verify *v, const struct verify_done *d);
+
+/* The task of name ID came back unanswered (its worker died or was stopped while the run
+ * goes on): hand it out again, or after VERIFY_MAX_TRIES give up on it. */
+static void retry(struct verify *v, uint64_t id)
+{
+	struct verify_name *n = &v->list.v[id - 1];
+	struct verify_task t = {id, n->name, ++n->tries};
+	if (n->tries < VERIFY_MAX_TRIES && !*v->o->interrupted &&
+	    pool_submit(&v->pool, &t, 1000) == 0)
+		return;
+	struct verify_done d = {id, 0, {0, 0}, VERIFY_UNREADABLE, EIO, 1};
+	take(v, &d);
+}
+
+/* The answer D for a name. */
+static void take(struct verify *v, const struct verify_done *d)
+{
+	if (d->id == 0 || d->id > v->list.n)
+		return;
+	struct verify_name *n = &v->list.v[d->id - 1];
+	if (n->verdict != 0)
+		return;        /* a duplicate: its worker died after answering */
+	if (d->verdict == 0) { /* its worker was stopped by a signal */
+		if (*v->o->interrupted)
+			v->outstanding--;
+		else
+			retry(v, d->id);
+		return;
+	}
+	v->outstanding--;
+	n->verdict = d->verdict;
+	n->err = d->err;
+	n->reading = d->reading;
+	if (d->verdict == VERIFY_OK) {
+		n->got = d->hash;
+		n->size = d->bytes;
+		v->counts->bytes += d->bytes;
+		v->st->bytes_done += d->bytes;
+		if (!hash_equal(d->hash, n->want))
+			n->verdict = VERIFY_CHANGED;
+	}
+	v->st->done++;
+}
+
+/* A worker died holding task CLAIM: hand it out again, or after three tries give up. */
+static void lost(void *ctx, uint64_t claim, pid_t pid, int wstatus)
+{
+	struct verify *v = ctx;
+	(void)pid;
+	(void)wstatus;
+	if (claim == 0 || claim > v->list.n || v->list.v[claim - 1].verdict != 0)
+		return;
+	retry(v, claim);
+}
+
+/* Take the answers waiting, the first one waiting up to TIMEOUT_MS; reap dead workers. */
+static int collect(struct verify *v, int timeout_ms)
+{
+	struct verify_done d;
+	int got = 0;
+	while (pool_next(&v->pool, &d, got ? 0 : timeout_ms) == 0) {
+		take(v, &d);
+		got = 1;
+	}
+	double now = clock_now();
+	if (now - v->last_reap >= 0.05) {
+		v->last_reap = now;
+		if (pool_reap(&v->pool, lost, v) < 0) {
+			snprintf(v->err, v->errlen, "cannot start a worker process: %s",
+			         strerror(errno));
+			return -1;
+		}
+	}
+	return got;
+}
+
+/* Hand out what the queue takes. */
+static void hand_out(struct verify *v)
+{
+	while (v->handed < v->norder && !*v->o->interrupted) {
+		size_t idx = v->order[v->handed].idx;
+		struct verify_task t = {idx + 1, v->list.v[idx].name, 0};
+		if (pool_submit(&v->pool, &t, 0) != 0)
+			break;
+		v->handed++;
+		v->outstanding++;
+	}
+	v->st->scanning = v->handed < v->norder;
+}
+
+/* --unlisted's walk calls this between directories: keep the workers busy. */
+static void walk_poll(void *ctx)
+{
+	struct verify *v = ctx;
+	if (v->fatal || *v->o->interrupted)
+		return;
+	if (collect(v, 0) < 0)
+		v->fatal = 1;
+	hand_out(v);
+	report_ready(v);
+	tick(v, 0);
+}
+
+/* --unlisted's walk could not read directory PATH: kept to report after the unlisted files,
+ * so that the order of the report never depends on the workers'. */
+static void walk_error(void *ctx, const char *path, int err)
+{
+	struct verify *v = ctx;
+	char *p = strdup(path);
+	if (p == NULL || array_grow(&v->werr, &v->werr_cap, v->nwerr + 1, sizeof(*v->werr)) != 0) {
+		free(p);
+		v->fatal = 1;
+		snprintf(v->err, v->errlen, "out of memory");
+		return;
+	}
+	v->werr[v->nwerr++] = (struct verify_walk_error){p, err};
+}
+
+/* Hash everything (and walk DIR for --unlisted meanwhile). Returns 0, or -1 (ERR set). */
+static int hash_all(struct verify *v, char ***unlisted, size_t *nunlisted)
+{
+	int jobs = v->o->jobs > 0 ? v->o->jobs : 1;
+	if (pool_start(&v->pool, jobs, VERIFY_QUEUE_CAP, sizeof(struct verify_task),
+	               sizeof(struct verify_done), verify_worker, &v->share) != 0)
+		return snprintf(v->err, v->errlen, "cannot start %d worker processes: %s", jobs,
+		                strerror(errno)),
+		       -1;
+	v->pooled = 1;
+	hand_out(v);
+	if (v->o->unlisted && verify_list_index(&v->list, &v->names) == 0 &&
+	    verify_list_unlisted(&v->list, v->share.root, unlisted, nunlisted, walk_poll,
+	                         walk_error, v) != 0 &&
+	    !v->fatal)
+		return snprintf(v->err, v->errlen, "%s: cannot walk: %s", v->o->dir,
+		                strerror(errno)),
+		       -1;
+	while (!v->fatal && !*v->o->interrupted && (v->handed < v->norder || v->outstanding > 0)) {
+		hand_out(v);
+		if (collect(v, 50) < 0)
+			return -1;
+		if (pool_alive(&v->pool) == 0 && v->outstanding > 0)
+			return snprintf(v->err, v->errlen, "every worker process has exited"), -1;
+		report_ready(v);
+		tick(v, 0);
+	}
+	return v->fatal ? -1 : 0;
+}
+
+/* Open DIR, read the manifest, look the names up. Returns 0, or -1 (ERR set). */
+static int prepare(struct verify *v)
+{
+	struct stat st;
+	v->share.root = open(v->o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (v->share.root < 0 || fstat(v->share.root, &st) != 0)
+		return snprintf(v->err, v->errlen, "%s: %s", v->o->dir, strerror(errno)), -1;
+	if (names_init(&v->names, (size_t)1 << 36) != 0)
+		return snprintf(v->err, v->errlen, "cannot reserve memory: %s", strerror(errno)),
+		       -1;
+	v->share.names = &v->names;
+	v->share.slow_ms = v->o->test_slow_ms;
+	if (verify_list_read(&v->list, &v->names, v->o->manifest, v->err, v->errlen) != 0)
+		return -1;
+	v->order = malloc((v->list.n > 0 ? v->list.n : 1) * sizeof(*v->order));
+	if (v->order == NULL)
+		return snprintf(v->err, v->errlen, "out of memory"), -1;
+	look_up(v);
+	qsort(v->order, v->norder, sizeof(*v->order), by_size);
+	return 0;
+}
+
+int verify_run(const struct verify_opts *o, const struct verify_hooks *h,
+               struct verify_counts *counts, struct stats *st, char *err, size_t errlen)
+{
+	struct verify v;
+	memset(&v, 0, sizeof(v));
+	memset(counts, 0, sizeof(*counts));
+	memset(st, 0, sizeof(*st));
+	v.o = o, v.h = h, v.counts = counts, v.st = st, v.err = err, v.errlen = errlen;
+	v.share.root = -1;
+	v.start = clock_now();
+	st->scanning = 1;
+	char **unlisted = NULL;
+	size_t nunlisted = 0;
+	int rc = prepare(&v);
+	if (rc == 0 && !*o->interrupted)
+		rc = hash_all(&v, &unlisted, &nunlisted);
+	if (v.pooled) {
+		if (rc != 0 || *o->interrupted)
+			pool_signal(&v.pool, SIGTERM); /* abandon what is queued */
+		pool_stop(&v.pool, 5000);
+	}
+	st->scanning = 0;
+	int status = rc != 0 ? PCOPY_EXIT_FATAL : PCOPY_EXIT_OK;
+	if (rc == 0 && *o->interrupted) {
+		status = PCOPY_EXIT_SIGNALLED + *o->interrupted;
+	} else if (rc == 0) {
+		report_ready(&v);
+		for (size_t i = 0; i < nunlisted; i++) {
+			struct verify_result r = {VERIFY_UNLISTED,
+			                          unlisted[i],
+			                          shown_path(&v, unlisted[i]),
+			                          0,
+			                          NULL,
+			                          NULL,
+			                          0};
+			report(&v, &r);
+		}
+		for (size_t i = 0; i < v.nwerr; i++) {
+			struct verify_result r = {VERIFY_UNREADABLE,
+			                          v.werr[i].path,
+			                          shown_path(&v, v.werr[i].path),
+			                          0,
+			                          NULL,
+			                          "cannot read directory",
+			                          v.werr[i].err};
+			report(&v, &r);
+		}
+		const struct verify_counts *c = counts;
+		if (c->changed + c->missing + c->not_regular + c->unreadable + c->unlisted > 0)
+			status = PCOPY_EXIT_PARTIAL;
+	}
+	tick(&v, 1);
+	for (size_t i = 0; i < nunlisted; i++)
+		free(unlisted[i]);
+	free(unlisted);
+	for (size_t i = 0; i < v.nwerr; i++)
+		free(v.werr[i].path);
+	free(v.werr);
+	free(v.order);
+	verify_list_free(&v.list);
+	if (v.names.base != NULL)
+		names_free(&v.names);
+	if (v.share.root >= 0)
+		close(v.share.root);
+	return status;
+}
