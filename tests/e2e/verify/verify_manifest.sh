@@ -177,6 +177,22 @@ check "--stats: the counts" grep -qx 'changed: 5' out.txt && grep -qx "names: $n
 "$PCOPY" --progress --verify-manifest man.txt tree >/dev/null 2>err.txt
 check "--progress: a progress line on stderr" grep -q 'files' err.txt
 
+# A worker killed mid-run is replaced and its file checked again; SIGINT stops the check.
+PCOPY_TEST_SLOW_MS=200 "$PCOPY" -q -j2 --unlisted --verify-manifest man.txt t2 >k.txt &
+pid=$!
+sleep 0.5
+kill -9 $(pgrep -P $pid | head -1) 2>/dev/null
+wait $pid
+check "a worker killed: exit 1" [ $? -eq 1 ]
+check "a worker killed: the same output" cmp -s j1.txt k.txt
+PCOPY_TEST_SLOW_MS=200 "$PCOPY" -q -j2 --verify-manifest man.txt tree >/dev/null 2>err.txt &
+pid=$!
+sleep 0.5
+kill -INT $pid
+wait $pid
+check "SIGINT: exit 130" [ $? -eq 130 ]
+check "SIGINT: said" grep -q '^pcopy: interrupted' err.txt
+
 # The manifest from stdin.
 "$PCOPY" -q --verify-manifest - tree <man.txt
 check "manifest on stdin: exit 0" [ $? -eq 0 ]
@@ -191,6 +207,20 @@ if [ "$(id -u)" -ne 0 ]; then
 	chmod 644 t2/sub/random.bin
 else
 	skip "unreadable files (running as root)"
+fi
+
+# A read error (the fault injection library): the same, and the others are still checked.
+INJECT=${FAULT_INJECT:-$TOP/tests/faults/inject.so}
+if [ -f "$INJECT" ]; then
+	export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}verify_asan_link_order=0"
+	LD_PRELOAD=$INJECT FAULT_READ_MATCH=random.bin \
+		"$PCOPY" -q --verify-manifest man.txt tree >out.txt 2>err.txt
+	check "read error: exit 1" [ $? -eq 1 ]
+	same_text "read error: the one line" 'sub/random.bin: unreadable' "$(cat out.txt)"
+	check "read error: the reason on stderr" \
+		grep -qx 'pcopy: tree/sub/random.bin: cannot read: Input/output error' err.txt
+else
+	skip "read errors: the fault injection library is not built"
 fi
 
 # A symlink on the way is not followed.
