@@ -79,11 +79,12 @@ int verify_list_has(const struct verify_list *l, const char *name);
 /*
  * --unlisted: the regular files below ROOT (never through a symlink) that L does not list,
  * appended to *OUT (malloc'd names, *N of them) and sorted bytewise. POLL(CTX) is called
- * between directories. Returns 0, or -1 with errno (a directory that cannot be read is not
- * an error: ON_ERROR(CTX, PATH, ERRNO) is told and the walk goes on).
+ * between directories; when it returns 1 the walk stops there (and returns 0). Returns 0, or
+ * -1 with errno (a directory that cannot be read is not an error: ON_ERROR(CTX, PATH, ERRNO)
+ * is told and the walk goes on).
  */
 int verify_list_unlisted(const struct verify_list *l, int root, char ***out, size_t *n,
-                         void (*poll)(void *ctx),
+                         int (*poll)(void *ctx),
                          void (*on_error)(void *ctx, const char *path, int err), void *ctx);
 
 /* vworker.c */

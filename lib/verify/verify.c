@@ -247,17 +247,19 @@ static void hand_out(struct verify *v)
 	v->st->scanning = v->handed < v->norder;
 }
 
-/* --unlisted's walk calls this between directories: keep the workers busy. */
-static void walk_poll(void *ctx)
+/* --unlisted's walk calls this between directories: keep the workers busy. Returns 1 to
+ * stop the walk (interrupted, or a fatal error). */
+static int walk_poll(void *ctx)
 {
 	struct verify *v = ctx;
 	if (v->fatal || *v->o->interrupted)
-		return;
+		return 1;
 	if (collect(v, 0) < 0)
 		v->fatal = 1;
 	hand_out(v);
 	report_ready(v);
 	tick(v, 0);
+	return v->fatal;
 }
 
 /* --unlisted's walk could not read directory PATH: kept to report after the unlisted files,
@@ -286,7 +288,9 @@ static int hash_all(struct verify *v, char ***unlisted, size_t *nunlisted)
 		       -1;
 	v->pooled = 1;
 	hand_out(v);
-	if (v->o->unlisted && verify_list_index(&v->list, &v->names) == 0 &&
+	if (v->o->unlisted && verify_list_index(&v->list, &v->names) != 0)
+		return snprintf(v->err, v->errlen, "out of memory"), -1;
+	if (v->o->unlisted &&
 	    verify_list_unlisted(&v->list, v->share.root, unlisted, nunlisted, walk_poll,
 	                         walk_error, v) != 0 &&
 	    !v->fatal)

@@ -150,7 +150,8 @@ struct uwalk {
 	const struct verify_list *l;
 	char ***out;
 	size_t *n, cap;
-	void (*poll)(void *ctx);
+	int (*poll)(void *ctx);
+	int stopped; /* POLL said stop */
 	void (*on_error)(void *ctx, const char *path, int err);
 	void *ctx;
 };
@@ -165,7 +166,7 @@ static int walk_dir(struct uwalk *w, int dfd, const char *rel)
 		return 0;
 	}
 	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < names.n; i++) {
+	for (size_t i = 0; rc == 0 && !w->stopped && i < names.n; i++) {
 		const char *leaf = names.names[i];
 		char *path = malloc(strlen(rel) + strlen(leaf) + 2);
 		if (path == NULL) {
@@ -197,16 +198,16 @@ static int walk_dir(struct uwalk *w, int dfd, const char *rel)
 	}
 	tree_list_free(&names);
 	close(dfd);
-	if (w->poll != NULL)
-		w->poll(w->ctx);
+	if (w->poll != NULL && w->poll(w->ctx) != 0)
+		w->stopped = 1;
 	return rc;
 }
 
 int verify_list_unlisted(const struct verify_list *l, int root, char ***out, size_t *n,
-                         void (*poll)(void *ctx),
+                         int (*poll)(void *ctx),
                          void (*on_error)(void *ctx, const char *path, int err), void *ctx)
 {
-	struct uwalk w = {l, out, n, *n, poll, on_error, ctx};
+	struct uwalk w = {l, out, n, *n, poll, 0, on_error, ctx};
 	int fd = fcntl(root, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0 || walk_dir(&w, fd, "") != 0)
 		return -1;
