@@ -18,22 +18,38 @@
 
 #define VERIFY_QUEUE_CAP 1024
 #define VERIFY_MAX_TRIES 3
+/* A task holds up to VERIFY_BATCH names whose sizes add up to less than VERIFY_BATCH_BYTES
+ * (one queue round trip for many small files); files of VERIFY_BIG bytes and more are handed
+ * out first, largest first, one a task. */
+#define VERIFY_BATCH 16
+#define VERIFY_BATCH_BYTES (UINT64_C(1) << 20)
+#define VERIFY_BIG (UINT64_C(1) << 20)
 
-/* A task: hash the regular file NAME below the root. The first field is the id (pool.h). */
+/* A task: hash the regular files NAMES below the root. The first field is the id (pool.h). */
 struct verify_task {
-	uint64_t id;   /* index + 1 in the name table; never 0 */
-	uint64_t name; /* arena offset of its cleaned name, relative to the root */
-	uint32_t tries;
+	uint64_t id;                  /* position + 1 of its first name in the hand-out order */
+	uint32_t count;               /* names in it, 1 to VERIFY_BATCH */
+	uint32_t tries;               /* times it was handed out before */
+	uint64_t names[VERIFY_BATCH]; /* arena offsets of the cleaned names, relative to the root */
 };
 
-/* A worker's answer. The first field is the id. */
-struct verify_done {
-	uint64_t id;
+/* A worker's answer about one name of a task. */
+struct verify_answer {
 	uint64_t bytes;      /* bytes hashed */
 	struct hash128 hash; /* with VERIFY_OK: the content's hash (the parent compares) */
-	int32_t verdict; /* VERIFY_OK (hashed), _MISSING, _NOT_REGULAR, _UNREADABLE; 0: stopped */
-	int32_t err;     /* errno for _UNREADABLE */
-	int32_t reading; /* _UNREADABLE: 1 when reading failed, 0 when opening did */
+	int32_t verdict;     /* VERIFY_OK (hashed), _MISSING, _NOT_REGULAR, _UNREADABLE; 0: not done
+	                        (the worker was stopped) */
+	int32_t err;         /* errno for _UNREADABLE */
+	int32_t reading;     /* _UNREADABLE: 1 when reading failed, 0 when opening did */
+	int32_t pad;
+};
+
+/* A worker's answer about a task. The first field is the id. */
+struct verify_done {
+	uint64_t id;
+	uint32_t count;
+	uint32_t pad;
+	struct verify_answer a[VERIFY_BATCH];
 };
 
 /* What the workers need; set before the pool starts, inherited by fork. */
@@ -49,7 +65,6 @@ struct verify_name {
 	uint64_t name;       /* arena offset of the cleaned name */
 	struct hash128 want; /* the manifest's hash */
 	uint64_t size;       /* its size, looked up by the parent */
-	uint32_t tries;      /* times handed to a worker */
 	int verdict;         /* 0 until known */
 	int err, reading;    /* VERIFY_UNREADABLE */
 	struct hash128 got;  /* VERIFY_OK or _CHANGED: what it hashes to */

@@ -23,10 +23,13 @@
 #include "report/progress.h"
 #include "verify/internal.h"
 
-/* A name to hash, and its size: what the order is sorted by. */
+/* A name to hash, in the order they are handed out. */
 struct verify_order {
-	uint64_t size;
-	size_t idx;
+	uint64_t size;  /* its size (what the order is sorted by) */
+	size_t idx;     /* its index in the name table */
+	uint32_t count; /* at the first name of a task: the names in it; else 0 */
+	uint8_t tries;  /* at the first name of a task: times it came back unanswered */
+	uint8_t done;   /* at the first name of a task: its answer was taken */
 };
 
 /* A directory --unlisted's walk could not read, reported after the unlisted files. */
@@ -132,13 +135,13 @@ static void look_up(struct verify *v)
 				n->verdict = VERIFY_NOT_REGULAR;
 			else
 				v->order[v->norder++] =
-				    (struct verify_order){0, i}; /* the worker says */
+				    (struct verify_order){0, i, 0, 0, 0}; /* the worker says */
 		} else if (!S_ISREG(st.st_mode)) {
 			n->verdict = VERIFY_NOT_REGULAR;
 		} else {
 			n->size = (uint64_t)st.st_size;
 			v->st->bytes_total += n->size;
-			v->order[v->norder++] = (struct verify_order){n->size, i};
+			v->order[v->norder++] = (struct verify_order){n->size, i, 0, 0, 0};
 		}
 		v->st->files++;
 		if (n->verdict != 0)
@@ -147,69 +150,103 @@ static void look_up(struct verify *v)
 	at_cache_free(&dirs);
 }
 
-/* Largest first, then in manifest order. */
+/* The files of VERIFY_BIG bytes or more first, largest first; then the rest in manifest
+ * order, which keeps the names of a directory together. */
 static int by_size(const void *a, const void *b)
 {
 	const struct verify_order *x = a, *y = b;
-	if (x->size != y->size)
+	int xbig = x->size >= VERIFY_BIG, ybig = y->size >= VERIFY_BIG;
+	if (xbig != ybig)
+		return xbig ? -1 : 1;
+	if (xbig && x->size != y->size)
 		return x->size > y->size ? -1 : 1;
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-static void take(struct verify *v, const struct verify_done *d);
-
-/* The task of name ID came back unanswered (its worker died or was stopped while the run
- * goes on): hand it out again, or after VERIFY_MAX_TRIES give up on it. */
-static void retry(struct verify *v, uint64_t id)
+/* The task whose first name is at POS in the order into *T. */
+static void make_task(const struct verify *v, size_t pos, struct verify_task *t)
 {
-	struct verify_name *n = &v->list.v[id - 1];
-	struct verify_task t = {id, n->name, ++n->tries};
-	if (n->tries < VERIFY_MAX_TRIES && !*v->o->interrupted &&
-	    pool_submit(&v->pool, &t, 1000) == 0)
-		return;
-	struct verify_done d = {id, 0, {0, 0}, VERIFY_UNREADABLE, EIO, 1};
-	take(v, &d);
+	const struct verify_order *o = &v->order[pos];
+	memset(t, 0, sizeof(*t));
+	t->id = pos + 1;
+	t->count = o->count;
+	t->tries = o->tries;
+	for (uint32_t i = 0; i < o->count; i++)
+		t->names[i] = v->list.v[v->order[pos + i].idx].name;
 }
 
-/* The answer D for a name. */
-static void take(struct verify *v, const struct verify_done *d)
+/* Name N's answer A. */
+static void set_verdict(struct verify *v, struct verify_name *n, const struct verify_answer *a)
 {
-	if (d->id == 0 || d->id > v->list.n)
-		return;
-	struct verify_name *n = &v->list.v[d->id - 1];
-	if (n->verdict != 0)
-		return;        /* a duplicate: its worker died after answering */
-	if (d->verdict == 0) { /* its worker was stopped by a signal */
-		if (*v->o->interrupted)
-			v->outstanding--;
-		else
-			retry(v, d->id);
-		return;
-	}
-	v->outstanding--;
-	n->verdict = d->verdict;
-	n->err = d->err;
-	n->reading = d->reading;
-	if (d->verdict == VERIFY_OK) {
-		n->got = d->hash;
-		n->size = d->bytes;
-		v->counts->bytes += d->bytes;
-		v->st->bytes_done += d->bytes;
-		if (!hash_equal(d->hash, n->want))
+	n->verdict = a->verdict;
+	n->err = a->err;
+	n->reading = a->reading;
+	if (a->verdict == VERIFY_OK) {
+		n->got = a->hash;
+		n->size = a->bytes;
+		v->counts->bytes += a->bytes;
+		v->st->bytes_done += a->bytes;
+		if (!hash_equal(a->hash, n->want))
 			n->verdict = VERIFY_CHANGED;
 	}
 	v->st->done++;
 }
 
-/* A worker died holding task CLAIM: hand it out again, or after three tries give up. */
+/* The task at POS is over: its names without a verdict stay so only when interrupted. */
+static void task_over(struct verify *v, size_t pos)
+{
+	v->order[pos].done = 1;
+	v->outstanding--;
+}
+
+/* The task at POS came back with names unanswered (its worker died or was stopped while the
+ * run goes on): hand it out again, or after VERIFY_MAX_TRIES give up on those names. */
+static void retry(struct verify *v, size_t pos)
+{
+	struct verify_order *o = &v->order[pos];
+	struct verify_task t;
+	o->tries++;
+	make_task(v, pos, &t);
+	if (o->tries < VERIFY_MAX_TRIES && !*v->o->interrupted &&
+	    pool_submit(&v->pool, &t, 1000) == 0)
+		return;
+	const struct verify_answer dead = {0, {0, 0}, VERIFY_UNREADABLE, EIO, 1, 0};
+	for (uint32_t i = 0; i < o->count; i++) {
+		struct verify_name *n = &v->list.v[v->order[pos + i].idx];
+		if (n->verdict == 0)
+			set_verdict(v, n, &dead);
+	}
+	task_over(v, pos);
+}
+
+/* The answer D for a task. */
+static void take(struct verify *v, const struct verify_done *d)
+{
+	size_t pos = (size_t)d->id - 1;
+	if (d->id == 0 || pos >= v->norder || v->order[pos].count != d->count || v->order[pos].done)
+		return; /* a duplicate: its worker died after answering */
+	int undone = 0;
+	for (uint32_t i = 0; i < d->count; i++) {
+		struct verify_name *n = &v->list.v[v->order[pos + i].idx];
+		if (n->verdict == 0 && d->a[i].verdict != 0)
+			set_verdict(v, n, &d->a[i]);
+		undone |= n->verdict == 0;
+	}
+	if (undone && !*v->o->interrupted)
+		retry(v, pos);
+	else
+		task_over(v, pos);
+}
+
+/* A worker died holding task CLAIM. */
 static void lost(void *ctx, uint64_t claim, pid_t pid, int wstatus)
 {
 	struct verify *v = ctx;
 	(void)pid;
 	(void)wstatus;
-	if (claim == 0 || claim > v->list.n || v->list.v[claim - 1].verdict != 0)
+	if (claim == 0 || claim > v->norder || v->order[claim - 1].done)
 		return;
-	retry(v, claim);
+	retry(v, (size_t)claim - 1);
 }
 
 /* Take the answers waiting, the first one waiting up to TIMEOUT_MS; reap dead workers. */
@@ -233,15 +270,22 @@ static int collect(struct verify *v, int timeout_ms)
 	return got;
 }
 
-/* Hand out what the queue takes. */
+/* Hand out what the queue takes: tasks of up to VERIFY_BATCH names (one for a big file). */
 static void hand_out(struct verify *v)
 {
 	while (v->handed < v->norder && !*v->o->interrupted) {
-		size_t idx = v->order[v->handed].idx;
-		struct verify_task t = {idx + 1, v->list.v[idx].name, 0};
+		size_t pos = v->handed;
+		uint64_t bytes = v->order[pos].size;
+		uint32_t count = 1;
+		while (count < VERIFY_BATCH && pos + count < v->norder &&
+		       bytes + v->order[pos + count].size < VERIFY_BATCH_BYTES)
+			bytes += v->order[pos + count++].size;
+		v->order[pos].count = count;
+		struct verify_task t;
+		make_task(v, pos, &t);
 		if (pool_submit(&v->pool, &t, 0) != 0)
 			break;
-		v->handed++;
+		v->handed += count;
 		v->outstanding++;
 	}
 	v->st->scanning = v->handed < v->norder;

@@ -36,21 +36,17 @@ struct vworker {
 	struct timespec delay; /* test hook */
 };
 
-/* Hash [FROM, TO) of FD into W->hs, or from FROM to the end of the file when TO_EOF. Returns
- * the bytes read, or -1 with errno (EINTR: told to stop). */
-static int64_t hash_range(struct vworker *w, int fd, uint64_t from, uint64_t to, int to_eof)
+/* Hash [FROM, TO) of FD into W->hs. Returns the bytes read (fewer when the file ends
+ * first), or -1 with errno (EINTR: told to stop). */
+static int64_t hash_range(struct vworker *w, int fd, uint64_t from, uint64_t to)
 {
 	uint64_t pos = from;
-	for (;;) {
+	while (pos < to) {
 		if (worker_stop) {
 			errno = EINTR;
 			return -1;
 		}
-		size_t want = VERIFY_BUF;
-		if (!to_eof && to - pos < want)
-			want = (size_t)(to - pos);
-		if (want == 0)
-			break;
+		size_t want = to - pos < VERIFY_BUF ? (size_t)(to - pos) : VERIFY_BUF;
 		ssize_t n = pread(fd, w->buf, want, (off_t)pos);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -64,50 +60,47 @@ static int64_t hash_range(struct vworker *w, int fd, uint64_t from, uint64_t to,
 	return (int64_t)(pos - from);
 }
 
-/* Hash the regular file open at FD (ST its fstat) into D. Returns 0, or -1 with errno. */
-static int hash_file(struct vworker *w, int fd, const struct stat *st, struct verify_done *d)
+/*
+ * Hash the regular file open at FD (ST its fstat) into A: its ST->st_size bytes, data
+ * extents read and holes hashed as zeros when it is sparse (a file that ends early is hashed
+ * as it is, and then does not match). Returns 0, or -1 with errno.
+ */
+static int hash_file(struct vworker *w, int fd, const struct stat *st, struct verify_answer *a)
 {
 	hash_reset(w->hs);
 	uint64_t size = (uint64_t)st->st_size, pos = 0;
-	if (meta_sparse(st)) {
-		/* Data extents are read, holes hashed as zeros; what lies past SIZE is read
-		 * below as for any file (it grew). */
-		while (pos < size) {
+	int sparse = meta_sparse(st);
+	while (pos < size) {
+		uint64_t start = pos, end = size;
+		if (sparse) {
 			off_t data = lseek(fd, (off_t)pos, SEEK_DATA);
-			if (data < 0 && errno != ENXIO)
-				break; /* no SEEK_DATA here: read it all */
-			uint64_t start = data < 0 || (uint64_t)data > size ? size : (uint64_t)data;
+			if (data < 0 && errno == ENXIO)
+				start = size; /* holes to the end */
+			else if (data < 0)
+				sparse = 0; /* no SEEK_DATA here: read it all */
+			else
+				start = (uint64_t)data < size ? (uint64_t)data : size;
 			off_t hole =
-			    start < size ? lseek(fd, (off_t)start, SEEK_HOLE) : (off_t)size;
-			uint64_t end = hole < 0 || (uint64_t)hole > size ? size : (uint64_t)hole;
-			hash_update_zeros(w->hs, start - pos);
-			int64_t n = hash_range(w, fd, start, end, 0);
-			if (n < 0)
-				return -1;
-			pos = start + (uint64_t)n;
-			if (pos < end) /* shorter than it was: the hash will tell */
-				break;
+			    sparse && start < size ? lseek(fd, (off_t)start, SEEK_HOLE) : -1;
+			if (hole >= 0 && (uint64_t)hole < size)
+				end = (uint64_t)hole;
 		}
+		hash_update_zeros(w->hs, start - pos);
+		int64_t n = hash_range(w, fd, start, end);
+		if (n < 0)
+			return -1;
+		pos = start + (uint64_t)n;
+		if (pos < end)
+			break; /* it ended early */
 	}
-	int64_t n = hash_range(w, fd, pos, 0, 1);
-	if (n < 0)
-		return -1;
-	d->bytes = pos + (uint64_t)n; /* holes included */
-	d->hash = hash_digest(w->hs);
+	a->bytes = pos;
+	a->hash = hash_digest(w->hs);
 	return 0;
 }
 
-/* One task for pool_serve. */
-static void serve_one(void *ctx, const void *task, void *done)
+/* Check NAME below the root into A. */
+static void check_one(struct vworker *w, const char *name, struct verify_answer *a)
 {
-	struct vworker *w = ctx;
-	const struct verify_task *t = task;
-	struct verify_done *d = done;
-	memset(d, 0, sizeof(*d));
-	d->id = t->id;
-	if (w->delay.tv_nsec > 0)
-		nanosleep(&w->delay, NULL);
-	const char *name = names_get(w->share->names, t->name);
 	const char *leaf;
 	int dir = at_parent(&w->dirs, w->share->root, name, &leaf);
 	int fd = dir < 0
@@ -119,27 +112,43 @@ static void serve_one(void *ctx, const void *task, void *done)
 		/* On the way (at_parent) or at the name: a symlink gives ELOOP, a file on the way
 		 * ENOTDIR. */
 		if (e == ENOENT || (dir < 0 && e == ENOTDIR))
-			d->verdict = VERIFY_MISSING;
+			a->verdict = VERIFY_MISSING;
 		else if (e == ELOOP ||
 		         (dir >= 0 && fstatat(dir, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		          !S_ISREG(st.st_mode)))
-			d->verdict = VERIFY_NOT_REGULAR;
+			a->verdict = VERIFY_NOT_REGULAR;
 		else
-			d->verdict = VERIFY_UNREADABLE, d->err = e;
+			a->verdict = VERIFY_UNREADABLE, a->err = e;
 		return;
 	}
 	if (fstat(fd, &st) != 0) {
-		d->verdict = VERIFY_UNREADABLE, d->err = errno;
+		a->verdict = VERIFY_UNREADABLE, a->err = errno;
 	} else if (!S_ISREG(st.st_mode)) {
-		d->verdict = VERIFY_NOT_REGULAR;
-	} else if (hash_file(w, fd, &st, d) != 0) {
-		d->verdict = errno == EINTR && worker_stop ? 0 : VERIFY_UNREADABLE;
-		d->err = errno;
-		d->reading = 1;
+		a->verdict = VERIFY_NOT_REGULAR;
+	} else if (hash_file(w, fd, &st, a) != 0) {
+		a->verdict = errno == EINTR && worker_stop ? 0 : VERIFY_UNREADABLE;
+		a->err = errno;
+		a->reading = 1;
 	} else {
-		d->verdict = VERIFY_OK;
+		a->verdict = VERIFY_OK;
 	}
 	close(fd);
+}
+
+/* One task for pool_serve: its names in turn, until told to stop (the rest left undone). */
+static void serve_one(void *ctx, const void *task, void *done)
+{
+	struct vworker *w = ctx;
+	const struct verify_task *t = task;
+	struct verify_done *d = done;
+	memset(d, 0, sizeof(*d));
+	d->id = t->id;
+	d->count = t->count;
+	for (uint32_t i = 0; i < t->count && i < VERIFY_BATCH && !worker_stop; i++) {
+		if (w->delay.tv_nsec > 0)
+			nanosleep(&w->delay, NULL);
+		check_one(w, names_get(w->share->names, t->names[i]), &d->a[i]);
+	}
 }
 
 int verify_worker(struct pool *p, void *arg, int index)
