@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * verify: --verify-manifest FILE DIR in the parent (see verify.h): read the manifest, look
- * each name up, hand the regular files to the pool largest first, take the hashes back and
+ * each name up, hand the regular files to the pool (big ones first), take the hashes back and
  * report every verdict in manifest order as soon as those before it are known; then, with
  * --unlisted, what else DIR holds. The workers are vworker.c's.
  */

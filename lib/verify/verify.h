@@ -8,9 +8,11 @@
  * names something outside DIR (absolute, or with a ".." component). It then looks each name up
  * below DIR without following a symlink anywhere (at.h): a name that is, or is reached
  * through, a symlink, or that is a directory or any other non-regular file, is "not a regular
- * file". The regular files are handed to the pool, largest first so that a big file does not
- * start last; each worker opens its file again with O_NOFOLLOW and hashes it whole (XXH3-128
- * is a sequential hash: a file cannot be hashed in parts and the parts combined). Verdicts
+ * file". The regular files are handed to the pool, those of 1 MiB and more first, largest
+ * first, so that a big file does not start last, then the small ones in manifest order,
+ * several to a task; a worker opens each file again with O_NOFOLLOW and hashes it whole
+ * (XXH3-128 is a sequential hash: a file cannot be hashed in parts and the parts combined),
+ * reading its st_size bytes, holes hashed as zeros without reading them. Verdicts
  * are reported in manifest order whatever the order the workers finish in, then, with
  * UNLISTED, the regular files of DIR the manifest does not name, sorted bytewise.
  */
