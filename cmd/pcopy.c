@@ -3,7 +3,8 @@
  * pcopy: verified parallel copy and backup.
  *
  * This file turns the command line into options (lib/cli/cli.h), hands the work to
- * lib/run/run.h, or to lib/tar/ for --tar and --extract, and returns the exit status; what
+ * lib/run/run.h, or to lib/tar/ for --tar and --extract, or to lib/verify/ for
+ * --verify-manifest FILE DIR, and returns the exit status; what
  * comes back is rendered by cmd/ui.c (progress line, -v lines, --json events, messages,
  * --stats), which pcopy-mpi (cmd/pcopy-mpi.c) shares.
  */
@@ -19,6 +20,7 @@
 #include "tar/tarout.h"
 #include "tar/untar.h"
 #include "ui.h"
+#include "verify/verify.h"
 
 /* pcopy --tar ARCHIVE SOURCE...: write an archive instead of a directory. */
 static int tar_main(struct cli *cli, struct ui *ui)
@@ -55,6 +57,20 @@ static int extract_main(struct cli *cli, struct ui *ui)
 	                  "files already in place stay; run the same command again to finish");
 }
 
+/* pcopy --verify-manifest FILE DIR: check DIR against the manifest, change nothing. */
+static int verify_main(struct cli *cli, struct ui *ui)
+{
+	struct verify_opts o = {
+	    cli->verify_manifest,        cli->operands[0], cli->opts.jobs, cli->unlisted,
+	    cli->opts.copy.test_slow_ms, &ui_interrupted};
+	struct verify_hooks hooks = ui_verify_hooks(ui);
+	struct verify_counts counts;
+	struct stats st;
+	char err[1024] = "";
+	int status = verify_run(&o, &hooks, &counts, &st, err, sizeof(err));
+	return ui_verify_end(ui, status, err, &counts, &st);
+}
+
 /* pcopy SOURCE... DEST, or SOURCE alone (SOURCE-backup): copy, or --check. */
 static int copy_main(struct cli *cli, struct ui *ui)
 {
@@ -78,6 +94,8 @@ static int pcopy_main(struct cli *cli)
 	ui_catch_signals();
 	if (cli->extract)
 		return extract_main(cli, &ui);
+	if (cli->verify_manifest != NULL)
+		return verify_main(cli, &ui);
 	if (cli->tar.archive != NULL)
 		return tar_main(cli, &ui);
 	return copy_main(cli, &ui);

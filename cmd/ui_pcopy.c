@@ -21,6 +21,7 @@
 #include "common/exit.h"
 #include "common/hash.h"
 #include "report/json.h"
+#include "report/manifest.h"
 #include "report/progress.h"
 #include "report/stats.h"
 #include "ui.h"
@@ -61,7 +62,8 @@ void ui_set_ctype(void)
 /* The options pcopy-mpi refuses (cmd/pcopy-mpi.c, lib/mpi/lead.c): left out of its help. */
 static const char *const mpi_refuses[] = {
     "--tar",    "--compress", "--extract",    "--verify-manifest",
-    "--backup", "--suffix",   "--backup-dir", "--files-from"};
+    "--backup", "--suffix",   "--backup-dir", "--files-from",
+    "--unlisted"};
 
 /* Whether LINE (of the help or usage text) is about an option pcopy-mpi refuses. */
 static int refused_by_mpi(const char *line, size_t len)
@@ -390,5 +392,74 @@ int ui_tar_end(struct ui *ui, int status, const char *err, const char *interrupt
 		stats_write(ui->json || ui->stdout_taken ? stderr : stdout, &ui->final);
 	if (ui->json)
 		json_summary(stdout, &ui->final, status);
+	return status;
+}
+
+/* ---- --verify-manifest FILE DIR --------------------------------------------------------- */
+
+/* What a problem line says after "NAME: ", and --json's "what" for it. */
+static const char *verdict_text(enum verify_verdict v, int json)
+{
+	switch (v) {
+	case VERIFY_OK: return "OK";
+	case VERIFY_CHANGED: return json ? "content" : "FAILED";
+	case VERIFY_MISSING: return "missing";
+	case VERIFY_NOT_REGULAR: return json ? "type" : "not a regular file";
+	case VERIFY_UNREADABLE: return "unreadable";
+	case VERIFY_UNLISTED: return "unlisted";
+	}
+	return "?";
+}
+
+static void on_verified(void *ctx, const struct verify_result *r)
+{
+	struct ui *ui = ctx;
+	if (r->verdict == VERIFY_UNREADABLE)
+		message(ui, r->path, r->reason, r->err);
+	if (r->verdict == VERIFY_OK && !ui->verbose)
+		return;
+	if (ui->json) {
+		if (r->verdict == VERIFY_OK)
+			json_event(stdout, "verified", r->name, r->bytes, r->hash, NULL, NULL, 0);
+		else if (r->verdict == VERIFY_UNREADABLE)
+			json_event(stdout, "failed", r->name, 0, NULL, NULL, r->reason, r->err);
+		else
+			json_event(stdout, "different", r->name, r->bytes, r->hash,
+			           verdict_text(r->verdict, 1), NULL, 0);
+		return;
+	}
+	/* The name as a manifest line has it: escaped, and the line starts with a backslash,
+	 * when it holds a backslash or a newline (as GNU coreutils' *sum -c print it). */
+	char *name = manifest_escape_name(r->name);
+	out_line(ui, "%s: %s\n", name != NULL ? name : r->name, verdict_text(r->verdict, 0));
+	free(name);
+}
+
+static void on_verify_tick(void *ctx, const struct stats *st)
+{
+	struct ui *ui = ctx;
+	ui->final = *st;
+	on_tick(ui, st);
+}
+
+struct verify_hooks ui_verify_hooks(struct ui *ui)
+{
+	return (struct verify_hooks){on_verified, on_verify_tick, ui};
+}
+
+int ui_verify_end(struct ui *ui, int status, const char *err, const struct verify_counts *c,
+                  const struct stats *st)
+{
+	end_line(ui, st);
+	if (status == PCOPY_EXIT_FATAL)
+		fprintf(stderr, "pcopy: %s\n", err[0] ? err : "fatal error");
+	if (status >= PCOPY_EXIT_SIGNALLED)
+		fprintf(stderr,
+		        "pcopy: interrupted after %llu of %llu names; nothing was changed\n",
+		        (unsigned long long)st->done, (unsigned long long)st->files);
+	if (ui->stats)
+		stats_verify_write(ui->json ? stderr : stdout, c, st->seconds);
+	if (ui->json)
+		json_verify_summary(stdout, c, st->seconds, status);
 	return status;
 }

@@ -60,6 +60,7 @@ _pcopy_options=(
 	'--stats           -'
 	'--suffix          text      nompi'
 	'--tar             file      nompi'
+	'--unlisted        -         nompi'
 	'--update -u       -'
 	'--verbose -v      -'
 	'--verify-manifest file      nompi'

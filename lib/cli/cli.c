@@ -52,6 +52,7 @@ enum {
 	OPT_STATS,
 	OPT_SUFFIX,
 	OPT_TAR,
+	OPT_UNLISTED,
 	OPT_VERIFY_MANIFEST,
 	OPT_VERSION,
 };
@@ -108,6 +109,7 @@ static const struct option longopts[] = {
     {"stats", no_argument, NULL, OPT_STATS},
     {"suffix", required_argument, NULL, OPT_SUFFIX},
     {"tar", required_argument, NULL, OPT_TAR},
+    {"unlisted", no_argument, NULL, OPT_UNLISTED},
     {"update", no_argument, NULL, 'u'},
     {"verbose", no_argument, NULL, 'v'},
     {"verify-manifest", required_argument, NULL, OPT_VERIFY_MANIFEST},
@@ -119,7 +121,8 @@ const char cli_usage_text[] = "usage: pcopy [OPTION]... SOURCE [DEST]\n"
                               "       pcopy [OPTION]... SOURCE... DIRECTORY\n"
                               "       pcopy [OPTION]... --tar ARCHIVE SOURCE...\n"
                               "       pcopy [OPTION]... --extract ARCHIVE... DEST\n"
-                              "       pcopy [OPTION]... --check SOURCE DEST\n";
+                              "       pcopy [OPTION]... --check SOURCE DEST\n"
+                              "       pcopy [OPTION]... --verify-manifest FILE DIR\n";
 
 const char cli_help_text[] =
     "Copy SOURCE to DEST (default: SOURCE-backup), or several SOURCEs into DIRECTORY,\n"
@@ -134,7 +137,10 @@ const char cli_help_text[] =
     "                         if missing)\n"
     "      --verify-manifest FILE  with --extract: put a file in place only when its\n"
     "                         XXH3-128 matches FILE's line for it; report what is\n"
-    "                         missing\n"
+    "                         missing. Without: check DIR against FILE ('-': stdin),\n"
+    "                         one line per file that differs, exit 1 if any\n"
+    "      --unlisted         with --verify-manifest DIR: also report the files\n"
+    "                         that FILE does not list\n"
     "      --check            compare SOURCE and DEST (content and metadata), copy\n"
     "                         nothing; print one line per difference, exit 1 when\n"
     "                         they differ\n"
@@ -454,6 +460,7 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 		break;
 	case OPT_COMPRESS: cli->tar.compress = optarg; break;
 	case OPT_EXTRACT: cli->extract = 1; break;
+	case OPT_UNLISTED: cli->unlisted = 1; break;
 	case OPT_VERIFY_MANIFEST:
 		if (optarg[0] == '\0')
 			return usage(cli, "--verify-manifest needs a file name", "");
@@ -480,8 +487,8 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 static enum cli_action check_extract(struct cli *cli)
 {
 	const struct run_opts *o = &cli->opts;
-	if (cli->verify_manifest != NULL && !cli->extract)
-		return usage(cli, "--verify-manifest goes with --extract", "");
+	if (cli->unlisted)
+		return usage(cli, "--unlisted goes with --verify-manifest FILE DIR", "");
 	if (!cli->extract)
 		return CLI_RUN;
 	if (cli->tar.archive != NULL || o->copy.check || o->manifest != NULL || o->delete_extra ||
@@ -509,11 +516,29 @@ static enum cli_action check_backup(struct cli *cli)
 	return CLI_RUN;
 }
 
+/* --verify-manifest FILE DIR without --extract: check DIR against FILE, change nothing. */
+static enum cli_action check_verify(struct cli *cli)
+{
+	const struct run_opts *o = &cli->opts;
+	if (cli->noperands != 1)
+		return usage(cli, "--verify-manifest FILE without --extract checks one DIR", "");
+	if (cli->tar.archive != NULL || cli->tar.compress != NULL || o->copy.check ||
+	    o->manifest != NULL || o->delete_extra || o->copy.dry_run || cli->files_from != NULL)
+		return usage(
+		    cli,
+		    "--verify-manifest FILE DIR does not go with --tar, --compress, --check, "
+		    "--manifest, --delete, --dry-run or --files-from",
+		    "");
+	return CLI_RUN;
+}
+
 /* The combinations of options and operands the man page rules out. */
 static enum cli_action check_combinations(struct cli *cli)
 {
 	const struct run_opts *o = &cli->opts;
 	const struct tarout_opts *t = &cli->tar;
+	if (cli->verify_manifest != NULL && !cli->extract)
+		return check_verify(cli);
 	if (cli->noperands < 1)
 		return usage(cli, "missing source operand", "");
 	if (check_backup(cli) != CLI_RUN)

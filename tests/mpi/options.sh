@@ -159,4 +159,10 @@ check "--files-from: exit 2" [ $? -eq 2 ]
 check "--files-from: says it is not supported" \
 	grep -qx "pcopy: --files-from is not supported by pcopy-mpi; use pcopy" m.err
 check "--files-from: nothing made" [ ! -e m/fdst ]
+(cd m && "$PCOPY" -q --manifest man.txt src vdst >/dev/null 2>&1)
+(cd m && mpi 2 --verify-manifest man.txt vdst >../m.out 2>../m.err)
+check "--verify-manifest DIR: exit 2" [ $? -eq 2 ]
+check "--verify-manifest DIR: says it is not supported" \
+	grep -qx "pcopy: --verify-manifest is not supported by pcopy-mpi; use pcopy" m.err
+check "--verify-manifest DIR: nothing made" [ ! -e m/vdst-backup ]
 finish

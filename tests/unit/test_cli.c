@@ -332,7 +332,6 @@ static void test_extract(void **state)
 	cli_free(&cli);
 	const char *no_extract = "--extract does not go with --tar, --check, --manifest, --delete, "
 	                         "--dry-run or --compress";
-	usage_says("--verify-manifest m src dst", "--verify-manifest goes with --extract");
 	usage_says("--extract a.tar", "--extract needs ARCHIVE... DEST");
 	usage_says("--extract --tar x.tar a.tar d", no_extract);
 	usage_says("--extract --manifest m a.tar d", no_extract);
@@ -340,6 +339,34 @@ static void test_extract(void **state)
 	assert_int_equal(cli_parse(&cli, 6, argv, 2), CLI_USAGE);
 	assert_string_equal(message(&cli), "--verify-manifest needs a file name");
 	cli_free(&cli);
+}
+
+/* --verify-manifest FILE DIR without --extract: one DIR, nothing that writes, --unlisted. */
+static void test_verify_manifest(void **state)
+{
+	(void)state;
+	struct cli cli;
+	assert_int_equal(parse(&cli, "--verify-manifest m --unlisted dir"), CLI_RUN);
+	assert_string_equal(cli.verify_manifest, "m");
+	assert_int_equal(cli.unlisted, 1);
+	assert_int_equal(cli.extract, 0);
+	assert_int_equal(cli.noperands, 1);
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--verify-manifest - --json -j 3 dir"), CLI_RUN);
+	assert_int_equal(cli.opts.jobs, 3);
+	cli_free(&cli);
+	const char *one = "--verify-manifest FILE without --extract checks one DIR";
+	usage_says("--verify-manifest m src dst", one);
+	usage_says("--verify-manifest m", one);
+	const char *nothing = "--verify-manifest FILE DIR does not go with --tar, --compress, "
+	                      "--check, --manifest, --delete, --dry-run or --files-from";
+	usage_says("--verify-manifest m --manifest x dir", nothing);
+	usage_says("--verify-manifest m --delete dir", nothing);
+	usage_says("--verify-manifest m --check dir", nothing);
+	usage_says("--verify-manifest m -n dir", nothing);
+	usage_says("--unlisted src dst", "--unlisted goes with --verify-manifest FILE DIR");
+	usage_says("--extract --verify-manifest m --unlisted a.tar d",
+	           "--unlisted goes with --verify-manifest FILE DIR");
 }
 
 static void test_tar(void **state)
@@ -365,6 +392,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_again),   cmocka_unit_test(test_long_argument),
 	    cmocka_unit_test(test_abbreviations), cmocka_unit_test(test_extract),
 	    cmocka_unit_test(test_tar),           cmocka_unit_test(test_policy),
+	    cmocka_unit_test(test_verify_manifest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
