@@ -195,7 +195,7 @@ const char cli_help_text[] =
     "      --suffix SUFFIX    --backup's suffix (default: ~; none with --backup-dir)\n"
     "      --backup-dir DIR   --backup into DIR (relative: to DEST), on DEST's disk\n"
     "      --link-dest DIR    hard-link files unchanged since snapshot DIR (relative:\n"
-    "                         to DEST; up to 20); marks DEST complete when it succeeds\n"
+    "                         to DEST; up to 20); a run that succeeds marks DEST done\n"
     "      --copy-dest DIR    the same, but copy them from DIR\n"
     "      --link-manifest FILE  DIR's manifest: its proven hashes spare re-reading\n"
     "  -P                     --progress (pcopy never keeps partial files)\n"
