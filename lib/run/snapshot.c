@@ -71,7 +71,16 @@ static char *slurp(int at, const char *path, size_t *len)
 static int marker_manifest(const char *mark, struct hash128 *h)
 {
 	const char *p = strstr(mark, "\n" MARKER_MANIFEST);
-	return p != NULL && hash_parse(p + 1 + strlen(MARKER_MANIFEST), h) == 0;
+	char hex[HASH_HEX_LEN + 1];
+	if (p == NULL)
+		return 0;
+	p += 1 + strlen(MARKER_MANIFEST);
+	size_t n = strcspn(p, "\n");
+	if (n != HASH_HEX_LEN)
+		return 0;
+	memcpy(hex, p, n);
+	hex[n] = '\0';
+	return hash_parse(hex, h) == 0;
 }
 
 struct sum_line {
@@ -243,6 +252,8 @@ int run_snapshot_mark(struct run *r)
 	if (r->snap_fd < 0)
 		return 0;
 	char text[256] = MARKER_TITLE;
+	if (r->opts.copy.dry_run)
+		return 0;
 	const char *m = r->opts.manifest;
 	size_t len;
 	char *manifest = m != NULL && strcmp(m, "-") != 0 ? slurp(AT_FDCWD, m, &len) : NULL;
@@ -253,6 +264,9 @@ int run_snapshot_mark(struct run *r)
 		         hex);
 		free(manifest);
 	}
+	/* DEST's top keeps the times run_finish_dirs gave it. */
+	struct stat top;
+	int have_top = fstat(r->snap_fd, &top) == 0;
 	int fd = openat(r->snap_fd, RUN_SNAPSHOT_MARKER,
 	                O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	size_t n = strlen(text);
@@ -262,6 +276,10 @@ int run_snapshot_mark(struct run *r)
 	if (fd >= 0 && close(fd) != 0 && ok) {
 		ok = 0;
 		e = errno;
+	}
+	if (have_top) {
+		struct timespec times[2] = {top.st_atim, top.st_mtim};
+		futimens(r->snap_fd, times);
 	}
 	if (!ok) {
 		warn(r, RUN_SNAPSHOT_MARKER, "cannot write the snapshot's completion marker", e);
