@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,35 @@ static void copy_twin(struct copy_ctx *c, const struct copy_task *t, const struc
 		changed(d, STAGE_READ_SOURCE);
 	}
 	close(fd);
+}
+
+/* 1 when the twin W is the same symbolic link as the source SST to TARGET (LEN bytes). */
+static int twin_same_link(struct copy_ctx *c, const struct stat *sst, const struct twin *w,
+                          const char *target, size_t len)
+{
+	char old[PATH_MAX + 1];
+	if (!S_ISLNK(w->st.st_mode) || w->st.st_mtim.tv_sec != sst->st_mtim.tv_sec ||
+	    w->st.st_mtim.tv_nsec != sst->st_mtim.tv_nsec ||
+	    (c->opts->keep_owner && (w->st.st_uid != sst->st_uid || w->st.st_gid != sst->st_gid)))
+		return 0;
+	ssize_t n = readlinkat(w->dir, w->leaf, old, sizeof(old) - 1);
+	if (n < 0 || (size_t)n != len || memcmp(old, target, len) != 0)
+		return 0;
+	struct meta_node sn = src_node(c, -1), tn = {-1, w->dir, w->leaf};
+	return meta_xattrs(&c->meta, &sn, &tn, 0, NULL) == 0;
+}
+
+int copy_symlink_from_basis(struct copy_ctx *c, const struct copy_task *t, const struct stat *sst,
+                            const char *target, size_t len, struct copy_done *d)
+{
+	struct twin w;
+	int found = 0;
+	for (size_t k = 0; k < c->opts->nbasis && !found; k++)
+		found = twin_find(c, t, k, &w) == 0 && twin_same_link(c, sst, &w, target, len);
+	/* --copy-dest: a link is made from its target, the same either way. */
+	if (!found || c->opts->basis_copy)
+		return 0;
+	return link_twin(c, &w, NULL, d) == 0;
 }
 
 int copy_from_basis(struct copy_ctx *c, const struct copy_task *t, const struct stat *sst,

@@ -349,6 +349,22 @@ static void hash_skipped(struct copy_ctx *c, const struct stat *dst_st, struct c
 		close(dfd);
 }
 
+/* Whether fix_metadata (same arguments) would change anything: 1, 0, or -1 with errno. */
+static int metadata_differs(struct copy_ctx *c, int src, int fd, const struct stat *sst,
+                            const struct stat *dst_st, int times, unsigned flags)
+{
+	int owner_same = dst_st->st_uid == sst->st_uid && dst_st->st_gid == sst->st_gid;
+	int owner_kept = c->opts->keep_owner ? 1 : 0;
+	struct meta_node s = src_node(c, src), n = dst_node(c, fd, c->at.dst);
+	if ((c->opts->keep_owner && !owner_same) ||
+	    (!(flags & META_LINK) &&
+	     meta_perm(dst_st->st_mode) != meta_mode(&c->meta, sst, owner_kept)) ||
+	    (times && (dst_st->st_mtim.tv_sec != sst->st_mtim.tv_sec ||
+	               dst_st->st_mtim.tv_nsec != sst->st_mtim.tv_nsec)))
+		return 1;
+	return meta_xattrs(&c->meta, &s, &n, 0, NULL);
+}
+
 /*
  * The destination entry DST_ST (open as FD, or -1: by name) holds the source's data: bring
  * its owner, xattrs, mode and, with TIMES, times in line with the source's (SST, the open
@@ -359,20 +375,11 @@ static void fix_metadata(struct copy_ctx *c, int src, int fd, const struct stat 
                          const struct stat *dst_st, int times, unsigned flags, struct copy_done *d)
 {
 	int owner_same = dst_st->st_uid == sst->st_uid && dst_st->st_gid == sst->st_gid;
-	int owner_kept = c->opts->keep_owner ? 1 : 0;
 	struct meta_node s = src_node(c, src), n = dst_node(c, fd, c->at.dst);
-	int differs = (c->opts->keep_owner && !owner_same) ||
-	              (!(flags & META_LINK) &&
-	               meta_perm(dst_st->st_mode) != meta_mode(&c->meta, sst, owner_kept)) ||
-	              (times && (dst_st->st_mtim.tv_sec != sst->st_mtim.tv_sec ||
-	                         dst_st->st_mtim.tv_nsec != sst->st_mtim.tv_nsec));
-	if (!differs) {
-		int x = meta_xattrs(&c->meta, &s, &n, 0, NULL);
-		if (x < 0) {
-			fail(d, STAGE_METADATA, errno);
-			return;
-		}
-		differs = x;
+	int differs = metadata_differs(c, src, fd, sst, dst_st, times, flags);
+	if (differs < 0) {
+		fail(d, STAGE_METADATA, errno);
+		return;
 	}
 	if (!differs)
 		return;
@@ -614,6 +621,14 @@ static void copy_symlink(struct copy_ctx *c, const struct copy_task *t, struct c
 		return;
 	int have = fstatat(r->dst_fd, dst, &st, AT_SYMLINK_NOFOLLOW) == 0;
 	meta_want(&c->meta, &sst, have ? &st : NULL);
+	/* As rsync: a link DEST lacks may be an earlier snapshot's (--link-dest). */
+	if (!have && c->opts->nbasis > 0 && !c->opts->force &&
+	    copy_symlink_from_basis(c, t, &sst, target, (size_t)n, d))
+		return;
+	/* A link with other names (an older snapshot's) is replaced, not changed. */
+	if (have && S_ISLNK(st.st_mode) && st.st_nlink > 1 &&
+	    metadata_differs(c, -1, -1, &sst, &st, 0, META_LINK) != 0)
+		have = 0;
 	if (!c->opts->force && have && S_ISLNK(st.st_mode) && same_mtime(&st, t)) {
 		ssize_t m = readlinkat(r->dst_fd, dst, old, sizeof(old) - 1);
 		if (m == n && memcmp(old, target, (size_t)n) == 0) {

@@ -48,10 +48,10 @@
  */
 struct copy_sums {
 	size_t n;
-	char **paths;               /* sorted bytewise; relative to the snapshot's top */
-	struct hash128 *hashes;     /* hashes[i] is the hash of paths[i] */
-	struct timespec complete;   /* ctime of the snapshot's completion marker */
-	const char *const *prefix;  /* [root]: what the snapshot's paths have before a root's */
+	char **paths;              /* sorted bytewise; relative to the snapshot's top */
+	struct hash128 *hashes;    /* hashes[i] is the hash of paths[i] */
+	struct timespec complete;  /* ctime of the snapshot's completion marker */
+	const char *const *prefix; /* [root]: what the snapshot's paths have before a root's */
 };
 
 /* A task, as the parent queues it. The first field must be the id (see pool.h). */
@@ -311,6 +311,12 @@ void copy_link_diffs(struct copy_linkname *p, size_t n);
  */
 int copy_from_basis(struct copy_ctx *c, const struct copy_task *t, const struct stat *sst,
                     const struct stat *dst, int absent, struct copy_done *d);
+
+/* copy_from_basis for the symbolic link of task T (SST: its lstat as wanted) to TARGET (LEN
+ * bytes) that DEST lacks: linked to a twin with the same target, mtime, owner when kept and
+ * xattrs, as rsync links them. Returns 1 (D filled), or 0: make it as usual. */
+int copy_symlink_from_basis(struct copy_ctx *c, const struct copy_task *t, const struct stat *sst,
+                            const char *target, size_t len, struct copy_done *d);
 
 /* Human text for a failed stage ("cannot open", ...). */
 const char *copy_stage_text(enum copy_stage stage);

@@ -1,9 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
 # Snapshots (#15): --link-dest, --copy-dest, --link-manifest and the completion marker, with
-# rsync as the oracle. A snapshot equals its source; the regular files it shares inodes with
-# the earlier snapshot are the ones `rsync -aHAX --link-dest` shares (pcopy links regular
-# files only: rsync also links symlinks, which are left out of that comparison); an older
+# rsync as the oracle. A snapshot equals its source; the files and symbolic links it shares
+# inodes with the earlier snapshot are the ones `rsync -aHAX --link-dest` shares; an older
 # snapshot is never changed through a link; .pcopy-complete marks a run that succeeded.
 . "$(dirname "$0")/../../lib.sh"
 
@@ -17,11 +16,12 @@ same_snap() {
 	diff -r --no-dereference -x "$M" "$1" "$2" >/dev/null
 }
 
-# shared DIR OLD: the regular files of DIR that are the same inode as OLD's file of that name.
+# shared DIR OLD: the files and symlinks of DIR that are the same inode as OLD's of that name.
 shared() {
-	(cd "$1" && find . -type f ! -name "$M" -printf '%P %i\n' | sort) |
+	(cd "$1" && find . \( -type f -o -type l \) ! -name "$M" -printf '%P %i\n' | sort) |
 		while read -r p i; do
-			[ -f "$2/$p" ] && [ "$(stat -c %i "$2/$p")" = "$i" ] && echo "$p"
+			[ -e "$2/$p" ] || [ -L "$2/$p" ] || continue
+			[ "$(stat -c %i "$2/$p")" = "$i" ] && echo "$p"
 		done
 }
 
@@ -31,7 +31,7 @@ mkdir -p src/sub/deep
 for f in a b c d sub/e sub/deep/f; do echo "content of $f" >"src/$f"; done
 head -c 200000 /dev/urandom >src/sub/big
 ln src/a src/sub/a-link
-ln -s a src/sym
+ln -s a src/sym && ln -s b src/sym2 && touch -h -d 2020-01-01 src/sym
 setfattr -n user.tag -v one src/d 2>/dev/null && xattrs=1 || xattrs=0
 touch -d '2020-01-01 00:00:00' src/a src/b src/c src/d src/sub/e src/sub/deep/f src/sub/big
 
@@ -50,6 +50,8 @@ echo changed >src/b && touch -d '2021-01-01 00:00:00' src/b
 chmod 600 src/c # only its mode
 echo new >src/new
 rm src/sub/e
+ln -sfn c src/sym2 # another target
+ln -sfn c src/sym2 # another target
 [ "$xattrs" = 1 ] && setfattr -n user.tag -v two src/d
 rc=0
 "$PCOPY" -q --delete --link-dest ../s1 src s2 2>err.txt || rc=$?
@@ -89,6 +91,16 @@ check "two names in the source, more in DEST: the older snapshot keeps its mode"
 	[ "$(mode_of s2/a)" = 644 ] && [ "$(mode_of s3/a)" = 660 ] &&
 	[ "$(stat -c %i s3/a)" = "$(stat -c %i s3/sub/a-link)" ]
 check "... and DEST equals the source" same_snap src s3
+check "a symbolic link is linked too, as rsync does" [ "$(stat -c %i s2/sym)" = "$(stat -c %i s3/sym)" ]
+if [ "$(id -u)" = 0 ]; then
+	chown -h nobody src/sym
+	"$PCOPY" -q --link-dest ../s2 src s3
+	check "a link's owner changed in the source: the older snapshot's link keeps its owner" \
+		[ "$(stat -c %U s2/sym)" = root ] && [ "$(stat -c %U s3/sym)" = nobody ]
+	chown -h root src/sym
+else
+	skip "changing a symbolic link's owner needs root"
+fi
 
 # ---- several --link-dest, absolute and relative -----------------------------------------------
 rc=0
