@@ -180,7 +180,21 @@ static void load_sums(struct run *r, size_t k, int dir, const char *name, const 
 static int open_basis(struct run *r, size_t k, const char *top)
 {
 	const char *arg = r->opts.copy.basis[k];
+	/* A dry run into a DEST not made yet: "../x" is read as the kernel will read it then. */
+	char *up = NULL;
+	struct stat st;
+	if (arg[0] != '/' && stat(top, &st) != 0) {
+		up = strdup(top);
+		while (up != NULL && strncmp(arg, "../", 3) == 0) {
+			char *d = path_dir(up);
+			free(up);
+			up = d;
+			arg += 3;
+		}
+		top = up != NULL ? up : top;
+	}
 	char *path = arg[0] == '/' ? strdup(arg) : path_join(top, arg);
+	free(up);
 	if (path == NULL)
 		return run_fail(r, "out of memory");
 	size_t n = r->opts.copy.nbasis;
@@ -190,7 +204,6 @@ static int open_basis(struct run *r, size_t k, const char *top)
 		free(path);
 		return 0;
 	}
-	struct stat st;
 	if (fstatat(fd, RUN_SNAPSHOT_MARKER, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		warn(r, path,
 		     "warning: not marked complete (no " RUN_SNAPSHOT_MARKER
@@ -217,7 +230,10 @@ int run_snapshot_plan(struct run *r, const char *dest)
 	if (n == 0 || r->opts.copy.check)
 		return 0;
 	struct stat st;
-	char *top = stat(dest, &st) == 0 && S_ISDIR(st.st_mode) ? strdup(dest) : path_dir(dest);
+	/* DEST's top: DEST itself when it is (or, for a directory, becomes) a directory. */
+	int dest_dir =
+	    (stat(dest, &st) == 0 && S_ISDIR(st.st_mode)) || (r->nroots > 0 && r->roots[0].is_dir);
+	char *top = dest_dir ? strdup(dest) : path_dir(dest);
 	r->basis_fds = malloc((r->nroots ? r->nroots : 1) * n * sizeof(*r->basis_fds));
 	r->basis_sums = calloc(n, sizeof(*r->basis_sums));
 	r->basis_prefix = calloc(r->nroots + 1, sizeof(*r->basis_prefix));
@@ -235,8 +251,9 @@ int run_snapshot_plan(struct run *r, const char *dest)
 		rc = open_basis(r, k, top);
 	r->opts.copy.basis_fds = r->basis_fds;
 	r->opts.copy.basis_sums = r->basis_sums;
-	/* DEST is a snapshot in the making until run_snapshot_mark. */
-	if (rc == 0 && !r->opts.copy.dry_run) {
+	/* DEST is a snapshot in the making until run_snapshot_mark (a directory only: a file
+	 * copied to a file name leaves its directory alone). */
+	if (rc == 0 && !r->opts.copy.dry_run && dest_dir) {
 		r->snap_fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (r->snap_fd >= 0 && unlinkat(r->snap_fd, RUN_SNAPSHOT_MARKER, 0) != 0 &&
 		    errno != ENOENT)

@@ -133,6 +133,11 @@ check "--copy-dest: the snapshot equals its source" same_snap src k1
 check "--copy-dest: the tree rsync makes" same_snap rk1 k1
 same_text "--copy-dest: no inode shared" "" "$(shared k1 s1)"
 
+# ---- a dry run into a DEST not made yet: DIR relative to where DEST will be ----------------
+rc=0
+"$PCOPY" -n --link-dest ../s1 src s-dry >/dev/null 2>err.txt || rc=$?
+check "a dry run: exit 0, no warning, nothing made" [ "$rc" = 0 ] && [ ! -s err.txt ] && [ ! -e s-dry ]
+
 # ---- the completion marker -------------------------------------------------------------------
 check "the marker is pcopy's" grep -q "^pcopy snapshot complete" s2/$M
 "$PCOPY" -v --delete --link-dest ../s1 src s2 >out.txt
