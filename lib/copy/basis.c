@@ -197,6 +197,10 @@ int copy_from_basis(struct copy_ctx *c, const struct copy_task *t, const struct 
 	struct twin w;
 	struct hash128 sh = {0, 0};
 	int have_sh = 0, found = 0;
+	/* rsync's --copy-dest leaves a file DEST has to the usual check; --link-dest links over
+	 * it, even over an identical copy. */
+	if (c->opts->basis_copy && dst != NULL)
+		return 0;
 	for (size_t k = 0; k < c->opts->nbasis && !found; k++)
 		found = twin_find(c, t, k, &w) == 0 && twin_same(c, sst, &w, &sh, &have_sh);
 	if (!found)

@@ -305,7 +305,7 @@ void copy_link_diffs(struct copy_linkname *p, size_t n);
  * --link-dest, --copy-dest: the regular file of task T at hand (its source SST) from an
  * earlier snapshot's twin when one is the same (size, mtime, permission bits, owner when
  * kept, xattrs; with -c content): linked in place of DEST's entry (DST: its lstat, NULL when
- * absent), or with --copy-dest copied from the twin. Returns 1 when that settled the task
+ * absent), or with --copy-dest, when DEST has none, copied from the twin. Returns 1 when that settled the task
  * (D filled: copied, skipped because DEST's name is that twin already, or failed), 0 when no
  * twin is the same (copy from the source as usual). ABSENT: DEST's name is known to be free.
  */

@@ -132,6 +132,10 @@ rsync -aHAX --copy-dest=../r1 src/ rk1/
 check "--copy-dest: the snapshot equals its source" same_snap src k1
 check "--copy-dest: the tree rsync makes" same_snap rk1 k1
 same_text "--copy-dest: no inode shared" "" "$(shared k1 s1)"
+ino=$(stat -c %i k1/sub/big)
+"$PCOPY" -q --copy-dest ../s1 src k1
+check "--copy-dest: a file DEST has up to date is left as it is, as rsync" \
+	[ "$(stat -c %i k1/sub/big)" = "$ino" ]
 
 # ---- a dry run into a DEST not made yet: DIR relative to where DEST will be ----------------
 rc=0
@@ -148,6 +152,11 @@ check "a source's own top-level $M is not copied over the marker" \
 	grep -q "^pcopy snapshot complete" s5/$M
 rm src/$M
 use_inject
+rc=0
+env FAULT_READ_MATCH=/src/sub/big LD_PRELOAD="$INJECT" "$PCOPY" -q --copy-dest ../s1 src k2 \
+	2>/dev/null || rc=$?
+check "--copy-dest reads an unchanged file from the twin, not the source" \
+	[ "$rc" = 0 ] && cmp -s src/sub/big k2/sub/big
 rc=0
 echo newer >src/new
 env FAULT_READ_MATCH=/src/new LD_PRELOAD="$INJECT" "$PCOPY" -q --link-dest ../s1 src s5 \
