@@ -49,6 +49,12 @@ static int lead_run(struct cli *cli)
 		fprintf(stderr, "pcopy: --backup is not supported by pcopy-mpi; use pcopy\n");
 		return PCOPY_EXIT_FATAL;
 	}
+	if (cli->opts.copy.nbasis > 0 || cli->opts.nlink_manifest > 0) {
+		mpiwork_refuse();
+		fprintf(stderr, "pcopy: --link-dest, --copy-dest and --link-manifest are not "
+		                "supported by pcopy-mpi; use pcopy\n");
+		return PCOPY_EXIT_FATAL;
+	}
 	struct run r;
 	if (ui_run_start(&r, &ui, cli) != 0) {
 		mpiwork_refuse();

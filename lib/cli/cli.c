@@ -20,6 +20,7 @@ enum {
 	OPT_CHECK,
 	OPT_CHMOD,
 	OPT_CHOWN,
+	OPT_COPY_DEST,
 	OPT_COMPRESS,
 	OPT_DELETE,
 	OPT_DELETE_EXCLUDED,
@@ -35,6 +36,8 @@ enum {
 	OPT_IGNORE_EXISTING,
 	OPT_INCLUDE_FROM,
 	OPT_JSON,
+	OPT_LINK_DEST,
+	OPT_LINK_MANIFEST,
 	OPT_MANIFEST,
 	OPT_MAX_DELETE,
 	OPT_MAX_SIZE,
@@ -71,6 +74,7 @@ static const struct option longopts[] = {
     {"chmod", required_argument, NULL, OPT_CHMOD},
     {"chown", required_argument, NULL, OPT_CHOWN},
     {"compress", required_argument, NULL, OPT_COMPRESS},
+    {"copy-dest", required_argument, NULL, OPT_COPY_DEST},
     {"delete", no_argument, NULL, OPT_DELETE},
     {"delete-excluded", no_argument, NULL, OPT_DELETE_EXCLUDED},
     {"dry-run", no_argument, NULL, 'n'},
@@ -89,6 +93,8 @@ static const struct option longopts[] = {
     {"include-from", required_argument, NULL, OPT_INCLUDE_FROM},
     {"jobs", required_argument, NULL, 'j'},
     {"json", no_argument, NULL, OPT_JSON},
+    {"link-dest", required_argument, NULL, OPT_LINK_DEST},
+    {"link-manifest", required_argument, NULL, OPT_LINK_MANIFEST},
     {"manifest", required_argument, NULL, OPT_MANIFEST},
     {"max-delete", required_argument, NULL, OPT_MAX_DELETE},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
@@ -193,6 +199,10 @@ const char cli_help_text[] =
     "  -b, --backup           move what a copy replaces or --delete removes to NAME~\n"
     "      --suffix SUFFIX    --backup's suffix (default: ~; none with --backup-dir)\n"
     "      --backup-dir DIR   --backup into DIR (relative: to DEST), on DEST's disk\n"
+    "      --link-dest DIR    hard-link files unchanged since snapshot DIR (relative:\n"
+    "                         to DEST; up to 20); a run that succeeds marks DEST done\n"
+    "      --copy-dest DIR    the same, but copy them from DIR\n"
+    "      --link-manifest FILE  DIR's manifest: its proven hashes spare re-reading\n"
     "  -P                     --progress (pcopy never keeps partial files)\n"
     "  -a, -rlptgoDHAX        rsync's: accepted, as pcopy always does what they ask\n"
     "  -h, --help             show this help\n"
@@ -281,6 +291,24 @@ void cli_rejected_option(struct cli_reason *why, int c, char **argv, const char 
 }
 
 /* A selection option C with OPTARG: a rule, a file of them, a size limit. */
+/* --link-dest DIR, --copy-dest DIR (C): one more snapshot to take unchanged files from; the
+ * two do not mix (rsync's). */
+static enum cli_action take_basis(struct cli *cli, int c)
+{
+	struct copy_opts *o = &cli->opts.copy;
+	int copy = c == OPT_COPY_DEST;
+	if (optarg[0] == '\0')
+		return usage(cli, copy ? "--copy-dest" : "--link-dest", " needs a directory name");
+	if (o->nbasis > 0 && o->basis_copy != copy)
+		return usage(cli, "--link-dest and --copy-dest do not go together", "");
+	if (o->nbasis == COPY_BASIS_MAX)
+		return usage(
+		    cli, "too many --link-dest or --copy-dest directories (at most 20): ", optarg);
+	o->basis_copy = copy;
+	o->basis[o->nbasis++] = optarg;
+	return CLI_RUN;
+}
+
 static enum cli_action take_select(struct cli *cli, int c)
 {
 	struct select_rules *s = &cli->select;
@@ -404,6 +432,13 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 		o->copy.backup_dir = optarg;
 		break;
 	case OPT_SUFFIX: o->copy.backup_suffix = optarg; break;
+	case OPT_LINK_DEST:
+	case OPT_COPY_DEST: return take_basis(cli, c);
+	case OPT_LINK_MANIFEST:
+		if (o->nlink_manifest == COPY_BASIS_MAX)
+			return usage(cli, "too many --link-manifest files (at most 20): ", optarg);
+		o->link_manifest[o->nlink_manifest++] = optarg;
+		break;
 	case 'P': cli->force_progress = 1; break;
 	case OPT_EXISTING: o->copy.existing = 1; break;
 	case OPT_IGNORE_EXISTING: o->copy.ignore_existing = 1; break;
@@ -545,6 +580,12 @@ static enum cli_action check_combinations(struct cli *cli)
 		return CLI_USAGE;
 	if (o->manifest != NULL && strcmp(o->manifest, "-") == 0 && cli->json)
 		return usage(cli, "--manifest - and --json both want stdout", "");
+	if (o->nlink_manifest > 0 && (o->copy.basis_copy || o->nlink_manifest > o->copy.nbasis))
+		return usage(cli, "each --link-manifest needs its --link-dest", "");
+	if (o->copy.nbasis > 0 && (o->copy.check || t->archive != NULL || cli->extract))
+		return usage(
+		    cli, "--link-dest and --copy-dest do not go with --check, --tar or --extract",
+		    "");
 	if (o->copy.dry_run && o->manifest != NULL)
 		return usage(cli, "--manifest cannot be written by a dry run", "");
 	if (o->copy.check && cli->noperands != 2)

@@ -130,7 +130,8 @@ int entry_is_split(const struct entry *e)
 /* --exclude, --filter: REL of ROOT, matched from the transfer root as rsync does. */
 int run_excluded(const struct run *r, uint32_t root, const char *rel, int is_dir)
 {
-	return select_excluded(r->opts.select, r->roots[root].prefix, rel, is_dir);
+	return run_is_marker(r, root, rel) ||
+	       select_excluded(r->opts.select, r->roots[root].prefix, rel, is_dir);
 }
 
 /*

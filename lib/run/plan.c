@@ -422,6 +422,8 @@ int run_plan(struct run *r, char **sources, size_t nsources, const char *dest)
 		r->croots[k].src_fd = r->croots[k].dst_fd = -1;
 		rc = open_root(r, k, &items[i]);
 	}
+	if (rc == 0)
+		rc = run_snapshot_plan(r, dest);
 	if (items != NULL)
 		plan_items_free(items, nsources);
 	free(auto_dest);

@@ -384,6 +384,50 @@ static void test_tar(void **state)
 	           "--tar - writes the archive to stdout: no --json or --manifest - with it");
 }
 
+/* --link-dest, --copy-dest, --link-manifest (#15). */
+static void test_snapshots(void **state)
+{
+	(void)state;
+	struct cli cli;
+	assert_int_equal(parse(&cli, "--link-dest ../a --link-dest=/b --link-manifest m src dst"),
+	                 CLI_RUN);
+	assert_int_equal(cli.opts.copy.nbasis, 2);
+	assert_string_equal(cli.opts.copy.basis[0], "../a");
+	assert_string_equal(cli.opts.copy.basis[1], "/b");
+	assert_false(cli.opts.copy.basis_copy);
+	assert_int_equal(cli.opts.nlink_manifest, 1);
+	assert_string_equal(cli.opts.link_manifest[0], "m");
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--copy-dest a src dst"), CLI_RUN);
+	assert_true(cli.opts.copy.basis_copy && cli.opts.copy.nbasis == 1);
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--link-dest a --copy-dest b src dst"), CLI_USAGE);
+	assert_string_equal(message(&cli), "--link-dest and --copy-dest do not go together");
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--link-dest= src dst"), CLI_USAGE);
+	assert_string_equal(message(&cli), "--link-dest needs a directory name");
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--link-manifest m src dst"), CLI_USAGE);
+	assert_string_equal(message(&cli), "each --link-manifest needs its --link-dest");
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--copy-dest a --link-manifest m src dst"), CLI_USAGE);
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--link-dest a --check src dst"), CLI_USAGE);
+	cli_free(&cli);
+	char line[1024] = "";
+	for (int i = 0; i < COPY_BASIS_MAX; i++)
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "--link-dest=d%d ", i);
+	assert_int_equal(parse(&cli, strcat(line, "src dst")), CLI_RUN);
+	cli_free(&cli);
+	line[0] = '\0';
+	for (int i = 0; i <= COPY_BASIS_MAX; i++)
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "--link-dest=d%d ", i);
+	assert_int_equal(parse(&cli, strcat(line, "src dst")), CLI_USAGE);
+	assert_string_equal(message(&cli),
+	                    "too many --link-dest or --copy-dest directories (at most 20): d20");
+	cli_free(&cli);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -393,6 +437,7 @@ int main(void)
 	    cmocka_unit_test(test_abbreviations), cmocka_unit_test(test_extract),
 	    cmocka_unit_test(test_tar),           cmocka_unit_test(test_policy),
 	    cmocka_unit_test(test_verify_manifest),
+	    cmocka_unit_test(test_snapshots),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
