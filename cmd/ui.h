@@ -22,6 +22,7 @@
 #include "run/run.h"
 #include "tar/tarout.h"
 #include "tar/untar.h"
+#include "verify/verify.h"
 
 /* ---- pcopy, pcopy-mpi and pbatch (ui.c) ------------------------------------------------- */
 
@@ -142,5 +143,17 @@ struct untar_hooks ui_untar_hooks(struct ui *ui);
  * --stats and the --json summary. Returns STATUS.
  */
 int ui_tar_end(struct ui *ui, int status, const char *err, const char *interrupted_note);
+
+/* The hooks that render --verify-manifest FILE DIR into UI: a line per problem ("NAME:
+ * FAILED", "NAME: missing" ...; with -v "NAME: OK" too), or --json events. */
+struct verify_hooks ui_verify_hooks(struct ui *ui);
+
+/*
+ * The end of --verify-manifest FILE DIR, which returned STATUS with ERR its fatal message:
+ * the progress line's last state (ST), messages, --stats and the --json summary of C.
+ * Returns STATUS.
+ */
+int ui_verify_end(struct ui *ui, int status, const char *err, const struct verify_counts *c,
+                  const struct stats *st);
 
 #endif

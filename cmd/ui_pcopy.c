@@ -19,7 +19,9 @@
 #include <xxhash.h>
 
 #include "common/exit.h"
+#include "common/hash.h"
 #include "report/json.h"
+#include "report/manifest.h"
 #include "report/progress.h"
 #include "report/stats.h"
 #include "ui.h"
@@ -59,8 +61,9 @@ void ui_set_ctype(void)
 
 /* The options pcopy-mpi refuses (cmd/pcopy-mpi.c, lib/mpi/lead.c): left out of its help. */
 static const char *const mpi_refuses[] = {
-    "--tar",    "--compress", "--extract",    "--verify-manifest",
-    "--backup", "--suffix",   "--backup-dir", "--files-from"};
+    "--tar",      "--compress",  "--extract",    "--verify-manifest",
+    "--backup",   "--suffix",    "--backup-dir", "--files-from",
+    "--unlisted", "--link-dest", "--copy-dest",  "--link-manifest"};
 
 /* Whether LINE (of the help or usage text) is about an option pcopy-mpi refuses. */
 static int refused_by_mpi(const char *line, size_t len)
@@ -74,6 +77,22 @@ static int refused_by_mpi(const char *line, size_t len)
 	return 0;
 }
 
+/* The usage lines as PROG's ("pcopy" in them is PROG), to OUT; for MPI without those of
+ * the modes it refuses. Returns 0, or -1 with errno. */
+static int print_usage(FILE *out, const char *prog, int mpi)
+{
+	for (const char *p = cli_usage_text; *p != '\0';) {
+		size_t len = strcspn(p, "\n") + 1;
+		const char *name = strstr(p, "pcopy ");
+		if (!(mpi && refused_by_mpi(p, len)) &&
+		    fprintf(out, "%.*s%s%.*s", (int)(name - p), p, prog,
+		            (int)(len - (size_t)(name - p) - 5), name + 5) < 0)
+			return -1;
+		p += len;
+	}
+	return 0;
+}
+
 /*
  * Print the usage and help text as PROG's: "pcopy" in the usage lines is PROG, and for MPI
  * the options it refuses (an option's line with those continuing it) are left out. Returns 0
@@ -81,15 +100,8 @@ static int refused_by_mpi(const char *line, size_t len)
  */
 static int print_help(const char *prog, int mpi)
 {
-	for (const char *p = cli_usage_text; *p != '\0';) {
-		size_t len = strcspn(p, "\n") + 1;
-		const char *name = strstr(p, "pcopy ");
-		if (!(mpi && refused_by_mpi(p, len)) &&
-		    printf("%.*s%s%.*s", (int)(name - p), p, prog,
-		           (int)(len - (size_t)(name - p) - 5), name + 5) < 0)
-			return errno;
-		p += len;
-	}
+	if (print_usage(stdout, prog, mpi) != 0)
+		return errno;
 	int skipping = 0;
 	for (const char *p = cli_help_text; *p != '\0';) {
 		size_t len = strcspn(p, "\n") + 1;
@@ -111,11 +123,8 @@ static void print_version(const char *prog, const char *mpi)
 	unsigned x = XXH_versionNumber();
 	printf("%s %s\n", prog, PACKAGE_VERSION);
 	printf("libarchive: %s\n", archive_version_details());
-	/* hash.c calls the shared libxxhash: the vector code of XXH3 is what that library was
-	   built with, which it does not tell. */
-	printf("xxHash: %u.%u.%u (XXH3-128 from the shared library, its own build's vector "
-	       "code)\n",
-	       x / 10000, x / 100 % 100, x % 100);
+	printf("xxHash: %u.%u.%u (XXH3-128: %s)\n", x / 10000, x / 100 % 100, x % 100,
+	       hash_code_path());
 	printf("MPI: %s\n", mpi != NULL ? mpi : "none (pcopy-mpi is the MPI build)");
 }
 
@@ -136,8 +145,8 @@ int ui_parse(struct cli *cli, int argc, char **argv, int *status, const char *pr
 		break;
 	case CLI_USAGE:
 		fprintf(stderr, "pcopy: %s%s\n", cli->why.msg, cli->why.arg);
-		fputs(cli_usage_text, stderr);
-		fputs("Try 'pcopy --help' for more information.\n", stderr);
+		print_usage(stderr, prog, mpi != NULL);
+		fprintf(stderr, "Try '%s --help' for more information.\n", prog);
 		*status = PCOPY_EXIT_FATAL;
 		break;
 	}
@@ -236,17 +245,26 @@ static void on_tick(void *ctx, const struct stats *st)
 }
 
 /*
- * Once the run is over, the progress line gives way to the summary line; after a fatal error
- * or an interruption (their messages say what was done) it is only cleared.
+ * Once the run is over, the progress line gives way to a summary line (1 returned: the
+ * caller draws it); after a fatal error or an interruption (their messages say what was
+ * done) it is only cleared.
  */
-static void end_line(struct ui *ui, const struct stats *st, int status)
+static int line_over(struct ui *ui, int status)
 {
 	if (!ui->progress)
-		return;
+		return 0;
 	if (status == PCOPY_EXIT_FATAL || status >= PCOPY_EXIT_SIGNALLED) {
 		ui_line_clear(&ui->line);
-		return;
+		return 0;
 	}
+	return 1;
+}
+
+/* The summary line of a run, --tar or --extract that ended with STATUS (see line_over). */
+static void end_line(struct ui *ui, const struct stats *st, int status)
+{
+	if (!line_over(ui, status))
+		return;
 	char text[512];
 	progress_summary(text, sizeof(text), st, ui_line_width(&ui->line));
 	ui_line_finish(&ui->line, text);
@@ -346,8 +364,8 @@ static void on_tar_failed(void *ctx, const char *path, const char *reason, int e
 {
 	struct ui *ui = ctx;
 	message(ui, path, reason, err);
-	if (ui->json) /* the reason alone: --tar's events never had ERR's text */
-		json_event(stdout, "failed", path, NULL, 0, NULL, NULL, reason, 0);
+	if (ui->json)
+		json_event(stdout, "failed", path, NULL, 0, NULL, NULL, reason, err);
 }
 
 static void on_tar_note(void *ctx, const char *path, const char *text)
@@ -405,5 +423,79 @@ int ui_tar_end(struct ui *ui, int status, const char *err, const char *interrupt
 		stats_write(ui->json || ui->stdout_taken ? stderr : stdout, &ui->final);
 	if (ui->json)
 		json_summary(stdout, &ui->final, status);
+	return status;
+}
+
+/* ---- --verify-manifest FILE DIR --------------------------------------------------------- */
+
+/* What a problem line says after "NAME: ", and --json's "what" for it. */
+static const char *verdict_text(enum verify_verdict v, int json)
+{
+	switch (v) {
+	case VERIFY_OK: return "OK";
+	case VERIFY_CHANGED: return json ? "content" : "FAILED";
+	case VERIFY_MISSING: return "missing";
+	case VERIFY_NOT_REGULAR: return json ? "type" : "not a regular file";
+	case VERIFY_UNREADABLE: return "unreadable";
+	case VERIFY_UNLISTED: return "unlisted";
+	}
+	return "?";
+}
+
+static void on_verified(void *ctx, const struct verify_result *r)
+{
+	struct ui *ui = ctx;
+	if (r->verdict == VERIFY_UNREADABLE)
+		message(ui, r->path, r->reason, r->err);
+	if (r->verdict == VERIFY_OK && !ui->verbose)
+		return;
+	if (ui->json) {
+		if (r->verdict == VERIFY_OK)
+			json_event(stdout, "verified", r->name, "file", r->bytes, r->hash, NULL, NULL,
+			           0);
+		else if (r->verdict == VERIFY_UNREADABLE)
+			json_event(stdout, "failed", r->name, NULL, 0, NULL, NULL, r->reason, r->err);
+		else
+			json_event(stdout, "different", r->name, NULL, r->bytes, r->hash,
+			           verdict_text(r->verdict, 1), NULL, 0);
+		return;
+	}
+	/* The name as a manifest line has it: escaped, and the line starts with a backslash,
+	 * when it holds a backslash or a newline (as GNU coreutils' *sum -c print it). */
+	char *name = manifest_escape_name(r->name);
+	out_line(ui, "%s: %s\n", name != NULL ? name : r->name, verdict_text(r->verdict, 0));
+	free(name);
+}
+
+static void on_verify_tick(void *ctx, const struct stats *st)
+{
+	struct ui *ui = ctx;
+	ui->final = *st;
+	on_tick(ui, st);
+}
+
+struct verify_hooks ui_verify_hooks(struct ui *ui)
+{
+	return (struct verify_hooks){on_verified, on_verify_tick, ui};
+}
+
+int ui_verify_end(struct ui *ui, int status, const char *err, const struct verify_counts *c,
+                  const struct stats *st)
+{
+	if (line_over(ui, status)) {
+		char text[512];
+		progress_verify_summary(text, sizeof(text), c, st->seconds, ui_line_width(&ui->line));
+		ui_line_finish(&ui->line, text);
+	}
+	if (status == PCOPY_EXIT_FATAL)
+		fprintf(stderr, "pcopy: %s\n", err[0] ? err : "fatal error");
+	if (status >= PCOPY_EXIT_SIGNALLED)
+		fprintf(stderr,
+		        "pcopy: interrupted after %llu of %llu names; nothing was changed\n",
+		        (unsigned long long)st->done, (unsigned long long)st->files);
+	if (ui->stats)
+		stats_verify_write(ui->json ? stderr : stdout, c, st->seconds);
+	if (ui->json)
+		json_verify_summary(stdout, c, st->seconds, status);
 	return status;
 }

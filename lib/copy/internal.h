@@ -2,8 +2,8 @@
 /*
  * copy/internal.h: what the files of lib/copy share and nobody else uses: copy.c (one
  * file's copy: copy_run, the per-type paths, rename into place), data.c (the data path:
- * stream, mmap re-hash, kernel copy, O_DIRECT re-read), part.c (split parts and their seal)
- * and check.c (--check's comparison).
+ * stream, mmap re-hash, kernel copy, O_DIRECT re-read), part.c (split parts and their seal),
+ * basis.c (--link-dest's twins) and check.c (--check's comparison).
  */
 #ifndef PCOPY_COPY_INTERNAL_H
 #define PCOPY_COPY_INTERNAL_H
@@ -73,6 +73,18 @@ int copy_install(struct copy_ctx *c, int src, int fd, const char *tmp, const str
  * holds the name (EISDIR; ENOTEMPTY or EEXIST: a non-empty one) gives STAGE_DEST_DIR, for
  * which the parent makes way (run's complete.c); any other error OTHER. */
 enum copy_stage copy_install_stage(int err, enum copy_stage other);
+
+/*
+ * One attempt at copying the open regular file SRC (fstat SST) to the task's destination via
+ * a temporary or unnamed file (ABSENT: the destination name is known to be free). DATA_OK
+ * (D filled: copied), DATA_ERROR (D filled: failed), or DATA_CHANGED when SRC changed during
+ * the copy and another attempt may succeed.
+ */
+enum data_result copy_data(struct copy_ctx *c, const struct copy_task *t, int src,
+                           const struct stat *sst, int absent, struct copy_done *d);
+
+/* This worker's next temporary name, in c->tmp (a name in the destination's directory). */
+const char *copy_tmp_name(struct copy_ctx *c);
 
 /* --backup: move the destination entry of the task at hand (c->at), unless it is missing or
  * a directory, to its backup name (tree_backup). Returns 0, or -1 with errno. */

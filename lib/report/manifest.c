@@ -60,6 +60,27 @@ static void write_escaped(FILE *out, const char *s)
 	}
 }
 
+char *manifest_escape_name(const char *name)
+{
+	if (!needs_escape(name))
+		return strdup(name);
+	char *out = malloc(2 * strlen(name) + 2), *o = out;
+	if (out == NULL)
+		return NULL;
+	*o++ = '\\';
+	for (const char *s = name; *s; s++) {
+		char e = *s == '\\' ? '\\' : *s == '\n' ? 'n' : *s == '\r' ? 'r' : 0;
+		if (e != 0) {
+			*o++ = '\\';
+			*o++ = e;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 int manifest_write(FILE *out, struct manifest_line *lines, size_t n)
 {
 	qsort(lines, n, sizeof(*lines), line_cmp);

@@ -262,6 +262,41 @@ size_t progress_summary(char *buf, size_t len, const struct stats *st, size_t wi
 	return at;
 }
 
+size_t progress_verify_summary(char *buf, size_t len, const struct verify_counts *c, double seconds,
+                               size_t width)
+{
+	char part[FIELD_MAX], bytes[32], rate[32], time[32];
+	size_t at = 0, col = 0;
+	buf[0] = '\0';
+	snprintf(part, sizeof(part), "done: %llu name%s", (unsigned long long)c->names,
+	         c->names == 1 ? "" : "s");
+	append(buf, len, &at, &col, part, width);
+	double secs = seconds > 0 ? seconds : 0;
+	progress_iec(bytes, sizeof(bytes), (double)c->bytes);
+	progress_iec(rate, sizeof(rate), secs > 0 ? (double)c->bytes / secs : 0);
+	progress_time(time, sizeof(time), secs);
+	snprintf(part, sizeof(part), "%s in %s (%s/s)", bytes, time, rate);
+	append(buf, len, &at, &col, part, width);
+	snprintf(part, sizeof(part), "%llu verified", (unsigned long long)c->verified);
+	append(buf, len, &at, &col, part, width);
+	const struct {
+		uint64_t n;
+		const char *what;
+	} counts[] = {{c->changed, "changed"},
+	              {c->missing, "missing"},
+	              {c->not_regular, "not regular"},
+	              {c->unreadable, "unreadable"},
+	              {c->unlisted, "unlisted"}};
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		if (counts[i].n == 0)
+			continue;
+		snprintf(part, sizeof(part), "%llu %s", (unsigned long long)counts[i].n,
+		         counts[i].what);
+		append(buf, len, &at, &col, part, width);
+	}
+	return at;
+}
+
 /* ---- pbatch's line ---------------------------------------------------------------------- */
 
 size_t progress_batch_line(char *buf, size_t len, struct progress_rate *jobs, size_t done,

@@ -85,6 +85,14 @@ size_t progress_line(char *buf, size_t len, const struct progress *p, const stru
 size_t progress_summary(char *buf, size_t len, const struct stats *st, size_t width);
 
 /*
+ * --verify-manifest's line at the end: "done: N names, B in T (R/s), K verified" and the
+ * other counts of C that are not 0 (changed, missing, not regular, unreadable, unlisted),
+ * within WIDTH columns as progress_summary(). Returns the length.
+ */
+size_t progress_verify_summary(char *buf, size_t len, const struct verify_counts *c, double seconds,
+                               size_t width);
+
+/*
  * pbatch's line: percentage, jobs done/total, running, failed, jobs a second (over P's
  * window, or the whole run's average when no job ended in it) and the ETA, at most WIDTH
  * columns; short of width, running goes first, then failed, the rate and the ETA. JOBS is

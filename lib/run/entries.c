@@ -134,7 +134,8 @@ int entry_is_split(const struct entry *e)
 /* --exclude, --filter: REL of ROOT, matched from the transfer root as rsync does. */
 int run_excluded(const struct run *r, uint32_t root, const char *rel, int is_dir)
 {
-	return select_excluded(r->opts.select, r->roots[root].prefix, rel, is_dir);
+	return run_is_marker(r, root, rel) ||
+	       select_excluded(r->opts.select, r->roots[root].prefix, rel, is_dir);
 }
 
 /*
@@ -255,17 +256,17 @@ static int check_dir(struct run *r, uint32_t root, const char *rel, const struct
 	struct stat dst;
 	uint32_t diff;
 	const char *leaf;
+	struct meta_ctx m;
+	meta_ctx_init(&m, r->opts.copy.keep_owner);
+	m.policy = &r->opts.copy.policy;
 	int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
 	if (fd < 0 || fstatat(fd, leaf, &dst, AT_SYMLINK_NOFOLLOW) != 0)
 		diff = DIFF_MISSING;
 	else
-		diff = copy_compare_stat(st, &dst, r->opts.copy.keep_owner);
+		diff = copy_compare_want(&m, st, &dst, r->opts.copy.keep_owner);
 	*existed = !(diff & (DIFF_MISSING | DIFF_TYPE));
 	int s = *existed ? at_open_dir(r->croots[root].src_fd, rel, strlen(rel)) : -1;
 	if (s >= 0) {
-		struct meta_ctx m;
-		meta_ctx_init(&m, r->opts.copy.keep_owner);
-		m.policy = &r->opts.copy.policy;
 		struct meta_node sn = {s, -1, NULL}, dn = {-1, fd, leaf};
 		diff |= copy_compare_xattrs(&m, &sn, &dn);
 		close(s);

@@ -6,7 +6,8 @@
  * walk.c (read the sources into the tables of entries.c), prune.c (the destination's extras),
  * dispatch.c (hand tasks out, collect completions), split.c (big files in parts),
  * complete.c (completions into counts and events), finish.c (links, directory metadata,
- * manifest); run.c sequences them, moving struct run's phase (enum run_phase, run.h) with
+ * manifest), snapshot.c (--link-dest's directories and the completion marker); run.c
+ * sequences them, moving struct run's phase (enum run_phase, run.h) with
  * run_set_phase(). Each non-directory entry's life is an enum entry_state below, moved by
  * entry_set_state() alone. All of it runs in the parent process.
  */
@@ -154,6 +155,19 @@ int run_add_dir(struct run *r, uint32_t root, uint64_t path, const struct stat *
  * remote listed it, or NULL: list it here) with the source batch S and clean up (or with
  * --check report) the extras. */
 void run_prune_dest(struct run *r, uint32_t root, struct scan *s, const struct tree_list *dst);
+
+/* snapshot.c: --link-dest, --copy-dest */
+/* The completion marker a snapshot gets in DEST's top when its run succeeded. */
+#define RUN_SNAPSHOT_MARKER ".pcopy-complete"
+/* After the roots are open: open the directories for each root, warn about those missing or
+ * incomplete, prove --link-manifest, remove DEST's marker. Returns 0, or -1 with R->err. */
+int run_snapshot_plan(struct run *r, const char *dest);
+/* The run succeeded: write DEST's marker. Returns 0, or -1 (a warning was given). */
+int run_snapshot_mark(struct run *r);
+/* 1 when REL of ROOT is DEST's marker, which is neither copied nor deleted. */
+int run_is_marker(const struct run *r, uint32_t root, const char *rel);
+/* Free what run_snapshot_plan made. */
+void run_snapshot_free(struct run *r);
 
 /* walk.c */
 /* 1 while a remote walk is in progress: files with other names are set aside (see

@@ -49,6 +49,9 @@ struct run_opts {
 	int max_delete_set;      /* --max-delete N was given: at most MAX_DELETE removals, each
 	                            entry below a removed directory counted too */
 	uint64_t max_delete;
+	/* --link-manifest FILE: the Nth belongs to the Nth --link-dest (copy.basis) */
+	const char *link_manifest[COPY_BASIS_MAX];
+	size_t nlink_manifest;
 	const char *manifest;    /* --manifest path, "-" for stdout, NULL for none */
 	uint64_t test_split_min; /* PCOPY_TEST_SPLIT_MIN test hook (split files from this size on,
 	                            in parts of a quarter of it at least); under 4: default */
@@ -188,6 +191,10 @@ struct run {
 	                        run_plan to prove it can be written; -1: written by name */
 	int manifest_dir;    /* that directory (O_PATH), or -1 */
 	char *manifest_name; /* FILE's last component, named there at the end */
+	int *basis_fds;                /* --link-dest: opts.copy.basis_fds (snapshot.c) */
+	struct copy_sums *basis_sums;  /* opts.copy.basis_sums */
+	const char **basis_prefix;     /* [root]: the roots' prefixes, for basis_sums */
+	int snap_fd;                   /* DEST's top when it is a snapshot in the making, or -1 */
 	struct stats stats;
 	double start;   /* monotonic seconds at run_execute */
 	char err[1024]; /* message for a fatal failure */

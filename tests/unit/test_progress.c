@@ -148,6 +148,20 @@ static void test_summary(void **state)
 	assert_string_equal(buf, "done: 0 files, 0 B in 0:00 (0 B/s), 0 failed");
 }
 
+static void test_verify_summary(void **state)
+{
+	(void)state;
+	struct verify_counts c = {
+	    .names = 12, .verified = 9, .changed = 1, .missing = 2, .bytes = 3 << 20};
+	char buf[256];
+	progress_verify_summary(buf, sizeof(buf), &c, 2.0, 0);
+	assert_string_equal(buf, "done: 12 names, 3.0 MiB in 0:02 (1.5 MiB/s), 9 verified, "
+	                         "1 changed, 2 missing");
+	progress_verify_summary(buf, sizeof(buf), &c, 2.0, 30);
+	assert_string_equal(buf, "done: 12 names,\n3.0 MiB in 0:02 (1.5 MiB/s),\n"
+	                         "9 verified, 1 changed,\n2 missing");
+}
+
 static void test_batch(void **state)
 {
 	(void)state;
@@ -201,9 +215,10 @@ static void test_bytes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_rate_window), cmocka_unit_test(test_line),
-	    cmocka_unit_test(test_line_edges),  cmocka_unit_test(test_summary),
-	    cmocka_unit_test(test_batch),       cmocka_unit_test(test_bytes),
+	    cmocka_unit_test(test_rate_window),    cmocka_unit_test(test_line),
+	    cmocka_unit_test(test_line_edges),     cmocka_unit_test(test_summary),
+	    cmocka_unit_test(test_verify_summary), cmocka_unit_test(test_batch),
+	    cmocka_unit_test(test_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
