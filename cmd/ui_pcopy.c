@@ -451,10 +451,11 @@ static void on_verified(void *ctx, const struct verify_result *r)
 		return;
 	if (ui->json) {
 		if (r->verdict == VERIFY_OK)
-			json_event(stdout, "verified", r->name, "file", r->bytes, r->hash, NULL, NULL,
-			           0);
+			json_event(stdout, "verified", r->name, "file", r->bytes, r->hash, NULL,
+			           NULL, 0);
 		else if (r->verdict == VERIFY_UNREADABLE)
-			json_event(stdout, "failed", r->name, NULL, 0, NULL, NULL, r->reason, r->err);
+			json_event(stdout, "failed", r->name, NULL, 0, NULL, NULL, r->reason,
+			           r->err);
 		else
 			json_event(stdout, "different", r->name, NULL, r->bytes, r->hash,
 			           verdict_text(r->verdict, 1), NULL, 0);
@@ -484,7 +485,8 @@ int ui_verify_end(struct ui *ui, int status, const char *err, const struct verif
 {
 	if (line_over(ui, status)) {
 		char text[512];
-		progress_verify_summary(text, sizeof(text), c, st->seconds, ui_line_width(&ui->line));
+		progress_verify_summary(text, sizeof(text), c, st->seconds,
+		                        ui_line_width(&ui->line));
 		ui_line_finish(&ui->line, text);
 	}
 	if (status == PCOPY_EXIT_FATAL)
