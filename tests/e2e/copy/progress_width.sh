@@ -17,7 +17,7 @@ fi
 # seconds the terminal becomes NEW_COLS wide, COMMAND gets SIGWINCH, and what comes after
 # goes to OUT.after.
 cat >pty.py <<'EOF'
-import fcntl, os, signal, struct, subprocess, sys, termios, time
+import fcntl, os, select, signal, struct, subprocess, sys, termios, time
 cols, out = int(sys.argv[1]), sys.argv[2]
 resize_at = new_cols = None
 args = sys.argv[3:]
@@ -33,13 +33,16 @@ p = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, start_new_se
 start = time.monotonic()
 parts = [bytearray(), bytearray()]
 cur = 0
+switch_at = None
 while True:
-    if resize_at is not None and cur == 0 and time.monotonic() - start >= resize_at:
+    now = time.monotonic()
+    if resize_at is not None and switch_at is None and now - start >= resize_at:
         size(new_cols)
         p.send_signal(signal.SIGWINCH)
-        time.sleep(0.3)  # a tick to redraw; what came before is the old width's
+        # What is read in the next 0.5 s (a few ticks) may still be the old width's.
+        switch_at = now + 0.5
+    if switch_at is not None and cur == 0 and now >= switch_at:
         cur = 1
-    import select
     r, _, _ = select.select([master], [], [], 0.05)
     if r:
         try:
