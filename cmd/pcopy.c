@@ -91,6 +91,8 @@ static int copy_main(struct cli *cli, struct ui *ui)
 	int missing = 0;
 	if (cli->opts.from != NULL && files_from_check(cli, &missing) != 0)
 		return PCOPY_EXIT_FATAL;
+	if (ui_open_log(ui, cli) != 0)
+		return PCOPY_EXIT_FATAL;
 	if (ui_run_start(&r, ui, cli) != 0) {
 		fprintf(stderr, "pcopy: %s\n", r.err);
 		run_free(&r);

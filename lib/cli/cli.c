@@ -35,6 +35,7 @@ enum {
 	OPT_IGNORE_EXISTING,
 	OPT_INCLUDE_FROM,
 	OPT_JSON,
+	OPT_LOG_FILE,
 	OPT_MANIFEST,
 	OPT_MAX_DELETE,
 	OPT_MAX_SIZE,
@@ -58,7 +59,7 @@ enum {
 
 /* ':' first: a missing argument is told apart from an unknown option. */
 /* -a and rsync's -rlptgoDHAX: what pcopy always does, accepted from habit (HABIT). */
-static const char shortopts[] = ":0ADHPXabcghj:lnopqrtuvx";
+static const char shortopts[] = ":0ADHPXabcghij:lnopqrtuvx";
 static const char habit_opts[] = "ADHXagloprt";
 
 /* Sorted by long name. */
@@ -86,8 +87,10 @@ static const struct option longopts[] = {
     {"ignore-existing", no_argument, NULL, OPT_IGNORE_EXISTING},
     {"include", required_argument, NULL, OPT_INCLUDE},
     {"include-from", required_argument, NULL, OPT_INCLUDE_FROM},
+    {"itemize-changes", no_argument, NULL, 'i'},
     {"jobs", required_argument, NULL, 'j'},
     {"json", no_argument, NULL, OPT_JSON},
+    {"log-file", required_argument, NULL, OPT_LOG_FILE},
     {"manifest", required_argument, NULL, OPT_MANIFEST},
     {"max-delete", required_argument, NULL, OPT_MAX_DELETE},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
@@ -176,6 +179,8 @@ const char cli_help_text[] =
     "  -q, --quiet            no progress line\n"
     "      --stats            print a summary at the end\n"
     "  -v, --verbose          list each file copied\n"
+    "  -i, --itemize-changes  print rsync's line for each change ('>f.st...... NAME')\n"
+    "      --log-file FILE    append those lines to FILE, each with a timestamp\n"
     "      --no-perms         keep the modes DEST has; new files: SOURCE's less umask\n"
     "      --no-owner         keep the owners DEST has; new files: pcopy's (as root)\n"
     "      --no-group         keep the groups DEST has; new files: pcopy's\n"
@@ -430,6 +435,12 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 	case OPT_FORCE: o->copy.force = 1; break;
 	case OPT_FSYNC: o->copy.fsync = 1; break;
 	case OPT_JSON: cli->json = 1; break;
+	case 'i': cli->itemize = 1; break;
+	case OPT_LOG_FILE:
+		if (optarg[0] == '\0')
+			return usage(cli, "--log-file needs a file name", "");
+		cli->log_file = optarg;
+		break;
 	case OPT_MANIFEST:
 		if (optarg[0] == '\0')
 			return usage(cli, "--manifest needs a file name", "");
@@ -549,6 +560,11 @@ static enum cli_action check_combinations(struct cli *cli)
 		    cli, "--files-from does not go with --delete, --tar, --extract or --check", "");
 	if (cli->files_from != NULL && cli->noperands > 2)
 		return usage(cli, "--files-from takes one SOURCE directory", "");
+	if ((cli->itemize || cli->log_file != NULL) &&
+	    (cli->json || t->archive != NULL || cli->extract || o->copy.check))
+		return usage(cli,
+		             "-i and --log-file do not go with --json, --tar, --extract or --check",
+		             "");
 	return check_extract(cli);
 }
 

@@ -44,8 +44,10 @@ struct cli {
 	int jobs_set;                /* -j was given (else the default depends on the mode) */
 	const char *verify_manifest; /* --verify-manifest FILE, or NULL */
 	int quiet, verbose, json, stats;
-	int force_progress; /* --progress */
-	char **operands;    /* SOURCE... [DEST], pointing into argv */
+	int force_progress;   /* --progress */
+	int itemize;          /* -i, --itemize-changes */
+	const char *log_file; /* --log-file FILE, or NULL */
+	char **operands;      /* SOURCE... [DEST], pointing into argv */
 	size_t noperands;
 	struct cli_reason why; /* CLI_USAGE: what is wrong */
 };
