@@ -43,6 +43,11 @@ static int lead_run(struct cli *cli)
 		fprintf(stderr, "pcopy: --backup is not supported by pcopy-mpi; use pcopy\n");
 		return PCOPY_EXIT_FATAL;
 	}
+	if (cli->opts.copy.bwlimit > 0) {
+		mpiwork_refuse();
+		fprintf(stderr, "pcopy: --bwlimit is not supported by pcopy-mpi; use pcopy\n");
+		return PCOPY_EXIT_FATAL;
+	}
 	if (cli->itemize || cli->log_file != NULL) {
 		mpiwork_refuse();
 		fprintf(stderr, "pcopy: -i and --log-file are not supported by pcopy-mpi; use "

@@ -17,6 +17,7 @@
 _pcopy_options=(
 	'--backup -b       -         nompi'
 	'--backup-dir      file      nompi'
+	'--bwlimit         text      nompi'
 	'--check           -'
 	'--checksum -c     -'
 	'--chmod           text'

@@ -27,6 +27,7 @@
 #include "fs/meta.h"
 #include "common/shm.h"
 #include "common/tmpname.h"
+#include "proc/rate.h"
 
 /* A copy is re-read for verification through mmap in windows of COPY_MAP_WINDOW bytes when
  * at least COPY_MAP_MIN bytes without holes are to be read (data.c, rehash_copy). */
@@ -213,6 +214,11 @@ struct copy_opts {
 	int backup;
 	const char *backup_suffix;
 	const char *backup_dir;
+	/* --bwlimit: bytes per second written by all the workers together (0: no limit), and
+	 * the bucket they share (proc/rate.h), made by the pool's parent before fork. Pointer:
+	 * pcopy-mpi refuses --bwlimit. */
+	uint64_t bwlimit;
+	struct rate *rate;
 	/* Test hook, filled by cmd/ from PCOPY_TEST_SLOW_MS: each worker sleeps this many
 	 * milliseconds (modulo 1000) before each task, so tests can interrupt a run. */
 	long test_slow_ms;
