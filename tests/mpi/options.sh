@@ -153,4 +153,11 @@ check "--files-from: exit 2" [ $? -eq 2 ]
 check "--files-from: says it is not supported" \
 	grep -qx "pcopy: --files-from is not supported by pcopy-mpi; use pcopy" m.err
 check "--files-from: nothing made" [ ! -e m/fdst ]
+for opt in -i "--log-file log" "--bwlimit 1M"; do
+	(cd m && mpi 2 $opt src odst >../m.out 2>../m.err)
+	check "$opt: exit 2" [ $? -eq 2 ]
+	check "$opt: says it is not supported" grep -q "not supported by pcopy-mpi; use pcopy" m.err
+	check "$opt: nothing made" [ ! -e m/odst ]
+	check "--help: no ${opt% *}" not grep -q -- "${opt% *} " <(cd m && mpi 2 --help 2>/dev/null)
+done
 finish
