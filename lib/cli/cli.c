@@ -596,10 +596,11 @@ static enum cli_action check_combinations(struct cli *cli)
 		return usage(cli, "--files-from takes one SOURCE directory", "");
 	if (o->copy.bwlimit > 0 && (t->archive != NULL || cli->extract))
 		return usage(cli, "--bwlimit does not go with --tar or --extract", "");
+	if (cli->itemize && cli->json)
+		return usage(cli, "-i and --json both want stdout", "");
 	if ((cli->itemize || cli->log_file != NULL) &&
-	    (cli->json || t->archive != NULL || cli->extract || o->copy.check))
-		return usage(cli,
-		             "-i and --log-file do not go with --json, --tar, --extract or --check",
+	    (t->archive != NULL || cli->extract || o->copy.check))
+		return usage(cli, "-i and --log-file do not go with --tar, --extract or --check",
 		             "");
 	return check_extract(cli);
 }

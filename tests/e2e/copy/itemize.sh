@@ -112,12 +112,18 @@ check "--log-file without -i: nothing on stdout" test ! -s p.out
 check "--log-file: one line appended" test "$(wc -l <pcopy.log)" = $((lines + 1))
 check "--log-file: the line appended" grep -qE "$stamp>f\.\.t\.{6} a\$" pcopy.log
 
+# --log-file with --json: the events on stdout, the lines in the file.
+touch -d '2026-01-01 00:00:00' src/a
+"$PCOPY" -q --json --log-file json.log src P/dst >p.out 2>&1
+check "--log-file with --json: the line logged" grep -qE "$stamp>f\.\.t\.{6} a\$" json.log
+check "--log-file with --json: JSON on stdout" grep -q '^{"event":"copied","path":"a"' p.out
+
 # Bad uses: a log file that cannot be opened, -i with --json or --check.
 "$PCOPY" -q --log-file no/such/dir/log src P/dst 2>err.out
 check "--log-file in a missing directory: exit 2" test $? = 2
 check "--log-file in a missing directory: named in the message" \
 	grep -q '^pcopy: no/such/dir/log: ' err.out
-for bad in "-i --json" "--log-file x --json" "-i --check" "-i --tar x.tar" "--log-file="; do
+for bad in "-i --json" "--log-file x --check" "-i --check" "-i --tar x.tar" "--log-file="; do
 	"$PCOPY" $bad src P/dst >/dev/null 2>err.out
 	check "$bad: exit 2" test $? = 2
 done
