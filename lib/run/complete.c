@@ -123,7 +123,8 @@ static int make_way(struct run *r, const struct entry *e)
 	at_cache_drop(&r->dst_dirs); /* it may have been below what was removed */
 	if (err == 0) {
 		r->stats.deleted++;
-		run_emit(r, RUN_EV_DELETED, e->task.root, rel, 0, NULL, NULL, 0);
+		struct run_item it = {0, S_IFDIR, NULL};
+		run_emit_item(r, RUN_EV_DELETED, e->task.root, rel, 0, NULL, &it);
 	}
 	return err;
 }
