@@ -381,6 +381,8 @@ finding "--delete: rsync deletes the empty dirs '.hidden' and 'link-dir' (not ex
 case_ t1 typechg --delete --filter '-! */'
 finding "--delete: rsync deletes DEST's file 'empty' (SOURCE: a dir, excluded by '- /*/' which matches dirs only); pcopy keeps it"
 case_ t1 typechg --delete --filter "merge $T/main.rules"
+finding "--delete: rsync keeps the dir '--ddash.c' (excluded as a dir by '- */') and deletes DEST's file 'empty' (SOURCE: an excluded dir); pcopy replaces '--ddash.c' with SOURCE's file and keeps 'empty'"
+case_ t1 typechg --delete --filter '- */'
 case_ t1 typechg --delete --exclude '*.o'
 case_ t2 typechg --delete-excluded --exclude '*.o'
 
@@ -431,6 +433,11 @@ for t in t1 t2; do
 	case_ "$t" populated -c --delete
 	case_ "$t" populated -u --delete
 	case_ "$t" populated --existing --ignore-existing
+	case_ "$t" populated -c --size-only
+	case_ "$t" populated --size-only --delete
+	case_ "$t" populated --ignore-existing --delete
+	case_ "$t" populated --existing --delete
+	case_ "$t" typechg -c -u
 	case_ "$t" typechg -u
 	case_ "$t" typechg --existing
 	# pcopy.1 (--ignore-existing): "A name the source has as a directory but DEST as
@@ -457,6 +464,7 @@ for t in t1 t2; do
 	case_ "$t" populated --chmod 'u+w,go-w'
 	case_ "$t" none --chmod 'Da+X,Fo=,Dg-s'
 	case_ "$t" typechg --chmod 'F444,D+t'
+	case_ "$t" populated --chmod 'Fa+X,Du=rwx,Fg+s'
 done
 
 # Backups. Documented differences (pcopy.1, -b): "A hard link that pcopy makes over an
@@ -474,6 +482,11 @@ for t in t1 t2; do
 	finding "--backup-dir: the same directory modes, with --suffix"
 	SNAP=nodirtimes FIX=$(bfix 'bk/' '.old') case_ "$t" populated --backup-dir bk --suffix .old --delete
 done
+# rsync skips all deletions after an I/O error (here its opendir of DEST's file 'empty',
+# where SOURCE has a directory, under --ignore-existing); pcopy.1 has pcopy leave that name
+# alone and go on, so this is compared without --delete.
+SNAP=nodirtimes FIX="$(bfix 'bk/' '.x'); touch -r \$B/empty empty" \
+	case_ t1 typechg -b --backup-dir bk --suffix .x --ignore-existing
 finding "-b --delete: a non-empty DEST dir where SOURCE has a file ('--ddash.c') is replaced and the file inside it, '--ddash.c/in the way/f', is lost with no backup; rsync keeps it as 'in the way/f~' (and the dir, exit 23)"
 SNAP=nodirtimes FIX=$(bfix '' '~') case_ t1 typechg -b --delete
 
