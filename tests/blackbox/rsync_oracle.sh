@@ -179,6 +179,19 @@ populate() {
 	# A hard link of the source broken apart in DEST.
 	if [ -e "$d/sub/hl-sp ace" ]; then cp --preserve=all "$d/sub/hl-sp ace" "$d/x" && mv "$d/x" "$d/sub/hl-sp ace"; fi
 	[ "$XATTRS" = yes ] && setfattr -n user.stale -v 1 "$d/sp ace"
+	# State "subsec": files of the same size whose mtime is in the same second as the
+	# source's but not the same nanosecond, and whose data differs.
+	if [ "${3:-}" = subsec ]; then
+		local sec ns
+		for f in "${files[@]:1:12}"; do
+			[ -s "$s/$f" ] || continue
+			read -r sec ns < <(stat -c '%Y %.9Y' "$s/$f")
+			ns=${ns#*.}
+			printf 'Z' | dd of="$d/$f" bs=1 seek=0 conv=notrunc status=none
+			if [ "$ns" = 999999999 ]; then touch -d "@$sec.5" "$d/$f"; else touch -d "@$sec.999999999" "$d/$f"; fi
+		done
+		return 0
+	fi
 	# State "linktime": a symbolic link and a FIFO that differ only in their mtime.
 	if [ "${3:-}" = linktime ]; then
 		touch -h -d @1500000000 "$d/link-abs" "$d/sub/fifo"
@@ -249,7 +262,7 @@ case_() {
 	local tree=$1 state=$2 name rc1 rc2 snapw
 	shift 2
 	N=$((N + 1))
-	name="#$N $tree/$state: $*"
+	name="#$N $tree/$state: ${*:-(no options)}"
 	if [ -n "${ONLY:-}" ] && [ "$ONLY" != "$N" ]; then
 		FINDING=''
 		return
@@ -326,6 +339,7 @@ for t in t1 t2 t3; do
 	populate "$T/trees/$t" "$T/dest-typechg-$t" typechg
 done
 populate "$T/trees/t1" "$T/dest-linktime-t1" linktime
+populate "$T/trees/t1" "$T/dest-subsec-t1" subsec
 
 # Files the rule options read.
 printf '%s\n' '# comment' '; also a comment' '' '*.o' 'cache/' '/top' >"$T/ex.list"
@@ -489,6 +503,13 @@ SNAP=nodirtimes FIX="$(bfix 'bk/' '.x'); touch -r \$B/empty empty" \
 	case_ t1 typechg -b --backup-dir bk --suffix .x --ignore-existing
 finding "-b --delete: a non-empty DEST dir where SOURCE has a file ('--ddash.c') is replaced and the file inside it, '--ddash.c/in the way/f', is lost with no backup; rsync keeps it as 'in the way/f~' (and the dir, exit 23)"
 SNAP=nodirtimes FIX=$(bfix '' '~') case_ t1 typechg -b --delete
+
+# rsync 3.5 compares mtimes in whole seconds when it decides what is up to date; pcopy.1
+# (Incremental runs) says "the same size and modification time", and copies times to the
+# nanosecond. -c finds the difference for both.
+case_ t1 subsec -c
+finding "up-to-date check: a DEST file of the same size whose mtime differs from SOURCE's only below the second (other data) is copied again by pcopy; rsync takes it as up to date and leaves its data"
+case_ t1 subsec
 
 # pcopy.1 (-b): "An entry whose data is up to date is not backed up, even when its
 # metadata is corrected".
