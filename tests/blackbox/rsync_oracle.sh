@@ -14,6 +14,9 @@
 # Disagreements pcopy.1 does not document are findings: their cases are marked with
 # `finding` and run only with KNOWN_FINDINGS=1 (they fail then); by default each is listed
 # as a SKIP so that the suite stays green.
+#
+# ONLY=N runs case N alone and keeps its source, DEST before, both results and their
+# snapshots in /tmp/rsync_oracle.N (or $KEEP), to look at a failure.
 . "$(dirname "$0")/../lib.sh"
 
 umask 022
@@ -41,7 +44,7 @@ DMODES=(755 755 755 750 700 775 2775 1777)
 OWNERS=(0:0 0:0 1000:1000 1234:5678 0:100)
 
 XATTRS=yes
-if ! (: >"$T/xa" && setfattr -n user.probe -v 1 "$T/xa") 2>/dev/null; then XATTRS=no; fi
+if ! command -v getfattr >/dev/null || ! (: >"$T/xa" && setfattr -n user.probe -v 1 "$T/xa") 2>/dev/null; then XATTRS=no; fi
 rm -f "$T/xa"
 
 pick() { local -n arr=$1; REPLY=${arr[RANDOM % ${#arr[@]}]}; }
@@ -80,7 +83,7 @@ gen_tree() {
 		pick FMODES
 		chmod "$REPLY" "$n"
 		pick OWNERS
-		chown "$REPLY" "$n"
+		chown "$REPLY" "$n" 2>/dev/null # only root can; rsync then cannot either
 		[ $((RANDOM % 2)) -eq 0 ] && chmod "$(stat -c %a "$n")" "$n" # chown cleared set-id bits
 		if [ "$XATTRS" = yes ] && [ $((RANDOM % 4)) -eq 0 ]; then
 			setfattr -n "user.k$((RANDOM % 3))" -v "v$i" "$n"
