@@ -55,6 +55,17 @@ static int lead_run(struct cli *cli)
 		                "supported by pcopy-mpi; use pcopy\n");
 		return PCOPY_EXIT_FATAL;
 	}
+	if (cli->opts.copy.bwlimit > 0) {
+		mpiwork_refuse();
+		fprintf(stderr, "pcopy: --bwlimit is not supported by pcopy-mpi; use pcopy\n");
+		return PCOPY_EXIT_FATAL;
+	}
+	if (cli->itemize || cli->log_file != NULL) {
+		mpiwork_refuse();
+		fprintf(stderr, "pcopy: -i and --log-file are not supported by pcopy-mpi; use "
+		                "pcopy\n");
+		return PCOPY_EXIT_FATAL;
+	}
 	struct run r;
 	if (ui_run_start(&r, &ui, cli) != 0) {
 		mpiwork_refuse();

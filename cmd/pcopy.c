@@ -75,6 +75,8 @@ static int verify_main(struct cli *cli, struct ui *ui)
 static int copy_main(struct cli *cli, struct ui *ui)
 {
 	struct run r;
+	if (ui_open_log(ui, cli) != 0)
+		return PCOPY_EXIT_FATAL;
 	if (ui_run_start(&r, ui, cli) != 0) {
 		fprintf(stderr, "pcopy: %s\n", r.err);
 		run_free(&r);

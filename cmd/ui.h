@@ -109,14 +109,21 @@ struct ui {
 	int json_progress;     /* --json-progress: a "progress" event every second */
 	double last_draw;      /* the run's seconds when the progress line was drawn last */
 	double last_json;      /* ... and when the last "progress" event was written */
-	struct progress meter; /* the rate's recent history, the percentage shown */
+	struct progress meter; /* the rate's recent history */
 	struct stats last;     /* the counts drawn last, to draw them again after an OUT line */
 	struct stats final;    /* --tar, --extract: the counts of the last tick, for the summary */
 	const char *member;    /* --tar, --extract: the --json event for a member */
+	int itemize;           /* -i: rsync's itemized lines on OUT */
+	FILE *log;             /* --log-file: the same lines with a timestamp, or NULL */
+	const char *log_name;
 };
 
 /* Set UI up to render the run CLI asks for. */
 void ui_init(struct ui *ui, const struct cli *cli);
+
+/* --log-file: open CLI's log file for appending into UI. Returns 0, or -1 when it cannot
+ * be opened (said on stderr: "pcopy: FILE: reason"). */
+int ui_open_log(struct ui *ui, const struct cli *cli);
 
 /*
  * run_init() and run_plan() R for CLI's operands (SOURCE... DEST, or one SOURCE:

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -20,6 +22,7 @@
 
 #include "common/exit.h"
 #include "common/hash.h"
+#include "report/itemize.h"
 #include "report/json.h"
 #include "report/manifest.h"
 #include "report/progress.h"
@@ -61,9 +64,9 @@ void ui_set_ctype(void)
 
 /* The options pcopy-mpi refuses (cmd/pcopy-mpi.c, lib/mpi/lead.c): left out of its help. */
 static const char *const mpi_refuses[] = {
-    "--tar",      "--compress",  "--extract",    "--verify-manifest",
-    "--backup",   "--suffix",    "--backup-dir", "--files-from",
-    "--unlisted", "--link-dest", "--copy-dest",  "--link-manifest"};
+    "--tar",       "--compress",      "--extract",         "--verify-manifest", "--backup",
+    "--suffix",    "--backup-dir",    "--files-from",      "--unlisted",        "--link-dest",
+    "--copy-dest", "--link-manifest", "--itemize-changes", "--log-file",        "--bwlimit"};
 
 /* Whether LINE (of the help or usage text) is about an option pcopy-mpi refuses. */
 static int refused_by_mpi(const char *line, size_t len)
@@ -159,6 +162,7 @@ void ui_options(struct cli *cli)
 	struct run_opts *opts = &cli->opts;
 	opts->copy.need_hash = opts->manifest != NULL || cli->json;
 	opts->copy.keep_owner = geteuid() == 0;
+	opts->copy.itemize = cli->itemize || cli->log_file != NULL;
 	/* Test hook: copy workers, here and on MPI ranks, sleep before each task. */
 	const char *slow = getenv("PCOPY_TEST_SLOW_MS");
 	opts->copy.test_slow_ms = slow != NULL ? atol(slow) : 0;
@@ -184,6 +188,19 @@ void ui_init(struct ui *ui, const struct cli *cli)
 	progress_init(&ui->meter);
 	if (ui->progress)
 		ui_line_init(&ui->line);
+	ui->itemize = cli->itemize;
+}
+
+int ui_open_log(struct ui *ui, const struct cli *cli)
+{
+	if (cli->log_file == NULL)
+		return 0;
+	ui->log_name = cli->log_file;
+	ui->log = fopen(cli->log_file, "ae");
+	if (ui->log != NULL)
+		return 0;
+	fprintf(stderr, "pcopy: %s: %s\n", cli->log_file, strerror(errno));
+	return -1;
 }
 
 /* ---- the screen ------------------------------------------------------------------------- */
@@ -282,13 +299,56 @@ static const char *event_name(enum run_event_type t)
 	case RUN_EV_FAILED: return "failed";
 	case RUN_EV_WARNING: return "warning";
 	case RUN_EV_DIFFERENT: return "different";
+	case RUN_EV_DIR: return "directory";
 	}
 	return "event";
+}
+
+/* -i, --log-file: EV as rsync's itemized line, when it changed something. */
+static void itemize(struct ui *ui, const struct run_event *ev)
+{
+	enum itemize_kind kind;
+	if (ev->type == RUN_EV_DELETED)
+		kind = ITEMIZE_DELETED;
+	else if (ev->items & RUN_ITEM_HARDLINK)
+		kind = ITEMIZE_HARDLINK;
+	else if (ev->type == RUN_EV_COPIED || (ev->type == RUN_EV_DIR && (ev->items & ITEM_NEW)))
+		kind = ITEMIZE_COPIED;
+	else if (ev->type == RUN_EV_UPDATED || ev->type == RUN_EV_DIR)
+		kind = ITEMIZE_UPDATED;
+	else
+		return;
+	if (ui->itemize) {
+		if (ev->items & RUN_ITEM_ROOT_MADE) /* as rsync says it */
+			out_line(ui, "created directory %s\n", ev->dst);
+		int redraw = ui->line.shown && ui->out_shared;
+		if (redraw)
+			ui_line_clear(&ui->line);
+		itemize_line(ui->out, NULL, kind, ev->mode, ev->items, ev->path, ev->link);
+		if (redraw) {
+			fflush(ui->out);
+			draw(ui, &ui->last);
+		}
+	}
+	if (ui->log != NULL) {
+		/* rsync's default log format: "YYYY/MM/DD HH:MM:SS [PID] " before the line */
+		char stamp[64];
+		time_t now = time(NULL);
+		struct tm tm;
+		localtime_r(&now, &tm);
+		size_t n = strftime(stamp, sizeof(stamp), "%Y/%m/%d %H:%M:%S", &tm);
+		snprintf(stamp + n, sizeof(stamp) - n, " [%ld] ", (long)getpid());
+		itemize_line(ui->log, stamp, kind, ev->mode, ev->items, ev->path, ev->link);
+	}
 }
 
 static void on_event(void *ctx, const struct run_event *ev)
 {
 	struct ui *ui = ctx;
+	if (ui->itemize || ui->log != NULL)
+		itemize(ui, ev);
+	if (ev->type == RUN_EV_DIR)
+		return;
 	if (ev->type == RUN_EV_FAILED || ev->type == RUN_EV_WARNING)
 		message(ui, ev->where, ev->reason, ev->err);
 	if (ui->json) {
@@ -302,7 +362,7 @@ static void on_event(void *ctx, const struct run_event *ev)
 		out_line(ui, "%s %s\n", ev->reason, ev->path);
 		return;
 	}
-	if (!(ui->verbose || ui->dry_run))
+	if (!(ui->verbose || ui->dry_run) || ui->itemize)
 		return;
 	if (ev->type == RUN_EV_COPIED)
 		out_line(ui, "%s\n", ev->path);
@@ -314,7 +374,9 @@ static void on_event(void *ctx, const struct run_event *ev)
 
 int ui_run_start(struct run *r, struct ui *ui, const struct cli *cli)
 {
-	struct run_hooks hooks = {on_event, on_tick, ui, ui->verbose || ui->json || ui->dry_run};
+	int itemize = ui->itemize || ui->log != NULL;
+	struct run_hooks hooks = {on_event, on_tick, ui,
+	                          ui->verbose || ui->json || ui->dry_run || itemize, itemize};
 	size_t nargs = cli->noperands;
 	const char *dest = nargs >= 2 ? cli->operands[nargs - 1] : NULL;
 	size_t nsources = nargs >= 2 ? nargs - 1 : 1;
@@ -327,6 +389,12 @@ int ui_run_start(struct run *r, struct ui *ui, const struct cli *cli)
 int ui_run_end(struct ui *ui, const struct run *r, int status)
 {
 	end_line(ui, &r->stats, status);
+	if (ui->log != NULL && fclose(ui->log) != 0) {
+		fprintf(stderr, "pcopy: %s: %s\n", ui->log_name, strerror(errno));
+		if (status == PCOPY_EXIT_OK)
+			status = PCOPY_EXIT_PARTIAL;
+	}
+	ui->log = NULL;
 	if (status == PCOPY_EXIT_FATAL)
 		fprintf(stderr, "pcopy: %s\n", r->err);
 	if (status == PCOPY_EXIT_PARTIAL && r->err[0] != '\0') {

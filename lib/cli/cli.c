@@ -17,6 +17,7 @@
 /* Long-only options. */
 enum {
 	OPT_BACKUP_DIR = 256,
+	OPT_BWLIMIT,
 	OPT_CHECK,
 	OPT_CHMOD,
 	OPT_CHOWN,
@@ -39,6 +40,7 @@ enum {
 	OPT_JSON_PROGRESS,
 	OPT_LINK_DEST,
 	OPT_LINK_MANIFEST,
+	OPT_LOG_FILE,
 	OPT_MANIFEST,
 	OPT_MAX_DELETE,
 	OPT_MAX_SIZE,
@@ -63,13 +65,14 @@ enum {
 
 /* ':' first: a missing argument is told apart from an unknown option. */
 /* -a and rsync's -rlptgoDHAX: what pcopy always does, accepted from habit (HABIT). */
-static const char shortopts[] = ":0ADHPXabcghj:lnopqrtuvx";
+static const char shortopts[] = ":0ADHPXabcghij:lnopqrtuvx";
 static const char habit_opts[] = "ADHXagloprt";
 
 /* Sorted by long name. */
 static const struct option longopts[] = {
     {"backup", no_argument, NULL, 'b'},
     {"backup-dir", required_argument, NULL, OPT_BACKUP_DIR},
+    {"bwlimit", required_argument, NULL, OPT_BWLIMIT},
     {"check", no_argument, NULL, OPT_CHECK},
     {"checksum", no_argument, NULL, 'c'},
     {"chmod", required_argument, NULL, OPT_CHMOD},
@@ -92,11 +95,13 @@ static const struct option longopts[] = {
     {"ignore-existing", no_argument, NULL, OPT_IGNORE_EXISTING},
     {"include", required_argument, NULL, OPT_INCLUDE},
     {"include-from", required_argument, NULL, OPT_INCLUDE_FROM},
+    {"itemize-changes", no_argument, NULL, 'i'},
     {"jobs", required_argument, NULL, 'j'},
     {"json", no_argument, NULL, OPT_JSON},
     {"json-progress", no_argument, NULL, OPT_JSON_PROGRESS},
     {"link-dest", required_argument, NULL, OPT_LINK_DEST},
     {"link-manifest", required_argument, NULL, OPT_LINK_MANIFEST},
+    {"log-file", required_argument, NULL, OPT_LOG_FILE},
     {"manifest", required_argument, NULL, OPT_MANIFEST},
     {"max-delete", required_argument, NULL, OPT_MAX_DELETE},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
@@ -175,6 +180,8 @@ const char cli_help_text[] =
     "      --ignore-existing  leave every file DEST already has as it is\n"
     "      --existing         create nothing new in DEST: only update what it has\n"
     "      --size-only        same size means up to date, whatever the mtime\n"
+    "      --bwlimit RATE     write at most RATE KiB/s, all workers together (K M G\n"
+    "                         suffixes, as rsync; 0: no limit)\n"
     "      --fsync            sync each file to disk before renaming it into place,\n"
     "                         and each directory once its contents are in place\n"
     "  -j, --jobs N           use N worker processes (default: online CPUs)\n"
@@ -190,6 +197,8 @@ const char cli_help_text[] =
     "  -q, --quiet            no progress line\n"
     "      --stats            print a summary at the end\n"
     "  -v, --verbose          list each file copied\n"
+    "  -i, --itemize-changes  print rsync's line for each change ('>f.st...... NAME')\n"
+    "      --log-file FILE    append those lines to FILE, each with a timestamp\n"
     "      --no-perms         keep the modes DEST has; new files: SOURCE's less umask\n"
     "      --no-owner         keep the owners DEST has; new files: pcopy's (as root)\n"
     "      --no-group         keep the groups DEST has; new files: pcopy's\n"
@@ -409,6 +418,30 @@ static unsigned habit_keeps(int c)
 	}
 }
 
+/* --bwlimit S, rsync's way: a size (select_parse_size) per second, in KiB when it has no
+ * unit; 0 or at least 512 bytes. Returns 0 with *BYTES set, or -1. */
+static int parse_bwlimit(const char *s, uint64_t *bytes)
+{
+	char text[64];
+	size_t n = strlen(s);
+	if (n == 0 || n + 2 > sizeof(text))
+		return -1;
+	memcpy(text, s, n + 1);
+	if ((s[n - 1] >= '0' && s[n - 1] <= '9') || s[n - 1] == '.') {
+		const char *sign = strpbrk(text, "+-");
+		/* "1.5" is "1.5K"; "1k+1" keeps its unit */
+		if (sign == NULL) {
+			text[n] = 'K';
+			text[n + 1] = '\0';
+		}
+	}
+	int64_t v;
+	if (select_parse_size(text, &v) != 0 || v < 0 || (v > 0 && v < 512))
+		return -1;
+	*bytes = (uint64_t)v;
+	return 0;
+}
+
 /* Set one option from getopt_long's C and OPTARG; returns CLI_RUN or what stops parsing. */
 static enum cli_action take_option(struct cli *cli, int c, char **argv)
 {
@@ -474,6 +507,18 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 	case OPT_FSYNC: o->copy.fsync = 1; break;
 	case OPT_JSON: cli->json = 1; break;
 	case OPT_JSON_PROGRESS: cli->json = cli->json_progress = 1; break;
+	case OPT_BWLIMIT:
+		if (parse_bwlimit(optarg, &o->copy.bwlimit) != 0)
+			return usage(cli,
+			             "--bwlimit takes a rate of 512 bytes/s or more, or 0, not ",
+			             optarg);
+		break;
+	case 'i': cli->itemize = 1; break;
+	case OPT_LOG_FILE:
+		if (optarg[0] == '\0')
+			return usage(cli, "--log-file needs a file name", "");
+		cli->log_file = optarg;
+		break;
 	case OPT_MANIFEST:
 		if (optarg[0] == '\0')
 			return usage(cli, "--manifest needs a file name", "");
@@ -618,6 +663,14 @@ static enum cli_action check_combinations(struct cli *cli)
 		    cli, "--files-from does not go with --delete, --tar, --extract or --check", "");
 	if (cli->files_from != NULL && cli->noperands > 2)
 		return usage(cli, "--files-from takes one SOURCE directory", "");
+	if (o->copy.bwlimit > 0 && (t->archive != NULL || cli->extract))
+		return usage(cli, "--bwlimit does not go with --tar or --extract", "");
+	if (cli->itemize && cli->json)
+		return usage(cli, "-i and --json both want stdout", "");
+	if ((cli->itemize || cli->log_file != NULL) &&
+	    (t->archive != NULL || cli->extract || o->copy.check))
+		return usage(cli, "-i and --log-file do not go with --tar, --extract or --check",
+		             "");
 	return check_extract(cli);
 }
 

@@ -45,9 +45,11 @@ struct cli {
 	const char *verify_manifest; /* --verify-manifest FILE, or NULL */
 	int unlisted;                /* --unlisted: with --verify-manifest FILE DIR */
 	int quiet, verbose, json, stats;
-	int force_progress; /* --progress */
-	int json_progress;  /* --json-progress (sets JSON too) */
-	char **operands;    /* SOURCE... [DEST], pointing into argv */
+	int force_progress;   /* --progress */
+	int json_progress;     /* --json-progress (sets JSON too) */
+	int itemize;          /* -i, --itemize-changes */
+	const char *log_file; /* --log-file FILE, or NULL */
+	char **operands;      /* SOURCE... [DEST], pointing into argv */
 	size_t noperands;
 	struct cli_reason why; /* CLI_USAGE: what is wrong */
 };

@@ -456,6 +456,11 @@ static struct stat task_stat(const struct copy_task *t)
 	return st;
 }
 
+struct stat copy_task_stat(const struct copy_task *t)
+{
+	return task_stat(t);
+}
+
 /*
  * -u, --ignore-existing, --existing: 1 when the destination's entry is to be left as it is,
  * whatever the source has: it is ABSENT (the name is free), or has lstat data DST (NULL: it
@@ -722,8 +727,13 @@ void copy_run(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d
 	memset(d, 0, sizeof(*d));
 	d->id = t->id;
 	mode_t type = (mode_t)t->mode & S_IFMT;
-	if (find_place(c, t, d) != 0)
+	int itemize = c->opts->itemize && !c->opts->check && !(t->flags & TASK_PART);
+	if (find_place(c, t, d) != 0) {
+		if (itemize && d->status == COPY_COPIED) /* a dry run below a missing directory */
+			d->diff = ITEM_NEW;
 		return;
+	}
+	uint32_t items = itemize ? copy_task_items(c, t) : 0;
 	if (c->opts->check)
 		copy_compare(c, d);
 	else if (t->flags & TASK_PART)
@@ -738,6 +748,9 @@ void copy_run(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d
 		copy_special(c, t, d);
 	else
 		d->status = COPY_UNSUPPORTED;
+	if (itemize &&
+	    (d->status == COPY_COPIED || d->status == COPY_METADATA || d->status == COPY_SKIPPED))
+		d->diff = items;
 	if (*c->stop && d->status == COPY_FAILED && d->err == EINTR)
 		d->status = COPY_INTERRUPTED;
 }

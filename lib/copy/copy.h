@@ -28,6 +28,7 @@
 #include "fs/meta.h"
 #include "common/shm.h"
 #include "common/tmpname.h"
+#include "proc/rate.h"
 
 /* A copy is re-read for verification through mmap in windows of COPY_MAP_WINDOW bytes when
  * at least COPY_MAP_MIN bytes without holes are to be read (data.c, rehash_copy). */
@@ -137,6 +138,20 @@ enum copy_diff {
 	DIFF_HARDLINK = 1 << 10, /* linked to another name in one tree but not in the other */
 };
 
+/* -i, --itemize-changes (copy_opts.itemize): what a copy changes in DEST, as rsync's
+ * itemized letters (bits of copy_done.diff for COPY_COPIED, COPY_METADATA, COPY_SKIPPED). */
+enum copy_item {
+	ITEM_NEW = 1 << 0,    /* the name is free in DEST (or holds another kind of entry) */
+	ITEM_CHANGE = 1 << 1, /* 'c': another symlink target or device number */
+	ITEM_SIZE = 1 << 2,   /* 's' */
+	ITEM_TIME = 1 << 3,   /* 't': modification time */
+	ITEM_PERMS = 1 << 4,  /* 'p' */
+	ITEM_OWNER = 1 << 5,  /* 'o' */
+	ITEM_GROUP = 1 << 6,  /* 'g' */
+	ITEM_ACL = 1 << 7,    /* 'a' */
+	ITEM_XATTR = 1 << 8,  /* 'x' */
+};
+
 /* Where a failure happened, for the message. */
 enum copy_stage {
 	STAGE_NONE,
@@ -164,7 +179,8 @@ struct copy_done {
 	int32_t stage;       /* enum copy_stage when FAILED */
 	int32_t err;         /* errno when FAILED */
 	int32_t hashed;      /* 1 when HASH is valid */
-	uint32_t diff;       /* enum copy_diff bits, for COPY_DIFFERENT */
+	uint32_t diff;       /* enum copy_diff bits, for COPY_DIFFERENT; with opts.itemize,
+	                        enum copy_item bits for COPY_COPIED, _METADATA, _SKIPPED */
 	uint32_t notes;      /* COPY_NOTE_* bits */
 	/* --check: the inodes of both sides, when either has other names (COPY_NOTE_LINKS); the
 	 * parent compares which names share an inode (copy_link_diffs). */
@@ -203,6 +219,7 @@ struct copy_opts {
 	int fsync;      /* fsync each file before its rename, and re-read it from the storage */
 	int keep_owner; /* set uid/gid (root) */
 	int check;      /* --check: compare with the destination, change nothing */
+	int itemize;    /* -i, --log-file: say what each copy changes (copy_done.diff) */
 	/* What to do with what the destination already has (rsync's options of the same names):
 	 * UPDATE (-u) keeps a regular file whose destination twin is newer (mtime), IGNORE_EXISTING
 	 * leaves every existing non-directory alone, EXISTING creates nothing (files and
@@ -224,6 +241,11 @@ struct copy_opts {
 	int basis_copy;                     /* --copy-dest: copy from the twin, do not link it */
 	const int *basis_fds;               /* [root * nbasis + k]: DIR k for that root, or -1 */
 	const struct copy_sums *basis_sums; /* [k]: --link-manifest hashes for DIR k */
+	/* --bwlimit: bytes per second written by all the workers together (0: no limit), and
+	 * the bucket they share (proc/rate.h), made by the pool's parent before fork. Pointer:
+	 * pcopy-mpi refuses --bwlimit. */
+	uint64_t bwlimit;
+	struct rate *rate;
 	/* Test hook, filled by cmd/ from PCOPY_TEST_SLOW_MS: each worker sleeps this many
 	 * milliseconds (modulo 1000) before each task, so tests can interrupt a run. */
 	long test_slow_ms;
@@ -294,6 +316,15 @@ uint32_t copy_compare_want(const struct meta_ctx *m, const struct stat *src, con
  * as M compares them. Returns them, or 0 when they cannot be read. */
 uint32_t copy_compare_xattrs(struct meta_ctx *m, const struct meta_node *src,
                              const struct meta_node *dst);
+
+/*
+ * -i: the enum copy_item bits for how the destination twin DST (lstat data; NULL: there is
+ * none) of an entry with lstat data SRC differs from what a copy makes of it, as M (its
+ * policy, meta_want already called for SRC) would set it; NODES: both entries, for xattrs
+ * and ACLs (NULL: not compared).
+ */
+uint32_t copy_items(struct meta_ctx *m, const struct stat *src, const struct stat *dst, int owner,
+                    const struct meta_node nodes[2]);
 
 /* --check: one name of a file that has other names in either tree. */
 struct copy_linkname {

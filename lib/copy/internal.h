@@ -104,6 +104,13 @@ void copy_seal(struct copy_ctx *c, const struct copy_task *t, struct copy_done *
 /* --check for one entry: fills D with the differences found. */
 void copy_compare(struct copy_ctx *c, struct copy_done *d);
 
+/* copy.c: the scan's view of task T's source, as a struct stat. */
+struct stat copy_task_stat(const struct copy_task *t);
+
+/* item.c: -i, the enum copy_item bits for what copying task T (its place in c->at) changes
+ * in the destination as it is now. */
+uint32_t copy_task_items(struct copy_ctx *c, const struct copy_task *t);
+
 /* Small helpers of all four files. */
 
 /* The source of the task at hand, for its xattrs: open (SRC >= 0) or by name. */

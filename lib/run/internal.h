@@ -58,6 +58,7 @@ struct entry {
 	uint8_t status;        /* enum copy_status of the accepted completion (DONE) */
 	uint8_t hashed;        /* HASH holds the content hash of the file in place */
 	uint8_t made_way;      /* a directory in the way of its destination name was removed once */
+	uint16_t items;        /* hooks.itemize: what the accepted completion changed (copy_item) */
 };
 
 /* 1 when an entry may go from state FROM to state TO. */
@@ -128,6 +129,18 @@ int run_fail(struct run *r, const char *fmt, ...) __attribute__((format(printf, 
 void run_emit_at(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
                  unsigned mode, uint64_t bytes, const struct hash128 *hash, const char *reason,
                  int err, int on_dest);
+/* -i: what an event says besides its outcome (run_event's fields of the same names). */
+struct run_item {
+	uint32_t items;
+	uint32_t mode;
+	const char *link;
+};
+/* Report an event TYPE about REL of ROOT that changes it as IT says. */
+void run_emit_item(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
+                   uint64_t bytes, const struct hash128 *hash, const struct run_item *it);
+/* REL of ROOT as events name it: relative to the copy root, with the root's prefix. NULL
+ * when out of memory. */
+char *run_rel_path(const struct run *r, uint32_t root, const char *rel);
 /* An event whose message names the source path. */
 void run_emit(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
               unsigned mode, uint64_t bytes, const struct hash128 *hash, const char *reason,

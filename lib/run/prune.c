@@ -172,7 +172,8 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 		return;
 	}
 	r->stats.deleted++;
-	run_emit(r, RUN_EV_DELETED, root, rel, mode, 0, NULL, NULL, 0);
+	struct run_item it = {0, mode & S_IFMT, NULL};
+	run_emit_item(r, RUN_EV_DELETED, root, rel, 0, NULL, &it);
 	if (!r->opts.copy.dry_run) {
 		int err = fd < 0 ? errno : remove_extra(r, root, fd, leaf, rel, protect);
 		at_cache_drop(&r->dst_dirs); /* it may have been below what was removed */

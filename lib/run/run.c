@@ -66,6 +66,8 @@ int run_init(struct run *r, const struct run_opts *opts, const struct run_hooks 
 
 void run_free(struct run *r)
 {
+	rate_free(r->opts.copy.rate);
+	r->opts.copy.rate = NULL;
 	at_cache_free(&r->dst_dirs);
 	at_cache_free(&r->link_dirs);
 	run_snapshot_free(r);
@@ -123,6 +125,11 @@ static int run_copy(struct run *r)
 	r->worker.roots = r->croots;
 	r->worker.names = &r->names;
 	r->worker.bufsize = COPY_WORKER_BUF; /* pid_tag, split_parent: 0, the pool's own */
+	if (r->opts.copy.bwlimit > 0 && r->opts.copy.rate == NULL &&
+	    (r->opts.copy.rate = rate_create(r->opts.copy.bwlimit)) == NULL) {
+		run_fail(r, "cannot share the --bwlimit bucket: %s", strerror(errno));
+		return RUN_FATAL;
+	}
 	if (copy_pool_start(&r->pool, jobs, RUN_QUEUE_CAP, &r->worker) != 0) {
 		run_fail(r, "cannot start %d worker processes: %s", jobs, strerror(errno));
 		return RUN_FATAL;

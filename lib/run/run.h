@@ -65,7 +65,12 @@ enum run_event_type {
 	RUN_EV_FAILED,    /* could not be copied */
 	RUN_EV_WARNING,   /* not copied by design (socket ...) or a minor problem */
 	RUN_EV_DIFFERENT, /* --check: REASON names the difference (missing, extra, content ...) */
+	RUN_EV_DIR,       /* hooks.itemize: a directory made, or whose metadata differs (ITEMS) */
 };
+
+/* run_event.items besides the enum copy_item bits (copy.h). */
+#define RUN_ITEM_HARDLINK (1u << 16)  /* a name linked to LINK, the copy of its first name */
+#define RUN_ITEM_ROOT_MADE (1u << 17) /* RUN_EV_DIR: the destination DST was created */
 
 struct run_event {
 	enum run_event_type type;
@@ -78,8 +83,14 @@ struct run_event {
 	const struct hash128 *hash; /* NULL when not computed */
 	const char *reason;         /* FAILED / WARNING: what went wrong */
 	int err;                    /* errno for FAILED, 0 if none */
-	unsigned mode;              /* the entry's st_mode (its type bits), 0 when unknown */
-	int hardlink;               /* the name was made as a hard link to another's file */
+	/* hooks.itemize, for COPIED, UPDATED, DELETED and DIR: what changed (enum copy_item
+	 * and RUN_ITEM_* bits) and LINK, a symlink's target or the path of the name a hard link
+	 * shares its data with. MODE, in every event: the entry's type (S_IFMT bits, 0: not
+	 * known); HARDLINK: the name was made as a hard link to another's file. */
+	uint32_t items;
+	uint32_t mode;
+	const char *link;
+	int hardlink;
 };
 
 struct run_hooks {
@@ -88,6 +99,8 @@ struct run_hooks {
 	void *ctx;
 	int all_events; /* also report copied/skipped/updated/deleted (else failures, warnings,
 	                   differences only) */
+	int itemize;    /* -i, --log-file: events say what changed (run_event.items), and
+	                   directories made or changed are reported too (RUN_EV_DIR) */
 };
 
 /* A source and where it goes. */

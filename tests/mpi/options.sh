@@ -165,4 +165,11 @@ check "--verify-manifest DIR: exit 2" [ $? -eq 2 ]
 check "--verify-manifest DIR: says it is not supported" \
 	grep -qx "pcopy: --verify-manifest is not supported by pcopy-mpi; use pcopy" m.err
 check "--verify-manifest DIR: nothing made" [ ! -e m/vdst-backup ]
+for opt in -i "--log-file log" "--bwlimit 1M"; do
+	(cd m && mpi 2 $opt src odst >../m.out 2>../m.err)
+	check "$opt: exit 2" [ $? -eq 2 ]
+	check "$opt: says it is not supported" grep -q "not supported by pcopy-mpi; use pcopy" m.err
+	check "$opt: nothing made" [ ! -e m/odst ]
+	check "--help: no ${opt% *}" not grep -q -- "${opt% *} " <(cd m && mpi 2 --help 2>/dev/null)
+done
 finish
