@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * run/prune: what the destination has that the source has not: --delete, stale temporary
- * files of an interrupted run, and --check's "extra" differences.
+ * files of an interrupted run, and --check's "extra" differences; and a directory removed to
+ * make way for a file (run_make_way), by --delete's rules.
  */
 #include "config.h"
 

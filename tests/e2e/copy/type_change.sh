@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
 # The source turns a directory into a file or symlink, or a file into a directory. With
-# --delete the destination follows (rsync --delete replaces the directory tree); without it
+# --delete the destination follows (rsync --delete replaces the directory tree, as far as
+# the rules, -b and --max-delete let it: see the end); without it
 # a non-empty directory stays, reported, exit 1 (rsync: "cannot delete non-empty directory",
 # exit 23) and an empty one is replaced (as rsync does).
 . "$(dirname "$0")/../../lib.sh"
