@@ -144,7 +144,7 @@ int copy_backup_old(struct copy_ctx *c)
 	if (fstatat(r->dst_fd, r->dst, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return errno == ENOENT ? 0 : -1;
 	if (S_ISDIR(st.st_mode))
-		return 0; /* not a backup's business: see make_way in lib/run/complete.c */
+		return 0; /* not a backup's business: see run_make_way in lib/run/prune.c */
 	struct tree_backup b = {c->opts->backup_suffix, -1};
 	if (c->opts->backup_dir != NULL && (b.dir_fd = backup_dir(c)) < 0)
 		return -1;

@@ -99,8 +99,8 @@ struct copy_task {
  * source broke a hard link since) is copied anew, never updated in place, which would change
  * the other names too. */
 #define TASK_ALONE 32u
-/* The parent removed a directory that held the destination name (make_way) and queued the
- * task again: for --existing the name counts as taken. */
+/* The parent removed a directory that held the destination name (run_make_way) and queued
+ * the task again: for --existing the name counts as taken. */
 #define TASK_MADE_WAY 64u
 
 /* The data a task stands for (its range for a part, else the whole file): what dispatch

@@ -102,34 +102,6 @@ void run_check_links(struct run *r)
 	}
 }
 
-/*
- * Entry E could not be put in place because a directory holds its destination name (the
- * source turned a directory into a file or symlink): remove that directory, the whole tree
- * with --delete (as rsync --delete does), else only when it is empty (as rsync does without
- * --delete, which keeps the data and reports it). Returns 0 when the name is free, else an
- * errno value (ENOTEMPTY: not empty, without --delete).
- */
-static int make_way(struct run *r, const struct entry *e)
-{
-	const char *rel = names_get(&r->names, e->task.dst), *leaf;
-	int fd = at_parent(&r->dst_dirs, r->croots[e->task.root].dst_fd, rel, &leaf);
-	if (fd < 0)
-		return errno;
-	if (!r->opts.delete_extra) {
-		if (unlinkat(fd, leaf, AT_REMOVEDIR) == 0)
-			return 0;
-		return errno == EEXIST ? ENOTEMPTY : errno;
-	}
-	int err = tree_remove(fd, leaf);
-	at_cache_drop(&r->dst_dirs); /* it may have been below what was removed */
-	if (err == 0) {
-		r->stats.deleted++;
-		struct run_item it = {0, S_IFDIR, NULL};
-		run_emit_item(r, RUN_EV_DELETED, e->task.root, rel, 0, NULL, &it);
-	}
-	return err;
-}
-
 /* -i: the target of entry E when it is a symlink (into BUF of LEN), else NULL. */
 static const char *link_target(const struct run *r, const struct entry *e, char *buf, size_t len)
 {
@@ -188,7 +160,8 @@ void run_complete(struct run *r, const struct copy_done *d, const char *why)
 	struct copy_done in_way;
 	if (d->status == COPY_FAILED && d->stage == STAGE_DEST_DIR && !e->made_way) {
 		e->made_way = 1;
-		int err = make_way(r, e);
+		/* a directory holds the name (the source turned it into a file) */
+		int err = run_make_way(r, e->task.root, names_get(&r->names, e->task.dst));
 		if (err == 0) {
 			/* Try again from the start; a split copy's parts had counted their bytes.
 			 */
@@ -206,7 +179,10 @@ void run_complete(struct run *r, const struct copy_done *d, const char *why)
 		    .id = d->id, .status = COPY_FAILED, .stage = STAGE_DEST_DIR, .err = err};
 		if (err == ENOTEMPTY) {
 			in_way.err = 0;
-			why = "a non-empty directory is in the way (--delete replaces it)";
+			why = r->opts.delete_extra
+			          ? "cannot delete non-empty directory (it holds excluded entries, "
+			            "backups, or more than --max-delete allows)"
+			          : "a non-empty directory is in the way (--delete replaces it)";
 		}
 		d = &in_way;
 	}

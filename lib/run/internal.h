@@ -169,6 +169,12 @@ int run_add_dir(struct run *r, uint32_t root, uint64_t path, const struct stat *
  * --check report) the extras. */
 void run_prune_dest(struct run *r, uint32_t root, struct scan *s, const struct tree_list *dst);
 
+/* A directory holds REL of ROOT, where a file is to go: remove it, only when empty without
+ * --delete; with --delete its tree, as --delete would (leaving what the rules exclude below
+ * it; with --backup backing up what goes; under --max-delete as far as the limit allows).
+ * Returns 0 when the name is free, else an errno value (ENOTEMPTY: something stayed). */
+int run_make_way(struct run *r, uint32_t root, const char *rel);
+
 /* snapshot.c: --link-dest, --copy-dest */
 /* The completion marker a snapshot gets in DEST's top when its run succeeded. */
 #define RUN_SNAPSHOT_MARKER ".pcopy-complete"

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * run/prune: what the destination has that the source has not: --delete, stale temporary
- * files of an interrupted run, and --check's "extra" differences.
+ * files of an interrupted run, and --check's "extra" differences; and a directory removed to
+ * make way for a file (run_make_way), by --delete's rules.
  */
 #include "config.h"
 
@@ -47,13 +48,16 @@ static int backup_kept(const struct run *r, const char *path, int is_dir)
 struct keep_ctx {
 	struct run *r;
 	uint32_t root;
-	int protect; /* excluded entries stay */
+	int protect;     /* excluded entries stay */
+	const char *way; /* a directory removed to make way for a file: not matched itself, its
+	                  * removal not held back by --max-delete (as rsync's), or NULL */
 };
 
 static int keep_excluded(void *ctx, const char *path, int is_dir)
 {
 	const struct keep_ctx *k = ctx;
-	return (k->protect && run_excluded(k->r, k->root, path, is_dir)) ||
+	int top = k->way != NULL && strcmp(path, k->way) == 0;
+	return (k->protect && !top && run_excluded(k->r, k->root, path, is_dir)) ||
 	       backup_kept(k->r, path, is_dir);
 }
 
@@ -70,9 +74,13 @@ static int spend_delete(struct run *r)
 
 static int spend_one(void *ctx, const char *path, int is_dir)
 {
-	(void)path;
+	const struct keep_ctx *k = ctx;
 	(void)is_dir;
-	return spend_delete(((struct keep_ctx *)ctx)->r);
+	if (k->way != NULL && strcmp(path, k->way) == 0) {
+		k->r->removed++; /* counted, not limited: its contents were */
+		return 1;
+	}
+	return spend_delete(k->r);
 }
 
 /* 1 when the rules leave out source entry IT of directory DIR (not for lack of memory). */
@@ -91,10 +99,10 @@ static int excluded_twin(const struct run *r, uint32_t root, const char *dir,
  * does; under --max-delete, as far as the limit allows. Returns 0 or an errno value.
  */
 static int remove_extra(struct run *r, uint32_t root, int fd, const char *leaf, const char *rel,
-                        int protect)
+                        int protect, const char *way)
 {
 	const struct copy_opts *o = &r->opts.copy;
-	struct keep_ctx kc = {r, root, protect};
+	struct keep_ctx kc = {r, root, protect, way};
 	struct tree_backup b = {o->backup_suffix, -1};
 	struct tree_keep keep = {keep_excluded, &kc, o->backup ? &b : NULL,
 	                         r->opts.max_delete_set ? spend_one : NULL};
@@ -122,7 +130,7 @@ static void limited_delete(struct run *r, uint32_t root, const char *rel, unsign
 		return;
 	}
 	struct stat st;
-	int err = fd < 0 ? errno : remove_extra(r, root, fd, leaf, rel, protect);
+	int err = fd < 0 ? errno : remove_extra(r, root, fd, leaf, rel, protect, NULL);
 	at_cache_drop(&r->dst_dirs); /* it may have been below what was removed */
 	if (err != 0) {
 		r->stats.failed++;
@@ -131,6 +139,37 @@ static void limited_delete(struct run *r, uint32_t root, const char *rel, unsign
 		r->stats.deleted++;
 		run_emit(r, RUN_EV_DELETED, root, rel, mode, 0, NULL, NULL, 0);
 	}
+}
+
+/* --delete: excluded entries are protected (not with --delete-excluded). */
+static int delete_protects(const struct run *r)
+{
+	return !r->opts.delete_excluded && select_any(r->opts.select);
+}
+
+int run_make_way(struct run *r, uint32_t root, const char *rel)
+{
+	const char *leaf;
+	int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
+	if (fd < 0)
+		return errno;
+	if (!r->opts.delete_extra) {
+		if (unlinkat(fd, leaf, AT_REMOVEDIR) == 0)
+			return 0;
+		return errno == EEXIST ? ENOTEMPTY : errno;
+	}
+	int err = remove_extra(r, root, fd, leaf, rel, delete_protects(r), rel);
+	at_cache_drop(&r->dst_dirs); /* it may have been below what was removed */
+	fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
+	struct stat st;
+	if (err == 0 && fd >= 0 && fstatat(fd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		err = ENOTEMPTY; /* what it holds was kept */
+	if (err == 0) {
+		r->stats.deleted++;
+		struct run_item it = {0, S_IFDIR, NULL};
+		run_emit_item(r, RUN_EV_DELETED, root, rel, 0, NULL, &it);
+	}
+	return err;
 }
 
 /* The destination has NAME in directory DIR that the source has not: clean it up. */
@@ -146,7 +185,7 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 	int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
 	struct stat st; /* "dir/" patterns protect only directories */
 	/* --delete-excluded: excluded entries are no longer protected */
-	int protect = !r->opts.delete_excluded && select_any(r->opts.select);
+	int protect = delete_protects(r);
 	unsigned mode =
 	    fd >= 0 && fstatat(fd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 ? st.st_mode : 0;
 	int is_dir = S_ISDIR(mode);
@@ -175,7 +214,7 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 	struct run_item it = {0, mode & S_IFMT, NULL};
 	run_emit_item(r, RUN_EV_DELETED, root, rel, 0, NULL, &it);
 	if (!r->opts.copy.dry_run) {
-		int err = fd < 0 ? errno : remove_extra(r, root, fd, leaf, rel, protect);
+		int err = fd < 0 ? errno : remove_extra(r, root, fd, leaf, rel, protect, NULL);
 		at_cache_drop(&r->dst_dirs); /* it may have been below what was removed */
 		if (err != 0) {
 			r->stats.failed++;
@@ -218,8 +257,11 @@ void run_prune_dest(struct run *r, uint32_t root, struct scan *s, const struct t
 			else
 				lo = mid + 1;
 		}
-		/* --delete-excluded: what the rules leave out goes, even when the source has it. */
-		if (twin == NULL || (r->opts.delete_excluded && excluded_twin(r, root, dir, twin)))
+		/* What the rules leave out of the source is not sent: the destination's entry
+		 * is extra, matched by its own type (rsync's; --delete-excluded: it goes). */
+		if (twin == NULL ||
+		    ((r->opts.delete_excluded || (r->opts.delete_extra && !r->opts.copy.check)) &&
+		     excluded_twin(r, root, dir, twin)))
 			extra_entry(r, root, dir, name);
 	}
 	if (order != l->names)

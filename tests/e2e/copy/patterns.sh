@@ -52,6 +52,24 @@ for p in "${PATTERNS[@]}"; do
 	same_list "--exclude '$p' --delete: what rsync deletes and keeps" r2 p2
 done
 
+# --delete matches a destination entry by its own type: where the source has a file and
+# the destination a directory (or the other way round), "dir/" patterns see what the
+# destination has, as rsync's do.
+rm -rf tsrc
+mkdir -p tsrc/asdir tsrc/d2 && echo f >tsrc/asfile && echo f >tsrc/.hidden && echo c >tsrc/k.c
+ln -s d2 tsrc/link
+tpop() {
+	rm -rf "$1" && mkdir -p "$1/asfile" "$1/.hidden" "$1/link" "$1/d2" && echo x >"$1/asdir"
+}
+for rules in "--filter '-! */'" "--filter '- */'" "--filter '- /*/'" \
+	"--include '*/' --include '*.c' --exclude '*'" "--exclude 'asdir/' --exclude '.hidden'"; do
+	eval "set -- $rules"
+	tpop tr && tpop tp
+	rsync -a --delete "$@" tsrc/ tr/ >/dev/null 2>&1
+	"$PCOPY" -q --delete "$@" tsrc tp 2>/dev/null
+	same_list "type changes, --delete $rules: what rsync deletes and keeps" tr tp
+done
+
 # Several sources: each lands in DIR by its name, which is part of the transfer path, as for
 # rsync -a a b DIR/: "/top/cache" anchors inside the source top.
 mkdir -p many

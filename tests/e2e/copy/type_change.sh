@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
 # The source turns a directory into a file or symlink, or a file into a directory. With
-# --delete the destination follows (rsync --delete replaces the directory tree); without it
+# --delete the destination follows (rsync --delete replaces the directory tree, as far as
+# the rules, -b and --max-delete let it: see the end); without it
 # a non-empty directory stays, reported, exit 1 (rsync: "cannot delete non-empty directory",
 # exit 23) and an empty one is replaced (as rsync does).
 . "$(dirname "$0")/../../lib.sh"
@@ -47,4 +48,36 @@ check "the next run: exit 0" [ "$rc" = 0 ]
 check "the next run copies nothing" grep -q '"event":"summary".*"copied":0,' run2.json
 rsync -a --delete src/ oracle/
 check "the same tree as rsync --delete" same_tree oracle dst
+
+# --delete makes way for a file through what the rules and options let it remove, as rsync
+# does: what the rules exclude inside the directory stays (the directory itself is not
+# matched), -b backs up what goes (the backups keep it), --max-delete counts each removal;
+# whatever stays keeps the directory: "cannot delete non-empty directory", exit 1 (rsync 23).
+way() {
+	rm -rf "$1" && mkdir -p "$1/x/in the way" "$1/x/sub" && echo f >"$1/x/in the way/f"
+	echo g >"$1/x/g" && echo h >"$1/x/sub/h" && echo k >"$1/keep"
+}
+mkdir -p wsrc && echo new >wsrc/x && echo k >wsrc/keep
+for opts in "" "--delete" "--delete --max-delete 0" "--delete --max-delete 1" \
+	"--delete --max-delete 2" "--delete --max-delete 5" "-b --delete" "--delete --exclude f" \
+	"--delete --exclude x/" "--delete --exclude g --exclude sub/" "--delete-excluded --exclude f" \
+	"--delete --include '*/' --exclude '*'" "--delete -b --backup-dir bk"; do
+	eval "set -- $opts"
+	way wr && way wp
+	rc=0 rrc=0
+	rsync -a "$@" wsrc/ wr/ >/dev/null 2>&1 || rrc=$?
+	"$PCOPY" -q "$@" wsrc wp 2>err.txt || rc=$?
+	same_list "a directory in the way, ${opts:-(no options)}: what rsync removes and keeps" wr wp
+	if [ "$rrc" = 0 ]; then
+		check "... ${opts:-(no options)}: exit 0 as rsync's (got $rc)" [ "$rc" = 0 ]
+	else
+		check "... ${opts:-(no options)}: exit 1, rsync $rrc (got $rc)" [ "$rc" = 1 ]
+		check "... ${opts:-(no options)}: the directory is named" grep -q "^pcopy: wp/x: " err.txt
+	fi
+	no_tmp wp || fail "... ${opts:-(no options)}: temporary files left"
+done
+way wp
+"$PCOPY" -q --delete --exclude f wsrc wp 2>err.txt
+check "the message says the directory cannot be deleted" \
+	grep -q "^pcopy: wp/x: cannot delete non-empty directory" err.txt
 finish
