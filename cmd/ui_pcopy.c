@@ -60,7 +60,8 @@ void ui_set_ctype(void)
 /* The options pcopy-mpi refuses (cmd/pcopy-mpi.c, lib/mpi/lead.c): left out of its help. */
 static const char *const mpi_refuses[] = {
     "--tar",    "--compress", "--extract",    "--verify-manifest",
-    "--backup", "--suffix",   "--backup-dir", "--files-from"};
+    "--backup", "--suffix",   "--backup-dir", "--files-from",
+    "--previous-manifest"};
 
 /* Whether LINE (of the help or usage text) is about an option pcopy-mpi refuses. */
 static int refused_by_mpi(const char *line, size_t len)

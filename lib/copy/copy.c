@@ -338,9 +338,12 @@ failed:;
  */
 static void hash_skipped(struct copy_ctx *c, const struct stat *dst_st, struct copy_done *d)
 {
-	if (!c->opts->need_hash || d->hashed)
+	if (!c->opts->need_hash || d->hashed || copy_reuse(c, dst_st, d))
 		return;
+	struct timespec before;
+	copy_stamp_before(c, &before);
 	int dfd = openat(c->at.dst_fd, c->at.dst, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	copy_stamp_note(c, dfd, &before, d);
 	enum data_result res = dfd < 0 ? DATA_ERROR
 	                               : copy_hash_fd(c, dfd, (uint64_t)dst_st->st_size,
 	                                              meta_sparse(dst_st), &d->hash);
@@ -402,9 +405,12 @@ static int up_to_date(struct copy_ctx *c, int src, const struct stat *sst,
 	if (!S_ISREG(dst_st->st_mode) || dst_st->st_size != sst->st_size)
 		return 0;
 	if (c->opts->checksum) {
+		struct timespec before;
+		copy_stamp_before(c, &before);
 		int dfd = openat(r->dst_fd, dst, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (dfd < 0)
 			return 0;
+		copy_stamp_note(c, dfd, &before, d);
 		struct hash128 hs, hd;
 		int ok = copy_hash_fd(c, src, (uint64_t)sst->st_size, meta_sparse(sst), &hs) ==
 		             DATA_OK &&
@@ -514,8 +520,10 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 	if (c->opts->force ||
 	    (have_dst && (t->flags & TASK_ALONE) && S_ISREG(dst_st.st_mode) && dst_st.st_nlink > 1))
 		have_dst = 0;
-	/* The cheap case first: same size, mtime and metadata as scanned, no hash wanted. */
-	if (have_dst && !c->opts->checksum && !c->opts->need_hash) {
+	/* The cheap case first: same size, mtime and metadata as scanned, no hash wanted or
+	 * one the previous manifest proves (--previous-manifest). */
+	if (have_dst && !c->opts->checksum &&
+	    (!c->opts->need_hash || copy_proven(c, &dst_st) != NULL)) {
 		struct stat scanned = task_stat(t);
 		meta_want(&c->meta, &scanned, old);
 		struct meta_node sn = src_node(c, -1), dn = dst_node(c, -1, dst);
@@ -523,6 +531,7 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 		    meta_xattrs(&c->meta, &sn, &dn, 0, NULL) == 0) {
 			d->status = COPY_SKIPPED;
 			d->bytes = t->size;
+			hash_skipped(c, &dst_st, d);
 			return;
 		}
 	}

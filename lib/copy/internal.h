@@ -137,4 +137,20 @@ static inline void fail_data(struct copy_done *d, enum copy_stage stage, enum da
 		fail(d, stage, errno);
 }
 
+/* proof.c: --previous-manifest */
+
+struct proven_file;
+/* The previous manifest's record of the task at hand's DEST file (c->at), when the file's
+ * stat data DST_ST is what it recorded (not with -c); else NULL. */
+const struct proven_file *copy_proven(const struct copy_ctx *c, const struct stat *dst_st);
+/* copy_proven's hash into D (its stamp too, with opts->stamp): 1, or 0 when there is none. */
+int copy_reuse(const struct copy_ctx *c, const struct stat *dst_st, struct copy_done *d);
+/* With opts->stamp: the clock, into *BEFORE, before the stat data that a hash read after it
+ * may be recorded under (else tv_sec 0). */
+void copy_stamp_before(const struct copy_ctx *c, struct timespec *before);
+/* The stat data of FD, the file whose hash D has, read before its data: into D's stamp
+ * (COPY_NOTE_STAMP) when it is settled since BEFORE (copy_stamp_before). */
+void copy_stamp_note(const struct copy_ctx *c, int fd, const struct timespec *before,
+                     struct copy_done *d);
+
 #endif

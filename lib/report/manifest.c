@@ -46,8 +46,13 @@ static int needs_escape(const char *s)
 	return strpbrk(s, "\\\n\r") != NULL;
 }
 
-static void write_escaped(FILE *out, const char *s)
+/* Append S to OUT, escaped as manifest_write does when ESC. */
+static void put_path(FILE *out, const char *s, int esc)
 {
+	if (!esc) {
+		fputs(s, out);
+		return;
+	}
 	for (; *s; s++) {
 		if (*s == '\\')
 			fputs("\\\\", out);
@@ -60,27 +65,48 @@ static void write_escaped(FILE *out, const char *s)
 	}
 }
 
+/* Write line L, as the manifest holds it, to OUT. */
+static void put_line(FILE *out, const struct manifest_line *l)
+{
+	char hex[HASH_HEX_LEN + 1];
+	hash_hex(l->hash, hex);
+	int esc = needs_escape(l->prefix) || needs_escape(l->path);
+	if (esc)
+		putc('\\', out);
+	fputs(hex, out);
+	fputs("  ", out);
+	put_path(out, l->prefix, esc);
+	put_path(out, l->path, esc);
+	putc('\n', out);
+}
+
 int manifest_write(FILE *out, struct manifest_line *lines, size_t n)
 {
 	qsort(lines, n, sizeof(*lines), line_cmp);
-	for (size_t i = 0; i < n; i++) {
-		char hex[HASH_HEX_LEN + 1];
-		hash_hex(lines[i].hash, hex);
-		if (needs_escape(lines[i].prefix) || needs_escape(lines[i].path)) {
-			fprintf(out, "\\%s  ", hex);
-			write_escaped(out, lines[i].prefix);
-			write_escaped(out, lines[i].path);
-			putc('\n', out);
-		} else {
-			fprintf(out, "%s  %s%s\n", hex, lines[i].prefix, lines[i].path);
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		put_line(out, &lines[i]);
 	if (fflush(out) != 0 || ferror(out)) {
 		if (errno == 0)
 			errno = EIO;
 		return -1;
 	}
 	return 0;
+}
+
+int manifest_digest(struct manifest_line *lines, size_t n, struct hash128 *digest)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (f == NULL)
+		return -1;
+	int rc = manifest_write(f, lines, n);
+	if (fclose(f) != 0)
+		rc = -1;
+	if (rc == 0)
+		*digest = hash_buffer(buf, len);
+	free(buf);
+	return rc;
 }
 
 char *manifest_tmp_name(const char *name)

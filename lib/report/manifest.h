@@ -17,6 +17,7 @@
 #define PCOPY_MANIFEST_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "common/hash.h"
@@ -25,10 +26,15 @@ struct manifest_line {
 	const char *prefix; /* leading part of the path ("" or "dir/") */
 	const char *path;   /* rest of the path */
 	struct hash128 hash;
+	uint64_t tag; /* the caller's (which entry the line is of), carried through the sort */
 };
 
 /* Sort LINES by full path (bytewise) and write them to OUT. Returns 0, or -1 with errno. */
 int manifest_write(FILE *out, struct manifest_line *lines, size_t n);
+
+/* Sort LINES as manifest_write does and put the XXH3-128 of the bytes it would write into
+ * *DIGEST. Returns 0, or -1 with errno. */
+int manifest_digest(struct manifest_line *lines, size_t n, struct hash128 *digest);
 
 /*
  * Save LINES (sorted as manifest_write does) as the manifest PATH, all or nothing: written

@@ -154,6 +154,7 @@ int run_write_manifest(struct run *r)
 		const struct run_root *rt = &r->roots[e->task.root];
 		lines[n].prefix = rt->prefix;
 		lines[n].path = names_get(&r->names, e->task.dst);
+		lines[n].tag = i + 1;
 		lines[n++].hash = e->hash;
 	}
 	for (size_t i = 0; i < r->nlinks; i++) {
@@ -162,6 +163,7 @@ int run_write_manifest(struct run *r)
 			continue;
 		lines[n].prefix = r->roots[r->links[i].root].prefix;
 		lines[n].path = names_get(&r->names, r->links[i].path);
+		lines[n].tag = 0;
 		lines[n++].hash = e->hash;
 	}
 	/* Into the unnamed file run_plan opened, where it can be named (the save closes it);
@@ -174,8 +176,11 @@ int run_write_manifest(struct run *r)
 	if (rc == MANIFEST_BY_NAME)
 		rc = manifest_save(path, lines, n, r->opts.copy.fsync) == 0 ? MANIFEST_SAVED
 		                                                            : MANIFEST_FAILED;
+	if (rc == MANIFEST_SAVED)
+		run_previous_save(r, lines, n); /* LINES sorted by the save */
+	int e = errno;
 	free(lines);
 	if (rc != MANIFEST_SAVED)
-		return run_fail(r, "cannot write manifest '%s': %s", path, strerror(errno));
+		return run_fail(r, "cannot write manifest '%s': %s", path, strerror(e));
 	return 0;
 }

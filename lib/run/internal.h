@@ -18,8 +18,10 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "common/stamp.h"
 #include "fs/scan.h"
 #include "fs/tree.h"
+#include "report/manifest.h"
 #include "run/run.h"
 
 /* Tasks queued ahead of the workers, and entries scanned ahead of the queue. */
@@ -199,6 +201,22 @@ void run_complete(struct run *r, const struct copy_done *d, const char *why);
 void run_lost_task(void *arg, uint64_t claim, pid_t pid, int wstatus);
 /* --check, once every entry is compared: report names linked differently. */
 void run_check_links(struct run *r);
+
+/* previous.c: --previous-manifest */
+/* An entry's stamp, from its completion (COPY_NOTE_STAMP), for the stat sidecar. */
+struct run_stamp {
+	struct stamp stamp;
+	int set;
+};
+/* Before the workers start: load the previous manifest into the copy options (a warning when
+ * it cannot be used) and decide whether this run writes a sidecar. Returns 0, or -1 with
+ * R->err set (out of memory). */
+int run_previous_load(struct run *r);
+/* Keep S, the stamp of entry index IDX's skipped file, for the sidecar. */
+void run_previous_keep(struct run *r, size_t idx, const struct stamp *s);
+/* After the manifest was saved from LINES (sorted; tag: entry index + 1, or 0): save its
+ * stat sidecar when this run writes one (a failure is a warning). */
+void run_previous_save(struct run *r, struct manifest_line *lines, size_t n);
 
 /* finish.c */
 /* Make the hard links recorded during the walk. */

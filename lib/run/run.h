@@ -50,6 +50,7 @@ struct run_opts {
 	                            entry below a removed directory counted too */
 	uint64_t max_delete;
 	const char *manifest;    /* --manifest path, "-" for stdout, NULL for none */
+	const char *previous_manifest; /* --previous-manifest FILE, or NULL */
 	uint64_t test_split_min; /* PCOPY_TEST_SPLIT_MIN test hook (split files from this size on,
 	                            in parts of a quarter of it at least); under 4: default */
 };
@@ -144,6 +145,8 @@ struct linkrec;
 struct deferred;
 struct inotab;
 struct split;
+struct proven;
+struct run_stamp;
 
 struct run {
 	enum run_phase phase; /* set by run_set_phase() (run.c, and walk.c at the walk's end) */
@@ -186,6 +189,14 @@ struct run {
 	                        run_plan to prove it can be written; -1: written by name */
 	int manifest_dir;    /* that directory (O_PATH), or -1 */
 	char *manifest_name; /* FILE's last component, named there at the end */
+	/* --previous-manifest (previous.c): the table the workers look hashes up in, or NULL;
+	 * each root's manifest prefix for them; whether this run writes a stat sidecar, and the
+	 * stamps of its entries (index as in ENTRIES) for it. */
+	struct proven *previous;
+	const char **prefixes;
+	int stamping;
+	struct run_stamp *stamps;
+	size_t stamps_cap;
 	struct stats stats;
 	double start;   /* monotonic seconds at run_execute */
 	char err[1024]; /* message for a fatal failure */

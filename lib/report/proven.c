@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* proven: a manifest's stat sidecar, read and saved (see proven.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/array.h"
+#include "report/manifest.h"
+#include "report/proven.h"
+
+/* The whole of file PATH into *BUF (NUL-terminated, *LEN bytes before it). 0, or -1 with
+ * errno. */
+static int slurp(const char *path, char **buf, size_t *len)
+{
+	*buf = NULL;
+	*len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
+		close(fd);
+		errno = e != 0 ? e : EINVAL;
+		return -1;
+	}
+	size_t cap = (size_t)st.st_size + 1;
+	char *b = malloc(cap);
+	size_t n = 0;
+	ssize_t got = 1;
+	while (b != NULL && got > 0) {
+		if (n + 1 >= cap && array_grow(&b, &cap, cap * 2, 1) != 0)
+			break;
+		got = read(fd, b + n, cap - 1 - n);
+		if (got > 0)
+			n += (size_t)got;
+	}
+	int e = errno;
+	close(fd);
+	if (b == NULL || got != 0) {
+		free(b);
+		errno = b == NULL ? ENOMEM : e;
+		return -1;
+	}
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+/* Parse "S.NNNNNNNNN" at *P into SEC and NSEC, moving *P past it. 0, or -1. */
+static int parse_time(char **p, int64_t *sec, int32_t *nsec)
+{
+	char *end;
+	errno = 0;
+	long long s = strtoll(*p, &end, 10);
+	if (errno != 0 || end == *p || *end != '.')
+		return -1;
+	char *ns = end + 1;
+	unsigned long n = strtoul(ns, &end, 10);
+	if (errno != 0 || end - ns != 9 || n > 999999999)
+		return -1;
+	*sec = s;
+	*nsec = (int32_t)n;
+	*p = end;
+	return 0;
+}
+
+/* Parse one record line ("LINE DEV INO SIZE MTIME CTIME") into *R. 0, or -1. */
+static int parse_record(char *s, struct proven_record *r)
+{
+	uint64_t v[4];
+	for (int i = 0; i < 4; i++) {
+		char *end;
+		errno = 0;
+		if (*s < '0' || *s > '9')
+			return -1;
+		unsigned long long x = strtoull(s, &end, 10);
+		if (errno != 0 || *end != ' ')
+			return -1;
+		v[i] = x;
+		s = end + 1;
+	}
+	r->line = v[0];
+	r->stamp.dev = v[1];
+	r->stamp.ino = v[2];
+	r->stamp.size = v[3];
+	if (parse_time(&s, &r->stamp.mtime_sec, &r->stamp.mtime_nsec) != 0 || *s++ != ' ' ||
+	    parse_time(&s, &r->stamp.ctime_sec, &r->stamp.ctime_nsec) != 0 || *s != '\0')
+		return -1;
+	return 0;
+}
+
+/* Split TEXT (LEN bytes) into its lines, NUL-terminated in place: *LINES (malloc'd) gets the
+ * start of each, *N their count. A last line without its newline is malformed. 0, or -1. */
+static int split_lines(char *text, size_t len, char ***lines, size_t *n)
+{
+	size_t cap = 0;
+	*lines = NULL;
+	*n = 0;
+	for (char *s = text, *end = text + len; s < end;) {
+		char *nl = memchr(s, '\n', (size_t)(end - s));
+		if (nl == NULL)
+			return -1;
+		*nl = '\0';
+		if (array_grow(lines, &cap, *n + 1, sizeof(**lines)) != 0)
+			return -1;
+		(*lines)[(*n)++] = s;
+		s = nl + 1;
+	}
+	return 0;
+}
+
+/*
+ * Join the manifest's lines ML (NML of them) with the sidecar's record lines SL (NSL) into
+ * P's table, each path unescaped in place over its own manifest line. Returns
+ * PROVEN_LOADED, PROVEN_UNUSABLE (WHY set) or PROVEN_FAILED.
+ */
+static enum proven_result join(struct proven *p, char **ml, size_t nml, char **sl, size_t nsl,
+                               const char *side, char *why, size_t len)
+{
+	p->files = nsl > 0 ? malloc(nsl * sizeof(*p->files)) : NULL;
+	if (nsl > 0 && p->files == NULL)
+		return PROVEN_FAILED;
+	uint64_t last = 0;
+	for (size_t i = 0; i < nsl; i++) {
+		struct proven_record r;
+		struct proven_file *f = &p->files[p->n];
+		if (parse_record(sl[i], &r) != 0 || r.line <= last || r.line > nml) {
+			snprintf(why, len, "its stat sidecar '%s' is corrupt (record %zu)", side,
+			         i + 1);
+			return PROVEN_UNUSABLE;
+		}
+		last = r.line;
+		char *line = ml[r.line - 1];
+		char *path = line; /* the unescaped path is shorter than its line */
+		size_t room = strlen(line) + 1;
+		char *tmp = malloc(room);
+		int bad = tmp == NULL ? -2 : manifest_parse_line(line, &f->hash, tmp, room);
+		if (bad == 0)
+			memcpy(path, tmp, strlen(tmp) + 1);
+		free(tmp);
+		if (bad == -2)
+			return PROVEN_FAILED;
+		if (bad != 0 || (p->n > 0 && strcmp(p->files[p->n - 1].path, path) >= 0)) {
+			snprintf(why, len, "line %" PRIu64 " is not a sorted manifest line",
+			         r.line);
+			return PROVEN_UNUSABLE;
+		}
+		f->path = path;
+		f->stamp = r.stamp;
+		p->n++;
+	}
+	return PROVEN_LOADED;
+}
+
+/* proven_load once both files are read: MTEXT (MLEN bytes) and the sidecar STEXT. */
+static enum proven_result load_texts(struct proven *p, char *mtext, size_t mlen, char *stext,
+                                     size_t slen, const char *side, char *why, size_t len)
+{
+	char **ml = NULL, **sl = NULL;
+	size_t nml = 0, nsl = 0;
+	enum proven_result rc = PROVEN_UNUSABLE;
+	char hex[HASH_HEX_LEN + 1];
+	struct hash128 want;
+	int version = 0, end = 0;
+	if (sscanf(stext, PROVEN_MAGIC " %d %32[0-9a-f]%n", &version, hex, &end) != 2 ||
+	    stext[end] != '\n' || hash_parse(hex, &want) != 0) {
+		snprintf(why, len, "its stat sidecar '%s' is not one pcopy wrote", side);
+	} else if (version != PROVEN_VERSION) {
+		snprintf(why, len, "its stat sidecar '%s' has format %d, not %d", side, version,
+		         PROVEN_VERSION);
+	} else if (!hash_equal(want, hash_buffer(mtext, mlen))) {
+		snprintf(why, len, "its stat sidecar '%s' is stale (the manifest changed since)",
+		         side);
+	} else if (split_lines(mtext, mlen, &ml, &nml) != 0 ||
+	           split_lines(stext + end + 1, slen - (size_t)end - 1, &sl, &nsl) != 0) {
+		if (errno == ENOMEM)
+			rc = PROVEN_FAILED;
+		else
+			snprintf(why, len,
+			         "its stat sidecar '%s' is corrupt (a line without its end)", side);
+	} else {
+		rc = join(p, ml, nml, sl, nsl, side, why, len);
+	}
+	free(ml);
+	free(sl);
+	return rc;
+}
+
+enum proven_result proven_load(struct proven *p, const char *manifest, char *why, size_t len)
+{
+	*p = (struct proven){NULL, 0, NULL};
+	char *side = proven_sidecar(manifest), *stext = NULL;
+	size_t mlen = 0, slen = 0;
+	if (side == NULL)
+		return PROVEN_FAILED;
+	enum proven_result rc = PROVEN_UNUSABLE;
+	if (slurp(manifest, &p->text, &mlen) != 0) {
+		rc = errno == ENOMEM ? PROVEN_FAILED : PROVEN_UNUSABLE;
+		snprintf(why, len, "cannot read the previous manifest: %s", strerror(errno));
+	} else if (slurp(side, &stext, &slen) != 0) {
+		rc = errno == ENOMEM ? PROVEN_FAILED : PROVEN_UNUSABLE;
+		snprintf(why, len, "cannot read its stat sidecar '%s': %s", side, strerror(errno));
+	} else {
+		errno = ENOMEM;
+		rc = load_texts(p, p->text, mlen, stext, slen, side, why, len);
+	}
+	int e = errno;
+	free(stext);
+	free(side);
+	if (rc != PROVEN_LOADED)
+		proven_free(p);
+	errno = e;
+	return rc;
+}
+
+/* Compare PREFIX + PATH with S bytewise. */
+static int joined_cmp(const char *prefix, const char *path, const char *s)
+{
+	const unsigned char *a = (const unsigned char *)prefix, *b = (const unsigned char *)s;
+	for (int part = 0;; b++) {
+		while (*a == '\0' && part == 0) {
+			a = (const unsigned char *)path;
+			part = 1;
+		}
+		if (*a != *b || *a == '\0')
+			return (int)*a - (int)*b;
+		a++;
+	}
+}
+
+const struct proven_file *proven_find(const struct proven *p, const char *prefix, const char *path)
+{
+	size_t lo = 0, hi = p->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = joined_cmp(prefix, path, p->files[mid].path);
+		if (c == 0)
+			return &p->files[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+void proven_free(struct proven *p)
+{
+	free(p->files);
+	free(p->text);
+	*p = (struct proven){NULL, 0, NULL};
+}
+
+char *proven_sidecar(const char *manifest)
+{
+	size_t n = strlen(manifest);
+	char *s = malloc(n + sizeof(PROVEN_SUFFIX));
+	if (s != NULL) {
+		memcpy(s, manifest, n);
+		memcpy(s + n, PROVEN_SUFFIX, sizeof(PROVEN_SUFFIX));
+	}
+	return s;
+}
+
+/* Write the sidecar's text to F. 0, or -1 with errno. */
+static int write_records(FILE *f, struct hash128 digest, const struct proven_record *recs, size_t n)
+{
+	char hex[HASH_HEX_LEN + 1];
+	hash_hex(digest, hex);
+	fprintf(f, "%s %d %s\n", PROVEN_MAGIC, PROVEN_VERSION, hex);
+	for (size_t i = 0; i < n; i++) {
+		const struct stamp *s = &recs[i].stamp;
+		fprintf(f,
+		        "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 ".%09d %" PRId64
+		        ".%09d\n",
+		        recs[i].line, s->dev, s->ino, s->size, s->mtime_sec, (int)s->mtime_nsec,
+		        s->ctime_sec, (int)s->ctime_nsec);
+	}
+	if (fflush(f) != 0 || ferror(f)) {
+		if (errno == 0)
+			errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+int proven_save(const char *manifest, struct hash128 digest, const struct proven_record *recs,
+                size_t n, int sync)
+{
+	char *side = proven_sidecar(manifest);
+	char *tmp = side != NULL ? manifest_tmp_name(side) : NULL;
+	if (tmp == NULL) {
+		free(side);
+		errno = ENOMEM;
+		return -1;
+	}
+	manifest_tmp_clean(side);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	int rc = f != NULL ? write_records(f, digest, recs, n) : -1;
+	if (rc == 0 && sync && fsync(fileno(f)) != 0)
+		rc = -1;
+	if (f != NULL && fclose(f) != 0 && rc == 0)
+		rc = -1;
+	else if (f == NULL && fd >= 0)
+		close(fd);
+	if (rc == 0 && rename(tmp, side) != 0)
+		rc = -1;
+	if (rc == 0 && sync && manifest_sync_dir(side) != 0)
+		rc = -1;
+	int e = errno;
+	if (rc != 0 && fd >= 0)
+		unlink(tmp);
+	free(tmp);
+	free(side);
+	errno = e;
+	return rc;
+}
