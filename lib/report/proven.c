@@ -99,7 +99,8 @@ static int parse_record(char *s, struct proven_record *r)
 }
 
 /* Split TEXT (LEN bytes) into its lines, NUL-terminated in place: *LINES (malloc'd) gets the
- * start of each, *N their count. A last line without its newline is malformed. 0, or -1. */
+ * start of each, *N their count. A last line without its newline is malformed: -1; out of
+ * memory: -2; else 0. */
 static int split_lines(char *text, size_t len, char ***lines, size_t *n)
 {
 	size_t cap = 0;
@@ -111,11 +112,38 @@ static int split_lines(char *text, size_t len, char ***lines, size_t *n)
 			return -1;
 		*nl = '\0';
 		if (array_grow(lines, &cap, *n + 1, sizeof(**lines)) != 0)
-			return -1;
+			return -2;
 		(*lines)[(*n)++] = s;
 		s = nl + 1;
 	}
 	return 0;
+}
+
+/*
+ * The manifest line LINE (NUL-terminated, in the table's memory) into *HASH and *PATH: its
+ * path, unescaped over the line itself (never longer). Returns 0, -1 when malformed, -2 when
+ * out of memory.
+ */
+static int unescape_line(char *line, struct hash128 *hash, const char **path)
+{
+	if (line[0] != '\\') { /* the common line: "HEX  PATH", nothing to unescape */
+		if (strlen(line) < HASH_HEX_LEN + 3 || line[HASH_HEX_LEN] != ' ' ||
+		    (line[HASH_HEX_LEN + 1] != ' ' && line[HASH_HEX_LEN + 1] != '*'))
+			return -1;
+		line[HASH_HEX_LEN] = '\0';
+		*path = line + HASH_HEX_LEN + 2;
+		return hash_parse(line, hash);
+	}
+	size_t room = strlen(line) + 1;
+	char *buf = malloc(room);
+	if (buf == NULL)
+		return -2;
+	int rc = manifest_parse_line(line, hash, buf, room);
+	if (rc == 0)
+		memcpy(line, buf, strlen(buf) + 1);
+	free(buf);
+	*path = line;
+	return rc;
 }
 
 /*
@@ -140,21 +168,14 @@ static enum proven_result join(struct proven *p, char **ml, size_t nml, char **s
 		}
 		last = r.line;
 		char *line = ml[r.line - 1];
-		char *path = line; /* the unescaped path is shorter than its line */
-		size_t room = strlen(line) + 1;
-		char *tmp = malloc(room);
-		int bad = tmp == NULL ? -2 : manifest_parse_line(line, &f->hash, tmp, room);
-		if (bad == 0)
-			memcpy(path, tmp, strlen(tmp) + 1);
-		free(tmp);
+		int bad = unescape_line(line, &f->hash, &f->path);
 		if (bad == -2)
 			return PROVEN_FAILED;
-		if (bad != 0 || (p->n > 0 && strcmp(p->files[p->n - 1].path, path) >= 0)) {
+		if (bad != 0 || (p->n > 0 && strcmp(p->files[p->n - 1].path, f->path) >= 0)) {
 			snprintf(why, len, "line %" PRIu64 " is not a sorted manifest line",
 			         r.line);
 			return PROVEN_UNUSABLE;
 		}
-		f->path = path;
 		f->stamp = r.stamp;
 		p->n++;
 	}
@@ -170,7 +191,7 @@ static enum proven_result load_texts(struct proven *p, char *mtext, size_t mlen,
 	enum proven_result rc = PROVEN_UNUSABLE;
 	char hex[HASH_HEX_LEN + 1];
 	struct hash128 want;
-	int version = 0, end = 0;
+	int version = 0, end = 0, bad = 0;
 	if (sscanf(stext, PROVEN_MAGIC " %d %32[0-9a-f]%n", &version, hex, &end) != 2 ||
 	    stext[end] != '\n' || hash_parse(hex, &want) != 0) {
 		snprintf(why, len, "its stat sidecar '%s' is not one pcopy wrote", side);
@@ -180,9 +201,9 @@ static enum proven_result load_texts(struct proven *p, char *mtext, size_t mlen,
 	} else if (!hash_equal(want, hash_buffer(mtext, mlen))) {
 		snprintf(why, len, "its stat sidecar '%s' is stale (the manifest changed since)",
 		         side);
-	} else if (split_lines(mtext, mlen, &ml, &nml) != 0 ||
-	           split_lines(stext + end + 1, slen - (size_t)end - 1, &sl, &nsl) != 0) {
-		if (errno == ENOMEM)
+	} else if ((bad = split_lines(mtext, mlen, &ml, &nml)) != 0 ||
+	           (bad = split_lines(stext + end + 1, slen - (size_t)end - 1, &sl, &nsl)) != 0) {
+		if (bad == -2)
 			rc = PROVEN_FAILED;
 		else
 			snprintf(why, len,
@@ -210,7 +231,6 @@ enum proven_result proven_load(struct proven *p, const char *manifest, char *why
 		rc = errno == ENOMEM ? PROVEN_FAILED : PROVEN_UNUSABLE;
 		snprintf(why, len, "cannot read its stat sidecar '%s': %s", side, strerror(errno));
 	} else {
-		errno = ENOMEM;
 		rc = load_texts(p, p->text, mlen, stext, slen, side, why, len);
 	}
 	int e = errno;
@@ -271,7 +291,33 @@ char *proven_sidecar(const char *manifest)
 	return s;
 }
 
-/* Write the sidecar's text to F. 0, or -1 with errno. */
+/* Append the decimal V at P; returns the end. */
+static char *put_dec(char *p, uint64_t v)
+{
+	char t[20];
+	int n = 0;
+	do
+		t[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n > 0)
+		*p++ = t[--n];
+	return p;
+}
+
+/* Append "SEC.NNNNNNNNN" (the two fields as they are, SEC maybe negative) at P. */
+static char *put_time(char *p, int64_t sec, int32_t nsec)
+{
+	if (sec < 0)
+		*p++ = '-';
+	p = put_dec(p, sec < 0 ? (uint64_t)(-(sec + 1)) + 1 : (uint64_t)sec);
+	*p++ = '.';
+	for (int32_t d = 100000000; d > 0; d /= 10)
+		*p++ = (char)('0' + (nsec / d) % 10);
+	return p;
+}
+
+/* Write the sidecar's text to F (fprintf would cost more than the rest of the save). 0, or -1
+ * with errno. */
 static int write_records(FILE *f, struct hash128 digest, const struct proven_record *recs, size_t n)
 {
 	char hex[HASH_HEX_LEN + 1];
@@ -279,11 +325,20 @@ static int write_records(FILE *f, struct hash128 digest, const struct proven_rec
 	fprintf(f, "%s %d %s\n", PROVEN_MAGIC, PROVEN_VERSION, hex);
 	for (size_t i = 0; i < n; i++) {
 		const struct stamp *s = &recs[i].stamp;
-		fprintf(f,
-		        "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 ".%09d %" PRId64
-		        ".%09d\n",
-		        recs[i].line, s->dev, s->ino, s->size, s->mtime_sec, (int)s->mtime_nsec,
-		        s->ctime_sec, (int)s->ctime_nsec);
+		char line[4 * 21 + 2 * 32 + 8], *p = line;
+		p = put_dec(p, recs[i].line);
+		*p++ = ' ';
+		p = put_dec(p, s->dev);
+		*p++ = ' ';
+		p = put_dec(p, s->ino);
+		*p++ = ' ';
+		p = put_dec(p, s->size);
+		*p++ = ' ';
+		p = put_time(p, s->mtime_sec, s->mtime_nsec);
+		*p++ = ' ';
+		p = put_time(p, s->ctime_sec, s->ctime_nsec);
+		*p++ = '\n';
+		fwrite(line, 1, (size_t)(p - line), f);
 	}
 	if (fflush(f) != 0 || ferror(f)) {
 		if (errno == 0)

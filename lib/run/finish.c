@@ -168,16 +168,17 @@ int run_write_manifest(struct run *r)
 	}
 	/* Into the unnamed file run_plan opened, where it can be named (the save closes it);
 	 * else by name ("-": stdout). */
+	struct hash128 digest, *want = r->stamping ? &digest : NULL;
 	enum manifest_saved rc = MANIFEST_BY_NAME;
 	if (r->manifest_fd >= 0)
 		rc = manifest_save_unnamed(r->manifest_fd, r->manifest_dir, r->manifest_name, lines,
-		                           n, r->opts.copy.fsync);
+		                           n, r->opts.copy.fsync, want);
 	r->manifest_fd = -1;
 	if (rc == MANIFEST_BY_NAME)
-		rc = manifest_save(path, lines, n, r->opts.copy.fsync) == 0 ? MANIFEST_SAVED
-		                                                            : MANIFEST_FAILED;
-	if (rc == MANIFEST_SAVED)
-		run_previous_save(r, lines, n); /* LINES sorted by the save */
+		rc = manifest_save(path, lines, n, r->opts.copy.fsync, want) == 0 ? MANIFEST_SAVED
+		                                                                  : MANIFEST_FAILED;
+	if (rc == MANIFEST_SAVED && want != NULL)
+		run_previous_save(r, lines, n, digest); /* LINES sorted by the save */
 	int e = errno;
 	free(lines);
 	if (rc != MANIFEST_SAVED)

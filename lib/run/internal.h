@@ -214,9 +214,10 @@ struct run_stamp {
 int run_previous_load(struct run *r);
 /* Keep S, the stamp of entry index IDX's skipped file, for the sidecar. */
 void run_previous_keep(struct run *r, size_t idx, const struct stamp *s);
-/* After the manifest was saved from LINES (sorted; tag: entry index + 1, or 0): save its
- * stat sidecar when this run writes one (a failure is a warning). */
-void run_previous_save(struct run *r, struct manifest_line *lines, size_t n);
+/* After the manifest was saved from LINES (sorted; tag: entry index + 1, or 0) with the
+ * XXH3-128 DIGEST: save its stat sidecar when this run writes one (a failure: a warning). */
+void run_previous_save(struct run *r, const struct manifest_line *lines, size_t n,
+                       struct hash128 digest);
 
 /* finish.c */
 /* Make the hard links recorded during the walk. */

@@ -95,15 +95,15 @@ void run_previous_keep(struct run *r, size_t idx, const struct stamp *s)
 	r->stamps[idx].set = 1;
 }
 
-void run_previous_save(struct run *r, struct manifest_line *lines, size_t n)
+void run_previous_save(struct run *r, const struct manifest_line *lines, size_t n,
+                       struct hash128 digest)
 {
 	const char *path = r->opts.manifest;
 	if (!r->stamping)
 		return;
-	struct hash128 digest;
 	struct proven_record *recs = malloc((n + 1) * sizeof(*recs));
 	size_t k = 0;
-	int rc = recs != NULL ? manifest_digest(lines, n, &digest) : -1;
+	int rc = recs != NULL ? 0 : -1;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		uint64_t idx = lines[i].tag;
 		if (idx > 0 && idx - 1 < r->stamps_cap && r->stamps[idx - 1].set)
