@@ -2,8 +2,8 @@
 /*
  * copy/internal.h: what the files of lib/copy share and nobody else uses: copy.c (one
  * file's copy: copy_run, the per-type paths, rename into place), data.c (the data path:
- * stream, mmap re-hash, kernel copy, O_DIRECT re-read), part.c (split parts and their seal)
- * and check.c (--check's comparison).
+ * stream, mmap re-hash, kernel copy, O_DIRECT re-read), part.c (split parts and their seal),
+ * check.c (--check's comparison) and proof.c (--previous-manifest's hashes and stamps).
  */
 #ifndef PCOPY_COPY_INTERNAL_H
 #define PCOPY_COPY_INTERNAL_H

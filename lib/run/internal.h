@@ -6,7 +6,8 @@
  * walk.c (read the sources into the tables of entries.c), prune.c (the destination's extras),
  * dispatch.c (hand tasks out, collect completions), split.c (big files in parts),
  * complete.c (completions into counts and events), finish.c (links, directory metadata,
- * manifest); run.c sequences them, moving struct run's phase (enum run_phase, run.h) with
+ * manifest), previous.c (--previous-manifest: its table in, the stat sidecar out); run.c
+ * sequences them, moving struct run's phase (enum run_phase, run.h) with
  * run_set_phase(). Each non-directory entry's life is an enum entry_state below, moved by
  * entry_set_state() alone. All of it runs in the parent process.
  */
