@@ -21,14 +21,16 @@ static int slurp(const char *path, char **buf, size_t *len)
 {
 	*buf = NULL;
 	*len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO named by mistake is refused, not waited on. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
+	int ok = fstat(fd, &st) == 0;
+	if (!ok || !S_ISREG(st.st_mode)) {
+		int e = !ok ? errno : S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		close(fd);
-		errno = e != 0 ? e : EINVAL;
+		errno = e;
 		return -1;
 	}
 	size_t cap = (size_t)st.st_size + 1;

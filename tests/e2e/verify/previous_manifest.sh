@@ -150,6 +150,12 @@ check "two sources: every hash reused ($(reused s18))" [ "$(reused s18)" = $((2 
 "$PCOPY" -q --manifest fresh2.xxh src dst two
 check "two sources: the manifest equals one made from scratch" cmp -s fresh2.xxh mm.xxh
 
+# Not a regular file: a warning, never a wait on a FIFO.
+mkfifo fifo
+timeout 20 "$PCOPY" -q --manifest m.xxh --previous-manifest fifo src dst 2>e19
+check "a FIFO: exit 0" [ $? -eq 0 ]
+check "a FIFO: a warning ($(cat e19))" grep -q "^pcopy: fifo: warning: cannot read the previous manifest" e19
+
 # Usage errors (exit 2).
 "$PCOPY" -q --previous-manifest m.xxh src dst 2>u1
 check "--previous-manifest without --manifest: exit 2" [ $? -eq 2 ]
