@@ -106,6 +106,10 @@ static void on_finished(void *ctx, const struct batch_result *r)
 		fprintf(stderr, "pbatch: %s: cannot keep the output of '%s': %s\n", u->tmp_dir,
 		        r->command, strerror(r->spool_err));
 	}
+	if (r->timed_out) {
+		ui_line_clear(&u->line);
+		fprintf(stderr, "pbatch: '%s': killed: it ran longer than --timeout\n", r->command);
+	}
 	if (u->json) {
 		ui_line_clear(&u->line);
 		json_job(stdout, r->seq, r->command, r->exitval, r->signal, r->runtime);

@@ -33,6 +33,12 @@ static int lead_run(struct cli *cli)
 		                "pcopy\n");
 		return PCOPY_EXIT_FATAL;
 	}
+	if (cli->verify_manifest != NULL) {
+		mpiwork_refuse();
+		fprintf(stderr,
+		        "pcopy: --verify-manifest is not supported by pcopy-mpi; use pcopy\n");
+		return PCOPY_EXIT_FATAL;
+	}
 	if (cli->files_from != NULL) {
 		mpiwork_refuse();
 		fprintf(stderr, "pcopy: --files-from is not supported by pcopy-mpi; use pcopy\n");
@@ -47,6 +53,23 @@ static int lead_run(struct cli *cli)
 	if (cli->opts.copy.backup) {
 		mpiwork_refuse();
 		fprintf(stderr, "pcopy: --backup is not supported by pcopy-mpi; use pcopy\n");
+		return PCOPY_EXIT_FATAL;
+	}
+	if (cli->opts.copy.nbasis > 0 || cli->opts.nlink_manifest > 0) {
+		mpiwork_refuse();
+		fprintf(stderr, "pcopy: --link-dest, --copy-dest and --link-manifest are not "
+		                "supported by pcopy-mpi; use pcopy\n");
+		return PCOPY_EXIT_FATAL;
+	}
+	if (cli->opts.copy.bwlimit > 0) {
+		mpiwork_refuse();
+		fprintf(stderr, "pcopy: --bwlimit is not supported by pcopy-mpi; use pcopy\n");
+		return PCOPY_EXIT_FATAL;
+	}
+	if (cli->itemize || cli->log_file != NULL) {
+		mpiwork_refuse();
+		fprintf(stderr, "pcopy: -i and --log-file are not supported by pcopy-mpi; use "
+		                "pcopy\n");
 		return PCOPY_EXIT_FATAL;
 	}
 	struct run r;
@@ -104,7 +127,8 @@ static int agent_main(int argc, char **argv)
 	struct cli cli;
 	enum cli_action act = cli_parse(&cli, argc, argv, 1);
 	int status = act == CLI_USAGE ? PCOPY_EXIT_FATAL : PCOPY_EXIT_OK;
-	if (act == CLI_RUN && (cli.extract || cli.tar.archive != NULL || cli.files_from != NULL)) {
+	if (act == CLI_RUN && (cli.extract || cli.tar.archive != NULL || cli.files_from != NULL ||
+	                       cli.verify_manifest != NULL)) {
 		mpiwork_serve(&ui_interrupted); /* rank 0 refuses; this returns at once */
 		status = PCOPY_EXIT_FATAL;
 	} else if (act == CLI_RUN) {

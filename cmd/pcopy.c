@@ -3,17 +3,15 @@
  * pcopy: verified parallel copy and backup.
  *
  * This file turns the command line into options (lib/cli/cli.h), hands the work to
- * lib/run/run.h, or to lib/tar/ for --tar and --extract, and returns the exit status; what
+ * lib/run/run.h, or to lib/tar/ for --tar and --extract, or to lib/verify/ for
+ * --verify-manifest FILE DIR, and returns the exit status; what
  * comes back is rendered by cmd/ui.c (progress line, -v lines, --json events, messages,
  * --stats), which pcopy-mpi (cmd/pcopy-mpi.c) shares.
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -22,6 +20,7 @@
 #include "tar/tarout.h"
 #include "tar/untar.h"
 #include "ui.h"
+#include "verify/verify.h"
 
 /* pcopy --tar ARCHIVE SOURCE...: write an archive instead of a directory. */
 static int tar_main(struct cli *cli, struct ui *ui)
@@ -58,38 +57,25 @@ static int extract_main(struct cli *cli, struct ui *ui)
 	                  "files already in place stay; run the same command again to finish");
 }
 
-/* --files-from: SOURCE must be a directory (-1 when not, said); the names it lacks are said,
- * one line each, *MISSING set when there is one. */
-static int files_from_check(const struct cli *cli, int *missing)
+/* pcopy --verify-manifest FILE DIR: check DIR against the manifest, change nothing. */
+static int verify_main(struct cli *cli, struct ui *ui)
 {
-	const char *src = cli->operands[0];
-	struct stat st;
-	int rc = stat(src, &st);
-	if (rc != 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "pcopy: --files-from needs a directory SOURCE: %s: %s\n", src,
-		        rc != 0 ? strerror(errno) : "not a directory");
-		return -1;
-	}
-	int fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	for (size_t i = 0; fd >= 0 && i < cli->from.n; i++) {
-		const char *name = cli->from.v[i].path;
-		if (name[0] != '\0' && fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-			fprintf(stderr, "pcopy: %s%s%s: %s\n", src,
-			        src[strlen(src) - 1] == '/' ? "" : "/", name, strerror(errno));
-			*missing = 1;
-		}
-	}
-	if (fd >= 0)
-		close(fd);
-	return 0;
+	struct verify_opts o = {
+	    cli->verify_manifest,        cli->operands[0], cli->opts.jobs, cli->unlisted,
+	    cli->opts.copy.test_slow_ms, &ui_interrupted};
+	struct verify_hooks hooks = ui_verify_hooks(ui);
+	struct verify_counts counts;
+	struct stats st;
+	char err[1024] = "";
+	int status = verify_run(&o, &hooks, &counts, &st, err, sizeof(err));
+	return ui_verify_end(ui, status, err, &counts, &st);
 }
 
 /* pcopy SOURCE... DEST, or SOURCE alone (SOURCE-backup): copy, or --check. */
 static int copy_main(struct cli *cli, struct ui *ui)
 {
 	struct run r;
-	int missing = 0;
-	if (cli->opts.from != NULL && files_from_check(cli, &missing) != 0)
+	if (ui_open_log(ui, cli) != 0)
 		return PCOPY_EXIT_FATAL;
 	if (ui_run_start(&r, ui, cli) != 0) {
 		fprintf(stderr, "pcopy: %s\n", r.err);
@@ -98,8 +84,6 @@ static int copy_main(struct cli *cli, struct ui *ui)
 	}
 	int status = ui_run_end(ui, &r, run_execute(&r));
 	run_free(&r);
-	if (missing && status == PCOPY_EXIT_OK)
-		status = PCOPY_EXIT_PARTIAL;
 	return status;
 }
 
@@ -112,6 +96,8 @@ static int pcopy_main(struct cli *cli)
 	ui_catch_signals();
 	if (cli->extract)
 		return extract_main(cli, &ui);
+	if (cli->verify_manifest != NULL)
+		return verify_main(cli, &ui);
 	if (cli->tar.archive != NULL)
 		return tar_main(cli, &ui);
 	return copy_main(cli, &ui);

@@ -21,6 +21,7 @@
 #include "run/run.h"
 #include "tar/tarout.h"
 #include "tar/untar.h"
+#include "verify/verify.h"
 
 /* ---- pcopy, pcopy-mpi and pbatch (ui.c) ------------------------------------------------- */
 
@@ -93,10 +94,17 @@ struct ui {
 	struct stats last;   /* the counts drawn last, to draw them again after an OUT line */
 	struct stats final;  /* --tar, --extract: the counts of the last tick, for the summary */
 	const char *member;  /* --tar, --extract: the --json event for a member */
+	int itemize;         /* -i: rsync's itemized lines on OUT */
+	FILE *log;           /* --log-file: the same lines with a timestamp, or NULL */
+	const char *log_name;
 };
 
 /* Set UI up to render the run CLI asks for. */
 void ui_init(struct ui *ui, const struct cli *cli);
+
+/* --log-file: open CLI's log file for appending into UI. Returns 0, or -1 when it cannot
+ * be opened (said on stderr: "pcopy: FILE: reason"). */
+int ui_open_log(struct ui *ui, const struct cli *cli);
 
 /*
  * run_init() and run_plan() R for CLI's operands (SOURCE... DEST, or one SOURCE:
@@ -123,5 +131,17 @@ struct untar_hooks ui_untar_hooks(struct ui *ui);
  * --stats and the --json summary. Returns STATUS.
  */
 int ui_tar_end(struct ui *ui, int status, const char *err, const char *interrupted_note);
+
+/* The hooks that render --verify-manifest FILE DIR into UI: a line per problem ("NAME:
+ * FAILED", "NAME: missing" ...; with -v "NAME: OK" too), or --json events. */
+struct verify_hooks ui_verify_hooks(struct ui *ui);
+
+/*
+ * The end of --verify-manifest FILE DIR, which returned STATUS with ERR its fatal message:
+ * the progress line's last state (ST), messages, --stats and the --json summary of C.
+ * Returns STATUS.
+ */
+int ui_verify_end(struct ui *ui, int status, const char *err, const struct verify_counts *c,
+                  const struct stats *st);
 
 #endif

@@ -13,13 +13,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <archive.h>
 #include <xxhash.h>
 
 #include "common/exit.h"
+#include "common/hash.h"
+#include "report/itemize.h"
 #include "report/json.h"
+#include "report/manifest.h"
 #include "report/progress.h"
 #include "report/stats.h"
 #include "ui.h"
@@ -59,8 +64,9 @@ void ui_set_ctype(void)
 
 /* The options pcopy-mpi refuses (cmd/pcopy-mpi.c, lib/mpi/lead.c): left out of its help. */
 static const char *const mpi_refuses[] = {
-    "--tar",    "--compress", "--extract",    "--verify-manifest",
-    "--backup", "--suffix",   "--backup-dir", "--files-from",
+    "--tar",       "--compress",      "--extract",         "--verify-manifest", "--backup",
+    "--suffix",    "--backup-dir",    "--files-from",      "--unlisted",        "--link-dest",
+    "--copy-dest", "--link-manifest", "--itemize-changes", "--log-file",        "--bwlimit",
     "--previous-manifest"};
 
 /* Whether LINE (of the help or usage text) is about an option pcopy-mpi refuses. */
@@ -75,6 +81,22 @@ static int refused_by_mpi(const char *line, size_t len)
 	return 0;
 }
 
+/* The usage lines as PROG's ("pcopy" in them is PROG), to OUT; for MPI without those of
+ * the modes it refuses. Returns 0, or -1 with errno. */
+static int print_usage(FILE *out, const char *prog, int mpi)
+{
+	for (const char *p = cli_usage_text; *p != '\0';) {
+		size_t len = strcspn(p, "\n") + 1;
+		const char *name = strstr(p, "pcopy ");
+		if (!(mpi && refused_by_mpi(p, len)) &&
+		    fprintf(out, "%.*s%s%.*s", (int)(name - p), p, prog,
+		            (int)(len - (size_t)(name - p) - 5), name + 5) < 0)
+			return -1;
+		p += len;
+	}
+	return 0;
+}
+
 /*
  * Print the usage and help text as PROG's: "pcopy" in the usage lines is PROG, and for MPI
  * the options it refuses (an option's line with those continuing it) are left out. Returns 0
@@ -82,15 +104,8 @@ static int refused_by_mpi(const char *line, size_t len)
  */
 static int print_help(const char *prog, int mpi)
 {
-	for (const char *p = cli_usage_text; *p != '\0';) {
-		size_t len = strcspn(p, "\n") + 1;
-		const char *name = strstr(p, "pcopy ");
-		if (!(mpi && refused_by_mpi(p, len)) &&
-		    printf("%.*s%s%.*s", (int)(name - p), p, prog,
-		           (int)(len - (size_t)(name - p) - 5), name + 5) < 0)
-			return errno;
-		p += len;
-	}
+	if (print_usage(stdout, prog, mpi) != 0)
+		return errno;
 	int skipping = 0;
 	for (const char *p = cli_help_text; *p != '\0';) {
 		size_t len = strcspn(p, "\n") + 1;
@@ -112,11 +127,8 @@ static void print_version(const char *prog, const char *mpi)
 	unsigned x = XXH_versionNumber();
 	printf("%s %s\n", prog, PACKAGE_VERSION);
 	printf("libarchive: %s\n", archive_version_details());
-	/* hash.c calls the shared libxxhash: the vector code of XXH3 is what that library was
-	   built with, which it does not tell. */
-	printf("xxHash: %u.%u.%u (XXH3-128 from the shared library, its own build's vector "
-	       "code)\n",
-	       x / 10000, x / 100 % 100, x % 100);
+	printf("xxHash: %u.%u.%u (XXH3-128: %s)\n", x / 10000, x / 100 % 100, x % 100,
+	       hash_code_path());
 	printf("MPI: %s\n", mpi != NULL ? mpi : "none (pcopy-mpi is the MPI build)");
 }
 
@@ -137,8 +149,8 @@ int ui_parse(struct cli *cli, int argc, char **argv, int *status, const char *pr
 		break;
 	case CLI_USAGE:
 		fprintf(stderr, "pcopy: %s%s\n", cli->why.msg, cli->why.arg);
-		fputs(cli_usage_text, stderr);
-		fputs("Try 'pcopy --help' for more information.\n", stderr);
+		print_usage(stderr, prog, mpi != NULL);
+		fprintf(stderr, "Try '%s --help' for more information.\n", prog);
 		*status = PCOPY_EXIT_FATAL;
 		break;
 	}
@@ -151,6 +163,7 @@ void ui_options(struct cli *cli)
 	struct run_opts *opts = &cli->opts;
 	opts->copy.need_hash = opts->manifest != NULL || cli->json;
 	opts->copy.keep_owner = geteuid() == 0;
+	opts->copy.itemize = cli->itemize || cli->log_file != NULL;
 	/* Test hook: copy workers, here and on MPI ranks, sleep before each task. */
 	const char *slow = getenv("PCOPY_TEST_SLOW_MS");
 	opts->copy.test_slow_ms = slow != NULL ? atol(slow) : 0;
@@ -172,6 +185,19 @@ void ui_init(struct ui *ui, const struct cli *cli)
 	ui->out_shared = ui->out == stderr || isatty(STDOUT_FILENO);
 	ui->dry_run = opts->copy.dry_run;
 	ui->progress = !cli->quiet && (cli->force_progress || isatty(STDERR_FILENO));
+	ui->itemize = cli->itemize;
+}
+
+int ui_open_log(struct ui *ui, const struct cli *cli)
+{
+	if (cli->log_file == NULL)
+		return 0;
+	ui->log_name = cli->log_file;
+	ui->log = fopen(cli->log_file, "ae");
+	if (ui->log != NULL)
+		return 0;
+	fprintf(stderr, "pcopy: %s: %s\n", cli->log_file, strerror(errno));
+	return -1;
 }
 
 /* ---- the screen ------------------------------------------------------------------------- */
@@ -246,13 +272,56 @@ static const char *event_name(enum run_event_type t)
 	case RUN_EV_FAILED: return "failed";
 	case RUN_EV_WARNING: return "warning";
 	case RUN_EV_DIFFERENT: return "different";
+	case RUN_EV_DIR: return "directory";
 	}
 	return "event";
+}
+
+/* -i, --log-file: EV as rsync's itemized line, when it changed something. */
+static void itemize(struct ui *ui, const struct run_event *ev)
+{
+	enum itemize_kind kind;
+	if (ev->type == RUN_EV_DELETED)
+		kind = ITEMIZE_DELETED;
+	else if (ev->items & RUN_ITEM_HARDLINK)
+		kind = ITEMIZE_HARDLINK;
+	else if (ev->type == RUN_EV_COPIED || (ev->type == RUN_EV_DIR && (ev->items & ITEM_NEW)))
+		kind = ITEMIZE_COPIED;
+	else if (ev->type == RUN_EV_UPDATED || ev->type == RUN_EV_DIR)
+		kind = ITEMIZE_UPDATED;
+	else
+		return;
+	if (ui->itemize) {
+		if (ev->items & RUN_ITEM_ROOT_MADE) /* as rsync says it */
+			out_line(ui, "created directory %s\n", ev->dst);
+		int redraw = ui->line.shown && ui->out_shared;
+		if (redraw)
+			ui_line_clear(&ui->line);
+		itemize_line(ui->out, NULL, kind, ev->mode, ev->items, ev->path, ev->link);
+		if (redraw) {
+			fflush(ui->out);
+			draw(ui, &ui->last);
+		}
+	}
+	if (ui->log != NULL) {
+		/* rsync's default log format: "YYYY/MM/DD HH:MM:SS [PID] " before the line */
+		char stamp[64];
+		time_t now = time(NULL);
+		struct tm tm;
+		localtime_r(&now, &tm);
+		size_t n = strftime(stamp, sizeof(stamp), "%Y/%m/%d %H:%M:%S", &tm);
+		snprintf(stamp + n, sizeof(stamp) - n, " [%ld] ", (long)getpid());
+		itemize_line(ui->log, stamp, kind, ev->mode, ev->items, ev->path, ev->link);
+	}
 }
 
 static void on_event(void *ctx, const struct run_event *ev)
 {
 	struct ui *ui = ctx;
+	if (ui->itemize || ui->log != NULL)
+		itemize(ui, ev);
+	if (ev->type == RUN_EV_DIR)
+		return;
 	if (ev->type == RUN_EV_FAILED || ev->type == RUN_EV_WARNING)
 		message(ui, ev->where, ev->reason, ev->err);
 	if (ui->json) {
@@ -265,7 +334,7 @@ static void on_event(void *ctx, const struct run_event *ev)
 		out_line(ui, "%s %s\n", ev->reason, ev->path);
 		return;
 	}
-	if (!(ui->verbose || ui->dry_run))
+	if (!(ui->verbose || ui->dry_run) || ui->itemize)
 		return;
 	if (ev->type == RUN_EV_COPIED)
 		out_line(ui, "%s\n", ev->path);
@@ -277,7 +346,9 @@ static void on_event(void *ctx, const struct run_event *ev)
 
 int ui_run_start(struct run *r, struct ui *ui, const struct cli *cli)
 {
-	struct run_hooks hooks = {on_event, on_tick, ui, ui->verbose || ui->json || ui->dry_run};
+	int itemize = ui->itemize || ui->log != NULL;
+	struct run_hooks hooks = {on_event, on_tick, ui,
+	                          ui->verbose || ui->json || ui->dry_run || itemize, itemize};
 	size_t nargs = cli->noperands;
 	const char *dest = nargs >= 2 ? cli->operands[nargs - 1] : NULL;
 	size_t nsources = nargs >= 2 ? nargs - 1 : 1;
@@ -290,6 +361,12 @@ int ui_run_start(struct run *r, struct ui *ui, const struct cli *cli)
 int ui_run_end(struct ui *ui, const struct run *r, int status)
 {
 	end_line(ui, &r->stats);
+	if (ui->log != NULL && fclose(ui->log) != 0) {
+		fprintf(stderr, "pcopy: %s: %s\n", ui->log_name, strerror(errno));
+		if (status == PCOPY_EXIT_OK)
+			status = PCOPY_EXIT_PARTIAL;
+	}
+	ui->log = NULL;
 	if (status == PCOPY_EXIT_FATAL)
 		fprintf(stderr, "pcopy: %s\n", r->err);
 	if (status == PCOPY_EXIT_PARTIAL && r->err[0] != '\0') {
@@ -325,8 +402,8 @@ static void on_tar_failed(void *ctx, const char *path, const char *reason, int e
 {
 	struct ui *ui = ctx;
 	message(ui, path, reason, err);
-	if (ui->json) /* the reason alone: --tar's events never had ERR's text */
-		json_event(stdout, "failed", path, 0, NULL, NULL, reason, 0);
+	if (ui->json)
+		json_event(stdout, "failed", path, 0, NULL, NULL, reason, err);
 }
 
 static void on_tar_note(void *ctx, const char *path, const char *text)
@@ -384,5 +461,74 @@ int ui_tar_end(struct ui *ui, int status, const char *err, const char *interrupt
 		stats_write(ui->json || ui->stdout_taken ? stderr : stdout, &ui->final);
 	if (ui->json)
 		json_summary(stdout, &ui->final, status);
+	return status;
+}
+
+/* ---- --verify-manifest FILE DIR --------------------------------------------------------- */
+
+/* What a problem line says after "NAME: ", and --json's "what" for it. */
+static const char *verdict_text(enum verify_verdict v, int json)
+{
+	switch (v) {
+	case VERIFY_OK: return "OK";
+	case VERIFY_CHANGED: return json ? "content" : "FAILED";
+	case VERIFY_MISSING: return "missing";
+	case VERIFY_NOT_REGULAR: return json ? "type" : "not a regular file";
+	case VERIFY_UNREADABLE: return "unreadable";
+	case VERIFY_UNLISTED: return "unlisted";
+	}
+	return "?";
+}
+
+static void on_verified(void *ctx, const struct verify_result *r)
+{
+	struct ui *ui = ctx;
+	if (r->verdict == VERIFY_UNREADABLE)
+		message(ui, r->path, r->reason, r->err);
+	if (r->verdict == VERIFY_OK && !ui->verbose)
+		return;
+	if (ui->json) {
+		if (r->verdict == VERIFY_OK)
+			json_event(stdout, "verified", r->name, r->bytes, r->hash, NULL, NULL, 0);
+		else if (r->verdict == VERIFY_UNREADABLE)
+			json_event(stdout, "failed", r->name, 0, NULL, NULL, r->reason, r->err);
+		else
+			json_event(stdout, "different", r->name, r->bytes, r->hash,
+			           verdict_text(r->verdict, 1), NULL, 0);
+		return;
+	}
+	/* The name as a manifest line has it: escaped, and the line starts with a backslash,
+	 * when it holds a backslash or a newline (as GNU coreutils' *sum -c print it). */
+	char *name = manifest_escape_name(r->name);
+	out_line(ui, "%s: %s\n", name != NULL ? name : r->name, verdict_text(r->verdict, 0));
+	free(name);
+}
+
+static void on_verify_tick(void *ctx, const struct stats *st)
+{
+	struct ui *ui = ctx;
+	ui->final = *st;
+	on_tick(ui, st);
+}
+
+struct verify_hooks ui_verify_hooks(struct ui *ui)
+{
+	return (struct verify_hooks){on_verified, on_verify_tick, ui};
+}
+
+int ui_verify_end(struct ui *ui, int status, const char *err, const struct verify_counts *c,
+                  const struct stats *st)
+{
+	end_line(ui, st);
+	if (status == PCOPY_EXIT_FATAL)
+		fprintf(stderr, "pcopy: %s\n", err[0] ? err : "fatal error");
+	if (status >= PCOPY_EXIT_SIGNALLED)
+		fprintf(stderr,
+		        "pcopy: interrupted after %llu of %llu names; nothing was changed\n",
+		        (unsigned long long)st->done, (unsigned long long)st->files);
+	if (ui->stats)
+		stats_verify_write(ui->json ? stderr : stdout, c, st->seconds);
+	if (ui->json)
+		json_verify_summary(stdout, c, st->seconds, status);
 	return status;
 }

@@ -293,6 +293,7 @@ static void job_record(struct batch *b, const struct batch_slot *s, int status)
 	                         .spool_err = s->spool_err};
 	if (r.signal != 0 && (s->kill_stage > 0 || b->stop_sig))
 		r.exitval = -1;
+	r.timed_out = s->kill_stage > 0 && !b->stop_sig;
 	if (b->joblog != NULL) {
 		struct joblog_entry e = {.seq = r.seq,
 		                         .start = s->start_wall,

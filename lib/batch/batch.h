@@ -44,6 +44,7 @@ struct batch_result {
 	int signal;          /* the signal that ended it, 0 if none */
 	double runtime;      /* seconds */
 	int spool_err;       /* errno of a failed write to its spool (output lost), 0 if none */
+	int timed_out;       /* killed by --timeout */
 };
 
 /* Where the run stands, as handed to hooks.tick. */

@@ -16,7 +16,6 @@
 /* Long-only options. */
 enum {
 	OPT_HALT_ON_ERROR = 256,
-	OPT_HELP,
 	OPT_JOBLOG,
 	OPT_JSON,
 	OPT_KEEP_ORDER,
@@ -28,12 +27,12 @@ enum {
 };
 
 /* ':' first: a missing argument is told apart from an unknown option. */
-static const char shortopts[] = ":j:q";
+static const char shortopts[] = ":hj:q";
 
 /* Sorted by long name. */
 static const struct option longopts[] = {
     {"halt-on-error", no_argument, NULL, OPT_HALT_ON_ERROR},
-    {"help", no_argument, NULL, OPT_HELP},
+    {"help", no_argument, NULL, 'h'},
     {"joblog", required_argument, NULL, OPT_JOBLOG},
     {"jobs", required_argument, NULL, 'j'},
     {"json", no_argument, NULL, OPT_JSON},
@@ -67,7 +66,7 @@ const char batchcli_help_text[] =
     "                         to it\n"
     "      --tag              prefix each output line with the command and a tab\n"
     "      --timeout SECONDS  kill a command's process group after SECONDS\n"
-    "      --help             show this help\n"
+    "  -h, --help             show this help\n"
     "      --version          show the version\n"
     "\n"
     "Exit status: 0 all succeeded, 1 some failed, 2 usage error, 130/143 interrupted.\n";
@@ -115,7 +114,7 @@ static enum cli_action take_option(struct batchcli *bc, int c, char **argv)
 			return usage(bc,
 			             "invalid timeout (a positive number of seconds): ", optarg);
 		break;
-	case OPT_HELP: return bc->action = CLI_HELP;
+	case 'h': return bc->action = CLI_HELP;
 	case OPT_VERSION: return bc->action = CLI_VERSION;
 	default:
 		cli_rejected_option(&bc->why, c, argv, shortopts, longopts);

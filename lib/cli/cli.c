@@ -17,9 +17,11 @@
 /* Long-only options. */
 enum {
 	OPT_BACKUP_DIR = 256,
+	OPT_BWLIMIT,
 	OPT_CHECK,
 	OPT_CHMOD,
 	OPT_CHOWN,
+	OPT_COPY_DEST,
 	OPT_COMPRESS,
 	OPT_DELETE,
 	OPT_DELETE_EXCLUDED,
@@ -35,6 +37,9 @@ enum {
 	OPT_IGNORE_EXISTING,
 	OPT_INCLUDE_FROM,
 	OPT_JSON,
+	OPT_LINK_DEST,
+	OPT_LINK_MANIFEST,
+	OPT_LOG_FILE,
 	OPT_MANIFEST,
 	OPT_MAX_DELETE,
 	OPT_MAX_SIZE,
@@ -53,24 +58,27 @@ enum {
 	OPT_STATS,
 	OPT_SUFFIX,
 	OPT_TAR,
+	OPT_UNLISTED,
 	OPT_VERIFY_MANIFEST,
 	OPT_VERSION,
 };
 
 /* ':' first: a missing argument is told apart from an unknown option. */
 /* -a and rsync's -rlptgoDHAX: what pcopy always does, accepted from habit (HABIT). */
-static const char shortopts[] = ":0ADHPXabcghj:lnopqrtuvx";
+static const char shortopts[] = ":0ADHPXabcghij:lnopqrtuvx";
 static const char habit_opts[] = "ADHXagloprt";
 
 /* Sorted by long name. */
 static const struct option longopts[] = {
     {"backup", no_argument, NULL, 'b'},
     {"backup-dir", required_argument, NULL, OPT_BACKUP_DIR},
+    {"bwlimit", required_argument, NULL, OPT_BWLIMIT},
     {"check", no_argument, NULL, OPT_CHECK},
     {"checksum", no_argument, NULL, 'c'},
     {"chmod", required_argument, NULL, OPT_CHMOD},
     {"chown", required_argument, NULL, OPT_CHOWN},
     {"compress", required_argument, NULL, OPT_COMPRESS},
+    {"copy-dest", required_argument, NULL, OPT_COPY_DEST},
     {"delete", no_argument, NULL, OPT_DELETE},
     {"delete-excluded", no_argument, NULL, OPT_DELETE_EXCLUDED},
     {"dry-run", no_argument, NULL, 'n'},
@@ -87,8 +95,12 @@ static const struct option longopts[] = {
     {"ignore-existing", no_argument, NULL, OPT_IGNORE_EXISTING},
     {"include", required_argument, NULL, OPT_INCLUDE},
     {"include-from", required_argument, NULL, OPT_INCLUDE_FROM},
+    {"itemize-changes", no_argument, NULL, 'i'},
     {"jobs", required_argument, NULL, 'j'},
     {"json", no_argument, NULL, OPT_JSON},
+    {"link-dest", required_argument, NULL, OPT_LINK_DEST},
+    {"link-manifest", required_argument, NULL, OPT_LINK_MANIFEST},
+    {"log-file", required_argument, NULL, OPT_LOG_FILE},
     {"manifest", required_argument, NULL, OPT_MANIFEST},
     {"max-delete", required_argument, NULL, OPT_MAX_DELETE},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
@@ -110,6 +122,7 @@ static const struct option longopts[] = {
     {"stats", no_argument, NULL, OPT_STATS},
     {"suffix", required_argument, NULL, OPT_SUFFIX},
     {"tar", required_argument, NULL, OPT_TAR},
+    {"unlisted", no_argument, NULL, OPT_UNLISTED},
     {"update", no_argument, NULL, 'u'},
     {"verbose", no_argument, NULL, 'v'},
     {"verify-manifest", required_argument, NULL, OPT_VERIFY_MANIFEST},
@@ -121,7 +134,8 @@ const char cli_usage_text[] = "usage: pcopy [OPTION]... SOURCE [DEST]\n"
                               "       pcopy [OPTION]... SOURCE... DIRECTORY\n"
                               "       pcopy [OPTION]... --tar ARCHIVE SOURCE...\n"
                               "       pcopy [OPTION]... --extract ARCHIVE... DEST\n"
-                              "       pcopy [OPTION]... --check SOURCE DEST\n";
+                              "       pcopy [OPTION]... --check SOURCE DEST\n"
+                              "       pcopy [OPTION]... --verify-manifest FILE DIR\n";
 
 const char cli_help_text[] =
     "Copy SOURCE to DEST (default: SOURCE-backup), or several SOURCEs into DIRECTORY,\n"
@@ -129,14 +143,17 @@ const char cli_help_text[] =
     "\n"
     "      --tar ARCHIVE      write the SOURCEs into a pax archive ('-': tar on\n"
     "                         stdout); compression by suffix (.tar.gz .tgz .tar.bz2\n"
-    "                         .tar.xz .tar.zst .tar.lz4)\n"
+    "                         .tar.xz .tar.zst .tar.lz4); -j's default: one fewer\n"
     "      --compress NAME    with --tar: gzip, bzip2, xz, zstd, lz4 or none,\n"
     "                         whatever the suffix\n"
     "      --extract          extract the ARCHIVEs ('-': stdin) into DEST (created\n"
     "                         if missing)\n"
     "      --verify-manifest FILE  with --extract: put a file in place only when its\n"
     "                         XXH3-128 matches FILE's line for it; report what is\n"
-    "                         missing\n"
+    "                         missing. Without: check DIR against FILE ('-': stdin),\n"
+    "                         one line per file that differs, exit 1 if any\n"
+    "      --unlisted         with --verify-manifest DIR: also report the files\n"
+    "                         that FILE does not list\n"
     "      --check            compare SOURCE and DEST (content and metadata), copy\n"
     "                         nothing; print one line per difference, exit 1 when\n"
     "                         they differ\n"
@@ -163,10 +180,11 @@ const char cli_help_text[] =
     "      --ignore-existing  leave every file DEST already has as it is\n"
     "      --existing         create nothing new in DEST: only update what it has\n"
     "      --size-only        same size means up to date, whatever the mtime\n"
+    "      --bwlimit RATE     write at most RATE KiB/s, all workers together (K M G\n"
+    "                         suffixes, as rsync; 0: no limit)\n"
     "      --fsync            sync each file to disk before renaming it into place,\n"
     "                         and each directory once its contents are in place\n"
-    "  -j, --jobs N           use N worker processes (default: online CPUs;\n"
-    "                         with --tar, one fewer)\n"
+    "  -j, --jobs N           use N worker processes (default: online CPUs)\n"
     "      --json             print one JSON object per event, and a summary, on\n"
     "                         stdout\n"
     "      --manifest FILE    write an xxh128sum-format manifest to FILE ('-':\n"
@@ -180,6 +198,8 @@ const char cli_help_text[] =
     "  -q, --quiet            no progress line\n"
     "      --stats            print a summary at the end\n"
     "  -v, --verbose          list each file copied\n"
+    "  -i, --itemize-changes  print rsync's line for each change ('>f.st...... NAME')\n"
+    "      --log-file FILE    append those lines to FILE, each with a timestamp\n"
     "      --no-perms         keep the modes DEST has; new files: SOURCE's less umask\n"
     "      --no-owner         keep the owners DEST has; new files: pcopy's (as root)\n"
     "      --no-group         keep the groups DEST has; new files: pcopy's\n"
@@ -192,6 +212,10 @@ const char cli_help_text[] =
     "  -b, --backup           move what a copy replaces or --delete removes to NAME~\n"
     "      --suffix SUFFIX    --backup's suffix (default: ~; none with --backup-dir)\n"
     "      --backup-dir DIR   --backup into DIR (relative: to DEST), on DEST's disk\n"
+    "      --link-dest DIR    hard-link files unchanged since snapshot DIR (relative:\n"
+    "                         to DEST; up to 20); a run that succeeds marks DEST done\n"
+    "      --copy-dest DIR    the same, but copy them from DIR\n"
+    "      --link-manifest FILE  DIR's manifest: its proven hashes spare re-reading\n"
     "  -P                     --progress (pcopy never keeps partial files)\n"
     "  -a, -rlptgoDHAX        rsync's: accepted, as pcopy always does what they ask\n"
     "  -h, --help             show this help\n"
@@ -280,6 +304,24 @@ void cli_rejected_option(struct cli_reason *why, int c, char **argv, const char 
 }
 
 /* A selection option C with OPTARG: a rule, a file of them, a size limit. */
+/* --link-dest DIR, --copy-dest DIR (C): one more snapshot to take unchanged files from; the
+ * two do not mix (rsync's). */
+static enum cli_action take_basis(struct cli *cli, int c)
+{
+	struct copy_opts *o = &cli->opts.copy;
+	int copy = c == OPT_COPY_DEST;
+	if (optarg[0] == '\0')
+		return usage(cli, copy ? "--copy-dest" : "--link-dest", " needs a directory name");
+	if (o->nbasis > 0 && o->basis_copy != copy)
+		return usage(cli, "--link-dest and --copy-dest do not go together", "");
+	if (o->nbasis == COPY_BASIS_MAX)
+		return usage(
+		    cli, "too many --link-dest or --copy-dest directories (at most 20): ", optarg);
+	o->basis_copy = copy;
+	o->basis[o->nbasis++] = optarg;
+	return CLI_RUN;
+}
+
 static enum cli_action take_select(struct cli *cli, int c)
 {
 	struct select_rules *s = &cli->select;
@@ -377,6 +419,30 @@ static unsigned habit_keeps(int c)
 	}
 }
 
+/* --bwlimit S, rsync's way: a size (select_parse_size) per second, in KiB when it has no
+ * unit; 0 or at least 512 bytes. Returns 0 with *BYTES set, or -1. */
+static int parse_bwlimit(const char *s, uint64_t *bytes)
+{
+	char text[64];
+	size_t n = strlen(s);
+	if (n == 0 || n + 2 > sizeof(text))
+		return -1;
+	memcpy(text, s, n + 1);
+	if ((s[n - 1] >= '0' && s[n - 1] <= '9') || s[n - 1] == '.') {
+		const char *sign = strpbrk(text, "+-");
+		/* "1.5" is "1.5K"; "1k+1" keeps its unit */
+		if (sign == NULL) {
+			text[n] = 'K';
+			text[n + 1] = '\0';
+		}
+	}
+	int64_t v;
+	if (select_parse_size(text, &v) != 0 || v < 0 || (v > 0 && v < 512))
+		return -1;
+	*bytes = (uint64_t)v;
+	return 0;
+}
+
 /* Set one option from getopt_long's C and OPTARG; returns CLI_RUN or what stops parsing. */
 static enum cli_action take_option(struct cli *cli, int c, char **argv)
 {
@@ -403,6 +469,13 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 		o->copy.backup_dir = optarg;
 		break;
 	case OPT_SUFFIX: o->copy.backup_suffix = optarg; break;
+	case OPT_LINK_DEST:
+	case OPT_COPY_DEST: return take_basis(cli, c);
+	case OPT_LINK_MANIFEST:
+		if (o->nlink_manifest == COPY_BASIS_MAX)
+			return usage(cli, "too many --link-manifest files (at most 20): ", optarg);
+		o->link_manifest[o->nlink_manifest++] = optarg;
+		break;
 	case 'P': cli->force_progress = 1; break;
 	case OPT_EXISTING: o->copy.existing = 1; break;
 	case OPT_IGNORE_EXISTING: o->copy.ignore_existing = 1; break;
@@ -434,6 +507,18 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 	case OPT_FORCE: o->copy.force = 1; break;
 	case OPT_FSYNC: o->copy.fsync = 1; break;
 	case OPT_JSON: cli->json = 1; break;
+	case OPT_BWLIMIT:
+		if (parse_bwlimit(optarg, &o->copy.bwlimit) != 0)
+			return usage(cli,
+			             "--bwlimit takes a rate of 512 bytes/s or more, or 0, not ",
+			             optarg);
+		break;
+	case 'i': cli->itemize = 1; break;
+	case OPT_LOG_FILE:
+		if (optarg[0] == '\0')
+			return usage(cli, "--log-file needs a file name", "");
+		cli->log_file = optarg;
+		break;
 	case OPT_MANIFEST:
 		if (optarg[0] == '\0')
 			return usage(cli, "--manifest needs a file name", "");
@@ -464,6 +549,7 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 		break;
 	case OPT_COMPRESS: cli->tar.compress = optarg; break;
 	case OPT_EXTRACT: cli->extract = 1; break;
+	case OPT_UNLISTED: cli->unlisted = 1; break;
 	case OPT_VERIFY_MANIFEST:
 		if (optarg[0] == '\0')
 			return usage(cli, "--verify-manifest needs a file name", "");
@@ -490,8 +576,8 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 static enum cli_action check_extract(struct cli *cli)
 {
 	const struct run_opts *o = &cli->opts;
-	if (cli->verify_manifest != NULL && !cli->extract)
-		return usage(cli, "--verify-manifest goes with --extract", "");
+	if (cli->unlisted)
+		return usage(cli, "--unlisted goes with --verify-manifest FILE DIR", "");
 	if (!cli->extract)
 		return CLI_RUN;
 	if (cli->tar.archive != NULL || o->copy.check || o->manifest != NULL || o->delete_extra ||
@@ -519,17 +605,41 @@ static enum cli_action check_backup(struct cli *cli)
 	return CLI_RUN;
 }
 
+/* --verify-manifest FILE DIR without --extract: check DIR against FILE, change nothing. */
+static enum cli_action check_verify(struct cli *cli)
+{
+	const struct run_opts *o = &cli->opts;
+	if (cli->noperands != 1)
+		return usage(cli, "--verify-manifest FILE without --extract checks one DIR", "");
+	if (cli->tar.archive != NULL || cli->tar.compress != NULL || o->copy.check ||
+	    o->manifest != NULL || o->delete_extra || o->copy.dry_run || cli->files_from != NULL)
+		return usage(
+		    cli,
+		    "--verify-manifest FILE DIR does not go with --tar, --compress, --check, "
+		    "--manifest, --delete, --dry-run or --files-from",
+		    "");
+	return CLI_RUN;
+}
+
 /* The combinations of options and operands the man page rules out. */
 static enum cli_action check_combinations(struct cli *cli)
 {
 	const struct run_opts *o = &cli->opts;
 	const struct tarout_opts *t = &cli->tar;
+	if (cli->verify_manifest != NULL && !cli->extract)
+		return check_verify(cli);
 	if (cli->noperands < 1)
 		return usage(cli, "missing source operand", "");
 	if (check_backup(cli) != CLI_RUN)
 		return CLI_USAGE;
 	if (o->manifest != NULL && strcmp(o->manifest, "-") == 0 && cli->json)
 		return usage(cli, "--manifest - and --json both want stdout", "");
+	if (o->nlink_manifest > 0 && (o->copy.basis_copy || o->nlink_manifest > o->copy.nbasis))
+		return usage(cli, "each --link-manifest needs its --link-dest", "");
+	if (o->copy.nbasis > 0 && (o->copy.check || t->archive != NULL || cli->extract))
+		return usage(
+		    cli, "--link-dest and --copy-dest do not go with --check, --tar or --extract",
+		    "");
 	if (o->copy.dry_run && o->manifest != NULL)
 		return usage(cli, "--manifest cannot be written by a dry run", "");
 	if (o->previous_manifest != NULL &&
@@ -562,6 +672,14 @@ static enum cli_action check_combinations(struct cli *cli)
 		    cli, "--files-from does not go with --delete, --tar, --extract or --check", "");
 	if (cli->files_from != NULL && cli->noperands > 2)
 		return usage(cli, "--files-from takes one SOURCE directory", "");
+	if (o->copy.bwlimit > 0 && (t->archive != NULL || cli->extract))
+		return usage(cli, "--bwlimit does not go with --tar or --extract", "");
+	if (cli->itemize && cli->json)
+		return usage(cli, "-i and --json both want stdout", "");
+	if ((cli->itemize || cli->log_file != NULL) &&
+	    (t->archive != NULL || cli->extract || o->copy.check))
+		return usage(cli, "-i and --log-file do not go with --tar, --extract or --check",
+		             "");
 	return check_extract(cli);
 }
 

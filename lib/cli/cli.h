@@ -18,7 +18,7 @@
 #define CLI_MAX_JOBS 1024
 
 enum cli_action {
-	CLI_RUN,     /* copy, check, archive or extract the operands */
+	CLI_RUN,     /* copy, check, archive, extract or verify the operands */
 	CLI_HELP,    /* --help */
 	CLI_VERSION, /* --version */
 	CLI_USAGE,   /* bad command line: msg says why */
@@ -43,9 +43,12 @@ struct cli {
 	int extract;                 /* --extract: operands are ARCHIVE... DEST */
 	int jobs_set;                /* -j was given (else the default depends on the mode) */
 	const char *verify_manifest; /* --verify-manifest FILE, or NULL */
+	int unlisted;                /* --unlisted: with --verify-manifest FILE DIR */
 	int quiet, verbose, json, stats;
-	int force_progress; /* --progress */
-	char **operands;    /* SOURCE... [DEST], pointing into argv */
+	int force_progress;   /* --progress */
+	int itemize;          /* -i, --itemize-changes */
+	const char *log_file; /* --log-file FILE, or NULL */
+	char **operands;      /* SOURCE... [DEST], pointing into argv */
 	size_t noperands;
 	struct cli_reason why; /* CLI_USAGE: what is wrong */
 };

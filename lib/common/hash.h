@@ -45,6 +45,10 @@ struct hash128 hash_digest(struct hash_state *h);
 /* One-shot digest of a buffer. */
 struct hash128 hash_buffer(const void *data, size_t len);
 
+/* Which XXH3 code hashes here, for --version: "run-time dispatch (this CPU: AVX2)" through
+ * libxxhash's x86 dispatcher, or "SSE2" when that was not found at build time. */
+const char *hash_code_path(void);
+
 /* Write the 32 hex digits and a NUL into OUT (at least HASH_HEX_LEN + 1 bytes). */
 void hash_hex(struct hash128 h, char *out);
 

@@ -39,6 +39,15 @@ uint32_t copy_compare_stat(const struct stat *a, const struct stat *b, int owner
 	return diff;
 }
 
+uint32_t copy_compare_want(const struct meta_ctx *m, const struct stat *src, const struct stat *dst,
+                           int owner)
+{
+	struct stat want = *src;
+	meta_want(m, &want, dst);
+	uint32_t diff = copy_compare_stat(&want, dst, owner);
+	return meta_keeps(m, META_KEEP_TIMES) ? diff : diff & ~(uint32_t)DIFF_TIMES;
+}
+
 uint32_t copy_compare_xattrs(struct meta_ctx *m, const struct meta_node *src,
                              const struct meta_node *dst)
 {
@@ -135,7 +144,7 @@ void copy_compare(struct copy_ctx *c, struct copy_done *d)
 	if (fstatat(r->dst_fd, r->dst, &dst, AT_SYMLINK_NOFOLLOW) != 0) {
 		d->diff = DIFF_MISSING;
 	} else {
-		d->diff = copy_compare_stat(&sst, &dst, c->opts->keep_owner);
+		d->diff = copy_compare_want(&c->meta, &sst, &dst, c->opts->keep_owner);
 	}
 	if (d->diff & (DIFF_MISSING | DIFF_TYPE)) {
 		d->status = COPY_DIFFERENT;

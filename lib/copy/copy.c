@@ -38,6 +38,7 @@ int copy_ctx_init(struct copy_ctx *c, const struct copy_opts *opts, const struct
 	c->egid = getegid();
 	at_cache_init(&c->src_dirs);
 	at_cache_init(&c->dst_dirs);
+	at_cache_init(&c->basis_dirs);
 	c->backup_fd = -1;
 	meta_ctx_init(&c->meta, opts->keep_owner);
 	c->meta.policy = &opts->policy;
@@ -71,6 +72,7 @@ void copy_ctx_free(struct copy_ctx *c)
 	c->backup_fd = -1;
 	at_cache_free(&c->src_dirs);
 	at_cache_free(&c->dst_dirs);
+	at_cache_free(&c->basis_dirs);
 	c->buf = NULL;
 	c->hs = NULL;
 }
@@ -96,8 +98,7 @@ const char *copy_stage_text(enum copy_stage stage)
 	return "error";
 }
 
-/* This worker's next temporary name, in c->tmp (a name in the destination's directory). */
-static const char *tmp_name(struct copy_ctx *c)
+const char *copy_tmp_name(struct copy_ctx *c)
 {
 	return tmpname_counter(c->tmp, sizeof(c->tmp), c->pid, ++c->counter);
 }
@@ -189,7 +190,7 @@ static int create_copy(struct copy_ctx *c, const struct copy_task *t, mode_t mod
 		if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)
 			c->no_unnamed |= root_bit;
 	}
-	*tmp = tmp_name(c);
+	*tmp = copy_tmp_name(c);
 	return openat(r->dst_fd, *tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 }
 
@@ -209,7 +210,7 @@ static int place_copy(struct copy_ctx *c, int out, const char **tmp, enum copy_s
 			return 0;
 		if (errno != EEXIST)
 			return -1;
-		*tmp = tmp_name(c);
+		*tmp = copy_tmp_name(c);
 		if (compat_link_unnamed(out, r->dst_fd, *tmp, &c->link_by_proc) != 0) {
 			*tmp = NULL;
 			return -1;
@@ -223,14 +224,10 @@ static int place_copy(struct copy_ctx *c, int out, const char **tmp, enum copy_s
 	return renameat(r->dst_fd, *tmp, r->dst_fd, r->dst);
 }
 
-/*
- * One attempt at copying the open regular file SRC (fstat SST) to DST via a temporary or
- * unnamed file (ABSENT: the destination name is known to be free). Returns DATA_OK (D filled:
- * copied), DATA_ERROR (D filled: failed, or the copy changed during its verification), or
- * DATA_CHANGED when the source changed during the copy and another attempt may succeed.
- */
-static enum data_result copy_data(struct copy_ctx *c, const struct copy_task *t, int src,
-                                  const struct stat *sst, int absent, struct copy_done *d)
+/* copy_data (internal.h): D filled on DATA_ERROR also when the copy changed during its
+ * verification. */
+enum data_result copy_data(struct copy_ctx *c, const struct copy_task *t, int src,
+                           const struct stat *sst, int absent, struct copy_done *d)
 {
 	const struct copy_place *r = &c->at;
 	uint64_t size = (uint64_t)sst->st_size;
@@ -355,6 +352,22 @@ static void hash_skipped(struct copy_ctx *c, const struct stat *dst_st, struct c
 		close(dfd);
 }
 
+/* Whether fix_metadata (same arguments) would change anything: 1, 0, or -1 with errno. */
+static int metadata_differs(struct copy_ctx *c, int src, int fd, const struct stat *sst,
+                            const struct stat *dst_st, int times, unsigned flags)
+{
+	int owner_same = dst_st->st_uid == sst->st_uid && dst_st->st_gid == sst->st_gid;
+	int owner_kept = c->opts->keep_owner ? 1 : 0;
+	struct meta_node s = src_node(c, src), n = dst_node(c, fd, c->at.dst);
+	if ((c->opts->keep_owner && !owner_same) ||
+	    (!(flags & META_LINK) &&
+	     meta_perm(dst_st->st_mode) != meta_mode(&c->meta, sst, owner_kept)) ||
+	    (times && (dst_st->st_mtim.tv_sec != sst->st_mtim.tv_sec ||
+	               dst_st->st_mtim.tv_nsec != sst->st_mtim.tv_nsec)))
+		return 1;
+	return meta_xattrs(&c->meta, &s, &n, 0, NULL);
+}
+
 /*
  * The destination entry DST_ST (open as FD, or -1: by name) holds the source's data: bring
  * its owner, xattrs, mode and, with TIMES, times in line with the source's (SST, the open
@@ -365,20 +378,11 @@ static void fix_metadata(struct copy_ctx *c, int src, int fd, const struct stat 
                          const struct stat *dst_st, int times, unsigned flags, struct copy_done *d)
 {
 	int owner_same = dst_st->st_uid == sst->st_uid && dst_st->st_gid == sst->st_gid;
-	int owner_kept = c->opts->keep_owner ? 1 : 0;
 	struct meta_node s = src_node(c, src), n = dst_node(c, fd, c->at.dst);
-	int differs = (c->opts->keep_owner && !owner_same) ||
-	              (!(flags & META_LINK) &&
-	               meta_perm(dst_st->st_mode) != meta_mode(&c->meta, sst, owner_kept)) ||
-	              (times && (dst_st->st_mtim.tv_sec != sst->st_mtim.tv_sec ||
-	                         dst_st->st_mtim.tv_nsec != sst->st_mtim.tv_nsec));
-	if (!differs) {
-		int x = meta_xattrs(&c->meta, &s, &n, 0, NULL);
-		if (x < 0) {
-			fail(d, STAGE_METADATA, errno);
-			return;
-		}
-		differs = x;
+	int differs = metadata_differs(c, src, fd, sst, dst_st, times, flags);
+	if (differs < 0) {
+		fail(d, STAGE_METADATA, errno);
+		return;
 	}
 	if (!differs)
 		return;
@@ -458,6 +462,11 @@ static struct stat task_stat(const struct copy_task *t)
 	return st;
 }
 
+struct stat copy_task_stat(const struct copy_task *t)
+{
+	return task_stat(t);
+}
+
 /*
  * -u, --ignore-existing, --existing: 1 when the destination's entry is to be left as it is,
  * whatever the source has: it is ABSENT (the name is free), or has lstat data DST (NULL: it
@@ -495,6 +504,15 @@ static void leave_alone(struct copy_ctx *c, const struct copy_task *t, int absen
 		hash_skipped(c, dst_st, d);
 }
 
+/* 1 when DEST's entry DST has more names than the source of the task at hand: some are not
+ * this copy's (a snapshot's that --link-dest linked, say). */
+static int links_elsewhere(struct copy_ctx *c, const struct stat *dst)
+{
+	struct stat st;
+	return fstatat(c->at.src_fd, c->at.src, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       dst->st_nlink > st.st_nlink;
+}
+
 static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
 {
 	const struct copy_place *r = &c->at;
@@ -515,10 +533,17 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 			return;
 		}
 	}
-	/* A link the source broke: a fresh copy under a temporary name, renamed over this name
-	 * only, parts it from the other names (see TASK_ALONE). */
-	if (c->opts->force ||
-	    (have_dst && (t->flags & TASK_ALONE) && S_ISREG(dst_st.st_mode) && dst_st.st_nlink > 1))
+	if (c->opts->nbasis > 0 && !c->opts->force) {
+		struct stat scanned = task_stat(t);
+		meta_want(&c->meta, &scanned, old);
+		if (copy_from_basis(c, t, &scanned, have_dst ? &dst_st : NULL, absent, d))
+			return;
+	}
+	/* A link the source broke, or one into another tree (an older snapshot): a fresh copy
+	 * under a temporary name, renamed over this name only, parts it from the other names
+	 * (see TASK_ALONE), which a change in place would change too. */
+	if (c->opts->force || (have_dst && S_ISREG(dst_st.st_mode) && dst_st.st_nlink > 1 &&
+	                       ((t->flags & TASK_ALONE) || links_elsewhere(c, &dst_st))))
 		have_dst = 0;
 	/* The cheap case first: same size, mtime and metadata as scanned, no hash wanted or
 	 * one the previous manifest proves (--previous-manifest). */
@@ -610,6 +635,14 @@ static void copy_symlink(struct copy_ctx *c, const struct copy_task *t, struct c
 		return;
 	int have = fstatat(r->dst_fd, dst, &st, AT_SYMLINK_NOFOLLOW) == 0;
 	meta_want(&c->meta, &sst, have ? &st : NULL);
+	/* As rsync: a link DEST lacks may be an earlier snapshot's (--link-dest). */
+	if (!have && c->opts->nbasis > 0 && !c->opts->force &&
+	    copy_symlink_from_basis(c, t, &sst, target, (size_t)n, d))
+		return;
+	/* A link with other names (an older snapshot's) is replaced, not changed. */
+	if (have && S_ISLNK(st.st_mode) && st.st_nlink > 1 &&
+	    metadata_differs(c, -1, -1, &sst, &st, 0, META_LINK) != 0)
+		have = 0;
 	if (!c->opts->force && have && S_ISLNK(st.st_mode) && same_mtime(&st, t)) {
 		ssize_t m = readlinkat(r->dst_fd, dst, old, sizeof(old) - 1);
 		if (m == n && memcmp(old, target, (size_t)n) == 0) {
@@ -622,7 +655,7 @@ static void copy_symlink(struct copy_ctx *c, const struct copy_task *t, struct c
 	d->status = COPY_COPIED;
 	if (c->opts->dry_run)
 		return;
-	const char *tmp = tmp_name(c);
+	const char *tmp = copy_tmp_name(c);
 	if (symlinkat(target, r->dst_fd, tmp) != 0) {
 		fail(d, STAGE_CREATE, errno);
 		return;
@@ -658,7 +691,7 @@ static void copy_special(struct copy_ctx *c, const struct copy_task *t, struct c
 	d->status = COPY_COPIED;
 	if (c->opts->dry_run)
 		return;
-	const char *tmp = tmp_name(c);
+	const char *tmp = copy_tmp_name(c);
 	if (mknodat(r->dst_fd, tmp, type | 0600, (dev_t)t->rdev) != 0) {
 		fail(d, STAGE_CREATE, errno);
 		return;
@@ -703,8 +736,13 @@ void copy_run(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d
 	memset(d, 0, sizeof(*d));
 	d->id = t->id;
 	mode_t type = (mode_t)t->mode & S_IFMT;
-	if (find_place(c, t, d) != 0)
+	int itemize = c->opts->itemize && !c->opts->check && !(t->flags & TASK_PART);
+	if (find_place(c, t, d) != 0) {
+		if (itemize && d->status == COPY_COPIED) /* a dry run below a missing directory */
+			d->diff = ITEM_NEW;
 		return;
+	}
+	uint32_t items = itemize ? copy_task_items(c, t) : 0;
 	if (c->opts->check)
 		copy_compare(c, d);
 	else if (t->flags & TASK_PART)
@@ -719,6 +757,9 @@ void copy_run(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d
 		copy_special(c, t, d);
 	else
 		d->status = COPY_UNSUPPORTED;
+	if (itemize &&
+	    (d->status == COPY_COPIED || d->status == COPY_METADATA || d->status == COPY_SKIPPED))
+		d->diff = items;
 	if (*c->stop && d->status == COPY_FAILED && d->err == EINTR)
 		d->status = COPY_INTERRUPTED;
 }

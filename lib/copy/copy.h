@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "fs/at.h"
 #include "common/hash.h"
@@ -28,6 +29,7 @@
 #include "fs/meta.h"
 #include "common/shm.h"
 #include "common/tmpname.h"
+#include "proc/rate.h"
 
 /* A copy is re-read for verification through mmap in windows of COPY_MAP_WINDOW bytes when
  * at least COPY_MAP_MIN bytes without holes are to be read (data.c, rehash_copy). */
@@ -36,6 +38,23 @@
 
 /* Files up to this size whose destination name is free are written unnamed (O_TMPFILE). */
 #define COPY_UNNAMED_MAX (UINT64_C(1) << 20)
+
+/* The most --link-dest (or --copy-dest) directories, as rsync. */
+#define COPY_BASIS_MAX 20
+
+/*
+ * --link-manifest FILE: the hashes an earlier snapshot's manifest gives its files, proven
+ * to belong to that snapshot (see lib/run/snapshot.c): a linked file's hash is taken from
+ * here when its inode has not changed since the snapshot was completed (its ctime is not
+ * newer than COMPLETE), else the file is read again. Parent-built, read-only in workers.
+ */
+struct copy_sums {
+	size_t n;
+	char **paths;              /* sorted bytewise; relative to the snapshot's top */
+	struct hash128 *hashes;    /* hashes[i] is the hash of paths[i] */
+	struct timespec complete;  /* ctime of the snapshot's completion marker */
+	const char *const *prefix; /* [root]: what the snapshot's paths have before a root's */
+};
 
 struct proven;
 
@@ -122,6 +141,20 @@ enum copy_diff {
 	DIFF_HARDLINK = 1 << 10, /* linked to another name in one tree but not in the other */
 };
 
+/* -i, --itemize-changes (copy_opts.itemize): what a copy changes in DEST, as rsync's
+ * itemized letters (bits of copy_done.diff for COPY_COPIED, COPY_METADATA, COPY_SKIPPED). */
+enum copy_item {
+	ITEM_NEW = 1 << 0,    /* the name is free in DEST (or holds another kind of entry) */
+	ITEM_CHANGE = 1 << 1, /* 'c': another symlink target or device number */
+	ITEM_SIZE = 1 << 2,   /* 's' */
+	ITEM_TIME = 1 << 3,   /* 't': modification time */
+	ITEM_PERMS = 1 << 4,  /* 'p' */
+	ITEM_OWNER = 1 << 5,  /* 'o' */
+	ITEM_GROUP = 1 << 6,  /* 'g' */
+	ITEM_ACL = 1 << 7,    /* 'a' */
+	ITEM_XATTR = 1 << 8,  /* 'x' */
+};
+
 /* Where a failure happened, for the message. */
 enum copy_stage {
 	STAGE_NONE,
@@ -149,7 +182,8 @@ struct copy_done {
 	int32_t stage;       /* enum copy_stage when FAILED */
 	int32_t err;         /* errno when FAILED */
 	int32_t hashed;      /* 1 when HASH is valid */
-	uint32_t diff;       /* enum copy_diff bits, for COPY_DIFFERENT */
+	uint32_t diff;       /* enum copy_diff bits, for COPY_DIFFERENT; with opts.itemize,
+	                        enum copy_item bits for COPY_COPIED, _METADATA, _SKIPPED */
 	uint32_t notes;      /* COPY_NOTE_* bits */
 	/* --check: the inodes of both sides, when either has other names (COPY_NOTE_LINKS); the
 	 * parent compares which names share an inode (copy_link_diffs). */
@@ -195,6 +229,7 @@ struct copy_opts {
 	int fsync;      /* fsync each file before its rename, and re-read it from the storage */
 	int keep_owner; /* set uid/gid (root) */
 	int check;      /* --check: compare with the destination, change nothing */
+	int itemize;    /* -i, --log-file: say what each copy changes (copy_done.diff) */
 	/* What to do with what the destination already has (rsync's options of the same names):
 	 * UPDATE (-u) keeps a regular file whose destination twin is newer (mtime), IGNORE_EXISTING
 	 * leaves every existing non-directory alone, EXISTING creates nothing (files and
@@ -207,6 +242,20 @@ struct copy_opts {
 	int backup;
 	const char *backup_suffix;
 	const char *backup_dir;
+	/* --link-dest DIR or --copy-dest DIR (rsync's): earlier snapshots. A regular file whose
+	 * twin there is the same as the source (copy_basis_same) is hard-linked from it
+	 * (copied from it with BASIS_COPY) instead of copied from the source. Filled by run_plan;
+	 * pointers: pcopy-mpi refuses these options. */
+	size_t nbasis;                      /* directories, in the order given */
+	const char *basis[COPY_BASIS_MAX];  /* as given (relative: to DEST) */
+	int basis_copy;                     /* --copy-dest: copy from the twin, do not link it */
+	const int *basis_fds;               /* [root * nbasis + k]: DIR k for that root, or -1 */
+	const struct copy_sums *basis_sums; /* [k]: --link-manifest hashes for DIR k */
+	/* --bwlimit: bytes per second written by all the workers together (0: no limit), and
+	 * the bucket they share (proc/rate.h), made by the pool's parent before fork. Pointer:
+	 * pcopy-mpi refuses --bwlimit. */
+	uint64_t bwlimit;
+	struct rate *rate;
 	/* Test hook, filled by cmd/ from PCOPY_TEST_SLOW_MS: each worker sleeps this many
 	 * milliseconds (modulo 1000) before each task, so tests can interrupt a run. */
 	long test_slow_ms;
@@ -242,6 +291,7 @@ struct copy_ctx {
 	uint64_t no_unnamed;     /* bit per root (< 64): O_TMPFILE is not supported there */
 	int link_by_proc;        /* unnamed files are linked through /proc/self/fd (compat.h) */
 	int backup_fd;           /* --backup-dir open for root BACKUP_ROOT, or -1 */
+	struct at_cache basis_dirs; /* --link-dest: the last parent opened in a snapshot */
 	uint32_t backup_root;
 };
 
@@ -271,10 +321,28 @@ int copy_quick_same(const struct stat *src, const struct stat *dst, int owner);
  */
 uint32_t copy_compare_stat(const struct stat *src, const struct stat *dst, int owner);
 
+/*
+ * --check's comparison: copy_compare_stat of DST with what a copy of SRC ends with under M's
+ * policy (meta_want: --chmod, --chown, --no-perms/-owner/-group keep DST's own), times left
+ * out under --no-times. What a copy with the same options would leave as it is, --check
+ * does not report.
+ */
+uint32_t copy_compare_want(const struct meta_ctx *m, const struct stat *src, const struct stat *dst,
+                           int owner);
+
 /* The enum copy_diff bits (DIFF_XATTR, DIFF_ACL) for how the xattrs of SRC and DST differ,
  * as M compares them. Returns them, or 0 when they cannot be read. */
 uint32_t copy_compare_xattrs(struct meta_ctx *m, const struct meta_node *src,
                              const struct meta_node *dst);
+
+/*
+ * -i: the enum copy_item bits for how the destination twin DST (lstat data; NULL: there is
+ * none) of an entry with lstat data SRC differs from what a copy makes of it, as M (its
+ * policy, meta_want already called for SRC) would set it; NODES: both entries, for xattrs
+ * and ACLs (NULL: not compared).
+ */
+uint32_t copy_items(struct meta_ctx *m, const struct stat *src, const struct stat *dst, int owner,
+                    const struct meta_node nodes[2]);
 
 /* --check: one name of a file that has other names in either tree. */
 struct copy_linkname {
@@ -290,6 +358,23 @@ struct copy_linkname {
  * other way round. The first name of a group in ENTRY order stands for it. P is reordered.
  */
 void copy_link_diffs(struct copy_linkname *p, size_t n);
+
+/*
+ * --link-dest, --copy-dest: the regular file of task T at hand (its source SST) from an
+ * earlier snapshot's twin when one is the same (size, mtime, permission bits, owner when
+ * kept, xattrs; with -c content): linked in place of DEST's entry (DST: its lstat, NULL when
+ * absent), or with --copy-dest, when DEST has none, copied from the twin. Returns 1 when that settled the task
+ * (D filled: copied, skipped because DEST's name is that twin already, or failed), 0 when no
+ * twin is the same (copy from the source as usual). ABSENT: DEST's name is known to be free.
+ */
+int copy_from_basis(struct copy_ctx *c, const struct copy_task *t, const struct stat *sst,
+                    const struct stat *dst, int absent, struct copy_done *d);
+
+/* copy_from_basis for the symbolic link of task T (SST: its lstat as wanted) to TARGET (LEN
+ * bytes) that DEST lacks: linked to a twin with the same target, mtime, owner when kept and
+ * xattrs, as rsync links them. Returns 1 (D filled), or 0: make it as usual. */
+int copy_symlink_from_basis(struct copy_ctx *c, const struct copy_task *t, const struct stat *sst,
+                            const char *target, size_t len, struct copy_done *d);
 
 /* Human text for a failed stage ("cannot open", ...). */
 const char *copy_stage_text(enum copy_stage stage);

@@ -49,6 +49,23 @@ static int write_all(int fd, const unsigned char *p, size_t n, off_t off)
 	return 0;
 }
 
+/* write_all, in pieces that each first take their share of --bwlimit's tokens. */
+static int write_limited(struct copy_ctx *c, int fd, const unsigned char *p, size_t n, off_t off)
+{
+	struct rate *rate = c->opts->rate;
+	if (rate == NULL)
+		return write_all(fd, p, n, off);
+	while (n > 0) {
+		size_t piece = (size_t)rate_chunk(rate, n);
+		if (rate_take(rate, piece, c->stop) != 0 || write_all(fd, p, piece, off) != 0)
+			return -1;
+		p += piece;
+		n -= piece;
+		off += (off_t)piece;
+	}
+	return 0;
+}
+
 /* Next data extent at or after OFF in a sparse-aware walk; sets *END. 0, 1 (no more data), -1. */
 static int next_extent(int fd, off_t off, off_t size, off_t *start, off_t *end)
 {
@@ -118,7 +135,8 @@ static enum data_result stream_aligned(struct copy_ctx *c, int in, int out, uint
 			const unsigned char *data = c->buf + (pos - base);
 			if (h != NULL)
 				hash_update(h, data, (size_t)(got - pos));
-			if (out >= 0 && write_all(out, data, (size_t)(got - pos), pos) != 0) {
+			if (out >= 0 &&
+			    write_limited(c, out, data, (size_t)(got - pos), pos) != 0) {
 				*in_fault = 0;
 				return DATA_ERROR;
 			}
@@ -272,6 +290,8 @@ enum data_result copy_kernel(struct copy_ctx *c, int in, int out, uint64_t from,
 {
 	uint64_t done = from;
 	*in_fault = 0;
+	if (c->opts->rate != NULL)
+		return DATA_UNSUPPORTED; /* --bwlimit: the data goes through write_limited */
 	if (from > 0 &&
 	    (lseek(in, (off_t)from, SEEK_SET) < 0 || lseek(out, (off_t)from, SEEK_SET) < 0))
 		return DATA_ERROR;

@@ -3,7 +3,8 @@
  * copy/internal.h: what the files of lib/copy share and nobody else uses: copy.c (one
  * file's copy: copy_run, the per-type paths, rename into place), data.c (the data path:
  * stream, mmap re-hash, kernel copy, O_DIRECT re-read), part.c (split parts and their seal),
- * check.c (--check's comparison) and proof.c (--previous-manifest's hashes and stamps).
+ * basis.c (--link-dest's twins), check.c (--check's comparison) and proof.c
+ * (--previous-manifest's hashes and stamps).
  */
 #ifndef PCOPY_COPY_INTERNAL_H
 #define PCOPY_COPY_INTERNAL_H
@@ -74,6 +75,18 @@ int copy_install(struct copy_ctx *c, int src, int fd, const char *tmp, const str
  * which the parent makes way (run's complete.c); any other error OTHER. */
 enum copy_stage copy_install_stage(int err, enum copy_stage other);
 
+/*
+ * One attempt at copying the open regular file SRC (fstat SST) to the task's destination via
+ * a temporary or unnamed file (ABSENT: the destination name is known to be free). DATA_OK
+ * (D filled: copied), DATA_ERROR (D filled: failed), or DATA_CHANGED when SRC changed during
+ * the copy and another attempt may succeed.
+ */
+enum data_result copy_data(struct copy_ctx *c, const struct copy_task *t, int src,
+                           const struct stat *sst, int absent, struct copy_done *d);
+
+/* This worker's next temporary name, in c->tmp (a name in the destination's directory). */
+const char *copy_tmp_name(struct copy_ctx *c);
+
 /* --backup: move the destination entry of the task at hand (c->at), unless it is missing or
  * a directory, to its backup name (tree_backup). Returns 0, or -1 with errno. */
 int copy_backup_old(struct copy_ctx *c);
@@ -91,6 +104,13 @@ void copy_seal(struct copy_ctx *c, const struct copy_task *t, struct copy_done *
 
 /* --check for one entry: fills D with the differences found. */
 void copy_compare(struct copy_ctx *c, struct copy_done *d);
+
+/* copy.c: the scan's view of task T's source, as a struct stat. */
+struct stat copy_task_stat(const struct copy_task *t);
+
+/* item.c: -i, the enum copy_item bits for what copying task T (its place in c->at) changes
+ * in the destination as it is now. */
+uint32_t copy_task_items(struct copy_ctx *c, const struct copy_task *t);
 
 /* Small helpers of all four files. */
 

@@ -124,6 +124,19 @@ void json_summary(FILE *out, const struct stats *st, int exit_status)
 	        st->seconds, exit_status);
 }
 
+void json_verify_summary(FILE *out, const struct verify_counts *c, double seconds, int exit_status)
+{
+	fprintf(out,
+	        "{\"event\":\"summary\",\"names\":%llu,\"verified\":%llu,\"changed\":%llu,"
+	        "\"missing\":%llu,\"not_regular\":%llu,\"unreadable\":%llu,\"unlisted\":%llu,"
+	        "\"bytes\":%llu,\"seconds\":%.3f,\"exit\":%d}\n",
+	        (unsigned long long)c->names, (unsigned long long)c->verified,
+	        (unsigned long long)c->changed, (unsigned long long)c->missing,
+	        (unsigned long long)c->not_regular, (unsigned long long)c->unreadable,
+	        (unsigned long long)c->unlisted, (unsigned long long)c->bytes, seconds,
+	        exit_status);
+}
+
 void json_job(FILE *out, size_t seq, const char *command, int exitval, int sig, double runtime)
 {
 	fprintf(out, "{\"event\":\"job\",\"seq\":%zu,\"command\":", seq);

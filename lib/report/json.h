@@ -32,6 +32,11 @@ void json_event(FILE *out, const char *event, const char *path, uint64_t bytes,
 /* Write the summary line that ends pcopy's --json output: ST's counts and EXIT_STATUS. */
 void json_summary(FILE *out, const struct stats *st, int exit_status);
 
+/* Write the summary line that ends --verify-manifest's --json output: C's counts, SECONDS and
+ * EXIT_STATUS. */
+void json_verify_summary(FILE *out, const struct verify_counts *c, double seconds,
+                         int exit_status);
+
 /*
  * Write pbatch's line for a finished command:
  * {"event":"job","seq":SEQ,"command":COMMAND,"exit":EXITVAL,"signal":SIG,"runtime":SECONDS}.

@@ -46,13 +46,8 @@ static int needs_escape(const char *s)
 	return strpbrk(s, "\\\n\r") != NULL;
 }
 
-/* Append S to OUT, escaped as manifest_write does when ESC. */
-static void put_path(FILE *out, const char *s, int esc)
+static void write_escaped(FILE *out, const char *s)
 {
-	if (!esc) {
-		fputs(s, out);
-		return;
-	}
 	for (; *s; s++) {
 		if (*s == '\\')
 			fputs("\\\\", out);
@@ -65,26 +60,42 @@ static void put_path(FILE *out, const char *s, int esc)
 	}
 }
 
-/* Write line L, as the manifest holds it, to OUT. */
-static void put_line(FILE *out, const struct manifest_line *l)
+char *manifest_escape_name(const char *name)
 {
-	char hex[HASH_HEX_LEN + 1];
-	hash_hex(l->hash, hex);
-	int esc = needs_escape(l->prefix) || needs_escape(l->path);
-	if (esc)
-		putc('\\', out);
-	fputs(hex, out);
-	fputs("  ", out);
-	put_path(out, l->prefix, esc);
-	put_path(out, l->path, esc);
-	putc('\n', out);
+	if (!needs_escape(name))
+		return strdup(name);
+	char *out = malloc(2 * strlen(name) + 2), *o = out;
+	if (out == NULL)
+		return NULL;
+	*o++ = '\\';
+	for (const char *s = name; *s; s++) {
+		char e = *s == '\\' ? '\\' : *s == '\n' ? 'n' : *s == '\r' ? 'r' : 0;
+		if (e != 0) {
+			*o++ = '\\';
+			*o++ = e;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+	return out;
 }
 
 int manifest_write(FILE *out, struct manifest_line *lines, size_t n)
 {
 	qsort(lines, n, sizeof(*lines), line_cmp);
-	for (size_t i = 0; i < n; i++)
-		put_line(out, &lines[i]);
+	for (size_t i = 0; i < n; i++) {
+		char hex[HASH_HEX_LEN + 1];
+		hash_hex(lines[i].hash, hex);
+		if (needs_escape(lines[i].prefix) || needs_escape(lines[i].path)) {
+			fprintf(out, "\\%s  ", hex);
+			write_escaped(out, lines[i].prefix);
+			write_escaped(out, lines[i].path);
+			putc('\n', out);
+		} else {
+			fprintf(out, "%s  %s%s\n", hex, lines[i].prefix, lines[i].path);
+		}
+	}
 	if (fflush(out) != 0 || ferror(out)) {
 		if (errno == 0)
 			errno = EIO;

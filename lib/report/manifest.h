@@ -80,4 +80,12 @@ int manifest_sync_dir(const char *name);
  */
 int manifest_parse_line(const char *line, struct hash128 *hash, char *path, size_t path_len);
 
+/*
+ * NAME as a manifest line, or a line of --verify-manifest's report, writes it: NAME itself,
+ * or, when it holds a backslash, newline or carriage return, a backslash and then NAME with
+ * "\\", "\n" and "\r" for those, as GNU coreutils' *sum -c do. Returns a malloc'd string,
+ * or NULL (ENOMEM).
+ */
+char *manifest_escape_name(const char *name);
+
 #endif

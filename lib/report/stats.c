@@ -24,3 +24,18 @@ void stats_write(FILE *out, const struct stats *st)
 	if (st->reusing)
 		fprintf(out, "hashes reused: %llu\n", (unsigned long long)st->reused);
 }
+
+void stats_verify_write(FILE *out, const struct verify_counts *c, double seconds)
+{
+	char rate[32];
+	double secs = seconds > 0 ? seconds : 0;
+	progress_bytes(rate, sizeof(rate), secs > 0 ? (double)c->bytes / secs : 0);
+	fprintf(out,
+	        "names: %llu\nverified: %llu\nchanged: %llu\nmissing: %llu\nnot regular: %llu\n"
+	        "unreadable: %llu\nunlisted: %llu\nbytes: %llu\nseconds: %.3f\n"
+	        "throughput: %s/s\n",
+	        (unsigned long long)c->names, (unsigned long long)c->verified,
+	        (unsigned long long)c->changed, (unsigned long long)c->missing,
+	        (unsigned long long)c->not_regular, (unsigned long long)c->unreadable,
+	        (unsigned long long)c->unlisted, (unsigned long long)c->bytes, secs, rate);
+}

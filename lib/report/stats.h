@@ -29,8 +29,24 @@ struct stats {
 	int scanning;          /* 1 while the walk is still finding entries */
 };
 
+/* The verdicts of --verify-manifest (lib/verify), one count each. */
+struct verify_counts {
+	uint64_t names;       /* manifest lines checked */
+	uint64_t verified;    /* matched */
+	uint64_t changed;     /* content differs */
+	uint64_t missing;     /* not there */
+	uint64_t not_regular; /* a symlink, directory or other non-regular file */
+	uint64_t unreadable;  /* could not be opened or read */
+	uint64_t unlisted;    /* --unlisted: regular files the manifest does not name */
+	uint64_t bytes;       /* bytes hashed */
+};
+
 /* Write the --stats summary of ST to OUT: "files: 9", "copied: 7" ... one count a line, then
  * seconds and throughput (bytes copied a second), and with REUSING "hashes reused: N". */
 void stats_write(FILE *out, const struct stats *st);
+
+/* Write --verify-manifest's --stats summary of C to OUT ("names: 9", "verified: 7" ...),
+ * then SECONDS and the throughput (bytes hashed a second). */
+void stats_verify_write(FILE *out, const struct verify_counts *c, double seconds);
 
 #endif

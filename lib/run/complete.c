@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,9 +128,23 @@ static int make_way(struct run *r, const struct entry *e)
 	at_cache_drop(&r->dst_dirs); /* it may have been below what was removed */
 	if (err == 0) {
 		r->stats.deleted++;
-		run_emit(r, RUN_EV_DELETED, e->task.root, rel, 0, NULL, NULL, 0);
+		struct run_item it = {0, S_IFDIR, NULL};
+		run_emit_item(r, RUN_EV_DELETED, e->task.root, rel, 0, NULL, &it);
 	}
 	return err;
+}
+
+/* -i: the target of entry E when it is a symlink (into BUF of LEN), else NULL. */
+static const char *link_target(const struct run *r, const struct entry *e, char *buf, size_t len)
+{
+	if (!S_ISLNK(e->task.mode))
+		return NULL;
+	ssize_t n = readlinkat(r->croots[e->task.root].src_fd, names_get(&r->names, e->task.src),
+	                       buf, len - 1);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return buf;
 }
 
 /* Account for a finished task. */
@@ -214,19 +229,25 @@ void run_complete(struct run *r, const struct copy_done *d, const char *why)
 	uint64_t progress = kind > 0 ? 0 : e->task.size;
 	const char *rel = names_get(&r->names, e->task.src);
 	const struct hash128 *h = d->hashed ? &d->hash : NULL;
+	char target[PATH_MAX + 1];
+	struct run_item it = {0, e->task.mode & S_IFMT, NULL};
+	if (r->hooks.itemize && d->status != COPY_DIFFERENT) {
+		it.items = e->items = d->status == COPY_SKIPPED ? 0 : (uint16_t)d->diff;
+		it.link = link_target(r, e, target, sizeof(target));
+	}
 	switch (d->status) {
 	case COPY_COPIED:
 		r->stats.copied++;
 		r->stats.bytes_done += progress;
 		r->stats.bytes_copied += d->bytes;
-		run_emit(r, RUN_EV_COPIED, e->task.root, rel, d->bytes, h, NULL, 0);
+		run_emit_item(r, RUN_EV_COPIED, e->task.root, rel, d->bytes, h, &it);
 		break;
 	case COPY_SKIPPED:
 	case COPY_METADATA:
 		r->stats.skipped++;
 		r->stats.bytes_done += progress;
-		run_emit(r, d->status == COPY_SKIPPED ? RUN_EV_SKIPPED : RUN_EV_UPDATED,
-		         e->task.root, rel, e->task.size, h, NULL, 0);
+		run_emit_item(r, d->status == COPY_SKIPPED ? RUN_EV_SKIPPED : RUN_EV_UPDATED,
+		              e->task.root, rel, e->task.size, h, &it);
 		break;
 	case COPY_DIFFERENT:
 		r->stats.bytes_done += progress;

@@ -46,7 +46,7 @@ static char *dst_path(const struct run *r, uint32_t root, const char *rel)
 }
 
 /* Path relative to the copy root: prefix + REL (the destination name for file roots). */
-static char *rel_path(const struct run *r, uint32_t root, const char *rel)
+char *run_rel_path(const struct run *r, uint32_t root, const char *rel)
 {
 	const struct run_root *rt = &r->roots[root];
 	if (!rt->is_dir)
@@ -63,25 +63,44 @@ static char *rel_path(const struct run *r, uint32_t root, const char *rel)
 }
 
 /* Report an event about REL of ROOT; ON_DEST: a failure on the destination's side, whose
- * message names the destination path (as cp's "cannot create regular file 'DEST/x'"). */
-void run_emit_at(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
+ * message names the destination path (as cp's "cannot create regular file 'DEST/x'"); IT:
+ * what -i says of it, or NULL. */
+static void emit(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
                  uint64_t bytes, const struct hash128 *hash, const char *reason, int err,
-                 int on_dest)
+                 int on_dest, const struct run_item *it)
 {
 	if (r->hooks.event == NULL)
 		return;
 	if (!r->hooks.all_events && (type == RUN_EV_COPIED || type == RUN_EV_SKIPPED ||
 	                             type == RUN_EV_UPDATED || type == RUN_EV_DELETED))
 		return;
-	char *path = rel_path(r, root, rel), *src = src_path(r, root, rel),
+	char *path = run_rel_path(r, root, rel), *src = src_path(r, root, rel),
 	     *dst = dst_path(r, root, rel);
 	const char *s = src ? src : rel, *d = dst ? dst : rel;
-	struct run_event ev = {type, path ? path : rel, s, d, on_dest ? d : s, bytes, hash, reason,
-	                       err};
+	struct run_event ev = {
+	    type, path ? path : rel, s, d, on_dest ? d : s, bytes, hash, reason, err, 0, 0, NULL};
+	if (it != NULL) {
+		ev.items = it->items;
+		ev.mode = it->mode;
+		ev.link = it->link;
+	}
 	r->hooks.event(r->hooks.ctx, &ev);
 	free(path);
 	free(src);
 	free(dst);
+}
+
+void run_emit_at(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
+                 uint64_t bytes, const struct hash128 *hash, const char *reason, int err,
+                 int on_dest)
+{
+	emit(r, type, root, rel, bytes, hash, reason, err, on_dest, NULL);
+}
+
+void run_emit_item(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
+                   uint64_t bytes, const struct hash128 *hash, const struct run_item *it)
+{
+	emit(r, type, root, rel, bytes, hash, NULL, 0, 0, r->hooks.itemize ? it : NULL);
 }
 
 /* An event whose message names the source path. */
@@ -130,7 +149,8 @@ int entry_is_split(const struct entry *e)
 /* --exclude, --filter: REL of ROOT, matched from the transfer root as rsync does. */
 int run_excluded(const struct run *r, uint32_t root, const char *rel, int is_dir)
 {
-	return select_excluded(r->opts.select, r->roots[root].prefix, rel, is_dir);
+	return run_is_marker(r, root, rel) ||
+	       select_excluded(r->opts.select, r->roots[root].prefix, rel, is_dir);
 }
 
 /*
@@ -249,17 +269,17 @@ static int check_dir(struct run *r, uint32_t root, const char *rel, const struct
 	struct stat dst;
 	uint32_t diff;
 	const char *leaf;
+	struct meta_ctx m;
+	meta_ctx_init(&m, r->opts.copy.keep_owner);
+	m.policy = &r->opts.copy.policy;
 	int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
 	if (fd < 0 || fstatat(fd, leaf, &dst, AT_SYMLINK_NOFOLLOW) != 0)
 		diff = DIFF_MISSING;
 	else
-		diff = copy_compare_stat(st, &dst, r->opts.copy.keep_owner);
+		diff = copy_compare_want(&m, st, &dst, r->opts.copy.keep_owner);
 	*existed = !(diff & (DIFF_MISSING | DIFF_TYPE));
 	int s = *existed ? at_open_dir(r->croots[root].src_fd, rel, strlen(rel)) : -1;
 	if (s >= 0) {
-		struct meta_ctx m;
-		meta_ctx_init(&m, r->opts.copy.keep_owner);
-		m.policy = &r->opts.copy.policy;
 		struct meta_node sn = {s, -1, NULL}, dn = {-1, fd, leaf};
 		diff |= copy_compare_xattrs(&m, &sn, &dn);
 		close(s);
@@ -286,6 +306,37 @@ int run_dir_policy(const struct copy_opts *o, int fd, const char *leaf)
 	return o->ignore_existing && !S_ISDIR(st.st_mode) ? RUN_DIR_LEFT : 0;
 }
 
+/* -i: the RUN_EV_DIR event of directory D (REL) of ROOT: made (OLD NULL), or as OLD was
+ * before the run (nothing when its metadata is the source's already). */
+static void dir_item(struct run *r, uint32_t root, const char *rel, const struct dirrec *d,
+                     const struct stat *old)
+{
+	struct run_item it = {ITEM_NEW, S_IFDIR, NULL};
+	if (strcmp(rel, ".") == 0) {
+		if (r->roots[root].created)
+			old = NULL; /* run_plan made it */
+		if (old == NULL && r->roots[root].prefix[0] == '\0')
+			it.items |= RUN_ITEM_ROOT_MADE; /* DEST itself (or would be, -n) */
+	}
+	if (old != NULL) {
+		struct meta_ctx m;
+		meta_ctx_init(&m, r->opts.copy.keep_owner);
+		m.policy = &r->opts.copy.policy;
+		struct stat want = d->st;
+		meta_want(&m, &want, old);
+		const char *leaf;
+		int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
+		int s = at_open_dir(r->croots[root].src_fd, rel, strlen(rel));
+		struct meta_node nodes[2] = {{s, -1, NULL}, {-1, fd, leaf}};
+		it.items = copy_items(&m, &want, old, r->opts.copy.keep_owner,
+		                      s >= 0 && fd >= 0 ? nodes : NULL);
+		if (s >= 0)
+			close(s);
+	}
+	if (it.items != 0)
+		run_emit_item(r, RUN_EV_DIR, root, rel, 0, NULL, &it);
+}
+
 /* Record a directory and create it in the destination, unless a remote rank did (MADE: see
  * struct scan_item). Returns 1 to descend, 0 not to. */
 int run_add_dir(struct run *r, uint32_t root, uint64_t path, const struct stat *st, int made,
@@ -304,8 +355,8 @@ int run_add_dir(struct run *r, uint32_t root, uint64_t path, const struct stat *
 		return check_dir(r, root, rel, st, existed);
 	const char *leaf;
 	int err;
-	struct stat old;
-	int have_old = 0;
+	struct stat old, seen; /* SEEN: -i's view of the destination before the run */
+	int have_old = 0, have_seen = 0;
 	if (made >= 0) {
 		err = made >> 1;
 		*existed = made & 1;
@@ -319,6 +370,9 @@ int run_add_dir(struct run *r, uint32_t root, uint64_t path, const struct stat *
 		/* What --no-perms ... keep of it, before tree_make_dir opens it up */
 		if (err == 0 && dir_wants_old(r))
 			have_old = fstatat(fd, leaf, &old, AT_SYMLINK_NOFOLLOW) == 0;
+		if (err == 0 && r->hooks.itemize)
+			have_seen = fstatat(fd, leaf, &seen, AT_SYMLINK_NOFOLLOW) == 0 &&
+			            S_ISDIR(seen.st_mode);
 		if (err == 0)
 			err = tree_make_dir(fd, leaf, r->opts.copy.dry_run, existed);
 		/* A dry run makes no directories: below a missing one, everything is new. */
@@ -350,5 +404,7 @@ int run_add_dir(struct run *r, uint32_t root, uint64_t path, const struct stat *
 			have_old = 0;
 		meta_want(&m, &d->st, have_old && S_ISDIR(old.st_mode) ? &old : NULL);
 	}
+	if (r->hooks.itemize)
+		dir_item(r, root, rel, d, *existed && have_seen ? &seen : NULL);
 	return 1;
 }

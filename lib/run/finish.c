@@ -30,9 +30,10 @@ enum link_result {
 	LINK_LEFT,    /* --existing, --ignore-existing: left as it is */
 };
 
-/* Link L's name to the copy of its first name, under a temporary name renamed over it. */
+/* Link L's name to the copy of its first name, under a temporary name renamed over it
+ * (*HAD: the name was there before). */
 static enum link_result link_one(struct run *r, const struct linkrec *l, const struct entry *t,
-                                 size_t i)
+                                 size_t i, int *had)
 {
 	const char *first, *leaf;
 	int first_fd = at_parent(&r->link_dirs, r->croots[t->task.root].dst_fd,
@@ -44,6 +45,7 @@ static enum link_result link_one(struct run *r, const struct linkrec *l, const s
 		return r->opts.copy.dry_run ? LINK_MADE : LINK_FAILED;
 	struct stat a, b;
 	int have = fstatat(fd, leaf, &a, AT_SYMLINK_NOFOLLOW) == 0;
+	*had = have;
 	int have_first = fstatat(first_fd, first, &b, AT_SYMLINK_NOFOLLOW) == 0;
 	if (have && have_first && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
 		return LINK_ALREADY;
@@ -68,6 +70,20 @@ static enum link_result link_one(struct run *r, const struct linkrec *l, const s
 	return LINK_MADE;
 }
 
+/* The event of hard link L (REL) made to the copy of entry T; HAD: its name was there. */
+static void link_made(struct run *r, const struct linkrec *l, const struct entry *t,
+                      const char *rel, int had, const struct hash128 *hash)
+{
+	/* A dry run names no target for a name it would link again, as rsync -n. */
+	char *first = r->hooks.itemize && !(had && r->opts.copy.dry_run)
+	                  ? run_rel_path(r, t->task.root, names_get(&r->names, t->task.dst))
+	                  : NULL;
+	struct run_item it = {RUN_ITEM_HARDLINK | (had ? t->items : ITEM_NEW),
+	                      t->task.mode & S_IFMT, first};
+	run_emit_item(r, RUN_EV_COPIED, l->root, rel, 0, hash, &it);
+	free(first);
+}
+
 /* Make the hard links recorded during the walk. */
 void run_make_links(struct run *r)
 {
@@ -85,8 +101,13 @@ void run_make_links(struct run *r)
 			             0);
 			continue;
 		}
-		enum link_result res = link_one(r, l, t, i);
-		if (res == LINK_ALREADY || res == LINK_LEFT) {
+		int had = 0;
+		enum link_result res = link_one(r, l, t, i, &had);
+		if (res == LINK_ALREADY && r->opts.copy.dry_run && t->status == COPY_COPIED) {
+			/* -n: the first name would be replaced, and this name linked again */
+			r->stats.copied++;
+			link_made(r, l, t, rel, 1, hash);
+		} else if (res == LINK_ALREADY || res == LINK_LEFT) {
 			r->stats.skipped++;
 			run_emit(r, RUN_EV_SKIPPED, l->root, rel, 0, hash, NULL, 0);
 		} else if (res == LINK_FAILED) {
@@ -94,7 +115,7 @@ void run_make_links(struct run *r)
 			run_emit_dst(r, l->root, rel, "cannot create hard link", errno);
 		} else {
 			r->stats.copied++;
-			run_emit(r, RUN_EV_COPIED, l->root, rel, 0, hash, NULL, 0);
+			link_made(r, l, t, rel, had, hash);
 		}
 	}
 }

@@ -6,7 +6,8 @@
  * walk.c (read the sources into the tables of entries.c), prune.c (the destination's extras),
  * dispatch.c (hand tasks out, collect completions), split.c (big files in parts),
  * complete.c (completions into counts and events), finish.c (links, directory metadata,
- * manifest), previous.c (--previous-manifest: its table in, the stat sidecar out); run.c
+ * manifest), snapshot.c (--link-dest's directories and the completion marker), previous.c
+ * (--previous-manifest: its table in, the stat sidecar out); run.c
  * sequences them, moving struct run's phase (enum run_phase, run.h) with
  * run_set_phase(). Each non-directory entry's life is an enum entry_state below, moved by
  * entry_set_state() alone. All of it runs in the parent process.
@@ -60,6 +61,7 @@ struct entry {
 	uint8_t status;        /* enum copy_status of the accepted completion (DONE) */
 	uint8_t hashed;        /* HASH holds the content hash of the file in place */
 	uint8_t made_way;      /* a directory in the way of its destination name was removed once */
+	uint16_t items;        /* hooks.itemize: what the accepted completion changed (copy_item) */
 };
 
 /* 1 when an entry may go from state FROM to state TO. */
@@ -127,6 +129,18 @@ int run_fail(struct run *r, const char *fmt, ...) __attribute__((format(printf, 
 void run_emit_at(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
                  uint64_t bytes, const struct hash128 *hash, const char *reason, int err,
                  int on_dest);
+/* -i: what an event says besides its outcome (run_event's fields of the same names). */
+struct run_item {
+	uint32_t items;
+	uint32_t mode;
+	const char *link;
+};
+/* Report an event TYPE about REL of ROOT that changes it as IT says. */
+void run_emit_item(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
+                   uint64_t bytes, const struct hash128 *hash, const struct run_item *it);
+/* REL of ROOT as events name it: relative to the copy root, with the root's prefix. NULL
+ * when out of memory. */
+char *run_rel_path(const struct run *r, uint32_t root, const char *rel);
 /* An event whose message names the source path. */
 void run_emit(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
               uint64_t bytes, const struct hash128 *hash, const char *reason, int err);
@@ -151,6 +165,19 @@ int run_add_dir(struct run *r, uint32_t root, uint64_t path, const struct stat *
  * remote listed it, or NULL: list it here) with the source batch S and clean up (or with
  * --check report) the extras. */
 void run_prune_dest(struct run *r, uint32_t root, struct scan *s, const struct tree_list *dst);
+
+/* snapshot.c: --link-dest, --copy-dest */
+/* The completion marker a snapshot gets in DEST's top when its run succeeded. */
+#define RUN_SNAPSHOT_MARKER ".pcopy-complete"
+/* After the roots are open: open the directories for each root, warn about those missing or
+ * incomplete, prove --link-manifest, remove DEST's marker. Returns 0, or -1 with R->err. */
+int run_snapshot_plan(struct run *r, const char *dest);
+/* The run succeeded: write DEST's marker. Returns 0, or -1 (a warning was given). */
+int run_snapshot_mark(struct run *r);
+/* 1 when REL of ROOT is DEST's marker, which is neither copied nor deleted. */
+int run_is_marker(const struct run *r, uint32_t root, const char *rel);
+/* Free what run_snapshot_plan made. */
+void run_snapshot_free(struct run *r);
 
 /* walk.c */
 /* 1 while a remote walk is in progress: files with other names are set aside (see

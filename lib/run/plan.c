@@ -342,6 +342,25 @@ static int source_excluded(const struct run *r, const struct plan_item *it)
 	return ex;
 }
 
+/*
+ * --files-from: the names of the list that SOURCE (root 0, a directory) lacks, each a failed
+ * event (counted, so the run ends partial) while the others are copied, as rsync does.
+ */
+static void plan_from_list(struct run *r)
+{
+	const struct select_from *from = r->opts.from;
+	struct stat st;
+	for (size_t i = 0; i < from->n; i++) {
+		const char *name = from->v[i].path;
+		if (name[0] != '\0' &&
+		    fstatat(r->croots[0].src_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			r->stats.failed++;
+			run_emit(r, RUN_EV_FAILED, 0, name, 0, NULL, "listed in --files-from",
+			         errno);
+		}
+	}
+}
+
 int run_plan(struct run *r, char **sources, size_t nsources, const char *dest)
 {
 	char *auto_dest = NULL;
@@ -379,6 +398,9 @@ int run_plan(struct run *r, char **sources, size_t nsources, const char *dest)
 		rc = plan_fail(r, "target '%s' is not a directory", dest);
 	for (size_t i = 0; rc == 0 && i < nsources; i++)
 		rc = check_source(r, sources[i], dest, dest_is_dir, nsources, &items[i]);
+	if (rc == 0 && r->opts.from != NULL && (nsources != 1 || !items[0].is_dir))
+		rc = plan_fail(r, "--files-from needs a directory SOURCE: %s: %s", items[0].src,
+		               nsources != 1 ? "one SOURCE only" : "not a directory");
 	/* Two sources landing on one name would overwrite (and with --delete, prune) each other. */
 	for (size_t i = 0; rc == 0 && i < nsources; i++)
 		for (size_t j = i + 1; rc == 0 && j < nsources; j++)
@@ -400,9 +422,13 @@ int run_plan(struct run *r, char **sources, size_t nsources, const char *dest)
 		r->croots[k].src_fd = r->croots[k].dst_fd = -1;
 		rc = open_root(r, k, &items[i]);
 	}
+	if (rc == 0)
+		rc = run_snapshot_plan(r, dest);
 	if (items != NULL)
 		plan_items_free(items, nsources);
 	free(auto_dest);
+	if (rc == 0 && r->opts.from != NULL && r->nroots == 1)
+		plan_from_list(r);
 	if (rc == 0)
 		run_set_phase(r, RUN_PHASE_PLANNED);
 	return rc;

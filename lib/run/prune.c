@@ -90,8 +90,8 @@ static int excluded_twin(const struct run *r, uint32_t root, const char *dir,
  * rules exclude when PROTECT; with --backup, what would go is backed up instead, as rsync
  * does; under --max-delete, as far as the limit allows. Returns 0 or an errno value.
  */
-static int remove_extra(struct run *r, uint32_t root, int fd, const char *leaf,
-                        const char *rel, int protect)
+static int remove_extra(struct run *r, uint32_t root, int fd, const char *leaf, const char *rel,
+                        int protect)
 {
 	const struct copy_opts *o = &r->opts.copy;
 	struct keep_ctx kc = {r, root, protect};
@@ -101,8 +101,8 @@ static int remove_extra(struct run *r, uint32_t root, int fd, const char *leaf,
 	if (o->backup && o->backup_dir != NULL &&
 	    (b.dir_fd = tree_open_backup_dir(r->croots[root].dst_fd, o->backup_dir)) < 0)
 		return errno;
-	int err = tree_remove_keep(
-	    fd, leaf, rel, protect || o->backup || keep.spend != NULL ? &keep : NULL);
+	int err = tree_remove_keep(fd, leaf, rel,
+	                           protect || o->backup || keep.spend != NULL ? &keep : NULL);
 	if (b.dir_fd >= 0)
 		close(b.dir_fd);
 	return err;
@@ -111,8 +111,8 @@ static int remove_extra(struct run *r, uint32_t root, int fd, const char *leaf,
 /* --delete of REL (LEAF in FD) under --max-delete: each entry removed counts, a directory
  * once its contents are gone; what the limit leaves stays (and is counted as skipped). A dry
  * run counts REL as one. */
-static void limited_delete(struct run *r, uint32_t root, const char *rel, int fd,
-                           const char *leaf, int protect)
+static void limited_delete(struct run *r, uint32_t root, const char *rel, int fd, const char *leaf,
+                           int protect)
 {
 	if (r->opts.copy.dry_run) {
 		if (spend_delete(r)) {
@@ -140,6 +140,8 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 	if (off == UINT64_MAX)
 		return;
 	const char *rel = names_get(&r->names, off);
+	if (run_is_marker(r, root, rel))
+		return; /* a snapshot's own: see snapshot.c */
 	const char *leaf;
 	int fd = at_parent(&r->dst_dirs, r->croots[root].dst_fd, rel, &leaf);
 	struct stat st; /* "dir/" patterns protect only directories */
@@ -169,7 +171,8 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 		return;
 	}
 	r->stats.deleted++;
-	run_emit(r, RUN_EV_DELETED, root, rel, 0, NULL, NULL, 0);
+	struct run_item it = {0, is_dir ? S_IFDIR : 0, NULL};
+	run_emit_item(r, RUN_EV_DELETED, root, rel, 0, NULL, &it);
 	if (!r->opts.copy.dry_run) {
 		int err = fd < 0 ? errno : remove_extra(r, root, fd, leaf, rel, protect);
 		at_cache_drop(&r->dst_dirs); /* it may have been below what was removed */
@@ -196,8 +199,7 @@ void run_prune_dest(struct run *r, uint32_t root, struct scan *s, const struct t
 	const struct tree_list *l = dst != NULL ? dst : &list;
 	/* --max-delete: in reverse order of the names, as rsync (which ones the limit leaves) */
 	char **order = l->names;
-	if (r->opts.max_delete_set && l->n > 0 &&
-	    (order = malloc(l->n * sizeof(*order))) != NULL) {
+	if (r->opts.max_delete_set && l->n > 0 && (order = malloc(l->n * sizeof(*order))) != NULL) {
 		memcpy(order, l->names, l->n * sizeof(*order));
 		qsort(order, l->n, sizeof(*order), name_desc);
 	}

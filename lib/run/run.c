@@ -51,6 +51,7 @@ int run_init(struct run *r, const struct run_opts *opts, const struct run_hooks 
 	at_cache_init(&r->dst_dirs);
 	at_cache_init(&r->link_dirs);
 	r->manifest_fd = r->manifest_dir = -1;
+	r->snap_fd = -1;
 	r->inodes = calloc(1, sizeof(*r->inodes));
 	if (r->inodes == NULL || names_init(&r->names, (size_t)1 << 36) != 0)
 		return run_fail(r, "cannot reserve memory: %s", strerror(errno));
@@ -66,8 +67,11 @@ int run_init(struct run *r, const struct run_opts *opts, const struct run_hooks 
 
 void run_free(struct run *r)
 {
+	rate_free(r->opts.copy.rate);
+	r->opts.copy.rate = NULL;
 	at_cache_free(&r->dst_dirs);
 	at_cache_free(&r->link_dirs);
+	run_snapshot_free(r);
 	for (size_t i = 0; i < r->nroots; i++) {
 		free(r->roots[i].src_display);
 		free(r->roots[i].dst_display);
@@ -109,8 +113,8 @@ void run_free(struct run *r)
 
 void run_share(const struct run *r, struct run_share *out)
 {
-	*out = (struct run_share){&r->opts.copy, r->opts.jobs,     r->nroots,        r->roots,
-	                          r->croots,     r->opts.select};
+	*out = (struct run_share){&r->opts.copy, r->opts.jobs, r->nroots,
+	                          r->roots,      r->croots,    r->opts.select};
 }
 
 void run_set_remote(struct run *r, const struct run_remote *remote)
@@ -129,6 +133,11 @@ static int run_copy(struct run *r)
 	r->worker.roots = r->croots;
 	r->worker.names = &r->names;
 	r->worker.bufsize = COPY_WORKER_BUF; /* pid_tag, split_parent: 0, the pool's own */
+	if (r->opts.copy.bwlimit > 0 && r->opts.copy.rate == NULL &&
+	    (r->opts.copy.rate = rate_create(r->opts.copy.bwlimit)) == NULL) {
+		run_fail(r, "cannot share the --bwlimit bucket: %s", strerror(errno));
+		return RUN_FATAL;
+	}
 	if (copy_pool_start(&r->pool, jobs, RUN_QUEUE_CAP, &r->worker) != 0) {
 		run_fail(r, "cannot start %d worker processes: %s", jobs, strerror(errno));
 		return RUN_FATAL;
@@ -168,8 +177,9 @@ static int run_finish(struct run *r)
 		         (unsigned long long)r->delete_skipped);
 		run_emit_at(r, RUN_EV_WARNING, 0, ".", 0, NULL, why, 0, 1);
 	}
-	return r->stats.failed > 0 || r->stats.different > 0 || r->delete_skipped > 0 ? RUN_PARTIAL
-	                                                                              : RUN_OK;
+	if (r->stats.failed > 0 || r->stats.different > 0 || r->delete_skipped > 0)
+		return RUN_PARTIAL;
+	return run_snapshot_mark(r) == 0 ? RUN_OK : RUN_PARTIAL;
 }
 
 int run_execute(struct run *r)

@@ -49,6 +49,9 @@ struct run_opts {
 	int max_delete_set;      /* --max-delete N was given: at most MAX_DELETE removals, each
 	                            entry below a removed directory counted too */
 	uint64_t max_delete;
+	/* --link-manifest FILE: the Nth belongs to the Nth --link-dest (copy.basis) */
+	const char *link_manifest[COPY_BASIS_MAX];
+	size_t nlink_manifest;
 	const char *manifest;    /* --manifest path, "-" for stdout, NULL for none */
 	const char *previous_manifest; /* --previous-manifest FILE, or NULL */
 	uint64_t test_split_min; /* PCOPY_TEST_SPLIT_MIN test hook (split files from this size on,
@@ -63,7 +66,12 @@ enum run_event_type {
 	RUN_EV_FAILED,    /* could not be copied */
 	RUN_EV_WARNING,   /* not copied by design (socket ...) or a minor problem */
 	RUN_EV_DIFFERENT, /* --check: REASON names the difference (missing, extra, content ...) */
+	RUN_EV_DIR,       /* hooks.itemize: a directory made, or whose metadata differs (ITEMS) */
 };
+
+/* run_event.items besides the enum copy_item bits (copy.h). */
+#define RUN_ITEM_HARDLINK (1u << 16)  /* a name linked to LINK, the copy of its first name */
+#define RUN_ITEM_ROOT_MADE (1u << 17) /* RUN_EV_DIR: the destination DST was created */
 
 struct run_event {
 	enum run_event_type type;
@@ -76,6 +84,12 @@ struct run_event {
 	const struct hash128 *hash; /* NULL when not computed */
 	const char *reason;         /* FAILED / WARNING: what went wrong */
 	int err;                    /* errno for FAILED, 0 if none */
+	/* hooks.itemize, for COPIED, UPDATED, DELETED and DIR: what changed (enum copy_item
+	 * and RUN_ITEM_* bits), the entry's type (S_IFMT bits, 0: not known) and LINK, a
+	 * symlink's target or the path of the name a hard link shares its data with. */
+	uint32_t items;
+	uint32_t mode;
+	const char *link;
 };
 
 struct run_hooks {
@@ -84,6 +98,8 @@ struct run_hooks {
 	void *ctx;
 	int all_events; /* also report copied/skipped/updated/deleted (else failures, warnings,
 	                   differences only) */
+	int itemize;    /* -i, --log-file: events say what changed (run_event.items), and
+	                   directories made or changed are reported too (RUN_EV_DIR) */
 };
 
 /* A source and where it goes. */
@@ -189,6 +205,10 @@ struct run {
 	                        run_plan to prove it can be written; -1: written by name */
 	int manifest_dir;    /* that directory (O_PATH), or -1 */
 	char *manifest_name; /* FILE's last component, named there at the end */
+	int *basis_fds;                /* --link-dest: opts.copy.basis_fds (snapshot.c) */
+	struct copy_sums *basis_sums;  /* opts.copy.basis_sums */
+	const char **basis_prefix;     /* [root]: the roots' prefixes, for basis_sums */
+	int snap_fd;                   /* DEST's top when it is a snapshot in the making, or -1 */
 	/* --previous-manifest (previous.c): the table the workers look hashes up in, or NULL;
 	 * each root's manifest prefix for them; whether this run writes a stat sidecar, and the
 	 * stamps of its entries (index as in ENTRIES) for it. */

@@ -5,7 +5,8 @@
 #   tests/bench/compare.sh [-r REPS] [-w disk|tmpfs|both] [-t TOOL,...] [-J "J..."] [-o OUTFILE]
 #                          [-T TSVFILE] [-p PLOTDIR] CORPUS...
 #   CORPUS: kernel small large sparse (built by shared/bench/corpus.sh if missing)
-#   -t: only these tools (ids: pcopy pcopy_base pcopy_nv cp cp_sum rsync rsync_h tar dcp)
+#   -t: only these tools (ids: pcopy pcopy_base pcopy_nv pcopy_rules cp cp_sum rsync rsync_h
+#       tar dcp); pcopy_rules is pcopy with the 20 rules of rules20.txt (a rule set's cost)
 #   -J: the -j curve instead: pcopy (verified) at each -j in the list, and cp -a
 #   -o: also append the tables to OUTFILE as markdown
 #   -T: also append every tool's times to TSVFILE, one row each (columns in write_tsv)
@@ -57,11 +58,12 @@ cold=${COLD:-0}
 inode_wait=${INODE_WAIT:-365}
 
 # Tools in table order: id, label. Ratios are taken against the "baselines" below.
-tool_ids=(pcopy pcopy_base pcopy_nv cp cp_sum rsync rsync_h tar dcp)
+tool_ids=(pcopy pcopy_base pcopy_nv pcopy_rules cp cp_sum rsync rsync_h tar dcp)
 declare -A label=(
 	[pcopy]="pcopy -j2 (verified)"
 	[pcopy_base]="pcopy base (verified)"
 	[pcopy_nv]="pcopy -j2 --no-verify"
+	[pcopy_rules]="pcopy -j2, 20 rules"
 	[cp]="cp -a"
 	[cp_sum]="cp -a; xxh128sum copy"
 	[rsync]="rsync -a"
@@ -330,12 +332,13 @@ find_dcp() {
 }
 
 # The tools that run on corpus $1: "cp -a; xxh128sum copy" only on large, the corpus
-# its ratio is a target for, unless -t names it.
+# its ratio is a target for, unless -t names it; pcopy_rules only when -t names it.
 corpus_tools() {
 	local id
 	ctools=()
 	for id in "${tools[@]}"; do
 		[ "$id" != cp_sum ] || [ "$1" = large ] || [[ ,$only_tools, == *,cp_sum,* ]] || continue
+		[ "$id" != pcopy_rules ] || [[ ,$only_tools, == *,pcopy_rules,* ]] || continue
 		ctools+=("$id")
 	done
 }
@@ -456,6 +459,7 @@ run_tool() {
 	pcopy) "$pcopy_bin" -j2 -q -- "$s" "$d" ;;
 	pcopy_base) "$pcopy_base_bin" -j2 -q -- "$s" "$d" ;;
 	pcopy_nv) "$pcopy_bin" -j2 -q --no-verify -- "$s" "$d" ;;
+	pcopy_rules) "$pcopy_bin" -j2 -q --filter="merge $here/rules20.txt" -- "$s" "$d" ;;
 	pcopy_j*) "$pcopy_bin" -j"${id#pcopy_j}" -q -- "$s" "$d" ;;
 	cp) cp -a -- "$s" "$d" ;;
 	# What a verified copy costs with standard tools: copy, then read every copied file

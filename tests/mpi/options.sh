@@ -16,6 +16,9 @@ cp -a p m
 
 # in_both COMMAND: run the shell COMMAND in both setups.
 in_both() { (cd p && eval "$1") && (cd m && eval "$1"); }
+# messages FILE: FILE's lines sorted, without the usage synopsis after a usage error (each
+# program names itself there, and pcopy-mpi leaves out the modes it refuses).
+messages() { grep -v -e '^usage: ' -e '^       pcopy' -e "^Try '" "$1" | sort; }
 # same_run DESCRIPTION ARG...: pcopy ARG... in p, pcopy-mpi -np 2 ARG... in m; compare.
 same_run() {
 	local d=$1
@@ -23,8 +26,8 @@ same_run() {
 	(cd p && "$PCOPY" "$@" >../p.out 2>../p.err; echo $? >../p.rc)
 	(cd m && mpi 2 "$@" >../m.out 2>../m.err; echo $? >../m.rc)
 	check "$d: same exit status ($(cat p.rc))" [ "$(cat p.rc)" = "$(cat m.rc)" ]
-	check "$d: same messages" [ "$(sort p.err)" = "$(sort m.err)" ]
-	if ! [ "$(sort p.err)" = "$(sort m.err)" ]; then diff <(sort p.err) <(sort m.err) | head -5; fi
+	check "$d: same messages" [ "$(messages p.err)" = "$(messages m.err)" ]
+	if ! [ "$(messages p.err)" = "$(messages m.err)" ]; then diff <(messages p.err) <(messages m.err) | head -5; fi
 	check "$d: same output" [ "$(json_events p.out)" = "$(json_events m.out)" -a \
 		"$(json_summary p.out)" = "$(json_summary m.out)" ]
 }
@@ -128,6 +131,9 @@ check "nonexistent source: exit 2" [ "$(cat m.rc)" = 2 ]
 same_run "directory into itself" src src/inside
 same_run "unknown option" --bogus src dst
 same_run "bad -j" -j 0 src dst
+check "bad -j: pcopy-mpi's usage names pcopy-mpi" \
+	grep -qx "Try 'pcopy-mpi --help' for more information." m.err && grep -q '^usage: pcopy-mpi ' m.err
+check "bad -j: pcopy-mpi's usage leaves out --tar" eval '! grep -q -- --tar m.err'
 # --help: pcopy's, once (rank 0's), under pcopy-mpi's name and without what it refuses.
 (cd m && mpi 2 --help >../m.out 2>../m.err; echo $? >../m.rc)
 check "--help: exit 0, nothing on stderr" [ "$(cat m.rc)" = 0 -a ! -s m.err ]
@@ -153,6 +159,19 @@ check "--files-from: exit 2" [ $? -eq 2 ]
 check "--files-from: says it is not supported" \
 	grep -qx "pcopy: --files-from is not supported by pcopy-mpi; use pcopy" m.err
 check "--files-from: nothing made" [ ! -e m/fdst ]
+(cd m && "$PCOPY" -q --manifest man.txt src vdst >/dev/null 2>&1)
+(cd m && mpi 2 --verify-manifest man.txt vdst >../m.out 2>../m.err)
+check "--verify-manifest DIR: exit 2" [ $? -eq 2 ]
+check "--verify-manifest DIR: says it is not supported" \
+	grep -qx "pcopy: --verify-manifest is not supported by pcopy-mpi; use pcopy" m.err
+check "--verify-manifest DIR: nothing made" [ ! -e m/vdst-backup ]
+for opt in -i "--log-file log" "--bwlimit 1M"; do
+	(cd m && mpi 2 $opt src odst >../m.out 2>../m.err)
+	check "$opt: exit 2" [ $? -eq 2 ]
+	check "$opt: says it is not supported" grep -q "not supported by pcopy-mpi; use pcopy" m.err
+	check "$opt: nothing made" [ ! -e m/odst ]
+	check "--help: no ${opt% *}" not grep -q -- "${opt% *} " <(cd m && mpi 2 --help 2>/dev/null)
+done
 (cd m && mpi 2 --manifest pm --previous-manifest pm src pdst >../m.out 2>../m.err)
 check "--previous-manifest: exit 2" [ $? -eq 2 ]
 check "--previous-manifest: says it is not supported" \

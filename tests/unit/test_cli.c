@@ -341,7 +341,6 @@ static void test_extract(void **state)
 	cli_free(&cli);
 	const char *no_extract = "--extract does not go with --tar, --check, --manifest, --delete, "
 	                         "--dry-run or --compress";
-	usage_says("--verify-manifest m src dst", "--verify-manifest goes with --extract");
 	usage_says("--extract a.tar", "--extract needs ARCHIVE... DEST");
 	usage_says("--extract --tar x.tar a.tar d", no_extract);
 	usage_says("--extract --manifest m a.tar d", no_extract);
@@ -349,6 +348,34 @@ static void test_extract(void **state)
 	assert_int_equal(cli_parse(&cli, 6, argv, 2), CLI_USAGE);
 	assert_string_equal(message(&cli), "--verify-manifest needs a file name");
 	cli_free(&cli);
+}
+
+/* --verify-manifest FILE DIR without --extract: one DIR, nothing that writes, --unlisted. */
+static void test_verify_manifest(void **state)
+{
+	(void)state;
+	struct cli cli;
+	assert_int_equal(parse(&cli, "--verify-manifest m --unlisted dir"), CLI_RUN);
+	assert_string_equal(cli.verify_manifest, "m");
+	assert_int_equal(cli.unlisted, 1);
+	assert_int_equal(cli.extract, 0);
+	assert_int_equal(cli.noperands, 1);
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--verify-manifest - --json -j 3 dir"), CLI_RUN);
+	assert_int_equal(cli.opts.jobs, 3);
+	cli_free(&cli);
+	const char *one = "--verify-manifest FILE without --extract checks one DIR";
+	usage_says("--verify-manifest m src dst", one);
+	usage_says("--verify-manifest m", one);
+	const char *nothing = "--verify-manifest FILE DIR does not go with --tar, --compress, "
+	                      "--check, --manifest, --delete, --dry-run or --files-from";
+	usage_says("--verify-manifest m --manifest x dir", nothing);
+	usage_says("--verify-manifest m --delete dir", nothing);
+	usage_says("--verify-manifest m --check dir", nothing);
+	usage_says("--verify-manifest m -n dir", nothing);
+	usage_says("--unlisted src dst", "--unlisted goes with --verify-manifest FILE DIR");
+	usage_says("--extract --verify-manifest m --unlisted a.tar d",
+	           "--unlisted goes with --verify-manifest FILE DIR");
 }
 
 static void test_tar(void **state)
@@ -366,6 +393,50 @@ static void test_tar(void **state)
 	           "--tar - writes the archive to stdout: no --json or --manifest - with it");
 }
 
+/* --link-dest, --copy-dest, --link-manifest (#15). */
+static void test_snapshots(void **state)
+{
+	(void)state;
+	struct cli cli;
+	assert_int_equal(parse(&cli, "--link-dest ../a --link-dest=/b --link-manifest m src dst"),
+	                 CLI_RUN);
+	assert_int_equal(cli.opts.copy.nbasis, 2);
+	assert_string_equal(cli.opts.copy.basis[0], "../a");
+	assert_string_equal(cli.opts.copy.basis[1], "/b");
+	assert_false(cli.opts.copy.basis_copy);
+	assert_int_equal(cli.opts.nlink_manifest, 1);
+	assert_string_equal(cli.opts.link_manifest[0], "m");
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--copy-dest a src dst"), CLI_RUN);
+	assert_true(cli.opts.copy.basis_copy && cli.opts.copy.nbasis == 1);
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--link-dest a --copy-dest b src dst"), CLI_USAGE);
+	assert_string_equal(message(&cli), "--link-dest and --copy-dest do not go together");
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--link-dest= src dst"), CLI_USAGE);
+	assert_string_equal(message(&cli), "--link-dest needs a directory name");
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--link-manifest m src dst"), CLI_USAGE);
+	assert_string_equal(message(&cli), "each --link-manifest needs its --link-dest");
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--copy-dest a --link-manifest m src dst"), CLI_USAGE);
+	cli_free(&cli);
+	assert_int_equal(parse(&cli, "--link-dest a --check src dst"), CLI_USAGE);
+	cli_free(&cli);
+	char line[1024] = "";
+	for (int i = 0; i < COPY_BASIS_MAX; i++)
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "--link-dest=d%d ", i);
+	assert_int_equal(parse(&cli, strcat(line, "src dst")), CLI_RUN);
+	cli_free(&cli);
+	line[0] = '\0';
+	for (int i = 0; i <= COPY_BASIS_MAX; i++)
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "--link-dest=d%d ", i);
+	assert_int_equal(parse(&cli, strcat(line, "src dst")), CLI_USAGE);
+	assert_string_equal(message(&cli),
+	                    "too many --link-dest or --copy-dest directories (at most 20): d20");
+	cli_free(&cli);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +445,8 @@ int main(void)
 	    cmocka_unit_test(test_parse_again),   cmocka_unit_test(test_long_argument),
 	    cmocka_unit_test(test_abbreviations), cmocka_unit_test(test_extract),
 	    cmocka_unit_test(test_tar),           cmocka_unit_test(test_policy),
+	    cmocka_unit_test(test_verify_manifest),
+	    cmocka_unit_test(test_snapshots),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -164,6 +164,23 @@ static void test_summary(void **state)
 	free(s);
 }
 
+static void verify_summary(FILE *f)
+{
+	struct verify_counts c = {12, 7, 1, 2, 1, 1, 3, 4096};
+	json_verify_summary(f, &c, 0.5, 1);
+}
+
+/* --verify-manifest's summary: its own counts. */
+static void test_verify_summary(void **state)
+{
+	(void)state;
+	char *s = capture(verify_summary);
+	assert_string_equal(s, "{\"event\":\"summary\",\"names\":12,\"verified\":7,\"changed\":1,"
+	                       "\"missing\":2,\"not_regular\":1,\"unreadable\":1,\"unlisted\":3,"
+	                       "\"bytes\":4096,\"seconds\":0.500,\"exit\":1}\n");
+	free(s);
+}
+
 static void batch_lines(FILE *f)
 {
 	json_job(f, 3, "echo \"a\tb\"\nexit 1", 1, 0, 0.25);
@@ -194,6 +211,7 @@ int main(void)
 	    cmocka_unit_test(test_invalid_utf8),
 	    cmocka_unit_test(test_event),
 	    cmocka_unit_test(test_summary),
+	    cmocka_unit_test(test_verify_summary),
 	    cmocka_unit_test(test_batch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -64,6 +64,23 @@ static void test_escaped_names(void **state)
 	free(s);
 }
 
+/* A report line's name: as the manifest writes it, and it parses back. */
+static void test_escape_name(void **state)
+{
+	(void)state;
+	char *s = manifest_escape_name("plain name");
+	assert_string_equal(s, "plain name");
+	free(s);
+	s = manifest_escape_name("a\\b\nc\rd");
+	assert_string_equal(s, "\\a\\\\b\\nc\\rd");
+	char line[128], path[64];
+	snprintf(line, sizeof(line), "\\%032d  %s", 0, s + 1);
+	struct hash128 h;
+	assert_int_equal(manifest_parse_line(line, &h, path, sizeof(path)), 0);
+	assert_string_equal(path, "a\\b\nc\rd");
+	free(s);
+}
+
 static void test_parse(void **state)
 {
 	(void)state;
@@ -355,6 +372,7 @@ int main(void)
 	    cmocka_unit_test(test_sorted_bytewise),
 	    cmocka_unit_test(test_escaped_names),
 	    cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_escape_name),
 	    cmocka_unit_test(test_save_and_clean),
 	    cmocka_unit_test(test_save_renames_over),
 	    cmocka_unit_test(test_save_uses_its_temporary),

@@ -99,12 +99,29 @@ static void test_large(void **state)
 	free(s);
 }
 
+/* --verify-manifest's --stats: one count a line, then time and throughput. */
+static void test_verify(void **state)
+{
+	(void)state;
+	struct verify_counts c = {12, 7, 1, 2, 1, 1, 3, 4000000};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	stats_verify_write(f, &c, 2.0);
+	fclose(f);
+	assert_string_equal(buf, "names: 12\nverified: 7\nchanged: 1\nmissing: 2\n"
+	                         "not regular: 1\nunreadable: 1\nunlisted: 3\nbytes: 4000000\n"
+	                         "seconds: 2.000\nthroughput: 2.0 MB/s\n");
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_summary),
 	    cmocka_unit_test(test_no_time),
 	    cmocka_unit_test(test_large),
+	    cmocka_unit_test(test_verify),
 	    cmocka_unit_test(test_reused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -75,7 +75,11 @@ rm -rf r p
 rsync -aHAX --files-from=l.missing src/ r/ 2>/dev/null
 "$PCOPY" -q --files-from=l.missing src p 2>err
 check "a missing name: exit 1" [ $? -eq 1 ]
-check "a missing name: said" grep -qx "pcopy: src/nope/x: No such file or directory" err
+check "a missing name: said" grep -qx "pcopy: src/nope/x: listed in --files-from: No such file or directory" err
+rm -rf p && "$PCOPY" --json --files-from=l.missing src p >out.json 2>/dev/null
+check "a missing name: a --json failed event" \
+	grep -q '^{"event":"failed","path":"nope/x",.*"error":"listed in --files-from: No such file or directory"}$' out.json
+check "a missing name: counted in the summary" grep -q '"failed":1,' out.json
 # rsync leaves the top's mtime alone after an error: compare below it.
 check "a missing name: the rest copied as rsync does" \
 	[ "$(tree_of r noroot)" = "$(tree_of p noroot)" ]

@@ -95,15 +95,17 @@ check "malformed joblog: clear message ($err)" [ "$err" = "pbatch: badlog:2: mal
 # --- --timeout kills the whole process group ------------------------------------------------
 echo "$NAP & $NAP; wait" >to.cmds
 start=$SECONDS
-"$PBATCH" --timeout 0.5 --joblog tj to.cmds >/dev/null
+"$PBATCH" --timeout 0.5 --joblog tj to.cmds >/dev/null 2>to.err
 rc=$?
 check "timed-out job fails the run (exit $rc)" [ "$rc" -eq 1 ]
+check "a timed-out job is said, as GNU parallel says it" \
+	grep -qx "pbatch: '$NAP \& $NAP; wait': killed: it ran longer than --timeout" to.err
 check "timeout acts promptly" [ $((SECONDS - start)) -lt 5 ]
 check "no process of the timed-out job is left" none_left
 check "joblog records the killing signal" \
 	awk -F'\t' 'NR == 2 && ($8 == 15 || $8 == 9) { ok = 1 } END { exit !ok }' tj
 echo "trap '' TERM; $NAP & $NAP; wait" >to2.cmds
-"$PBATCH" --timeout 0.2 --joblog tj2 to2.cmds >/dev/null
+"$PBATCH" --timeout 0.2 --joblog tj2 to2.cmds >/dev/null 2>&1
 check "a group that ignores SIGTERM gets SIGKILL after the grace period" \
 	awk -F'\t' 'NR == 2 && $8 == 9 && $4 >= 2 && $4 < 5 { ok = 1 } END { exit !ok }' tj2
 check "no process of the TERM-ignoring job is left" none_left

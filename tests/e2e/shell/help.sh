@@ -44,7 +44,8 @@ if [ -x "$PCOPY_MPI" ]; then
 		version_says "$PCOPY_MPI" pcopy-mpi '[A-Za-z]'
 	check "pcopy-mpi --help's usage names pcopy-mpi" \
 		bash -c '"$0" --help | head -1 | grep -q "^usage: pcopy-mpi \[OPTION\]"' "$PCOPY_MPI"
-	for o in --tar --compress --extract --verify-manifest --backup --suffix --backup-dir; do
+	for o in --tar --compress --extract --verify-manifest --backup --suffix --backup-dir \
+		--unlisted; do
 		check "pcopy-mpi --help does not offer $o, which it refuses" \
 			not bash -c '"$0" --help | grep -qE -- "$1( |\$)"' "$PCOPY_MPI" "$o"
 	done

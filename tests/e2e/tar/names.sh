@@ -56,6 +56,8 @@ else
 	check "unreadable directory: still a member, as GNU tar has it" bash -c 'tar -tf ur/a.tar | grep -qx s/locked/'
 	(cd ur && as_user "$PCOPY" --json --tar b.tar s >events.txt 2>/dev/null)
 	check "unreadable directory: one failed event" [ "$(grep -c '"event":"failed"' ur/events.txt)" -eq 1 ]
+	check "unreadable directory: the event has the errno text, as copy events do" \
+		grep -q '"event":"failed","path":"s/locked",.*"error":"cannot read directory: Permission denied"' ur/events.txt
 	check "unreadable directory: --json summary counts" grep -q '"copied":2,.*"failed":1,' ur/events.txt
 	(cd ur && as_user "$PCOPY" --stats s copy >copy-stats.txt 2>/dev/null)
 	check "unreadable directory: the same counts as copy mode" bash -c 'for k in copied failed files directories; do [ "$(grep "^$k:" ur/copy-stats.txt)" = "$(grep "^$k:" ur/stats.txt)" ] || exit 1; done'
