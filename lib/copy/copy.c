@@ -335,7 +335,9 @@ failed:;
  */
 static void hash_skipped(struct copy_ctx *c, const struct stat *dst_st, struct copy_done *d)
 {
-	if (!c->opts->need_hash || d->hashed || copy_reuse(c, dst_st, d))
+	const struct proven_file *proven = NULL;
+	if (!c->opts->need_hash || d->hashed ||
+	    ((proven = copy_proven(c, dst_st)) != NULL && copy_reuse(c, proven, d)))
 		return;
 	struct timespec before;
 	copy_stamp_before(c, &before);
@@ -547,8 +549,9 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 		have_dst = 0;
 	/* The cheap case first: same size, mtime and metadata as scanned, no hash wanted or
 	 * one the previous manifest proves (--previous-manifest). */
-	if (have_dst && !c->opts->checksum &&
-	    (!c->opts->need_hash || copy_proven(c, &dst_st) != NULL)) {
+	const struct proven_file *proven =
+	    have_dst && c->opts->need_hash ? copy_proven(c, &dst_st) : NULL;
+	if (have_dst && !c->opts->checksum && (!c->opts->need_hash || proven != NULL)) {
 		struct stat scanned = task_stat(t);
 		meta_want(&c->meta, &scanned, old);
 		struct meta_node sn = src_node(c, -1), dn = dst_node(c, -1, dst);
@@ -556,7 +559,8 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 		    meta_xattrs(&c->meta, &sn, &dn, 0, NULL) == 0) {
 			d->status = COPY_SKIPPED;
 			d->bytes = t->size;
-			hash_skipped(c, &dst_st, d);
+			if (proven != NULL)
+				copy_reuse(c, proven, d);
 			return;
 		}
 	}

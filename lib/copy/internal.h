@@ -163,8 +163,8 @@ struct proven_file;
 /* The previous manifest's record of the task at hand's DEST file (c->at), when the file's
  * stat data DST_ST is what it recorded (not with -c); else NULL. */
 const struct proven_file *copy_proven(const struct copy_ctx *c, const struct stat *dst_st);
-/* copy_proven's hash into D (its stamp too, with opts->stamp): 1, or 0 when there is none. */
-int copy_reuse(const struct copy_ctx *c, const struct stat *dst_st, struct copy_done *d);
+/* F's hash (copy_proven's) into D, and its stamp with opts->stamp. Returns 1. */
+int copy_reuse(const struct copy_ctx *c, const struct proven_file *f, struct copy_done *d);
 /* With opts->stamp: the clock, into *BEFORE, before the stat data that a hash read after it
  * may be recorded under (else tv_sec 0). */
 void copy_stamp_before(const struct copy_ctx *c, struct timespec *before);

@@ -23,11 +23,8 @@ const struct proven_file *copy_proven(const struct copy_ctx *c, const struct sta
 	return f != NULL && stamp_equal(&f->stamp, &now) ? f : NULL;
 }
 
-int copy_reuse(const struct copy_ctx *c, const struct stat *dst_st, struct copy_done *d)
+int copy_reuse(const struct copy_ctx *c, const struct proven_file *f, struct copy_done *d)
 {
-	const struct proven_file *f = copy_proven(c, dst_st);
-	if (f == NULL)
-		return 0;
 	d->hash = f->hash;
 	d->hashed = 1;
 	d->notes |= COPY_NOTE_REUSED;
