@@ -44,6 +44,12 @@ static int lead_run(struct cli *cli)
 		fprintf(stderr, "pcopy: --files-from is not supported by pcopy-mpi; use pcopy\n");
 		return PCOPY_EXIT_FATAL;
 	}
+	if (cli->opts.previous_manifest != NULL) {
+		mpiwork_refuse();
+		fprintf(stderr, "pcopy: --previous-manifest is not supported by pcopy-mpi; use "
+		                "pcopy\n");
+		return PCOPY_EXIT_FATAL;
+	}
 	if (cli->opts.copy.backup) {
 		mpiwork_refuse();
 		fprintf(stderr, "pcopy: --backup is not supported by pcopy-mpi; use pcopy\n");

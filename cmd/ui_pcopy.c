@@ -66,7 +66,8 @@ void ui_set_ctype(void)
 static const char *const mpi_refuses[] = {
     "--tar",       "--compress",      "--extract",         "--verify-manifest", "--backup",
     "--suffix",    "--backup-dir",    "--files-from",      "--unlisted",        "--link-dest",
-    "--copy-dest", "--link-manifest", "--itemize-changes", "--log-file",        "--bwlimit"};
+    "--copy-dest", "--link-manifest", "--itemize-changes", "--log-file",        "--bwlimit",
+    "--previous-manifest"};
 
 /* Whether LINE (of the help or usage text) is about an option pcopy-mpi refuses. */
 static int refused_by_mpi(const char *line, size_t len)

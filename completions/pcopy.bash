@@ -60,6 +60,7 @@ _pcopy_options=(
 	'--no-xattrs       -'
 	'--numeric-ids     -'
 	'--one-file-system -x -'
+	'--previous-manifest file    nompi'
 	'--progress        -'
 	'--quiet -q        -'
 	'--recursive -r    -'

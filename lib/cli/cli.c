@@ -53,6 +53,7 @@ enum {
 	OPT_NO_VERIFY,
 	OPT_NO_XATTRS,
 	OPT_NUMERIC_IDS,
+	OPT_PREVIOUS_MANIFEST,
 	OPT_PROGRESS,
 	OPT_SIZE_ONLY,
 	OPT_STATS,
@@ -115,6 +116,7 @@ static const struct option longopts[] = {
     {"no-xattrs", no_argument, NULL, OPT_NO_XATTRS},
     {"numeric-ids", no_argument, NULL, OPT_NUMERIC_IDS},
     {"one-file-system", no_argument, NULL, 'x'},
+    {"previous-manifest", required_argument, NULL, OPT_PREVIOUS_MANIFEST},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"quiet", no_argument, NULL, 'q'},
     {"recursive", no_argument, NULL, 'r'},
@@ -190,6 +192,8 @@ const char cli_help_text[] =
     "      --json-progress    --json, and a progress event every second\n"
     "      --manifest FILE    write an xxh128sum-format manifest to FILE ('-':\n"
     "                         stdout)\n"
+    "      --previous-manifest FILE  take the hashes of files DEST still has\n"
+    "                         unchanged (stat data) from FILE, an earlier --manifest\n"
     "      --no-verify        do not re-read and hash what was written\n"
     "  -x, --one-file-system  do not descend into other file systems\n"
     "      --progress         show the progress line even when stderr is not a\n"
@@ -524,6 +528,11 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 			return usage(cli, "--manifest needs a file name", "");
 		o->manifest = optarg;
 		break;
+	case OPT_PREVIOUS_MANIFEST:
+		if (optarg[0] == '\0' || strcmp(optarg, "-") == 0)
+			return usage(cli, "--previous-manifest needs a file name", "");
+		o->previous_manifest = optarg;
+		break;
 	case OPT_MAX_DELETE: {
 		char *end;
 		errno = 0;
@@ -637,6 +646,10 @@ static enum cli_action check_combinations(struct cli *cli)
 		    "");
 	if (o->copy.dry_run && o->manifest != NULL)
 		return usage(cli, "--manifest cannot be written by a dry run", "");
+	if (o->previous_manifest != NULL &&
+	    (o->manifest == NULL || cli->tar.archive != NULL || cli->extract))
+		return usage(
+		    cli, "--previous-manifest goes with --manifest, not --tar or --extract", "");
 	if (o->copy.check && cli->noperands != 2)
 		return usage(cli, "--check compares exactly two trees: SOURCE DEST", "");
 	if (o->copy.check &&

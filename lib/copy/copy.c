@@ -335,9 +335,14 @@ failed:;
  */
 static void hash_skipped(struct copy_ctx *c, const struct stat *dst_st, struct copy_done *d)
 {
-	if (!c->opts->need_hash || d->hashed)
+	const struct proven_file *proven = NULL;
+	if (!c->opts->need_hash || d->hashed ||
+	    ((proven = copy_proven(c, dst_st)) != NULL && copy_reuse(c, proven, d)))
 		return;
+	struct timespec before;
+	copy_stamp_before(c, &before);
 	int dfd = openat(c->at.dst_fd, c->at.dst, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	copy_stamp_note(c, dfd, &before, d);
 	enum data_result res = dfd < 0 ? DATA_ERROR
 	                               : copy_hash_fd(c, dfd, (uint64_t)dst_st->st_size,
 	                                              meta_sparse(dst_st), &d->hash);
@@ -406,9 +411,12 @@ static int up_to_date(struct copy_ctx *c, int src, const struct stat *sst,
 	if (!S_ISREG(dst_st->st_mode) || dst_st->st_size != sst->st_size)
 		return 0;
 	if (c->opts->checksum) {
+		struct timespec before;
+		copy_stamp_before(c, &before);
 		int dfd = openat(r->dst_fd, dst, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (dfd < 0)
 			return 0;
+		copy_stamp_note(c, dfd, &before, d);
 		struct hash128 hs, hd;
 		int ok = copy_hash_fd(c, src, (uint64_t)sst->st_size, meta_sparse(sst), &hs) ==
 		             DATA_OK &&
@@ -539,8 +547,11 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 	if (c->opts->force || (have_dst && S_ISREG(dst_st.st_mode) && dst_st.st_nlink > 1 &&
 	                       ((t->flags & TASK_ALONE) || links_elsewhere(c, &dst_st))))
 		have_dst = 0;
-	/* The cheap case first: same size, mtime and metadata as scanned, no hash wanted. */
-	if (have_dst && !c->opts->checksum && !c->opts->need_hash) {
+	/* The cheap case first: same size, mtime and metadata as scanned, no hash wanted or
+	 * one the previous manifest proves (--previous-manifest). */
+	const struct proven_file *proven =
+	    have_dst && c->opts->need_hash ? copy_proven(c, &dst_st) : NULL;
+	if (have_dst && !c->opts->checksum && (!c->opts->need_hash || proven != NULL)) {
 		struct stat scanned = task_stat(t);
 		meta_want(&c->meta, &scanned, old);
 		struct meta_node sn = src_node(c, -1), dn = dst_node(c, -1, dst);
@@ -548,6 +559,8 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 		    meta_xattrs(&c->meta, &sn, &dn, 0, NULL) == 0) {
 			d->status = COPY_SKIPPED;
 			d->bytes = t->size;
+			if (proven != NULL)
+				copy_reuse(c, proven, d);
 			return;
 		}
 	}

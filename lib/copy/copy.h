@@ -25,6 +25,7 @@
 
 #include "fs/at.h"
 #include "common/hash.h"
+#include "common/stamp.h"
 #include "fs/meta.h"
 #include "common/shm.h"
 #include "common/tmpname.h"
@@ -54,6 +55,8 @@ struct copy_sums {
 	struct timespec complete;  /* ctime of the snapshot's completion marker */
 	const char *const *prefix; /* [root]: what the snapshot's paths have before a root's */
 };
+
+struct proven;
 
 /* A task, as the parent queues it. The first field must be the id (see pool.h). */
 struct copy_task {
@@ -185,6 +188,9 @@ struct copy_done {
 	/* --check: the inodes of both sides, when either has other names (COPY_NOTE_LINKS); the
 	 * parent compares which names share an inode (copy_link_diffs). */
 	uint64_t src_dev, src_ino, dst_dev, dst_ino;
+	/* COPY_NOTE_STAMP: DEST's stat data, read before HASH was (settled: stamp.h), for the
+	 * manifest's stat sidecar (--previous-manifest). */
+	struct stamp stamp;
 };
 
 /* copy_done.notes */
@@ -192,6 +198,10 @@ struct copy_done {
 #define COPY_NOTE_NO_DIRECT                                                                        \
 	2u /* --fsync: the destination refused O_DIRECT; the copy was                              \
 	    * re-read from the page cache after fsync */
+/* STAMP is set */
+#define COPY_NOTE_STAMP 4u
+/* HASH came from the previous manifest: the file was not read */
+#define COPY_NOTE_REUSED 8u
 
 /* A source/destination pair of directory descriptors, opened by the parent before fork. */
 struct copy_root {
@@ -249,6 +259,14 @@ struct copy_opts {
 	/* Test hook, filled by cmd/ from PCOPY_TEST_SLOW_MS: each worker sleeps this many
 	 * milliseconds (modulo 1000) before each task, so tests can interrupt a run. */
 	long test_slow_ms;
+	/* --previous-manifest: the hashes an earlier run proved for DEST's files (proven.h),
+	 * PREFIX[root] what the manifest puts before root ROOT's paths; NULL: none. The
+	 * parent's memory, inherited at fork (pcopy-mpi refuses the option). */
+	const struct proven *previous;
+	const char *const *prefix;
+	/* Skipped files whose hash is read report the stat data it was read under
+	 * (COPY_NOTE_STAMP), for the stat sidecar this run writes. */
+	int stamp;
 };
 
 /* Per-worker state. */

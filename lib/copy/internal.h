@@ -3,7 +3,8 @@
  * copy/internal.h: what the files of lib/copy share and nobody else uses: copy.c (one
  * file's copy: copy_run, the per-type paths, rename into place), data.c (the data path:
  * stream, mmap re-hash, kernel copy, O_DIRECT re-read), part.c (split parts and their seal),
- * basis.c (--link-dest's twins) and check.c (--check's comparison).
+ * basis.c (--link-dest's twins), check.c (--check's comparison) and proof.c
+ * (--previous-manifest's hashes and stamps).
  */
 #ifndef PCOPY_COPY_INTERNAL_H
 #define PCOPY_COPY_INTERNAL_H
@@ -155,5 +156,21 @@ static inline void fail_data(struct copy_done *d, enum copy_stage stage, enum da
 	else
 		fail(d, stage, errno);
 }
+
+/* proof.c: --previous-manifest */
+
+struct proven_file;
+/* The previous manifest's record of the task at hand's DEST file (c->at), when the file's
+ * stat data DST_ST is what it recorded (not with -c); else NULL. */
+const struct proven_file *copy_proven(const struct copy_ctx *c, const struct stat *dst_st);
+/* F's hash (copy_proven's) into D, and its stamp with opts->stamp. Returns 1. */
+int copy_reuse(const struct copy_ctx *c, const struct proven_file *f, struct copy_done *d);
+/* With opts->stamp: the clock, into *BEFORE, before the stat data that a hash read after it
+ * may be recorded under (else tv_sec 0). */
+void copy_stamp_before(const struct copy_ctx *c, struct timespec *before);
+/* The stat data of FD, the file whose hash D has, read before its data: into D's stamp
+ * (COPY_NOTE_STAMP) when it is settled since BEFORE (copy_stamp_before). */
+void copy_stamp_note(const struct copy_ctx *c, int fd, const struct timespec *before,
+                     struct copy_done *d);
 
 #endif

@@ -104,6 +104,28 @@ int manifest_write(FILE *out, struct manifest_line *lines, size_t n)
 	return 0;
 }
 
+/* manifest_write, and with DIGEST the XXH3-128 of the bytes written into *DIGEST. */
+static int write_digest(FILE *out, struct manifest_line *lines, size_t n, struct hash128 *digest)
+{
+	if (digest == NULL)
+		return manifest_write(out, lines, n);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	if (m == NULL)
+		return -1;
+	int rc = manifest_write(m, lines, n);
+	if (fclose(m) != 0)
+		rc = -1;
+	if (rc == 0) {
+		*digest = hash_buffer(buf, len);
+		if (fwrite(buf, 1, len, out) != len || fflush(out) != 0)
+			rc = -1;
+	}
+	free(buf);
+	return rc;
+}
+
 char *manifest_tmp_name(const char *name)
 {
 	return tmpname_beside(name, (long)getpid());
@@ -169,10 +191,10 @@ int manifest_sync_dir(const char *name)
  * unnamed file cannot be named here, or -1 with errno.
  */
 static int save(FILE *f, int fd_unnamed, int dir, const char *tmp, const char *name,
-                struct manifest_line *lines, size_t n, int sync)
+                struct manifest_line *lines, size_t n, int sync, struct hash128 *digest)
 {
 	tmp_clean_at(dir, name);
-	int rc = manifest_write(f, lines, n);
+	int rc = write_digest(f, lines, n, digest);
 	if (rc == 0 && sync && fsync(fileno(f)) != 0)
 		rc = -1;
 	int by_proc = 0;
@@ -192,10 +214,11 @@ static int save(FILE *f, int fd_unnamed, int dir, const char *tmp, const char *n
 	return rc;
 }
 
-int manifest_save(const char *path, struct manifest_line *lines, size_t n, int sync)
+int manifest_save(const char *path, struct manifest_line *lines, size_t n, int sync,
+                  struct hash128 *digest)
 {
 	if (strcmp(path, "-") == 0)
-		return manifest_write(stdout, lines, n);
+		return write_digest(stdout, lines, n, digest);
 	char *tmp = manifest_tmp_name(path);
 	if (tmp == NULL)
 		return -1;
@@ -203,7 +226,7 @@ int manifest_save(const char *path, struct manifest_line *lines, size_t n, int s
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	int rc = -1;
 	if (f != NULL) {
-		rc = save(f, -1, AT_FDCWD, tmp, path, lines, n, sync);
+		rc = save(f, -1, AT_FDCWD, tmp, path, lines, n, sync, digest);
 	} else if (fd >= 0) {
 		int e = errno;
 		close(fd);
@@ -215,7 +238,8 @@ int manifest_save(const char *path, struct manifest_line *lines, size_t n, int s
 }
 
 enum manifest_saved manifest_save_unnamed(int fd, int dir, const char *name,
-                                          struct manifest_line *lines, size_t n, int sync)
+                                          struct manifest_line *lines, size_t n, int sync,
+                                          struct hash128 *digest)
 {
 	/* Named in the directory as pcopy's own temporaries are (tmpname.h), which a later run
 	 * removes from a destination tree. */
@@ -228,7 +252,7 @@ enum manifest_saved manifest_save_unnamed(int fd, int dir, const char *name,
 		errno = e;
 		return MANIFEST_FAILED;
 	}
-	int rc = save(f, fd, dir, tmp, name, lines, n, sync);
+	int rc = save(f, fd, dir, tmp, name, lines, n, sync, digest);
 	return rc == 0 ? MANIFEST_SAVED : rc > 0 ? MANIFEST_BY_NAME : MANIFEST_FAILED;
 }
 

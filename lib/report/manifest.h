@@ -17,6 +17,7 @@
 #define PCOPY_MANIFEST_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "common/hash.h"
@@ -25,6 +26,7 @@ struct manifest_line {
 	const char *prefix; /* leading part of the path ("" or "dir/") */
 	const char *path;   /* rest of the path */
 	struct hash128 hash;
+	uint64_t tag; /* the caller's (which entry the line is of), carried through the sort */
 };
 
 /* Sort LINES by full path (bytewise) and write them to OUT. Returns 0, or -1 with errno. */
@@ -33,9 +35,12 @@ int manifest_write(FILE *out, struct manifest_line *lines, size_t n);
 /*
  * Save LINES (sorted as manifest_write does) as the manifest PATH, all or nothing: written
  * to manifest_tmp_name(PATH), fsynced when SYNC (and PATH's directory after the rename),
- * renamed over PATH. PATH "-" is stdout. Returns 0, or -1 with errno (no temporary left).
+ * renamed over PATH. PATH "-" is stdout. With DIGEST (else NULL), the XXH3-128 of the bytes
+ * written goes there (a stat sidecar names it: proven.h). Returns 0, or -1 with errno (no
+ * temporary left).
  */
-int manifest_save(const char *path, struct manifest_line *lines, size_t n, int sync);
+int manifest_save(const char *path, struct manifest_line *lines, size_t n, int sync,
+                  struct hash128 *digest);
 
 /* What manifest_save_unnamed did. */
 enum manifest_saved {
@@ -48,10 +53,12 @@ enum manifest_saved {
  * manifest_save for a manifest whose file was opened beforehand: FD is an unnamed file open
  * for writing in directory DIR (compat_open_unnamed), NAME its name there. The same save:
  * complete (and fsynced when SYNC) before it has a name, then named ".pcopy-tmp.PID.manifest"
- * in DIR (tmpname.h), renamed over NAME, DIR synced when SYNC. FD is closed in every case.
+ * in DIR (tmpname.h), renamed over NAME, DIR synced when SYNC, DIGEST as manifest_save's.
+ * FD is closed in every case.
  */
 enum manifest_saved manifest_save_unnamed(int fd, int dir, const char *name,
-                                          struct manifest_line *lines, size_t n, int sync);
+                                          struct manifest_line *lines, size_t n, int sync,
+                                          struct hash128 *digest);
 
 /* The temporary name this process writes NAME under until it is complete:
  * tmpname_beside(NAME, its pid) (malloc'd; NULL when out of memory). --tar names its archive

@@ -21,6 +21,8 @@ void stats_write(FILE *out, const struct stats *st)
 	        (unsigned long long)st->failed, (unsigned long long)st->deleted,
 	        (unsigned long long)st->different, (unsigned long long)st->bytes_total,
 	        (unsigned long long)st->bytes_copied, secs, rate);
+	if (st->reusing)
+		fprintf(out, "hashes reused: %llu\n", (unsigned long long)st->reused);
 }
 
 void stats_verify_write(FILE *out, const struct verify_counts *c, double seconds)

@@ -23,6 +23,8 @@ struct stats {
 	uint64_t bytes_total;  /* bytes of regular files found so far */
 	uint64_t bytes_done;   /* bytes of regular files finished (copied or skipped) */
 	uint64_t bytes_copied; /* bytes actually written */
+	uint64_t reused;       /* --previous-manifest: hashes taken from it, files not read */
+	int reusing;           /* a previous manifest is in use (the summary says REUSED) */
 	double seconds;        /* wall time since the run started */
 	int scanning;          /* 1 while the walk is still finding entries */
 };
@@ -40,7 +42,7 @@ struct verify_counts {
 };
 
 /* Write the --stats summary of ST to OUT: "files: 9", "copied: 7" ... one count a line, then
- * seconds and throughput (bytes copied a second). */
+ * seconds and throughput (bytes copied a second), and with REUSING "hashes reused: N". */
 void stats_write(FILE *out, const struct stats *st);
 
 /* Write --verify-manifest's --stats summary of C to OUT ("names: 9", "verified: 7" ...),

@@ -71,6 +71,11 @@ static void take_notes(struct run *r, struct entry *e, const struct copy_done *d
 		    "re-read from the page cache after fsync, not from the storage",
 		    0);
 	}
+	/* --previous-manifest: the stat data the hash was read under, and hashes not read. */
+	if ((d->notes & COPY_NOTE_STAMP) && d->status == COPY_SKIPPED && d->hashed)
+		run_previous_keep(r, (size_t)(e - r->entries), &d->stamp);
+	if (d->notes & COPY_NOTE_REUSED)
+		r->stats.reused++;
 	if ((d->notes & COPY_NOTE_LINKS) &&
 	    array_grow(&r->lnames, &r->lnames_cap, r->nlnames + 1, sizeof(*r->lnames)) == 0)
 		r->lnames[r->nlnames++] = (struct copy_linkname){

@@ -177,6 +177,7 @@ int run_write_manifest(struct run *r)
 		const struct run_root *rt = &r->roots[e->task.root];
 		lines[n].prefix = rt->prefix;
 		lines[n].path = names_get(&r->names, e->task.dst);
+		lines[n].tag = i + 1;
 		lines[n++].hash = e->hash;
 	}
 	for (size_t i = 0; i < r->nlinks; i++) {
@@ -185,20 +186,25 @@ int run_write_manifest(struct run *r)
 			continue;
 		lines[n].prefix = r->roots[r->links[i].root].prefix;
 		lines[n].path = names_get(&r->names, r->links[i].path);
+		lines[n].tag = 0;
 		lines[n++].hash = e->hash;
 	}
 	/* Into the unnamed file run_plan opened, where it can be named (the save closes it);
 	 * else by name ("-": stdout). */
+	struct hash128 digest, *want = r->stamping ? &digest : NULL;
 	enum manifest_saved rc = MANIFEST_BY_NAME;
 	if (r->manifest_fd >= 0)
 		rc = manifest_save_unnamed(r->manifest_fd, r->manifest_dir, r->manifest_name, lines,
-		                           n, r->opts.copy.fsync);
+		                           n, r->opts.copy.fsync, want);
 	r->manifest_fd = -1;
 	if (rc == MANIFEST_BY_NAME)
-		rc = manifest_save(path, lines, n, r->opts.copy.fsync) == 0 ? MANIFEST_SAVED
-		                                                            : MANIFEST_FAILED;
+		rc = manifest_save(path, lines, n, r->opts.copy.fsync, want) == 0 ? MANIFEST_SAVED
+		                                                                  : MANIFEST_FAILED;
+	if (rc == MANIFEST_SAVED && want != NULL)
+		run_previous_save(r, lines, n, digest); /* LINES sorted by the save */
+	int e = errno;
 	free(lines);
 	if (rc != MANIFEST_SAVED)
-		return run_fail(r, "cannot write manifest '%s': %s", path, strerror(errno));
+		return run_fail(r, "cannot write manifest '%s': %s", path, strerror(e));
 	return 0;
 }

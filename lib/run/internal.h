@@ -6,7 +6,8 @@
  * walk.c (read the sources into the tables of entries.c), prune.c (the destination's extras),
  * dispatch.c (hand tasks out, collect completions), split.c (big files in parts),
  * complete.c (completions into counts and events), finish.c (links, directory metadata,
- * manifest), snapshot.c (--link-dest's directories and the completion marker); run.c
+ * manifest), snapshot.c (--link-dest's directories and the completion marker), previous.c
+ * (--previous-manifest: its table in, the stat sidecar out); run.c
  * sequences them, moving struct run's phase (enum run_phase, run.h) with
  * run_set_phase(). Each non-directory entry's life is an enum entry_state below, moved by
  * entry_set_state() alone. All of it runs in the parent process.
@@ -19,8 +20,10 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "common/stamp.h"
 #include "fs/scan.h"
 #include "fs/tree.h"
+#include "report/manifest.h"
 #include "run/run.h"
 
 /* Tasks queued ahead of the workers, and entries scanned ahead of the queue. */
@@ -238,6 +241,23 @@ void run_complete(struct run *r, const struct copy_done *d, const char *why);
 void run_lost_task(void *arg, uint64_t claim, pid_t pid, int wstatus);
 /* --check, once every entry is compared: report names linked differently. */
 void run_check_links(struct run *r);
+
+/* previous.c: --previous-manifest */
+/* An entry's stamp, from its completion (COPY_NOTE_STAMP), for the stat sidecar. */
+struct run_stamp {
+	struct stamp stamp;
+	int set;
+};
+/* Before the workers start: load the previous manifest into the copy options (a warning when
+ * it cannot be used) and decide whether this run writes a sidecar. Returns 0, or -1 with
+ * R->err set (out of memory). */
+int run_previous_load(struct run *r);
+/* Keep S, the stamp of entry index IDX's skipped file, for the sidecar. */
+void run_previous_keep(struct run *r, size_t idx, const struct stamp *s);
+/* After the manifest was saved from LINES (sorted; tag: entry index + 1, or 0) with the
+ * XXH3-128 DIGEST: save its stat sidecar when this run writes one (a failure: a warning). */
+void run_previous_save(struct run *r, const struct manifest_line *lines, size_t n,
+                       struct hash128 digest);
 
 /* finish.c */
 /* Make the hard links recorded during the walk. */

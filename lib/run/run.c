@@ -23,6 +23,7 @@
 
 #include "fs/at.h"
 #include "fs/inotab.h"
+#include "report/proven.h"
 #include "run/internal.h"
 
 void run_set_phase(struct run *r, enum run_phase to)
@@ -92,6 +93,11 @@ void run_free(struct run *r)
 	if (r->manifest_dir >= 0)
 		close(r->manifest_dir);
 	free(r->manifest_name);
+	if (r->previous != NULL)
+		proven_free(r->previous);
+	free(r->previous);
+	free(r->prefixes);
+	free(r->stamps);
 	free(r->entries);
 	free(r->splits);
 	free(r->pending);
@@ -121,6 +127,8 @@ void run_set_remote(struct run *r, const struct run_remote *remote)
 static int run_copy(struct run *r)
 {
 	int jobs = r->opts.jobs > 0 ? r->opts.jobs : 1;
+	if (run_previous_load(r) != 0)
+		return RUN_FATAL;
 	r->worker.opts = &r->opts.copy;
 	r->worker.roots = r->croots;
 	r->worker.names = &r->names;

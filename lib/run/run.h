@@ -53,6 +53,7 @@ struct run_opts {
 	const char *link_manifest[COPY_BASIS_MAX];
 	size_t nlink_manifest;
 	const char *manifest;    /* --manifest path, "-" for stdout, NULL for none */
+	const char *previous_manifest; /* --previous-manifest FILE, or NULL */
 	uint64_t test_split_min; /* PCOPY_TEST_SPLIT_MIN test hook (split files from this size on,
 	                            in parts of a quarter of it at least); under 4: default */
 };
@@ -162,6 +163,8 @@ struct linkrec;
 struct deferred;
 struct inotab;
 struct split;
+struct proven;
+struct run_stamp;
 
 struct run {
 	enum run_phase phase; /* set by run_set_phase() (run.c, and walk.c at the walk's end) */
@@ -208,6 +211,14 @@ struct run {
 	struct copy_sums *basis_sums;  /* opts.copy.basis_sums */
 	const char **basis_prefix;     /* [root]: the roots' prefixes, for basis_sums */
 	int snap_fd;                   /* DEST's top when it is a snapshot in the making, or -1 */
+	/* --previous-manifest (previous.c): the table the workers look hashes up in, or NULL;
+	 * each root's manifest prefix for them; whether this run writes a stat sidecar, and the
+	 * stamps of its entries (index as in ENTRIES) for it. */
+	struct proven *previous;
+	const char **prefixes;
+	int stamping;
+	struct run_stamp *stamps;
+	size_t stamps_cap;
 	struct stats stats;
 	double start;   /* monotonic seconds at run_execute */
 	char err[1024]; /* message for a fatal failure */

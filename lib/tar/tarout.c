@@ -292,7 +292,7 @@ static int commit(struct tar *t, const char *tmp)
 		}
 		close(fd);
 	}
-	if (file_manifest && manifest_save(o->manifest, t->lines, t->nlines, o->fsync) != 0) {
+	if (file_manifest && manifest_save(o->manifest, t->lines, t->nlines, o->fsync, NULL) != 0) {
 		snprintf(t->err, t->errlen, "cannot write manifest '%s': %s", o->manifest,
 		         strerror(errno));
 		if (!to_stdout)
@@ -313,7 +313,7 @@ static int commit(struct tar *t, const char *tmp)
 		return -1;
 	}
 	if (o->manifest != NULL && !file_manifest &&
-	    manifest_save(o->manifest, t->lines, t->nlines, 0) != 0) {
+	    manifest_save(o->manifest, t->lines, t->nlines, 0, NULL) != 0) {
 		snprintf(t->err, t->errlen, "cannot write manifest to stdout: %s", strerror(errno));
 		return -1;
 	}

@@ -172,4 +172,20 @@ for opt in -i "--log-file log" "--bwlimit 1M"; do
 	check "$opt: nothing made" [ ! -e m/odst ]
 	check "--help: no ${opt% *}" not grep -q -- "${opt% *} " <(cd m && mpi 2 --help 2>/dev/null)
 done
+(cd m && mpi 2 --manifest pm --previous-manifest pm src pdst >../m.out 2>../m.err)
+check "--previous-manifest: exit 2" [ $? -eq 2 ]
+check "--previous-manifest: says it is not supported" \
+	grep -qx "pcopy: --previous-manifest is not supported by pcopy-mpi; use pcopy" m.err
+check "--previous-manifest: nothing made" [ ! -e m/pdst -a ! -e m/pm ]
+# A plain --manifest whose stat sidecar exists: pcopy-mpi neither uses nor updates it (it goes
+# stale, and pcopy says so and reads every file); the manifest is right.
+(cd m && "$PCOPY" -q --manifest pm --previous-manifest pm src pdst 2>/dev/null)
+echo new >m/src/new-for-pm
+(cd m && mpi 2 --manifest pm src pdst >../m.out 2>../m.err)
+check "plain --manifest with a sidecar: exit 0" [ $? -eq 0 ]
+check "plain --manifest with a sidecar: the manifest checks out" \
+	sh -c 'cd m/pdst && xxh128sum --quiet -c ../pm >/dev/null 2>&1'
+(cd m && "$PCOPY" -q --manifest pm src pdst 2>../m.err)
+check "then pcopy finds the sidecar stale" grep -q "^pcopy: pm: warning: .* is stale" m.err
+rm m/src/new-for-pm
 finish

@@ -91,6 +91,10 @@ static void test_options(void **state)
 	assert_string_equal(cli.operands[1], "b");
 	cli_free(&cli);
 
+	assert_int_equal(parse(&cli, "a b --manifest m --previous-manifest=p"), CLI_RUN);
+	assert_string_equal(cli.opts.previous_manifest, "p");
+	cli_free(&cli);
+
 	assert_int_equal(parse(&cli, "--tar a.tar --compress zstd --manifest - x y"), CLI_RUN);
 	assert_string_equal(cli.tar.archive, "a.tar");
 	assert_string_equal(cli.tar.compress, "zstd");
@@ -245,6 +249,11 @@ static void test_usage_errors(void **state)
 	     "--tar - writes the archive to stdout: no --json or --manifest - with it"},
 	    {"--tar - --manifest - a",
 	     "--tar - writes the archive to stdout: no --json or --manifest - with it"},
+	    {"--previous-manifest m a b", "--previous-manifest goes with --manifest, not --tar or "
+	                                  "--extract"},
+	    {"--previous-manifest m --manifest n --tar t a",
+	     "--previous-manifest goes with --manifest, not --tar or --extract"},
+	    {"--manifest m --previous-manifest - a b", "--previous-manifest needs a file name"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct cli cli;

@@ -159,7 +159,7 @@ static void test_save_and_clean(void **state)
 
 	struct hash128 h = {1, 2};
 	struct manifest_line lines[] = {{"", "b", h}, {"", "a", h}};
-	assert_int_equal(manifest_save(path, lines, 2, 1), 0);
+	assert_int_equal(manifest_save(path, lines, 2, 1, NULL), 0);
 	FILE *f = fopen(path, "r");
 	assert_non_null(f);
 	char line[256];
@@ -178,7 +178,7 @@ static void test_save_and_clean(void **state)
 	/* Into a directory that does not exist: -1, nothing left behind. */
 	char bad[4096];
 	snprintf(bad, sizeof(bad), "%s/no/m.txt", dir);
-	assert_int_equal(manifest_save(bad, lines, 2, 0), -1);
+	assert_int_equal(manifest_save(bad, lines, 2, 0, NULL), -1);
 
 	char cmd[4200];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
@@ -257,12 +257,12 @@ static int save_in_child(const char *dir, rlim_t limit, int unnamed)
 		char p[4096];
 		snprintf(p, sizeof(p), "%s/m.txt", dir);
 		if (!unnamed)
-			_exit(manifest_save(p, two, 2, 1) == 0 ? 0 : 1);
+			_exit(manifest_save(p, two, 2, 1, NULL) == 0 ? 0 : 1);
 		int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		int fd = dfd >= 0 ? compat_open_unnamed(dfd, 0666) : -1;
 		if (fd < 0)
 			_exit(99);
-		_exit((int)manifest_save_unnamed(fd, dfd, "m.txt", two, 2, 1));
+		_exit((int)manifest_save_unnamed(fd, dfd, "m.txt", two, 2, 1, NULL));
 	}
 	int status;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -314,7 +314,7 @@ static void test_save_uses_its_temporary(void **state)
 	assert_string_equal(tmp, want);
 	assert_int_equal(mkdir(tmp, 0755), 0);
 	errno = 0;
-	assert_int_equal(manifest_save(p, two, 2, 0), -1);
+	assert_int_equal(manifest_save(p, two, 2, 0, NULL), -1);
 	assert_int_equal(errno, EISDIR);
 	assert_string_equal(first_line(dir, "m.txt"), "old\n");
 	struct stat st;

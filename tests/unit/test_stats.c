@@ -73,6 +73,20 @@ static void test_no_time(void **state)
 	free(s);
 }
 
+static void test_reused(void **state)
+{
+	(void)state;
+	/* "hashes reused" only when a previous manifest was in use (--previous-manifest). */
+	struct stats st = {.reused = 3};
+	char *s = written(&st);
+	assert_null(strstr(s, "reused"));
+	free(s);
+	st.reusing = 1;
+	s = written(&st);
+	assert_non_null(strstr(s, "\nthroughput: 0 B/s\nhashes reused: 3\n"));
+	free(s);
+}
+
 static void test_large(void **state)
 {
 	(void)state;
@@ -108,6 +122,7 @@ int main(void)
 	    cmocka_unit_test(test_no_time),
 	    cmocka_unit_test(test_large),
 	    cmocka_unit_test(test_verify),
+	    cmocka_unit_test(test_reused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

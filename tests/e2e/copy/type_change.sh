@@ -56,6 +56,9 @@ check "the same tree as rsync --delete" same_tree oracle dst
 way() {
 	rm -rf "$1" && mkdir -p "$1/x/in the way" "$1/x/sub" && echo f >"$1/x/in the way/f"
 	echo g >"$1/x/g" && echo h >"$1/x/sub/h" && echo k >"$1/keep"
+	# keep is up to date: its mtime SOURCE's to the nanosecond (rsync compares whole seconds,
+	# pcopy nanoseconds: a keep made in the same second would be up to date for rsync only).
+	touch -r wsrc/keep "$1/keep"
 }
 mkdir -p wsrc && echo new >wsrc/x && echo k >wsrc/keep
 for opts in "" "--delete" "--delete --max-delete 0" "--delete --max-delete 1" \
