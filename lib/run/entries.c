@@ -349,6 +349,8 @@ int run_add_dir(struct run *r, uint32_t root, uint64_t path, const struct stat *
 	d->root = root;
 	d->st = *st;
 	d->failed = 0;
+	d->bare = 0;
+	d->own_mode = 0;
 	r->stats.dirs++;
 	const char *rel = names_get(&r->names, path);
 	if (r->opts.copy.check)

@@ -217,6 +217,10 @@ struct run {
 	int stamping;
 	struct run_stamp *stamps;
 	size_t stamps_cap;
+	/* --files-from: the names of opts.from that are sent (SOURCE has them, no rule leaves
+	 * them out), set by run_plan; the walk asks it, so a name left out makes no parents */
+	struct select_from from_sent;
+	int from_root; /* --files-from: "." is sent, DEST itself takes SOURCE's attributes */
 	struct stats stats;
 	double start;   /* monotonic seconds at run_execute */
 	char err[1024]; /* message for a fatal failure */
