@@ -317,6 +317,11 @@ static void dir_item(struct run *r, uint32_t root, const char *rel, const struct
 			old = NULL; /* run_plan made it */
 		if (old == NULL && r->roots[root].prefix[0] == '\0')
 			it.items |= RUN_ITEM_ROOT_MADE; /* DEST itself (or would be, -n) */
+		if (r->from_sent.active && !r->from_root) {
+			/* --files-from without ".": DEST is not sent, rsync only says it made it */
+			it.items &= RUN_ITEM_ROOT_MADE;
+			old = NULL;
+		}
 	}
 	if (old != NULL) {
 		struct meta_ctx m;
