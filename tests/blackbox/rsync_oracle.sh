@@ -537,6 +537,9 @@ for t in t1 t2; do
 done
 case_ t1 none --files-from "$T/files-noroot.0" -0
 case_ t1 none --files-from "$FL" -r --exclude '*.c'
+printf '%s\n' 'sub/./fifo' 'deep/./level1/level2' >"$T/files-base.list"
+finding "--files-from: rsync reads 'dir/./name' as 'name' under SOURCE/dir (its '/./' marks where the path sent starts: DEST/fifo, DEST/level1/level2); pcopy cleans it to 'dir/name'"
+case_ t1 none --files-from "$T/files-base.list"
 
 # -n changes nothing.
 for t in t1 t2; do
