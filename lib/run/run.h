@@ -71,8 +71,8 @@ enum run_event_type {
 
 /* run_event.items besides the enum copy_item bits (copy.h). */
 #define RUN_ITEM_HARDLINK (1u << 16)  /* a name linked to LINK, the copy of its first name */
-#define RUN_ITEM_ROOT_MADE (1u << 17) /* RUN_EV_DIR: the destination DST was created (alone:
-                                         not sent, --files-from without ".": no line) */
+/* RUN_ITEM_ROOT_MADE alone: DEST made but not sent (--files-from without "."), no line. */
+#define RUN_ITEM_ROOT_MADE (1u << 17) /* RUN_EV_DIR: the destination DST was created */
 
 struct run_event {
 	enum run_event_type type;
