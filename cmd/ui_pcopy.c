@@ -319,9 +319,11 @@ static void itemize(struct ui *ui, const struct run_event *ev)
 		kind = ITEMIZE_UPDATED;
 	else
 		return;
+	if (ui->itemize && (ev->items & RUN_ITEM_ROOT_MADE)) /* as rsync says it */
+		out_line(ui, "created directory %s\n", ev->dst);
+	if (ev->items == RUN_ITEM_ROOT_MADE)
+		return; /* only that: DEST itself, not sent (--files-from without ".") */
 	if (ui->itemize) {
-		if (ev->items & RUN_ITEM_ROOT_MADE) /* as rsync says it */
-			out_line(ui, "created directory %s\n", ev->dst);
 		int redraw = ui->line.shown && ui->out_shared;
 		if (redraw)
 			ui_line_clear(&ui->line);

@@ -326,6 +326,11 @@ static void dir_item(struct run *r, uint32_t root, const char *rel, const struct
 			old = NULL; /* run_plan made it */
 		if (old == NULL && r->roots[root].prefix[0] == '\0')
 			it.items |= RUN_ITEM_ROOT_MADE; /* DEST itself (or would be, -n) */
+		if (r->from_sent.active && !r->from_root) {
+			/* --files-from without ".": DEST is not sent, rsync only says it made it */
+			it.items &= RUN_ITEM_ROOT_MADE;
+			old = NULL;
+		}
 	}
 	if (old != NULL) {
 		struct meta_ctx m;
@@ -358,6 +363,8 @@ int run_add_dir(struct run *r, uint32_t root, uint64_t path, const struct stat *
 	d->root = root;
 	d->st = *st;
 	d->failed = 0;
+	d->bare = 0;
+	d->own_mode = 0;
 	r->stats.dirs++;
 	const char *rel = names_get(&r->names, path);
 	if (r->opts.copy.check)

@@ -148,7 +148,8 @@ void run_finish_dirs(struct run *r)
 			continue;
 		const char *rel = names_get(&r->names, d->path);
 		int dfd = at_open_dir(r->croots[d->root].dst_fd, rel, strlen(rel));
-		if (dfd < 0 || dir_metadata(r, d, dfd, &m) != 0) {
+		mode_t own = r->roots[d->root].created ? 0777 & ~m.umask : d->own_mode;
+		if (dfd < 0 || (d->bare ? fchmod(dfd, own) : dir_metadata(r, d, dfd, &m)) != 0) {
 			r->stats.failed++;
 			run_emit_dst(r, d->root, rel, S_IFDIR, "cannot set directory attributes",
 			             errno);

@@ -76,6 +76,11 @@ struct dirrec {
 	uint64_t path; /* arena offset, relative to the root's fds */
 	uint32_t root;
 	uint8_t failed; /* could not be created: leave it alone */
+	/* DEST itself under --files-from without ".": rsync does not send it, so it takes none
+	 * of SOURCE's attributes and keeps its mode (OWN_MODE), or 0777 less the umask when
+	 * run_plan made it (0700, while the run works inside) */
+	uint8_t bare;
+	mode_t own_mode;
 	struct stat st;
 };
 

@@ -343,22 +343,37 @@ static int source_excluded(const struct run *r, const struct plan_item *it)
 }
 
 /*
- * --files-from: the names of the list that SOURCE (root 0, a directory) lacks, each a failed
- * event (counted, so the run ends partial) while the others are copied, as rsync does.
+ * select_from_keep's KEEP for --files-from: 1 when NAME is sent. A name SOURCE (root 0, a
+ * directory) lacks is a failed event (counted, so the run ends partial) while the others are
+ * copied; one the rules leave out (matched with its own type, as rsync does) is left out
+ * quietly. Neither makes its parent directories.
  */
-static void plan_from_list(struct run *r)
+static int from_sent(void *ctx, const char *name)
 {
-	const struct select_from *from = r->opts.from;
+	struct run *r = ctx;
 	struct stat st;
-	for (size_t i = 0; i < from->n; i++) {
-		const char *name = from->v[i].path;
-		if (name[0] != '\0' &&
-		    fstatat(r->croots[0].src_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-			r->stats.failed++;
-			run_emit(r, RUN_EV_FAILED, 0, name, 0, 0, NULL, "listed in --files-from",
-			         errno);
-		}
+	if (name[0] == '\0')
+		return 1; /* ".": no rule leaves it out */
+	if (fstatat(r->croots[0].src_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		r->stats.failed++;
+		run_emit(r, RUN_EV_FAILED, 0, name, 0, 0, NULL, "listed in --files-from", errno);
+		return 0;
 	}
+	return !run_excluded(r, 0, name, S_ISDIR(st.st_mode));
+}
+
+/* --files-from: the names sent (r->from_sent), and whether "." is among them. Returns 0, or
+ * -1 (out of memory). */
+static int plan_from_list(struct run *r)
+{
+	enum select_from_root root = select_from_root(r->opts.from);
+	/* rsync sends the "." a name written "./name" implies whatever becomes of the name, but
+	 * through the rules. */
+	r->from_root = root == SELECT_FROM_ROOT_LISTED ||
+	               (root == SELECT_FROM_ROOT_IMPLIED && !run_excluded(r, 0, ".", 1));
+	if (select_from_keep(&r->from_sent, r->opts.from, from_sent, r) != 0)
+		return plan_fail(r, "out of memory for the --files-from list");
+	return 0;
 }
 
 int run_plan(struct run *r, char **sources, size_t nsources, const char *dest)
@@ -427,8 +442,8 @@ int run_plan(struct run *r, char **sources, size_t nsources, const char *dest)
 	if (items != NULL)
 		plan_items_free(items, nsources);
 	free(auto_dest);
-	if (rc == 0 && r->opts.from != NULL && r->nroots == 1)
-		plan_from_list(r);
+	if (rc == 0 && r->opts.from != NULL && r->opts.from->active && r->nroots == 1)
+		rc = plan_from_list(r);
 	if (rc == 0)
 		run_set_phase(r, RUN_PHASE_PLANNED);
 	return rc;

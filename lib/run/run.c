@@ -105,6 +105,7 @@ void run_free(struct run *r)
 	free(r->links);
 	free(r->lnames);
 	free(r->deferred);
+	select_from_free(&r->from_sent);
 	if (r->inodes != NULL)
 		inotab_free(r->inodes);
 	free(r->inodes);

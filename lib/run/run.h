@@ -71,6 +71,7 @@ enum run_event_type {
 
 /* run_event.items besides the enum copy_item bits (copy.h). */
 #define RUN_ITEM_HARDLINK (1u << 16)  /* a name linked to LINK, the copy of its first name */
+/* RUN_ITEM_ROOT_MADE alone: DEST made but not sent (--files-from without "."), no line. */
 #define RUN_ITEM_ROOT_MADE (1u << 17) /* RUN_EV_DIR: the destination DST was created */
 
 struct run_event {
@@ -219,6 +220,10 @@ struct run {
 	int stamping;
 	struct run_stamp *stamps;
 	size_t stamps_cap;
+	/* --files-from: the names of opts.from that are sent (SOURCE has them, no rule leaves
+	 * them out), set by run_plan; the walk asks it, so a name left out makes no parents */
+	struct select_from from_sent;
+	int from_root; /* --files-from: "." is sent, DEST itself takes SOURCE's attributes */
 	struct stats stats;
 	double start;   /* monotonic seconds at run_execute */
 	char err[1024]; /* message for a fatal failure */

@@ -39,10 +39,12 @@ static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_exis
 			return run_fail(r, "out of memory for path names");
 		const char *rel = names_get(&r->names, off);
 		enum select_from_verdict from =
-		    select_from_decide(r->opts.from, rel, S_ISDIR(it->st.st_mode));
+		    select_from_decide(&r->from_sent, rel, S_ISDIR(it->st.st_mode));
 		if (from == SELECT_FROM_SKIP)
 			continue;
-		if (select_any(r->opts.select) &&
+		/* A parent of a name sent is made whatever the rules say, as rsync's implied
+		 * directories. */
+		if (from != SELECT_FROM_IMPLIED && select_any(r->opts.select) &&
 		    (run_excluded(r, root, rel, S_ISDIR(it->st.st_mode)) ||
 		     select_size_skipped(r->opts.select, it->st.st_mode, it->st.st_size)))
 			continue;
@@ -50,7 +52,7 @@ static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_exis
 			int existed = 0;
 			int other_fs = r->opts.one_fs && it->st.st_dev != r->roots[root].st.st_dev;
 			if (run_add_dir(r, root, off, &it->st, it->made, &existed) && !other_fs &&
-			    from == SELECT_FROM_DESCEND) {
+			    from != SELECT_FROM_TAKE) {
 				/* Remember whether it existed: the walker visits it later. */
 				if (scan_descend(s, off | (existed ? SCAN_FLAG : 0)) != 0)
 					return run_fail(r, "out of memory");
@@ -144,9 +146,19 @@ int run_walk_step(struct run *r, struct walk *w)
 		int existed = 0;
 		if (top == UINT64_MAX)
 			return run_fail(r, "out of memory");
+		/* --files-from without ".": DEST keeps its own attributes (dirrec.bare). */
+		struct stat own = rt->st; /* a dry run into a DEST that does not exist yet */
+		int bare = r->from_sent.active && !r->from_root;
+		if (bare && !rt->created && r->croots[w->root].dst_fd >= 0 &&
+		    fstat(r->croots[w->root].dst_fd, &own) != 0)
+			own = rt->st;
 		if (!run_add_dir(r, w->root, top, &rt->st, -1, &existed)) {
 			w->root++;
 			continue;
+		}
+		if (bare) {
+			r->dirs[r->ndirs - 1].bare = 1;
+			r->dirs[r->ndirs - 1].own_mode = rt->created ? 0 : own.st_mode & 07777;
 		}
 		existed = existed && !rt->created;
 		if (scan_start(&w->scan, r->croots[w->root].src_fd, r->croots[w->root].dst_fd,

@@ -45,6 +45,8 @@ void select_from_clean(const char *name, char *out, int *contents)
 				len--;
 			if (len > 0)
 				len--;
+			if (p[2 + strspn(p + 2, "/")] == '\0')
+				*contents = 1; /* "dir/sub/..": rsync reads it as "dir/" */
 		} else if (n > 0) {
 			if (len > 0)
 				out[len++] = '/';
@@ -60,6 +62,38 @@ void select_from_clean(const char *name, char *out, int *contents)
 		*contents = 1; /* the root: "." */
 }
 
+/*
+ * 1 when rsync sends the transfer root for NAME as well. rsync cleans a name (empty
+ * components dropped, ".." removing the one before it, "." kept), splits it at its first
+ * "/./" (what follows is the name), and sends "." first when that name starts with "./" and
+ * goes on: "./a", "/./a", ".//a", "./nonexistent", but not "././a" nor "a/../b". OUT: scratch
+ * of strlen(NAME) + 2 bytes.
+ */
+static int sends_dot(const char *name, char *out)
+{
+	size_t len = 0;
+	for (const char *p = name; *p != '\0';) {
+		if (*p == '/') {
+			p++;
+			continue;
+		}
+		if (p[0] == '.' && p[1] == '.' && (p[2] == '/' || p[2] == '\0')) {
+			p += 2;
+			if (len > 0)
+				len--; /* at the '/' ending the component before */
+			while (len > 0 && out[len - 1] != '/')
+				len--;
+			continue;
+		}
+		while (*p != '\0' && (out[len++] = *p++) != '/') {
+		}
+	}
+	out[len] = '\0';
+	const char *fn = strstr(out, "/./");
+	fn = fn != NULL ? fn + 3 : out;
+	return fn[0] == '.' && fn[1] == '/' && fn[2] != '\0';
+}
+
 static int by_path(const void *a, const void *b)
 {
 	return strcmp(((const struct select_from_name *)a)->path,
@@ -73,7 +107,7 @@ static int add_name(struct select_from *l, const char *name, size_t len)
 		len--;
 	if (len == 0 || name[0] == '#' || name[0] == ';')
 		return 0;
-	char *raw = malloc(len + 1), *path = malloc(len + 1);
+	char *raw = malloc(len + 1), *path = malloc(len + 2);
 	if (raw == NULL || path == NULL ||
 	    array_grow(&l->v, &l->cap, l->n + 1, sizeof(*l->v)) != 0) {
 		free(raw);
@@ -84,10 +118,12 @@ static int add_name(struct select_from *l, const char *name, size_t len)
 	memcpy(raw, name, len);
 	raw[len] = '\0';
 	int contents;
+	int dot = sends_dot(raw, path);
 	select_from_clean(raw, path, &contents);
 	free(raw);
 	l->v[l->n].path = path;
 	l->v[l->n].contents = contents;
+	l->v[l->n].dot = dot;
 	l->n++;
 	return 0;
 }
@@ -109,6 +145,7 @@ int select_from_parse(struct select_from *l, const char *text, size_t len, int n
 	for (size_t i = 0; i < l->n; i++) {
 		if (k > 0 && strcmp(l->v[k - 1].path, l->v[i].path) == 0) {
 			l->v[k - 1].contents |= l->v[i].contents;
+			l->v[k - 1].dot |= l->v[i].dot;
 			free(l->v[i].path);
 			continue;
 		}
@@ -152,6 +189,39 @@ int select_from_read(struct select_from *l, const char *file, int nul)
 		snprintf(l->err, sizeof(l->err), "%s: %s", file, strerror(err));
 		errno = err;
 		return -1;
+	}
+	return 0;
+}
+
+enum select_from_root select_from_root(const struct select_from *l)
+{
+	enum select_from_root root = SELECT_FROM_ROOT_NO;
+	for (size_t i = 0; l != NULL && i < l->n; i++) {
+		if (l->v[i].path[0] == '\0')
+			return SELECT_FROM_ROOT_LISTED;
+		if (l->v[i].dot)
+			root = SELECT_FROM_ROOT_IMPLIED;
+	}
+	return root;
+}
+
+int select_from_keep(struct select_from *out, const struct select_from *l,
+                     int (*keep)(void *ctx, const char *path), void *ctx)
+{
+	out->active = l->active;
+	out->recursive = l->recursive;
+	for (size_t i = 0; i < l->n; i++) {
+		if (!keep(ctx, l->v[i].path))
+			continue;
+		char *path = strdup(l->v[i].path);
+		if (path == NULL ||
+		    array_grow(&out->v, &out->cap, out->n + 1, sizeof(*out->v)) != 0) {
+			free(path);
+			errno = ENOMEM;
+			return -1;
+		}
+		out->v[out->n] = l->v[i];
+		out->v[out->n++].path = path;
 	}
 	return 0;
 }
@@ -200,11 +270,11 @@ enum select_from_verdict select_from_decide(const struct select_from *l, const c
 		rel = "";
 	size_t rlen = strlen(rel);
 	const struct select_from_name *e = find(l, rel, rlen);
-	if (e != NULL && is_dir && (l->recursive || e->contents))
-		return SELECT_FROM_DESCEND;
 	/* An implied parent: a name below it is listed. */
 	size_t i = lower_bound(l, rel, rlen, 1);
 	if (rlen > 0 && i < l->n && cmp_key(l->v[i].path, rel, rlen, 1) == 0)
+		return SELECT_FROM_IMPLIED;
+	if (e != NULL && is_dir && (l->recursive || e->contents))
 		return SELECT_FROM_DESCEND;
 	if (e != NULL)
 		return SELECT_FROM_TAKE;

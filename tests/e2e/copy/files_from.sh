@@ -4,9 +4,9 @@
 # directories, "dir" against "dir/" and -r, ".", comments and CRs, a leading "/", -0 from
 # stdin), pcopy --files-from=F SRC DEST makes the tree of rsync -aHAX --files-from=F SRC/
 # DEST/: the same names, contents and modes, and the same mtimes, directories included
-# (implied parents take their source's; the top's only when "." is listed: else rsync sets
-# it or not depending on the list, where pcopy always gives it SOURCE's). A missing name is said, exit 1, the rest copied.
-# What it does not go with is refused (exit 2).
+# (implied parents take their source's; DEST itself only when "." is sent, else it keeps its
+# own). A name the rules leave out makes no parents. A missing name is said, exit 1, the rest
+# copied. What it does not go with is refused (exit 2).
 . "$(dirname "$0")/../../lib.sh"
 command -v rsync >/dev/null || { echo "SKIP: no rsync to compare with"; exit 77; }
 
@@ -53,6 +53,8 @@ same "dir/: its direct contents, not further" l.dirslash
 same "dir/ with -r: everything below it" l.dirslash -r
 printf '%s\n' d/e/. >l.dirdot
 same "dir/.: as dir/" l.dirdot
+printf '%s\n' d/e/f/.. >l.dirdotdot
+same "dir/sub/..: as dir/" l.dirdotdot
 printf '%s\n' . >l.dot
 same ".: the top's direct contents" l.dot
 check ".: the top's mtime is SOURCE's" [ "$(stat -c %Y r)" = "$(stat -c %Y p)" ]
@@ -80,9 +82,61 @@ rm -rf p && "$PCOPY" --json --files-from=l.missing src p >out.json 2>/dev/null
 check "a missing name: a --json failed event" \
 	grep -q '^{"event":"failed","path":"nope/x",.*"error":"listed in --files-from: No such file or directory"}$' out.json
 check "a missing name: counted in the summary" grep -q '"failed":1,' out.json
-# rsync leaves the top's mtime alone after an error: compare below it.
 check "a missing name: the rest copied as rsync does" \
 	[ "$(tree_of r noroot)" = "$(tree_of p noroot)" ]
+check "a missing name, no '.': DEST keeps the mode it was made with, as with rsync" \
+	[ "$(stat -c %a p)" = "$(stat -c %a r)" ]
+
+# DEST itself takes SOURCE's mode and times only when "." is sent: listed (".", "./", a name
+# that cleans to it), or implied by a name written "./name"; else it keeps what it was made
+# with (0777 less the umask), or what it had.
+chmod 751 src
+touch -d '2018-05-06 07:08:09' src
+rm -rf r p
+"$PCOPY" -q --files-from=l.nested src p
+rsync -aHAX --files-from=l.nested src/ r/
+check "no '.' listed: a new DEST's mode is 0777 less the umask, as rsync's" \
+	[ "$(stat -c %a p)" = 755 ] && [ "$(stat -c %a r)" = 755 ]
+check "no '.' listed: a new DEST does not take SOURCE's mtime" [ "$(stat -c %Y p)" != "$(stat -c %Y src)" ]
+mkdir -p p0 r0 && chmod 700 p0 r0
+printf '%s\n' top >l.top
+"$PCOPY" -q --files-from=l.top src p0 && rsync -aHAX --files-from=l.top src/ r0/
+touch -d '2017-01-01' p0 r0
+"$PCOPY" -q --files-from=l.top src p0 && rsync -aHAX --files-from=l.top src/ r0/
+check "no '.' listed: an existing DEST keeps its mode and mtime, as with rsync" \
+	[ "$(stat -c '%a %Y' p0)" = "$(stat -c '%a %Y' r0)" ] && [ "$(stat -c %a p0)" = 700 ]
+for n in ./top /./top .//top ./nonexistent a/.. ..; do
+	printf '%s\n' "$n" >l.implied
+	rm -rf r p
+	"$PCOPY" -q --files-from=l.implied src p 2>/dev/null
+	rsync -aHAX --files-from=l.implied src/ r/ 2>/dev/null
+	check "'$n' sends '.': DEST takes SOURCE's mode and mtime, as with rsync" \
+		[ "$(stat -c '%a %Y' p)" = "$(stat -c '%a %Y' src)" ] && [ "$(stat -c '%a %Y' r)" = "$(stat -c '%a %Y' src)" ]
+done
+for n in a/../top ././top; do
+	printf '%s\n' "$n" >l.implied
+	rm -rf r p
+	"$PCOPY" -q --files-from=l.implied src p
+	rsync -aHAX --files-from=l.implied src/ r/
+	check "'$n' does not send '.', as with rsync" [ "$(stat -c %a p)" = 755 ] && [ "$(stat -c %a r)" = 755 ]
+done
+chmod 755 src
+
+# A name the rules leave out is not sent, and makes no parent directories; a parent the rules
+# leave out is still made for a name below it that is sent (rsync does not filter implied
+# directories); with -r, the rules apply below each name as in any walk.
+printf '%s\n' a/b/c/x d/e/v >l.ex
+same "an excluded name: no parents made" l.ex --exclude x
+same "an excluded name with -r: no parents made" l.ex -r --exclude x
+same "an excluded parent: made for a name below it" l.ex --exclude b --exclude e/
+same "an excluded parent with -r: made for a name below it" l.ex -r --exclude b
+printf '%s\n' a/b d >l.exr
+same "-r: an excluded name's tree left out" l.exr -r --exclude b
+same "-r: excluded entries below a name left out" l.exr -r --exclude e --exclude y
+printf '%s\n' a/b/ d/e/ >l.exs
+same "dir/ excluded: no parents made" l.exs --exclude b --exclude f
+printf '%s\n' a/b/c/x a/b/y a/z >l.exsome
+same "some names excluded: parents made for the others only" l.exsome --exclude x --exclude z
 
 mkdir p2
 "$PCOPY" -q --files-from=l.nested src p2

@@ -93,6 +93,20 @@ same_text "-n into a new DEST: the new hard links" \
 	"$(grep -E '^.{11} d1/h?b( |$)' p.out | LC_ALL=C sort)"
 check "-n into a new DEST: nothing made" test ! -e P/dst2
 
+# --files-from without ".": DEST itself is not sent, so rsync says only "created directory"
+# for a new one and nothing for one that exists (whose time and mode differ from SOURCE's).
+printf '%s\n' d1/b >from.list
+rm -rf R/dst3 P/dst3
+(cd R && rsync -aHAX -i --files-from=../from.list ../src/ dst3/) >r.out 2>&1
+(cd P && "$PCOPY" -q -i --files-from=../from.list ../src dst3) >p.out 2>&1
+same_text "--files-from into a new DEST, no '.': rsync's lines" "$(LC_ALL=C sort r.out)" "$(LC_ALL=C sort p.out)"
+touch -d '2019-01-01' R/dst3 P/dst3
+chmod 700 R/dst3 P/dst3
+touch src/d1/b
+(cd R && rsync -aHAX -i --files-from=../from.list ../src/ dst3/) >r.out 2>&1
+(cd P && "$PCOPY" -q -i --files-from=../from.list ../src dst3) >p.out 2>&1
+same_text "--files-from into an existing DEST, no '.': rsync's lines" "$(LC_ALL=C sort r.out)" "$(LC_ALL=C sort p.out)"
+
 # --log-file: the same lines, each after a timestamp and the pid, appended.
 echo "log" >>src/a
 touch -d '2024-01-01 00:00:00' src/a

@@ -41,6 +41,24 @@ touch -d '2010-10-10 10:10:10.5' src/sub/zero-length
 "$PCOPY" -q src dst
 check "mtime-only change applied" [ "$(stat -c %Y.%y dst/sub/zero-length)" = "$(stat -c %Y.%y src/sub/zero-length)" ]
 
+# Times are compared to the nanosecond (pcopy.1, Incremental runs): a same-size copy whose
+# mtime differs only below the second, with other data, is copied again, as rsync does with
+# --modify-window=-1 (rsync's default, whole seconds, would keep the stale data).
+printf 'HELLO\n' >src/plain.txt
+touch -d '2011-11-11 11:11:11.250' src/plain.txt
+"$PCOPY" -q src dst
+printf 'STALE\n' >dst/plain.txt
+touch -d '2011-11-11 11:11:11.750' dst/plain.txt
+"$PCOPY" -q --stats src dst >s.txt
+check "an mtime differing below the second: copied again" [ "$(cat dst/plain.txt)" = HELLO ]
+check "... with the source's time to the nanosecond" [ "$(stat -c %.9Y dst/plain.txt)" = "$(stat -c %.9Y src/plain.txt)" ]
+if command -v rsync >/dev/null; then
+	printf 'STALE\n' >dst/plain.txt
+	touch -d '2011-11-11 11:11:11.750' dst/plain.txt
+	rsync -aHAX --modify-window=-1 src/ dst/
+	check "... as rsync --modify-window=-1 does" [ "$(cat dst/plain.txt)" = HELLO ]
+fi
+
 # --delete removes what the source no longer has, never without the flag.
 echo extra >dst/extra-file && mkdir -p dst/extra-dir/x && echo e >dst/extra-dir/x/f
 ln -s /etc/passwd dst/extra-link
