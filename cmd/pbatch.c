@@ -17,18 +17,26 @@
 
 #include "batch/batch.h"
 #include "cli/batchcli.h"
+#include "common/clock.h"
 #include "common/exit.h"
 #include "report/json.h"
+#include "report/progress.h"
 #include "ui.h"
+
+/* Seconds of recent history the jobs' rate is measured over: jobs come in steps, so a
+ * longer window than pcopy's bytes. */
+#define PBATCH_WINDOW 30.0
 
 /* What the hooks need: the options that shape rendering and the screen's state. */
 struct pbatch_ui {
 	int tag, json, progress;
-	const char *tmp_dir; /* named in the message for a spool that cannot be written */
-	FILE *out;           /* where command output goes: stdout, or stderr with --json */
-	int at_start[2];     /* the last piece of each stream ended a line (--tag) */
-	struct ui_line line; /* the progress line, on stderr */
-	int out_err;         /* errno of the first failed write to our stdout, 0 if none */
+	const char *tmp_dir;       /* named in the message for a spool that cannot be written */
+	FILE *out;                 /* where command output goes: stdout, or stderr with --json */
+	int at_start[2];           /* the last piece of each stream ended a line (--tag) */
+	struct ui_line line;       /* the progress line, on stderr */
+	struct progress_rate jobs; /* jobs done lately, for the rate and the ETA */
+	double start;              /* clock_now() when the batch started */
+	int out_err;               /* errno of the first failed write to our stdout, 0 if none */
 };
 
 static void fatal(const char *what, const char *why)
@@ -46,18 +54,16 @@ static void out_check(struct pbatch_ui *u)
 		u->out_err = EIO;
 }
 
-/* The progress line; FINAL ends it with a newline. */
+/* The progress line; at the FINAL tick main() puts the summary line in its place. */
 static void on_tick(void *ctx, const struct batch_counts *c, int final)
 {
 	struct pbatch_ui *u = ctx;
-	size_t done = c->finished + c->skipped;
-	unsigned pct = c->ncmds ? (unsigned)(done * 100 / c->ncmds) : 100;
-	char text[160];
-	snprintf(text, sizeof(text), "%u%% %zu/%zu done, %zu running, %zu failed", pct, done,
-	         c->ncmds, c->running, c->failed);
-	ui_line_draw(&u->line, text);
 	if (final)
-		ui_line_end(&u->line);
+		return;
+	char text[256];
+	progress_batch_line(text, sizeof(text), &u->jobs, c->finished + c->skipped, c->ncmds,
+	                    c->running, c->failed, clock_now() - u->start, ui_line_width(&u->line));
+	ui_line_draw(&u->line, text);
 }
 
 static void on_output_begin(void *ctx)
@@ -170,6 +176,9 @@ int main(int argc, char **argv)
 	                            .finished = on_finished,
 	                            .start_failed = on_start_failed,
 	                            .tick = on_tick};
+	progress_rate_init(&u.jobs, PBATCH_WINDOW);
+	if (u.progress)
+		ui_line_init(&u.line);
 	struct batch b;
 	batch_init(&b, &opts, &hooks);
 	const char *file = cli.file;
@@ -192,7 +201,16 @@ int main(int argc, char **argv)
 	if (batch_setup(&b, &what) != 0)
 		fatal(what, strerror(errno));
 
+	u.start = clock_now();
 	batch_run(&b);
+	if (u.progress && b.stop_sig == 0) {
+		char text[256];
+		progress_batch_summary(text, sizeof(text), b.finished, b.skipped, b.failed,
+		                       clock_now() - u.start, ui_line_width(&u.line));
+		ui_line_finish(&u.line, text);
+	} else if (u.progress) {
+		ui_line_clear(&u.line);
+	}
 
 	if (u.json)
 		json_batch_summary(stdout, b.finished, b.failed, b.ncmds - b.finished);

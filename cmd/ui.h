@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "report/progress.h"
 #include "report/stats.h"
 #include "run/run.h"
 #include "tar/tarout.h"
@@ -25,10 +26,26 @@
 
 /* ---- pcopy, pcopy-mpi and pbatch (ui.c) ------------------------------------------------- */
 
-/* The progress line: the last line of stderr, drawn again in place. */
+/*
+ * The progress line: the last line of stderr, drawn again in place. On a terminal it is
+ * kept within the terminal's width less one column (read with TIOCGWINSZ, again after a
+ * SIGWINCH) so that it never wraps, and cleared to the line's end with ESC [ K; elsewhere
+ * (--progress into a file or pipe) each draw starts with a carriage return and is padded
+ * with spaces over the one before, without escape sequences.
+ */
 struct ui_line {
-	int shown; /* a progress line is on the screen */
+	int shown;    /* a progress line is on the screen */
+	int tty;      /* stderr is a terminal */
+	size_t width; /* columns the line may take; 0: no limit (not a terminal) */
+	size_t len;   /* length of the line drawn last */
 };
+
+/* Set L up for stderr; on a terminal, SIGWINCH (its handler only sets a flag) makes the
+ * next ui_line_width() read the size again. */
+void ui_line_init(struct ui_line *l);
+
+/* The columns the progress line may take now (0: no limit). */
+size_t ui_line_width(struct ui_line *l);
 
 /* Draw TEXT (no newline) as the progress line, over the one shown. */
 void ui_line_draw(struct ui_line *l, const char *text);
@@ -36,8 +53,8 @@ void ui_line_draw(struct ui_line *l, const char *text);
 /* Remove the progress line before something else goes to stderr. */
 void ui_line_clear(struct ui_line *l);
 
-/* End the progress line with a newline: it stays on the screen as last drawn. */
-void ui_line_end(struct ui_line *l);
+/* Replace the progress line with TEXT (its lines within ui_line_width()) and a newline. */
+void ui_line_finish(struct ui_line *l, const char *text);
 
 /*
  * Flush and close stdout at exit, as GNU coreutils' close_stdout does: a write error there (a
@@ -83,19 +100,21 @@ void ui_options(struct cli *cli);
 /* What pcopy keeps about the run it renders. */
 struct ui {
 	int verbose, json, stats, dry_run;
-	int progress;        /* draw the progress line (a terminal, or --progress; not -q) */
-	struct ui_line line; /* on stderr */
-	FILE *out;           /* -v, dry-run and --check lines: stdout, or stderr when the
-	                        manifest or the archive goes to stdout */
-	int out_shared;      /* OUT shows on the progress line's terminal (stderr, or a tty) */
-	int stdout_taken;    /* the manifest or the archive goes to stdout: --stats to stderr */
-	double last_draw;    /* the run's seconds when the progress line was drawn last */
-	double pct_shown;    /* the progress line's percentage never goes back */
-	struct stats last;   /* the counts drawn last, to draw them again after an OUT line */
-	struct stats final;  /* --tar, --extract: the counts of the last tick, for the summary */
-	const char *member;  /* --tar, --extract: the --json event for a member */
-	int itemize;         /* -i: rsync's itemized lines on OUT */
-	FILE *log;           /* --log-file: the same lines with a timestamp, or NULL */
+	int progress;          /* draw the progress line (a terminal, or --progress; not -q) */
+	struct ui_line line;   /* on stderr */
+	FILE *out;             /* -v, dry-run and --check lines: stdout, or stderr when the
+	                          manifest or the archive goes to stdout */
+	int out_shared;        /* OUT shows on the progress line's terminal (stderr, or a tty) */
+	int stdout_taken;      /* the manifest or the archive goes to stdout: --stats to stderr */
+	int json_progress;     /* --json-progress: a "progress" event every second */
+	double last_draw;      /* the run's seconds when the progress line was drawn last */
+	double last_json;      /* ... and when the last "progress" event was written */
+	struct progress meter; /* the rate's recent history */
+	struct stats last;     /* the counts drawn last, to draw them again after an OUT line */
+	struct stats final;    /* --tar, --extract: the counts of the last tick, for the summary */
+	const char *member;    /* --tar, --extract: the --json event for a member */
+	int itemize;           /* -i: rsync's itemized lines on OUT */
+	FILE *log;             /* --log-file: the same lines with a timestamp, or NULL */
 	const char *log_name;
 };
 

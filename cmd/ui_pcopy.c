@@ -185,6 +185,10 @@ void ui_init(struct ui *ui, const struct cli *cli)
 	ui->out_shared = ui->out == stderr || isatty(STDOUT_FILENO);
 	ui->dry_run = opts->copy.dry_run;
 	ui->progress = !cli->quiet && (cli->force_progress || isatty(STDERR_FILENO));
+	ui->json_progress = cli->json_progress;
+	progress_init(&ui->meter);
+	if (ui->progress)
+		ui_line_init(&ui->line);
 	ui->itemize = cli->itemize;
 }
 
@@ -208,7 +212,7 @@ static void draw(struct ui *ui, const struct stats *st)
 	if (st != &ui->last)
 		ui->last = *st;
 	char line[256];
-	progress_line(line, sizeof(line), st, &ui->pct_shown);
+	progress_line(line, sizeof(line), &ui->meter, st, ui_line_width(&ui->line));
 	ui_line_draw(&ui->line, line);
 }
 
@@ -245,19 +249,43 @@ static void message(struct ui *ui, const char *where, const char *reason, int er
 static void on_tick(void *ctx, const struct stats *st)
 {
 	struct ui *ui = ctx;
+	progress_update(&ui->meter, st);
 	if (ui->progress && st->seconds - ui->last_draw >= PROGRESS_TICK) {
 		ui->last_draw = st->seconds;
 		draw(ui, st);
 	}
+	/* --json-progress: once a second, from the first second on */
+	if (ui->json_progress && st->seconds - ui->last_json >= 1.0) {
+		ui->last_json = st->seconds;
+		json_progress(stdout, st, progress_rate(&ui->meter), progress_eta(&ui->meter, st));
+		fflush(stdout);
+	}
 }
 
-/* The progress line's last state and a newline after it, once the run is over. */
-static void end_line(struct ui *ui, const struct stats *st)
+/*
+ * Once the run is over, the progress line gives way to a summary line (1 returned: the
+ * caller draws it); after a fatal error or an interruption (their messages say what was
+ * done) it is only cleared.
+ */
+static int line_over(struct ui *ui, int status)
 {
-	if (ui->progress) {
-		draw(ui, st);
-		ui_line_end(&ui->line);
+	if (!ui->progress)
+		return 0;
+	if (status == PCOPY_EXIT_FATAL || status >= PCOPY_EXIT_SIGNALLED) {
+		ui_line_clear(&ui->line);
+		return 0;
 	}
+	return 1;
+}
+
+/* The summary line of a run, --tar or --extract that ended with STATUS (see line_over). */
+static void end_line(struct ui *ui, const struct stats *st, int status)
+{
+	if (!line_over(ui, status))
+		return;
+	char text[512];
+	progress_summary(text, sizeof(text), st, ui_line_width(&ui->line));
+	ui_line_finish(&ui->line, text);
 }
 
 /* ---- a run ------------------------------------------------------------------------------ */
@@ -328,7 +356,8 @@ static void on_event(void *ctx, const struct run_event *ev)
 		message(ui, ev->where, ev->reason, ev->err);
 	if (ui->json) {
 		int diff = ev->type == RUN_EV_DIFFERENT;
-		json_event(stdout, event_name(ev->type), ev->path, ev->bytes, ev->hash,
+		json_event(stdout, event_name(ev->type), ev->path,
+		           json_type(ev->mode, ev->hardlink), ev->bytes, ev->hash,
 		           diff ? ev->reason : NULL, diff ? NULL : ev->reason, ev->err);
 		return;
 	}
@@ -362,7 +391,7 @@ int ui_run_start(struct run *r, struct ui *ui, const struct cli *cli)
 
 int ui_run_end(struct ui *ui, const struct run *r, int status)
 {
-	end_line(ui, &r->stats);
+	end_line(ui, &r->stats, status);
 	if (ui->log != NULL && fclose(ui->log) != 0) {
 		fprintf(stderr, "pcopy: %s: %s\n", ui->log_name, strerror(errno));
 		if (status == PCOPY_EXIT_OK)
@@ -391,11 +420,13 @@ int ui_run_end(struct ui *ui, const struct run *r, int status)
 
 /* ---- --tar and --extract ---------------------------------------------------------------- */
 
-static void on_member(void *ctx, const char *path, uint64_t bytes, const struct hash128 *hash)
+static void on_member(void *ctx, const char *path, unsigned mode, int hardlink, uint64_t bytes,
+                      const struct hash128 *hash)
 {
 	struct ui *ui = ctx;
 	if (ui->json)
-		json_event(stdout, ui->member, path, bytes, hash, NULL, NULL, 0);
+		json_event(stdout, ui->member, path, json_type(mode, hardlink), bytes, hash, NULL,
+		           NULL, 0);
 	else if (ui->verbose)
 		out_line(ui, "%s\n", path);
 }
@@ -405,7 +436,7 @@ static void on_tar_failed(void *ctx, const char *path, const char *reason, int e
 	struct ui *ui = ctx;
 	message(ui, path, reason, err);
 	if (ui->json)
-		json_event(stdout, "failed", path, 0, NULL, NULL, reason, err);
+		json_event(stdout, "failed", path, NULL, 0, NULL, NULL, reason, err);
 }
 
 static void on_tar_note(void *ctx, const char *path, const char *text)
@@ -442,8 +473,8 @@ static void on_extract_failed(void *ctx, const char *archive, const char *path, 
 	else
 		fprintf(stderr, "%s\n", reason);
 	if (ui->json)
-		json_event(stdout, "failed", path != NULL ? path : archive, 0, NULL, NULL, reason,
-		           err);
+		json_event(stdout, "failed", path != NULL ? path : archive, NULL, 0, NULL, NULL,
+		           reason, err);
 }
 
 struct untar_hooks ui_untar_hooks(struct ui *ui)
@@ -454,7 +485,7 @@ struct untar_hooks ui_untar_hooks(struct ui *ui)
 
 int ui_tar_end(struct ui *ui, int status, const char *err, const char *interrupted_note)
 {
-	end_line(ui, &ui->final);
+	end_line(ui, &ui->final, status);
 	if (status == PCOPY_EXIT_FATAL)
 		fprintf(stderr, "pcopy: %s\n", err[0] ? err : "fatal error");
 	if (status >= PCOPY_EXIT_SIGNALLED)
@@ -491,11 +522,13 @@ static void on_verified(void *ctx, const struct verify_result *r)
 		return;
 	if (ui->json) {
 		if (r->verdict == VERIFY_OK)
-			json_event(stdout, "verified", r->name, r->bytes, r->hash, NULL, NULL, 0);
+			json_event(stdout, "verified", r->name, "file", r->bytes, r->hash, NULL,
+			           NULL, 0);
 		else if (r->verdict == VERIFY_UNREADABLE)
-			json_event(stdout, "failed", r->name, 0, NULL, NULL, r->reason, r->err);
+			json_event(stdout, "failed", r->name, NULL, 0, NULL, NULL, r->reason,
+			           r->err);
 		else
-			json_event(stdout, "different", r->name, r->bytes, r->hash,
+			json_event(stdout, "different", r->name, NULL, r->bytes, r->hash,
 			           verdict_text(r->verdict, 1), NULL, 0);
 		return;
 	}
@@ -521,7 +554,12 @@ struct verify_hooks ui_verify_hooks(struct ui *ui)
 int ui_verify_end(struct ui *ui, int status, const char *err, const struct verify_counts *c,
                   const struct stats *st)
 {
-	end_line(ui, st);
+	if (line_over(ui, status)) {
+		char text[512];
+		progress_verify_summary(text, sizeof(text), c, st->seconds,
+		                        ui_line_width(&ui->line));
+		ui_line_finish(&ui->line, text);
+	}
 	if (status == PCOPY_EXIT_FATAL)
 		fprintf(stderr, "pcopy: %s\n", err[0] ? err : "fatal error");
 	if (status >= PCOPY_EXIT_SIGNALLED)

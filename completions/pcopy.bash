@@ -43,6 +43,7 @@ _pcopy_options=(
 	'--itemize-changes -i -      nompi'
 	'--jobs -j         text'
 	'--json            -'
+	'--json-progress   -'
 	'--link-dest       file      nompi'
 	'--link-manifest   file      nompi'
 	'--log-file        file      nompi'

@@ -37,6 +37,7 @@ enum {
 	OPT_IGNORE_EXISTING,
 	OPT_INCLUDE_FROM,
 	OPT_JSON,
+	OPT_JSON_PROGRESS,
 	OPT_LINK_DEST,
 	OPT_LINK_MANIFEST,
 	OPT_LOG_FILE,
@@ -98,6 +99,7 @@ static const struct option longopts[] = {
     {"itemize-changes", no_argument, NULL, 'i'},
     {"jobs", required_argument, NULL, 'j'},
     {"json", no_argument, NULL, OPT_JSON},
+    {"json-progress", no_argument, NULL, OPT_JSON_PROGRESS},
     {"link-dest", required_argument, NULL, OPT_LINK_DEST},
     {"link-manifest", required_argument, NULL, OPT_LINK_MANIFEST},
     {"log-file", required_argument, NULL, OPT_LOG_FILE},
@@ -187,6 +189,7 @@ const char cli_help_text[] =
     "  -j, --jobs N           use N worker processes (default: online CPUs)\n"
     "      --json             print one JSON object per event, and a summary, on\n"
     "                         stdout\n"
+    "      --json-progress    --json, and a progress event every second\n"
     "      --manifest FILE    write an xxh128sum-format manifest to FILE ('-':\n"
     "                         stdout)\n"
     "      --previous-manifest FILE  take the hashes of files DEST still has\n"
@@ -507,6 +510,7 @@ static enum cli_action take_option(struct cli *cli, int c, char **argv)
 	case OPT_FORCE: o->copy.force = 1; break;
 	case OPT_FSYNC: o->copy.fsync = 1; break;
 	case OPT_JSON: cli->json = 1; break;
+	case OPT_JSON_PROGRESS: cli->json = cli->json_progress = 1; break;
 	case OPT_BWLIMIT:
 		if (parse_bwlimit(optarg, &o->copy.bwlimit) != 0)
 			return usage(cli,

@@ -46,6 +46,7 @@ struct cli {
 	int unlisted;                /* --unlisted: with --verify-manifest FILE DIR */
 	int quiet, verbose, json, stats;
 	int force_progress;   /* --progress */
+	int json_progress;     /* --json-progress (sets JSON too) */
 	int itemize;          /* -i, --itemize-changes */
 	const char *log_file; /* --log-file FILE, or NULL */
 	char **operands;      /* SOURCE... [DEST], pointing into argv */

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "report/json.h"
 
@@ -79,13 +80,33 @@ void json_string(FILE *out, const char *s)
 	putc('"', out);
 }
 
-void json_event(FILE *out, const char *event, const char *path, uint64_t bytes,
+const char *json_type(unsigned mode, int hardlink)
+{
+	if (hardlink)
+		return "hardlink";
+	switch (mode & S_IFMT) {
+	case S_IFREG: return "file";
+	case S_IFDIR: return "dir";
+	case S_IFLNK: return "symlink";
+	case S_IFIFO: return "fifo";
+	case S_IFBLK:
+	case S_IFCHR: return "device";
+	case S_IFSOCK: return "socket";
+	}
+	return NULL;
+}
+
+void json_event(FILE *out, const char *event, const char *path, const char *type, uint64_t bytes,
                 const struct hash128 *hash, const char *what, const char *error, int err)
 {
 	fputs("{\"event\":", out);
 	json_string(out, event);
 	fputs(",\"path\":", out);
 	json_string(out, path);
+	if (type != NULL) {
+		fputs(",\"type\":", out);
+		json_string(out, type);
+	}
 	fprintf(out, ",\"bytes\":%llu", (unsigned long long)bytes);
 	if (hash != NULL) {
 		char hex[HASH_HEX_LEN + 1];
@@ -122,6 +143,29 @@ void json_summary(FILE *out, const struct stats *st, int exit_status)
 	        (unsigned long long)st->deleted, (unsigned long long)st->warnings,
 	        (unsigned long long)st->different, (unsigned long long)st->bytes_copied,
 	        st->seconds, exit_status);
+}
+
+/* A number, or null when negative. */
+static void number_or_null(FILE *out, const char *name, double v, int decimals)
+{
+	fprintf(out, ",\"%s\":", name);
+	if (v < 0)
+		fputs("null", out);
+	else
+		fprintf(out, "%.*f", decimals, v);
+}
+
+void json_progress(FILE *out, const struct stats *st, double rate, double eta)
+{
+	fprintf(out,
+	        "{\"event\":\"progress\",\"files_done\":%llu,\"files_total\":%llu,"
+	        "\"bytes_done\":%llu,\"bytes_total\":%llu",
+	        (unsigned long long)st->done, (unsigned long long)st->files,
+	        (unsigned long long)st->bytes_done, (unsigned long long)st->bytes_total);
+	number_or_null(out, "rate", rate, 0);
+	number_or_null(out, "eta", eta, 1);
+	fprintf(out, ",\"seconds\":%.3f,\"scanning\":%s}\n", st->seconds,
+	        st->scanning ? "true" : "false");
 }
 
 void json_verify_summary(FILE *out, const struct verify_counts *c, double seconds, int exit_status)

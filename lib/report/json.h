@@ -22,12 +22,24 @@ void json_string(FILE *out, const char *s);
 
 /*
  * Write one event line of a run, --tar or --extract:
- * {"event":EVENT,"path":PATH,"bytes":N[,"hash":H][,"what":W][,"error":E]}.
- * HASH (written in hex), WHAT (the kind of difference, for --check) and ERROR may be NULL;
- * ERROR is followed by ": " and strerror(ERR) when ERR is not 0.
+ * {"event":EVENT,"path":PATH[,"type":T],"bytes":N[,"hash":H][,"what":W][,"error":E]}.
+ * TYPE (json_type()), HASH (written in hex), WHAT (the kind of difference, for --check) and
+ * ERROR may be NULL; ERROR is followed by ": " and strerror(ERR) when ERR is not 0.
  */
-void json_event(FILE *out, const char *event, const char *path, uint64_t bytes,
+void json_event(FILE *out, const char *event, const char *path, const char *type, uint64_t bytes,
                 const struct hash128 *hash, const char *what, const char *error, int err);
+
+/* The "type" of an entry whose st_mode is MODE: "file", "dir", "symlink", "fifo", "device"
+ * (block or character), "socket"; "hardlink" when HARDLINK (a name made as a link to another
+ * entry's file); NULL when MODE is 0 (unknown). */
+const char *json_type(unsigned mode, int hardlink);
+
+/*
+ * Write a progress line: {"event":"progress","files_done":N,"files_total":N,"bytes_done":N,
+ * "bytes_total":N,"rate":BYTES_A_SECOND,"eta":SECONDS,"seconds":S,"scanning":BOOL}; RATE
+ * and ETA are null when negative (not known yet).
+ */
+void json_progress(FILE *out, const struct stats *st, double rate, double eta);
 
 /* Write the summary line that ends pcopy's --json output: ST's counts and EXIT_STATUS. */
 void json_summary(FILE *out, const struct stats *st, int exit_status);

@@ -65,7 +65,8 @@ static void take_notes(struct run *r, struct entry *e, const struct copy_done *d
 		r->noted_direct = 1;
 		r->stats.warnings++;
 		run_emit(
-		    r, RUN_EV_WARNING, e->task.root, names_get(&r->names, e->task.src), 0, NULL,
+		    r, RUN_EV_WARNING, e->task.root, names_get(&r->names, e->task.src),
+		    e->task.mode, 0, NULL,
 		    "--fsync: the destination file system refuses O_DIRECT, so copies there are "
 		    "re-read from the page cache after fsync, not from the storage",
 		    0);
@@ -102,7 +103,7 @@ void run_check_links(struct run *r)
 		if (e->status != COPY_DIFFERENT) /* counted once per entry */
 			r->stats.different++;
 		run_emit(r, RUN_EV_DIFFERENT, e->task.root, names_get(&r->names, e->task.src),
-		         e->task.size, NULL, "hardlink", 0);
+		         e->task.mode, e->task.size, NULL, "hardlink", 0);
 	}
 }
 
@@ -227,17 +228,17 @@ void run_complete(struct run *r, const struct copy_done *d, const char *why)
 		break;
 	case COPY_DIFFERENT:
 		r->stats.bytes_done += progress;
-		run_emit_diffs(r, e->task.root, rel, d->bytes, d->diff);
+		run_emit_diffs(r, e->task.root, rel, e->task.mode, d->bytes, d->diff);
 		break;
 	case COPY_UNSUPPORTED:
 		r->stats.warnings++;
-		run_emit(r, RUN_EV_WARNING, e->task.root, rel, 0, NULL, status_reason(d, &e->task),
-		         0);
+		run_emit(r, RUN_EV_WARNING, e->task.root, rel, e->task.mode, 0, NULL,
+		         status_reason(d, &e->task), 0);
 		break;
 	default:
 		r->stats.failed++;
 		r->stats.bytes_done += progress;
-		run_emit_at(r, RUN_EV_FAILED, e->task.root, rel, 0, NULL,
+		run_emit_at(r, RUN_EV_FAILED, e->task.root, rel, e->task.mode, 0, NULL,
 		            why ? why : status_reason(d, &e->task),
 		            d->status == COPY_CHANGED ? 0 : d->err, on_dest || d == &in_way);
 		break;

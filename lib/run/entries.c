@@ -63,11 +63,12 @@ char *run_rel_path(const struct run *r, uint32_t root, const char *rel)
 }
 
 /* Report an event about REL of ROOT; ON_DEST: a failure on the destination's side, whose
- * message names the destination path (as cp's "cannot create regular file 'DEST/x'"); IT:
- * what -i says of it, or NULL. */
+ * message names the destination path (as cp's "cannot create regular file 'DEST/x'"), an
+ * entry of st_mode MODE (0: unknown; may carry RUN_MODE_LINK); IT: what -i says of it, or
+ * NULL. */
 static void emit(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
-                 uint64_t bytes, const struct hash128 *hash, const char *reason, int err,
-                 int on_dest, const struct run_item *it)
+                 unsigned mode, uint64_t bytes, const struct hash128 *hash, const char *reason,
+                 int err, int on_dest, const struct run_item *it)
 {
 	if (r->hooks.event == NULL)
 		return;
@@ -79,9 +80,12 @@ static void emit(struct run *r, enum run_event_type type, uint32_t root, const c
 	const char *s = src ? src : rel, *d = dst ? dst : rel;
 	struct run_event ev = {
 	    type, path ? path : rel, s, d, on_dest ? d : s, bytes, hash, reason, err, 0, 0, NULL};
+	ev.mode = mode & ~RUN_MODE_LINK;
+	ev.hardlink = (mode & RUN_MODE_LINK) != 0;
 	if (it != NULL) {
 		ev.items = it->items;
-		ev.mode = it->mode;
+		if (it->mode != 0)
+			ev.mode = it->mode;
 		ev.link = it->link;
 	}
 	r->hooks.event(r->hooks.ctx, &ev);
@@ -91,29 +95,32 @@ static void emit(struct run *r, enum run_event_type type, uint32_t root, const c
 }
 
 void run_emit_at(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
-                 uint64_t bytes, const struct hash128 *hash, const char *reason, int err,
-                 int on_dest)
+                 unsigned mode, uint64_t bytes, const struct hash128 *hash, const char *reason,
+                 int err, int on_dest)
 {
-	emit(r, type, root, rel, bytes, hash, reason, err, on_dest, NULL);
+	emit(r, type, root, rel, mode, bytes, hash, reason, err, on_dest, NULL);
 }
 
 void run_emit_item(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
                    uint64_t bytes, const struct hash128 *hash, const struct run_item *it)
 {
-	emit(r, type, root, rel, bytes, hash, NULL, 0, 0, r->hooks.itemize ? it : NULL);
+	unsigned mode = it->mode | (it->items & RUN_ITEM_HARDLINK ? RUN_MODE_LINK : 0);
+	emit(r, type, root, rel, mode, bytes, hash, NULL, 0, 0, r->hooks.itemize ? it : NULL);
 }
 
 /* An event whose message names the source path. */
 void run_emit(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
-              uint64_t bytes, const struct hash128 *hash, const char *reason, int err)
+              unsigned mode, uint64_t bytes, const struct hash128 *hash, const char *reason,
+              int err)
 {
-	run_emit_at(r, type, root, rel, bytes, hash, reason, err, 0);
+	run_emit_at(r, type, root, rel, mode, bytes, hash, reason, err, 0);
 }
 
 /* A failure on the destination's side: its message names the destination path. */
-void run_emit_dst(struct run *r, uint32_t root, const char *rel, const char *reason, int err)
+void run_emit_dst(struct run *r, uint32_t root, const char *rel, unsigned mode, const char *reason,
+                  int err)
 {
-	run_emit_at(r, RUN_EV_FAILED, root, rel, 0, NULL, reason, err, 1);
+	run_emit_at(r, RUN_EV_FAILED, root, rel, mode, 0, NULL, reason, err, 1);
 }
 
 /* ---- entry states ---------------------------------------------------------------------- */
@@ -202,7 +209,7 @@ int run_add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst, cons
 	if (S_ISSOCK(st->st_mode)) {
 		r->stats.done++;
 		r->stats.warnings++;
-		run_emit(r, RUN_EV_WARNING, root, names_get(&r->names, src), 0, NULL,
+		run_emit(r, RUN_EV_WARNING, root, names_get(&r->names, src), S_IFSOCK, 0, NULL,
 		         "socket skipped", 0);
 		return 0;
 	}
@@ -254,12 +261,14 @@ static const char *const diff_names[] = {"missing", "type",   "content", "mode",
                                          "link",    "device", "xattr",   "acl",  "hardlink"};
 
 /* One RUN_EV_DIFFERENT event per difference in DIFF. */
-void run_emit_diffs(struct run *r, uint32_t root, const char *rel, uint64_t bytes, uint32_t diff)
+void run_emit_diffs(struct run *r, uint32_t root, const char *rel, unsigned mode, uint64_t bytes,
+                    uint32_t diff)
 {
 	r->stats.different++;
 	for (unsigned i = 0; i < sizeof(diff_names) / sizeof(diff_names[0]); i++)
 		if (diff & (1u << i))
-			run_emit(r, RUN_EV_DIFFERENT, root, rel, bytes, NULL, diff_names[i], 0);
+			run_emit(r, RUN_EV_DIFFERENT, root, rel, mode, bytes, NULL, diff_names[i],
+			         0);
 }
 
 /* --check: compare directory REL with its destination twin. Returns 1 to descend. */
@@ -285,7 +294,7 @@ static int check_dir(struct run *r, uint32_t root, const char *rel, const struct
 		close(s);
 	}
 	if (diff != 0)
-		run_emit_diffs(r, root, rel, 0, diff);
+		run_emit_diffs(r, root, rel, S_IFDIR, 0, diff);
 	return *existed;
 }
 
@@ -398,7 +407,7 @@ int run_add_dir(struct run *r, uint32_t root, uint64_t path, const struct stat *
 	if (err != 0) {
 		d->failed = 1;
 		r->stats.failed++;
-		run_emit_dst(r, root, rel, "cannot create directory", err);
+		run_emit_dst(r, root, rel, S_IFDIR, "cannot create directory", err);
 		return 0;
 	}
 	const struct meta_policy *p = &r->opts.copy.policy;

@@ -92,13 +92,14 @@ void run_make_links(struct run *r)
 		struct entry *t = &r->entries[l->target];
 		const char *rel = names_get(&r->names, l->path);
 		const struct hash128 *hash = t->hashed ? &t->hash : NULL;
+		unsigned lmode = t->task.mode | RUN_MODE_LINK;
 		r->stats.done++;
 		if (t->state != ENTRY_DONE ||
 		    (t->status != COPY_COPIED && t->status != COPY_SKIPPED &&
 		     t->status != COPY_METADATA)) {
 			r->stats.failed++;
-			run_emit_dst(r, l->root, rel, "not linked: its first name was not copied",
-			             0);
+			run_emit_dst(r, l->root, rel, lmode,
+			             "not linked: its first name was not copied", 0);
 			continue;
 		}
 		int had = 0;
@@ -109,10 +110,10 @@ void run_make_links(struct run *r)
 			link_made(r, l, t, rel, 1, hash);
 		} else if (res == LINK_ALREADY || res == LINK_LEFT) {
 			r->stats.skipped++;
-			run_emit(r, RUN_EV_SKIPPED, l->root, rel, 0, hash, NULL, 0);
+			run_emit(r, RUN_EV_SKIPPED, l->root, rel, lmode, 0, hash, NULL, 0);
 		} else if (res == LINK_FAILED) {
 			r->stats.failed++;
-			run_emit_dst(r, l->root, rel, "cannot create hard link", errno);
+			run_emit_dst(r, l->root, rel, lmode, "cannot create hard link", errno);
 		} else {
 			r->stats.copied++;
 			link_made(r, l, t, rel, had, hash);
@@ -150,11 +151,12 @@ void run_finish_dirs(struct run *r)
 		mode_t own = r->roots[d->root].created ? 0777 & ~m.umask : d->own_mode;
 		if (dfd < 0 || (d->bare ? fchmod(dfd, own) : dir_metadata(r, d, dfd, &m)) != 0) {
 			r->stats.failed++;
-			run_emit_dst(r, d->root, rel, "cannot set directory attributes", errno);
+			run_emit_dst(r, d->root, rel, S_IFDIR, "cannot set directory attributes",
+			             errno);
 		} else if (r->opts.copy.fsync && fsync(dfd) != 0) {
 			/* --fsync: the renames into this directory are on disk too */
 			r->stats.failed++;
-			run_emit_dst(r, d->root, rel, "cannot sync directory", errno);
+			run_emit_dst(r, d->root, rel, S_IFDIR, "cannot sync directory", errno);
 		}
 		if (dfd >= 0)
 			close(dfd);

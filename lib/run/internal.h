@@ -130,10 +130,13 @@ void run_set_phase(struct run *r, enum run_phase to);
 int run_fail(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* entries.c: the tables and the events */
-/* Report an event about REL of ROOT; ON_DEST: its message names the destination path. */
+/* With an st_mode in the events' MODE argument: the name was made as a hard link. */
+#define RUN_MODE_LINK 0x80000000u
+/* Report an event about REL of ROOT, an entry of st_mode MODE (0: unknown; may carry
+ * RUN_MODE_LINK); ON_DEST: its message names the destination path. */
 void run_emit_at(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
-                 uint64_t bytes, const struct hash128 *hash, const char *reason, int err,
-                 int on_dest);
+                 unsigned mode, uint64_t bytes, const struct hash128 *hash, const char *reason,
+                 int err, int on_dest);
 /* -i: what an event says besides its outcome (run_event's fields of the same names). */
 struct run_item {
 	uint32_t items;
@@ -148,11 +151,14 @@ void run_emit_item(struct run *r, enum run_event_type type, uint32_t root, const
 char *run_rel_path(const struct run *r, uint32_t root, const char *rel);
 /* An event whose message names the source path. */
 void run_emit(struct run *r, enum run_event_type type, uint32_t root, const char *rel,
-              uint64_t bytes, const struct hash128 *hash, const char *reason, int err);
+              unsigned mode, uint64_t bytes, const struct hash128 *hash, const char *reason,
+              int err);
 /* A failure on the destination's side: its message names the destination path. */
-void run_emit_dst(struct run *r, uint32_t root, const char *rel, const char *reason, int err);
+void run_emit_dst(struct run *r, uint32_t root, const char *rel, unsigned mode, const char *reason,
+                  int err);
 /* One RUN_EV_DIFFERENT event per difference in DIFF (enum copy_diff bits). */
-void run_emit_diffs(struct run *r, uint32_t root, const char *rel, uint64_t bytes, uint32_t diff);
+void run_emit_diffs(struct run *r, uint32_t root, const char *rel, unsigned mode, uint64_t bytes,
+                    uint32_t diff);
 /* 1 when --exclude, --filter ... leave out REL of ROOT (a directory when IS_DIR). */
 int run_excluded(const struct run *r, uint32_t root, const char *rel, int is_dir);
 /* Record a non-directory entry (or a hard link to an earlier one). Returns 0 or -1. */

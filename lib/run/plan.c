@@ -356,7 +356,7 @@ static int from_sent(void *ctx, const char *name)
 		return 1; /* ".": no rule leaves it out */
 	if (fstatat(r->croots[0].src_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 		r->stats.failed++;
-		run_emit(r, RUN_EV_FAILED, 0, name, 0, NULL, "listed in --files-from", errno);
+		run_emit(r, RUN_EV_FAILED, 0, name, 0, 0, NULL, "listed in --files-from", errno);
 		return 0;
 	}
 	return !run_excluded(r, 0, name, S_ISDIR(st.st_mode));

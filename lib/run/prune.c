@@ -119,13 +119,13 @@ static int remove_extra(struct run *r, uint32_t root, int fd, const char *leaf, 
 /* --delete of REL (LEAF in FD) under --max-delete: each entry removed counts, a directory
  * once its contents are gone; what the limit leaves stays (and is counted as skipped). A dry
  * run counts REL as one. */
-static void limited_delete(struct run *r, uint32_t root, const char *rel, int fd, const char *leaf,
-                           int protect)
+static void limited_delete(struct run *r, uint32_t root, const char *rel, unsigned mode, int fd,
+                           const char *leaf, int protect)
 {
 	if (r->opts.copy.dry_run) {
 		if (spend_delete(r)) {
 			r->stats.deleted++;
-			run_emit(r, RUN_EV_DELETED, root, rel, 0, NULL, NULL, 0);
+			run_emit(r, RUN_EV_DELETED, root, rel, mode, 0, NULL, NULL, 0);
 		}
 		return;
 	}
@@ -134,10 +134,10 @@ static void limited_delete(struct run *r, uint32_t root, const char *rel, int fd
 	at_cache_drop(&r->dst_dirs); /* it may have been below what was removed */
 	if (err != 0) {
 		r->stats.failed++;
-		run_emit_dst(r, root, rel, "cannot delete", err);
+		run_emit_dst(r, root, rel, mode, "cannot delete", err);
 	} else if (fstatat(fd, leaf, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 		r->stats.deleted++;
-		run_emit(r, RUN_EV_DELETED, root, rel, 0, NULL, NULL, 0);
+		run_emit(r, RUN_EV_DELETED, root, rel, mode, 0, NULL, NULL, 0);
 	}
 }
 
@@ -186,15 +186,16 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 	struct stat st; /* "dir/" patterns protect only directories */
 	/* --delete-excluded: excluded entries are no longer protected */
 	int protect = delete_protects(r);
-	int is_dir =
-	    fd >= 0 && fstatat(fd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+	unsigned mode =
+	    fd >= 0 && fstatat(fd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 ? st.st_mode : 0;
+	int is_dir = S_ISDIR(mode);
 	int kept = (protect && (r->opts.copy.check || r->opts.delete_extra) &&
 	            run_excluded(r, root, rel, is_dir)) ||
 	           (r->opts.delete_extra && backup_kept(r, rel, is_dir));
 	if (r->opts.copy.check) {
 		if (!kept) {
 			r->stats.different++;
-			run_emit(r, RUN_EV_DIFFERENT, root, rel, 0, NULL, "extra", 0);
+			run_emit(r, RUN_EV_DIFFERENT, root, rel, mode, 0, NULL, "extra", 0);
 		}
 		return;
 	}
@@ -206,18 +207,18 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 	if (!r->opts.delete_extra || kept)
 		return;
 	if (r->opts.max_delete_set) {
-		limited_delete(r, root, rel, fd, leaf, protect);
+		limited_delete(r, root, rel, mode, fd, leaf, protect);
 		return;
 	}
 	r->stats.deleted++;
-	struct run_item it = {0, is_dir ? S_IFDIR : 0, NULL};
+	struct run_item it = {0, mode & S_IFMT, NULL};
 	run_emit_item(r, RUN_EV_DELETED, root, rel, 0, NULL, &it);
 	if (!r->opts.copy.dry_run) {
 		int err = fd < 0 ? errno : remove_extra(r, root, fd, leaf, rel, protect, NULL);
 		at_cache_drop(&r->dst_dirs); /* it may have been below what was removed */
 		if (err != 0) {
 			r->stats.failed++;
-			run_emit_dst(r, root, rel, "cannot delete", err);
+			run_emit_dst(r, root, rel, mode, "cannot delete", err);
 		}
 	}
 }

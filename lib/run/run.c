@@ -176,7 +176,7 @@ static int run_finish(struct run *r)
 		snprintf(why, sizeof(why), "deletions stopped by --max-delete=%llu (%llu skipped)",
 		         (unsigned long long)r->opts.max_delete,
 		         (unsigned long long)r->delete_skipped);
-		run_emit_at(r, RUN_EV_WARNING, 0, ".", 0, NULL, why, 0, 1);
+		run_emit_at(r, RUN_EV_WARNING, 0, ".", 0, 0, NULL, why, 0, 1);
 	}
 	if (r->stats.failed > 0 || r->stats.different > 0 || r->delete_skipped > 0)
 		return RUN_PARTIAL;

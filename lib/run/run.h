@@ -86,11 +86,13 @@ struct run_event {
 	const char *reason;         /* FAILED / WARNING: what went wrong */
 	int err;                    /* errno for FAILED, 0 if none */
 	/* hooks.itemize, for COPIED, UPDATED, DELETED and DIR: what changed (enum copy_item
-	 * and RUN_ITEM_* bits), the entry's type (S_IFMT bits, 0: not known) and LINK, a
-	 * symlink's target or the path of the name a hard link shares its data with. */
+	 * and RUN_ITEM_* bits) and LINK, a symlink's target or the path of the name a hard link
+	 * shares its data with. MODE, in every event: the entry's type (S_IFMT bits, 0: not
+	 * known); HARDLINK: the name was made as a hard link to another's file. */
 	uint32_t items;
 	uint32_t mode;
 	const char *link;
+	int hardlink;
 };
 
 struct run_hooks {

@@ -71,8 +71,8 @@ static int walk_loaded(struct run *r, struct walk *w, int rc, const struct tree_
 {
 	if (rc < 0) {
 		r->stats.failed++;
-		run_emit(r, RUN_EV_FAILED, w->root, names_get(&r->names, w->scan.dir), 0, NULL,
-		         "cannot read directory", w->scan.err);
+		run_emit(r, RUN_EV_FAILED, w->root, names_get(&r->names, w->scan.dir), S_IFDIR, 0,
+		         NULL, "cannot read directory", w->scan.err);
 		return 1;
 	}
 	return walk_batch(r, w->root, &w->scan, w->scan.dir_flag, dst) != 0 ? -1 : 1;

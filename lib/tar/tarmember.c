@@ -254,7 +254,8 @@ int tar_write_member(struct tar *t, uint64_t seq)
 	if (!S_ISDIR(it->st.st_mode))
 		t->stats.copied++; /* as in copy mode: entries other than directories */
 	if (t->h->member != NULL && !s->unread)
-		t->h->member(t->h->ctx, path, reg ? (uint64_t)it->st.st_size : 0, reg ? &h : NULL);
+		t->h->member(t->h->ctx, path, it->st.st_mode, s->link != 0,
+		             reg ? (uint64_t)it->st.st_size : 0, reg ? &h : NULL);
 out:
 	if (e != NULL)
 		archive_entry_free(e);

@@ -28,8 +28,10 @@
 #include "select/select.h"
 
 struct tarout_hooks {
-	/* A member was written; HASH is the content hash of a regular file (else NULL). */
-	void (*member)(void *ctx, const char *path, uint64_t bytes, const struct hash128 *hash);
+	/* A member was written: MODE its st_mode, HARDLINK 1 when it is a hard link to an earlier
+	 * member; HASH is the content hash of a regular file (else NULL). */
+	void (*member)(void *ctx, const char *path, unsigned mode, int hardlink, uint64_t bytes,
+	               const struct hash128 *hash);
 	/* An entry could not be archived; the run goes on. */
 	void (*failed)(void *ctx, const char *path, const char *reason, int err);
 	/* Something the user should know that is no failure (a source's name is changed). */

@@ -41,8 +41,10 @@
 #define UNTAR_MAX_SIZE ((int64_t)1 << 48)
 
 struct untar_hooks {
-	/* A member was extracted; HASH is the content hash of a regular file (else NULL). */
-	void (*member)(void *ctx, const char *path, uint64_t bytes, const struct hash128 *hash);
+	/* A member was extracted: MODE its type bits (as st_mode's), HARDLINK 1 when it is a hard
+	 * link to another; HASH is the content hash of a regular file (else NULL). */
+	void (*member)(void *ctx, const char *path, unsigned mode, int hardlink, uint64_t bytes,
+	               const struct hash128 *hash);
 	/*
 	 * A member could not be extracted, verified, or was damaged; the run goes on. ARCHIVE is
 	 * the archive it is in (NULL: a manifest line), PATH the member (NULL: the archive

@@ -284,7 +284,7 @@ enum step untar_extract_file(struct untar *u, struct archive *r, struct archive_
 	u->stats.copied++;
 	u->stats.bytes_copied += bytes;
 	if (u->h->member != NULL)
-		u->h->member(u->h->ctx, path, bytes, &h);
+		u->h->member(u->h->ctx, path, S_IFREG, 0, bytes, &h);
 	return STEP_OK;
 }
 
@@ -326,7 +326,7 @@ static enum step extract_deep_dir(struct untar *u, struct archive_entry *e, cons
 	u->ndeep++;
 	u->stats.copied++;
 	if (u->h->member != NULL)
-		u->h->member(u->h->ctx, path, 0, NULL);
+		u->h->member(u->h->ctx, path, S_IFDIR, 0, 0, NULL);
 	return STEP_OK;
 }
 
@@ -389,6 +389,7 @@ enum step untar_extract_other(struct untar *u, struct archive *r, struct archive
 		return STEP_OK;
 	u->stats.copied++;
 	if (u->h->member != NULL)
-		u->h->member(u->h->ctx, path, 0, NULL);
+		u->h->member(u->h->ctx, path, archive_entry_filetype(e),
+		             archive_entry_hardlink(e) != NULL, 0, NULL);
 	return STEP_OK;
 }

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include <cmocka.h>
 
 #include "report/json.h"
@@ -112,12 +114,12 @@ static char *capture(void (*fn)(FILE *))
 static void events(FILE *f)
 {
 	struct hash128 h = {UINT64_C(0x0011223344556677), UINT64_C(0x8899aabbccddeeff)};
-	json_event(f, "copied", "d/f", 12, &h, NULL, NULL, 0);
-	json_event(f, "failed", "x", 0, NULL, NULL, "cannot open", EACCES);
-	json_event(f, "failed", "y", 0, NULL, NULL, "socket skipped", 0);
-	json_event(f, "different", "z", 3, NULL, "content", NULL, 0);
-	json_event(f, "copied", "new\nline\\caf\xe9", 1, NULL, NULL, NULL, 0);
-	json_event(f, "failed", "q\"", 0, NULL, NULL, "bad \"name\"\t\xff", ENOENT);
+	json_event(f, "copied", "d/f", "file", 12, &h, NULL, NULL, 0);
+	json_event(f, "failed", "x", NULL, 0, NULL, NULL, "cannot open", EACCES);
+	json_event(f, "failed", "y", "socket", 0, NULL, NULL, "socket skipped", 0);
+	json_event(f, "different", "z", NULL, 3, NULL, "content", NULL, 0);
+	json_event(f, "copied", "new\nline\\caf\xe9", NULL, 1, NULL, NULL, NULL, 0);
+	json_event(f, "failed", "q\"", NULL, 0, NULL, NULL, "bad \"name\"\t\xff", ENOENT);
 }
 
 static void test_event(void **state)
@@ -125,11 +127,12 @@ static void test_event(void **state)
 	(void)state;
 	char *s = capture(events);
 	assert_string_equal(
-	    s, "{\"event\":\"copied\",\"path\":\"d/f\",\"bytes\":12,"
+	    s, "{\"event\":\"copied\",\"path\":\"d/f\",\"type\":\"file\",\"bytes\":12,"
 	       "\"hash\":\"00112233445566778899aabbccddeeff\"}\n"
 	       "{\"event\":\"failed\",\"path\":\"x\",\"bytes\":0,"
 	       "\"error\":\"cannot open: Permission denied\"}\n"
-	       "{\"event\":\"failed\",\"path\":\"y\",\"bytes\":0,\"error\":\"socket skipped\"}\n"
+	       "{\"event\":\"failed\",\"path\":\"y\",\"type\":\"socket\",\"bytes\":0,"
+	       "\"error\":\"socket skipped\"}\n"
 	       "{\"event\":\"different\",\"path\":\"z\",\"bytes\":3,\"what\":\"content\"}\n"
 	       "{\"event\":\"copied\",\"path\":\"new\\nline\\\\caf\\u00e9\",\"bytes\":1}\n"
 	       "{\"event\":\"failed\",\"path\":\"q\\\"\",\"bytes\":0,"
@@ -161,6 +164,47 @@ static void test_summary(void **state)
 	                       "\"copied\":7,\"skipped\":1,\"failed\":1,\"deleted\":3,"
 	                       "\"warnings\":4,\"different\":5,\"bytes_copied\":90,"
 	                       "\"seconds\":1.250,\"exit\":1}\n");
+	free(s);
+}
+
+static void test_type(void **state)
+{
+	(void)state;
+	assert_string_equal(json_type(S_IFREG | 0644, 0), "file");
+	assert_string_equal(json_type(S_IFREG | 0644, 1), "hardlink");
+	assert_string_equal(json_type(S_IFDIR | 0755, 0), "dir");
+	assert_string_equal(json_type(S_IFLNK | 0777, 0), "symlink");
+	assert_string_equal(json_type(S_IFIFO, 0), "fifo");
+	assert_string_equal(json_type(S_IFCHR, 0), "device");
+	assert_string_equal(json_type(S_IFBLK, 0), "device");
+	assert_string_equal(json_type(S_IFSOCK, 0), "socket");
+	assert_null(json_type(0, 0));
+}
+
+static void progress_lines(FILE *f)
+{
+	struct stats st = {.files = 10,
+	                   .done = 4,
+	                   .bytes_total = 2048,
+	                   .bytes_done = 1024,
+	                   .seconds = 2.5,
+	                   .scanning = 1};
+	json_progress(f, &st, 409.6, 2.5);
+	st.scanning = 0;
+	json_progress(f, &st, -1, -1);
+}
+
+static void test_progress(void **state)
+{
+	(void)state;
+	char *s = capture(progress_lines);
+	assert_string_equal(
+	    s, "{\"event\":\"progress\",\"files_done\":4,\"files_total\":10,\"bytes_done\":1024,"
+	       "\"bytes_total\":2048,\"rate\":410,\"eta\":2.5,\"seconds\":2.500,"
+	       "\"scanning\":true}\n"
+	       "{\"event\":\"progress\",\"files_done\":4,\"files_total\":10,\"bytes_done\":1024,"
+	       "\"bytes_total\":2048,\"rate\":null,\"eta\":null,\"seconds\":2.500,"
+	       "\"scanning\":false}\n");
 	free(s);
 }
 
@@ -211,6 +255,8 @@ int main(void)
 	    cmocka_unit_test(test_invalid_utf8),
 	    cmocka_unit_test(test_event),
 	    cmocka_unit_test(test_summary),
+	    cmocka_unit_test(test_type),
+	    cmocka_unit_test(test_progress),
 	    cmocka_unit_test(test_verify_summary),
 	    cmocka_unit_test(test_batch),
 	};

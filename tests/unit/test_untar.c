@@ -27,9 +27,10 @@ struct seen {
 	struct stats st;
 };
 
-static void on_member(void *ctx, const char *path, uint64_t bytes, const struct hash128 *h)
+static void on_member(void *ctx, const char *path, unsigned mode, int hardlink, uint64_t bytes,
+                      const struct hash128 *h)
 {
-	(void)path, (void)bytes, (void)h;
+	(void)path, (void)mode, (void)hardlink, (void)bytes, (void)h;
 	((struct seen *)ctx)->members++;
 }
 

@@ -15,7 +15,8 @@ fi
 echo tail >src/small
 "$PCOPY" -q -j 4 --json --manifest m.txt src dst >events.json
 check "exit 0" [ $? -eq 0 ]
-check "one event for the big file, with its size" [ "$(grep -c '"path":"big.bin"' events.json)" -eq 1 ] && grep -q '"path":"big.bin","bytes":1073741824' events.json
+check "one event for the big file, with its size" [ "$(grep -c '"path":"big.bin"' events.json)" -eq 1 ]
+check "its type and size" grep -q '"path":"big.bin","type":"file","bytes":1073741824' events.json
 check "1 GiB file identical" cmp -s src/big.bin dst/big.bin
 check "size kept" [ "$(stat -c %s dst/big.bin)" -eq $((1 << 30)) ]
 want=$(xxh128sum src/big.bin | cut -d' ' -f1)

@@ -35,23 +35,23 @@ under_tty() { script -qfec "$2" /dev/null >"$1" 2>&1 </dev/null; }
 under_tty raw.txt "'$PCOPY' -j 1 -v src dst"
 check "-v on a terminal: exit 0" [ $? = 0 ]
 check "the progress line was drawn while names were printed" \
-	[ "$(grep -ac 'files .*ETA' raw.txt)" -gt 2 ]
+	[ "$(grep -ac '[0-9]/[0-9]*+\? files' raw.txt)" -gt 2 ]
 screen <raw.txt >screen.txt
 check "every file name is on a line of its own (3000)" \
 	[ "$(grep -c '^d[0-9]*/f[0-9]*$' screen.txt)" = 3000 ]
-check "no name runs on from the progress text" bash -c '! grep -a "ETA.*d[0-9]*/f" screen.txt'
+check "no name runs on from the progress text" bash -c '! grep -a "%  .*d[0-9]*/f" screen.txt'
 check "only the last progress line stays on the screen" \
 	[ "$(grep -vc '^d[0-9]*/f[0-9]*$' screen.txt)" = 1 ]
 
 under_tty raw2.txt "'$PCOPY' -j 1 -v --tar a.tar src"
 screen <raw2.txt >screen2.txt
-check "--tar -v: every member on a line of its own" bash -c '! grep -a "ETA.*src/" screen2.txt'
+check "--tar -v: every member on a line of its own" bash -c '! grep -a "%  .*src/" screen2.txt'
 check "--tar -v: all members listed" [ "$(grep -c '^src/d[0-9]*/f[0-9]*$' screen2.txt)" = 3000 ]
 
 rm -rf src/d1
 under_tty raw3.txt "'$PCOPY' -j 1 -n --delete src dst"
 screen <raw3.txt >screen3.txt
-check "--dry-run lines: each on a line of its own" bash -c '! grep -a "ETA.*deleting" screen3.txt'
+check "--dry-run lines: each on a line of its own" bash -c '! grep -a "%  .*deleting" screen3.txt'
 check "--dry-run lines: all there" [ "$(grep -c '^deleting d1' screen3.txt)" -ge 1 ]
 
 finish

@@ -147,8 +147,11 @@ check "--help starts with the usage line" \
 check "progress only when asked (not a terminal)" \
 	[ -z "$(echo true | "$PBATCH" 2>&1 >/dev/null)" ]
 check "--progress draws a line with percentage" \
-	sh -c 'echo true | "$1" --progress 2>&1 >/dev/null | grep -q "100% 1/1 done, 0 running, 0 failed"' \
+	sh -c 'echo true | "$1" --progress 2>&1 >/dev/null | grep -aq "0%  0/1 done  . running  0 failed"' \
 	sh "$PBATCH"
+check "--progress ends with the summary line" \
+	sh -c 'echo true | "$1" --progress 2>&1 >/dev/null | tr "\r" "\n" | tail -1 |
+		grep -q "^done: 1 job in 0:00 ([0-9.]* jobs/s), 0 failed$"' sh "$PBATCH"
 
 # --- SIGTERM kills every running group and exits 143 ----------------------------------------
 for i in 1 2 3 4; do echo "$NAP"; done >sig.cmds

@@ -58,7 +58,7 @@ check "the pool size does not change the archive" bash -c 'tar -tvf j1.tar >x 2>
 "$PCOPY" --tar j.tar --json src >events.txt
 check "--json: one archived event per member" [ "$(grep -c '"event":"archived"' events.txt)" = "$(tar -tf j.tar 2>/dev/null | wc -l)" ]
 check "--json: a summary with the counts" grep -q '^{"event":"summary","files":.*"copied":.*"exit":0}$' events.txt
-check "--json: hashes of regular files" grep -q '"path":"src/plain.txt","bytes":6,"hash":"[0-9a-f]\{32\}"' events.txt
+check "--json: hashes of regular files" grep -q '"path":"src/plain.txt","type":"file","bytes":6,"hash":"[0-9a-f]\{32\}"' events.txt
 "$PCOPY" --tar p.tar --progress src 2>progress.txt
 check "--progress draws a line" grep -q 'files' progress.txt
 

@@ -33,7 +33,7 @@ check "nothing else" [ "$(wc -l <out.txt)" -eq 10 ]
 check "--check copied nothing" [ ! -e dst/sub/zero-length ] && [ -e dst/extra-file ]
 
 "$PCOPY" --check --json src dst >out.json
-check "--json: different events with what" grep -q '^{"event":"different","path":"extra-file","bytes":0,"what":"extra"}$' out.json
+check "--json: different events with what" grep -q '^{"event":"different","path":"extra-file","type":"file","bytes":0,"what":"extra"}$' out.json
 check "--json: summary counts the differences" grep -q '"different":9,' out.json
 
 "$PCOPY" --check src/plain.txt dst/plain.txt

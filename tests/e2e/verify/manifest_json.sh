@@ -29,7 +29,7 @@ check "--manifest - keeps stdout for the manifest (-v, --stats go to stderr)" ba
 
 "$PCOPY" --json src j >events.json
 check "json: one object per line" bash -c 'python3 -c "import json,sys; [json.loads(l) for l in open(\"events.json\")]"'
-check "json: copied event with path, bytes and hash" grep -aq '^{"event":"copied","path":"sub/random.bin","bytes":300000,"hash":"[0-9a-f]\{32\}"}$' events.json
+check "json: copied event with path, bytes and hash" grep -aq '^{"event":"copied","path":"sub/random.bin","type":"file","bytes":300000,"hash":"[0-9a-f]\{32\}"}$' events.json
 check "json: summary last" bash -c 'tail -1 events.json | grep -aq "^{\"event\":\"summary\",\"files\":"'
 check "json: non-UTF-8 byte escaped" grep -aq 'caf\\u00e9' events.json
 python3 - <<'PY' >summary.txt

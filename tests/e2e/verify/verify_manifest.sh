@@ -175,7 +175,7 @@ assert l[0]["bytes"] > 64 << 20, l' out.json "$nnames"
 "$PCOPY" -q --stats --verify-manifest man.txt t2 >out.txt
 check "--stats: the counts" grep -qx 'changed: 5' out.txt && grep -qx "names: $nnames" out.txt
 "$PCOPY" --progress --verify-manifest man.txt tree >/dev/null 2>err.txt
-check "--progress: a progress line on stderr" grep -q 'files' err.txt
+check "--progress: its summary line on stderr" grep -aq 'done: [0-9]* names, .*, [0-9]* verified' err.txt
 
 # A worker killed mid-run is replaced and its file checked again; SIGINT stops the check.
 PCOPY_TEST_SLOW_MS=200 "$PCOPY" -q -j2 --unlisted --verify-manifest man.txt t2 >k.txt &
