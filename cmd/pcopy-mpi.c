@@ -27,49 +27,10 @@ static int lead_run(struct cli *cli)
 	ui_init(&ui, cli);
 	ui_options(cli);
 	ui_catch_signals();
-	if (cli->extract || cli->tar.archive != NULL) {
+	const char *refused = cli_mpi_refused(cli);
+	if (refused != NULL) {
 		mpiwork_refuse();
-		fprintf(stderr, "pcopy: --tar and --extract are not supported by pcopy-mpi; use "
-		                "pcopy\n");
-		return PCOPY_EXIT_FATAL;
-	}
-	if (cli->verify_manifest != NULL) {
-		mpiwork_refuse();
-		fprintf(stderr,
-		        "pcopy: --verify-manifest is not supported by pcopy-mpi; use pcopy\n");
-		return PCOPY_EXIT_FATAL;
-	}
-	if (cli->files_from != NULL) {
-		mpiwork_refuse();
-		fprintf(stderr, "pcopy: --files-from is not supported by pcopy-mpi; use pcopy\n");
-		return PCOPY_EXIT_FATAL;
-	}
-	if (cli->opts.previous_manifest != NULL) {
-		mpiwork_refuse();
-		fprintf(stderr, "pcopy: --previous-manifest is not supported by pcopy-mpi; use "
-		                "pcopy\n");
-		return PCOPY_EXIT_FATAL;
-	}
-	if (cli->opts.copy.backup) {
-		mpiwork_refuse();
-		fprintf(stderr, "pcopy: --backup is not supported by pcopy-mpi; use pcopy\n");
-		return PCOPY_EXIT_FATAL;
-	}
-	if (cli->opts.copy.nbasis > 0 || cli->opts.nlink_manifest > 0) {
-		mpiwork_refuse();
-		fprintf(stderr, "pcopy: --link-dest, --copy-dest and --link-manifest are not "
-		                "supported by pcopy-mpi; use pcopy\n");
-		return PCOPY_EXIT_FATAL;
-	}
-	if (cli->opts.copy.bwlimit > 0) {
-		mpiwork_refuse();
-		fprintf(stderr, "pcopy: --bwlimit is not supported by pcopy-mpi; use pcopy\n");
-		return PCOPY_EXIT_FATAL;
-	}
-	if (cli->itemize || cli->log_file != NULL) {
-		mpiwork_refuse();
-		fprintf(stderr, "pcopy: -i and --log-file are not supported by pcopy-mpi; use "
-		                "pcopy\n");
+		fprintf(stderr, "pcopy: %s is not supported by pcopy-mpi; use pcopy\n", refused);
 		return PCOPY_EXIT_FATAL;
 	}
 	struct run r;

@@ -62,20 +62,13 @@ void ui_set_ctype(void)
 		setlocale(LC_CTYPE, "C.UTF-8"); /* when that fails too, names stay ASCII only */
 }
 
-/* The options pcopy-mpi refuses (cmd/pcopy-mpi.c, lib/mpi/lead.c): left out of its help. */
-static const char *const mpi_refuses[] = {
-    "--tar",       "--compress",      "--extract",         "--verify-manifest", "--backup",
-    "--suffix",    "--backup-dir",    "--files-from",      "--unlisted",        "--link-dest",
-    "--copy-dest", "--link-manifest", "--itemize-changes", "--log-file",        "--bwlimit",
-    "--previous-manifest"};
-
 /* Whether LINE (of the help or usage text) is about an option pcopy-mpi refuses. */
 static int refused_by_mpi(const char *line, size_t len)
 {
-	for (size_t i = 0; i < sizeof(mpi_refuses) / sizeof(mpi_refuses[0]); i++) {
-		size_t n = strlen(mpi_refuses[i]);
+	for (const char *const *o = cli_mpi_refused_options; *o != NULL; o++) {
+		size_t n = strlen(*o);
 		for (const char *p = line; p + n <= line + len; p++)
-			if (memcmp(p, mpi_refuses[i], n) == 0 && (p[n] == ' ' || p[n] == '\n'))
+			if (memcmp(p, *o, n) == 0 && (p[n] == ' ' || p[n] == '\n'))
 				return 1;
 	}
 	return 0;

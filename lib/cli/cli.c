@@ -236,6 +236,52 @@ static enum cli_action usage(struct cli *cli, const char *msg, const char *arg)
 	return CLI_USAGE;
 }
 
+const char *const cli_mpi_refused_options[] = {"--tar",
+                                               "--compress",
+                                               "--extract",
+                                               "--verify-manifest",
+                                               "--unlisted",
+                                               "--files-from",
+                                               "--backup",
+                                               "--suffix",
+                                               "--backup-dir",
+                                               "--link-dest",
+                                               "--copy-dest",
+                                               "--link-manifest",
+                                               "--bwlimit",
+                                               "--log-file",
+                                               "--itemize-changes",
+                                               "--previous-manifest",
+                                               NULL};
+
+const char *cli_mpi_refused(const struct cli *cli)
+{
+	const struct run_opts *o = &cli->opts;
+	if (cli->tar.archive != NULL)
+		return "--tar";
+	if (cli->extract)
+		return "--extract";
+	if (cli->verify_manifest != NULL)
+		return "--verify-manifest";
+	if (cli->files_from != NULL)
+		return "--files-from";
+	if (o->copy.backup)
+		return "--backup";
+	if (o->copy.nbasis > 0)
+		return o->copy.basis_copy ? "--copy-dest" : "--link-dest";
+	if (o->nlink_manifest > 0)
+		return "--link-manifest";
+	if (o->copy.bwlimit > 0)
+		return "--bwlimit";
+	if (cli->itemize)
+		return "--itemize-changes";
+	if (cli->log_file != NULL)
+		return "--log-file";
+	if (o->previous_manifest != NULL)
+		return "--previous-manifest";
+	return NULL;
+}
+
 int cli_parse_jobs(const char *s)
 {
 	char *end;

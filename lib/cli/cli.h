@@ -46,7 +46,7 @@ struct cli {
 	int unlisted;                /* --unlisted: with --verify-manifest FILE DIR */
 	int quiet, verbose, json, stats;
 	int force_progress;   /* --progress */
-	int json_progress;     /* --json-progress (sets JSON too) */
+	int json_progress;    /* --json-progress (sets JSON too) */
 	int itemize;          /* -i, --itemize-changes */
 	const char *log_file; /* --log-file FILE, or NULL */
 	char **operands;      /* SOURCE... [DEST], pointing into argv */
@@ -86,6 +86,18 @@ void cli_rejected_option(struct cli_reason *why, int c, char **argv, const char 
  * or -1 when S names no such user or group or is empty (P then unchanged).
  */
 int cli_parse_chown(const char *s, struct meta_policy *p);
+
+/*
+ * What pcopy-mpi refuses (exit 2): the long names of the options it does not take, the one
+ * list its --help leaves out and its completions are checked against (NULL-terminated);
+ * cli_mpi_refused() says which of them a command line uses. Rules it refuses inside
+ * --filter (dir-merge) are checked where the rules travel (lib/mpi).
+ */
+extern const char *const cli_mpi_refused_options[];
+
+/* The option of cli_mpi_refused_options that CLI uses first ("--tar"), or NULL. An option
+ * that only modifies another (--suffix, --backup-dir: --backup) is named by that one. */
+const char *cli_mpi_refused(const struct cli *cli);
 
 /* Release what cli_parse() allocated. */
 void cli_free(struct cli *cli);

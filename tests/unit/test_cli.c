@@ -394,6 +394,51 @@ static void test_tar(void **state)
 }
 
 /* --link-dest, --copy-dest, --link-manifest (#15). */
+/* Every option pcopy-mpi refuses is one cli_mpi_refused() finds in a command line (the
+ * list its help leaves out and the checks are one), named as the user would look for it. */
+static void test_mpi_refused(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *line;
+		const char *named;
+	} uses[] = {
+	    {"--tar a.tar src", "--tar"},
+	    {"--tar a.tar --compress xz src", "--tar"},
+	    {"--extract a.tar dst", "--extract"},
+	    {"--verify-manifest m dir", "--verify-manifest"},
+	    {"--verify-manifest m --unlisted dir", "--verify-manifest"},
+	    {"--files-from /dev/null src dst", "--files-from"},
+	    {"-b src dst", "--backup"},
+	    {"--backup --suffix .old src dst", "--backup"},
+	    {"--backup-dir bk src dst", "--backup"},
+	    {"--link-dest ../a src dst", "--link-dest"},
+	    {"--copy-dest ../a src dst", "--copy-dest"},
+	    {"--link-dest ../a --link-manifest m src dst", "--link-dest"},
+	    {"--bwlimit 1M src dst", "--bwlimit"},
+	    {"--log-file log src dst", "--log-file"},
+	    {"-i src dst", "--itemize-changes"},
+	    {"--manifest m --previous-manifest m src dst", "--previous-manifest"},
+	};
+	struct cli cli;
+	for (size_t i = 0; i < sizeof(uses) / sizeof(uses[0]); i++) {
+		char line[128];
+		snprintf(line, sizeof(line), "%s", uses[i].line);
+		assert_int_equal(parse(&cli, line), CLI_RUN);
+		const char *named = cli_mpi_refused(&cli);
+		assert_non_null(named);
+		assert_string_equal(named, uses[i].named);
+		int listed = 0;
+		for (const char *const *o = cli_mpi_refused_options; *o != NULL; o++)
+			listed |= strcmp(*o, named) == 0;
+		assert_true(listed);
+		cli_free(&cli);
+	}
+	assert_int_equal(parse(&cli, "--delete -c --manifest m src dst"), CLI_RUN);
+	assert_null(cli_mpi_refused(&cli));
+	cli_free(&cli);
+}
+
 static void test_snapshots(void **state)
 {
 	(void)state;
@@ -447,6 +492,7 @@ int main(void)
 	    cmocka_unit_test(test_tar),           cmocka_unit_test(test_policy),
 	    cmocka_unit_test(test_verify_manifest),
 	    cmocka_unit_test(test_snapshots),
+	    cmocka_unit_test(test_mpi_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
