@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
-# Times pcopy against cp -a, rsync -a, rsync -a -H, a tar pipe and mpifileutils' dcp.
+# Times pcopy against cp -a, rsync -a, rsync -a -H, a tar pipe and mpifileutils' dcp and dsync.
 #
-#   tests/bench/compare.sh [-r REPS] [-w disk|tmpfs|both] [-t TOOL,...] [-J "J..."] [-o OUTFILE]
-#                          [-T TSVFILE] [-p PLOTDIR] CORPUS...
+#   tests/bench/compare.sh [-r REPS] [-w disk|tmpfs|both] [-t TOOL,...] [-J "J..." | -R]
+#                          [-o OUTFILE] [-T TSVFILE] [-p PLOTDIR] CORPUS...
 #   CORPUS: kernel small large sparse (built by shared/bench/corpus.sh if missing)
 #   -t: only these tools (ids: pcopy pcopy_base pcopy_nv pcopy_rules cp cp_sum rsync rsync_h
-#       tar dcp); pcopy_rules is pcopy with the 20 rules of rules20.txt (a rule set's cost)
+#       tar dcp dsync); pcopy_rules is pcopy with the 20 rules of rules20.txt (a rule
+#       set's cost) and dsync, a first sync into an empty destination: only when named here
 #   -J: the -j curve instead: pcopy (verified) at each -j in the list, and cp -a
+#   -R: no-change re-runs instead: each tool that can update a copy (pcopy pcopy_base
+#       pcopy_nv rsync rsync_h dsync) copies once, untimed, then is timed re-running onto
+#       its own finished copy; ratios against rsync -a, rsync -a -H and dsync
 #   -o: also append the tables to OUTFILE as markdown
 #   -T: also append every tool's times to TSVFILE, one row each (columns in write_tsv)
 #   -p: -T PLOTDIR/bench.tsv, then draw PLOTDIR/*.svg from it with tests/bench/plot.sh
@@ -25,7 +29,10 @@
 #   PCOPY      pcopy binary to time (default: REPO/pcopy).
 #   PCOPY_BASE another pcopy binary, timed the same way in the same interleaved run
 #              ("pcopy base" column): before/after figures of a change. Left out unset.
-#   DCP        mpifileutils' dcp (default: dcp on PATH); run as `mpirun -np 2 dcp`.
+#   DCP, DSYNC mpifileutils' dcp and dsync (default: on PATH, or each beside the other);
+#              run as `MPIRUN --allow-run-as-root --oversubscribe -np 2 dcp --preserve`
+#              and `... dsync`. Neither verifies: their labels say "unverified".
+#   MPIRUN     the Open MPI launcher for them (default: mpirun on PATH).
 #   CORPUS_SH  corpus builder, used if ../../../shared/bench/corpus.sh is not there.
 #   INODE_WAIT seconds between deleting copies and timing disk runs on an ext4 without
 #              a journal (default 365; see wait_inode_reuse).
@@ -58,7 +65,7 @@ cold=${COLD:-0}
 inode_wait=${INODE_WAIT:-365}
 
 # Tools in table order: id, label. Ratios are taken against the "baselines" below.
-tool_ids=(pcopy pcopy_base pcopy_nv pcopy_rules cp cp_sum rsync rsync_h tar dcp)
+tool_ids=(pcopy pcopy_base pcopy_nv pcopy_rules cp cp_sum rsync rsync_h tar dcp dsync)
 declare -A label=(
 	[pcopy]="pcopy -j2 (verified)"
 	[pcopy_base]="pcopy base (verified)"
@@ -69,13 +76,15 @@ declare -A label=(
 	[rsync]="rsync -a"
 	[rsync_h]="rsync -a -H"
 	[tar]="tar | tar"
-	[dcp]="mpirun -np 2 dcp"
+	[dcp]="dcp -np 2 (unverified)"
+	[dsync]="dsync -np 2 (unverified)"
 )
 # Ratio columns, in order: the tool whose median divides, and the column heading.
 baselines=(cp rsync_h tar cp_sum)
 declare -A column=([cp]="/cp -a" [rsync_h]="/rsync -aH" [tar]="/tar|tar" [cp_sum]="/cp+xxh")
 only_tools=       # -t: comma-separated tool ids to keep
 jcurve=           # -J: space-separated -j values; empty for the tool comparison
+rerun=0           # -R: 1 to time no-change re-runs instead of first copies
 tools=()          # the tools actually available, filled by find_tools
 notes=()          # lines printed under every table (skipped tools and why)
 declare -A times  # "corpus/where/tool" -> space-separated seconds, one per rep
@@ -83,6 +92,7 @@ declare -A large_per_gib # where -> pcopy's seconds per GiB of data on large (fo
 ctools=()         # the tools that run on the current corpus (corpus_tools)
 load_line=        # what other processes used during the current series (other_load)
 targets=()        # the target lines under the current table (target_lines)
+series_notes=()   # lines under the current table only (bench_rerun)
 
 work=           # private temp dir (pcopy snapshot, logs)
 dests=()        # destination roots to remove at exit
@@ -190,12 +200,13 @@ wait_inode_reuse() {
 
 parse_args() {
 	local opt
-	while getopts 'r:w:t:J:o:T:p:h' opt; do
+	while getopts 'r:w:t:J:Ro:T:p:h' opt; do
 		case $opt in
 		r) reps=$OPTARG ;;
 		w) where=$OPTARG ;;
 		t) only_tools=$OPTARG ;;
 		J) jcurve=$OPTARG ;;
+		R) rerun=1 ;;
 		o) outfile=$OPTARG ;;
 		T) tsvfile=$OPTARG ;;
 		p) plotdir=$OPTARG ;;
@@ -211,7 +222,9 @@ parse_args() {
 		case $c in kernel | small | large | sparse) ;; *) die "unknown corpus '$c' (kernel small large sparse)" ;; esac
 	done
 	corpora=("$@")
+	[ -z "$jcurve" ] || [ "$rerun" = 0 ] || die "-J and -R do not go together"
 	[ -z "$jcurve" ] || set_jcurve
+	[ "$rerun" = 0 ] || set_rerun
 	[ -z "$only_tools" ] || select_tools
 	# Make the outfile path absolute: nothing cds, but it keeps messages unambiguous.
 	if [ -n "$outfile" ]; then
@@ -248,6 +261,14 @@ set_jcurve() {
 	tool_ids+=(cp)
 	baselines=(cp "pcopy_j$first")
 	column[pcopy_j$first]="/-j$first"
+}
+
+# -R: the tools that can bring an existing copy up to date, and ratios against rsync -a
+# (issue #17's re-run target), rsync -a -H and dsync.
+set_rerun() {
+	tool_ids=(pcopy pcopy_base pcopy_nv rsync rsync_h dsync)
+	baselines=(rsync rsync_h dsync)
+	column[rsync]="/rsync -a" column[dsync]="/dsync"
 }
 
 # -t: keep only the listed tools, in table order.
@@ -296,7 +317,14 @@ find_tools() {
 		cp_sum) need='cp xxh128sum' ;;
 		rsync*) need='rsync' ;;
 		tar) need='tar' ;;
-		dcp) find_dcp && tools+=(dcp); continue ;;
+		dcp) find_mpifu dcp && tools+=(dcp); continue ;;
+		dsync)
+			# A first sync into an empty destination is dcp's work again: timed only
+			# when -t names it, and always under -R.
+			[ "$rerun" = 1 ] || [[ ,$only_tools, == *,dsync,* ]] || continue
+			find_mpifu dsync && tools+=(dsync)
+			continue
+			;;
 		esac
 		n=
 		for n in $need; do
@@ -313,22 +341,30 @@ find_tools() {
 	[ ${#tools[@]} -gt 0 ] || die "none of the tools to time is installed"
 }
 
-# mpifileutils' dcp needs an MPI launcher and the libraries libcircle, lwgrp and dtcmp.
-# Debian 12 packages Open MPI but none of those four, and the machine the benchmark was
-# written on reaches no other source, so dcp is usually left out, with the reason.
-find_dcp() {
-	dcp_bin=${DCP:-$(command -v dcp || true)}
-	local why=
-	if [ -z "$dcp_bin" ] || ! [ -x "$dcp_bin" ]; then
-		why="mpifileutils is not installed (Debian 12 packages neither it nor libcircle, lwgrp or dtcmp, which it needs); set DCP=/path/to/dcp to include it"
-	elif ! command -v mpirun >/dev/null; then
-		why="mpirun is not installed (apt-get install openmpi-bin)"
+# mpifileutils' dcp and dsync need an MPI launcher and the libraries libcircle, lwgrp and
+# dtcmp. Debian 12 packages Open MPI but none of the other four: they are built from their
+# sources (BENCHMARKS.md says how). Sets dcp_bin or dsync_bin and mpirun_bin, or notes
+# why tool $1 is left out and fails.
+find_mpifu() {
+	local id=$1 bin other why=
+	case $id in
+	dcp) bin=${DCP:-} other=${DSYNC:-} ;;
+	dsync) bin=${DSYNC:-} other=${DCP:-} ;;
+	esac
+	[ -n "$bin" ] || bin=$(command -v "$id" || true)
+	[ -n "$bin" ] || [ -z "$other" ] || bin=$(dirname -- "$other")/$id
+	mpirun_bin=$(command -v "${MPIRUN:-mpirun}" || true)
+	if [ -z "$bin" ] || ! [ -x "$bin" ]; then
+		why="mpifileutils is not installed (Debian 12 packages neither it nor libcircle, lwgrp or dtcmp; BENCHMARKS.md says how to build them); set ${id^^}=/path/to/$id to include it"
+	elif [ -z "$mpirun_bin" ]; then
+		why="no MPI launcher ${MPIRUN:-mpirun} (apt-get install openmpi-bin, or set MPIRUN)"
 	fi
 	if [ -n "$why" ]; then
-		note "skipping dcp: $why"
-		notes+=("dcp: skipped, $why")
+		note "skipping $id: $why"
+		notes+=("$id: skipped, $why")
 		return 1
 	fi
+	printf -v "${id}_bin" '%s' "$bin"
 }
 
 # The tools that run on corpus $1: "cp -a; xxh128sum copy" only on large, the corpus
@@ -358,8 +394,13 @@ print_header() {
 		"method:    $reps reps per tool, interleaved round-robin; wall time of the copy only; cache $cache"
 	)
 	[ -z "$jcurve" ] || header+=("-j curve:  pcopy -j N (verified) for N in: $jcurve; cp -a for reference")
-	if [[ " ${tools[*]} " == *" dcp "* ]]; then
-		header+=("dcp:       $dcp_bin, $(version_of mpirun)")
+	[ "$rerun" = 0 ] || header+=("re-runs:   each tool copies once (untimed, checked) to its own destination, then each timed run re-runs it onto that finished copy: nothing to copy")
+	if [ -n "${dcp_bin:-}${dsync_bin:-}" ]; then
+		local mpifu
+		mpifu="on 2 ranks of $mpirun_bin --allow-run-as-root --oversubscribe ($(version_of "$mpirun_bin")); neither verifies nor keeps hard links"
+		[ -z "${dcp_bin:-}" ] || mpifu+="; dcp $dcp_bin --preserve calls sync() twice on each rank"
+		[ -z "${dsync_bin:-}" ] || mpifu+="; dsync $dsync_bin compares size, mtime and atime, and re-sets directory times on every run"
+		header+=("mpifileutils: $mpifu")
 	fi
 	if [ "$nojournal" = 1 ] && [ "$where" != tmpfs ]; then
 		header+=("disk runs: $bench_dir is ext2/3/4 without a journal, which is slow to create files near recently deleted ones: each disk run copies to a fresh destination (all removed at exit) and disk runs start ${inode_wait} s after the script's last delete there")
@@ -389,16 +430,17 @@ prepare_location() {
 	local name=$1 loc=$2 size need
 	skip=0
 	size=$(apparent_bytes "$bench_dir/$name")
+	local copies=$((rerun ? ${#ctools[@]} : 1)) # destinations that exist at once
 	case $loc in
 	disk)
 		src=$bench_dir/$name
 		dst_root=$bench_dir/.compare-dst.$$
 		local avail all=$((reps * ${#ctools[@]} * size))
 		avail=$(fs_avail "$bench_dir")
-		[ "$avail" -gt "$size" ] ||
-			die "not enough free space in $bench_dir for a $(human "$size") copy of $name"
+		[ "$avail" -gt $((copies * size)) ] ||
+			die "not enough free space in $bench_dir for $copies $(human "$size") copies of $name"
 		fresh=0
-		if [ "$nojournal" = 1 ]; then
+		if [ "$nojournal" = 1 ] && [ "$rerun" = 0 ]; then
 			# Keep a margin so the file system is never nearly full (which is slow too).
 			if [ $((all + all / 10 + (2 << 30))) -lt "$avail" ]; then
 				fresh=1
@@ -421,17 +463,18 @@ prepare_location() {
 		# Reuse an earlier copy unless the disk corpus was rebuilt since.
 		if [ -e "$marker" ] && ! [ "$bench_dir/.$name.complete" -nt "$marker" ]; then have=$size; fi
 		# Source and destination both live in RAM, so a corpus may take at most half of
-		# the free memory (counting the memory an existing tmpfs copy already holds).
+		# the free memory (counting the memory an existing tmpfs copy already holds);
+		# under -R every tool keeps its copy, so at most 1/(tools + 1).
 		# The apparent size counts: a tool that fills holes writes all of it.
 		# A tmpfs mounted with a size= smaller than RAM limits it the same way.
 		local free mem shm
 		mem=$(mem_available) shm=$(fs_avail "$tmpfs_dir")
 		free=$((mem < shm ? mem : shm))
 		free=$((free + have))
-		need=$((2 * size))
+		need=$(((copies + 1) * size))
 		if [ "$need" -gt "$free" ]; then
 			local why
-			why="$(human "$size") is more than half of the free memory ($(human "$free"): available RAM $(human "$mem"), tmpfs space $(human "$shm"))"
+			why="$(human "$size") is more than 1/$((copies + 1)) of the free memory ($(human "$free"): available RAM $(human "$mem"), tmpfs space $(human "$shm"))"
 			note "skipping $name on tmpfs: $why"
 			printf '(%s on tmpfs skipped: %s)\n\n' "$name" "$why"
 			[ -z "$outfile" ] || printf '\n_%s on tmpfs skipped: %s._\n' "$name" "$why" >>"$outfile"
@@ -468,17 +511,21 @@ run_tool() {
 	cp_sum) cp -a -- "$s" "$d" && find "$d" -type f -print0 | xargs -0r xxh128sum -- >/dev/null ;;
 	# As root, Open MPI wants --allow-run-as-root; --oversubscribe lets 2 ranks run
 	# wherever the launcher counts fewer slots.
-	dcp) mpirun --allow-run-as-root --oversubscribe -np 2 "$dcp_bin" --preserve "$s" "$d" ;;
+	dcp) "$mpirun_bin" --allow-run-as-root --oversubscribe -np 2 "$dcp_bin" --preserve "$s" "$d" ;;
+	# dsync keeps permissions, owners and times without being asked (it has no -p); on a
+	# finished copy it compares sizes and mtimes and copies nothing.
+	dsync) "$mpirun_bin" --allow-run-as-root --oversubscribe -np 2 "$dsync_bin" "$s" "$d" ;;
 	rsync) rsync -a -- "$s/" "$d/" ;;
 	rsync_h) rsync -a -H -- "$s/" "$d/" ;;
 	tar) mkdir -- "$d" && tar -C "$s" -cf - . | tar -C "$d" -xf - ;;
 	esac
 }
 
-# Times one run of tool $1 from $2 to $3; the seconds go to $elapsed.
+# Times one run of tool $1 from $2 to $3; the seconds go to $elapsed. $4 = keep: re-run
+# onto the copy already at $3 instead of removing it first.
 timed_run() {
 	local id=$1 s=$2 d=$3 t0 t1 log=$work/run.log
-	rm -rf -- "$d"
+	[ "${4:-}" = keep ] || rm -rf -- "$d"
 	sync # so writeback left by the previous run is not billed to this one
 	[ "$cold" != 1 ] || echo 3 >/proc/sys/vm/drop_caches
 	# EPOCHREALTIME without its decimal point is an integer count of microseconds;
@@ -560,6 +607,54 @@ bench_location() {
 	fi
 }
 
+# "inode ctime path" of every entry under $1, sorted: a re-run that rewrote or re-stamped
+# an entry changes its line.
+entry_list() { (cd "$1" && find . -printf '%i %C@ %p\n' | sort); }
+
+# -R: every tool copies once to its own destination (untimed; checked like a first copy)
+# and re-runs once untimed, then is timed re-running onto it, $reps times, interleaved as
+# in bench_location. The untimed re-run absorbs what the check did: diff reads the copy,
+# which moves its atimes, and dsync compares atimes too and re-stamps every file whose
+# atime differs from the source's. After the last run each copy is checked again, and
+# series_notes says how many entries a tool's timed re-runs replaced or re-stamped (a
+# no-change re-run should touch none).
+bench_rerun() {
+	local name=$1 loc=$2 rep i n=${#ctools[@]} id dst log=$work/run.log changed total
+	for id in "${ctools[@]}"; do
+		dst=$dst_root/$name.$id
+		rm -rf -- "$dst"
+		if ! run_tool "$id" "$src" "$dst" >"$log" 2>&1; then
+			cat "$log" >&2
+			die "${label[$id]} failed copying $src to $dst"
+		fi
+		check_content "$name" "$id" "$src" "$dst"
+		check_metadata "$id" "$src" "$dst"
+		if ! run_tool "$id" "$src" "$dst" >"$log" 2>&1; then
+			cat "$log" >&2
+			die "${label[$id]} failed re-running onto $dst"
+		fi
+		entry_list "$dst" >"$work/entries.$id"
+	done
+	for ((rep = 1; rep <= reps; rep++)); do
+		for ((i = 0; i < n; i++)); do
+			id=${ctools[$(((i + rep - 1) % n))]}
+			timed_run "$id" "$src" "$dst_root/$name.$id" keep
+			times[$name/$loc/$id]+="$elapsed "
+			note "$name/$loc re-run $rep/$reps: ${label[$id]} ${elapsed}s"
+		done
+	done
+	for id in "${ctools[@]}"; do
+		dst=$dst_root/$name.$id
+		check_content "$name" "$id" "$src" "$dst"
+		changed=$(entry_list "$dst" | diff - "$work/entries.$id" | grep -c '^<' || true)
+		total=$(wc -l <"$work/entries.$id")
+		[ "$changed" = 0 ] ||
+			series_notes+=("${label[$id]}: its timed re-runs replaced or re-stamped $changed of $total entries (new inode or ctime)")
+	done
+	rm -rf -- "${dst_root:?}"/*
+	[ "$loc" != disk ] || mark_disk_delete
+}
+
 # ---- report ---------------------------------------------------------------------------
 
 # Ratio of the medians, "-" when the baseline did not run; PASS/MISS against a target.
@@ -575,6 +670,11 @@ verdict() { # $1: median, $2: baseline median, $3: target ratio
 target_lines() {
 	local name=$1 loc=$2 id best=
 	targets=()
+	if [ "$rerun" = 1 ]; then
+		[ -z "${m[pcopy]:-}" ] ||
+			targets+=("target (#17): pcopy (verified) no-change re-run <= 0.40x rsync -a: $(verdict "${m[pcopy]}" "${m[rsync]:-}" 0.40)")
+		return 0
+	fi
 	if [ -n "$jcurve" ]; then
 		for id in "${ctools[@]}"; do
 			[[ $id == pcopy_j* ]] || continue
@@ -630,6 +730,7 @@ print_table() {
 	target_lines "$name" "$loc"
 
 	local title="$name on $loc ($files files, $size; $src)"
+	[ "$rerun" = 0 ] || title="no-change re-run of $title"
 	printf '== %s ==\n' "$title"
 	line=$(printf '%-24s %9s %9s' tool "median s" "min s")
 	for b in "${cols[@]}"; do line+=$(printf ' %10s' "${column[$b]}"); done
@@ -639,7 +740,7 @@ print_table() {
 		for b in "${cols[@]}"; do line+=$(printf ' %10s' "$(ratio "${m[$id]}" "${m[$b]}")"); done
 		echo "$line  ${times[$name/$loc/$id]% }"
 	done
-	local below=("${targets[@]}" "$load_line" "${notes[@]}")
+	local below=("${targets[@]}" "${series_notes[@]}" "$load_line" "${notes[@]}")
 	[ ${#below[@]} -eq 0 ] || printf '%s\n' "${below[@]}"
 	echo
 
@@ -660,12 +761,14 @@ print_table() {
 }
 
 # Appends a row per tool of the table just printed to $tsvfile, tab-separated: series
-# ("tools", or "jcurve" under -J), corpus, where (disk or tmpfs), tool id, label, median,
-# min and max seconds, and every run's seconds separated by spaces. The medians and
-# minimums are print_table's m[] and lo[]. tests/bench/plot.sh draws these rows.
+# ("tools", "jcurve" under -J, "rerun" under -R), corpus, where (disk or tmpfs), tool id,
+# label, median, min and max seconds, and every run's seconds separated by spaces. The
+# medians and minimums are print_table's m[] and lo[]. tests/bench/plot.sh draws the rows
+# of "tools" and "jcurve".
 write_tsv() {
 	local name=$1 loc=$2 id series=tools max
 	[ -z "$jcurve" ] || series=jcurve
+	[ "$rerun" = 0 ] || series=rerun
 	for id in "${ctools[@]}"; do
 		max=$(tr ' ' '\n' <<<"${times[$name/$loc/$id]}" | grep . | sort -g | tail -n 1)
 		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$series" "$name" "$loc" "$id" "${label[$id]}" \
@@ -699,7 +802,8 @@ main() {
 			prepare_location "$name" "$loc"
 			[ "$skip" = 0 ] || continue
 			cpu_mark
-			bench_location "$name" "$loc"
+			series_notes=()
+			if [ "$rerun" = 1 ]; then bench_rerun "$name" "$loc"; else bench_location "$name" "$loc"; fi
 			other_load
 			print_table "$name" "$loc"
 		done

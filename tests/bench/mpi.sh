@@ -10,7 +10,8 @@
 #   TMPFS_DIR  tmpfs working dir (default /dev/shm/pcopy-bench-mpi); the corpus is copied
 #              there for tmpfs runs and everything is removed at the end.
 #   PCOPY, PCOPY_MPI  the binaries (default: REPO/pcopy, REPO/pcopy-mpi).
-#   DCP        mpifileutils' dcp, timed as `mpirun -np 2 dcp` when given or on PATH.
+#   DCP        mpifileutils' dcp, timed as `mpirun -np 2 dcp --preserve` (it does not verify)
+#              when given or on PATH.
 #
 # Commands: pcopy -j2; mpirun -np 1 / 2 / 4 pcopy-mpi (-j1 per rank, so np 2 has the
 # workers of pcopy -j2); mpirun -np 1 pcopy-mpi -j2 --bind-to none (the MPI start-up and
@@ -55,7 +56,7 @@ declare -A label=(
 	[np1j2]="mpirun -np 1 --bind-to none pcopy-mpi -j2"
 	[np2]="mpirun -np 2 pcopy-mpi"
 	[np4]="mpirun -np 4 pcopy-mpi"
-	[dcp]="mpirun -np 2 dcp"
+	[dcp]="mpirun -np 2 dcp -p (unverified)"
 )
 [ -n "$dcp" ] && ids+=(dcp)
 
@@ -67,7 +68,7 @@ run() {
 	np1j2) $mpirun -np 1 --bind-to none "$pcopy_mpi" -q -j2 "$2" "$3" ;;
 	np2) $mpirun -np 2 "$pcopy_mpi" -q "$2" "$3" ;;
 	np4) $mpirun -np 4 "$pcopy_mpi" -q "$2" "$3" ;;
-	dcp) $mpirun -np 2 "$dcp" -q "$2" "$3" >/dev/null ;;
+	dcp) $mpirun -np 2 "$dcp" -q --preserve "$2" "$3" >/dev/null ;;
 	esac
 }
 

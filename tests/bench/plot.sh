@@ -34,7 +34,7 @@ work=
 # Colours: pcopy in blues, the other tools each their own; unknown tools grey.
 declare -A colour=(
 	[pcopy]=1f5fbf [pcopy_base]=8fa8cf [pcopy_nv]=62a8f0
-	[cp]=e07b00 [cp_sum]=f2b36b [rsync]=5fb35f [rsync_h]=1d6b1d [tar]=8e44ad [dcp]=8c564b
+	[cp]=e07b00 [cp_sum]=f2b36b [rsync]=5fb35f [rsync_h]=1d6b1d [tar]=8e44ad [dcp]=8c564b [dsync]=c49c94
 )
 declare -A where_colour=([tmpfs]=1f5fbf [disk]=b3541e)
 grey=888888
