@@ -189,6 +189,27 @@ static void test_backup(void **state)
 	close(dfd);
 }
 
+/* --max-delete's order, rsync's: subdirectories first (a name as if it ended in '/'), then
+ * the rest (a symlink to a directory among them), each in reverse order. */
+static void test_sort_for_delete(void **state)
+{
+	(void)state;
+	int existed;
+	const char *dirs[] = {"o", "o/a b", "o/a", "o/a0", "o/a.b"};
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		assert_int_equal(tree_make_dir(rfd, dirs[i], 0, &existed), 0);
+	close(openat(rfd, "o/A", O_CREAT | O_WRONLY, 0644));
+	close(openat(rfd, "o/z", O_CREAT | O_WRONLY, 0644));
+	assert_int_equal(symlinkat("a0", rfd, "o/lnk"), 0);
+	char *names[] = {"A", "a b", "a", "lnk", "z", "a.b", "a0"};
+	const char *want[] = {"a0", "a", "a.b", "a b", "z", "lnk", "A"};
+	int dfd = openat(rfd, "o", O_RDONLY | O_DIRECTORY);
+	assert_int_equal(tree_sort_for_delete(dfd, names, 7), 0);
+	for (size_t i = 0; i < 7; i++)
+		assert_string_equal(names[i], want[i]);
+	close(dfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +218,7 @@ int main(void)
 	    cmocka_unit_test(test_list_and_remove),
 	    cmocka_unit_test(test_remove_keep),
 	    cmocka_unit_test(test_backup),
+	    cmocka_unit_test(test_sort_for_delete),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
