@@ -145,7 +145,7 @@ int copy_backup_old(struct copy_ctx *c)
 		return errno == ENOENT ? 0 : -1;
 	if (S_ISDIR(st.st_mode))
 		return 0; /* not a backup's business: see run_make_way in lib/run/prune.c */
-	struct tree_backup b = {c->opts->backup_suffix, -1};
+	struct tree_backup b = {c->opts->backup_suffix, -1, c->roots[r->root].dst_fd};
 	if (c->opts->backup_dir != NULL && (b.dir_fd = backup_dir(c)) < 0)
 		return -1;
 	return tree_backup(&b, r->dst_fd, r->dst, r->dst_path);

@@ -331,6 +331,56 @@ static int make_parents(int fd, char *path)
 	return 0;
 }
 
+/*
+ * Give directory PATH (LEN bytes), just made below B->dir_fd, the owner, ACLs and mode (and
+ * times) of its twin below B->root_fd, the DEST directory it stands for, as rsync does. Made
+ * 0700, it stays so when the twin cannot be read. Returns 0, or -1 with errno.
+ */
+static int backup_dir_meta(const struct tree_backup *b, const char *path, size_t len)
+{
+	struct stat st;
+	int twin = at_open_dir(b->root_fd, path, len);
+	if (twin < 0)
+		return 0;
+	int made = openat(b->dir_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int rc = made < 0 || fstat(twin, &st) != 0 ? -1 : 0;
+	if (rc == 0) {
+		/* rsync -aHAX's: ACLs, but not the other xattrs */
+		static const struct meta_policy acls_only = {.drop = META_KEEP_XATTRS};
+		struct meta_ctx m;
+		meta_ctx_init(&m, geteuid() == 0);
+		m.policy = &acls_only;
+		struct meta_node src = {twin, -1, NULL}, dst = {made, -1, NULL};
+		rc = meta_apply(&m, &src, &dst, &st, 0);
+	}
+	int e = errno;
+	if (made >= 0)
+		close(made);
+	close(twin);
+	errno = e;
+	return rc;
+}
+
+/* Make the directories above PATH below B->dir_fd that are missing, each like its DEST
+ * twin (backup_dir_meta). Returns 0, or -1 with errno. */
+static int make_backup_parents(const struct tree_backup *b, char *path)
+{
+	for (char *p = strchr(path, '/'); p != NULL; p = strchr(p + 1, '/')) {
+		if (p == path || p[-1] == '/')
+			continue;
+		*p = '\0';
+		int rc = mkdirat(b->dir_fd, path, 0700);
+		if (rc == 0)
+			rc = backup_dir_meta(b, path, (size_t)(p - path));
+		else if (errno == EEXIST)
+			rc = 0;
+		*p = '/';
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
 int tree_open_backup_dir(int fd, const char *dir)
 {
 	size_t n = strlen(dir);
@@ -361,7 +411,7 @@ int tree_backup(const struct tree_backup *b, int fd, const char *name, const cha
 	int tofd = b->dir_fd < 0 ? fd : b->dir_fd;
 	int rc = 0;
 	if (b->dir_fd >= 0)
-		rc = make_parents(tofd, to);
+		rc = make_backup_parents(b, to);
 	if (rc == 0)
 		rc = renameat(fd, name, tofd, to);
 	int e = errno;

@@ -56,6 +56,8 @@ struct tree_backup {
 	const char *suffix; /* appended to its name ("" for none) */
 	int dir_fd;         /* --backup-dir, open: the entry goes to its path below it (parents
 	                     * made as needed); -1: beside the entry, under its name + SUFFIX */
+	int root_fd;        /* with DIR_FD: the destination root the path is from; a parent
+	                     * made takes the owner, ACLs and mode of its twin below it */
 };
 
 /* Open --backup-dir DIR (relative: to FD), made with its parents if missing. Returns the

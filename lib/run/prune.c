@@ -103,7 +103,7 @@ static int remove_extra(struct run *r, uint32_t root, int fd, const char *leaf, 
 {
 	const struct copy_opts *o = &r->opts.copy;
 	struct keep_ctx kc = {r, root, protect, way};
-	struct tree_backup b = {o->backup_suffix, -1};
+	struct tree_backup b = {o->backup_suffix, -1, r->croots[root].dst_fd};
 	struct tree_keep keep = {keep_excluded, &kc, o->backup ? &b : NULL,
 	                         r->opts.max_delete_set ? spend_one : NULL};
 	if (o->backup && o->backup_dir != NULL &&

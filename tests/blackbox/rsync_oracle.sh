@@ -490,9 +490,7 @@ for t in t1 t2; do
 	SNAP=nodirtimes FIX=$(bfix '' '.bak') case_ "$t" typechg -b --suffix .bak
 	SNAP=nodirtimes FIX=$(bfix '' '~') case_ "$t" populated -b --delete
 	SNAP=nodirtimes FIX=$(bfix '' '.bak') case_ "$t" populated -b --suffix .bak --delete --exclude '*.o'
-	finding "--backup-dir: the directories made inside DIR get mode 755; rsync gives each the mode of the DEST directory it stands for (e.g. bk/build 2775)"
 	SNAP=nodirtimes FIX=$(bfix 'bk/' '') case_ "$t" populated --backup-dir bk
-	finding "--backup-dir: the same directory modes, with --suffix"
 	SNAP=nodirtimes FIX=$(bfix 'bk/' '.old') case_ "$t" populated --backup-dir bk --suffix .old --delete
 done
 # rsync skips all deletions after an I/O error (here its opendir of DEST's file 'empty',

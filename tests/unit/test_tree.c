@@ -163,16 +163,21 @@ static void test_backup(void **state)
 	assert_int_equal(tree_make_dir(rfd, "b/d", 0, &existed), 0);
 	close(openat(rfd, "b/d/f", O_CREAT | O_WRONLY, 0644));
 	int dfd = openat(rfd, "b/d", O_RDONLY | O_DIRECTORY);
-	struct tree_backup beside = {"~", -1};
+	struct tree_backup beside = {"~", -1, -1};
 	assert_int_equal(tree_backup(&beside, dfd, "f", "d/f"), 0);
 	assert_int_equal(fstatat(dfd, "f~", &st, 0), 0);
 	assert_int_equal(fstatat(dfd, "f", &st, 0), -1);
-	/* Into a backup directory made with its parents, at the entry's path. */
+	/* Into a backup directory made with its parents, at the entry's path; a directory made
+	 * there has the mode of the destination's directory it stands for. */
 	int bfd = tree_open_backup_dir(rfd, "b/deep/er");
 	assert_true(bfd >= 0);
-	struct tree_backup below = {".old", bfd};
+	int top = openat(rfd, "b", O_RDONLY | O_DIRECTORY);
+	assert_int_equal(fchmodat(rfd, "b/d", 0710, 0), 0);
+	struct tree_backup below = {".old", bfd, top};
 	assert_int_equal(tree_backup(&below, dfd, "f~", "d/f~"), 0);
 	assert_int_equal(fstatat(rfd, "b/deep/er/d/f~.old", &st, 0), 0);
+	assert_int_equal(fstatat(rfd, "b/deep/er/d", &st, 0), 0);
+	assert_int_equal(st.st_mode & 07777, 0710);
 	/* Deleting with backups: the files move, the emptied directories go. */
 	close(openat(rfd, "b/d/g", O_CREAT | O_WRONLY, 0644));
 	struct tree_keep keep = {NULL, NULL, &below};
@@ -185,6 +190,7 @@ static void test_backup(void **state)
 	keep.backup = &beside;
 	assert_int_equal(tree_remove_keep(rfd, "b/e", "e", &keep), 0);
 	assert_int_equal(fstatat(rfd, "b/e/h~", &st, 0), 0);
+	close(top);
 	close(bfd);
 	close(dfd);
 }
