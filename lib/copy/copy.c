@@ -647,12 +647,14 @@ static void copy_symlink(struct copy_ctx *c, const struct copy_task *t, struct c
 	if (have && S_ISLNK(st.st_mode) && st.st_nlink > 1 &&
 	    metadata_differs(c, -1, -1, &sst, &st, 0, META_LINK) != 0)
 		have = 0;
-	if (!c->opts->force && have && S_ISLNK(st.st_mode) && same_mtime(&st, t)) {
+	if (!c->opts->force && have && S_ISLNK(st.st_mode)) {
 		ssize_t m = readlinkat(r->dst_fd, dst, old, sizeof(old) - 1);
 		if (m == n && memcmp(old, target, (size_t)n) == 0) {
-			/* The same link: its owner and xattrs may still differ. */
+			/* The same link, up to date as rsync has it (and not backed up): its owner,
+			 * xattrs and time may still differ. */
 			d->status = COPY_SKIPPED;
-			fix_metadata(c, -1, -1, &sst, &st, 0, META_LINK, d);
+			fix_metadata(c, -1, -1, &sst, &st, meta_keeps(&c->meta, META_KEEP_TIMES),
+			             META_LINK, d);
 			return;
 		}
 	}
@@ -686,10 +688,11 @@ static void copy_special(struct copy_ctx *c, const struct copy_task *t, struct c
 	int have = fstatat(r->dst_fd, dst, &st, AT_SYMLINK_NOFOLLOW) == 0;
 	meta_want(&c->meta, &sst, have ? &st : NULL);
 	if (!c->opts->force && have && (st.st_mode & S_IFMT) == type &&
-	    st.st_rdev == (dev_t)t->rdev && same_mtime(&st, t)) {
-		/* The same node: its owner, mode and xattrs may still differ. */
+	    st.st_rdev == (dev_t)t->rdev) {
+		/* The same node, up to date as rsync has it (and not backed up): its owner,
+		 * mode, xattrs and time may still differ. */
 		d->status = COPY_SKIPPED;
-		fix_metadata(c, -1, -1, &sst, &st, 0, 0, d);
+		fix_metadata(c, -1, -1, &sst, &st, meta_keeps(&c->meta, META_KEEP_TIMES), 0, d);
 		return;
 	}
 	d->status = COPY_COPIED;

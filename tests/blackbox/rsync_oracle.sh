@@ -511,7 +511,6 @@ RSYNC_EXTRA=--modify-window=-1 case_ t1 subsec
 # pcopy.1 (-b): "An entry whose data is up to date is not backed up, even when its
 # metadata is corrected".
 case_ t1 linktime
-finding "-b: a symbolic link and a FIFO whose only difference is their mtime are backed up ('link-abs~', 'sub/fifo~'); rsync -b only sets the time, as pcopy.1 says pcopy does for an entry whose data is up to date"
 SNAP=nodirtimes FIX=$(bfix '' '~') case_ t1 linktime -b
 
 # --files-from, with -r and -0 (rsync: -a does not imply -r with --files-from).

@@ -87,6 +87,20 @@ if [ $xa = yes ]; then
 		"$(cd p && getfattr -d BK/gone 2>&1)"
 fi
 
+# A symbolic link and a FIFO that differ from DEST's only in their mtime: their data is up
+# to date, so they are not backed up, only given the time, as rsync -b does.
+mkdir -p src3 seed3
+ln -s same src3/link && ln -s same seed3/link && mkfifo src3/fifo seed3/fifo
+touch -h -d '2021-01-01 00:00:00' src3/link src3/fifo
+touch -h -d '2019-01-01 00:00:00' seed3/link seed3/fifo
+rm -rf p r && cp -a seed3 p && cp -a seed3 r
+"$PCOPY" -q -b src3 p
+rsync -aHAX -b src3/ r/ >/dev/null 2>&1
+same_text "-b, a link and a FIFO with another mtime: rsync's tree" "$(state_of r)" "$(state_of p)"
+check "-b, a link and a FIFO with another mtime: no backup" [ ! -e p/link~ -a ! -e p/fifo~ ]
+check "-b, a link and a FIFO with another mtime: the source's time" \
+	[ "$(stat -c %Y p/link p/fifo)" = "$(stat -c %Y src3/link src3/fifo)" ]
+
 # A big file copied in parts by several workers is backed up by the worker that seals it.
 rm -rf p && cp -a seed p
 PCOPY_TEST_SPLIT_MIN=65536 "$PCOPY" -q -j 4 -b src p
