@@ -643,9 +643,11 @@ static void copy_symlink(struct copy_ctx *c, const struct copy_task *t, struct c
 	if (!have && c->opts->nbasis > 0 && !c->opts->force &&
 	    copy_symlink_from_basis(c, t, &sst, target, (size_t)n, d))
 		return;
-	/* A link with other names (an older snapshot's) is replaced, not changed. */
+	/* A link with other names (an older snapshot's) is replaced, not changed (its time
+	 * neither). */
 	if (have && S_ISLNK(st.st_mode) && st.st_nlink > 1 &&
-	    metadata_differs(c, -1, -1, &sst, &st, 0, META_LINK) != 0)
+	    metadata_differs(c, -1, -1, &sst, &st, meta_keeps(&c->meta, META_KEEP_TIMES),
+	                     META_LINK) != 0)
 		have = 0;
 	if (!c->opts->force && have && S_ISLNK(st.st_mode)) {
 		ssize_t m = readlinkat(r->dst_fd, dst, old, sizeof(old) - 1);
