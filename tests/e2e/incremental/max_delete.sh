@@ -43,6 +43,19 @@ for n in $(seq 0 20); do
 	same_text "--max-delete=$n, a subdirectory beside files: rsync's tree" \
 		"$(cd r && find . | sort)" "$(cd p && find . | sort)"
 done
+# Directories the source has are visited in rsync's order too: 'a b/' before 'a/'.
+rm -rf src4 d4 && mkdir -p src4/a "src4/a b" src4/a0
+echo >src4/a/k && echo >"src4/a b/k" && echo >src4/a0/k && cp -a src4 d4
+echo >d4/a/x && echo >"d4/a b/x" && echo >d4/a0/x
+for n in 1 2; do
+	rm -rf p r
+	cp -a d4 p
+	cp -a d4 r
+	"$PCOPY" -q --delete --max-delete=$n src4 p 2>/dev/null
+	rsync -aHAX --delete --max-delete=$n src4/ r/ >/dev/null 2>&1
+	same_text "--max-delete=$n, sibling directories 'a' and 'a b': rsync's tree" \
+		"$(cd r && find . | sort)" "$(cd p && find . | sort)"
+done
 "$PCOPY" -q --delete --max-delete=-1 src p 2>err
 check "--max-delete=-1: usage error" [ $? = 2 ]
 finish
