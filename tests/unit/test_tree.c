@@ -219,12 +219,9 @@ static void test_sort_for_delete(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_make_dir),
-	    cmocka_unit_test(test_make_dir_below),
-	    cmocka_unit_test(test_list_and_remove),
-	    cmocka_unit_test(test_remove_keep),
-	    cmocka_unit_test(test_backup),
-	    cmocka_unit_test(test_sort_for_delete),
+	    cmocka_unit_test(test_make_dir),        cmocka_unit_test(test_make_dir_below),
+	    cmocka_unit_test(test_list_and_remove), cmocka_unit_test(test_remove_keep),
+	    cmocka_unit_test(test_backup),          cmocka_unit_test(test_sort_for_delete),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
