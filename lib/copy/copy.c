@@ -145,7 +145,7 @@ int copy_backup_old(struct copy_ctx *c)
 		return errno == ENOENT ? 0 : -1;
 	if (S_ISDIR(st.st_mode))
 		return 0; /* not a backup's business: see run_make_way in lib/run/prune.c */
-	struct tree_backup b = {c->opts->backup_suffix, -1};
+	struct tree_backup b = {c->opts->backup_suffix, -1, c->roots[r->root].dst_fd};
 	if (c->opts->backup_dir != NULL && (b.dir_fd = backup_dir(c)) < 0)
 		return -1;
 	return tree_backup(&b, r->dst_fd, r->dst, r->dst_path);
@@ -643,16 +643,20 @@ static void copy_symlink(struct copy_ctx *c, const struct copy_task *t, struct c
 	if (!have && c->opts->nbasis > 0 && !c->opts->force &&
 	    copy_symlink_from_basis(c, t, &sst, target, (size_t)n, d))
 		return;
-	/* A link with other names (an older snapshot's) is replaced, not changed. */
+	/* A link with other names (an older snapshot's) is replaced, not changed (its time
+	 * neither). */
 	if (have && S_ISLNK(st.st_mode) && st.st_nlink > 1 &&
-	    metadata_differs(c, -1, -1, &sst, &st, 0, META_LINK) != 0)
+	    metadata_differs(c, -1, -1, &sst, &st, meta_keeps(&c->meta, META_KEEP_TIMES),
+	                     META_LINK) != 0)
 		have = 0;
-	if (!c->opts->force && have && S_ISLNK(st.st_mode) && same_mtime(&st, t)) {
+	if (!c->opts->force && have && S_ISLNK(st.st_mode)) {
 		ssize_t m = readlinkat(r->dst_fd, dst, old, sizeof(old) - 1);
 		if (m == n && memcmp(old, target, (size_t)n) == 0) {
-			/* The same link: its owner and xattrs may still differ. */
+			/* The same link, up to date as rsync has it (and not backed up): its owner,
+			 * xattrs and time may still differ. */
 			d->status = COPY_SKIPPED;
-			fix_metadata(c, -1, -1, &sst, &st, 0, META_LINK, d);
+			fix_metadata(c, -1, -1, &sst, &st, meta_keeps(&c->meta, META_KEEP_TIMES),
+			             META_LINK, d);
 			return;
 		}
 	}
@@ -686,10 +690,11 @@ static void copy_special(struct copy_ctx *c, const struct copy_task *t, struct c
 	int have = fstatat(r->dst_fd, dst, &st, AT_SYMLINK_NOFOLLOW) == 0;
 	meta_want(&c->meta, &sst, have ? &st : NULL);
 	if (!c->opts->force && have && (st.st_mode & S_IFMT) == type &&
-	    st.st_rdev == (dev_t)t->rdev && same_mtime(&st, t)) {
-		/* The same node: its owner, mode and xattrs may still differ. */
+	    st.st_rdev == (dev_t)t->rdev) {
+		/* The same node, up to date as rsync has it (and not backed up): its owner,
+		 * mode, xattrs and time may still differ. */
 		d->status = COPY_SKIPPED;
-		fix_metadata(c, -1, -1, &sst, &st, 0, 0, d);
+		fix_metadata(c, -1, -1, &sst, &st, meta_keeps(&c->meta, META_KEEP_TIMES), 0, d);
 		return;
 	}
 	d->status = COPY_COPIED;

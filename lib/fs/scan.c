@@ -32,11 +32,51 @@ int scan_descend(struct scan *s, uint64_t path)
 	return 0;
 }
 
+void scan_rsync_order(struct scan *s)
+{
+	s->rsync_order = 1;
+}
+
+/* A subdirectory to visit: its path and its value for the stack. */
+struct sibling {
+	const char *path;
+	uint64_t value;
+};
+
+/* rsync's order of sibling directories: bytewise, a name's end taken as '/'. */
+static int sibling_cmp(const void *a, const void *b)
+{
+	const unsigned char *p = (const unsigned char *)((const struct sibling *)a)->path;
+	const unsigned char *q = (const unsigned char *)((const struct sibling *)b)->path;
+	while (*p != '\0' && *p == *q)
+		p++, q++;
+	return (*p != '\0' ? *p : '/') - (*q != '\0' ? *q : '/');
+}
+
+/* Put the pending subdirectories in rsync's order. Returns 0, or -1 (ENOMEM). */
+static int pending_rsync_order(struct scan *s)
+{
+	struct sibling *v = malloc(s->npending * sizeof(*v));
+	if (v == NULL)
+		return -1;
+	for (size_t i = 0; i < s->npending; i++) {
+		v[i].path = names_get(s->names, s->pending[i] & ~SCAN_FLAG);
+		v[i].value = s->pending[i];
+	}
+	qsort(v, s->npending, sizeof(*v), sibling_cmp);
+	for (size_t i = 0; i < s->npending; i++)
+		s->pending[i] = v[i].value;
+	free(v);
+	return 0;
+}
+
 int scan_next(struct scan *s)
 {
 	/* Subdirectories chosen for the previous batch go on the stack in reverse, so the first
 	 * in name order is visited next. */
 	if (array_grow(&s->stack, &s->stack_cap, s->depth + s->npending, sizeof(*s->stack)) != 0)
+		return -1;
+	if (s->rsync_order && s->npending > 1 && pending_rsync_order(s) != 0)
 		return -1;
 	while (s->npending > 0)
 		s->stack[s->depth++] = s->pending[--s->npending];

@@ -35,6 +35,7 @@ struct scan {
 	uint64_t dir;         /* arena offset of the directory of the current batch */
 	int dir_flag;         /* SCAN_FLAG was set on it when it was handed to scan_descend */
 	int err;              /* errno of the last failed directory, 0 if none */
+	int rsync_order;      /* siblings in rsync's order (scan_rsync_order) */
 };
 
 /* A bit of the path values given to scan_descend() that the walker carries to s->dir_flag. */
@@ -55,6 +56,10 @@ int scan_next(struct scan *s);
 /* Visit the subdirectory at arena offset PATH after the current batch (call in name order).
  * Returns 0, or -1 (ENOMEM). */
 int scan_descend(struct scan *s, uint64_t path);
+
+/* From now on visit sibling directories in rsync's order, their names compared as if they
+ * ended in '/' ("a b" before "a"), not bytewise: for --max-delete, which follows the walk. */
+void scan_rsync_order(struct scan *s);
 
 /*
  * For walks whose directories are read elsewhere (run.h, struct run_remote): the next

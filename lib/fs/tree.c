@@ -157,20 +157,60 @@ void tree_list_free(struct tree_list *l)
 static int remove_in(int fd, const char *name, const char *path, const struct tree_keep *keep,
                      int *kept);
 
-static int name_cmp(const void *a, const void *b)
+/* A name of a directory being deleted, and whether it is a directory itself. */
+struct del_name {
+	char *name;
+	int is_dir;
+};
+
+/* rsync's file-list order within one directory, reversed: subdirectories before the other
+ * entries; in each group, names compared bytewise, a directory's as if it ended in '/'. */
+static int del_cmp(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	const struct del_name *x = a, *y = b;
+	if (x->is_dir != y->is_dir)
+		return x->is_dir ? -1 : 1;
+	const unsigned char *p = (const unsigned char *)x->name;
+	const unsigned char *q = (const unsigned char *)y->name;
+	while (*p != '\0' && *p == *q)
+		p++, q++;
+	int end = x->is_dir ? '/' : '\0'; /* what stands after the end of a name */
+	int c = *p != '\0' ? *p : *q != '\0' ? end : 0;
+	int d = *q != '\0' ? *q : *p != '\0' ? end : 0;
+	return d - c;
 }
 
-/* remove_contents() in reverse order of the names (rsync's, for --max-delete). */
+int tree_sort_for_delete(int dfd, char **names, size_t n)
+{
+	struct del_name *v = n > 0 ? malloc(n * sizeof(*v)) : NULL;
+	if (n > 0 && v == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		v[i].name = names[i];
+		v[i].is_dir =
+		    fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), del_cmp);
+	for (size_t i = 0; i < n; i++)
+		names[i] = v[i].name;
+	free(v);
+	return 0;
+}
+
+/* remove_contents() in the order rsync deletes (tree_sort_for_delete, for --max-delete). */
 static int remove_contents_sorted(int dfd, const char *path, const struct tree_keep *keep,
                                   int *kept)
 {
 	struct tree_list l = {NULL, 0, NULL};
 	int err = tree_list_at(dfd, &l) != 0 ? errno : 0;
-	if (l.n > 0)
-		qsort(l.names, l.n, sizeof(*l.names), name_cmp);
-	for (size_t i = l.n; i-- > 0;) {
+	if (err == 0 && tree_sort_for_delete(dfd, l.names, l.n) != 0) {
+		err = errno;
+		*kept = 1; /* not knowing the order, delete nothing here */
+		l.n = 0;
+	}
+	for (size_t i = 0; i < l.n; i++) {
 		char *sub = path_join(path, l.names[i]);
 		int e = ENOMEM;
 		if (sub == NULL)
@@ -291,6 +331,56 @@ static int make_parents(int fd, char *path)
 	return 0;
 }
 
+/*
+ * Give directory PATH (LEN bytes), just made below B->dir_fd, the owner, ACLs and mode (and
+ * times) of its twin below B->root_fd, the DEST directory it stands for, as rsync does. Made
+ * 0700, it stays so when the twin cannot be read. Returns 0, or -1 with errno.
+ */
+static int backup_dir_meta(const struct tree_backup *b, const char *path, size_t len)
+{
+	struct stat st;
+	int twin = at_open_dir(b->root_fd, path, len);
+	if (twin < 0)
+		return 0;
+	int made = openat(b->dir_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int rc = made < 0 || fstat(twin, &st) != 0 ? -1 : 0;
+	if (rc == 0) {
+		/* rsync -aHAX's: ACLs, but not the other xattrs */
+		static const struct meta_policy acls_only = {.drop = META_KEEP_XATTRS};
+		struct meta_ctx m;
+		meta_ctx_init(&m, geteuid() == 0);
+		m.policy = &acls_only;
+		struct meta_node src = {twin, -1, NULL}, dst = {made, -1, NULL};
+		rc = meta_apply(&m, &src, &dst, &st, 0);
+	}
+	int e = errno;
+	if (made >= 0)
+		close(made);
+	close(twin);
+	errno = e;
+	return rc;
+}
+
+/* Make the directories above PATH below B->dir_fd that are missing, each like its DEST
+ * twin (backup_dir_meta). Returns 0, or -1 with errno. */
+static int make_backup_parents(const struct tree_backup *b, char *path)
+{
+	for (char *p = strchr(path, '/'); p != NULL; p = strchr(p + 1, '/')) {
+		if (p == path || p[-1] == '/')
+			continue;
+		*p = '\0';
+		int rc = mkdirat(b->dir_fd, path, 0700);
+		if (rc == 0)
+			rc = backup_dir_meta(b, path, (size_t)(p - path));
+		else if (errno == EEXIST)
+			rc = 0;
+		*p = '/';
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
 int tree_open_backup_dir(int fd, const char *dir)
 {
 	size_t n = strlen(dir);
@@ -321,7 +411,7 @@ int tree_backup(const struct tree_backup *b, int fd, const char *name, const cha
 	int tofd = b->dir_fd < 0 ? fd : b->dir_fd;
 	int rc = 0;
 	if (b->dir_fd >= 0)
-		rc = make_parents(tofd, to);
+		rc = make_backup_parents(b, to);
 	if (rc == 0)
 		rc = renameat(fd, name, tofd, to);
 	int e = errno;

@@ -37,6 +37,14 @@ int tree_list_at(int dfd, struct tree_list *out);
 /* List directory REL below FD. Returns 0, or -1 with errno. */
 int tree_list(int fd, const char *rel, struct tree_list *out);
 
+/*
+ * Put the N NAMES of directory DFD in the order rsync deletes them (--max-delete takes the
+ * first ones): the subdirectories first, then the other entries, each group in reverse of
+ * rsync's file-list order (names bytewise, a directory's as if it ended in '/'). A name that
+ * cannot be looked at counts as no directory. Returns 0, or -1 with errno (ENOMEM).
+ */
+int tree_sort_for_delete(int dfd, char **names, size_t n);
+
 /* Free a listing. */
 void tree_list_free(struct tree_list *l);
 
@@ -48,6 +56,8 @@ struct tree_backup {
 	const char *suffix; /* appended to its name ("" for none) */
 	int dir_fd;         /* --backup-dir, open: the entry goes to its path below it (parents
 	                     * made as needed); -1: beside the entry, under its name + SUFFIX */
+	int root_fd;        /* with DIR_FD: the destination root the path is from; a parent
+	                     * made takes the owner, ACLs and mode of its twin below it */
 };
 
 /* Open --backup-dir DIR (relative: to FD), made with its parents if missing. Returns the
@@ -75,8 +85,8 @@ struct tree_keep {
  * tree_remove(), except for the entries KEEP keeps (none when KEEP is NULL): REL is named
  * PATH to KEEP and what is below it PATH/NAME...; a directory holding a kept entry stays, as
  * rsync leaves it (not an error), and so does one holding backups made beside their entries.
- * With KEEP->spend, a directory's contents go in reverse order of their names, as
- * rsync's. 0 or errno.
+ * With KEEP->spend, a directory's contents go in rsync's order (tree_sort_for_delete).
+ * 0 or errno.
  */
 int tree_remove_keep(int fd, const char *rel, const char *path, const struct tree_keep *keep);
 

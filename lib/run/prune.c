@@ -103,7 +103,7 @@ static int remove_extra(struct run *r, uint32_t root, int fd, const char *leaf, 
 {
 	const struct copy_opts *o = &r->opts.copy;
 	struct keep_ctx kc = {r, root, protect, way};
-	struct tree_backup b = {o->backup_suffix, -1};
+	struct tree_backup b = {o->backup_suffix, -1, r->croots[root].dst_fd};
 	struct tree_keep keep = {keep_excluded, &kc, o->backup ? &b : NULL,
 	                         r->opts.max_delete_set ? spend_one : NULL};
 	if (o->backup && o->backup_dir != NULL &&
@@ -223,11 +223,6 @@ static void extra_entry(struct run *r, uint32_t root, const char *dir, const cha
 	}
 }
 
-static int name_desc(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)b, *(char *const *)a);
-}
-
 /* Compare the destination directory's listing (DST, made by a remote rank, or NULL: list it
  * here) with the source batch. */
 void run_prune_dest(struct run *r, uint32_t root, struct scan *s, const struct tree_list *dst)
@@ -237,11 +232,17 @@ void run_prune_dest(struct run *r, uint32_t root, struct scan *s, const struct t
 	if (dst == NULL && tree_list(r->croots[root].dst_fd, dir, &list) != 0)
 		return;
 	const struct tree_list *l = dst != NULL ? dst : &list;
-	/* --max-delete: in reverse order of the names, as rsync (which ones the limit leaves) */
+	/* --max-delete: in rsync's order (which ones the limit leaves), tree_sort_for_delete */
 	char **order = l->names;
 	if (r->opts.max_delete_set && l->n > 0 && (order = malloc(l->n * sizeof(*order))) != NULL) {
 		memcpy(order, l->names, l->n * sizeof(*order));
-		qsort(order, l->n, sizeof(*order), name_desc);
+		int dfd = at_open_dir(r->croots[root].dst_fd, dir, strlen(dir));
+		if (dfd < 0 || tree_sort_for_delete(dfd, order, l->n) != 0) {
+			free(order); /* not knowing the order, delete nothing here */
+			order = NULL;
+		}
+		if (dfd >= 0)
+			close(dfd);
 	}
 	for (size_t i = 0; order != NULL && i < l->n; i++) {
 		const char *name = order[i];

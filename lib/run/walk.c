@@ -164,6 +164,8 @@ int run_walk_step(struct run *r, struct walk *w)
 		if (scan_start(&w->scan, r->croots[w->root].src_fd, r->croots[w->root].dst_fd,
 		               &r->names, top | (existed ? SCAN_FLAG : 0)) != 0)
 			return run_fail(r, "out of memory");
+		if (r->opts.max_delete_set)
+			scan_rsync_order(&w->scan); /* which entries the limit leaves: rsync's */
 		w->active = 1;
 		w->listing = 0;
 	}

@@ -152,12 +152,47 @@ static void test_remote_walk(void **state)
 	names_free(&n);
 }
 
+/* scan_rsync_order: sibling directories as rsync sorts them, a name's end taken as '/'. */
+static void test_rsync_order(void **state)
+{
+	(void)state;
+	char top[] = "/tmp/pcopy-scan-rsync-XXXXXX", p[128];
+	assert_non_null(mkdtemp(top));
+	const char *dirs[] = {"a", "a b", "a.b", "a0", "a/in"};
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", top, dirs[i]);
+		assert_int_equal(mkdir(p, 0755), 0);
+	}
+	struct names n;
+	assert_int_equal(names_init(&n, (size_t)1 << 24), 0);
+	int fd = open(top, O_RDONLY | O_DIRECTORY);
+	struct scan s;
+	assert_int_equal(scan_start(&s, fd, -1, &n, names_add(&n, ".", 1)), 0);
+	scan_rsync_order(&s);
+	char seen[256] = "";
+	while (scan_next(&s) == 1) {
+		const char *dir = names_get(&n, s.dir);
+		strcat(seen, dir);
+		strcat(seen, "|");
+		for (size_t i = 0; i < s.batch.nitems; i++)
+			assert_int_equal(
+			    scan_descend(&s, scan_join(&n, dir, s.batch.items[i].name)), 0);
+	}
+	assert_string_equal(seen, ".|a b|a.b|a|a/in|a0|");
+	scan_end(&s);
+	close(fd);
+	names_free(&n);
+	snprintf(p, sizeof(p), "rm -rf '%s'", top);
+	assert_int_equal(system(p), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_order),
 	    cmocka_unit_test(test_missing_dir),
 	    cmocka_unit_test(test_remote_walk),
+	    cmocka_unit_test(test_rsync_order),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -163,16 +163,21 @@ static void test_backup(void **state)
 	assert_int_equal(tree_make_dir(rfd, "b/d", 0, &existed), 0);
 	close(openat(rfd, "b/d/f", O_CREAT | O_WRONLY, 0644));
 	int dfd = openat(rfd, "b/d", O_RDONLY | O_DIRECTORY);
-	struct tree_backup beside = {"~", -1};
+	struct tree_backup beside = {"~", -1, -1};
 	assert_int_equal(tree_backup(&beside, dfd, "f", "d/f"), 0);
 	assert_int_equal(fstatat(dfd, "f~", &st, 0), 0);
 	assert_int_equal(fstatat(dfd, "f", &st, 0), -1);
-	/* Into a backup directory made with its parents, at the entry's path. */
+	/* Into a backup directory made with its parents, at the entry's path; a directory made
+	 * there has the mode of the destination's directory it stands for. */
 	int bfd = tree_open_backup_dir(rfd, "b/deep/er");
 	assert_true(bfd >= 0);
-	struct tree_backup below = {".old", bfd};
+	int top = openat(rfd, "b", O_RDONLY | O_DIRECTORY);
+	assert_int_equal(fchmodat(rfd, "b/d", 0710, 0), 0);
+	struct tree_backup below = {".old", bfd, top};
 	assert_int_equal(tree_backup(&below, dfd, "f~", "d/f~"), 0);
 	assert_int_equal(fstatat(rfd, "b/deep/er/d/f~.old", &st, 0), 0);
+	assert_int_equal(fstatat(rfd, "b/deep/er/d", &st, 0), 0);
+	assert_int_equal(st.st_mode & 07777, 0710);
 	/* Deleting with backups: the files move, the emptied directories go. */
 	close(openat(rfd, "b/d/g", O_CREAT | O_WRONLY, 0644));
 	struct tree_keep keep = {NULL, NULL, &below};
@@ -185,18 +190,38 @@ static void test_backup(void **state)
 	keep.backup = &beside;
 	assert_int_equal(tree_remove_keep(rfd, "b/e", "e", &keep), 0);
 	assert_int_equal(fstatat(rfd, "b/e/h~", &st, 0), 0);
+	close(top);
 	close(bfd);
+	close(dfd);
+}
+
+/* --max-delete's order, rsync's: subdirectories first (a name as if it ended in '/'), then
+ * the rest (a symlink to a directory among them), each in reverse order. */
+static void test_sort_for_delete(void **state)
+{
+	(void)state;
+	int existed;
+	const char *dirs[] = {"o", "o/a b", "o/a", "o/a0", "o/a.b"};
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		assert_int_equal(tree_make_dir(rfd, dirs[i], 0, &existed), 0);
+	close(openat(rfd, "o/A", O_CREAT | O_WRONLY, 0644));
+	close(openat(rfd, "o/z", O_CREAT | O_WRONLY, 0644));
+	assert_int_equal(symlinkat("a0", rfd, "o/lnk"), 0);
+	char *names[] = {"A", "a b", "a", "lnk", "z", "a.b", "a0"};
+	const char *want[] = {"a0", "a", "a.b", "a b", "z", "lnk", "A"};
+	int dfd = openat(rfd, "o", O_RDONLY | O_DIRECTORY);
+	assert_int_equal(tree_sort_for_delete(dfd, names, 7), 0);
+	for (size_t i = 0; i < 7; i++)
+		assert_string_equal(names[i], want[i]);
 	close(dfd);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_make_dir),
-	    cmocka_unit_test(test_make_dir_below),
-	    cmocka_unit_test(test_list_and_remove),
-	    cmocka_unit_test(test_remove_keep),
-	    cmocka_unit_test(test_backup),
+	    cmocka_unit_test(test_make_dir),        cmocka_unit_test(test_make_dir_below),
+	    cmocka_unit_test(test_list_and_remove), cmocka_unit_test(test_remove_keep),
+	    cmocka_unit_test(test_backup),          cmocka_unit_test(test_sort_for_delete),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -60,6 +60,47 @@ agree "--backup-dir BK --suffix .s --delete" -- --backup-dir BK --suffix .s --de
 agree "--backup-dir deep/er/BK --delete" -- --backup-dir deep/er/BK --delete
 agree "-b -c" -- -b -c
 agree "-b --force" -- -b --force
+# --backup-dir: a directory made inside it takes the mode, owner and xattrs of the DEST
+# directory it stands for, as rsync's do: what a 700 directory protected stays protected
+# ('keep' and 'gone' hold what is replaced and what is deleted).
+owners_of() { (cd "$1" && find . -mindepth 1 -type d -printf '%P %m %u:%g\n' | sort); }
+rm -rf seed2 src2 && cp -a seed seed2 && cp -a src src2
+chmod 700 seed2/keep src2/keep && chmod 2770 seed2/gone && chmod 750 seed2/gone/sub
+if [ "$(id -u)" = 0 ]; then
+	chown 1234:5678 seed2/keep src2/keep && chown 4321:8765 seed2/gone seed2/gone/sub
+fi
+xa=no
+command -v getfattr >/dev/null && command -v setfacl >/dev/null && setfattr -n user.k -v v seed2/gone \
+	2>/dev/null && setfacl -m u:1234:rx seed2/gone 2>/dev/null && xa=yes
+rm -rf p r && cp -a seed2 p && cp -a seed2 r
+"$PCOPY" -q --backup-dir BK --delete src2 p
+rsync -aHAX --backup-dir BK --delete src2/ r/ >/dev/null 2>&1
+same_text "--backup-dir: its directories have the modes and owners rsync gives them" \
+	"$(owners_of r/BK)" "$(owners_of p/BK)"
+check "--backup-dir: BK/gone/sub is 750" [ "$(stat -c %a p/BK/gone/sub)" = 750 ]
+# rsync 3.5 gives them the ACLs too, not the other xattrs.
+if [ $xa = yes ]; then
+	same_text "--backup-dir: BK/gone has the ACL of DEST's gone" "$(cd r && getfacl -p BK/gone)" \
+		"$(cd p && getfacl -p BK/gone)"
+	check "--backup-dir: the ACL is there" grep -q 'user:1234:r-x' <(getfacl -p p/BK/gone)
+	same_text "--backup-dir: BK/gone's xattrs, rsync's" "$(cd r && getfattr -d BK/gone 2>&1)" \
+		"$(cd p && getfattr -d BK/gone 2>&1)"
+fi
+
+# A symbolic link and a FIFO that differ from DEST's only in their mtime: their data is up
+# to date, so they are not backed up, only given the time, as rsync -b does.
+mkdir -p src3 seed3
+ln -s same src3/link && ln -s same seed3/link && mkfifo src3/fifo seed3/fifo
+touch -h -d '2021-01-01 00:00:00' src3/link src3/fifo
+touch -h -d '2019-01-01 00:00:00' seed3/link seed3/fifo
+rm -rf p r && cp -a seed3 p && cp -a seed3 r
+"$PCOPY" -q -b src3 p
+rsync -aHAX -b src3/ r/ >/dev/null 2>&1
+same_text "-b, a link and a FIFO with another mtime: rsync's tree" "$(state_of r)" "$(state_of p)"
+check "-b, a link and a FIFO with another mtime: no backup" [ ! -e p/link~ -a ! -e p/fifo~ ]
+check "-b, a link and a FIFO with another mtime: the source's time" \
+	[ "$(stat -c %Y p/link p/fifo)" = "$(stat -c %Y src3/link src3/fifo)" ]
+
 # A big file copied in parts by several workers is backed up by the worker that seals it.
 rm -rf p && cp -a seed p
 PCOPY_TEST_SPLIT_MIN=65536 "$PCOPY" -q -j 4 -b src p

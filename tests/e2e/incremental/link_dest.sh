@@ -101,6 +101,14 @@ if [ "$(id -u)" = 0 ]; then
 else
 	skip "changing a symbolic link's owner needs root"
 fi
+"$PCOPY" -q --link-dest ../s2 src s5 2>/dev/null
+check "a fifth snapshot links the symbolic link" [ "$(stat -c %i s2/sym)" = "$(stat -c %i s5/sym)" ]
+touch -h -d '2022-02-02 00:00:00' src/sym # the same target: up to date, its time corrected
+"$PCOPY" -q --link-dest ../s2 src s5 2>/dev/null
+check "a link's mtime changed in the source: the older snapshot's link keeps its time" \
+	[ "$(stat -c %Y s2/sym)" != "$(stat -c %Y src/sym)" ] &&
+	[ "$(stat -c %Y s5/sym)" = "$(stat -c %Y src/sym)" ]
+touch -h -d 2020-01-01 src/sym
 
 # ---- several --link-dest, absolute and relative -----------------------------------------------
 rc=0
