@@ -436,6 +436,15 @@ for t in t1 t2; do
 done
 
 # Which files a re-run takes.
+# -u and a type change: rsync's manual says a difference of type always updates, whatever
+# the times. rsync 3.2.7 (Debian 12's) keeps a newer empty directory where SOURCE has a
+# file, rsync 3.5.0 replaces it (and keeps a non-empty one, exit 23), as pcopy does:
+# ask the rsync at hand which it does.
+RSYNC_VERSION=$(rsync --version | head -1 | awk '{print $3}')
+mkdir -p "$T/u/s" "$T/u/d/x" && echo f >"$T/u/s/x" && touch -d 2001-01-01 "$T/u/s/x"
+rsync -a -u "$T/u/s/" "$T/u/d/" >/dev/null 2>&1
+if [ -f "$T/u/d/x" ]; then U_TYPE=replaces; else U_TYPE=keeps; fi
+rm -rf "$T/u"
 for t in t1 t2; do
 	case_ "$t" populated -u
 	case_ "$t" populated --ignore-existing
@@ -450,8 +459,13 @@ for t in t1 t2; do
 	case_ "$t" populated --size-only --delete
 	case_ "$t" populated --ignore-existing --delete
 	case_ "$t" populated --existing --delete
-	case_ "$t" typechg -c -u
-	case_ "$t" typechg -u
+	if [ "$U_TYPE" = replaces ]; then
+		case_ "$t" typechg -c -u
+		case_ "$t" typechg -u
+	else
+		N=$((N + 2)) # the numbers of the cases after stay those of a run with both
+		skip "$t/typechg -u: this rsync ($RSYNC_VERSION) lets -u keep a newer entry of another type, against its own manual; pcopy does as rsync 3.5.0 does"
+	fi
 	case_ "$t" typechg --existing
 	# pcopy.1 (--ignore-existing): "A name the source has as a directory but DEST as
 	# something else is left alone"; rsync leaves its data but gives it the dir's mtime.

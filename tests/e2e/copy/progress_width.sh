@@ -16,7 +16,7 @@ fi
 # on a pseudo-terminal COLS wide; its raw output goes to OUT. With RESIZE_AT, after that many
 # seconds the terminal becomes NEW_COLS wide, COMMAND gets SIGWINCH, and what comes after
 # goes to OUT.after.
-cat >pty.py <<'EOF'
+cat >pty_run.py <<'EOF'
 import fcntl, os, select, signal, struct, subprocess, sys, termios, time
 cols, out = int(sys.argv[1]), sys.argv[2]
 resize_at = new_cols = None
@@ -71,7 +71,7 @@ if resize_at is not None:
     open(out + '.after', 'wb').write(parts[1])
 sys.exit(p.returncode)
 EOF
-on_pty() { python3 pty.py "$@"; }
+on_pty() { python3 pty_run.py "$@"; }
 
 # lines FILE: the pieces of FILE as drawn (split on \r and \n), escape sequences removed,
 # empty ones left out.

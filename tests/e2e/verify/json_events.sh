@@ -14,7 +14,9 @@ make_tree src
 
 # types FILE EVENT PREFIX: "path type" of FILE's EVENT events, sorted, PREFIX taken off paths;
 # find's letters for the types (f d l p s c b), a hard link as f.
-cat >types.py <<'EOF'
+# (Not types.py: python3 puts the script's directory first on its path, and a types.py
+# there takes the place of the standard module json needs.)
+cat >event_types.py <<'EOF'
 import json, sys
 letters = {"file": "f", "hardlink": "f", "dir": "d", "symlink": "l", "fifo": "p",
            "socket": "s", "device": "c"}
@@ -34,7 +36,7 @@ for l in sorted(out):
 EOF
 # The name that is not UTF-8 is left out: --json writes its byte as \u00e9, which reads
 # back as the other name, café.
-types() { python3 types.py "$@" | grep -av '^caf' | LC_ALL=C sort; }
+types() { python3 event_types.py "$@" | grep -av '^caf' | LC_ALL=C sort; }
 # find's view of the entries below DIR that are not directories (copy mode reports no
 # directories), or of all of them with "all".
 find_types() {
