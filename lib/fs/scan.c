@@ -63,7 +63,8 @@ static int pending_rsync_order(struct scan *s)
 		v[i].path = names_get(s->names, s->pending[i] & ~SCAN_FLAG);
 		v[i].value = s->pending[i];
 	}
-	qsort(v, s->npending, sizeof(*v), sibling_cmp);
+	if (s->npending > 1)
+		qsort(v, s->npending, sizeof(*v), sibling_cmp);
 	for (size_t i = 0; i < s->npending; i++)
 		s->pending[i] = v[i].value;
 	free(v);

@@ -83,7 +83,8 @@ char *manifest_escape_name(const char *name)
 
 int manifest_write(FILE *out, struct manifest_line *lines, size_t n)
 {
-	qsort(lines, n, sizeof(*lines), line_cmp);
+	if (n > 1) /* no array at all for an empty tree */
+		qsort(lines, n, sizeof(*lines), line_cmp);
 	for (size_t i = 0; i < n; i++) {
 		char hex[HASH_HEX_LEN + 1];
 		hash_hex(lines[i].hash, hex);

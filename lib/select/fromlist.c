@@ -140,7 +140,8 @@ int select_from_parse(struct select_from *l, const char *text, size_t len, int n
 		i += n + 1;
 	}
 	/* Sorted, and one entry per path ("dir" and "dir/" together: the contents too). */
-	qsort(l->v, l->n, sizeof(*l->v), by_path);
+	if (l->n > 1) /* an empty list has no array for qsort */
+		qsort(l->v, l->n, sizeof(*l->v), by_path);
 	size_t k = 0;
 	for (size_t i = 0; i < l->n; i++) {
 		if (k > 0 && strcmp(l->v[k - 1].path, l->v[i].path) == 0) {

@@ -98,7 +98,7 @@ static int load_manifest(struct untar *u)
 	free(line);
 	free(path);
 	fclose(f);
-	if (rc == 0)
+	if (rc == 0 && u->nwant > 1)
 		qsort(u->want, u->nwant, sizeof(*u->want), want_cmp);
 	return rc;
 }

@@ -371,7 +371,8 @@ static int prepare(struct verify *v)
 	if (v->order == NULL)
 		return snprintf(v->err, v->errlen, "out of memory"), -1;
 	look_up(v);
-	qsort(v->order, v->norder, sizeof(*v->order), by_size);
+	if (v->norder > 1)
+		qsort(v->order, v->norder, sizeof(*v->order), by_size);
 	return 0;
 }
 

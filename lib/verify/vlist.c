@@ -136,7 +136,8 @@ int verify_list_index(struct verify_list *l, const struct names *names)
 		return -1;
 	for (size_t i = 0; i < l->n; i++)
 		l->sorted[i] = (char *)names_get(names, l->v[i].name);
-	qsort(l->sorted, l->n, sizeof(*l->sorted), str_cmp);
+	if (l->n > 1)
+		qsort(l->sorted, l->n, sizeof(*l->sorted), str_cmp);
 	return 0;
 }
 
