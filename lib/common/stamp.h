@@ -2,8 +2,9 @@
 /*
  * stamp: the stat data that proves a file unchanged since its hash was read (--previous-
  * manifest). Any write, truncation, chmod, chown, xattr change, link or rename of a file
- * moves its ctime, which no one can set back, so a file whose device, inode, size, mtime and
- * ctime (nanoseconds) are what they were when its hash was read still holds those bytes.
+ * moves its ctime, which no one can set back (where the file system keeps one: not on FAT or
+ * exFAT, where it is the mtime: stamp_ctime_own), so a file whose device, inode, size, mtime
+ * and ctime (nanoseconds) are what they were when its hash was read still holds those bytes.
  *
  * One race is left: a change within the same tick of the file system's clock as the ctime
  * recorded leaves the ctime as it was. Like git's "racily clean" entries, a stamp counts only
@@ -44,13 +45,30 @@ static inline int stamp_equal(const struct stamp *a, const struct stamp *b)
 	       a->ctime_sec == b->ctime_sec && a->ctime_nsec == b->ctime_nsec;
 }
 
+/*
+ * 1 when the ctime of S is one the file system keeps apart from its mtime. On FAT and exFAT
+ * the "change time" is the modification time, which touch -d sets back: a ctime equal to the
+ * mtime to the nanosecond proves nothing (it costs a read on the rare file of another file
+ * system that was never changed after it was written).
+ */
+static inline int stamp_ctime_own(const struct stamp *s)
+{
+	return s->ctime_sec != s->mtime_sec || s->ctime_nsec != s->mtime_nsec;
+}
+
+/* 1 when the ctime SEC.NSEC is STAMP_SETTLE_SEC older than LATER. */
+static inline int stamp_ctime_before(int64_t sec, int32_t nsec, const struct timespec *later)
+{
+	return sec + STAMP_SETTLE_SEC < (int64_t)later->tv_sec ||
+	       (sec + STAMP_SETTLE_SEC == (int64_t)later->tv_sec && nsec < later->tv_nsec);
+}
+
 /* 1 when S, read from a file at (CLOCK_REALTIME) BEFORE or later, may stand for the bytes
- * read after it: its ctime is STAMP_SETTLE_SEC older than BEFORE. */
+ * read after it: its ctime is its own (stamp_ctime_own) and STAMP_SETTLE_SEC older than
+ * BEFORE. */
 static inline int stamp_settled(const struct stamp *s, const struct timespec *before)
 {
-	return s->ctime_sec + STAMP_SETTLE_SEC < (int64_t)before->tv_sec ||
-	       (s->ctime_sec + STAMP_SETTLE_SEC == (int64_t)before->tv_sec &&
-	        s->ctime_nsec < before->tv_nsec);
+	return stamp_ctime_own(s) && stamp_ctime_before(s->ctime_sec, s->ctime_nsec, before);
 }
 
 #endif

@@ -94,9 +94,11 @@ static int sums_hash(const struct copy_ctx *c, const struct copy_task *t, const 
 	const struct copy_sums *s = c->opts->basis_sums ? &c->opts->basis_sums[w->k] : NULL;
 	if (s == NULL || s->n == 0)
 		return 0;
-	if (w->st.st_ctim.tv_sec > s->complete.tv_sec ||
-	    (w->st.st_ctim.tv_sec == s->complete.tv_sec &&
-	     w->st.st_ctim.tv_nsec > s->complete.tv_nsec))
+	/* The twin's ctime is its own (not FAT's mtime) and STAMP_SETTLE_SEC older than the
+	 * completion its marker records: a change in the same tick as the marker is not missed. */
+	struct stamp ws;
+	stamp_of(&ws, &w->st);
+	if (!stamp_ctime_own(&ws) || !stamp_ctime_before(ws.ctime_sec, ws.ctime_nsec, &s->complete))
 		return 0;
 	const char *prefix = s->prefix[t->root], *path = c->at.dst_path;
 	size_t lo = 0, hi = s->n;

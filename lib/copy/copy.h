@@ -52,7 +52,8 @@ struct copy_sums {
 	size_t n;
 	char **paths;              /* sorted bytewise; relative to the snapshot's top */
 	struct hash128 *hashes;    /* hashes[i] is the hash of paths[i] */
-	struct timespec complete;  /* ctime of the snapshot's completion marker */
+	struct timespec complete;  /* the completion time its marker records (the marker's
+	                            * ctime when it was written; a later chmod moves that) */
 	const char *const *prefix; /* [root]: what the snapshot's paths have before a root's */
 };
 
@@ -363,9 +364,10 @@ void copy_link_diffs(struct copy_linkname *p, size_t n);
  * --link-dest, --copy-dest: the regular file of task T at hand (its source SST) from an
  * earlier snapshot's twin when one is the same (size, mtime, permission bits, owner when
  * kept, xattrs; with -c content): linked in place of DEST's entry (DST: its lstat, NULL when
- * absent), or with --copy-dest, when DEST has none, copied from the twin. Returns 1 when that settled the task
- * (D filled: copied, skipped because DEST's name is that twin already, or failed), 0 when no
- * twin is the same (copy from the source as usual). ABSENT: DEST's name is known to be free.
+ * absent), or with --copy-dest, when DEST has none, copied from the twin. Returns 1 when that
+ * settled the task (D filled: copied, skipped because DEST's name is that twin already, or failed),
+ * 0 when no twin is the same (copy from the source as usual). ABSENT: DEST's name is known to be
+ * free.
  */
 int copy_from_basis(struct copy_ctx *c, const struct copy_task *t, const struct stat *sst,
                     const struct stat *dst, int absent, struct copy_done *d);

@@ -20,7 +20,7 @@ const struct proven_file *copy_proven(const struct copy_ctx *c, const struct sta
 	    proven_find(o->previous, o->prefix[c->at.root], c->at.dst_path);
 	struct stamp now;
 	stamp_of(&now, dst_st);
-	return f != NULL && stamp_equal(&f->stamp, &now) ? f : NULL;
+	return f != NULL && stamp_ctime_own(&now) && stamp_equal(&f->stamp, &now) ? f : NULL;
 }
 
 int copy_reuse(const struct copy_ctx *c, const struct proven_file *f, struct copy_done *d)

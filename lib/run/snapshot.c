@@ -29,6 +29,7 @@
 
 #define MARKER_TITLE "pcopy snapshot complete\n"
 #define MARKER_MANIFEST "manifest "
+#define MARKER_COMPLETE "complete "
 
 /* A warning about PATH (not a file of the copy). */
 static void warn(struct run *r, const char *path, const char *reason, int err)
@@ -39,11 +40,11 @@ static void warn(struct run *r, const char *path, const char *reason, int err)
 	r->hooks.event(r->hooks.ctx, &ev);
 }
 
-/* The whole file PATH (AT: its directory, or AT_FDCWD) into a malloc'd buffer (*LEN bytes,
- * NUL added). NULL with errno. */
-static char *slurp(int at, const char *path, size_t *len)
+/* The whole file PATH (AT: its directory, or AT_FDCWD; FLAGS: more open flags) into a
+ * malloc'd buffer (*LEN bytes, NUL added). NULL with errno. */
+static char *slurp(int at, const char *path, size_t *len, int flags)
 {
-	int fd = openat(at, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = openat(at, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | flags);
 	struct stat st;
 	if (fd < 0)
 		return NULL;
@@ -65,6 +66,23 @@ static char *slurp(int at, const char *path, size_t *len)
 	close(fd);
 	errno = e;
 	return buf;
+}
+
+/* The completion time DIR's marker (MARK, its text) records into *T: 1, or 0 when none.
+ * Not the marker's ctime now, which a later chmod -R or touch moves forward. */
+static int marker_complete(const char *mark, struct timespec *t)
+{
+	const char *p = strstr(mark, "\n" MARKER_COMPLETE);
+	long long sec;
+	long nsec;
+	int used = 0;
+	if (p == NULL ||
+	    sscanf(p + 1 + strlen(MARKER_COMPLETE), "%lld.%9ld%n", &sec, &nsec, &used) != 2 ||
+	    used == 0 || nsec < 0 || nsec > 999999999)
+		return 0;
+	t->tv_sec = (time_t)sec;
+	t->tv_nsec = nsec;
+	return 1;
 }
 
 /* The manifest hash DIR's marker (MARK, its text) records into *H: 1, or 0 when none. */
@@ -149,19 +167,18 @@ static void load_sums(struct run *r, size_t k, int dir, const char *name, const 
 	struct copy_sums *s = &r->basis_sums[k];
 	s->prefix = (const char *const *)r->basis_prefix;
 	size_t len, mlen;
-	char *text = slurp(AT_FDCWD, file, &len);
+	char *text = slurp(AT_FDCWD, file, &len, 0);
 	if (text == NULL) {
 		warn(r, file, "warning: cannot read --link-manifest; linked files are read again",
 		     errno);
 		return;
 	}
-	struct stat mst;
+	struct timespec done;
 	struct hash128 want, have = hash_buffer(text, len);
-	char *mark = fstatat(dir, RUN_SNAPSHOT_MARKER, &mst, 0) == 0
-	                 ? slurp(dir, RUN_SNAPSHOT_MARKER, &mlen)
-	                 : NULL;
+	char *mark = slurp(dir, RUN_SNAPSHOT_MARKER, &mlen, O_NOFOLLOW);
 	char why[PATH_MAX + 128];
-	if (mark == NULL || !marker_manifest(mark, &want) || !hash_equal(want, have)) {
+	if (mark == NULL || !marker_manifest(mark, &want) || !hash_equal(want, have) ||
+	    !marker_complete(mark, &done)) {
 		snprintf(why, sizeof(why),
 		         "warning: not the manifest %s/%s records; linked files are read again",
 		         name, RUN_SNAPSHOT_MARKER);
@@ -169,7 +186,7 @@ static void load_sums(struct run *r, size_t k, int dir, const char *name, const 
 	} else if (sums_parse(s, text) != 0) {
 		warn(r, file, "warning: malformed manifest; linked files are read again", 0);
 	} else {
-		s->complete = mst.st_ctim;
+		s->complete = done;
 	}
 	free(mark);
 	free(text);
@@ -273,7 +290,7 @@ int run_snapshot_mark(struct run *r)
 		return 0;
 	const char *m = r->opts.manifest;
 	size_t len;
-	char *manifest = m != NULL && strcmp(m, "-") != 0 ? slurp(AT_FDCWD, m, &len) : NULL;
+	char *manifest = m != NULL && strcmp(m, "-") != 0 ? slurp(AT_FDCWD, m, &len, 0) : NULL;
 	if (manifest != NULL) {
 		char hex[33];
 		hash_hex(hash_buffer(manifest, len), hex);
@@ -286,9 +303,18 @@ int run_snapshot_mark(struct run *r)
 	int have_top = fstat(r->snap_fd, &top) == 0;
 	int fd = openat(r->snap_fd, RUN_SNAPSHOT_MARKER,
 	                O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	/* The completion time is the marker's ctime once its first lines are written: a clock
+	 * of DEST's file system, which the twins' ctimes are compared with (copy_sums). */
 	size_t n = strlen(text);
-	int ok =
-	    fd >= 0 && write(fd, text, n) == (ssize_t)n && (!r->opts.copy.fsync || fsync(fd) == 0);
+	struct stat mst;
+	int ok = fd >= 0 && write(fd, text, n) == (ssize_t)n && fstat(fd, &mst) == 0;
+	if (ok) {
+		char line[64];
+		int k = snprintf(line, sizeof(line), MARKER_COMPLETE "%lld.%09ld\n",
+		                 (long long)mst.st_ctim.tv_sec, (long)mst.st_ctim.tv_nsec);
+		ok = write(fd, line, (size_t)k) == (ssize_t)k &&
+		     (!r->opts.copy.fsync || fsync(fd) == 0);
+	}
 	int e = errno;
 	if (fd >= 0 && close(fd) != 0 && ok) {
 		ok = 0;

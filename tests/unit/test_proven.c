@@ -168,6 +168,15 @@ static void test_settled(void **state)
 	assert_false(stamp_settled(&s, &t));
 	t = (struct timespec){100 + STAMP_SETTLE_SEC + 1, 0};
 	assert_true(stamp_settled(&s, &t));
+	/* FAT, exFAT: the "change time" is the modification time, which touch -d sets back. */
+	s.mtime_sec = 100;
+	s.mtime_nsec = 500;
+	assert_false(stamp_ctime_own(&s));
+	assert_false(stamp_settled(&s, &t));
+	s.mtime_nsec = 499;
+	assert_true(stamp_ctime_own(&s));
+	assert_true(stamp_ctime_before(100, 500, &t));
+	assert_false(stamp_ctime_before(100 + 1, 0, &t));
 }
 
 int main(void)

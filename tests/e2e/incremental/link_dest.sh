@@ -180,7 +180,12 @@ check "... and its files are used" [ "$(stat -c %i s5/sub/big)" = "$(stat -c %i 
 rm -rf m && mkdir -p m/src/d && for f in p q r d/s; do echo "m $f" >"m/src/$f"; done
 cd m
 "$PCOPY" -q --manifest m1 --link-dest ../none src n1 2>/dev/null
+# A linked file's hash is taken only when its ctime is STAMP_SETTLE_SEC (3 s) older than the
+# completion its snapshot's marker records: finish n1 again later (a no-change run).
+sleep 4
+"$PCOPY" -q --manifest m1 --link-dest ../none src n1 2>/dev/null
 check "the marker records the manifest" grep -q "^manifest $(xxh128sum m1 | cut -c1-32)" n1/$M
+check "the marker records when the run completed" grep -q "^complete [0-9]*\.[0-9]\{9\}$" n1/$M
 echo changed >src/q
 rc=0
 env FAULT_READ_MATCH="/n1/p|/n1/r|/n1/d/" LD_PRELOAD="$INJECT" \
@@ -198,6 +203,16 @@ sed 's/^[0-9a-f]\{32\}  p$/00000000000000000000000000000000  p/' m1 >m1.bad
 "$PCOPY" -q --manifest m5 --link-dest ../n1 --link-manifest m1.bad src n5 2>err.txt
 check "a wrong line in --link-manifest: a warning" grep -q "^pcopy: m1.bad: warning: not the manifest" err.txt
 check "... and the hash is not vouched for: the manifest is the re-read one" cmp -s m2 m5
+# A twin edited in place after its snapshot completed, its mtime put back, then a chmod -R
+# (or chown -R, or touch) of the snapshot that moves the marker's ctime past the edit: the
+# completion time the marker records still tells the edit, so the twin is read again.
+mt=$(stat -c %y n1/p)
+printf 'm P\n' >n1/p && touch -d "$mt" n1/p
+sleep 0.1
+chmod -R go-w n1
+"$PCOPY" -q --manifest m6 --link-dest ../n1 --link-manifest m1 src n6 2>/dev/null
+check "a twin edited after its snapshot completed (then chmod -R): not vouched for" \
+	bash -c 'cd n6 && xxh128sum -c --quiet ../m6'
 cd ..
 
 # ---- bad command lines ------------------------------------------------------------------------
