@@ -231,70 +231,71 @@ static void append(char *buf, size_t len, size_t *at, size_t *col, const char *p
 	*col += n;
 }
 
-size_t progress_summary(char *buf, size_t len, const struct stats *st, size_t width)
+/* A summary line being built in BUF (LEN bytes) for WIDTH columns: AT bytes, COL columns. */
+struct summary {
+	char *buf;
+	size_t len, at, col, width;
+};
+
+/* One count of a summary line: "N WHAT", left out when N is 0 (unless KEEP). */
+struct summary_count {
+	uint64_t n;
+	const char *what;
+	int keep;
+};
+
+/* A summary's start: "done: N NOUNs", then "BYTES in TIME (RATE/s)". */
+static void summary_head(struct summary *m, uint64_t n, const char *noun, uint64_t bytes,
+                         double seconds)
 {
-	char part[FIELD_MAX], bytes[32], rate[32], time[32];
-	size_t at = 0, col = 0;
-	buf[0] = '\0';
-	snprintf(part, sizeof(part), "done: %llu file%s", (unsigned long long)st->files,
-	         st->files == 1 ? "" : "s");
-	append(buf, len, &at, &col, part, width);
-	double secs = st->seconds > 0 ? st->seconds : 0;
-	progress_iec(bytes, sizeof(bytes), (double)st->bytes_done);
-	progress_iec(rate, sizeof(rate), secs > 0 ? (double)st->bytes_done / secs : 0);
+	char part[FIELD_MAX], size[32], rate[32], time[32];
+	m->buf[0] = '\0';
+	snprintf(part, sizeof(part), "done: %llu %s%s", (unsigned long long)n, noun,
+	         n == 1 ? "" : "s");
+	append(m->buf, m->len, &m->at, &m->col, part, m->width);
+	double secs = seconds > 0 ? seconds : 0;
+	progress_iec(size, sizeof(size), (double)bytes);
+	progress_iec(rate, sizeof(rate), secs > 0 ? (double)bytes / secs : 0);
 	progress_time(time, sizeof(time), secs);
-	snprintf(part, sizeof(part), "%s in %s (%s/s)", bytes, time, rate);
-	append(buf, len, &at, &col, part, width);
-	const struct {
-		uint64_t n;
-		const char *what;
-	} counts[] = {
-	    {st->skipped, "up to date"}, {st->deleted, "deleted"}, {st->different, "different"}};
-	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
-		if (counts[i].n == 0)
+	snprintf(part, sizeof(part), "%s in %s (%s/s)", size, time, rate);
+	append(m->buf, m->len, &m->at, &m->col, part, m->width);
+}
+
+/* The N COUNTS of a summary, in order. Returns the line's length. */
+static size_t summary_counts(struct summary *m, const struct summary_count *counts, size_t n)
+{
+	char part[FIELD_MAX];
+	for (size_t i = 0; i < n; i++) {
+		if (counts[i].n == 0 && !counts[i].keep)
 			continue;
 		snprintf(part, sizeof(part), "%llu %s", (unsigned long long)counts[i].n,
 		         counts[i].what);
-		append(buf, len, &at, &col, part, width);
+		append(m->buf, m->len, &m->at, &m->col, part, m->width);
 	}
-	snprintf(part, sizeof(part), "%llu failed", (unsigned long long)st->failed);
-	append(buf, len, &at, &col, part, width);
-	return at;
+	return m->at;
+}
+
+size_t progress_summary(char *buf, size_t len, const struct stats *st, size_t width)
+{
+	struct summary m = {buf, len, 0, 0, width};
+	summary_head(&m, st->files, "file", st->bytes_done, st->seconds);
+	const struct summary_count counts[] = {{st->skipped, "up to date", 0},
+	                                       {st->deleted, "deleted", 0},
+	                                       {st->different, "different", 0},
+	                                       {st->failed, "failed", 1}};
+	return summary_counts(&m, counts, sizeof(counts) / sizeof(counts[0]));
 }
 
 size_t progress_verify_summary(char *buf, size_t len, const struct verify_counts *c, double seconds,
                                size_t width)
 {
-	char part[FIELD_MAX], bytes[32], rate[32], time[32];
-	size_t at = 0, col = 0;
-	buf[0] = '\0';
-	snprintf(part, sizeof(part), "done: %llu name%s", (unsigned long long)c->names,
-	         c->names == 1 ? "" : "s");
-	append(buf, len, &at, &col, part, width);
-	double secs = seconds > 0 ? seconds : 0;
-	progress_iec(bytes, sizeof(bytes), (double)c->bytes);
-	progress_iec(rate, sizeof(rate), secs > 0 ? (double)c->bytes / secs : 0);
-	progress_time(time, sizeof(time), secs);
-	snprintf(part, sizeof(part), "%s in %s (%s/s)", bytes, time, rate);
-	append(buf, len, &at, &col, part, width);
-	snprintf(part, sizeof(part), "%llu verified", (unsigned long long)c->verified);
-	append(buf, len, &at, &col, part, width);
-	const struct {
-		uint64_t n;
-		const char *what;
-	} counts[] = {{c->changed, "changed"},
-	              {c->missing, "missing"},
-	              {c->not_regular, "not regular"},
-	              {c->unreadable, "unreadable"},
-	              {c->unlisted, "unlisted"}};
-	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
-		if (counts[i].n == 0)
-			continue;
-		snprintf(part, sizeof(part), "%llu %s", (unsigned long long)counts[i].n,
-		         counts[i].what);
-		append(buf, len, &at, &col, part, width);
-	}
-	return at;
+	struct summary m = {buf, len, 0, 0, width};
+	summary_head(&m, c->names, "name", c->bytes, seconds);
+	const struct summary_count counts[] = {
+	    {c->verified, "verified", 1},     {c->changed, "changed", 0},
+	    {c->missing, "missing", 0},       {c->not_regular, "not regular", 0},
+	    {c->unreadable, "unreadable", 0}, {c->unlisted, "unlisted", 0}};
+	return summary_counts(&m, counts, sizeof(counts) / sizeof(counts[0]));
 }
 
 /* ---- pbatch's line ---------------------------------------------------------------------- */
