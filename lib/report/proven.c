@@ -12,50 +12,9 @@
 #include <unistd.h>
 
 #include "common/array.h"
+#include "common/slurp.h"
 #include "report/manifest.h"
 #include "report/proven.h"
-
-/* The whole of file PATH into *BUF (NUL-terminated, *LEN bytes before it). 0, or -1 with
- * errno. */
-static int slurp(const char *path, char **buf, size_t *len)
-{
-	*buf = NULL;
-	*len = 0;
-	/* O_NONBLOCK: a FIFO named by mistake is refused, not waited on. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	struct stat st;
-	if (fd < 0)
-		return -1;
-	int ok = fstat(fd, &st) == 0;
-	if (!ok || !S_ISREG(st.st_mode)) {
-		int e = !ok ? errno : S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	size_t cap = (size_t)st.st_size + 1;
-	char *b = malloc(cap);
-	size_t n = 0;
-	ssize_t got = 1;
-	while (b != NULL && got > 0) {
-		if (n + 1 >= cap && array_grow(&b, &cap, cap * 2, 1) != 0)
-			break;
-		got = read(fd, b + n, cap - 1 - n);
-		if (got > 0)
-			n += (size_t)got;
-	}
-	int e = errno;
-	close(fd);
-	if (b == NULL || got != 0) {
-		free(b);
-		errno = b == NULL ? ENOMEM : e;
-		return -1;
-	}
-	b[n] = '\0';
-	*buf = b;
-	*len = n;
-	return 0;
-}
 
 /* Parse "S.NNNNNNNNN" at *P into SEC and NSEC, moving *P past it. 0, or -1. */
 static int parse_time(char **p, int64_t *sec, int32_t *nsec)
@@ -226,10 +185,10 @@ enum proven_result proven_load(struct proven *p, const char *manifest, char *why
 	if (side == NULL)
 		return PROVEN_FAILED;
 	enum proven_result rc = PROVEN_UNUSABLE;
-	if (slurp(manifest, &p->text, &mlen) != 0) {
+	if (slurp(AT_FDCWD, manifest, 0, &p->text, &mlen) != 0) {
 		rc = errno == ENOMEM ? PROVEN_FAILED : PROVEN_UNUSABLE;
 		snprintf(why, len, "cannot read the previous manifest: %s", strerror(errno));
-	} else if (slurp(side, &stext, &slen) != 0) {
+	} else if (slurp(AT_FDCWD, side, 0, &stext, &slen) != 0) {
 		rc = errno == ENOMEM ? PROVEN_FAILED : PROVEN_UNUSABLE;
 		snprintf(why, len, "cannot read its stat sidecar '%s': %s", side, strerror(errno));
 	} else {

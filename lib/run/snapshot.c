@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/path.h"
+#include "common/slurp.h"
 #include "report/manifest.h"
 #include "run/internal.h"
 
@@ -38,34 +39,6 @@ static void warn(struct run *r, const char *path, const char *reason, int err)
 		return;
 	struct run_event ev = {RUN_EV_WARNING, path, path, path, path, 0, NULL, reason, err};
 	r->hooks.event(r->hooks.ctx, &ev);
-}
-
-/* The whole file PATH (AT: its directory, or AT_FDCWD; FLAGS: more open flags) into a
- * malloc'd buffer (*LEN bytes, NUL added). NULL with errno. */
-static char *slurp(int at, const char *path, size_t *len, int flags)
-{
-	int fd = openat(at, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | flags);
-	struct stat st;
-	if (fd < 0)
-		return NULL;
-	char *buf = NULL;
-	if (fstat(fd, &st) == 0 && (buf = malloc((size_t)st.st_size + 1)) != NULL) {
-		size_t got = 0;
-		ssize_t n = 1;
-		while (got < (size_t)st.st_size &&
-		       (n = read(fd, buf + got, (size_t)st.st_size - got)) > 0)
-			got += (size_t)n;
-		buf[got] = '\0';
-		*len = got;
-		if (n < 0) {
-			free(buf);
-			buf = NULL;
-		}
-	}
-	int e = errno;
-	close(fd);
-	errno = e;
-	return buf;
 }
 
 /* The completion time DIR's marker (MARK, its text) records into *T: 1, or 0 when none.
@@ -167,7 +140,8 @@ static void load_sums(struct run *r, size_t k, int dir, const char *name, const 
 	struct copy_sums *s = &r->basis_sums[k];
 	s->prefix = (const char *const *)r->basis_prefix;
 	size_t len, mlen;
-	char *text = slurp(AT_FDCWD, file, &len, 0);
+	char *text = NULL;
+	slurp(AT_FDCWD, file, 0, &text, &len);
 	if (text == NULL) {
 		warn(r, file, "warning: cannot read --link-manifest; linked files are read again",
 		     errno);
@@ -175,7 +149,8 @@ static void load_sums(struct run *r, size_t k, int dir, const char *name, const 
 	}
 	struct timespec done;
 	struct hash128 want, have = hash_buffer(text, len);
-	char *mark = slurp(dir, RUN_SNAPSHOT_MARKER, &mlen, O_NOFOLLOW);
+	char *mark = NULL;
+	slurp(dir, RUN_SNAPSHOT_MARKER, O_NOFOLLOW, &mark, &mlen);
 	char why[PATH_MAX + 128];
 	if (mark == NULL || !marker_manifest(mark, &want) || !hash_equal(want, have) ||
 	    !marker_complete(mark, &done)) {
@@ -290,7 +265,9 @@ int run_snapshot_mark(struct run *r)
 		return 0;
 	const char *m = r->opts.manifest;
 	size_t len;
-	char *manifest = m != NULL && strcmp(m, "-") != 0 ? slurp(AT_FDCWD, m, &len, 0) : NULL;
+	char *manifest = NULL;
+	if (m != NULL && strcmp(m, "-") != 0)
+		slurp(AT_FDCWD, m, 0, &manifest, &len);
 	if (manifest != NULL) {
 		char hex[33];
 		hash_hex(hash_buffer(manifest, len), hex);

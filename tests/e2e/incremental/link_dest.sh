@@ -213,6 +213,11 @@ chmod -R go-w n1
 "$PCOPY" -q --manifest m6 --link-dest ../n1 --link-manifest m1 src n6 2>/dev/null
 check "a twin edited after its snapshot completed (then chmod -R): not vouched for" \
 	bash -c 'cd n6 && xxh128sum -c --quiet ../m6'
+mkfifo m.fifo
+rc=0
+timeout 30 "$PCOPY" -q --manifest m7 --link-dest ../n1 --link-manifest m.fifo src n7 2>err.txt || rc=$?
+check "a FIFO named by --link-manifest: a warning, not a wait (exit $rc)" \
+	[ "$rc" = 0 ] && grep -q "^pcopy: m.fifo: warning: cannot read --link-manifest" err.txt
 cd ..
 
 # ---- bad command lines ------------------------------------------------------------------------
