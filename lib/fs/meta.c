@@ -30,6 +30,7 @@ void meta_ctx_init(struct meta_ctx *m, int keep_owner)
 	m->egid = getegid();
 	m->keep_owner = keep_owner;
 	m->home = -1;
+	m->cwd = -1;
 	m->umask = umask(0); /* read it: there is no other way */
 	umask(m->umask);
 }
@@ -145,11 +146,20 @@ int meta_ctx_home(struct meta_ctx *m)
 	return m->home >= 0 ? 0 : -1;
 }
 
+void meta_ctx_forget(struct meta_ctx *m, int fd)
+{
+	if (fd == m->cwd)
+		m->cwd = -1;
+}
+
 void meta_ctx_free(struct meta_ctx *m)
 {
-	if (m->home >= 0)
+	if (m->home >= 0) {
+		(void)!fchdir(m->home); /* back where meta_ctx_home found it */
 		close(m->home);
+	}
 	m->home = -1;
+	m->cwd = -1;
 }
 
 mode_t meta_perm(mode_t mode)
@@ -179,71 +189,58 @@ int meta_sparse(const struct stat *st)
 
 /*
  * The path by which to reach N by name without following it, for the l*xattr calls: NAME
- * itself once N's directory is made the working directory (when M has a home to come back
- * to: two cheap fchdir calls), else /proc/self/fd/DIR/NAME, a walk through /proc that costs
- * several times the call itself. leave() comes back.
+ * itself once N's directory is the working directory (when M has a home: one fchdir when
+ * the directory differs from the last name's, none for the next names in it, see m->cwd),
+ * else /proc/self/fd/DIR/NAME, a walk through /proc that costs several times the call itself.
  */
-static const char *enter(const struct meta_ctx *m, const struct meta_node *n, char *buf, size_t len)
+static const char *enter(struct meta_ctx *m, const struct meta_node *n, char *buf, size_t len)
 {
-	if (m->home >= 0 && fchdir(n->dir) == 0)
+	if (m->home >= 0 && n->dir == m->cwd)
 		return n->name;
+	if (m->home >= 0 && fchdir(n->dir) == 0) {
+		m->cwd = n->dir;
+		return n->name;
+	}
 	snprintf(buf, len, "/proc/self/fd/%d/%s", n->dir, n->name);
 	return buf;
 }
 
-static void leave(const struct meta_ctx *m, const struct meta_node *n, const char *path)
-{
-	int e = errno;
-	if (path == n->name)
-		(void)!fchdir(m->home);
-	errno = e;
-}
-
-static ssize_t node_list(const struct meta_ctx *m, const struct meta_node *n, char *list,
-                         size_t size)
+static ssize_t node_list(struct meta_ctx *m, const struct meta_node *n, char *list, size_t size)
 {
 	char buf[NAME_MAX + 64];
 	if (n->fd >= 0)
 		return flistxattr(n->fd, list, size);
 	const char *path = enter(m, n, buf, sizeof(buf));
-	ssize_t rc = llistxattr(path, list, size);
-	leave(m, n, path);
-	return rc;
+	return llistxattr(path, list, size);
 }
 
-static ssize_t node_get(const struct meta_ctx *m, const struct meta_node *n, const char *name,
-                        void *val, size_t size)
+static ssize_t node_get(struct meta_ctx *m, const struct meta_node *n, const char *name, void *val,
+                        size_t size)
 {
 	char buf[NAME_MAX + 64];
 	if (n->fd >= 0)
 		return fgetxattr(n->fd, name, val, size);
 	const char *path = enter(m, n, buf, sizeof(buf));
-	ssize_t rc = lgetxattr(path, name, val, size);
-	leave(m, n, path);
-	return rc;
+	return lgetxattr(path, name, val, size);
 }
 
-static int node_set(const struct meta_ctx *m, const struct meta_node *n, const char *name,
+static int node_set(struct meta_ctx *m, const struct meta_node *n, const char *name,
                     const void *val, size_t size)
 {
 	char buf[NAME_MAX + 64];
 	if (n->fd >= 0)
 		return fsetxattr(n->fd, name, val, size, 0);
 	const char *path = enter(m, n, buf, sizeof(buf));
-	int rc = lsetxattr(path, name, val, size, 0);
-	leave(m, n, path);
-	return rc;
+	return lsetxattr(path, name, val, size, 0);
 }
 
-static int node_remove(const struct meta_ctx *m, const struct meta_node *n, const char *name)
+static int node_remove(struct meta_ctx *m, const struct meta_node *n, const char *name)
 {
 	char buf[NAME_MAX + 64];
 	if (n->fd >= 0)
 		return fremovexattr(n->fd, name);
 	const char *path = enter(m, n, buf, sizeof(buf));
-	int rc = lremovexattr(path, name);
-	leave(m, n, path);
-	return rc;
+	return lremovexattr(path, name);
 }
 
 static int is_acl(const char *name)
@@ -272,8 +269,8 @@ static int unsupported(int err)
  * caller frees). Returns the list's length (0 with *NONE set where N's file system has no
  * xattrs), or -1 with errno.
  */
-static ssize_t list_names(const struct meta_ctx *m, const struct meta_node *n, char *small,
-                          char **list, int *none)
+static ssize_t list_names(struct meta_ctx *m, const struct meta_node *n, char *small, char **list,
+                          int *none)
 {
 	char *big = NULL;
 	*list = small;
@@ -321,7 +318,7 @@ static int listed(const char *list, ssize_t len, const char *name)
  * The value of NAME on N into *VAL (SMALL, of META_SMALL bytes, or BIG, of META_VALUE_MAX,
  * allocated on first need). Returns its length, or -1 with errno (ENODATA: no such name).
  */
-static ssize_t get_value(const struct meta_ctx *m, const struct meta_node *n, const char *name,
+static ssize_t get_value(struct meta_ctx *m, const struct meta_node *n, const char *name,
                          char *small, char **big, char **val)
 {
 	*val = small;

@@ -304,6 +304,51 @@ static void test_order_name(void **state)
 	meta_ctx_free(&m);
 }
 
+/* Names through the working directory (meta_ctx_home): the names of one directory take one
+ * fchdir in all; a directory closed (meta_ctx_forget) and another one opened under the same
+ * descriptor number is entered, not mistaken for the first; meta_ctx_free goes back. */
+static void test_cwd_reuse(void **state)
+{
+	(void)state;
+	int s = make_file("src");
+	if (give_user_xattr(s) != 0) {
+		close(s);
+		skip();
+	}
+	assert_int_equal(mkdirat(dirfd_, "x", 0755), 0);
+	assert_int_equal(mkdirat(dirfd_, "y", 0755), 0);
+	int x = openat(dirfd_, "x", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(x >= 0);
+	int f = openat(x, "f", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	assert_true(f >= 0);
+	assert_int_equal(give_user_xattr(f), 0); /* x/f has src's xattr, y/f has none */
+	close(f);
+	close(openat(dirfd_, "y/f", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+	char before[4096], after[4096];
+	assert_non_null(getcwd(before, sizeof(before)));
+	struct meta_ctx m;
+	meta_ctx_init(&m, 0);
+	assert_int_equal(meta_ctx_home(&m), 0);
+	struct meta_node src = {s, -1, NULL}, dst = {-1, x, "f"};
+	assert_int_equal(meta_xattrs(&m, &src, &dst, 0, NULL), 0);
+	assert_int_equal(m.cwd, x);
+	assert_int_equal(meta_xattrs(&m, &src, &dst, 0, NULL), 0);
+	/* x closed, y opened: the lowest free number is x's again */
+	meta_ctx_forget(&m, x);
+	close(x);
+	int y = openat(dirfd_, "y", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_int_equal(y, x);
+	dst.dir = y;
+	assert_int_equal(meta_xattrs(&m, &src, &dst, 0, NULL), 1); /* y/f's, not x/f's */
+	assert_int_equal(meta_xattrs(&m, &src, &dst, 1, NULL), 1);
+	assert_int_equal(meta_xattrs(&m, &src, &dst, 0, NULL), 0);
+	meta_ctx_free(&m);
+	assert_non_null(getcwd(after, sizeof(after)));
+	assert_string_equal(before, after);
+	close(y);
+	close(s);
+}
+
 /* A new copy that has the owner and the plain mode already: only what is missing is set,
  * still in order; a set-id bit is set again after the xattrs; a link gets no mode. */
 static void test_order_flags(void **state)
@@ -541,6 +586,7 @@ int main(void)
 	    cmocka_unit_test(test_sparse),
 	    cmocka_unit_test(test_order_fd),
 	    cmocka_unit_test(test_order_name),
+	    cmocka_unit_test(test_cwd_reuse),
 	    cmocka_unit_test(test_order_flags),
 	    cmocka_unit_test(test_order_plain),
 	    cmocka_unit_test(test_setid_survives_owner),

@@ -89,6 +89,48 @@ static void test_make_dir_below(void **state)
 	at_cache_free(&c);
 }
 
+/* The descriptors the CLOSING hook is told about, in order. */
+static int closed[8];
+static size_t nclosed;
+
+static void note_closing(void *arg, int fd)
+{
+	assert_ptr_equal(arg, &nclosed);
+	assert_int_not_equal(fcntl(fd, F_GETFD), -1); /* told before the close */
+	if (nclosed < sizeof(closed) / sizeof(closed[0]))
+		closed[nclosed++] = fd;
+}
+
+/* An at_cache tells its CLOSING hook about every descriptor it closes, before it does. */
+static void test_cache_closing(void **state)
+{
+	(void)state;
+	struct at_cache c;
+	at_cache_init(&c);
+	c.closing = note_closing;
+	c.closing_arg = &nclosed;
+	nclosed = 0;
+	const char *leaf;
+	assert_int_equal(mkdirat(rfd, "h", 0755), 0);
+	assert_int_equal(mkdirat(rfd, "h/i", 0755), 0);
+	int a = at_parent(&c, rfd, "h/x", &leaf);
+	assert_true(a >= 0);
+	assert_int_equal(at_parent(&c, rfd, "h/y", &leaf), a); /* the same: kept */
+	assert_int_equal(nclosed, 0);
+	int b = at_parent(&c, rfd, "h/i/x", &leaf);
+	assert_true(b >= 0);
+	assert_int_equal(nclosed, 1);
+	assert_int_equal(closed[0], a);
+	assert_int_equal(at_parent(&c, rfd, "top", &leaf), rfd); /* the root: nothing closed */
+	assert_int_equal(nclosed, 1);
+	assert_int_equal(at_parent(&c, rfd, "missing/x", &leaf), -1);
+	assert_int_equal(nclosed, 2);
+	assert_int_equal(closed[1], b);
+	at_parent(&c, rfd, "h/x", &leaf);
+	at_cache_free(&c);
+	assert_int_equal(nclosed, 3);
+}
+
 static void test_list_and_remove(void **state)
 {
 	(void)state;
@@ -222,6 +264,7 @@ int main(void)
 	    cmocka_unit_test(test_make_dir),        cmocka_unit_test(test_make_dir_below),
 	    cmocka_unit_test(test_list_and_remove), cmocka_unit_test(test_remove_keep),
 	    cmocka_unit_test(test_backup),          cmocka_unit_test(test_sort_for_delete),
+	    cmocka_unit_test(test_cache_closing),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
