@@ -457,6 +457,16 @@ static int node_chmod(const struct meta_node *n, mode_t mode)
 	return fchmodat(n->dir, n->name, mode, 0);
 }
 
+/* The owner meta_apply gives a copy of ST: *UID and *GID, -1 for a part left as it is
+ * (without --owner or --group, rsync's --no-owner, --no-group: this process's on a new
+ * entry, the old one's on an entry fixed in place). Returns 1 when nothing is to be set. */
+static int want_owner(const struct meta_ctx *m, const struct stat *st, uid_t *uid, gid_t *gid)
+{
+	*uid = meta_keeps(m, META_KEEP_OWNER) ? st->st_uid : (uid_t)-1;
+	*gid = meta_keeps(m, META_KEEP_GROUP) ? st->st_gid : (gid_t)-1;
+	return *uid == (uid_t)-1 && *gid == (gid_t)-1;
+}
+
 int meta_apply(struct meta_ctx *m, const struct meta_node *src, const struct meta_node *dst,
                const struct stat *st, unsigned flags)
 {
@@ -464,11 +474,9 @@ int meta_apply(struct meta_ctx *m, const struct meta_node *src, const struct met
 	/* 1. The owner: chown clears set-id bits and security.capability, so it goes first. A
 	 * refused chown is not an error: the copy then loses its set-id bits, as with cp. */
 	int owner_kept = (flags & META_OWNED) != 0;
-	/* Without --owner or --group (rsync's --no-owner, --no-group) that part stays as it is:
-	 * this process's on a new entry, the old one's on an entry fixed in place. */
-	uid_t uid = meta_keeps(m, META_KEEP_OWNER) ? st->st_uid : (uid_t)-1;
-	gid_t gid = meta_keeps(m, META_KEEP_GROUP) ? st->st_gid : (gid_t)-1;
-	if (uid == (uid_t)-1 && gid == (gid_t)-1)
+	uid_t uid;
+	gid_t gid;
+	if (want_owner(m, st, &uid, &gid))
 		owner_kept = 1;
 	if (!owner_kept && m->keep_owner)
 		owner_kept = node_chown(dst, uid, gid) == 0;
@@ -501,5 +509,27 @@ int meta_apply(struct meta_ctx *m, const struct meta_node *src, const struct met
 	if (utimensat(dst->dir, dst->name, ts, AT_SYMLINK_NOFOLLOW) != 0 &&
 	    !(link && errno == EOPNOTSUPP))
 		return -1;
+	return 0;
+}
+
+int meta_update(struct meta_ctx *m, const struct meta_node *src, const struct meta_node *dst,
+                const struct stat *st, const struct stat *cur, unsigned flags)
+{
+	uid_t uid;
+	gid_t gid;
+	int owner_kept = want_owner(m, st, &uid, &gid) || (flags & META_OWNED) != 0;
+	if (!owner_kept && m->keep_owner) {
+		if ((uid != (uid_t)-1 && cur->st_uid != uid) ||
+		    (gid != (gid_t)-1 && cur->st_gid != gid))
+			return meta_apply(m, src, dst, st, flags);
+		owner_kept = 1; /* meta_apply's chown would leave it as it is */
+	}
+	if (!(flags & META_LINK) && meta_perm(cur->st_mode) != meta_mode(m, st, owner_kept))
+		return meta_apply(m, src, dst, st, flags);
+	if (meta_keeps(m, META_KEEP_TIMES) && (cur->st_mtim.tv_sec != st->st_mtim.tv_sec ||
+	                                       cur->st_mtim.tv_nsec != st->st_mtim.tv_nsec))
+		return meta_apply(m, src, dst, st, flags);
+	if (src != NULL && meta_xattrs(m, src, dst, 0, NULL) != 0)
+		return meta_apply(m, src, dst, st, flags); /* they differ, or could not be read */
 	return 0;
 }

@@ -119,6 +119,15 @@ int meta_apply(struct meta_ctx *m, const struct meta_node *src, const struct met
                const struct stat *st, unsigned flags);
 
 /*
+ * meta_apply, unless DST, whose fstat CUR is taken right before, has all of it already: the
+ * owner, mode and mtime, and the xattrs compared with SRC's, are what meta_apply would give
+ * it; then nothing at all is set and DST's ctime stays. The atime is not compared (reading a
+ * directory moves it; rsync keeps none). Returns 0, or -1 with errno, as meta_apply.
+ */
+int meta_update(struct meta_ctx *m, const struct meta_node *src, const struct meta_node *dst,
+                const struct stat *st, const struct stat *cur, unsigned flags);
+
+/*
  * Compare the xattrs of SRC and DST (names this process copies: every namespace as root, else
  * user.* and ACLs, as rsync -X does) and, with APPLY, make DST's like SRC's. *WHAT (may be
  * NULL) gets META_DIFF_* bits. Returns 0 (the same), 1 (they differed), or -1 with errno.

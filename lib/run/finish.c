@@ -121,14 +121,26 @@ void run_make_links(struct run *r)
 	}
 }
 
-/* Set one directory's owner, xattrs (default ACLs among them), mode and times on its open
- * descriptor DFD, in meta_apply's order. */
+/* Give one directory, open at DFD, its owner, xattrs (default ACLs among them), mode and
+ * times in meta_apply's order, unless it has them all already (meta_update: compared with
+ * its state now, after its contents were written; a no-change re-run moves no ctime). */
 static int dir_metadata(struct run *r, const struct dirrec *d, int dfd, struct meta_ctx *m)
 {
-	const char *rel = names_get(&r->names, d->path);
-	int s = at_open_dir(r->croots[d->root].src_fd, rel, strlen(rel));
+	struct stat cur;
+	if (fstat(dfd, &cur) != 0)
+		return -1;
+	if (d->bare) { /* DEST under --files-from without ".": its own mode, nothing else */
+		mode_t own = r->roots[d->root].created ? 0777 & ~m->umask : d->own_mode;
+		return meta_perm(cur.st_mode) == own ? 0 : fchmod(dfd, own);
+	}
+	/* The source is opened for its xattrs only when some are kept. */
+	int s = -1;
+	if (meta_keeps(m, META_KEEP_XATTRS) || meta_keeps(m, META_KEEP_ACLS)) {
+		const char *rel = names_get(&r->names, d->path);
+		s = at_open_dir(r->croots[d->root].src_fd, rel, strlen(rel));
+	}
 	struct meta_node sn = {s, -1, NULL}, dn = {dfd, -1, NULL};
-	int rc = meta_apply(m, s >= 0 ? &sn : NULL, &dn, &d->st, 0);
+	int rc = meta_update(m, s >= 0 ? &sn : NULL, &dn, &d->st, &cur, 0);
 	int e = errno;
 	if (s >= 0)
 		close(s);
@@ -148,8 +160,7 @@ void run_finish_dirs(struct run *r)
 			continue;
 		const char *rel = names_get(&r->names, d->path);
 		int dfd = at_open_dir(r->croots[d->root].dst_fd, rel, strlen(rel));
-		mode_t own = r->roots[d->root].created ? 0777 & ~m.umask : d->own_mode;
-		if (dfd < 0 || (d->bare ? fchmod(dfd, own) : dir_metadata(r, d, dfd, &m)) != 0) {
+		if (dfd < 0 || dir_metadata(r, d, dfd, &m) != 0) {
 			r->stats.failed++;
 			run_emit_dst(r, d->root, rel, S_IFDIR, "cannot set directory attributes",
 			             errno);

@@ -349,6 +349,54 @@ static void test_cwd_reuse(void **state)
 	close(s);
 }
 
+/* meta_update: nothing set when the entry has it all (owner, mode, mtime, xattrs); the whole
+ * order when any one part differs, the atime aside. */
+static void test_update(void **state)
+{
+	(void)state;
+	int s = make_file("src"), d = make_file("dst");
+	int xattrs = give_user_xattr(s) == 0 && give_user_xattr(d) == 0;
+	struct stat cur, st;
+	assert_int_equal(fstat(d, &cur), 0);
+	st = cur;
+	st.st_atim.tv_sec -= 1000; /* not compared */
+	struct meta_ctx m;
+	meta_ctx_init(&m, 1);
+	struct meta_node src = {s, -1, NULL}, dst = {d, -1, NULL};
+	nsteps = 0;
+	recording = 1;
+	assert_int_equal(meta_update(&m, &src, &dst, &st, &cur, 0), 0);
+	assert_int_equal(nsteps, 0);
+	st.st_mtim.tv_nsec = (st.st_mtim.tv_nsec + 1) % 1000000000;
+	assert_int_equal(meta_update(&m, &src, &dst, &st, &cur, 0), 0);
+	assert_int_equal(nsteps, 3); /* owner, mode, times */
+	assert_int_equal(steps[0], STEP_OWNER);
+	assert_int_equal(steps[2], STEP_TIMES);
+	st = cur;
+	st.st_mode ^= 0001;
+	nsteps = 0;
+	assert_int_equal(meta_update(&m, &src, &dst, &st, &cur, 0), 0);
+	assert_int_equal(nsteps, 3);
+	st = cur;
+	st.st_gid += 1;
+	nsteps = 0;
+	assert_int_equal(meta_update(&m, &src, &dst, &st, &cur, 0), 0);
+	assert_int_equal(nsteps, 3);
+	recording = 0;
+	if (xattrs) { /* a differing value: set, with everything after it */
+		assert_int_equal(fsetxattr(s, "user.pcopy-test", "w", 1, 0), 0);
+		st = cur;
+		nsteps = 0;
+		recording = 1;
+		assert_int_equal(meta_update(&m, &src, &dst, &st, &cur, 0), 0);
+		recording = 0;
+		check_order(1, 1);
+	}
+	meta_ctx_free(&m);
+	close(s);
+	close(d);
+}
+
 /* A new copy that has the owner and the plain mode already: only what is missing is set,
  * still in order; a set-id bit is set again after the xattrs; a link gets no mode. */
 static void test_order_flags(void **state)
@@ -587,6 +635,7 @@ int main(void)
 	    cmocka_unit_test(test_order_fd),
 	    cmocka_unit_test(test_order_name),
 	    cmocka_unit_test(test_cwd_reuse),
+	    cmocka_unit_test(test_update),
 	    cmocka_unit_test(test_order_flags),
 	    cmocka_unit_test(test_order_plain),
 	    cmocka_unit_test(test_setid_survives_owner),
