@@ -131,6 +131,41 @@ static void test_cache_closing(void **state)
 	assert_int_equal(nclosed, 3);
 }
 
+/* A listing longer than one read of the kernel's records, of a descriptor already read to
+ * its end, has every name once, and none of "." and "..". */
+static void test_list_long(void **state)
+{
+	(void)state;
+	assert_int_equal(mkdirat(rfd, "long", 0755), 0);
+	int dfd = openat(rfd, "long", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	char name[200];
+	enum { N = 1500 }; /* 1500 records of some 200 bytes: several 32 KiB reads */
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "%0180d", i);
+		close(openat(dfd, name, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+	}
+	struct tree_list l;
+	for (int round = 0; round < 2; round++) { /* the second starts at the end */
+		assert_int_equal(tree_list_at(dfd, &l), 0);
+		assert_int_equal(l.n, N);
+		char *seen = calloc(N, 1);
+		assert_non_null(seen);
+		for (size_t i = 0; i < l.n; i++) {
+			int k = atoi(l.names[i]);
+			assert_true(k >= 0 && k < N && strlen(l.names[i]) == 180 && !seen[k]);
+			seen[k] = 1;
+		}
+		free(seen);
+		tree_list_free(&l);
+	}
+	close(dfd);
+	assert_int_equal(tree_list(rfd, "long", &l), 0);
+	assert_int_equal(l.n, N);
+	tree_list_free(&l);
+	assert_int_equal(tree_remove(rfd, "long"), 0);
+}
+
 static void test_list_and_remove(void **state)
 {
 	(void)state;
@@ -264,7 +299,7 @@ int main(void)
 	    cmocka_unit_test(test_make_dir),        cmocka_unit_test(test_make_dir_below),
 	    cmocka_unit_test(test_list_and_remove), cmocka_unit_test(test_remove_keep),
 	    cmocka_unit_test(test_backup),          cmocka_unit_test(test_sort_for_delete),
-	    cmocka_unit_test(test_cache_closing),
+	    cmocka_unit_test(test_cache_closing),   cmocka_unit_test(test_list_long),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
