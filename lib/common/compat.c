@@ -24,6 +24,14 @@
 
 #include "common/compat.h"
 
+/* listxattrat's number (Linux 6.13) where the system headers predate it: one number on these
+ * architectures, which share the table of new calls (x32 and the older ports do not). */
+#if defined(HAVE_SYS_SYSCALL_H) && !defined(SYS_listxattrat) &&                                    \
+    ((defined(__x86_64__) && !defined(__ILP32__)) || defined(__i386__) || defined(__aarch64__) ||  \
+     defined(__riscv))
+#define SYS_listxattrat 465
+#endif
+
 int compat_parent_death_signal(int sig)
 {
 #if defined(HAVE_PRCTL) && defined(PR_SET_PDEATHSIG)
@@ -224,5 +232,16 @@ int compat_dir_names(int dfd, int (*add)(void *arg, const char *name), void *arg
 	}
 #else
 	return dir_names_readdir(dfd, add, arg);
+#endif
+}
+
+ssize_t compat_listxattr_at(int dirfd, const char *name, char *list, size_t size)
+{
+#if defined(HAVE_SYS_SYSCALL_H) && defined(SYS_listxattrat)
+	return (ssize_t)syscall(SYS_listxattrat, dirfd, name, AT_SYMLINK_NOFOLLOW, list, size);
+#else
+	(void)dirfd, (void)name, (void)list, (void)size;
+	errno = ENOSYS;
+	return -1;
 #endif
 }

@@ -51,4 +51,12 @@ int compat_link_unnamed(int fd, int dirfd, const char *name, int *by_proc);
  */
 int compat_dir_names(int dfd, int (*add)(void *arg, const char *name), void *arg);
 
+/*
+ * llistxattr(2) of NAME in directory DIRFD, not following a final symlink, without a path
+ * through /proc or a change of the working directory (listxattrat, Linux 6.13). Returns the
+ * list's length, or -1 with errno (ENOSYS where the kernel or this build lacks the call, EPERM
+ * where a filter refuses it: the caller goes another way).
+ */
+ssize_t compat_listxattr_at(int dirfd, const char *name, char *list, size_t size);
+
 #endif

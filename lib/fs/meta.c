@@ -16,6 +16,7 @@
 #include <sys/xattr.h>
 #endif
 
+#include "common/compat.h"
 #include "fs/meta.h"
 
 /* The largest value Linux allows for one xattr (XATTR_SIZE_MAX). */
@@ -210,6 +211,12 @@ static ssize_t node_list(struct meta_ctx *m, const struct meta_node *n, char *li
 	char buf[NAME_MAX + 64];
 	if (n->fd >= 0)
 		return flistxattr(n->fd, list, size);
+	if (!m->no_at) { /* one call, where the kernel has it: most names have only a list */
+		ssize_t rc = compat_listxattr_at(n->dir, n->name, list, size);
+		if (rc >= 0 || (errno != ENOSYS && errno != EPERM))
+			return rc;
+		m->no_at = 1;
+	}
 	const char *path = enter(m, n, buf, sizeof(buf));
 	return llistxattr(path, list, size);
 }

@@ -18,7 +18,10 @@
  * with the l*xattr calls, which do not follow a final symlink; where /proc is missing and
  * needed, such a name is treated as having none.
  *
- * With meta_ctx_home the process stays in the directory of the last name it reached, so the
+ * Where the kernel has listxattrat (6.13), a name's list of xattrs is read in one call, with
+ * no change of directory (most names have no xattrs: the list is all that is read). Otherwise,
+ * and for values,
+ * with meta_ctx_home the process stays in the directory of the last name it reached, so the
  * names of one directory cost one fchdir, not two each. That directory is known by its
  * descriptor's number, which a close frees for reuse: whoever closes a descriptor that may
  * have been a node's DIR calls meta_ctx_forget first (lib/copy does it through its at_cache
@@ -81,6 +84,8 @@ struct meta_ctx {
 	                 * meta_ctx_free, or -1: names go through /proc */
 	int cwd;        /* the node DIR that is the working directory now (meta_ctx_home),
 	                 * or -1: none known (meta_ctx_forget) */
+	int no_at;      /* 1: no listxattrat here (compat_listxattr_at): names are listed as
+	                 * they are read, through the working directory or /proc */
 	const struct meta_policy *policy; /* what is taken (NULL: everything, unchanged) */
 	mode_t umask;                     /* the process's umask at meta_ctx_init (--no-perms) */
 };

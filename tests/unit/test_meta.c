@@ -301,7 +301,20 @@ static void test_order_name(void **state)
 	assert_int_equal(meta_ctx_home(&m), 0);
 	assert_int_equal(apply_recorded(&m, &src, &dst, &st, 0), 0);
 	check_order(1, 1);
+	/* ... and lists read that way too, as where listxattrat is missing */
+	m.no_at = 1;
+	assert_int_equal(apply_recorded(&m, &src, &dst, &st, 0), 0);
+	check_order(1, 1);
 	meta_ctx_free(&m);
+	/* The list by name (listxattrat, or its fallback): the same answer either way. */
+	struct meta_node self = {-1, dirfd_, "src"};
+	for (int no_at = 0; no_at < 2; no_at++) {
+		meta_ctx_init(&m, 1);
+		m.no_at = no_at;
+		assert_int_equal(meta_xattrs(&m, &src, &self, 0, NULL), 0);
+		assert_int_equal(meta_xattrs(&m, &src, &dst, 0, NULL), 1); /* dst has none */
+		meta_ctx_free(&m);
+	}
 }
 
 /* Names through the working directory (meta_ctx_home): the names of one directory take one
@@ -329,6 +342,7 @@ static void test_cwd_reuse(void **state)
 	struct meta_ctx m;
 	meta_ctx_init(&m, 0);
 	assert_int_equal(meta_ctx_home(&m), 0);
+	m.no_at = 1; /* lists too through the working directory, as without listxattrat */
 	struct meta_node src = {s, -1, NULL}, dst = {-1, x, "f"};
 	assert_int_equal(meta_xattrs(&m, &src, &dst, 0, NULL), 0);
 	assert_int_equal(m.cwd, x);
