@@ -186,7 +186,6 @@ static int dir_names_readdir(int dfd, int (*add)(void *arg, const char *name), v
 			close(fd);
 		return -1;
 	}
-	rewinddir(d); /* the duplicate shares DFD's offset */
 	struct dirent *de;
 	int err = 0;
 	errno = 0;
@@ -213,8 +212,6 @@ int compat_dir_names(int dfd, int (*add)(void *arg, const char *name), void *arg
 		char name[];
 	};
 	_Alignas(struct rec) char buf[32768]; /* as much as one glibc readdir buffer */
-	if (lseek(dfd, 0, SEEK_SET) != 0)
-		return errno == ESPIPE ? dir_names_readdir(dfd, add, arg) : -1;
 	for (;;) {
 		long n = syscall(SYS_getdents64, dfd, buf, sizeof(buf));
 		if (n < 0 && errno == ENOSYS)

@@ -44,10 +44,11 @@ int compat_open_unnamed(int dirfd, mode_t mode);
 int compat_link_unnamed(int fd, int dirfd, const char *name, int *by_proc);
 
 /*
- * Call ADD(ARG, NAME) for each name in the open directory DFD from its start ("." and ".."
- * left out), DFD's offset ending at its end: getdents64 straight on DFD where there is one
- * (no second descriptor, no fdopendir), else readdir on a duplicate. Stops at the first ADD
- * that returns nonzero. Returns 0, or -1 with errno (ADD's, or reading's).
+ * Call ADD(ARG, NAME) for each name in the open directory DFD from its offset (0 when just
+ * opened) on, "." and ".." left out, DFD's offset ending at its end: getdents64 straight on
+ * DFD where there is one (no second descriptor, no fdopendir), else readdir on a duplicate.
+ * Stops at the first ADD that returns nonzero. Returns 0, or -1 with errno (ADD's, or
+ * reading's).
  */
 int compat_dir_names(int dfd, int (*add)(void *arg, const char *name), void *arg);
 

@@ -108,7 +108,8 @@ static int acc_add(void *arg, const char *nm)
 	return 0;
 }
 
-int tree_list_at(int dfd, struct tree_list *out)
+/* List DFD from its offset on (0: just opened). */
+static int list_from(int dfd, struct tree_list *out)
 {
 	memset(out, 0, sizeof(*out));
 	struct names_acc a = {out, 0, 0, 0, NULL, 0};
@@ -130,13 +131,20 @@ int tree_list_at(int dfd, struct tree_list *out)
 	return 0;
 }
 
+int tree_list_at(int dfd, struct tree_list *out)
+{
+	(void)lseek(dfd, 0, SEEK_SET); /* from the start, wherever an earlier reading left it */
+	return list_from(dfd, out);
+}
+
 int tree_list(int fd, const char *rel, struct tree_list *out)
 {
 	memset(out, 0, sizeof(*out));
 	int dfd = at_open_dir(fd, rel, strlen(rel));
 	if (dfd < 0)
 		return -1;
-	int rc = tree_list_at(dfd, out);
+	/* A new descriptor starts at 0, unless REL is FD itself: a duplicate sharing its offset */
+	int rc = *rel != '\0' ? list_from(dfd, out) : tree_list_at(dfd, out);
 	int e = errno;
 	close(dfd);
 	errno = e;
