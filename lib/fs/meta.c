@@ -519,8 +519,8 @@ int meta_apply(struct meta_ctx *m, const struct meta_node *src, const struct met
 	return 0;
 }
 
-int meta_update(struct meta_ctx *m, const struct meta_node *src, const struct meta_node *dst,
-                const struct stat *st, const struct stat *cur, unsigned flags)
+int meta_current(struct meta_ctx *m, const struct meta_node *src, const struct meta_node *dst,
+                 const struct stat *st, const struct stat *cur, unsigned flags)
 {
 	uid_t uid;
 	gid_t gid;
@@ -528,15 +528,22 @@ int meta_update(struct meta_ctx *m, const struct meta_node *src, const struct me
 	if (!owner_kept && m->keep_owner) {
 		if ((uid != (uid_t)-1 && cur->st_uid != uid) ||
 		    (gid != (gid_t)-1 && cur->st_gid != gid))
-			return meta_apply(m, src, dst, st, flags);
+			return 0;
 		owner_kept = 1; /* meta_apply's chown would leave it as it is */
 	}
 	if (!(flags & META_LINK) && meta_perm(cur->st_mode) != meta_mode(m, st, owner_kept))
-		return meta_apply(m, src, dst, st, flags);
+		return 0;
 	if (meta_keeps(m, META_KEEP_TIMES) && (cur->st_mtim.tv_sec != st->st_mtim.tv_sec ||
 	                                       cur->st_mtim.tv_nsec != st->st_mtim.tv_nsec))
-		return meta_apply(m, src, dst, st, flags);
-	if (src != NULL && meta_xattrs(m, src, dst, 0, NULL) != 0)
-		return meta_apply(m, src, dst, st, flags); /* they differ, or could not be read */
-	return 0;
+		return 0;
+	/* the xattrs last: the only part that costs calls */
+	return src == NULL || meta_xattrs(m, src, dst, 0, NULL) == 0;
+}
+
+int meta_update(struct meta_ctx *m, const struct meta_node *src, const struct meta_node *dst,
+                const struct stat *st, const struct stat *cur, unsigned flags)
+{
+	if (meta_current(m, src, dst, st, cur, flags))
+		return 0;
+	return meta_apply(m, src, dst, st, flags); /* something differs, or could not be read */
 }

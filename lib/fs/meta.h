@@ -124,10 +124,18 @@ int meta_apply(struct meta_ctx *m, const struct meta_node *src, const struct met
                const struct stat *st, unsigned flags);
 
 /*
- * meta_apply, unless DST, whose fstat CUR is taken right before, has all of it already: the
- * owner, mode and mtime, and the xattrs compared with SRC's, are what meta_apply would give
- * it; then nothing at all is set and DST's ctime stays. The atime is not compared (reading a
- * directory moves it; rsync keeps none). Returns 0, or -1 with errno, as meta_apply.
+ * 1 when DST, whose lstat CUR is taken right before, has all that meta_apply would give it:
+ * owner, mode, mtime, and the xattrs compared with SRC's (NULL: not compared); 0 when some
+ * part differs or the xattrs could not be read. The atime is not compared (reading a
+ * directory moves it; rsync keeps none).
+ */
+int meta_current(struct meta_ctx *m, const struct meta_node *src, const struct meta_node *dst,
+                 const struct stat *st, const struct stat *cur, unsigned flags);
+
+/*
+ * meta_apply, unless DST (fstat CUR, taken right before) has all of it already
+ * (meta_current): then nothing at all is set and DST's ctime stays. Returns 0, or -1 with
+ * errno, as meta_apply.
  */
 int meta_update(struct meta_ctx *m, const struct meta_node *src, const struct meta_node *dst,
                 const struct stat *st, const struct stat *cur, unsigned flags);

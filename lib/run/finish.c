@@ -148,15 +148,45 @@ static int dir_metadata(struct run *r, const struct dirrec *d, int dfd, struct m
 	return rc;
 }
 
+/*
+ * 1 when directory D has all its metadata already, as seen by name from its parent (the
+ * parents of both sides kept open in SRC and DST), without a descriptor of its own: the
+ * common case of a re-run, three calls (an lstat and two xattr lists). 0: it is opened and
+ * dir_metadata looks again, and sets what differs.
+ */
+static int dir_current(struct run *r, const struct dirrec *d, struct meta_ctx *m,
+                       struct at_cache *src, struct at_cache *dst)
+{
+	const char *rel = names_get(&r->names, d->path), *leaf, *sleaf;
+	struct stat cur;
+	int dp = at_parent(dst, r->croots[d->root].dst_fd, rel, &leaf);
+	if (dp < 0 || fstatat(dp, leaf, &cur, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(cur.st_mode))
+		return 0;
+	int sp = -1;
+	if (meta_keeps(m, META_KEEP_XATTRS) || meta_keeps(m, META_KEEP_ACLS)) {
+		sp = at_parent(src, r->croots[d->root].src_fd, rel, &sleaf);
+		if (sp < 0)
+			return 0;
+	}
+	struct meta_node sn = {-1, sp, sp >= 0 ? sleaf : NULL}, dn = {-1, dp, leaf};
+	return meta_current(m, sp >= 0 ? &sn : NULL, &dn, &d->st, &cur, 0);
+}
+
 /* Set directory xattrs, owner, mode and times, deepest first (after their contents). */
 void run_finish_dirs(struct run *r)
 {
 	struct meta_ctx m;
 	meta_ctx_init(&m, r->opts.copy.keep_owner);
 	m.policy = &r->opts.copy.policy;
+	struct at_cache src, dst; /* the parents of the directory at hand */
+	at_cache_init(&src);
+	at_cache_init(&dst);
 	for (size_t i = r->ndirs; i-- > 0;) {
 		struct dirrec *d = &r->dirs[i];
 		if (d->failed)
+			continue;
+		/* --fsync needs the directory open; DEST under --files-from is one of a kind */
+		if (!r->opts.copy.fsync && !d->bare && dir_current(r, d, &m, &src, &dst))
 			continue;
 		const char *rel = names_get(&r->names, d->path);
 		int dfd = at_open_dir(r->croots[d->root].dst_fd, rel, strlen(rel));
@@ -172,6 +202,8 @@ void run_finish_dirs(struct run *r)
 		if (dfd >= 0)
 			close(dfd);
 	}
+	at_cache_free(&src);
+	at_cache_free(&dst);
 }
 
 /* Write the manifest of every regular file that is in place with a known hash. */

@@ -377,11 +377,13 @@ static void test_update(void **state)
 	struct meta_ctx m;
 	meta_ctx_init(&m, 1);
 	struct meta_node src = {s, -1, NULL}, dst = {d, -1, NULL};
+	assert_int_equal(meta_current(&m, &src, &dst, &st, &cur, 0), 1);
 	nsteps = 0;
 	recording = 1;
 	assert_int_equal(meta_update(&m, &src, &dst, &st, &cur, 0), 0);
 	assert_int_equal(nsteps, 0);
 	st.st_mtim.tv_nsec = (st.st_mtim.tv_nsec + 1) % 1000000000;
+	assert_int_equal(meta_current(&m, &src, &dst, &st, &cur, 0), 0);
 	assert_int_equal(meta_update(&m, &src, &dst, &st, &cur, 0), 0);
 	assert_int_equal(nsteps, 3); /* owner, mode, times */
 	assert_int_equal(steps[0], STEP_OWNER);

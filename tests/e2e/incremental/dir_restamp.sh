@@ -61,6 +61,9 @@ if setfattr -n user.x -v 1 src/e 2>/dev/null; then
 	tick
 	"$PCOPY" -q src dst
 	check "xattr kept: the next re-run moves nothing" [ "$before" = "$(dirs_of dst)" ]
+	setfattr -n user.x -v 2 src/e
+	"$PCOPY" -q src dst
+	check "xattr value changed (same names): reaches the copy" [ "$(getfattr --only-values -n user.x dst/e 2>/dev/null)" = 2 ]
 	setfattr -x user.x src/e
 	"$PCOPY" -q src dst
 	check "xattr removed from the source: removed from the copy" not getfattr -n user.x dst/e
