@@ -181,12 +181,17 @@ void run_finish_dirs(struct run *r)
 	struct at_cache src, dst; /* the parents of the directory at hand */
 	at_cache_init(&src);
 	at_cache_init(&dst);
+	/* Here a name's xattrs are read through listxattrat and /proc (meta.h: this process has
+	 * no working directory to lend); where /proc is missing a list may read as empty, so
+	 * every directory is opened instead and its xattrs read through the descriptor. */
+	int by_name = (!meta_keeps(&m, META_KEEP_XATTRS) && !meta_keeps(&m, META_KEEP_ACLS)) ||
+	              access("/proc/self/fd", X_OK) == 0;
 	for (size_t i = r->ndirs; i-- > 0;) {
 		struct dirrec *d = &r->dirs[i];
 		if (d->failed)
 			continue;
 		/* --fsync needs the directory open; DEST under --files-from is one of a kind */
-		if (!r->opts.copy.fsync && !d->bare && dir_current(r, d, &m, &src, &dst))
+		if (by_name && !r->opts.copy.fsync && !d->bare && dir_current(r, d, &m, &src, &dst))
 			continue;
 		const char *rel = names_get(&r->names, d->path);
 		int dfd = at_open_dir(r->croots[d->root].dst_fd, rel, strlen(rel));
