@@ -2,10 +2,13 @@
 /* compat: portability fallbacks behind configure's HAVE_* probes (see compat.h). */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,10 +17,20 @@
 #endif
 #if defined(HAVE_LINUX_OPENAT2_H) && defined(HAVE_SYS_SYSCALL_H)
 #include <linux/openat2.h>
+#endif
+#ifdef HAVE_SYS_SYSCALL_H
 #include <sys/syscall.h>
 #endif
 
 #include "common/compat.h"
+
+/* listxattrat's number (Linux 6.13) where the system headers predate it: one number on these
+ * architectures, which share the table of new calls (x32 and the older ports do not). */
+#if defined(HAVE_SYS_SYSCALL_H) && !defined(SYS_listxattrat) &&                                    \
+    ((defined(__x86_64__) && !defined(__ILP32__)) || defined(__i386__) || defined(__aarch64__) ||  \
+     defined(__riscv))
+#define SYS_listxattrat 465
+#endif
 
 int compat_parent_death_signal(int sig)
 {
@@ -155,4 +168,77 @@ int compat_link_unnamed(int fd, int dirfd, const char *name, int *by_proc)
 	if (errno == ENOENT && access("/proc/self/fd", X_OK) != 0)
 		errno = EOPNOTSUPP;
 	return -1;
+}
+
+/* "." or "..". */
+static int dot_or_dotdot(const char *nm)
+{
+	return nm[0] == '.' && (nm[1] == '\0' || (nm[1] == '.' && nm[2] == '\0'));
+}
+
+/* compat_dir_names by readdir, on a duplicate of DFD (closedir closes that one). */
+static int dir_names_readdir(int dfd, int (*add)(void *arg, const char *name), void *arg)
+{
+	int fd = dup(dfd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	struct dirent *de;
+	int err = 0;
+	errno = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (!dot_or_dotdot(de->d_name) && add(arg, de->d_name) != 0)
+			break;
+		errno = 0;
+	}
+	err = errno; /* set by readdir or ADD when the listing stopped early */
+	closedir(d);
+	errno = err;
+	return err != 0 ? -1 : 0;
+}
+
+int compat_dir_names(int dfd, int (*add)(void *arg, const char *name), void *arg)
+{
+#if defined(HAVE_SYS_SYSCALL_H) && defined(SYS_getdents64)
+	/* The kernel's records: linux_dirent64 (d_ino, d_off, d_reclen, d_type, d_name). */
+	struct rec {
+		uint64_t ino;
+		int64_t off;
+		unsigned short reclen;
+		unsigned char type;
+		char name[];
+	};
+	_Alignas(struct rec) char buf[32768]; /* as much as one glibc readdir buffer */
+	for (;;) {
+		long n = syscall(SYS_getdents64, dfd, buf, sizeof(buf));
+		if (n < 0 && errno == ENOSYS)
+			return dir_names_readdir(dfd, add, arg);
+		if (n <= 0)
+			return n < 0 ? -1 : 0;
+		for (long at = 0; at < n;) {
+			unsigned short reclen;
+			const char *name = buf + at + offsetof(struct rec, name);
+			memcpy(&reclen, buf + at + offsetof(struct rec, reclen), sizeof(reclen));
+			if (!dot_or_dotdot(name) && add(arg, name) != 0)
+				return -1;
+			at += reclen;
+		}
+	}
+#else
+	return dir_names_readdir(dfd, add, arg);
+#endif
+}
+
+ssize_t compat_listxattr_at(int dirfd, const char *name, char *list, size_t size)
+{
+#if defined(HAVE_SYS_SYSCALL_H) && defined(SYS_listxattrat)
+	return (ssize_t)syscall(SYS_listxattrat, dirfd, name, AT_SYMLINK_NOFOLLOW, list, size);
+#else
+	(void)dirfd, (void)name, (void)list, (void)size;
+	errno = ENOSYS;
+	return -1;
+#endif
 }

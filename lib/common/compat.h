@@ -43,4 +43,21 @@ int compat_open_unnamed(int dirfd, mode_t mode);
  */
 int compat_link_unnamed(int fd, int dirfd, const char *name, int *by_proc);
 
+/*
+ * Call ADD(ARG, NAME) for each name in the open directory DFD from its offset (0 when just
+ * opened) on, "." and ".." left out, DFD's offset ending at its end: getdents64 straight on
+ * DFD where there is one (no second descriptor, no fdopendir), else readdir on a duplicate.
+ * Stops at the first ADD that returns nonzero. Returns 0, or -1 with errno (ADD's, or
+ * reading's).
+ */
+int compat_dir_names(int dfd, int (*add)(void *arg, const char *name), void *arg);
+
+/*
+ * llistxattr(2) of NAME in directory DIRFD, not following a final symlink, without a path
+ * through /proc or a change of the working directory (listxattrat, Linux 6.13). Returns the
+ * list's length, or -1 with errno (ENOSYS where the kernel or this build lacks the call, EPERM
+ * where a filter refuses it: the caller goes another way).
+ */
+ssize_t compat_listxattr_at(int dirfd, const char *name, char *list, size_t size);
+
 #endif

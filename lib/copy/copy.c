@@ -23,6 +23,12 @@
 #include "common/compat.h"
 #include "copy/internal.h"
 
+/* at_cache's CLOSING hook: a parent directory the meta context may sit in is closed. */
+static void dir_closing(void *meta, int fd)
+{
+	meta_ctx_forget(meta, fd);
+}
+
 int copy_ctx_init(struct copy_ctx *c, const struct copy_opts *opts, const struct copy_root *roots,
                   const struct names *names, volatile sig_atomic_t *stop, size_t bufsize)
 {
@@ -39,6 +45,12 @@ int copy_ctx_init(struct copy_ctx *c, const struct copy_opts *opts, const struct
 	at_cache_init(&c->src_dirs);
 	at_cache_init(&c->dst_dirs);
 	at_cache_init(&c->basis_dirs);
+	/* Node DIRs come from these caches (or are roots, open for the worker's life). */
+	struct at_cache *caches[] = {&c->src_dirs, &c->dst_dirs, &c->basis_dirs};
+	for (size_t i = 0; i < sizeof(caches) / sizeof(caches[0]); i++) {
+		caches[i]->closing = dir_closing;
+		caches[i]->closing_arg = &c->meta;
+	}
 	c->backup_fd = -1;
 	meta_ctx_init(&c->meta, opts->keep_owner);
 	c->meta.policy = &opts->policy;

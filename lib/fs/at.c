@@ -23,6 +23,8 @@ void at_cache_init(struct at_cache *c)
 
 void at_cache_drop(struct at_cache *c)
 {
+	if (c->fd >= 0 && c->closing != NULL)
+		c->closing(c->closing_arg, c->fd);
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;

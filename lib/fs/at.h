@@ -21,9 +21,13 @@ struct at_cache {
 	char *dir;  /* its path relative to ROOT */
 	size_t len; /* strlen(dir) */
 	size_t cap;
+	/* Told right before FD is closed (NULL: nobody), with ARG: for whoever remembers the
+	 * descriptor by its number (meta_ctx_forget), which a later open may take again. */
+	void (*closing)(void *arg, int fd);
+	void *closing_arg;
 };
 
-/* An empty cache. */
+/* An empty cache (no CLOSING hook). */
 void at_cache_init(struct at_cache *c);
 
 /* Close the cached directory (after the tree under it may have changed). */

@@ -16,6 +16,7 @@
 #include <sys/xattr.h>
 #endif
 
+#include "common/compat.h"
 #include "fs/meta.h"
 
 /* The largest value Linux allows for one xattr (XATTR_SIZE_MAX). */
@@ -30,6 +31,7 @@ void meta_ctx_init(struct meta_ctx *m, int keep_owner)
 	m->egid = getegid();
 	m->keep_owner = keep_owner;
 	m->home = -1;
+	m->cwd = -1;
 	m->umask = umask(0); /* read it: there is no other way */
 	umask(m->umask);
 }
@@ -145,11 +147,20 @@ int meta_ctx_home(struct meta_ctx *m)
 	return m->home >= 0 ? 0 : -1;
 }
 
+void meta_ctx_forget(struct meta_ctx *m, int fd)
+{
+	if (fd == m->cwd)
+		m->cwd = -1;
+}
+
 void meta_ctx_free(struct meta_ctx *m)
 {
-	if (m->home >= 0)
+	if (m->home >= 0) {
+		(void)!fchdir(m->home); /* back where meta_ctx_home found it */
 		close(m->home);
+	}
 	m->home = -1;
+	m->cwd = -1;
 }
 
 mode_t meta_perm(mode_t mode)
@@ -179,71 +190,64 @@ int meta_sparse(const struct stat *st)
 
 /*
  * The path by which to reach N by name without following it, for the l*xattr calls: NAME
- * itself once N's directory is made the working directory (when M has a home to come back
- * to: two cheap fchdir calls), else /proc/self/fd/DIR/NAME, a walk through /proc that costs
- * several times the call itself. leave() comes back.
+ * itself once N's directory is the working directory (when M has a home: one fchdir when
+ * the directory differs from the last name's, none for the next names in it, see m->cwd),
+ * else /proc/self/fd/DIR/NAME, a walk through /proc that costs several times the call itself.
  */
-static const char *enter(const struct meta_ctx *m, const struct meta_node *n, char *buf, size_t len)
+static const char *enter(struct meta_ctx *m, const struct meta_node *n, char *buf, size_t len)
 {
-	if (m->home >= 0 && fchdir(n->dir) == 0)
+	if (m->home >= 0 && n->dir == m->cwd)
 		return n->name;
+	if (m->home >= 0 && fchdir(n->dir) == 0) {
+		m->cwd = n->dir;
+		return n->name;
+	}
 	snprintf(buf, len, "/proc/self/fd/%d/%s", n->dir, n->name);
 	return buf;
 }
 
-static void leave(const struct meta_ctx *m, const struct meta_node *n, const char *path)
-{
-	int e = errno;
-	if (path == n->name)
-		(void)!fchdir(m->home);
-	errno = e;
-}
-
-static ssize_t node_list(const struct meta_ctx *m, const struct meta_node *n, char *list,
-                         size_t size)
+static ssize_t node_list(struct meta_ctx *m, const struct meta_node *n, char *list, size_t size)
 {
 	char buf[NAME_MAX + 64];
 	if (n->fd >= 0)
 		return flistxattr(n->fd, list, size);
+	if (!m->no_at) { /* one call, where the kernel has it: most names have only a list */
+		ssize_t rc = compat_listxattr_at(n->dir, n->name, list, size);
+		if (rc >= 0 || (errno != ENOSYS && errno != EPERM))
+			return rc;
+		m->no_at = 1;
+	}
 	const char *path = enter(m, n, buf, sizeof(buf));
-	ssize_t rc = llistxattr(path, list, size);
-	leave(m, n, path);
-	return rc;
+	return llistxattr(path, list, size);
 }
 
-static ssize_t node_get(const struct meta_ctx *m, const struct meta_node *n, const char *name,
-                        void *val, size_t size)
+static ssize_t node_get(struct meta_ctx *m, const struct meta_node *n, const char *name, void *val,
+                        size_t size)
 {
 	char buf[NAME_MAX + 64];
 	if (n->fd >= 0)
 		return fgetxattr(n->fd, name, val, size);
 	const char *path = enter(m, n, buf, sizeof(buf));
-	ssize_t rc = lgetxattr(path, name, val, size);
-	leave(m, n, path);
-	return rc;
+	return lgetxattr(path, name, val, size);
 }
 
-static int node_set(const struct meta_ctx *m, const struct meta_node *n, const char *name,
+static int node_set(struct meta_ctx *m, const struct meta_node *n, const char *name,
                     const void *val, size_t size)
 {
 	char buf[NAME_MAX + 64];
 	if (n->fd >= 0)
 		return fsetxattr(n->fd, name, val, size, 0);
 	const char *path = enter(m, n, buf, sizeof(buf));
-	int rc = lsetxattr(path, name, val, size, 0);
-	leave(m, n, path);
-	return rc;
+	return lsetxattr(path, name, val, size, 0);
 }
 
-static int node_remove(const struct meta_ctx *m, const struct meta_node *n, const char *name)
+static int node_remove(struct meta_ctx *m, const struct meta_node *n, const char *name)
 {
 	char buf[NAME_MAX + 64];
 	if (n->fd >= 0)
 		return fremovexattr(n->fd, name);
 	const char *path = enter(m, n, buf, sizeof(buf));
-	int rc = lremovexattr(path, name);
-	leave(m, n, path);
-	return rc;
+	return lremovexattr(path, name);
 }
 
 static int is_acl(const char *name)
@@ -272,8 +276,8 @@ static int unsupported(int err)
  * caller frees). Returns the list's length (0 with *NONE set where N's file system has no
  * xattrs), or -1 with errno.
  */
-static ssize_t list_names(const struct meta_ctx *m, const struct meta_node *n, char *small,
-                          char **list, int *none)
+static ssize_t list_names(struct meta_ctx *m, const struct meta_node *n, char *small, char **list,
+                          int *none)
 {
 	char *big = NULL;
 	*list = small;
@@ -321,7 +325,7 @@ static int listed(const char *list, ssize_t len, const char *name)
  * The value of NAME on N into *VAL (SMALL, of META_SMALL bytes, or BIG, of META_VALUE_MAX,
  * allocated on first need). Returns its length, or -1 with errno (ENODATA: no such name).
  */
-static ssize_t get_value(const struct meta_ctx *m, const struct meta_node *n, const char *name,
+static ssize_t get_value(struct meta_ctx *m, const struct meta_node *n, const char *name,
                          char *small, char **big, char **val)
 {
 	*val = small;
@@ -460,6 +464,16 @@ static int node_chmod(const struct meta_node *n, mode_t mode)
 	return fchmodat(n->dir, n->name, mode, 0);
 }
 
+/* The owner meta_apply gives a copy of ST: *UID and *GID, -1 for a part left as it is
+ * (without --owner or --group, rsync's --no-owner, --no-group: this process's on a new
+ * entry, the old one's on an entry fixed in place). Returns 1 when nothing is to be set. */
+static int want_owner(const struct meta_ctx *m, const struct stat *st, uid_t *uid, gid_t *gid)
+{
+	*uid = meta_keeps(m, META_KEEP_OWNER) ? st->st_uid : (uid_t)-1;
+	*gid = meta_keeps(m, META_KEEP_GROUP) ? st->st_gid : (gid_t)-1;
+	return *uid == (uid_t)-1 && *gid == (gid_t)-1;
+}
+
 int meta_apply(struct meta_ctx *m, const struct meta_node *src, const struct meta_node *dst,
                const struct stat *st, unsigned flags)
 {
@@ -467,11 +481,9 @@ int meta_apply(struct meta_ctx *m, const struct meta_node *src, const struct met
 	/* 1. The owner: chown clears set-id bits and security.capability, so it goes first. A
 	 * refused chown is not an error: the copy then loses its set-id bits, as with cp. */
 	int owner_kept = (flags & META_OWNED) != 0;
-	/* Without --owner or --group (rsync's --no-owner, --no-group) that part stays as it is:
-	 * this process's on a new entry, the old one's on an entry fixed in place. */
-	uid_t uid = meta_keeps(m, META_KEEP_OWNER) ? st->st_uid : (uid_t)-1;
-	gid_t gid = meta_keeps(m, META_KEEP_GROUP) ? st->st_gid : (gid_t)-1;
-	if (uid == (uid_t)-1 && gid == (gid_t)-1)
+	uid_t uid;
+	gid_t gid;
+	if (want_owner(m, st, &uid, &gid))
 		owner_kept = 1;
 	if (!owner_kept && m->keep_owner)
 		owner_kept = node_chown(dst, uid, gid) == 0;
@@ -505,4 +517,33 @@ int meta_apply(struct meta_ctx *m, const struct meta_node *src, const struct met
 	    !(link && errno == EOPNOTSUPP))
 		return -1;
 	return 0;
+}
+
+int meta_current(struct meta_ctx *m, const struct meta_node *src, const struct meta_node *dst,
+                 const struct stat *st, const struct stat *cur, unsigned flags)
+{
+	uid_t uid;
+	gid_t gid;
+	int owner_kept = want_owner(m, st, &uid, &gid) || (flags & META_OWNED) != 0;
+	if (!owner_kept && m->keep_owner) {
+		if ((uid != (uid_t)-1 && cur->st_uid != uid) ||
+		    (gid != (gid_t)-1 && cur->st_gid != gid))
+			return 0;
+		owner_kept = 1; /* meta_apply's chown would leave it as it is */
+	}
+	if (!(flags & META_LINK) && meta_perm(cur->st_mode) != meta_mode(m, st, owner_kept))
+		return 0;
+	if (meta_keeps(m, META_KEEP_TIMES) && (cur->st_mtim.tv_sec != st->st_mtim.tv_sec ||
+	                                       cur->st_mtim.tv_nsec != st->st_mtim.tv_nsec))
+		return 0;
+	/* the xattrs last: the only part that costs calls */
+	return src == NULL || meta_xattrs(m, src, dst, 0, NULL) == 0;
+}
+
+int meta_update(struct meta_ctx *m, const struct meta_node *src, const struct meta_node *dst,
+                const struct stat *st, const struct stat *cur, unsigned flags)
+{
+	if (meta_current(m, src, dst, st, cur, flags))
+		return 0;
+	return meta_apply(m, src, dst, st, flags); /* something differs, or could not be read */
 }

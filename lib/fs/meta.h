@@ -17,6 +17,15 @@
  * NAME from DIR as the working directory (meta_ctx_home), or through /proc/self/fd/DIR/NAME,
  * with the l*xattr calls, which do not follow a final symlink; where /proc is missing and
  * needed, such a name is treated as having none.
+ *
+ * Where the kernel has listxattrat (6.13), a name's list of xattrs is read in one call, with
+ * no change of directory (most names have no xattrs: the list is all that is read). Otherwise,
+ * and for values,
+ * with meta_ctx_home the process stays in the directory of the last name it reached, so the
+ * names of one directory cost one fchdir, not two each. That directory is known by its
+ * descriptor's number, which a close frees for reuse: whoever closes a descriptor that may
+ * have been a node's DIR calls meta_ctx_forget first (lib/copy does it through its at_cache
+ * hook), and no caller of such a context may use a relative path on its own.
  */
 #ifndef PCOPY_META_H
 #define PCOPY_META_H
@@ -71,8 +80,12 @@ struct meta_ctx {
 	gid_t egid;
 	int keep_owner; /* set uid/gid (root): and with it every xattr namespace */
 	int refused;    /* set when the destination refused an xattr (no support, EPERM) */
-	int home;       /* the working directory, to come back to after reaching a name from
-	                 * its directory (meta_ctx_home), or -1: names go through /proc */
+	int home;       /* the working directory at meta_ctx_home, come back to by
+	                 * meta_ctx_free, or -1: names go through /proc */
+	int cwd;        /* the node DIR that is the working directory now (meta_ctx_home),
+	                 * or -1: none known (meta_ctx_forget) */
+	int no_at;      /* 1: no listxattrat here (compat_listxattr_at): names are listed as
+	                 * they are read, through the working directory or /proc */
 	const struct meta_policy *policy; /* what is taken (NULL: everything, unchanged) */
 	mode_t umask;                     /* the process's umask at meta_ctx_init (--no-perms) */
 };
@@ -90,11 +103,16 @@ struct meta_ctx {
  * meta_ctx_free unless meta_ctx_home was called. */
 void meta_ctx_init(struct meta_ctx *m, int keep_owner);
 
-/* Let M reach names by changing the working directory for the length of a call and back
- * (cheaper than /proc): for a process that no other thread shares. Returns 0, or -1. */
+/* Let M reach names by making their directory the working directory, which stays until the
+ * next name in another one (cheaper than /proc): for a process that no other thread shares
+ * and that uses no relative path of its own. Returns 0, or -1. */
 int meta_ctx_home(struct meta_ctx *m);
 
-/* Close what meta_ctx_home opened. */
+/* Descriptor FD is about to be closed: M no longer takes its number for the working
+ * directory (a new descriptor may get the number). Call it for every node DIR closed. */
+void meta_ctx_forget(struct meta_ctx *m, int fd);
+
+/* Go back to the working directory meta_ctx_home found and close what it opened. */
 void meta_ctx_free(struct meta_ctx *m);
 
 /*
@@ -104,6 +122,23 @@ void meta_ctx_free(struct meta_ctx *m);
  */
 int meta_apply(struct meta_ctx *m, const struct meta_node *src, const struct meta_node *dst,
                const struct stat *st, unsigned flags);
+
+/*
+ * 1 when DST, whose lstat CUR is taken right before, has all that meta_apply would give it:
+ * owner, mode, mtime, and the xattrs compared with SRC's (NULL: not compared); 0 when some
+ * part differs or the xattrs could not be read. The atime is not compared (reading a
+ * directory moves it; rsync keeps none).
+ */
+int meta_current(struct meta_ctx *m, const struct meta_node *src, const struct meta_node *dst,
+                 const struct stat *st, const struct stat *cur, unsigned flags);
+
+/*
+ * meta_apply, unless DST (fstat CUR, taken right before) has all of it already
+ * (meta_current): then nothing at all is set and DST's ctime stays. Returns 0, or -1 with
+ * errno, as meta_apply.
+ */
+int meta_update(struct meta_ctx *m, const struct meta_node *src, const struct meta_node *dst,
+                const struct stat *st, const struct stat *cur, unsigned flags);
 
 /*
  * Compare the xattrs of SRC and DST (names this process copies: every namespace as root, else

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/array.h"
+#include "common/compat.h"
 #include "fs/at.h"
 #include "fs/meta.h"
 #include "common/path.h"
@@ -86,52 +87,54 @@ int tree_make_dir_below(struct at_cache *c, int root, const char *rel, int dry_r
 	return fd < 0 ? errno : tree_make_dir(fd, leaf, dry_run, existed);
 }
 
-int tree_list_at(int dfd, struct tree_list *out)
+/* A listing as it grows: the names packed in OUT->buf, their offsets in OFFS. */
+struct names_acc {
+	struct tree_list *out;
+	size_t used, cap, n;
+	size_t *offs, offs_cap;
+};
+
+/* compat_dir_names' ADD: one more name. 0, or -1 with errno (ENOMEM). */
+static int acc_add(void *arg, const char *nm)
+{
+	struct names_acc *a = arg;
+	size_t len = strlen(nm) + 1;
+	if (array_grow(&a->out->buf, &a->cap, a->used + len, 1) != 0 ||
+	    array_grow(&a->offs, &a->offs_cap, a->n + 1, sizeof(*a->offs)) != 0)
+		return -1;
+	memcpy(a->out->buf + a->used, nm, len);
+	a->offs[a->n++] = a->used;
+	a->used += len;
+	return 0;
+}
+
+/* List DFD from its offset on (0: just opened). */
+static int list_from(int dfd, struct tree_list *out)
 {
 	memset(out, 0, sizeof(*out));
-	int fd = dup(dfd); /* closedir() below closes this one, the caller keeps DFD */
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	if (d == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	rewinddir(d);
-	size_t used = 0, cap = 0, n = 0;
-	size_t *offs = NULL, offs_cap = 0;
-	struct dirent *de;
-	int rc = 0;
-	errno = 0;
-	while ((de = readdir(d)) != NULL) {
-		const char *nm = de->d_name;
-		if (nm[0] == '.' && (nm[1] == '\0' || (nm[1] == '.' && nm[2] == '\0')))
-			continue;
-		size_t len = strlen(nm) + 1;
-		if (array_grow(&out->buf, &cap, used + len, 1) != 0 ||
-		    array_grow(&offs, &offs_cap, n + 1, sizeof(*offs)) != 0)
-			break;
-		memcpy(out->buf + used, nm, len);
-		offs[n++] = used;
-		used += len;
-		errno = 0;
-	}
-	int err = errno; /* set by readdir or array_grow when the listing is incomplete */
-	closedir(d);
-	if (err == 0 && n > 0) {
-		out->names = malloc(n * sizeof(*out->names));
+	struct names_acc a = {out, 0, 0, 0, NULL, 0};
+	int err = compat_dir_names(dfd, acc_add, &a) != 0 ? errno : 0;
+	if (err == 0 && a.n > 0) {
+		out->names = malloc(a.n * sizeof(*out->names));
 		if (out->names == NULL)
 			err = ENOMEM;
-		for (size_t i = 0; err == 0 && i < n; i++)
-			out->names[i] = out->buf + offs[i];
+		for (size_t i = 0; err == 0 && i < a.n; i++)
+			out->names[i] = out->buf + a.offs[i];
 	}
-	free(offs);
+	free(a.offs);
 	if (err != 0) {
 		tree_list_free(out);
 		errno = err;
-		rc = -1;
+		return -1;
 	}
-	out->n = rc == 0 ? n : 0;
-	return rc;
+	out->n = a.n;
+	return 0;
+}
+
+int tree_list_at(int dfd, struct tree_list *out)
+{
+	(void)lseek(dfd, 0, SEEK_SET); /* from the start, wherever an earlier reading left it */
+	return list_from(dfd, out);
 }
 
 int tree_list(int fd, const char *rel, struct tree_list *out)
@@ -140,7 +143,8 @@ int tree_list(int fd, const char *rel, struct tree_list *out)
 	int dfd = at_open_dir(fd, rel, strlen(rel));
 	if (dfd < 0)
 		return -1;
-	int rc = tree_list_at(dfd, out);
+	/* A new descriptor starts at 0, unless REL is FD itself: a duplicate sharing its offset */
+	int rc = *rel != '\0' ? list_from(dfd, out) : tree_list_at(dfd, out);
 	int e = errno;
 	close(dfd);
 	errno = e;

@@ -31,7 +31,8 @@ int tree_make_dir(int fd, const char *rel, int dry_run, int *existed);
  * an errno value (of opening the parent, or of tree_make_dir). */
 int tree_make_dir_below(struct at_cache *c, int root, const char *rel, int dry_run, int *existed);
 
-/* List the open directory DFD (which stays open). Returns 0, or -1 with errno. */
+/* List the open directory DFD from its start (it stays open, its offset at the end). Returns
+ * 0, or -1 with errno. */
 int tree_list_at(int dfd, struct tree_list *out);
 
 /* List directory REL below FD. Returns 0, or -1 with errno. */

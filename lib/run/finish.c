@@ -121,19 +121,55 @@ void run_make_links(struct run *r)
 	}
 }
 
-/* Set one directory's owner, xattrs (default ACLs among them), mode and times on its open
- * descriptor DFD, in meta_apply's order. */
+/* Give one directory, open at DFD, its owner, xattrs (default ACLs among them), mode and
+ * times in meta_apply's order, unless it has them all already (meta_update: compared with
+ * its state now, after its contents were written; a no-change re-run moves no ctime). */
 static int dir_metadata(struct run *r, const struct dirrec *d, int dfd, struct meta_ctx *m)
 {
-	const char *rel = names_get(&r->names, d->path);
-	int s = at_open_dir(r->croots[d->root].src_fd, rel, strlen(rel));
+	struct stat cur;
+	if (fstat(dfd, &cur) != 0)
+		return -1;
+	if (d->bare) { /* DEST under --files-from without ".": its own mode, nothing else */
+		mode_t own = r->roots[d->root].created ? 0777 & ~m->umask : d->own_mode;
+		return meta_perm(cur.st_mode) == own ? 0 : fchmod(dfd, own);
+	}
+	/* The source is opened for its xattrs only when some are kept. */
+	int s = -1;
+	if (meta_keeps(m, META_KEEP_XATTRS) || meta_keeps(m, META_KEEP_ACLS)) {
+		const char *rel = names_get(&r->names, d->path);
+		s = at_open_dir(r->croots[d->root].src_fd, rel, strlen(rel));
+	}
 	struct meta_node sn = {s, -1, NULL}, dn = {dfd, -1, NULL};
-	int rc = meta_apply(m, s >= 0 ? &sn : NULL, &dn, &d->st, 0);
+	int rc = meta_update(m, s >= 0 ? &sn : NULL, &dn, &d->st, &cur, 0);
 	int e = errno;
 	if (s >= 0)
 		close(s);
 	errno = e;
 	return rc;
+}
+
+/*
+ * 1 when directory D has all its metadata already, as seen by name from its parent (the
+ * parents of both sides kept open in SRC and DST), without a descriptor of its own: the
+ * common case of a re-run, three calls (an lstat and two xattr lists). 0: it is opened and
+ * dir_metadata looks again, and sets what differs.
+ */
+static int dir_current(struct run *r, const struct dirrec *d, struct meta_ctx *m,
+                       struct at_cache *src, struct at_cache *dst)
+{
+	const char *rel = names_get(&r->names, d->path), *leaf, *sleaf;
+	struct stat cur;
+	int dp = at_parent(dst, r->croots[d->root].dst_fd, rel, &leaf);
+	if (dp < 0 || fstatat(dp, leaf, &cur, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(cur.st_mode))
+		return 0;
+	int sp = -1;
+	if (meta_keeps(m, META_KEEP_XATTRS) || meta_keeps(m, META_KEEP_ACLS)) {
+		sp = at_parent(src, r->croots[d->root].src_fd, rel, &sleaf);
+		if (sp < 0)
+			return 0;
+	}
+	struct meta_node sn = {-1, sp, sp >= 0 ? sleaf : NULL}, dn = {-1, dp, leaf};
+	return meta_current(m, sp >= 0 ? &sn : NULL, &dn, &d->st, &cur, 0);
 }
 
 /* Set directory xattrs, owner, mode and times, deepest first (after their contents). */
@@ -142,14 +178,24 @@ void run_finish_dirs(struct run *r)
 	struct meta_ctx m;
 	meta_ctx_init(&m, r->opts.copy.keep_owner);
 	m.policy = &r->opts.copy.policy;
+	struct at_cache src, dst; /* the parents of the directory at hand */
+	at_cache_init(&src);
+	at_cache_init(&dst);
+	/* Here a name's xattrs are read through listxattrat and /proc (meta.h: this process has
+	 * no working directory to lend); where /proc is missing a list may read as empty, so
+	 * every directory is opened instead and its xattrs read through the descriptor. */
+	int by_name = (!meta_keeps(&m, META_KEEP_XATTRS) && !meta_keeps(&m, META_KEEP_ACLS)) ||
+	              access("/proc/self/fd", X_OK) == 0;
 	for (size_t i = r->ndirs; i-- > 0;) {
 		struct dirrec *d = &r->dirs[i];
 		if (d->failed)
 			continue;
+		/* --fsync needs the directory open; DEST under --files-from is one of a kind */
+		if (by_name && !r->opts.copy.fsync && !d->bare && dir_current(r, d, &m, &src, &dst))
+			continue;
 		const char *rel = names_get(&r->names, d->path);
 		int dfd = at_open_dir(r->croots[d->root].dst_fd, rel, strlen(rel));
-		mode_t own = r->roots[d->root].created ? 0777 & ~m.umask : d->own_mode;
-		if (dfd < 0 || (d->bare ? fchmod(dfd, own) : dir_metadata(r, d, dfd, &m)) != 0) {
+		if (dfd < 0 || dir_metadata(r, d, dfd, &m) != 0) {
 			r->stats.failed++;
 			run_emit_dst(r, d->root, rel, S_IFDIR, "cannot set directory attributes",
 			             errno);
@@ -161,6 +207,8 @@ void run_finish_dirs(struct run *r)
 		if (dfd >= 0)
 			close(dfd);
 	}
+	at_cache_free(&src);
+	at_cache_free(&dst);
 }
 
 /* Write the manifest of every regular file that is in place with a known hash. */

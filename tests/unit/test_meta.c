@@ -301,7 +301,116 @@ static void test_order_name(void **state)
 	assert_int_equal(meta_ctx_home(&m), 0);
 	assert_int_equal(apply_recorded(&m, &src, &dst, &st, 0), 0);
 	check_order(1, 1);
+	/* ... and lists read that way too, as where listxattrat is missing */
+	m.no_at = 1;
+	assert_int_equal(apply_recorded(&m, &src, &dst, &st, 0), 0);
+	check_order(1, 1);
 	meta_ctx_free(&m);
+	/* The list by name (listxattrat, or its fallback): the same answer either way. */
+	struct meta_node self = {-1, dirfd_, "src"};
+	for (int no_at = 0; no_at < 2; no_at++) {
+		meta_ctx_init(&m, 1);
+		m.no_at = no_at;
+		assert_int_equal(meta_xattrs(&m, &src, &self, 0, NULL), 0);
+		assert_int_equal(meta_xattrs(&m, &src, &dst, 0, NULL), 1); /* dst has none */
+		meta_ctx_free(&m);
+	}
+}
+
+/* Names through the working directory (meta_ctx_home): the names of one directory take one
+ * fchdir in all; a directory closed (meta_ctx_forget) and another one opened under the same
+ * descriptor number is entered, not mistaken for the first; meta_ctx_free goes back. */
+static void test_cwd_reuse(void **state)
+{
+	(void)state;
+	int s = make_file("src");
+	if (give_user_xattr(s) != 0) {
+		close(s);
+		skip();
+	}
+	assert_int_equal(mkdirat(dirfd_, "x", 0755), 0);
+	assert_int_equal(mkdirat(dirfd_, "y", 0755), 0);
+	int x = openat(dirfd_, "x", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(x >= 0);
+	int f = openat(x, "f", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	assert_true(f >= 0);
+	assert_int_equal(give_user_xattr(f), 0); /* x/f has src's xattr, y/f has none */
+	close(f);
+	close(openat(dirfd_, "y/f", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+	char before[4096], after[4096];
+	assert_non_null(getcwd(before, sizeof(before)));
+	struct meta_ctx m;
+	meta_ctx_init(&m, 0);
+	assert_int_equal(meta_ctx_home(&m), 0);
+	m.no_at = 1; /* lists too through the working directory, as without listxattrat */
+	struct meta_node src = {s, -1, NULL}, dst = {-1, x, "f"};
+	assert_int_equal(meta_xattrs(&m, &src, &dst, 0, NULL), 0);
+	assert_int_equal(m.cwd, x);
+	assert_int_equal(meta_xattrs(&m, &src, &dst, 0, NULL), 0);
+	/* x closed, y opened: the lowest free number is x's again */
+	meta_ctx_forget(&m, x);
+	close(x);
+	int y = openat(dirfd_, "y", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_int_equal(y, x);
+	dst.dir = y;
+	assert_int_equal(meta_xattrs(&m, &src, &dst, 0, NULL), 1); /* y/f's, not x/f's */
+	assert_int_equal(meta_xattrs(&m, &src, &dst, 1, NULL), 1);
+	assert_int_equal(meta_xattrs(&m, &src, &dst, 0, NULL), 0);
+	meta_ctx_free(&m);
+	assert_non_null(getcwd(after, sizeof(after)));
+	assert_string_equal(before, after);
+	close(y);
+	close(s);
+}
+
+/* meta_update: nothing set when the entry has it all (owner, mode, mtime, xattrs); the whole
+ * order when any one part differs, the atime aside. */
+static void test_update(void **state)
+{
+	(void)state;
+	int s = make_file("src"), d = make_file("dst");
+	int xattrs = give_user_xattr(s) == 0 && give_user_xattr(d) == 0;
+	struct stat cur, st;
+	assert_int_equal(fstat(d, &cur), 0);
+	st = cur;
+	st.st_atim.tv_sec -= 1000; /* not compared */
+	struct meta_ctx m;
+	meta_ctx_init(&m, 1);
+	struct meta_node src = {s, -1, NULL}, dst = {d, -1, NULL};
+	assert_int_equal(meta_current(&m, &src, &dst, &st, &cur, 0), 1);
+	nsteps = 0;
+	recording = 1;
+	assert_int_equal(meta_update(&m, &src, &dst, &st, &cur, 0), 0);
+	assert_int_equal(nsteps, 0);
+	st.st_mtim.tv_nsec = (st.st_mtim.tv_nsec + 1) % 1000000000;
+	assert_int_equal(meta_current(&m, &src, &dst, &st, &cur, 0), 0);
+	assert_int_equal(meta_update(&m, &src, &dst, &st, &cur, 0), 0);
+	assert_int_equal(nsteps, 3); /* owner, mode, times */
+	assert_int_equal(steps[0], STEP_OWNER);
+	assert_int_equal(steps[2], STEP_TIMES);
+	st = cur;
+	st.st_mode ^= 0001;
+	nsteps = 0;
+	assert_int_equal(meta_update(&m, &src, &dst, &st, &cur, 0), 0);
+	assert_int_equal(nsteps, 3);
+	st = cur;
+	st.st_gid += 1;
+	nsteps = 0;
+	assert_int_equal(meta_update(&m, &src, &dst, &st, &cur, 0), 0);
+	assert_int_equal(nsteps, 3);
+	recording = 0;
+	if (xattrs) { /* a differing value: set, with everything after it */
+		assert_int_equal(fsetxattr(s, "user.pcopy-test", "w", 1, 0), 0);
+		st = cur;
+		nsteps = 0;
+		recording = 1;
+		assert_int_equal(meta_update(&m, &src, &dst, &st, &cur, 0), 0);
+		recording = 0;
+		check_order(1, 1);
+	}
+	meta_ctx_free(&m);
+	close(s);
+	close(d);
 }
 
 /* A new copy that has the owner and the plain mode already: only what is missing is set,
@@ -541,6 +650,8 @@ int main(void)
 	    cmocka_unit_test(test_sparse),
 	    cmocka_unit_test(test_order_fd),
 	    cmocka_unit_test(test_order_name),
+	    cmocka_unit_test(test_cwd_reuse),
+	    cmocka_unit_test(test_update),
 	    cmocka_unit_test(test_order_flags),
 	    cmocka_unit_test(test_order_plain),
 	    cmocka_unit_test(test_setid_survives_owner),

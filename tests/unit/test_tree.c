@@ -89,6 +89,92 @@ static void test_make_dir_below(void **state)
 	at_cache_free(&c);
 }
 
+/* The descriptors the CLOSING hook is told about, in order. */
+static int closed[8];
+static size_t nclosed;
+
+static void note_closing(void *arg, int fd)
+{
+	assert_ptr_equal(arg, &nclosed);
+	assert_int_not_equal(fcntl(fd, F_GETFD), -1); /* told before the close */
+	if (nclosed < sizeof(closed) / sizeof(closed[0]))
+		closed[nclosed++] = fd;
+}
+
+/* An at_cache tells its CLOSING hook about every descriptor it closes, before it does. */
+static void test_cache_closing(void **state)
+{
+	(void)state;
+	struct at_cache c;
+	at_cache_init(&c);
+	c.closing = note_closing;
+	c.closing_arg = &nclosed;
+	nclosed = 0;
+	const char *leaf;
+	assert_int_equal(mkdirat(rfd, "h", 0755), 0);
+	assert_int_equal(mkdirat(rfd, "h/i", 0755), 0);
+	int a = at_parent(&c, rfd, "h/x", &leaf);
+	assert_true(a >= 0);
+	assert_int_equal(at_parent(&c, rfd, "h/y", &leaf), a); /* the same: kept */
+	assert_int_equal(nclosed, 0);
+	int b = at_parent(&c, rfd, "h/i/x", &leaf);
+	assert_true(b >= 0);
+	assert_int_equal(nclosed, 1);
+	assert_int_equal(closed[0], a);
+	assert_int_equal(at_parent(&c, rfd, "top", &leaf), rfd); /* the root: nothing closed */
+	assert_int_equal(nclosed, 1);
+	assert_int_equal(at_parent(&c, rfd, "missing/x", &leaf), -1);
+	assert_int_equal(nclosed, 2);
+	assert_int_equal(closed[1], b);
+	at_parent(&c, rfd, "h/x", &leaf);
+	at_cache_free(&c);
+	assert_int_equal(nclosed, 3);
+}
+
+/* A listing longer than one read of the kernel's records, of a descriptor already read to
+ * its end, has every name once, and none of "." and "..". */
+static void test_list_long(void **state)
+{
+	(void)state;
+	assert_int_equal(mkdirat(rfd, "long", 0755), 0);
+	int dfd = openat(rfd, "long", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	char name[200];
+	enum { N = 1500 }; /* 1500 records of some 200 bytes: several 32 KiB reads */
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "%0180d", i);
+		close(openat(dfd, name, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+	}
+	struct tree_list l;
+	for (int round = 0; round < 2; round++) { /* the second starts at the end */
+		assert_int_equal(tree_list_at(dfd, &l), 0);
+		assert_int_equal(l.n, N);
+		char *seen = calloc(N, 1);
+		assert_non_null(seen);
+		for (size_t i = 0; i < l.n; i++) {
+			int k = atoi(l.names[i]);
+			assert_true(k >= 0 && k < N && strlen(l.names[i]) == 180 && !seen[k]);
+			seen[k] = 1;
+		}
+		free(seen);
+		tree_list_free(&l);
+	}
+	close(dfd);
+	assert_int_equal(tree_list(rfd, "long", &l), 0);
+	assert_int_equal(l.n, N);
+	tree_list_free(&l);
+	/* The root itself, after a listing left its offset at the end: still every name. */
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(round == 0 ? tree_list_at(rfd, &l) : tree_list(rfd, "", &l), 0);
+		int found = 0;
+		for (size_t i = 0; i < l.n; i++)
+			found |= strcmp(l.names[i], "long") == 0;
+		assert_true(found);
+		tree_list_free(&l);
+	}
+	assert_int_equal(tree_remove(rfd, "long"), 0);
+}
+
 static void test_list_and_remove(void **state)
 {
 	(void)state;
@@ -222,6 +308,7 @@ int main(void)
 	    cmocka_unit_test(test_make_dir),        cmocka_unit_test(test_make_dir_below),
 	    cmocka_unit_test(test_list_and_remove), cmocka_unit_test(test_remove_keep),
 	    cmocka_unit_test(test_backup),          cmocka_unit_test(test_sort_for_delete),
+	    cmocka_unit_test(test_cache_closing),   cmocka_unit_test(test_list_long),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
