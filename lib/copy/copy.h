@@ -107,6 +107,16 @@ struct copy_task {
  * the task again: for --existing the name counts as taken. */
 #define TASK_MADE_WAY 64u
 
+/* Not a copy: list directory SRC of ROOT (listdir_read) into the shared slot PART_OFF of
+ * the pool's listing slots (copy_worker_args.lists), for a walk spread over the workers
+ * (run/lister.c); with TASK_LIST_DST its destination twin too. The completion says
+ * COPY_COPIED with BYTES the packed listing's length (listdir_pack; a source directory that
+ * cannot be read is a listing with its errno), or COPY_FAILED with ERR E2BIG when it does
+ * not fit in the slot. Its id is COPY_ID(sequence, COPY_ID_LIST). */
+#define TASK_LIST 128u
+#define TASK_LIST_DST 256u
+#define COPY_ID_LIST 0xfffffeu
+
 /* The data a task stands for (its range for a part, else the whole file): what dispatch
  * balances the local pool and the MPI ranks by. */
 static inline uint64_t copy_task_cost(const struct copy_task *t)

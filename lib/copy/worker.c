@@ -11,11 +11,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
 
 #include "copy/worker.h"
+#include "fs/listdir.h"
 
 static volatile sig_atomic_t worker_stop;
 
@@ -28,15 +30,44 @@ static void worker_signal(int sig)
 struct worker {
 	struct copy_ctx ctx;
 	struct timespec delay; /* test hook: slept before each task */
+	const struct copy_worker_args *args;
+	struct listdir list; /* TASK_LIST: the directory at hand */
 };
+
+/* TASK_LIST: read directory T->src (with its destination twin under TASK_LIST_DST) and pack
+ * it into the shared slot T->part_off (see copy.h). */
+static void list_one(struct worker *w, const struct copy_task *t, struct copy_done *d)
+{
+	const struct copy_worker_args *a = w->args;
+	const struct copy_root *root = &a->roots[t->root];
+	memset(d, 0, sizeof(*d));
+	d->id = t->id;
+	int err = 0;
+	if (listdir_read(&w->list, root->src_fd, t->flags & TASK_LIST_DST ? root->dst_fd : -1,
+	                 names_get(a->names, t->src)) != 0)
+		err = w->list.err;
+	size_t len = listdir_pack_size(&w->list, err);
+	if (len > a->list_slot) {
+		d->status = COPY_FAILED;
+		d->err = E2BIG;
+		return;
+	}
+	listdir_pack(&w->list, err, a->lists + (size_t)t->part_off * a->list_slot);
+	d->status = COPY_COPIED;
+	d->bytes = len;
+}
 
 /* One task for pool_serve. */
 static void serve_one(void *arg, const void *task, void *done)
 {
 	struct worker *w = arg;
+	const struct copy_task *t = task;
 	if (w->delay.tv_nsec > 0)
 		nanosleep(&w->delay, NULL);
-	copy_run(&w->ctx, task, done);
+	if (t->flags & TASK_LIST)
+		list_one(w, t, done);
+	else
+		copy_run(&w->ctx, t, done);
 }
 
 int copy_worker(struct pool *p, void *arg, int index)
@@ -47,6 +78,8 @@ int copy_worker(struct pool *p, void *arg, int index)
 	/* Whatever disposition the parent gave SIGCHLD, the worker has the default. */
 	signal(SIGCHLD, SIG_DFL);
 	struct worker w;
+	memset(&w, 0, sizeof(w));
+	w.args = a;
 	/* umask(0) and the SIGBUS handler: see copy_ctx_init. */
 	if (copy_ctx_init(&w.ctx, a->opts, a->roots, a->names, &worker_stop, a->bufsize) != 0)
 		return 3;
@@ -61,6 +94,7 @@ int copy_worker(struct pool *p, void *arg, int index)
 	struct copy_done d;
 	pool_serve(p, index, &worker_stop, &t, &d, serve_one, &w);
 	copy_ctx_free(&w.ctx);
+	listdir_free(&w.list);
 	/* Stopped by a signal while the parent goes on: exit so that it starts a replacement. */
 	return worker_stop && !pool_orphaned(p) ? 1 : 0;
 }

@@ -196,9 +196,25 @@ int run_is_marker(const struct run *r, uint32_t root, const char *rel);
 /* Free what run_snapshot_plan made. */
 void run_snapshot_free(struct run *r);
 
+/* lister.c: directories read by the pool's workers */
+/* scan.err of a directory whose listing workers died over RUN_MAX_TRIES times (above every
+ * errno value, below RUN_DIR_LEFT). */
+#define RUN_LIST_LOST 4094
+/* Before the pool starts: when the walk can take listings in any order, let the pool's
+ * workers read the directories (R->lists, R->worker.lists). Returns 0 (also when it cannot),
+ * or -1 with errno. */
+int run_lister_start(struct run *r);
+/* 1 when completion D is a listing's (taken in), 0 when it is a copy's. */
+int run_lister_done(struct run *r, const struct copy_done *d);
+/* 1 when task CLAIM, whose worker died, was a listing (given again or given up), else 0. */
+int run_lister_lost(struct run *r, uint64_t claim);
+/* Free what run_lister_start made (after the pool stopped). */
+void run_lister_free(struct run *r);
+
 /* walk.c */
-/* 1 while a remote walk is in progress: files with other names are set aside (see
- * run_add_entry, run_defer_flush). */
+/* 1 while a walk that plans listings in any order (R->lists: the remote's or the pool's)
+ * is in progress: files with other names are set aside (see run_add_entry,
+ * run_defer_flush). */
 int run_walk_deferring(const struct run *r);
 /* Read the next directory (or file root) into the tables: 1 moved, 0 waiting, -1 fatal. */
 int run_walk_step(struct run *r, struct walk *w);

@@ -28,8 +28,13 @@
  *   FAULT_RENAME_KILL=TEXT               a renameat to a name containing TEXT, once done,
  *                                        kills the process (SIGKILL), as a crash right
  *                                        after it would
+ *   FAULT_LIST_KILL=TEXT                 a readdir that returns an entry whose name contains
+ *                                        TEXT kills the process (SIGKILL), as a crash while
+ *                                        listing that directory would ...
+ *   FAULT_LIST_KILL_ONCE=FILE            ... only in the first process to create FILE
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
@@ -300,4 +305,39 @@ int fcntl64(int fd, int cmd, ...)
 	long arg = va_arg(ap, long);
 	va_end(ap);
 	return do_fcntl("fcntl64", fd, cmd, arg);
+}
+
+/* FAULT_LIST_KILL: die listing a directory that holds an entry named like TEXT. */
+static void list_fault(const struct dirent *de)
+{
+	const char *text = getenv("FAULT_LIST_KILL");
+	if (de == NULL || text == NULL || *text == '\0' || strstr(de->d_name, text) == NULL)
+		return;
+	const char *once = getenv("FAULT_LIST_KILL_ONCE");
+	if (once != NULL) {
+		int fd = open(once, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		if (fd < 0)
+			return; /* another process died here already */
+		close(fd);
+	}
+	raise(SIGKILL);
+}
+
+typedef struct dirent *(*readdir_fn)(DIR *);
+
+struct dirent *readdir(DIR *d)
+{
+	struct dirent *de = REAL("readdir", readdir_fn)(d);
+	list_fault(de);
+	return de;
+}
+
+typedef struct dirent64 *(*readdir64_fn)(DIR *);
+
+struct dirent64 *readdir64(DIR *d)
+{
+	struct dirent64 *de = REAL("readdir64", readdir64_fn)(d);
+	if (de != NULL)
+		list_fault((const struct dirent *)(const void *)de);
+	return de;
 }
