@@ -28,13 +28,12 @@
  *   FAULT_RENAME_KILL=TEXT               a renameat to a name containing TEXT, once done,
  *                                        kills the process (SIGKILL), as a crash right
  *                                        after it would
- *   FAULT_LIST_KILL=TEXT                 a readdir that returns an entry whose name contains
- *                                        TEXT kills the process (SIGKILL), as a crash while
- *                                        listing that directory would ...
+ *   FAULT_LIST_KILL=TEXT                 an fstatat(AT_SYMLINK_NOFOLLOW) of a name containing
+ *                                        TEXT (as a listing's of each entry) kills the process
+ *                                        (SIGKILL), as a crash while listing would ...
  *   FAULT_LIST_KILL_ONCE=FILE            ... only in the first process to create FILE
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
@@ -307,11 +306,13 @@ int fcntl64(int fd, int cmd, ...)
 	return do_fcntl("fcntl64", fd, cmd, arg);
 }
 
-/* FAULT_LIST_KILL: die listing a directory that holds an entry named like TEXT. */
-static void list_fault(const struct dirent *de)
+/* FAULT_LIST_KILL: die listing a directory that holds an entry named like TEXT (a listing
+ * reads each entry's lstat with fstatat(AT_SYMLINK_NOFOLLOW)). */
+static void list_fault(const char *name, int flags)
 {
 	const char *text = getenv("FAULT_LIST_KILL");
-	if (de == NULL || text == NULL || *text == '\0' || strstr(de->d_name, text) == NULL)
+	if (text == NULL || *text == '\0' || !(flags & AT_SYMLINK_NOFOLLOW) ||
+	    strstr(name, text) == NULL)
 		return;
 	const char *once = getenv("FAULT_LIST_KILL_ONCE");
 	if (once != NULL) {
@@ -323,21 +324,10 @@ static void list_fault(const struct dirent *de)
 	raise(SIGKILL);
 }
 
-typedef struct dirent *(*readdir_fn)(DIR *);
+typedef int (*fstatat_fn)(int, const char *, struct stat *, int);
 
-struct dirent *readdir(DIR *d)
+int fstatat(int dfd, const char *name, struct stat *st, int flags)
 {
-	struct dirent *de = REAL("readdir", readdir_fn)(d);
-	list_fault(de);
-	return de;
-}
-
-typedef struct dirent64 *(*readdir64_fn)(DIR *);
-
-struct dirent64 *readdir64(DIR *d)
-{
-	struct dirent64 *de = REAL("readdir64", readdir64_fn)(d);
-	if (de != NULL)
-		list_fault((const struct dirent *)(const void *)de);
-	return de;
+	list_fault(name, flags);
+	return REAL("fstatat", fstatat_fn)(dfd, name, st, flags);
 }
