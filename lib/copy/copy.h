@@ -388,6 +388,22 @@ int copy_from_basis(struct copy_ctx *c, const struct copy_task *t, const struct 
 int copy_symlink_from_basis(struct copy_ctx *c, const struct copy_task *t, const struct stat *sst,
                             const char *target, size_t len, struct copy_done *d);
 
+/* Fill the fields of task T that come from the source's lstat data ST (size, times, device,
+ * mode, owner; the TASK_ALONE and TASK_SPARSE flags added). */
+void copy_task_set_stat(struct copy_task *t, const struct stat *st);
+
+/* 1 when, under options O, copy_current() can decide for a file with nothing but its two
+ * entries. */
+int copy_current_allowed(const struct copy_opts *o);
+
+/*
+ * For a worker that has just listed a directory (TASK_LIST): 1 when the regular file PATH of
+ * ROOT, one name, with the listing's lstat ST, is one copy_run() would skip as up to date
+ * without reading it and leave as it is: the same decision (quick_same), taken early. 0:
+ * its task decides (also when the options ask for more, copy_current_allowed).
+ */
+int copy_current(struct copy_ctx *c, uint32_t root, const char *path, const struct stat *st);
+
 /* Human text for a failed stage ("cannot open", ...). */
 const char *copy_stage_text(enum copy_stage stage);
 

@@ -13,9 +13,11 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "common/array.h"
 #include "copy/worker.h"
 #include "fs/listdir.h"
 
@@ -32,7 +34,28 @@ struct worker {
 	struct timespec delay; /* test hook: slept before each task */
 	const struct copy_worker_args *args;
 	struct listdir list; /* TASK_LIST: the directory at hand */
+	char *path;          /* ... and the path of one of its entries */
+	size_t path_cap;
 };
+
+/* TASK_LIST of directory DIR of ROOT, listed with its destination twin: mark the files that
+ * copy_run would skip as up to date (LISTDIR_CURRENT), so that they need no task. */
+static void mark_current(struct worker *w, uint32_t root, const char *dir)
+{
+	size_t dlen = strcmp(dir, ".") == 0 ? 0 : strlen(dir);
+	for (size_t i = 0; i < w->list.nitems; i++) {
+		struct scan_item *it = &w->list.items[i];
+		size_t nlen = strlen(it->name);
+		if (!S_ISREG(it->st.st_mode) ||
+		    array_grow(&w->path, &w->path_cap, dlen + nlen + 2, 1) != 0)
+			continue;
+		memcpy(w->path, dir, dlen);
+		w->path[dlen] = '/';
+		memcpy(w->path + (dlen ? dlen + 1 : 0), it->name, nlen + 1);
+		if (copy_current(&w->ctx, root, w->path, &it->st))
+			it->made = LISTDIR_CURRENT;
+	}
+}
 
 /* TASK_LIST: read directory T->src (with its destination twin under TASK_LIST_DST) and pack
  * it into the shared slot T->part_off (see copy.h). */
@@ -46,6 +69,8 @@ static void list_one(struct worker *w, const struct copy_task *t, struct copy_do
 	if (listdir_read(&w->list, root->src_fd, t->flags & TASK_LIST_DST ? root->dst_fd : -1,
 	                 names_get(a->names, t->src)) != 0)
 		err = w->list.err;
+	if (err == 0 && w->list.dst_listed && copy_current_allowed(a->opts))
+		mark_current(w, t->root, names_get(a->names, t->src));
 	size_t len = listdir_pack_size(&w->list, err);
 	if (len > a->list_slot) {
 		d->status = COPY_FAILED;
@@ -95,6 +120,7 @@ int copy_worker(struct pool *p, void *arg, int index)
 	pool_serve(p, index, &worker_stop, &t, &d, serve_one, &w);
 	copy_ctx_free(&w.ctx);
 	listdir_free(&w.list);
+	free(w.path);
 	/* Stopped by a signal while the parent goes on: exit so that it starts a replacement. */
 	return worker_stop && !pool_orphaned(p) ? 1 : 0;
 }

@@ -22,8 +22,12 @@ struct scan_item {
 	const char *name; /* entry name inside the directory (no slash), NUL-terminated */
 	struct stat st;   /* lstat of the entry */
 	int made; /* a directory whose destination twin the process that read the listing made
-	             already (pcopy-mpi): errno << 1 | existed; -1 otherwise (listdir_read) */
+	             already (pcopy-mpi): errno << 1 | existed; LISTDIR_CURRENT: a file the
+	             process that read the listing found up to date (copy_current); -1
+	             otherwise (listdir_read) */
 };
+
+#define LISTDIR_CURRENT (-2)
 
 /* One directory, both sides. Zero it before the first listdir_read. */
 struct listdir {

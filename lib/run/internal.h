@@ -164,6 +164,9 @@ int run_excluded(const struct run *r, uint32_t root, const char *rel, int is_dir
 /* Record a non-directory entry (or a hard link to an earlier one). Returns 0 or -1. */
 int run_add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst, const struct stat *st,
                   int fresh);
+/* A regular file the worker that listed it found up to date (LISTDIR_CURRENT, copy_current):
+ * counted and reported as its task's COPY_SKIPPED would be, with no entry. */
+void run_add_current(struct run *r, uint32_t root, uint64_t src, const struct stat *st);
 /* The walk is over: plan the files a remote walk set aside, in walk order. Returns 0 or -1. */
 int run_defer_flush(struct run *r);
 /* Record a directory and create it in the destination (MADE: see struct scan_item).

@@ -57,6 +57,8 @@ static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_exis
 				if (scan_descend(s, off | (existed ? SCAN_FLAG : 0)) != 0)
 					return run_fail(r, "out of memory");
 			}
+		} else if (it->made == LISTDIR_CURRENT) {
+			run_add_current(r, root, off, &it->st);
 		} else if (run_add_entry(r, root, off, off, &it->st,
 		                         !dir_existed && !r->opts.copy.dry_run) != 0) {
 			return run_fail(r, "out of memory for the file table");

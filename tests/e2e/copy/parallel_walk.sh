@@ -33,6 +33,45 @@ check "a re-run changes nothing" "$PCOPY" -q -j2 src dst
 out=$(rsync -a -n -i -H --delete src/ dst/)
 same_text "rsync finds nothing to do after the re-run" "" "$out"
 
+# Files the listing worker finds up to date need no task; every other change is still seen:
+# mode, mtime, content of another size, an xattr, the copy linked elsewhere, a type change;
+# and counted as the serial walk (-j1) counts them.
+chmod 600 src/d01/f1
+touch -d '2002-02-02' src/d02/f1
+echo longer-than-before >src/d03/f1
+setfattr -n user.walk -v x src/d04/f1 2>/dev/null && xattr=1 || xattr=0
+rm src/d06/f2 && ln -s f3 src/d06/f2
+cp -a dst dst-j1
+for d in dst dst-j1; do
+	ln "$d/d05/f3" "$d/d05/other-name"
+	echo "XX X" >"$d/d07/f3" && touch -r src/d07/f3 "$d/d07/f3" # same size and mtime
+done
+"$PCOPY" -q -j2 --stats src dst >stats2.out
+"$PCOPY" -q -j1 --stats src dst-j1 >stats1.out
+check "changes after the walk's quick check: mode" test "$(stat -c %a dst/d01/f1)" = 600
+same_text "... mtime" "$(stat -c %Y src/d02/f1)" "$(stat -c %Y dst/d02/f1)"
+check "... content" cmp -s src/d03/f1 dst/d03/f1
+[ $xattr = 1 ] && same_text "... xattr" x "$(getfattr --only-values -n user.walk dst/d04/f1 2>&1)"
+same_text "... the copy linked elsewhere is copied anew" 1 "$(stat -c %h dst/d05/f3)"
+check "... type change" test -L dst/d06/f2
+same_text "... same size and mtime: left, as rsync -a leaves it" "XX X" "$(cat dst/d07/f3)"
+same_text "... counted as -j1 counts" "$(grep -v -e seconds -e throughput stats1.out)" \
+	"$(grep -v -e seconds -e throughput stats2.out)"
+for d in dst dst-j1; do
+	rm "$d/d05/other-name" && touch -r src/d05 "$d/d05"
+	cp -p src/d07/f3 "$d/d07/f3"
+done
+check "and the rest is the source" same_tree src dst
+check "as with -j1" same_tree dst-j1 dst
+rm -rf dst-j1
+"$PCOPY" -q -j1 --stats src dst >stats1.out
+"$PCOPY" -q -j2 --stats src dst >stats2.out
+same_text "no-change re-run: -j2 counts as -j1" "$(grep -v -e seconds -e throughput stats1.out)" \
+	"$(grep -v -e seconds -e throughput stats2.out)"
+"$PCOPY" -j2 -vv src dst 2>&1 | LC_ALL=C sort >v2.out
+"$PCOPY" -j1 -vv src dst 2>&1 | LC_ALL=C sort >v1.out
+check "no-change re-run: -vv says what -j1 says" cmp -s v1.out v2.out
+
 # A directory too big for a worker's listing slot is read by the parent.
 PCOPY_TEST_LIST_SLOT=65536 "$PCOPY" -q -j2 src dst-small-slot
 check "copy with small listing slots" same_tree src dst-small-slot
