@@ -57,6 +57,19 @@ static void mark_current(struct worker *w, uint32_t root, const char *dir)
 	}
 }
 
+/* Directory DIR (not ".") below ROOT, opened through cache C: its descriptor, owned by C
+ * (a cache's, never ROOT's, whose offset the processes share), or -1 with errno. */
+static int cached_dir(struct worker *w, struct at_cache *c, int root, const char *dir)
+{
+	size_t n = strlen(dir);
+	if (array_grow(&w->path, &w->path_cap, n + 3, 1) != 0)
+		return -1;
+	memcpy(w->path, dir, n);
+	memcpy(w->path + n, "/.", 3);
+	const char *leaf;
+	return at_parent(c, root, w->path, &leaf);
+}
+
 /* TASK_LIST: read directory T->src (with its destination twin under TASK_LIST_DST) and pack
  * it into the shared slot T->part_off (see copy.h). */
 static void list_one(struct worker *w, const struct copy_task *t, struct copy_done *d)
@@ -66,8 +79,27 @@ static void list_one(struct worker *w, const struct copy_task *t, struct copy_do
 	memset(d, 0, sizeof(*d));
 	d->id = t->id;
 	int err = 0;
-	if (listdir_read(&w->list, root->src_fd, t->flags & TASK_LIST_DST ? root->dst_fd : -1,
-	                 names_get(a->names, t->src)) != 0)
+	const char *dir = names_get(a->names, t->src);
+	int rc;
+	if (strcmp(dir, ".") == 0) {
+		rc = listdir_read(&w->list, root->src_fd,
+		                  t->flags & TASK_LIST_DST ? root->dst_fd : -1, dir);
+	} else {
+		/* Through the directories the copy at hand keeps open (copy_current below
+		 * works in them too): one open of each side, not two. */
+		int sfd = cached_dir(w, &w->ctx.src_dirs, root->src_fd, dir);
+		int dfd = t->flags & TASK_LIST_DST
+		              ? cached_dir(w, &w->ctx.dst_dirs, root->dst_fd, dir)
+		              : -1;
+		if (sfd < 0) {
+			w->list.nitems = 0;
+			w->list.err = errno;
+			rc = -1;
+		} else {
+			rc = listdir_read_open(&w->list, sfd, dfd);
+		}
+	}
+	if (rc != 0)
 		err = w->list.err;
 	if (err == 0 && w->list.dst_listed && copy_current_allowed(a->opts))
 		mark_current(w, t->root, names_get(a->names, t->src));

@@ -45,13 +45,31 @@ static int read_source(struct listdir *l, int dfd)
 	return 0;
 }
 
-int listdir_read(struct listdir *l, int src_fd, int dst_fd, const char *dir)
+/* Drop what L held. */
+static void listdir_reset(struct listdir *l)
 {
 	l->nitems = 0;
 	l->err = 0;
 	l->dst_listed = 0;
 	tree_list_free(&l->src);
 	tree_list_free(&l->dst);
+}
+
+int listdir_read_open(struct listdir *l, int sfd, int dfd)
+{
+	listdir_reset(l);
+	if (read_source(l, sfd) != 0) {
+		l->err = errno;
+		return -1;
+	}
+	if (dfd >= 0 && tree_list_at(dfd, &l->dst) == 0)
+		l->dst_listed = 1;
+	return 0;
+}
+
+int listdir_read(struct listdir *l, int src_fd, int dst_fd, const char *dir)
+{
+	listdir_reset(l);
 	int fd = at_open_dir(src_fd, dir, strlen(dir));
 	if (fd < 0) {
 		l->err = errno;

@@ -48,6 +48,10 @@ struct listdir {
  */
 int listdir_read(struct listdir *l, int src_fd, int dst_fd, const char *dir);
 
+/* listdir_read of the open directory SFD and, with DFD >= 0, its destination twin DFD
+ * (neither is closed; both are read from their start). */
+int listdir_read_open(struct listdir *l, int sfd, int dfd);
+
 /* Sort the N items of L by name (for items filled in by other means). */
 void listdir_sort(struct scan_item *items, size_t n);
 
