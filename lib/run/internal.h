@@ -3,14 +3,16 @@
  * run/internal.h: what the phase files of lib/run share (not part of run.h's interface).
  *
  * A run goes through phases, each in its own file: plan.c (check the request, open the roots),
- * walk.c (read the sources into the tables of entries.c), prune.c (the destination's extras),
+ * walk.c (read the sources into the tables of entries.c; lister.c: directories read by the
+ * pool's workers), prune.c (the destination's extras),
  * dispatch.c (hand tasks out, collect completions), split.c (big files in parts),
  * complete.c (completions into counts and events), finish.c (links, directory metadata,
  * manifest), snapshot.c (--link-dest's directories and the completion marker), previous.c
  * (--previous-manifest: its table in, the stat sidecar out); run.c
  * sequences them, moving struct run's phase (enum run_phase, run.h) with
  * run_set_phase(). Each non-directory entry's life is an enum entry_state below, moved by
- * entry_set_state() alone. All of it runs in the parent process.
+ * entry_set_state() alone. All of it runs in the parent process (lister.c's listings are
+ * read by the workers).
  */
 #ifndef PCOPY_RUN_INTERNAL_H
 #define PCOPY_RUN_INTERNAL_H

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * run/walk: the parent's walk of the sources, one directory batch at a time, read here or
- * listed by the remote, into the entry tables.
+ * run/walk: the parent's walk of the sources, one directory batch at a time, read here (in
+ * walk order) or listed by others in any order (the remote's ranks, or the pool's workers:
+ * lister.c), into the entry tables.
  */
 #include "config.h"
 
@@ -86,8 +87,8 @@ static int walk_loaded(struct run *r, struct walk *w, int rc, const struct tree_
 
 /* The walk of a directory root whose directories others read (R->lists: the remote's ranks
  * or the pool's workers): ask for the listings of the directories known, plan from one that
- * came back. Returns 1 (progress), 0 (waiting)
- * or -1. Listings are planned as they come, in any order: see defer_link() in entries.c. */
+ * came back. Returns 1 (progress), 0 (waiting) or -1. Listings are planned as they come, in
+ * any order: see defer_link() in entries.c. */
 static int walk_remote(struct run *r, struct walk *w)
 {
 	const struct run_remote *rm = r->lists;
