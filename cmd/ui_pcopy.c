@@ -160,6 +160,8 @@ void ui_options(struct cli *cli)
 	/* Test hook: copy workers, here and on MPI ranks, sleep before each task. */
 	const char *slow = getenv("PCOPY_TEST_SLOW_MS");
 	opts->copy.test_slow_ms = slow != NULL ? atol(slow) : 0;
+	const char *list_slot = getenv("PCOPY_TEST_LIST_SLOT"); /* test hook */
+	opts->test_list_slot = list_slot != NULL ? strtoull(list_slot, NULL, 10) : 0;
 	const char *split_min = getenv("PCOPY_TEST_SPLIT_MIN"); /* test hook */
 	opts->test_split_min = split_min != NULL ? strtoull(split_min, NULL, 10) : 0;
 }

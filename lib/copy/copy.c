@@ -527,6 +527,19 @@ static int links_elsewhere(struct copy_ctx *c, const struct stat *dst)
 	       dst->st_nlink > st.st_nlink;
 }
 
+/* The quick check of a re-run: the regular file of task T at hand has the size, mtime,
+ * metadata and xattrs of its destination twin DST_ST as the copy would leave them (OLD:
+ * what the copy keeps of the twin), so its data is taken as the same without reading it. */
+static int quick_same(struct copy_ctx *c, const struct copy_task *t, const struct stat *dst_st,
+                      const struct stat *old)
+{
+	struct stat scanned = task_stat(t);
+	meta_want(&c->meta, &scanned, old);
+	struct meta_node sn = src_node(c, -1), dn = dst_node(c, -1, c->at.dst);
+	return copy_quick_same(&scanned, dst_st, c->opts->keep_owner) &&
+	       meta_xattrs(&c->meta, &sn, &dn, 0, NULL) == 0;
+}
+
 static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
 {
 	const struct copy_place *r = &c->at;
@@ -563,18 +576,13 @@ static void copy_regular(struct copy_ctx *c, const struct copy_task *t, struct c
 	 * one the previous manifest proves (--previous-manifest). */
 	const struct proven_file *proven =
 	    have_dst && c->opts->need_hash ? copy_proven(c, &dst_st) : NULL;
-	if (have_dst && !c->opts->checksum && (!c->opts->need_hash || proven != NULL)) {
-		struct stat scanned = task_stat(t);
-		meta_want(&c->meta, &scanned, old);
-		struct meta_node sn = src_node(c, -1), dn = dst_node(c, -1, dst);
-		if (copy_quick_same(&scanned, &dst_st, c->opts->keep_owner) &&
-		    meta_xattrs(&c->meta, &sn, &dn, 0, NULL) == 0) {
-			d->status = COPY_SKIPPED;
-			d->bytes = t->size;
-			if (proven != NULL)
-				copy_reuse(c, proven, d);
-			return;
-		}
+	if (have_dst && !c->opts->checksum && (!c->opts->need_hash || proven != NULL) &&
+	    quick_same(c, t, &dst_st, old)) {
+		d->status = COPY_SKIPPED;
+		d->bytes = t->size;
+		if (proven != NULL)
+			copy_reuse(c, proven, d);
+		return;
 	}
 	int src =
 	    openat(r->src_fd, srcname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -720,17 +728,19 @@ static void copy_special(struct copy_ctx *c, const struct copy_task *t, struct c
 	copy_install(c, -1, -1, tmp, &sst, 0, d);
 }
 
-/* Open the parent directories of T's source and destination (see at.h) into c->at. */
-static int find_place(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
+/* Open the parent directories of SRC and DST of root ROOT (see at.h) into c->at, for task
+ * T. */
+static int find_place_at(struct copy_ctx *c, const struct copy_task *t, const char *src,
+                         const char *dst, struct copy_done *d)
 {
 	const struct copy_root *root = &c->roots[t->root];
 	struct copy_place *p = &c->at;
-	p->src_fd = at_parent(&c->src_dirs, root->src_fd, names_get(c->names, t->src), &p->src);
+	p->src_fd = at_parent(&c->src_dirs, root->src_fd, src, &p->src);
 	if (p->src_fd < 0) {
 		fail(d, STAGE_OPEN_SOURCE, errno);
 		return -1;
 	}
-	p->dst_path = names_get(c->names, t->dst);
+	p->dst_path = dst;
 	p->root = t->root;
 	p->dst_fd = at_parent(&c->dst_dirs, root->dst_fd, p->dst_path, &p->dst);
 	if (p->dst_fd < 0 && c->opts->check && errno == ENOENT) {
@@ -750,6 +760,55 @@ static int find_place(struct copy_ctx *c, const struct copy_task *t, struct copy
 		return -1;
 	}
 	return 0;
+}
+
+/* Open the parent directories of T's source and destination into c->at. */
+static int find_place(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)
+{
+	return find_place_at(c, t, names_get(c->names, t->src), names_get(c->names, t->dst), d);
+}
+
+void copy_task_set_stat(struct copy_task *t, const struct stat *st)
+{
+	t->size = S_ISREG(st->st_mode) ? (uint64_t)st->st_size : 0;
+	t->atime_sec = st->st_atim.tv_sec;
+	t->atime_nsec = (int32_t)st->st_atim.tv_nsec;
+	t->mtime_sec = st->st_mtim.tv_sec;
+	t->mtime_nsec = (int32_t)st->st_mtim.tv_nsec;
+	t->rdev = st->st_rdev;
+	t->mode = st->st_mode;
+	t->uid = st->st_uid;
+	t->gid = st->st_gid;
+	t->flags |= (S_ISREG(st->st_mode) && st->st_nlink == 1 ? TASK_ALONE : 0) |
+	            (meta_sparse(st) ? TASK_SPARSE : 0);
+}
+
+int copy_current_allowed(const struct copy_opts *o)
+{
+	/* What else would look at the file, or at more than the two entries: -u and the like,
+	 * --no-perms ... (policy_looks), --link-dest, -c, a hash for the manifest or --json,
+	 * --check, -i; and the test hook that slows each file's task. */
+	return !o->force && !policy_looks(o) && o->nbasis == 0 && !o->checksum && !o->need_hash &&
+	       !o->check && !o->itemize && o->test_slow_ms == 0;
+}
+
+int copy_current(struct copy_ctx *c, uint32_t root, const char *path, const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode) || st->st_nlink != 1 || !copy_current_allowed(c->opts))
+		return 0;
+	struct copy_task t;
+	struct copy_done d;
+	struct stat dst_st;
+	memset(&t, 0, sizeof(t));
+	copy_task_set_stat(&t, st);
+	t.root = root;
+	if (find_place_at(c, &t, path, path, &d) != 0 ||
+	    fstatat(c->at.dst_fd, c->at.dst, &dst_st, AT_SYMLINK_NOFOLLOW) != 0)
+		return 0;
+	/* A twin with other names is copied anew (TASK_ALONE, copy_regular). */
+	if (!S_ISREG(dst_st.st_mode) || dst_st.st_nlink > 1)
+		return 0;
+	return quick_same(c, &t, &dst_st, &dst_st);
 }
 
 void copy_run(struct copy_ctx *c, const struct copy_task *t, struct copy_done *d)

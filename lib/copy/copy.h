@@ -107,6 +107,16 @@ struct copy_task {
  * the task again: for --existing the name counts as taken. */
 #define TASK_MADE_WAY 64u
 
+/* Not a copy: list directory SRC of ROOT (listdir_read) into the shared slot PART_OFF of
+ * the pool's listing slots (copy_worker_args.lists), for a walk spread over the workers
+ * (run/lister.c); with TASK_LIST_DST its destination twin too. The completion says
+ * COPY_COPIED with BYTES the packed listing's length (listdir_pack; a source directory that
+ * cannot be read is a listing with its errno), or COPY_FAILED with ERR E2BIG when it does
+ * not fit in the slot. Its id is COPY_ID(sequence, COPY_ID_LIST). */
+#define TASK_LIST 128u
+#define TASK_LIST_DST 256u
+#define COPY_ID_LIST 0xfffffeu
+
 /* The data a task stands for (its range for a part, else the whole file): what dispatch
  * balances the local pool and the MPI ranks by. */
 static inline uint64_t copy_task_cost(const struct copy_task *t)
@@ -377,6 +387,22 @@ int copy_from_basis(struct copy_ctx *c, const struct copy_task *t, const struct 
  * xattrs, as rsync links them. Returns 1 (D filled), or 0: make it as usual. */
 int copy_symlink_from_basis(struct copy_ctx *c, const struct copy_task *t, const struct stat *sst,
                             const char *target, size_t len, struct copy_done *d);
+
+/* Fill the fields of task T that come from the source's lstat data ST (size, times, device,
+ * mode, owner; the TASK_ALONE and TASK_SPARSE flags added). */
+void copy_task_set_stat(struct copy_task *t, const struct stat *st);
+
+/* 1 when, under options O, copy_current() can decide for a file with nothing but its two
+ * entries. */
+int copy_current_allowed(const struct copy_opts *o);
+
+/*
+ * For a worker that has just listed a directory (TASK_LIST): 1 when the regular file PATH of
+ * ROOT, one name, with the listing's lstat ST, is one copy_run() would skip as up to date
+ * without reading it and leave as it is: the same decision (quick_same), taken early. 0:
+ * its task decides (also when the options ask for more, copy_current_allowed).
+ */
+int copy_current(struct copy_ctx *c, uint32_t root, const char *path, const struct stat *st);
 
 /* Human text for a failed stage ("cannot open", ...). */
 const char *copy_stage_text(enum copy_stage stage);

@@ -25,6 +25,10 @@ struct copy_worker_args {
 	size_t bufsize;                /* I/O buffer per worker */
 	long pid_tag;      /* added to worker pids in temporary names (ranks on other machines) */
 	long split_parent; /* pid in the names of split temporaries; 0: the pool's parent */
+	/* TASK_LIST: the shared slots listings are packed into, LIST_SLOT bytes each (NULL:
+	 * this pool lists nothing) */
+	unsigned char *lists;
+	size_t list_slot;
 };
 
 /*

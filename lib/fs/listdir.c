@@ -45,13 +45,31 @@ static int read_source(struct listdir *l, int dfd)
 	return 0;
 }
 
-int listdir_read(struct listdir *l, int src_fd, int dst_fd, const char *dir)
+/* Drop what L held. */
+static void listdir_reset(struct listdir *l)
 {
 	l->nitems = 0;
 	l->err = 0;
 	l->dst_listed = 0;
 	tree_list_free(&l->src);
 	tree_list_free(&l->dst);
+}
+
+int listdir_read_open(struct listdir *l, int sfd, int dfd)
+{
+	listdir_reset(l);
+	if (read_source(l, sfd) != 0) {
+		l->err = errno;
+		return -1;
+	}
+	if (dfd >= 0 && tree_list_at(dfd, &l->dst) == 0)
+		l->dst_listed = 1;
+	return 0;
+}
+
+int listdir_read(struct listdir *l, int src_fd, int dst_fd, const char *dir)
+{
+	listdir_reset(l);
 	int fd = at_open_dir(src_fd, dir, strlen(dir));
 	if (fd < 0) {
 		l->err = errno;
@@ -73,4 +91,118 @@ void listdir_free(struct listdir *l)
 	tree_list_free(&l->src);
 	tree_list_free(&l->dst);
 	memset(l, 0, sizeof(*l));
+}
+
+/* ---- packed listings ---------------------------------------------------------------------- */
+
+/* Bytes of one packed item named NAME. */
+static size_t item_size(const char *name)
+{
+	return sizeof(struct stat) + sizeof(int32_t) + sizeof(uint32_t) + strlen(name) + 1;
+}
+
+size_t listdir_pack_size(const struct listdir *l, int err)
+{
+	size_t total = sizeof(struct listdir_head);
+	if (err != 0)
+		return total;
+	for (size_t i = 0; i < l->nitems; i++)
+		total += item_size(l->items[i].name);
+	for (size_t i = 0; l->dst_listed && i < l->dst.n; i++)
+		total += strlen(l->dst.names[i]) + 1;
+	return total;
+}
+
+void listdir_pack(const struct listdir *l, int err, unsigned char *out)
+{
+	struct listdir_head h = {0, err, UINT32_MAX, 0};
+	if (err == 0) {
+		h.n = (uint32_t)l->nitems;
+		h.ndst = l->dst_listed ? (uint32_t)l->dst.n : UINT32_MAX;
+	}
+	memcpy(out, &h, sizeof(h));
+	unsigned char *q = out + sizeof(h);
+	for (uint32_t i = 0; i < h.n; i++) {
+		const struct scan_item *it = &l->items[i];
+		int32_t made = it->made;
+		uint32_t len = (uint32_t)strlen(it->name) + 1;
+		memcpy(q, &it->st, sizeof(it->st));
+		memcpy(q += sizeof(it->st), &made, sizeof(made));
+		memcpy(q += sizeof(made), &len, sizeof(len));
+		memcpy(q += sizeof(len), it->name, len);
+		q += len;
+	}
+	for (uint32_t i = 0; h.ndst != UINT32_MAX && i < h.ndst; i++) {
+		size_t len = strlen(l->dst.names[i]) + 1;
+		memcpy(q, l->dst.names[i], len);
+		q += len;
+	}
+}
+
+/* The NUL-terminated string at P + *POS within LEN bytes: its start, *POS moved past it;
+ * NULL when it runs off the end. */
+static const char *take_name(const unsigned char *p, size_t len, size_t *pos, size_t n)
+{
+	if (n == 0 || n > len - *pos || p[*pos + n - 1] != '\0')
+		return NULL;
+	const char *s = (const char *)p + *pos;
+	*pos += n;
+	return s;
+}
+
+int listdir_unpack(struct listdir_view *v, const unsigned char *p, size_t len)
+{
+	struct listdir_head h;
+	v->nitems = v->ndst = 0;
+	v->dst_listed = 0;
+	if (len < sizeof(h)) {
+		errno = EBADMSG;
+		return -1;
+	}
+	memcpy(&h, p, sizeof(h));
+	v->err = h.err;
+	size_t pos = sizeof(h);
+	if (array_grow(&v->items, &v->items_cap, h.n, sizeof(*v->items)) != 0)
+		return -1;
+	for (uint32_t i = 0; i < h.n; i++) {
+		struct scan_item *it = &v->items[i];
+		int32_t made;
+		uint32_t n;
+		if (len - pos < sizeof(it->st) + sizeof(made) + sizeof(n)) {
+			errno = EBADMSG;
+			return -1;
+		}
+		memcpy(&it->st, p + pos, sizeof(it->st));
+		memcpy(&made, p + pos + sizeof(it->st), sizeof(made));
+		memcpy(&n, p + pos + sizeof(it->st) + sizeof(made), sizeof(n));
+		pos += sizeof(it->st) + sizeof(made) + sizeof(n);
+		it->made = made;
+		if ((it->name = take_name(p, len, &pos, n)) == NULL) {
+			errno = EBADMSG;
+			return -1;
+		}
+	}
+	v->nitems = h.n;
+	if (h.ndst == UINT32_MAX)
+		return 0;
+	if (array_grow(&v->dst, &v->dst_cap, (size_t)h.ndst + 1, sizeof(*v->dst)) != 0)
+		return -1;
+	for (uint32_t i = 0; i < h.ndst; i++) {
+		const char *s = (const char *)p + pos;
+		size_t n = pos < len ? strnlen(s, len - pos) + 1 : 0;
+		if ((v->dst[i] = (char *)take_name(p, len, &pos, n)) == NULL) {
+			errno = EBADMSG;
+			return -1;
+		}
+	}
+	v->ndst = h.ndst;
+	v->dst_listed = 1;
+	return 0;
+}
+
+void listdir_view_free(struct listdir_view *v)
+{
+	free(v->items);
+	free(v->dst);
+	memset(v, 0, sizeof(*v));
 }

@@ -207,52 +207,31 @@ static int serve_list(struct serve *s, const unsigned char *p, size_t len)
 		return 0;
 	memcpy(&head, p, sizeof(head));
 	const char *dir = (const char *)p + sizeof(head);
-	struct listed_head h = {head.token, 0, 0};
 	struct listdir *l = &s->list;
+	int err = 0;
 	/* A directory that existed in the destination: rank 0 compares the two listings (for
 	 * --delete and stale temporary files); list the destination side here as well. */
 	if (head.root >= s->nroots)
-		h.err = EINVAL;
+		err = EINVAL;
 	else if (listdir_read(l, s->roots[head.root].src_fd,
 	                      head.token & SCAN_FLAG ? s->roots[head.root].dst_fd : -1, dir) != 0)
-		h.err = l->err;
-	else
-		h.n = (uint32_t)l->nitems;
-	const struct tree_list *dl = &l->dst;
-	uint32_t ndst = h.err == 0 && l->dst_listed ? (uint32_t)dl->n : UINT32_MAX;
-	size_t total = sizeof(h) + sizeof(ndst);
-	for (uint32_t i = 0; i < h.n; i++)
-		total += sizeof(struct stat) + 2 * sizeof(uint32_t) + strlen(l->items[i].name) + 1;
-	for (uint32_t i = 0; ndst != UINT32_MAX && i < ndst; i++)
-		total += strlen(dl->names[i]) + 1;
-	size_t at = s->out.len + sizeof(struct rec);
-	if (wire_box_put(&s->out, REC_LISTED, &h, sizeof(h), NULL, 0) != 0 ||
-	    array_grow(&s->out.buf, &s->out.cap, at + total, 1) != 0)
-		return -1;
-	unsigned char *q = s->out.buf + at + sizeof(h);
-	for (uint32_t i = 0; i < h.n; i++) {
+		err = l->err;
+	for (size_t i = 0; err == 0 && i < l->nitems; i++) {
 		struct scan_item *it = &l->items[i];
-		uint32_t nlen = (uint32_t)strlen(it->name) + 1;
 		/* The same file system may have another device number here than on rank 0. */
 		if (it->st.st_dev == s->devs[head.root])
 			it->st.st_dev = s->lead_devs[head.root];
 		/* Subdirectories are made here: on a big tree, rank 0 would be the one process
 		 * making every directory. */
-		int32_t made =
-		    S_ISDIR(it->st.st_mode) ? serve_mkdir(s, head.root, dir, it->name) : -1;
-		memcpy(q, &it->st, sizeof(it->st));
-		memcpy(q + sizeof(it->st), &made, sizeof(made));
-		memcpy(q + sizeof(it->st) + sizeof(made), &nlen, sizeof(nlen));
-		memcpy(q + sizeof(it->st) + sizeof(made) + sizeof(nlen), it->name, nlen);
-		q += sizeof(it->st) + sizeof(made) + sizeof(nlen) + nlen;
+		it->made = S_ISDIR(it->st.st_mode) ? serve_mkdir(s, head.root, dir, it->name) : -1;
 	}
-	memcpy(q, &ndst, sizeof(ndst));
-	q += sizeof(ndst);
-	for (uint32_t i = 0; ndst != UINT32_MAX && i < ndst; i++) {
-		size_t nlen = strlen(dl->names[i]) + 1;
-		memcpy(q, dl->names[i], nlen);
-		q += nlen;
-	}
+	struct listed_head h = {head.token};
+	size_t total = sizeof(h) + listdir_pack_size(l, err);
+	size_t at = s->out.len + sizeof(struct rec);
+	if (wire_box_put(&s->out, REC_LISTED, &h, sizeof(h), NULL, 0) != 0 ||
+	    array_grow(&s->out.buf, &s->out.cap, at + total, 1) != 0)
+		return -1;
+	listdir_pack(l, err, s->out.buf + at + sizeof(h));
 	struct rec r = {REC_LISTED, (uint32_t)total};
 	memcpy(s->out.buf + at - sizeof(r), &r, sizeof(r));
 	s->out.len = at + total;

@@ -34,9 +34,7 @@ struct box {
 
 /* The layout of a REC_LISTED payload's start. */
 struct listed_head {
-	uint64_t token;
-	int32_t err;
-	uint32_t n;
+	uint64_t token; /* followed by the listing, packed (listdir_pack) */
 };
 
 /* Add a record of KIND with payload A (ALEN bytes) then C (CLEN bytes) to B's gathering

@@ -27,6 +27,12 @@ struct agent {
 	uint64_t *costs;
 };
 
+/* A REC_LISTED payload received, malloc'd. */
+struct listed {
+	unsigned char *p;
+	size_t len;
+};
+
 struct mpiwork {
 	struct agent *agents; /* ranks 1 .. nagents */
 	int nagents;
@@ -37,14 +43,11 @@ struct mpiwork {
 	size_t in_cap;
 	struct copy_done *done; /* completions received, not yet polled (FIFO) */
 	size_t done_head, ndone, done_cap;
-	unsigned char **lists; /* REC_LISTED payloads received and not yet used, each malloc'd */
+	struct listed *lists; /* REC_LISTED payloads received and not yet used */
 	size_t nlists, lists_cap;
-	unsigned char *shown;    /* the payload whose names the last listed() batch uses */
-	struct scan_item *items; /* that batch before scan_set sorts it */
-	size_t items_cap;
-	char **dnames; /* the destination names that came with it (pointing into SHOWN) */
-	size_t dnames_cap;
-	int byes; /* agents that said REC_BYE */
+	unsigned char *shown;     /* the payload whose names the last listed() batch uses */
+	struct listdir_view view; /* that listing read back (pointing into SHOWN) */
+	int byes;                 /* agents that said REC_BYE */
 };
 
 /* ---- rank 0: the remote ------------------------------------------------------------------- */
@@ -126,7 +129,7 @@ static int lead_absorb(struct mpiwork *m, struct agent *a, size_t n)
 				return -1;
 			}
 			memcpy(copy, p, h.len);
-			m->lists[m->nlists++] = copy;
+			m->lists[m->nlists++] = (struct listed){copy, h.len};
 			a->lists--;
 		} else if (h.kind == REC_BYE) {
 			m->byes++;
@@ -187,41 +190,20 @@ static int lead_listed(void *ctx, struct scan *s, struct tree_list *dst)
 		return -1;
 	if (m->nlists == 0)
 		return 0;
-	unsigned char *found = m->lists[--m->nlists];
+	struct listed found = m->lists[--m->nlists];
 	free(m->shown);
-	m->shown = found;
+	m->shown = found.p;
 	struct listed_head h;
-	memcpy(&h, m->shown, sizeof(h));
-	if (array_grow(&m->items, &m->items_cap, h.n, sizeof(*m->items)) != 0)
+	if (found.len < sizeof(h)) {
+		errno = EBADMSG;
 		return -1;
-	unsigned char *p = m->shown + sizeof(h);
-	for (uint32_t i = 0; i < h.n; i++) {
-		uint32_t len;
-		int32_t made;
-		memcpy(&m->items[i].st, p, sizeof(struct stat));
-		memcpy(&made, p + sizeof(struct stat), sizeof(made));
-		memcpy(&len, p + sizeof(struct stat) + sizeof(made), sizeof(len));
-		m->items[i].made = made;
-		m->items[i].name =
-		    (const char *)p + sizeof(struct stat) + sizeof(made) + sizeof(len);
-		p += sizeof(struct stat) + sizeof(made) + sizeof(len) + len;
 	}
-	uint32_t ndst;
-	memcpy(&ndst, p, sizeof(ndst));
-	p += sizeof(ndst);
-	if (ndst != UINT32_MAX) {
-		if (array_grow(&m->dnames, &m->dnames_cap, (size_t)ndst + 1, sizeof(*m->dnames)) !=
-		    0)
-			return -1;
-		for (uint32_t i = 0; i < ndst; i++) {
-			m->dnames[i] = (char *)p;
-			p += strlen((char *)p) + 1;
-		}
-		dst->names = m->dnames;
-		dst->n = ndst;
-		dst->buf = NULL;
-	}
-	return scan_set(s, h.token, m->items, h.n, h.err) != 0 ? -1 : 1;
+	memcpy(&h, found.p, sizeof(h));
+	if (listdir_unpack(&m->view, found.p + sizeof(h), found.len - sizeof(h)) != 0)
+		return -1;
+	if (m->view.dst_listed)
+		*dst = (struct tree_list){m->view.dst, m->view.ndst, NULL};
+	return scan_set(s, h.token, m->view.items, m->view.nitems, m->view.err) != 0 ? -1 : 1;
 }
 
 /* The plan, as the agents read it: copy options, -j, rank 0's pid, the roots. */
@@ -305,14 +287,13 @@ static void lead_free(struct mpiwork *m)
 		free(m->agents[i].costs);
 	}
 	for (size_t i = 0; i < m->nlists; i++)
-		free(m->lists[i]);
+		free(m->lists[i].p);
 	free(m->lists);
 	free(m->agents);
 	free(m->in);
 	free(m->done);
 	free(m->shown);
-	free(m->items);
-	free(m->dnames);
+	listdir_view_free(&m->view);
 	free(m);
 }
 

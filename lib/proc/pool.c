@@ -76,6 +76,11 @@ int pool_submit(struct pool *p, const void *task, int timeout_ms)
 	return queue_push(p->tasks, task, timeout_ms);
 }
 
+int pool_submit_first(struct pool *p, const void *task, int timeout_ms)
+{
+	return queue_push_first(p->tasks, task, timeout_ms);
+}
+
 int pool_next(struct pool *p, void *done, int timeout_ms)
 {
 	return queue_pop(p->done, done, timeout_ms, NULL);

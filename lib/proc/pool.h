@@ -59,6 +59,9 @@ int pool_start(struct pool *p, int n, uint32_t task_cap, uint32_t task_size, uin
 /* Queue a task, waiting up to TIMEOUT_MS for room. 0, or -1 with errno as queue_push. */
 int pool_submit(struct pool *p, const void *task, int timeout_ms);
 
+/* pool_submit, but the task goes ahead of those queued: the next free worker takes it. */
+int pool_submit_first(struct pool *p, const void *task, int timeout_ms);
+
 /* Take a completion, waiting up to TIMEOUT_MS. 0, or -1 with errno as queue_pop. */
 int pool_next(struct pool *p, void *done, int timeout_ms);
 

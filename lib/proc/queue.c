@@ -36,6 +36,8 @@ struct queue *queue_create(uint32_t capacity, uint32_t msg_size)
 	}
 	q->capacity = capacity;
 	q->msg_size = msg_size;
+	/* Room below for queue_push_first: 2^32 of them before HEAD could wrap. */
+	q->head = q->tail = (uint64_t)capacity << 32;
 	return q;
 }
 
@@ -75,7 +77,8 @@ static int sem_wait_ms(sem_t *s, int timeout_ms)
 	return sem_timedwait(s, &ts);
 }
 
-int queue_push(struct queue *q, const void *msg, int timeout_ms)
+/* Put MSG at the tail, or with FIRST at the head. */
+static int queue_put(struct queue *q, const void *msg, int timeout_ms, int first)
 {
 	if (sem_wait_ms(&q->space, timeout_ms) != 0)
 		return -1;
@@ -86,11 +89,23 @@ int queue_push(struct queue *q, const void *msg, int timeout_ms)
 		errno = EPIPE;
 		return -1;
 	}
-	memcpy(q->slots + (q->tail % q->capacity) * q->msg_size, msg, q->msg_size);
-	q->tail++;
+	/* HEAD starts at a multiple of the capacity far from 0 (queue_create): one before it is
+	 * the slot before the head's. */
+	uint64_t at = first ? --q->head : q->tail++;
+	memcpy(q->slots + (at % q->capacity) * q->msg_size, msg, q->msg_size);
 	pthread_mutex_unlock(&q->lock);
 	sem_post(&q->filled);
 	return 0;
+}
+
+int queue_push(struct queue *q, const void *msg, int timeout_ms)
+{
+	return queue_put(q, msg, timeout_ms, 0);
+}
+
+int queue_push_first(struct queue *q, const void *msg, int timeout_ms)
+{
+	return queue_put(q, msg, timeout_ms, 1);
 }
 
 int queue_pop(struct queue *q, void *msg, int timeout_ms, volatile uint64_t *claim)

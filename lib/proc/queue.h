@@ -45,6 +45,9 @@ void queue_destroy(struct queue *q);
  */
 int queue_push(struct queue *q, const void *msg, int timeout_ms);
 
+/* queue_push, but MSG goes ahead of every message waiting: the next pop takes it. */
+int queue_push_first(struct queue *q, const void *msg, int timeout_ms);
+
 /*
  * Take the oldest message into MSG, waiting up to TIMEOUT_MS (-1: forever, 0: do not wait).
  * When CLAIM is not NULL, *CLAIM = *(uint64_t *)MSG is stored while the lock is held, before

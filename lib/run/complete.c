@@ -125,8 +125,8 @@ void run_complete(struct run *r, const struct copy_done *d, const char *why)
 {
 	uint64_t idx = COPY_ID_ENTRY(d->id);
 	uint32_t kind = COPY_ID_KIND(d->id);
-	if (idx == 0 || idx > r->nentries)
-		return;
+	if (idx == 0 || idx > r->nentries || kind == COPY_ID_LIST)
+		return; /* a listing's (lister.c) */
 	struct entry *e = &r->entries[idx - 1];
 	int part = kind > 0 && kind != COPY_ID_SEAL;
 	if ((e->state == ENTRY_DONE || (kind == 0 && entry_is_split(e))) && !part)
@@ -266,6 +266,8 @@ static void remove_worker_tmp(struct run *r, const struct copy_task *t, pid_t pi
 void run_lost_task(void *arg, uint64_t claim, pid_t pid, int wstatus)
 {
 	struct run *r = arg;
+	if (run_lister_lost(r, claim))
+		return;
 	uint64_t idx = COPY_ID_ENTRY(claim);
 	if (idx == 0 || idx > r->nentries)
 		return;

@@ -57,6 +57,8 @@ static int hand_out(struct run *r, const struct copy_task *t)
 /* A completion from the local pool: its data no longer counts as queued here. */
 static void local_done(struct run *r, const struct copy_done *d)
 {
+	if (run_lister_done(r, d))
+		return;
 	uint64_t idx = COPY_ID_ENTRY(d->id);
 	if (idx >= 1 && idx <= r->nentries) {
 		struct copy_task t;
@@ -202,11 +204,13 @@ int run_dispatch(struct run *r)
 		if (!got && !walked) {
 			/* The remote's completions do not wake a wait on the local queue: nap,
 			 * briefly when the walk waits for a listing (every directory planned waits
-			 * for its). */
-			if (r->outstanding > 2 * (size_t)r->pool.size || r->remote != NULL) {
-				long ns = r->remote == NULL ? 2000000L
-				          : want_scan       ? 50000L
-				                            : 300000L;
+			 * for its). The pool's workers' listings would, but a wait woken by each
+			 * completion costs more than a nap while the workers have plenty. */
+			if (r->outstanding > 2 * (size_t)r->pool.size || r->remote != NULL ||
+			    (r->lister != NULL && want_scan)) {
+				long ns = want_scan && r->lists != NULL ? 50000L
+				          : r->remote == NULL           ? 2000000L
+				                                        : 300000L;
 				struct timespec nap = {0, ns};
 				nanosleep(&nap, NULL);
 			} else if (pool_next(&r->pool, &d, 50) == 0) {

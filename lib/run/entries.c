@@ -198,6 +198,18 @@ int run_defer_flush(struct run *r)
 	return 0;
 }
 
+void run_add_current(struct run *r, uint32_t root, uint64_t src, const struct stat *st)
+{
+	uint64_t size = (uint64_t)st->st_size;
+	r->stats.files++;
+	r->stats.done++;
+	r->stats.skipped++;
+	r->stats.bytes_total += size;
+	r->stats.bytes_done += size;
+	struct run_item it = {0, S_IFREG, NULL};
+	run_emit_item(r, RUN_EV_SKIPPED, root, names_get(&r->names, src), size, NULL, &it);
+}
+
 /* Record a non-directory entry (or a hard link to an earlier one). */
 int run_add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst, const struct stat *st,
                   int fresh)
@@ -234,19 +246,9 @@ int run_add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst, cons
 	t->id = r->nentries + 1;
 	t->src = src;
 	t->dst = dst;
-	t->size = S_ISREG(st->st_mode) ? (uint64_t)st->st_size : 0;
-	t->atime_sec = st->st_atim.tv_sec;
-	t->atime_nsec = (int32_t)st->st_atim.tv_nsec;
-	t->mtime_sec = st->st_mtim.tv_sec;
-	t->mtime_nsec = (int32_t)st->st_mtim.tv_nsec;
-	t->rdev = st->st_rdev;
-	t->mode = st->st_mode;
-	t->uid = st->st_uid;
-	t->gid = st->st_gid;
 	t->root = root;
-	t->flags = (fresh ? TASK_FRESH : 0) |
-	           (S_ISREG(st->st_mode) && st->st_nlink == 1 ? TASK_ALONE : 0) |
-	           (meta_sparse(st) ? TASK_SPARSE : 0);
+	t->flags = fresh ? TASK_FRESH : 0;
+	copy_task_set_stat(t, st);
 	int workers = r->opts.jobs + (r->remote != NULL ? r->remote->workers : 0);
 	if (S_ISREG(st->st_mode) && t->size >= r->split_min && workers > 1 &&
 	    !r->opts.copy.dry_run && !r->opts.copy.check)

@@ -3,14 +3,16 @@
  * run/internal.h: what the phase files of lib/run share (not part of run.h's interface).
  *
  * A run goes through phases, each in its own file: plan.c (check the request, open the roots),
- * walk.c (read the sources into the tables of entries.c), prune.c (the destination's extras),
+ * walk.c (read the sources into the tables of entries.c; lister.c: directories read by the
+ * pool's workers), prune.c (the destination's extras),
  * dispatch.c (hand tasks out, collect completions), split.c (big files in parts),
  * complete.c (completions into counts and events), finish.c (links, directory metadata,
  * manifest), snapshot.c (--link-dest's directories and the completion marker), previous.c
  * (--previous-manifest: its table in, the stat sidecar out); run.c
  * sequences them, moving struct run's phase (enum run_phase, run.h) with
  * run_set_phase(). Each non-directory entry's life is an enum entry_state below, moved by
- * entry_set_state() alone. All of it runs in the parent process.
+ * entry_set_state() alone. All of it runs in the parent process (lister.c's listings are
+ * read by the workers).
  */
 #ifndef PCOPY_RUN_INTERNAL_H
 #define PCOPY_RUN_INTERNAL_H
@@ -164,6 +166,9 @@ int run_excluded(const struct run *r, uint32_t root, const char *rel, int is_dir
 /* Record a non-directory entry (or a hard link to an earlier one). Returns 0 or -1. */
 int run_add_entry(struct run *r, uint32_t root, uint64_t src, uint64_t dst, const struct stat *st,
                   int fresh);
+/* A regular file the worker that listed it found up to date (LISTDIR_CURRENT, copy_current):
+ * counted and reported as its task's COPY_SKIPPED would be, with no entry. */
+void run_add_current(struct run *r, uint32_t root, uint64_t src, const struct stat *st);
 /* The walk is over: plan the files a remote walk set aside, in walk order. Returns 0 or -1. */
 int run_defer_flush(struct run *r);
 /* Record a directory and create it in the destination (MADE: see struct scan_item).
@@ -196,9 +201,25 @@ int run_is_marker(const struct run *r, uint32_t root, const char *rel);
 /* Free what run_snapshot_plan made. */
 void run_snapshot_free(struct run *r);
 
+/* lister.c: directories read by the pool's workers */
+/* scan.err of a directory whose listing workers died over RUN_MAX_TRIES times (above every
+ * errno value, below RUN_DIR_LEFT). */
+#define RUN_LIST_LOST 4094
+/* Before the pool starts: when the walk can take listings in any order, let the pool's
+ * workers read the directories (R->lists, R->worker.lists). Returns 0 (also when it cannot),
+ * or -1 with errno. */
+int run_lister_start(struct run *r);
+/* 1 when completion D is a listing's (taken in), 0 when it is a copy's. */
+int run_lister_done(struct run *r, const struct copy_done *d);
+/* 1 when task CLAIM, whose worker died, was a listing (given again or given up), else 0. */
+int run_lister_lost(struct run *r, uint64_t claim);
+/* Free what run_lister_start made (after the pool stopped). */
+void run_lister_free(struct run *r);
+
 /* walk.c */
-/* 1 while a remote walk is in progress: files with other names are set aside (see
- * run_add_entry, run_defer_flush). */
+/* 1 while a walk that plans listings in any order (R->lists: the remote's or the pool's)
+ * is in progress: files with other names are set aside (see run_add_entry,
+ * run_defer_flush). */
 int run_walk_deferring(const struct run *r);
 /* Read the next directory (or file root) into the tables: 1 moved, 0 waiting, -1 fatal. */
 int run_walk_step(struct run *r, struct walk *w);

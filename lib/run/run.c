@@ -105,6 +105,7 @@ void run_free(struct run *r)
 	free(r->links);
 	free(r->lnames);
 	free(r->deferred);
+	run_lister_free(r);
 	select_from_free(&r->from_sent);
 	if (r->inodes != NULL)
 		inotab_free(r->inodes);
@@ -139,6 +140,12 @@ static int run_copy(struct run *r)
 		run_fail(r, "cannot share the --bwlimit bucket: %s", strerror(errno));
 		return RUN_FATAL;
 	}
+	if (r->remote != NULL && r->remote->list != NULL)
+		r->lists = r->remote; /* pcopy-mpi: the ranks read the directories */
+	else if (r->remote == NULL && run_lister_start(r) != 0) {
+		run_fail(r, "cannot share memory for directory listings: %s", strerror(errno));
+		return RUN_FATAL;
+	}
 	if (copy_pool_start(&r->pool, jobs, RUN_QUEUE_CAP, &r->worker) != 0) {
 		run_fail(r, "cannot start %d worker processes: %s", jobs, strerror(errno));
 		return RUN_FATAL;
@@ -153,6 +160,7 @@ static int run_copy(struct run *r)
 		pool_signal(&r->pool,
 		            SIGTERM); /* fatal: abandon what is queued, not work through it */
 	pool_stop(&r->pool, 5000);
+	run_lister_free(r);
 	return rc != 0 ? RUN_FATAL : 0;
 }
 

@@ -54,6 +54,9 @@ struct run_opts {
 	size_t nlink_manifest;
 	const char *manifest;    /* --manifest path, "-" for stdout, NULL for none */
 	const char *previous_manifest; /* --previous-manifest FILE, or NULL */
+	uint64_t test_list_slot; /* PCOPY_TEST_LIST_SLOT test hook: bytes of a worker's listing
+	                            slot (run/lister.c; a bigger listing is read by the parent);
+	                            under 64: default */
 	uint64_t test_split_min; /* PCOPY_TEST_SPLIT_MIN test hook (split files from this size on,
 	                            in parts of a quarter of it at least); under 4: default */
 };
@@ -166,6 +169,7 @@ struct inotab;
 struct split;
 struct proven;
 struct run_stamp;
+struct lister;
 
 struct run {
 	enum run_phase phase; /* set by run_set_phase() (run.c, and walk.c at the walk's end) */
@@ -196,6 +200,10 @@ struct run {
 	struct pool pool;
 	struct copy_worker_args worker;  /* the pool's workers' ARG, filled by run_execute */
 	const struct run_remote *remote; /* set by run_set_remote before run_execute, or NULL */
+	/* who reads the directories of a walk that plans them in any order: REMOTE, or the
+	 * pool's workers (LISTER, run/lister.c); NULL: the parent, in walk order */
+	const struct run_remote *lists;
+	struct lister *lister;
 	size_t remote_out;               /* tasks handed to REMOTE and not yet completed */
 	uint64_t local_bytes;            /* data of the tasks in the local pool (copy_task_cost) */
 	uint64_t split_min, part_min;    /* files split into parts, and the smallest part */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * run/walk: the parent's walk of the sources, one directory batch at a time, read here or
- * listed by the remote, into the entry tables.
+ * run/walk: the parent's walk of the sources, one directory batch at a time, read here (in
+ * walk order) or listed by others in any order (the remote's ranks, or the pool's workers:
+ * lister.c), into the entry tables.
  */
 #include "config.h"
 
@@ -57,6 +58,8 @@ static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_exis
 				if (scan_descend(s, off | (existed ? SCAN_FLAG : 0)) != 0)
 					return run_fail(r, "out of memory");
 			}
+		} else if (it->made == LISTDIR_CURRENT) {
+			run_add_current(r, root, off, &it->st);
 		} else if (run_add_entry(r, root, off, off, &it->st,
 		                         !dir_existed && !r->opts.copy.dry_run) != 0) {
 			return run_fail(r, "out of memory for the file table");
@@ -70,20 +73,25 @@ static int walk_batch(struct run *r, uint32_t root, struct scan *s, int dir_exis
 static int walk_loaded(struct run *r, struct walk *w, int rc, const struct tree_list *dst)
 {
 	if (rc < 0) {
+		int lost = w->scan.err == RUN_LIST_LOST;
 		r->stats.failed++;
 		run_emit(r, RUN_EV_FAILED, w->root, names_get(&r->names, w->scan.dir), S_IFDIR, 0,
-		         NULL, "cannot read directory", w->scan.err);
+		         NULL,
+		         lost ? "cannot read directory: worker processes died listing it"
+		              : "cannot read directory",
+		         lost ? 0 : w->scan.err);
 		return 1;
 	}
 	return walk_batch(r, w->root, &w->scan, w->scan.dir_flag, dst) != 0 ? -1 : 1;
 }
 
-/* The walk of a directory root whose directories the remote reads: ask for the listings of
- * the directories known, plan from one that came back. Returns 1 (progress), 0 (waiting)
- * or -1. Listings are planned as they come, in any order: see defer_link() in entries.c. */
+/* The walk of a directory root whose directories others read (R->lists: the remote's ranks
+ * or the pool's workers): ask for the listings of the directories known, plan from one that
+ * came back. Returns 1 (progress), 0 (waiting) or -1. Listings are planned as they come, in
+ * any order: see defer_link() in entries.c. */
 static int walk_remote(struct run *r, struct walk *w)
 {
-	const struct run_remote *rm = r->remote;
+	const struct run_remote *rm = r->lists;
 	int moved = 0;
 	uint64_t dir;
 	while (scan_peek(&w->scan, &dir)) {
@@ -116,7 +124,7 @@ static int walk_remote(struct run *r, struct walk *w)
 
 int run_walk_deferring(const struct run *r)
 {
-	return r->phase == RUN_PHASE_WALK && r->remote != NULL && r->remote->list != NULL;
+	return r->phase == RUN_PHASE_WALK && r->lists != NULL;
 }
 
 /* Read the next directory (or the next file root) into the tables. Returns 1 when it moved,
@@ -169,7 +177,7 @@ int run_walk_step(struct run *r, struct walk *w)
 		w->active = 1;
 		w->listing = 0;
 	}
-	if (r->remote != NULL && r->remote->list != NULL)
+	if (r->lists != NULL)
 		return walk_remote(r, w);
 	int rc = scan_next(&w->scan);
 	if (rc == 0) {

@@ -28,6 +28,10 @@
  *   FAULT_RENAME_KILL=TEXT               a renameat to a name containing TEXT, once done,
  *                                        kills the process (SIGKILL), as a crash right
  *                                        after it would
+ *   FAULT_LIST_KILL=TEXT                 an fstatat(AT_SYMLINK_NOFOLLOW) of a name containing
+ *                                        TEXT (as a listing's of each entry) kills the process
+ *                                        (SIGKILL), as a crash while listing would ...
+ *   FAULT_LIST_KILL_ONCE=FILE            ... only in the first process to create FILE
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -300,4 +304,30 @@ int fcntl64(int fd, int cmd, ...)
 	long arg = va_arg(ap, long);
 	va_end(ap);
 	return do_fcntl("fcntl64", fd, cmd, arg);
+}
+
+/* FAULT_LIST_KILL: die listing a directory that holds an entry named like TEXT (a listing
+ * reads each entry's lstat with fstatat(AT_SYMLINK_NOFOLLOW)). */
+static void list_fault(const char *name, int flags)
+{
+	const char *text = getenv("FAULT_LIST_KILL");
+	if (text == NULL || *text == '\0' || !(flags & AT_SYMLINK_NOFOLLOW) ||
+	    strstr(name, text) == NULL)
+		return;
+	const char *once = getenv("FAULT_LIST_KILL_ONCE");
+	if (once != NULL) {
+		int fd = open(once, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		if (fd < 0)
+			return; /* another process died here already */
+		close(fd);
+	}
+	raise(SIGKILL);
+}
+
+typedef int (*fstatat_fn)(int, const char *, struct stat *, int);
+
+int fstatat(int dfd, const char *name, struct stat *st, int flags)
+{
+	list_fault(name, flags);
+	return REAL("fstatat", fstatat_fn)(dfd, name, st, flags);
 }

@@ -110,6 +110,64 @@ static void test_both_sides(void **state)
 	listdir_free(&l);
 }
 
+/* A listing packed (as a worker or an MPI rank sends it) reads back the same. */
+static void test_pack(void **state)
+{
+	(void)state;
+	struct listdir l;
+	struct listdir_view v;
+	memset(&l, 0, sizeof(l));
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(listdir_read(&l, src_fd, dst_fd, "d"), 0);
+	l.items[0].made = 5;
+	size_t n = listdir_pack_size(&l, 0);
+	unsigned char *buf = malloc(n);
+	assert_non_null(buf);
+	listdir_pack(&l, 0, buf);
+	assert_int_equal(listdir_unpack(&v, buf, n), 0);
+	assert_int_equal(v.err, 0);
+	assert_int_equal(v.nitems, 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_string_equal(v.items[i].name, l.items[i].name);
+		assert_memory_equal(&v.items[i].st, &l.items[i].st, sizeof(struct stat));
+	}
+	assert_int_equal(v.items[0].made, 5);
+	assert_int_equal(v.items[1].made, -1);
+	assert_true(v.dst_listed);
+	assert_int_equal(v.ndst, 2);
+	struct tree_list got = {v.dst, v.ndst, NULL};
+	assert_true(has(&got, "b") && has(&got, "extra"));
+	/* Cut short anywhere: refused, never read past the end. */
+	for (size_t cut = 0; cut < n; cut++) {
+		unsigned char *part = malloc(cut + 1);
+		memcpy(part, buf, cut);
+		assert_int_equal(listdir_unpack(&v, part, cut), -1);
+		assert_int_equal(errno, EBADMSG);
+		free(part);
+	}
+	free(buf);
+	/* A failed listing: its errno, no items, no destination side. */
+	n = listdir_pack_size(&l, EACCES);
+	buf = malloc(n);
+	listdir_pack(&l, EACCES, buf);
+	assert_int_equal(listdir_unpack(&v, buf, n), 0);
+	assert_int_equal(v.err, EACCES);
+	assert_int_equal(v.nitems, 0);
+	assert_false(v.dst_listed);
+	free(buf);
+	/* Without a destination side. */
+	assert_int_equal(listdir_read(&l, src_fd, -1, "d"), 0);
+	n = listdir_pack_size(&l, 0);
+	buf = malloc(n);
+	listdir_pack(&l, 0, buf);
+	assert_int_equal(listdir_unpack(&v, buf, n), 0);
+	assert_int_equal(v.nitems, 3);
+	assert_false(v.dst_listed);
+	free(buf);
+	listdir_view_free(&v);
+	listdir_free(&l);
+}
+
 static void test_unreadable(void **state)
 {
 	(void)state;
@@ -149,6 +207,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_both_sides),
+	    cmocka_unit_test(test_pack),
 	    cmocka_unit_test(test_unreadable),
 	    cmocka_unit_test(test_sort),
 	};

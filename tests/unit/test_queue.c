@@ -48,6 +48,37 @@ static void test_fifo_and_bounds(void **state)
 	queue_destroy(q);
 }
 
+/* queue_push_first: ahead of what waits, also across the ring's wrap, and bounded too. */
+static void test_push_first(void **state)
+{
+	(void)state;
+	struct queue *q = queue_create(3, sizeof(struct msg));
+	assert_non_null(q);
+	struct msg m;
+	for (int round = 0; round < 5; round++) {
+		struct msg a = {1, 0}, b = {2, 0}, c = {3, 0};
+		assert_int_equal(queue_push(q, &a, 0), 0);
+		assert_int_equal(queue_push(q, &b, 0), 0);
+		assert_int_equal(queue_push_first(q, &c, 0), 0);
+		assert_int_equal(queue_push_first(q, &c, 0), -1); /* full */
+		assert_int_equal(errno, ETIMEDOUT);
+		uint64_t want[] = {3, 1, 2};
+		for (int i = 0; i < 3; i++) {
+			assert_int_equal(queue_pop(q, &m, 0, NULL), 0);
+			assert_int_equal(m.id, want[i]);
+		}
+		/* one message popped between, so the head moves both ways */
+		assert_int_equal(queue_push(q, &a, 0), 0);
+		assert_int_equal(queue_push_first(q, &b, 0), 0);
+		assert_int_equal(queue_pop(q, &m, 0, NULL), 0);
+		assert_int_equal(m.id, 2);
+		assert_int_equal(queue_pop(q, &m, 0, NULL), 0);
+		assert_int_equal(m.id, 1);
+	}
+	assert_int_equal(queue_count(q), 0);
+	queue_destroy(q);
+}
+
 static void test_close_drains_then_epipe(void **state)
 {
 	(void)state;
@@ -184,6 +215,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fifo_and_bounds),
+	    cmocka_unit_test(test_push_first),
 	    cmocka_unit_test(test_close_drains_then_epipe),
 	    cmocka_unit_test(test_kick_is_harmless),
 	    cmocka_unit_test(test_many_processes),
