@@ -9,7 +9,9 @@
  *   FAULT_WRITE_AFTER=BYTES              ... once this many bytes were written (default 0)
  *   FAULT_WRITE_CORRUPT=1                the first byte of every write at offset 0 is flipped
  *   FAULT_READ_MATCH=TEXT[|TEXT...]      reads of a regular file whose path contains a TEXT ...
- *   FAULT_READ_ERRNO=EIO|...             ... fail with it (default EIO)
+ *   FAULT_READ_ERRNO=EIO|...             ... fail with it (default EIO); a shared mapping
+ *                                        of such a file maps an empty file in its place,
+ *                                        so reading it faults (SIGBUS), as a bad sector would
  *   FAULT_SLOW_MATCH=TEXT                reads of a regular file whose path contains TEXT ...
  *   FAULT_SLOW_MS=N                      ... each wait N ms first (a slow disk; default 100)
  *   FAULT_NO_TMPFILE=1                   openat(O_TMPFILE) fails with EOPNOTSUPP, as on a
@@ -254,6 +256,14 @@ typedef void *(*mmap_fn)(void *, size_t, int, int, int, off_t);
 static void *do_mmap(const char *name, void *addr, size_t len, int prot, int flags, int fd,
                      off_t off)
 {
+	if (fd >= 0 && (flags & MAP_SHARED) && fd_matches(fd, getenv("FAULT_READ_MATCH"))) {
+		int empty = memfd_create("fault", MFD_CLOEXEC);
+		if (empty < 0)
+			return MAP_FAILED;
+		void *bad = REAL(name, mmap_fn)(addr, len, prot, flags, empty, 0);
+		close(empty);
+		return bad;
+	}
 	void *p = REAL(name, mmap_fn)(addr, len, prot, flags, fd, off);
 	if (p != MAP_FAILED && fd >= 0 && (flags & MAP_SHARED) && prot == PROT_READ &&
 	    getenv("FAULT_MMAP_SHRINK") != NULL && is_regular(fd) &&
