@@ -27,6 +27,9 @@
  *   FAULT_NO_DIRECT=1                    fcntl(F_SETFL) with O_DIRECT fails with EINVAL, as
  *                                        on a file system without direct I/O (tmpfs before
  *                                        Linux 6.6)
+ *   FAULT_COPY_RANGE_LOG=FILE            each copy_file_range call appends a line to FILE,
+ *                                        so a test can see which copies the kernel made
+ *                                        (and might have made by sharing blocks: a reflink)
  *   FAULT_RENAME_KILL=TEXT               a renameat to a name containing TEXT, once done,
  *                                        kills the process (SIGKILL), as a crash right
  *                                        after it would
@@ -310,4 +313,19 @@ int fcntl64(int fd, int cmd, ...)
 	long arg = va_arg(ap, long);
 	va_end(ap);
 	return do_fcntl("fcntl64", fd, cmd, arg);
+}
+
+typedef ssize_t (*copy_range_fn)(int, off_t *, int, off_t *, size_t, unsigned);
+
+ssize_t copy_file_range(int in, off_t *in_off, int out, off_t *out_off, size_t len, unsigned flags)
+{
+	const char *log = getenv("FAULT_COPY_RANGE_LOG");
+	if (log != NULL && *log != '\0') {
+		FILE *f = fopen(log, "a");
+		if (f != NULL) {
+			fprintf(f, "copy_file_range %zu\n", len);
+			fclose(f);
+		}
+	}
+	return REAL("copy_file_range", copy_range_fn)(in, in_off, out, out_off, len, flags);
 }
