@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #ifdef HAVE_SYS_PRCTL_H
 #include <sys/prctl.h>
@@ -63,6 +64,16 @@ void compat_sequential(int fd)
 #else
 	(void)fd;
 #endif
+}
+
+void *compat_map_read(int fd, off_t off, size_t len)
+{
+#ifdef MAP_POPULATE
+	int flags = MAP_SHARED | MAP_POPULATE;
+#else
+	int flags = MAP_SHARED;
+#endif
+	return mmap(NULL, len, PROT_READ, flags, fd, off);
 }
 
 /* openat2(2) with RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH: one call for a whole path. Returns

@@ -22,6 +22,14 @@ ssize_t compat_copy_range(int in, int out, size_t len);
 void compat_sequential(int fd);
 
 /*
+ * Map LEN bytes of FD from OFF (a multiple of the page size) read-only and shared, with the
+ * page tables filled in one call where the system can (MAP_POPULATE) rather than one fault
+ * per page later. Pages that cannot be read are left out, as without it: reading them raises
+ * SIGBUS. Returns the address, or MAP_FAILED with errno.
+ */
+void *compat_map_read(int fd, off_t off, size_t len);
+
+/*
  * Open PATH below DIRFD with FLAGS without following any symlink on the way (not even in the
  * middle of PATH) and without leaving DIRFD's tree. Returns the descriptor, or -1 with errno
  * (ELOOP for a symlink on the path). PATH must be shorter than PATH_MAX.

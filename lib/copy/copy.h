@@ -31,10 +31,11 @@
 #include "common/tmpname.h"
 #include "proc/rate.h"
 
-/* A copy is re-read for verification through mmap in windows of COPY_MAP_WINDOW bytes when
- * at least COPY_MAP_MIN bytes without holes are to be read (data.c, rehash_copy). */
+/* A range of at least COPY_MAP_MIN bytes without holes that is hashed (a source as it is
+ * copied, a copy as it is re-read) is read through mmap in windows of COPY_MAP_WINDOW bytes,
+ * populated in bulk (data.c, stream_mapped). */
 #define COPY_MAP_MIN (UINT64_C(16) << 20)
-#define COPY_MAP_WINDOW (UINT64_C(16) << 20)
+#define COPY_MAP_WINDOW (UINT64_C(64) << 20)
 
 /* Files up to this size whose destination name is free are written unnamed (O_TMPFILE). */
 #define COPY_UNNAMED_MAX (UINT64_C(1) << 20)

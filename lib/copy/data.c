@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * copy/data.c: the data path of a copy: streaming read, hash and write (holes skipped),
- * the re-hash of a copy through mmap, the kernel copy (copy_file_range), and the O_DIRECT
- * re-read that --fsync verifies against (see copy.h, internal.h).
+ * for big ranges hashed and written from a populated mapping of the source, the re-hash of
+ * a copy through such a mapping, the kernel copy (copy_file_range, only when nothing is
+ * hashed), and the O_DIRECT re-read that --fsync verifies against (see copy.h, internal.h).
  */
 #include "config.h"
 
@@ -146,13 +147,6 @@ static enum data_result stream_aligned(struct copy_ctx *c, int in, int out, uint
 	return DATA_OK;
 }
 
-/* stream_aligned with reads of any alignment: what every copy and plain re-read uses. */
-enum data_result copy_stream(struct copy_ctx *c, int in, int out, uint64_t from, uint64_t to,
-                             int sparse, struct hash_state *h, int *in_fault)
-{
-	return stream_aligned(c, in, out, from, to, sparse, h, in_fault, 1);
-}
-
 /* Hash LEN mapped bytes at P into H. Returns 0, or -1 with EIO when a page faulted. */
 static int hash_mapped(struct hash_state *h, const unsigned char *p, size_t len)
 {
@@ -169,25 +163,23 @@ static int hash_mapped(struct hash_state *h, const unsigned char *p, size_t len)
 }
 
 /*
- * Hash [FROM, TO) of OUT, a copy this worker wrote, into H: what copy_stream() does for a re-read,
- * but a long range without holes is hashed through a read-only mapping of the page cache,
- * which saves copying it into the buffer (a quarter less work per byte of a big file on
- * tmpfs). A page that cannot be read (SIGBUS: an I/O error, or the file shrank under us)
- * ends it with EIO, as a failed read() would. Returns DATA_OK, DATA_CHANGED (the copy is
- * shorter than TO), or DATA_ERROR with errno.
+ * Hash [FROM, TO) of IN, which has no holes to skip, into H through read-only mappings of
+ * the page cache populated in bulk (compat_map_read), COPY_MAP_WINDOW bytes at a time, and
+ * when OUT >= 0 write each piece to OUT from the same pages right after it was hashed (while
+ * it is in the CPU's cache): the data never goes through a buffer of ours, which saves the
+ * kernel a copy per byte (read()'s) and keeps the copy a plain write, which cannot end up
+ * sharing the source's blocks (a clone) the way a kernel copy can. A page that cannot be read
+ * (SIGBUS: an I/O error, or IN shrank under us) ends it with EIO, as a failed read() would;
+ * so does a write that faults on the mapping (EFAULT: IN shrank between hash and write).
+ * The bytes hashed and the bytes written are the same pages but not one snapshot: a writer
+ * changing IN in between makes the copy differ from the hash, which its re-read then finds,
+ * and moves IN's mtime, which the caller checks. Returns as stream_aligned().
  */
-static enum data_result rehash_copy(struct copy_ctx *c, int out, uint64_t from, uint64_t to,
-                                    int sparse, struct hash_state *h)
+static enum data_result stream_mapped(struct copy_ctx *c, int in, int out, uint64_t from,
+                                      uint64_t to, struct hash_state *h, int *in_fault)
 {
-	int in_fault;
-	struct stat st;
-	if (sparse || to - from < COPY_MAP_MIN)
-		return copy_stream(c, out, -1, from, to, sparse, h, &in_fault);
-	if (fstat(out, &st) != 0)
-		return DATA_ERROR;
-	if ((uint64_t)st.st_size < to)
-		return DATA_CHANGED;
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	*in_fault = 1;
 	for (uint64_t pos = from; pos < to;) {
 		if (*c->stop) {
 			errno = EINTR;
@@ -195,18 +187,79 @@ static enum data_result rehash_copy(struct copy_ctx *c, int out, uint64_t from, 
 		}
 		uint64_t base = pos & ~(page - 1);
 		uint64_t end = base + COPY_MAP_WINDOW < to ? base + COPY_MAP_WINDOW : to;
-		void *map =
-		    mmap(NULL, (size_t)(end - base), PROT_READ, MAP_SHARED, out, (off_t)base);
+		unsigned char *map = compat_map_read(in, (off_t)base, (size_t)(end - base));
 		if (map == MAP_FAILED) /* no mapping here: read the rest */
-			return copy_stream(c, out, -1, pos, to, 0, h, &in_fault);
-		int rc =
-		    hash_mapped(h, (const unsigned char *)map + (pos - base), (size_t)(end - pos));
+			return stream_aligned(c, in, out, pos, to, 0, h, in_fault, 1);
+		int rc = 0;
+		while (rc == 0 && pos < end) {
+			size_t n = end - pos < c->bufsize ? (size_t)(end - pos) : c->bufsize;
+			const unsigned char *data = map + (pos - base);
+			/* --bwlimit waits before the hash, not between it and the write. */
+			if (out >= 0 && c->opts->rate != NULL)
+				n = (size_t)rate_chunk(c->opts->rate, n);
+			if (*c->stop) {
+				errno = EINTR;
+				rc = -1;
+			} else if (out >= 0 && c->opts->rate != NULL &&
+			           rate_take(c->opts->rate, n, c->stop) != 0) {
+				rc = -1;
+			} else if (hash_mapped(h, data, n) != 0) {
+				rc = -1;
+			} else if (out >= 0 && write_all(out, data, n, (off_t)pos) != 0) {
+				if (errno == EFAULT)
+					errno = EIO;
+				else
+					*in_fault = 0;
+				rc = -1;
+			}
+			pos += n;
+		}
+		int e = errno;
 		munmap(map, (size_t)(end - base));
-		if (rc != 0)
+		if (rc != 0) {
+			errno = e;
 			return DATA_ERROR;
-		pos = end;
+		}
 	}
 	return DATA_OK;
+}
+
+/*
+ * stream_aligned with reads of any alignment: what every copy and plain re-read uses. A long
+ * range without holes that is hashed goes through mappings instead (stream_mapped); a
+ * fault there because IN shrank is DATA_CHANGED, as a short read would be.
+ */
+enum data_result copy_stream(struct copy_ctx *c, int in, int out, uint64_t from, uint64_t to,
+                             int sparse, struct hash_state *h, int *in_fault)
+{
+	if (sparse || h == NULL || to - from < COPY_MAP_MIN)
+		return stream_aligned(c, in, out, from, to, sparse, h, in_fault, 1);
+	enum data_result res = stream_mapped(c, in, out, from, to, h, in_fault);
+	struct stat st;
+	if (res == DATA_ERROR && *in_fault && errno == EIO && fstat(in, &st) == 0 &&
+	    (uint64_t)st.st_size < to)
+		res = DATA_CHANGED;
+	return res;
+}
+
+/*
+ * Hash [FROM, TO) of OUT, a copy this worker wrote, into H: what copy_stream() does for a
+ * re-read, through mappings (stream_mapped) for a long range without holes. A page that
+ * cannot be read (SIGBUS: an I/O error, or the copy shrank under us) ends it with EIO.
+ * Returns DATA_OK, DATA_CHANGED (the copy is shorter than TO), or DATA_ERROR with errno.
+ */
+static enum data_result rehash_copy(struct copy_ctx *c, int out, uint64_t from, uint64_t to,
+                                    int sparse, struct hash_state *h)
+{
+	int in_fault;
+	struct stat st;
+	if (sparse || to - from < COPY_MAP_MIN)
+		return stream_aligned(c, out, -1, from, to, sparse, h, &in_fault, 1);
+	if (fstat(out, &st) != 0)
+		return DATA_ERROR;
+	if ((uint64_t)st.st_size < to)
+		return DATA_CHANGED;
+	return stream_mapped(c, out, -1, from, to, h, &in_fault);
 }
 
 /*

@@ -2,7 +2,7 @@
 /*
  * copy/internal.h: what the files of lib/copy share and nobody else uses: copy.c (one
  * file's copy: copy_run, the per-type paths, rename into place), data.c (the data path:
- * stream, mmap re-hash, kernel copy, O_DIRECT re-read), part.c (split parts and their seal),
+ * stream, mapped source and re-hash, kernel copy, O_DIRECT re-read), part.c (split parts and their seal),
  * basis.c (--link-dest's twins), check.c (--check's comparison) and proof.c
  * (--previous-manifest's hashes and stamps).
  */

@@ -97,7 +97,8 @@ void copy_part(struct copy_ctx *c, const struct copy_task *t, struct copy_done *
 		stage = STAGE_SYNC; /* --fsync: the part is re-read from the storage */
 	else if (c->opts->verify)
 		res = copy_verify(c, out, from, to, sparse, hash_digest(c->hs), d, &stage);
-	if (stage == STAGE_NONE && source_changed(src, t)) {
+	/* A source changed under the part explains a copy that differs from its hash too. */
+	if ((stage == STAGE_NONE || stage == STAGE_VERIFY) && source_changed(src, t)) {
 		res = DATA_CHANGED;
 		stage = STAGE_READ_SOURCE;
 	}

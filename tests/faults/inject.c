@@ -9,7 +9,9 @@
  *   FAULT_WRITE_AFTER=BYTES              ... once this many bytes were written (default 0)
  *   FAULT_WRITE_CORRUPT=1                the first byte of every write at offset 0 is flipped
  *   FAULT_READ_MATCH=TEXT[|TEXT...]      reads of a regular file whose path contains a TEXT ...
- *   FAULT_READ_ERRNO=EIO|...             ... fail with it (default EIO)
+ *   FAULT_READ_ERRNO=EIO|...             ... fail with it (default EIO); a shared mapping
+ *                                        of such a file maps an empty file in its place,
+ *                                        so reading it faults (SIGBUS), as a bad sector would
  *   FAULT_SLOW_MATCH=TEXT                reads of a regular file whose path contains TEXT ...
  *   FAULT_SLOW_MS=N                      ... each wait N ms first (a slow disk; default 100)
  *   FAULT_NO_TMPFILE=1                   openat(O_TMPFILE) fails with EOPNOTSUPP, as on a
@@ -25,6 +27,9 @@
  *   FAULT_NO_DIRECT=1                    fcntl(F_SETFL) with O_DIRECT fails with EINVAL, as
  *                                        on a file system without direct I/O (tmpfs before
  *                                        Linux 6.6)
+ *   FAULT_COPY_RANGE_LOG=FILE            each copy_file_range call appends a line to FILE,
+ *                                        so a test can see which copies the kernel made
+ *                                        (and might have made by sharing blocks: a reflink)
  *   FAULT_RENAME_KILL=TEXT               a renameat to a name containing TEXT, once done,
  *                                        kills the process (SIGKILL), as a crash right
  *                                        after it would
@@ -258,6 +263,14 @@ typedef void *(*mmap_fn)(void *, size_t, int, int, int, off_t);
 static void *do_mmap(const char *name, void *addr, size_t len, int prot, int flags, int fd,
                      off_t off)
 {
+	if (fd >= 0 && (flags & MAP_SHARED) && fd_matches(fd, getenv("FAULT_READ_MATCH"))) {
+		int empty = memfd_create("fault", MFD_CLOEXEC);
+		if (empty < 0)
+			return MAP_FAILED;
+		void *bad = REAL(name, mmap_fn)(addr, len, prot, flags, empty, 0);
+		close(empty);
+		return bad;
+	}
 	void *p = REAL(name, mmap_fn)(addr, len, prot, flags, fd, off);
 	if (p != MAP_FAILED && fd >= 0 && (flags & MAP_SHARED) && prot == PROT_READ &&
 	    getenv("FAULT_MMAP_SHRINK") != NULL && is_regular(fd) &&
@@ -330,4 +343,19 @@ int fstatat(int dfd, const char *name, struct stat *st, int flags)
 {
 	list_fault(name, flags);
 	return REAL("fstatat", fstatat_fn)(dfd, name, st, flags);
+}
+
+typedef ssize_t (*copy_range_fn)(int, off_t *, int, off_t *, size_t, unsigned);
+
+ssize_t copy_file_range(int in, off_t *in_off, int out, off_t *out_off, size_t len, unsigned flags)
+{
+	const char *log = getenv("FAULT_COPY_RANGE_LOG");
+	if (log != NULL && *log != '\0') {
+		FILE *f = fopen(log, "a");
+		if (f != NULL) {
+			fprintf(f, "copy_file_range %zu\n", len);
+			fclose(f);
+		}
+	}
+	return REAL("copy_file_range", copy_range_fn)(in, in_off, out, out_off, len, flags);
 }

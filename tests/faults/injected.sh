@@ -81,6 +81,20 @@ check "mapped re-read fault: nothing under the final name" [ ! -e dst-shrunk/mid
 check "mapped re-read fault: no temporary file" no_tmp dst-shrunk
 "$PCOPY" -q src-mapped dst-shrunk
 check "mapped re-read fault: a run without it finishes the job" cmp -s src-mapped/mid dst-shrunk/mid
+# A source of 16 MiB and more is read through mmap too: a page that cannot be read is a read
+# error, in a whole file and in a split copy's part, never a worker killed by SIGBUS.
+env FAULT_READ_MATCH=src-mapped/mid LD_PRELOAD="$INJECT" "$PCOPY" -q -j 2 src-mapped dst-unread 2>unread.err
+check "mapped source, a page that cannot be read: exit 1" [ $? -eq 1 ]
+check "mapped source fault: 'read error: Input/output error' ($(head -c 300 unread.err))" grep -q '^pcopy: src-mapped/mid: read error: Input/output error' unread.err
+check "mapped source fault: no worker died for it" bash -c '! grep -q "worker died" unread.err'
+check "mapped source fault: nothing under the final name" [ ! -e dst-unread/mid ]
+check "mapped source fault: no temporary file" no_tmp dst-unread
+env FAULT_READ_MATCH=src-split/big LD_PRELOAD="$INJECT" "$PCOPY" -q -j 2 src-split dst-unread2 2>unread2.err
+check "split source, a page that cannot be read: exit 1" [ $? -eq 1 ]
+check "split source fault: one read error ($(head -c 300 unread2.err))" [ "$(grep -c '^pcopy: src-split/big: read error: Input/output error' unread2.err)" -eq 1 ]
+check "split source fault: no worker died for it" bash -c '! grep -q "worker died" unread2.err'
+check "split source fault: nothing under the final name" [ ! -e dst-unread2/big ]
+check "split source fault: no temporary file" no_tmp dst-unread2
 env FAULT_WRITE_CORRUPT=1 LD_PRELOAD="$INJECT" "$PCOPY" -q -j 2 src-split dst-split2 2>split2.err
 check "split copy, corrupting disk: exit 1" [ $? -eq 1 ]
 check "split copy, corrupting disk: reported" grep -q '^pcopy: dst-split2/big: verification failed' split2.err
