@@ -2,12 +2,16 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Peak memory of pcopy on a tree of many empty files, and whether copying overlaps the walk.
 #
-#   tests/bench/memory.sh [-n FILES] [-d FILES_PER_DIR] [-j N] [-i MS]
+#   tests/bench/memory.sh [-n FILES] [-d FILES_PER_DIR] [-j N] [-i MS] [-t TREE] [-r]
 #   -n: files in the tree (default 1000000); -d: files per directory (default 1000);
-#   -j: pcopy workers (default 2); -i: sampling interval in ms (default 20)
+#   -j: pcopy workers (default 2); -i: sampling interval in ms (default 20);
+#   -t: keep the tree in TREE: made there if missing, reused if present, never removed
+#       (for trees too big for tmpfs, e.g. 10,000,000 files in an ext4 image);
+#   -r: also measure a no-change re-run of each copy (pcopy again into the finished copy)
 #
 # Environment:
-#   TMPFS_DIR  where the tree and its copies are made (default /dev/shm); removed at exit.
+#   TMPFS_DIR  where the tree (unless -t) and the copies are made (default /dev/shm);
+#              removed at exit. Another file system works too (then only inodes are checked).
 #   PCOPY      pcopy binary to measure (default: REPO/pcopy).
 #
 # The tree is SRC/a (a tenth of the files) and SRC/b (the rest), so the script runs
@@ -40,6 +44,8 @@ per_dir=1000
 jobs=2
 interval=20
 tmpfs_dir=${TMPFS_DIR:-/dev/shm}
+tree=   # -t: a kept tree
+rerun=0 # -r: also a no-change re-run
 
 work= # private dir: tree, copies, logs
 
@@ -51,8 +57,10 @@ cleanup() {
 
 parse_args() {
 	local opt
-	while getopts 'n:d:j:i:h' opt; do
+	while getopts 'n:d:j:i:t:rh' opt; do
 		case $opt in
+		t) tree=$OPTARG ;;
+		r) rerun=1 ;;
 		n) files=$OPTARG ;;
 		d) per_dir=$OPTARG ;;
 		j) jobs=$OPTARG ;;
@@ -81,15 +89,19 @@ check_tools() {
 # (about 1.2 kB), so refuse when the file system has too few inodes or the machine too
 # little memory.
 check_room() {
-	local need_inodes need_bytes have_inodes have_bytes mem
-	need_inodes=$((2 * (files + files / per_dir + 10) + 1000))
-	need_bytes=$((2 * files * 1200))
+	local need_inodes need_bytes have_inodes have_bytes mem copies=2
+	[ -z "$tree" ] || [ ! -d "$tree/a" ] || copies=1
+	need_inodes=$((copies * (files + files / per_dir + 10) + 1000))
+	need_bytes=$((copies * files * 1200))
 	have_inodes=$(df --output=iavail "$tmpfs_dir" | tail -n 1 | tr -d ' ')
 	have_bytes=$(df --output=avail --block-size=1 "$tmpfs_dir" | tail -n 1 | tr -d ' ')
 	mem=$(awk '/^MemAvailable:/ { printf "%.0f\n", $2 * 1024 }' /proc/meminfo)
-	[ "$(stat -f -c %T "$tmpfs_dir")" = tmpfs ] || note "warning: $tmpfs_dir is not a tmpfs"
 	[ "$have_inodes" -ge "$need_inodes" ] ||
 		die "$tmpfs_dir has $have_inodes free inodes; a tree and a copy of $files files need $need_inodes"
+	if [ "$(stat -f -c %T "$tmpfs_dir")" != tmpfs ]; then
+		note "$tmpfs_dir is not a tmpfs: checked its inodes only"
+		return 0
+	fi
 	if [ "$have_bytes" -lt "$need_bytes" ] || [ "$mem" -lt $((2 * need_bytes)) ]; then
 		die "not enough memory for $files files in $tmpfs_dir (about $need_bytes bytes, twice that free)"
 	fi
@@ -260,36 +272,44 @@ measure() {
 	r[time_kb]=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tv")
 	r[files]=$(find "$dst" -type f | wc -l)
 	[ "${r[files]}" -eq "$(find "$src" -type f | wc -l)" ] || die "the copy of $src is incomplete"
-	rm -rf -- "$dst"
 	local k
 	for k in "${!r[@]}"; do res[$tag/$k]=${r[$k]}; done
+	[ "${tag%-re}" = "$tag" ] || return 0
+	[ "$rerun" = 0 ] || measure "$src" "$dst" "$tag-re"
+	rm -rf -- "$dst"
 }
 
 kib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
 
-# (kB at all - kB at a) * 1024 / (files at all - files at a)
+# (kB at all - kB at a) * 1024 / (files at all - files at a); $2: "-re" for the re-runs
 slope() {
-	awk -v a="${res[a/$1]}" -v b="${res[all/$1]}" -v fa="${res[a/files]}" -v fb="${res[all/files]}" \
+	awk -v a="${res[a$2/$1]}" -v b="${res[all$2/$1]}" -v fa="${res[a$2/files]}" -v fb="${res[all$2/files]}" \
 		'BEGIN { printf "%.0f", (b - a) * 1024 / (fb - fa) }'
 }
 
 report() {
 	local tag
 	echo "date:    $(date '+%Y-%m-%d %H:%M:%S %z')"
-	echo "host:    nproc $(nproc), kernel $(uname -r), tmpfs $tmpfs_dir"
+	local tags=(a all) suffix
+	[ "$rerun" = 0 ] || tags+=(a-re all-re)
+	echo "host:    nproc $(nproc), kernel $(uname -r), copies in $tmpfs_dir ($(stat -f -c %T "$tmpfs_dir"))"
 	echo "pcopy:   $pcopy_info"
-	echo "tree:    $files empty files, $per_dir per directory; sampling every ${interval} ms"
+	echo "tree:    $files empty files, $per_dir per directory${tree:+, in $tree ($(stat -f -c %T "$tree"))}; sampling every ${interval} ms"
 	echo
 	printf '%-6s %9s %8s %12s %12s %12s %14s %8s\n' run files "wall s" "parent HWM" "worker HWM" "sum PSS" "time -v maxRSS" workers
-	for tag in a all; do
+	for tag in "${tags[@]}"; do
 		printf '%-6s %9s %8s %12s %12s %12s %14s %8s\n' "$tag" "${res[$tag/files]}" "${res[$tag/wall]}" \
 			"$(kib "${res[$tag/parent_hwm_kb]}")" "$(kib "${res[$tag/worker_hwm_kb]}")" \
 			"$(kib "${res[$tag/peak_pss_kb]}")" "$(kib "${res[$tag/time_kb]}")" "${res[$tag/workers_seen]}"
 	done
 	echo
 	local per_parent per_pss per_worker
-	per_parent=$(slope parent_hwm_kb) per_pss=$(slope peak_pss_kb) per_worker=$(slope worker_hwm_kb)
-	echo "bytes per file (slope between the runs): parent $per_parent, largest worker $per_worker, all processes (sum PSS) $per_pss"
+	for suffix in "" ${tags[2]:+-re}; do
+		per_parent=$(slope parent_hwm_kb "$suffix") per_pss=$(slope peak_pss_kb "$suffix")
+		per_worker=$(slope worker_hwm_kb "$suffix")
+		echo "bytes per file (slope between the ${suffix:+re-}runs): parent $per_parent, largest worker $per_worker, all processes (sum PSS) $per_pss"
+	done
+	per_pss=$(slope peak_pss_kb "")
 	awk -v b="$per_pss" 'BEGIN { printf "target: peak memory < 200 bytes per file + a fixed amount: %s (%s B/file, sum PSS)\n", (b < 200 ? "PASS" : "MISS"), b }'
 	for tag in a all; do
 		local fd we fl verdict
@@ -322,12 +342,16 @@ main() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	declare -gA res=()
-	local t0=$SECONDS
-	note "making $files empty files in $work/src"
-	make_tree "$work/src"
-	note "tree made in $((SECONDS - t0)) s"
-	measure "$work/src/a" "$work/dst-a" a
-	measure "$work/src" "$work/dst-all" all
+	local t0=$SECONDS src=${tree:-$work/src}
+	if [ -d "$src/a" ]; then
+		note "reusing the tree in $src (made by this script with -n $files -d $per_dir?)"
+	else
+		note "making $files empty files in $src"
+		make_tree "$src"
+		note "tree made in $((SECONDS - t0)) s"
+	fi
+	measure "$src/a" "$work/dst-a" a
+	measure "$src" "$work/dst-all" all
 	report
 }
 
