@@ -98,11 +98,17 @@ finish() {
 # LD_PRELOAD, or skip the whole test when it is not built. Under AddressSanitizer the
 # preloaded library comes before the sanitizer's runtime, which ASan must be told is fine.
 use_inject() {
-	INJECT=${FAULT_INJECT:-$TOP/tests/faults/inject.so}
-	if [ ! -f "$INJECT" ]; then
+	if ! have_inject; then
 		skip "the fault injection library $INJECT is not built"
 		finish
 	fi
+}
+
+# have_inject: like use_inject, for a test that only skips some of its checks without the
+# library: succeeds, with INJECT and ASAN_OPTIONS set, when it is built.
+have_inject() {
+	INJECT=${FAULT_INJECT:-$TOP/tests/faults/inject.so}
+	[ -f "$INJECT" ] || return 1
 	export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}verify_asan_link_order=0"
 }
 

@@ -68,20 +68,20 @@ after_copy split-rewritten $?
 # A verified copy is never the kernel's (copy_file_range may share the source's blocks, a
 # reflink, which a re-read cannot tell from a copy): whole, in parts, with a manifest. Only
 # --no-verify without hashes asks the kernel.
-if [ -n "${FAULT_INJECT:-}" ] && [ -f "$FAULT_INJECT" ]; then
+if have_inject; then
 	head -c $((300 << 20)) /dev/urandom >src/f
 	head -c $((32 << 20)) /dev/urandom >src/g
 	for how in "" "--manifest m.txt"; do
 		rm -f kernel.log
-		env FAULT_COPY_RANGE_LOG="$PWD/kernel.log" LD_PRELOAD="$FAULT_INJECT" "$PCOPY" -q -j 2 $how src "dst-k$how"
+		env FAULT_COPY_RANGE_LOG="$PWD/kernel.log" LD_PRELOAD="$INJECT" "$PCOPY" -q -j 2 $how src "dst-k$how"
 		check "pcopy $how: exact" cmp -s src/f "dst-k$how/f"
 		check "pcopy $how: no kernel copy" [ ! -s kernel.log ]
 	done
-	env FAULT_COPY_RANGE_LOG="$PWD/kernel.log" LD_PRELOAD="$FAULT_INJECT" "$PCOPY" -q -j 2 --no-verify src dst-nv
+	env FAULT_COPY_RANGE_LOG="$PWD/kernel.log" LD_PRELOAD="$INJECT" "$PCOPY" -q -j 2 --no-verify src dst-nv
 	check "--no-verify: exact" cmp -s src/g dst-nv/g
 	check "--no-verify: the kernel copies (the log works)" [ -s kernel.log ]
 else
-	skip "kernel copy: needs the fault injector (FAULT_INJECT)"
+	skip "kernel copy: the fault injection library $INJECT is not built"
 fi
 
 # A destination with room for 8 MiB: the 32 MiB copy fails with ENOSPC, cleanly.

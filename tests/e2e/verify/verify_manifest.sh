@@ -210,9 +210,7 @@ else
 fi
 
 # A read error (the fault injection library): the same, and the others are still checked.
-INJECT=${FAULT_INJECT:-$TOP/tests/faults/inject.so}
-if [ -f "$INJECT" ]; then
-	export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}verify_asan_link_order=0"
+if have_inject; then
 	LD_PRELOAD=$INJECT FAULT_READ_MATCH=random.bin \
 		"$PCOPY" -q --verify-manifest man.txt tree >out.txt 2>err.txt
 	check "read error: exit 1" [ $? -eq 1 ]
