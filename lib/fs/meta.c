@@ -390,6 +390,10 @@ int meta_xattrs(struct meta_ctx *m, const struct meta_node *src, const struct me
 	char *slist, *dlist, *bufs[4] = {vsmall[0], NULL, vsmall[1], NULL};
 	int snone, dnone, rc = 0;
 	unsigned diff = 0;
+	if (what != NULL)
+		*what = 0;
+	if (!meta_keeps(m, META_KEEP_XATTRS) && !meta_keeps(m, META_KEEP_ACLS))
+		return 0; /* nothing of them is kept: no list to read on either side */
 	ssize_t slen = list_names(m, src, ssmall, &slist, &snone);
 	ssize_t dlen = slen < 0 ? -1 : list_names(m, dst, dsmall, &dlist, &dnone);
 	if (slen < 0 || dlen < 0) {
