@@ -5,13 +5,15 @@
 #   tests/bench/compare.sh [-r REPS] [-w disk|tmpfs|both] [-t TOOL,...] [-J "J..." | -R]
 #                          [-o OUTFILE] [-T TSVFILE] [-p PLOTDIR] CORPUS...
 #   CORPUS: kernel small large sparse (built by shared/bench/corpus.sh if missing)
-#   -t: only these tools (ids: pcopy pcopy_base pcopy_nv pcopy_rules cp cp_sum rsync rsync_h
+#   -t: only these tools (ids: pcopy pcopy_base pcopy_nv pcopy_nx pcopy_rules cp cp_sum rsync rsync_h rsync_ax
 #       tar dcp dsync); pcopy_rules is pcopy with the 20 rules of rules20.txt (a rule
 #       set's cost) and dsync, a first sync into an empty destination: only when named here
 #   -J: the -j curve instead: pcopy (verified) at each -j in the list, and cp -a
 #   -R: no-change re-runs instead: each tool that can update a copy (pcopy pcopy_base
-#       pcopy_nv rsync rsync_h dsync) copies once, untimed, then is timed re-running onto
-#       its own finished copy; ratios against rsync -a, rsync -a -H and dsync
+#       pcopy_nv pcopy_nx rsync rsync_h rsync_ax dsync) copies once, untimed, then is timed
+#       re-running onto its own finished copy; ratios against rsync -a, rsync -a -H and
+#       dsync. pcopy_nx (--no-xattrs --no-acls) and rsync_ax (rsync -aHAX) are -R only:
+#       pcopy compares xattrs and ACLs on both sides as rsync -aAX does, rsync -a does not
 #   -o: also append the tables to OUTFILE as markdown
 #   -T: also append every tool's times to TSVFILE, one row each (columns in write_tsv)
 #   -p: -T PLOTDIR/bench.tsv, then draw PLOTDIR/*.svg from it with tests/bench/plot.sh
@@ -75,6 +77,8 @@ declare -A label=(
 	[cp_sum]="cp -a; xxh128sum copy"
 	[rsync]="rsync -a"
 	[rsync_h]="rsync -a -H"
+	[rsync_ax]="rsync -a -H -A -X"
+	[pcopy_nx]="pcopy -j2 --no-xattrs --no-acls"
 	[tar]="tar | tar"
 	[dcp]="dcp -np 2 (unverified)"
 	[dsync]="dsync -np 2 (unverified)"
@@ -266,7 +270,7 @@ set_jcurve() {
 # -R: the tools that can bring an existing copy up to date, and ratios against rsync -a
 # (issue #17's re-run target), rsync -a -H and dsync.
 set_rerun() {
-	tool_ids=(pcopy pcopy_base pcopy_nv rsync rsync_h dsync)
+	tool_ids=(pcopy pcopy_base pcopy_nv pcopy_nx rsync rsync_h rsync_ax dsync)
 	baselines=(rsync rsync_h dsync)
 	column[rsync]="/rsync -a" column[dsync]="/dsync"
 }
@@ -502,6 +506,7 @@ run_tool() {
 	pcopy) "$pcopy_bin" -j2 -q -- "$s" "$d" ;;
 	pcopy_base) "$pcopy_base_bin" -j2 -q -- "$s" "$d" ;;
 	pcopy_nv) "$pcopy_bin" -j2 -q --no-verify -- "$s" "$d" ;;
+	pcopy_nx) "$pcopy_bin" -j2 -q --no-xattrs --no-acls -- "$s" "$d" ;;
 	pcopy_rules) "$pcopy_bin" -j2 -q --filter="merge $here/rules20.txt" -- "$s" "$d" ;;
 	pcopy_j*) "$pcopy_bin" -j"${id#pcopy_j}" -q -- "$s" "$d" ;;
 	cp) cp -a -- "$s" "$d" ;;
@@ -517,6 +522,7 @@ run_tool() {
 	dsync) "$mpirun_bin" --allow-run-as-root --oversubscribe -np 2 "$dsync_bin" "$s" "$d" ;;
 	rsync) rsync -a -- "$s/" "$d/" ;;
 	rsync_h) rsync -a -H -- "$s/" "$d/" ;;
+	rsync_ax) rsync -a -H -A -X -- "$s/" "$d/" ;;
 	tar) mkdir -- "$d" && tar -C "$s" -cf - . | tar -C "$d" -xf - ;;
 	esac
 }
@@ -673,6 +679,12 @@ target_lines() {
 	if [ "$rerun" = 1 ]; then
 		[ -z "${m[pcopy]:-}" ] ||
 			targets+=("target (#17): pcopy (verified) no-change re-run <= 0.40x rsync -a: $(verdict "${m[pcopy]}" "${m[rsync]:-}" 0.40)")
+		# rsync -a compares no xattrs or ACLs: pcopy with the same comparisons, and pcopy
+		# against the rsync that makes pcopy's
+		[ -z "${m[pcopy_nx]:-}" ] ||
+			targets+=("target (#17), rsync -a's comparisons: pcopy --no-xattrs --no-acls <= 0.40x rsync -a: $(verdict "${m[pcopy_nx]}" "${m[rsync]:-}" 0.40)")
+		[ -z "${m[rsync_ax]:-}" ] ||
+			targets+=("target (#17), pcopy's comparisons: pcopy (verified) <= 0.40x rsync -a -H -A -X: $(verdict "${m[pcopy]}" "${m[rsync_ax]:-}" 0.40)")
 		return 0
 	fi
 	if [ -n "$jcurve" ]; then
