@@ -78,7 +78,7 @@ declare -A label=(
 	[rsync]="rsync -a"
 	[rsync_h]="rsync -a -H"
 	[rsync_ax]="rsync -a -H -A -X"
-	[pcopy_nx]="pcopy -j2 --no-xattrs --no-acls"
+	[pcopy_nx]="pcopy --no-xattrs --no-acls"
 	[tar]="tar | tar"
 	[dcp]="dcp -np 2 (unverified)"
 	[dsync]="dsync -np 2 (unverified)"
@@ -744,11 +744,11 @@ print_table() {
 	local title="$name on $loc ($files files, $size; $src)"
 	[ "$rerun" = 0 ] || title="no-change re-run of $title"
 	printf '== %s ==\n' "$title"
-	line=$(printf '%-24s %9s %9s' tool "median s" "min s")
+	line=$(printf '%-28s %9s %9s' tool "median s" "min s")
 	for b in "${cols[@]}"; do line+=$(printf ' %10s' "${column[$b]}"); done
 	echo "$line  runs (s)"
 	for id in "${ctools[@]}"; do
-		line=$(printf '%-24s %9s %9s' "${label[$id]}" "${m[$id]}" "${lo[$id]}")
+		line=$(printf '%-28s %9s %9s' "${label[$id]}" "${m[$id]}" "${lo[$id]}")
 		for b in "${cols[@]}"; do line+=$(printf ' %10s' "$(ratio "${m[$id]}" "${m[$b]}")"); done
 		echo "$line  ${times[$name/$loc/$id]% }"
 	done
