@@ -41,6 +41,11 @@ int meta_keeps(const struct meta_ctx *m, unsigned keep)
 	return m->policy == NULL || (m->policy->drop & keep) == 0;
 }
 
+int meta_keeps_xattrs(const struct meta_ctx *m)
+{
+	return meta_keeps(m, META_KEEP_XATTRS) || meta_keeps(m, META_KEEP_ACLS);
+}
+
 /* One --chmod item AT (up to a comma or the end) into *R. Returns the end, or NULL. */
 static const char *chmod_item(const char *at, struct meta_chmod_rule *r)
 {
@@ -390,10 +395,11 @@ int meta_xattrs(struct meta_ctx *m, const struct meta_node *src, const struct me
 	char *slist, *dlist, *bufs[4] = {vsmall[0], NULL, vsmall[1], NULL};
 	int snone, dnone, rc = 0;
 	unsigned diff = 0;
-	if (what != NULL)
-		*what = 0;
-	if (!meta_keeps(m, META_KEEP_XATTRS) && !meta_keeps(m, META_KEEP_ACLS))
-		return 0; /* nothing of them is kept: no list to read on either side */
+	if (!meta_keeps_xattrs(m)) { /* nothing of them is kept: no list to read on either side */
+		if (what != NULL)
+			*what = 0;
+		return 0;
+	}
 	ssize_t slen = list_names(m, src, ssmall, &slist, &snone);
 	ssize_t dlen = slen < 0 ? -1 : list_names(m, dst, dsmall, &dlist, &dnone);
 	if (slen < 0 || dlen < 0) {

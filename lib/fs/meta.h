@@ -161,6 +161,8 @@ mode_t meta_mode(const struct meta_ctx *m, const struct stat *st, int owner_kept
 
 /* 1 when M keeps the metadata of kind KEEP (META_KEEP_* bit). */
 int meta_keeps(const struct meta_ctx *m, unsigned keep);
+/* 1 when M keeps xattrs or ACLs (which are xattrs too): only then are lists worth reading. */
+int meta_keeps_xattrs(const struct meta_ctx *m);
 
 /*
  * Add the --chmod rules of TEXT (rsync's syntax: comma-separated items, each an optional D

@@ -135,7 +135,7 @@ static int dir_metadata(struct run *r, const struct dirrec *d, int dfd, struct m
 	}
 	/* The source is opened for its xattrs only when some are kept. */
 	int s = -1;
-	if (meta_keeps(m, META_KEEP_XATTRS) || meta_keeps(m, META_KEEP_ACLS)) {
+	if (meta_keeps_xattrs(m)) {
 		const char *rel = names_get(&r->names, d->path);
 		s = at_open_dir(r->croots[d->root].src_fd, rel, strlen(rel));
 	}
@@ -163,7 +163,7 @@ static int dir_current(struct run *r, const struct dirrec *d, struct meta_ctx *m
 	if (dp < 0 || fstatat(dp, leaf, &cur, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(cur.st_mode))
 		return 0;
 	int sp = -1;
-	if (meta_keeps(m, META_KEEP_XATTRS) || meta_keeps(m, META_KEEP_ACLS)) {
+	if (meta_keeps_xattrs(m)) {
 		sp = at_parent(src, r->croots[d->root].src_fd, rel, &sleaf);
 		if (sp < 0)
 			return 0;
@@ -184,8 +184,7 @@ void run_finish_dirs(struct run *r)
 	/* Here a name's xattrs are read through listxattrat and /proc (meta.h: this process has
 	 * no working directory to lend); where /proc is missing a list may read as empty, so
 	 * every directory is opened instead and its xattrs read through the descriptor. */
-	int by_name = (!meta_keeps(&m, META_KEEP_XATTRS) && !meta_keeps(&m, META_KEEP_ACLS)) ||
-	              access("/proc/self/fd", X_OK) == 0;
+	int by_name = !meta_keeps_xattrs(&m) || access("/proc/self/fd", X_OK) == 0;
 	for (size_t i = r->ndirs; i-- > 0;) {
 		struct dirrec *d = &r->dirs[i];
 		if (d->failed)

@@ -5,8 +5,8 @@
 #   tests/bench/compare.sh [-r REPS] [-w disk|tmpfs|both] [-t TOOL,...] [-J "J..." | -R]
 #                          [-o OUTFILE] [-T TSVFILE] [-p PLOTDIR] CORPUS...
 #   CORPUS: kernel small large sparse (built by shared/bench/corpus.sh if missing)
-#   -t: only these tools (ids: pcopy pcopy_base pcopy_nv pcopy_nx pcopy_rules cp cp_sum rsync rsync_h rsync_ax
-#       tar dcp dsync); pcopy_rules is pcopy with the 20 rules of rules20.txt (a rule
+#   -t: only these tools (ids: pcopy pcopy_base pcopy_nv pcopy_nx pcopy_rules cp cp_sum
+#       rsync rsync_h rsync_ax tar dcp dsync); pcopy_rules is pcopy with the 20 rules of rules20.txt (a rule
 #       set's cost) and dsync, a first sync into an empty destination: only when named here
 #   -J: the -j curve instead: pcopy (verified) at each -j in the list, and cp -a
 #   -R: no-change re-runs instead: each tool that can update a copy (pcopy pcopy_base
