@@ -92,8 +92,10 @@ stop_at KILL 2700 137 kill-late
 
 # The whole process group killed at once (parent and workers: an OOM kill, a power cut of
 # sorts) while a big file is half written: its temporary file stays behind, and the next
-# run recognises it and removes it.
-setsid "$PCOPY" -q -j 2 src dst-group 2>group.err &
+# run recognises it and removes it. --bwlimit (50 MiB/s) keeps each big file's temporary
+# for a second: unthrottled it lived for some 50 ms, and the kill could come after its
+# rename (the test failed so, twice).
+setsid "$PCOPY" -q -j 2 --bwlimit 51200 src dst-group 2>group.err &
 pid=$!
 t=0
 until [ -n "$(find dst-group -name '.pcopy-tmp.*' -size +1M 2>/dev/null | head -1)" ] || [ $t -ge 1000 ]; do
